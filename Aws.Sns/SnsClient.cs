@@ -1,0 +1,139 @@
+using System.Xml.Linq;
+using Amazon;
+using Amazon.Runtime.Signing;
+
+namespace Aws.Sns;
+
+/// <summary>
+/// Amazon SNS over the Query API. The same code talks to AWS, LocalStack and the local emulator:
+/// only <see cref="SnsClientOptions.ServiceUrl"/> changes. Errors surface as <see cref="AmazonSnsException"/>.
+/// </summary>
+/// <param name="http">An HttpClient whose pipeline signs requests (see <see cref="CreateSigningHandler"/>).</param>
+public sealed class SnsClient(HttpClient http, SnsClientOptions options)
+{
+    /// <summary>The SigV4 signing handler for SNS in <paramref name="options"/>' region.</summary>
+    public static SigV4SigningHandler CreateSigningHandler(SnsClientOptions options, HttpMessageHandler? inner = null) =>
+        new(options.Credentials, RegionEndpoint.GetBySystemName(options.Region), "sns", inner ?? new SocketsHttpHandler());
+
+    /// <summary>A client with its own signed HttpClient, for tools and tests that do not use dependency injection.</summary>
+    public static SnsClient Create(SnsClientOptions options) => new(new HttpClient(CreateSigningHandler(options)), options);
+
+    public SnsClientOptions Options => options;
+
+    /// <summary>Creates a topic, or returns the ARN of the existing one with the same name and attributes (idempotent).</summary>
+    public async Task<CreateTopicResponse> CreateTopicAsync(CreateTopicRequest request, CancellationToken cancellationToken = default)
+    {
+        var form = new SnsQueryProtocol.Form("CreateTopic").Add("Name", request.Name).AddMap("Attributes", request.Attributes);
+        var result = await SendAsync(form, cancellationToken).ConfigureAwait(false);
+        return new CreateTopicResponse(Required(result, "TopicArn", form.Action));
+    }
+
+    public async Task<SubscribeResponse> SubscribeAsync(SubscribeRequest request, CancellationToken cancellationToken = default)
+    {
+        var form = new SnsQueryProtocol.Form("Subscribe")
+            .Add("TopicArn", request.TopicArn)
+            .Add("Protocol", request.Protocol)
+            .Add("Endpoint", request.Endpoint)
+            .Add("ReturnSubscriptionArn", "true")
+            .AddMap("Attributes", request.Attributes);
+        var result = await SendAsync(form, cancellationToken).ConfigureAwait(false);
+        return new SubscribeResponse(Required(result, "SubscriptionArn", form.Action));
+    }
+
+    public async Task SetSubscriptionAttributesAsync(SetSubscriptionAttributesRequest request, CancellationToken cancellationToken = default)
+    {
+        var form = new SnsQueryProtocol.Form("SetSubscriptionAttributes")
+            .Add("SubscriptionArn", request.SubscriptionArn)
+            .Add("AttributeName", request.AttributeName)
+            .Add("AttributeValue", request.AttributeValue);
+        await SendAsync(form, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<PublishResponse> PublishAsync(PublishRequest request, CancellationToken cancellationToken = default)
+    {
+        var form = new SnsQueryProtocol.Form("Publish")
+            .Add("TopicArn", request.TopicArn)
+            .Add("Message", request.Message)
+            .Add("Subject", request.Subject)
+            .Add("MessageGroupId", request.MessageGroupId)
+            .Add("MessageDeduplicationId", request.MessageDeduplicationId)
+            .AddMessageAttributes(request.MessageAttributes);
+        var result = await SendAsync(form, cancellationToken).ConfigureAwait(false);
+        return new PublishResponse(Required(result, "MessageId", form.Action));
+    }
+
+    /// <summary>One page of a topic's subscriptions; pass <see cref="ListSubscriptionsByTopicResponse.NextToken"/> for the next.</summary>
+    public async Task<ListSubscriptionsByTopicResponse> ListSubscriptionsByTopicAsync(
+        string topicArn, string? nextToken = null, CancellationToken cancellationToken = default)
+    {
+        var form = new SnsQueryProtocol.Form("ListSubscriptionsByTopic").Add("TopicArn", topicArn).Add("NextToken", nextToken);
+        var result = await SendAsync(form, cancellationToken).ConfigureAwait(false);
+        var subscriptions = Members(result, "Subscriptions")
+            .Select(m => new SnsSubscription(
+                Text(m, "SubscriptionArn"), Text(m, "Owner"), Text(m, "Protocol"), Text(m, "Endpoint"), Text(m, "TopicArn")))
+            .ToList();
+        return new ListSubscriptionsByTopicResponse(subscriptions, NextToken(result));
+    }
+
+    /// <summary>All subscriptions of a topic, every page.</summary>
+    public async Task<IReadOnlyList<SnsSubscription>> ListAllSubscriptionsByTopicAsync(string topicArn, CancellationToken cancellationToken = default)
+    {
+        var all = new List<SnsSubscription>();
+        string? token = null;
+        do
+        {
+            var page = await ListSubscriptionsByTopicAsync(topicArn, token, cancellationToken).ConfigureAwait(false);
+            all.AddRange(page.Subscriptions);
+            token = page.NextToken;
+        }
+        while (token is not null);
+        return all;
+    }
+
+    public async Task<ListTopicsResponse> ListTopicsAsync(string? nextToken = null, CancellationToken cancellationToken = default)
+    {
+        var form = new SnsQueryProtocol.Form("ListTopics").Add("NextToken", nextToken);
+        var result = await SendAsync(form, cancellationToken).ConfigureAwait(false);
+        var arns = Members(result, "Topics").Select(m => Text(m, "TopicArn")).ToList();
+        return new ListTopicsResponse(arns, NextToken(result));
+    }
+
+    /// <summary>The ARN of the topic with this name, or null; lets a service find a topic without the right to create one.</summary>
+    public async Task<string?> FindTopicArnAsync(string topicName, CancellationToken cancellationToken = default)
+    {
+        string? token = null;
+        do
+        {
+            var page = await ListTopicsAsync(token, cancellationToken).ConfigureAwait(false);
+            var match = page.TopicArns.FirstOrDefault(arn => arn.EndsWith(":" + topicName, StringComparison.Ordinal));
+            if (match is not null)
+            {
+                return match;
+            }
+            token = page.NextToken;
+        }
+        while (token is not null);
+        return null;
+    }
+
+    private async Task<XElement> SendAsync(SnsQueryProtocol.Form form, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, options.Endpoint) { Content = form.ToContent() };
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return SnsQueryProtocol.ReadResult(form.Action, response.StatusCode, body);
+    }
+
+    private static IEnumerable<XElement> Members(XElement result, string listName) =>
+        result.Element(SnsQueryProtocol.Xmlns + listName)?.Elements(SnsQueryProtocol.Xmlns + "member") ?? [];
+
+    private static string Text(XElement parent, string name) => SnsQueryProtocol.Child(parent, name) ?? string.Empty;
+
+    private static string? NextToken(XElement result) =>
+        SnsQueryProtocol.Child(result, "NextToken") is { Length: > 0 } token ? token : null;
+
+    private static string Required(XElement result, string name, string action) =>
+        SnsQueryProtocol.Child(result, name)
+        ?? throw new AmazonSnsException(action, "MalformedResponse", $"the answer has no {name}",
+            Amazon.Runtime.ErrorType.Unknown, requestId: null, System.Net.HttpStatusCode.OK);
+}

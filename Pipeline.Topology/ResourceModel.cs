@@ -1,0 +1,44 @@
+namespace Pipeline.Topology;
+
+public sealed record BucketSpec(string Name);
+
+public enum KeyAttributeType { String, Number }
+
+public sealed record KeyAttribute(string Name, KeyAttributeType Type = KeyAttributeType.String);
+
+/// <summary>A table's primary key, and the key of each global secondary index.</summary>
+public sealed record TableKey(KeyAttribute Partition, KeyAttribute? Sort = null)
+{
+    public IEnumerable<KeyAttribute> Attributes => Sort is null ? [Partition] : [Partition, Sort];
+}
+
+public sealed record GlobalIndexSpec(string Name, TableKey Key);
+
+/// <summary>An on-demand (pay per request) DynamoDB table.</summary>
+public sealed record TableSpec(string Name, TableKey Key, IReadOnlyList<GlobalIndexSpec> GlobalIndexes)
+{
+    public TableSpec(string name, TableKey key) : this(name, key, []) { }
+
+    /// <summary>Every attribute that is part of a key, declared once (what CreateTable's AttributeDefinitions wants).</summary>
+    public IEnumerable<KeyAttribute> KeyAttributes =>
+        Key.Attributes.Concat(GlobalIndexes.SelectMany(i => i.Key.Attributes)).DistinctBy(a => a.Name);
+}
+
+public sealed record TopicSpec(string Name);
+
+/// <summary>A queue and its dead-letter queue <c>{Name}_error</c>, fed by SQS redrive after <see cref="MaxReceiveCount"/> receives.</summary>
+public sealed record QueueSpec(string Name)
+{
+    public const string DeadLetterSuffix = "_error";
+
+    public int MaxReceiveCount { get; init; } = 5;
+    public TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Dead letters are kept for the longest time SQS allows, so that nothing is lost before someone looks.</summary>
+    public static readonly TimeSpan DeadLetterRetention = TimeSpan.FromDays(14);
+
+    public string DeadLetterQueueName => Name + DeadLetterSuffix;
+}
+
+/// <summary>An SQS queue subscribed to an SNS topic, with raw delivery so the queue sees the message as published.</summary>
+public sealed record SubscriptionSpec(TopicSpec Topic, QueueSpec Queue, bool RawMessageDelivery = true);

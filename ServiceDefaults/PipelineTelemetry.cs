@@ -1,0 +1,13 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>The activity source and meter of the pipeline's own spans and metrics, exported by <see cref="Extensions.ConfigureOpenTelemetry{TBuilder}"/>.</summary>
+public static class PipelineTelemetry
+{
+    public const string Name = "Pipeline";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+    public static readonly Meter Meter = new(Name);
+}

@@ -1,0 +1,9 @@
+using Services.Notifier;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddNotifierService();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

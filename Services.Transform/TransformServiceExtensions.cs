@@ -1,0 +1,19 @@
+using Pipeline.Topology;
+using Pipeline.Topology.Health;
+
+namespace Services.Transform;
+
+public static class TransformServiceExtensions
+{
+    /// <summary>Transform reads validated batches from S3, writes the enriched data back and announces it.</summary>
+    public static IHostApplicationBuilder AddTransformService(this IHostApplicationBuilder builder)
+    {
+        var topology = builder.AddPipelineTopology();
+        builder.Services.AddHealthChecks()
+            .AddBucket(topology.Bucket)
+            .AddQueue(topology.TransformQueue)
+            .AddTopic(topology.BatchTransformedTopic)
+            .AddTable(topology.PipelineRunsTable);
+        return builder;
+    }
+}

@@ -1,0 +1,21 @@
+using Pipeline.Topology;
+using Pipeline.Topology.Health;
+
+namespace Services.Validate;
+
+public static class ValidateServiceExtensions
+{
+    /// <summary>Validate reads batches from S3, takes submissions from its queue and from S3 events, and publishes the verdict.</summary>
+    public static IHostApplicationBuilder AddValidateService(this IHostApplicationBuilder builder)
+    {
+        var topology = builder.AddPipelineTopology();
+        builder.Services.AddHealthChecks()
+            .AddBucket(topology.Bucket)
+            .AddQueue(topology.ValidateQueue)
+            .AddQueue(topology.ManifestEventsQueue)
+            .AddTopic(topology.BatchValidatedTopic)
+            .AddTopic(topology.BatchRejectedTopic)
+            .AddTable(topology.PipelineRunsTable);
+        return builder;
+    }
+}
