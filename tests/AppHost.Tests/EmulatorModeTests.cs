@@ -1,0 +1,141 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using System.Text.Json;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Amazon.SQS;
+using Amazon.SQS.Model;
+using Aws.Sns;
+using Pipeline.Topology;
+using ServiceDefaults.Aws;
+
+namespace AppHost.Tests;
+
+/// <summary>The whole system started by the real AppHost on the npm emulators, checked through the AWS SDK.</summary>
+public class EmulatorModeTests(EmulatorAppFixture fixture) : IClassFixture<EmulatorAppFixture>
+{
+    private readonly PipelineTopology _topology = new();
+
+    [Fact]
+    public async Task Every_resource_is_healthy_and_the_provisioner_completed_successfully()
+    {
+        foreach (var service in EmulatorAppFixture.Services)
+        {
+            Assert.True(fixture.App.ResourceNotifications.TryGetCurrentState(service, out var state));
+            Assert.Equal(HealthStatus.Healthy, state!.Snapshot.HealthStatus);
+        }
+        Assert.True(fixture.App.ResourceNotifications.TryGetCurrentState("provisioner", out var provisioner));
+        Assert.Equal(0, provisioner!.Snapshot.ExitCode);
+
+        using var http = fixture.App.CreateHttpClient("validate");
+        Assert.Equal("Healthy", await http.GetStringAsync("/health"));
+    }
+
+    [Fact]
+    public async Task The_bucket_exists()
+    {
+        using var s3 = AwsClientFactory.CreateS3(fixture.Aws, fixture.Credentials);
+
+        var buckets = await s3.ListBucketsAsync();
+
+        Assert.Contains(buckets.Buckets, b => b.BucketName == PipelineTopology.DefaultBucketName);
+    }
+
+    [Theory]
+    [InlineData("pipeline-category-kpis", "category", "order_date")]
+    [InlineData("pipeline-order-kpis", "order_date", null)]
+    [InlineData("pipeline-runs", "batch_id", null)]
+    public async Task The_tables_exist_with_their_keys(string table, string partitionKey, string? sortKey)
+    {
+        using var dynamoDb = AwsClientFactory.CreateDynamoDb(fixture.Aws, fixture.Credentials);
+
+        var description = (await dynamoDb.DescribeTableAsync(table)).Table;
+
+        Assert.Equal(TableStatus.ACTIVE, description.TableStatus);
+        Assert.Equal(ExpectedKey(partitionKey, sortKey), KeyOf(description.KeySchema));
+    }
+
+    [Fact]
+    public async Task The_category_kpis_table_has_an_index_by_order_date()
+    {
+        using var dynamoDb = AwsClientFactory.CreateDynamoDb(fixture.Aws, fixture.Credentials);
+
+        var description = (await dynamoDb.DescribeTableAsync("pipeline-category-kpis")).Table;
+
+        var index = Assert.Single(description.GlobalSecondaryIndexes);
+        Assert.Equal(ExpectedKey("order_date", "category"), KeyOf(index.KeySchema));
+    }
+
+    [Fact]
+    public async Task The_topics_exist()
+    {
+        var sns = fixture.CreateSnsClient();
+
+        var topics = (await sns.ListTopicsAsync()).TopicArns.Select(arn => arn[(arn.LastIndexOf(':') + 1)..]).ToList();
+
+        Assert.All(
+            ["Pipeline_Contracts-BatchSubmitted", "Pipeline_Contracts-BatchValidated", "Pipeline_Contracts-BatchRejected",
+             "Pipeline_Contracts-BatchTransformed", "Pipeline_Contracts-KpisUpdated", "pipeline-alerts"],
+            name => Assert.Contains(name, topics));
+    }
+
+    [Fact]
+    public async Task Every_queue_has_a_dead_letter_queue_wired_by_redrive()
+    {
+        using var sqs = AwsClientFactory.CreateSqs(fixture.Aws, fixture.Credentials);
+
+        foreach (var queue in new[] { "pipeline-validate", "pipeline-transform", "pipeline-compute", "pipeline-notifier", "pipeline-manifest-events", "pipeline-alerts-inbox" })
+        {
+            var deadLetterUrl = (await sqs.GetQueueUrlAsync(queue + "_error")).QueueUrl;
+            var deadLetterArn = (await sqs.GetQueueAttributesAsync(deadLetterUrl, [QueueAttributeName.QueueArn])).QueueARN;
+            var attributes = await sqs.GetQueueAttributesAsync((await sqs.GetQueueUrlAsync(queue)).QueueUrl, [QueueAttributeName.All]);
+
+            using var redrive = JsonDocument.Parse(attributes.Attributes[QueueAttributeName.RedrivePolicy]);
+            Assert.Equal(deadLetterArn, redrive.RootElement.GetProperty("deadLetterTargetArn").GetString());
+            Assert.Equal("5", redrive.RootElement.GetProperty("maxReceiveCount").ToString());
+        }
+    }
+
+    [Theory]
+    [InlineData("Pipeline_Contracts-BatchSubmitted", "pipeline-validate")]
+    [InlineData("Pipeline_Contracts-BatchValidated", "pipeline-transform")]
+    [InlineData("Pipeline_Contracts-BatchTransformed", "pipeline-compute")]
+    [InlineData("Pipeline_Contracts-KpisUpdated", "pipeline-notifier")]
+    [InlineData("Pipeline_Contracts-BatchRejected", "pipeline-notifier")]
+    [InlineData("pipeline-alerts", "pipeline-alerts-inbox")]
+    public async Task Each_queue_is_subscribed_to_its_topics(string topic, string queue)
+    {
+        var sns = fixture.CreateSnsClient();
+        using var sqs = AwsClientFactory.CreateSqs(fixture.Aws, fixture.Credentials);
+        var queueArn = (await sqs.GetQueueAttributesAsync((await sqs.GetQueueUrlAsync(queue)).QueueUrl, [QueueAttributeName.QueueArn])).QueueARN;
+
+        var subscriptions = await sns.ListAllSubscriptionsByTopicAsync((await sns.FindTopicArnAsync(topic))!);
+
+        Assert.Contains(subscriptions, s => s.Protocol == "sqs" && s.Endpoint == queueArn);
+    }
+
+    [Fact]
+    public async Task A_publish_through_our_sns_client_reaches_the_subscribed_queue_as_is()
+    {
+        var sns = fixture.CreateSnsClient();
+        using var sqs = AwsClientFactory.CreateSqs(fixture.Aws, fixture.Credentials);
+        var inbox = (await sqs.GetQueueUrlAsync(_topology.AlertsInboxQueue.Name)).QueueUrl;
+        var body = $$"""{"status":"Succeeded","batchId":"{{Guid.NewGuid()}}"}""";
+
+        await sns.PublishAsync(new PublishRequest((await sns.FindTopicArnAsync(_topology.AlertsTopic.Name))!, body)
+        {
+            MessageAttributes = new Dictionary<string, SnsMessageAttributeValue> { ["Content-Type"] = SnsMessageAttributeValue.FromString("application/json") },
+        });
+
+        var received = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = inbox, WaitTimeSeconds = 10, MessageAttributeNames = ["All"] });
+        var message = Assert.Single(received.Messages);
+        Assert.Equal(body, message.Body); // raw delivery: no SNS envelope
+        Assert.Equal("application/json", message.MessageAttributes["Content-Type"].StringValue);
+        await sqs.DeleteMessageAsync(inbox, message.ReceiptHandle);
+    }
+
+    private static string ExpectedKey(string partitionKey, string? sortKey) =>
+        sortKey is null ? $"{partitionKey} HASH" : $"{partitionKey} HASH, {sortKey} RANGE";
+
+    private static string KeyOf(List<KeySchemaElement> schema) =>
+        string.Join(", ", schema.Select(k => $"{k.AttributeName} {k.KeyType.Value}"));
+}
