@@ -1,0 +1,211 @@
+using System.Text;
+using System.Text.Unicode;
+using Pipeline.Engine.Validation;
+
+namespace Pipeline.Engine.Csv;
+
+/// <summary>A structural problem the guard saw at a line, handed to the row reader in line order.</summary>
+internal readonly record struct StructuralFinding(long Line, string Rule);
+
+/// <summary>Thrown when a record grows past the line limit: reading it further would take unbounded memory.</summary>
+internal sealed class RecordTooLongException(long line) : IOException($"The record starting at line {line} is too long.")
+{
+    public long Line { get; } = line;
+}
+
+/// <summary>
+/// Sits between the raw bytes and the CSV parser and checks what a parser that decodes text cannot:
+/// invalid UTF-8 (the decoder would silently replace it), records longer than the limit (stopped
+/// before they are buffered, so memory stays bounded) and a quote still open at the end of the file.
+/// It hands the parser only whole UTF-8 sequences, so each chunk can be validated on its own, and it
+/// tracks lines and quote state the way RFC 4180 does (a doubled quote toggles twice).
+/// </summary>
+internal sealed class CsvInputGuard(Stream inner, int maxRecordBytes, ProgressCounter? progress) : Stream
+{
+    private readonly List<StructuralFinding> _findings = [];
+    private readonly byte[] _heldBack = new byte[3];
+    private int _heldBackLength;
+    private long _line = 1;
+    private bool _inQuotes;
+    private long _quoteOpenLine;
+    private long _recordStart;
+    private long _recordStartLine = 1;
+    private bool _ended;
+
+    /// <summary>Findings not yet claimed by the reader (the reader removes what it reports).</summary>
+    public List<StructuralFinding> Findings => _findings;
+
+    public long BytesRead { get; private set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => BytesRead;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.Length < _heldBack.Length + 1)
+        {
+            throw new ArgumentException("The read buffer must hold at least 4 bytes.", nameof(buffer));
+        }
+
+        while (true)
+        {
+            _heldBack.AsSpan(0, _heldBackLength).CopyTo(buffer);
+            int read = inner.Read(buffer[_heldBackLength..]);
+            int available = _heldBackLength + read;
+            _heldBackLength = 0;
+            if (available == 0)
+            {
+                OnEnd();
+                return 0;
+            }
+
+            // At the end of the input an incomplete sequence is passed on (and reported as invalid).
+            int complete = read == 0 ? available : available - IncompleteTailLength(buffer[..available]);
+            buffer[complete..available].CopyTo(_heldBack);
+            _heldBackLength = available - complete;
+            if (complete > 0)
+            {
+                Inspect(buffer[..complete]);
+                return complete;
+            }
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Length of a UTF-8 sequence cut off at the end of the chunk (0 when none is).</summary>
+    private static int IncompleteTailLength(ReadOnlySpan<byte> chunk)
+    {
+        for (int back = 1; back <= Math.Min(3, chunk.Length); back++)
+        {
+            byte b = chunk[^back];
+            if ((b & 0b1100_0000) == 0b1000_0000)
+            {
+                continue; // continuation byte: the lead is further back
+            }
+
+            int expected = b >= 0b1111_0000 ? 4 : b >= 0b1110_0000 ? 3 : b >= 0b1100_0000 ? 2 : 1;
+            return expected > back ? back : 0;
+        }
+
+        return 0;
+    }
+
+    private void Inspect(ReadOnlySpan<byte> chunk)
+    {
+        if (!Utf8.IsValid(chunk))
+        {
+            FindInvalidUtf8(chunk);
+        }
+
+        long chunkStart = BytesRead;
+        int position = 0;
+        while (true)
+        {
+            int next = chunk[position..].IndexOfAny((byte)'"', (byte)'\n');
+            if (next < 0)
+            {
+                break;
+            }
+
+            position += next;
+            if (chunk[position] == '"')
+            {
+                _inQuotes = !_inQuotes;
+                _quoteOpenLine = _inQuotes ? _line : _quoteOpenLine;
+            }
+            else
+            {
+                _line++;
+                if (!_inQuotes)
+                {
+                    EndRecord(chunkStart + position);
+                }
+            }
+
+            position++;
+        }
+
+        BytesRead += chunk.Length;
+        progress?.Add(chunk.Length);
+        if (BytesRead - _recordStart > maxRecordBytes)
+        {
+            throw new RecordTooLongException(_recordStartLine);
+        }
+    }
+
+    private void EndRecord(long newlineOffset)
+    {
+        if (newlineOffset - _recordStart > maxRecordBytes)
+        {
+            _findings.Add(new StructuralFinding(_recordStartLine, ValidationRule.LineTooLong));
+        }
+
+        _recordStart = newlineOffset + 1;
+        _recordStartLine = _line;
+    }
+
+    /// <summary>The slow path, taken only for a chunk that has invalid bytes: one finding per line.</summary>
+    private void FindInvalidUtf8(ReadOnlySpan<byte> chunk)
+    {
+        long line = _line;
+        long lastReportedLine = 0;
+        ReadOnlySpan<byte> rest = chunk;
+        while (!rest.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf8(rest, out _, out int consumed) != System.Buffers.OperationStatus.Done && line != lastReportedLine)
+            {
+                _findings.Add(new StructuralFinding(line, ValidationRule.InvalidUtf8));
+                lastReportedLine = line;
+            }
+
+            line += rest[..consumed].Count((byte)'\n');
+            rest = rest[consumed..];
+        }
+    }
+
+    private void OnEnd()
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        _ended = true;
+        if (_inQuotes)
+        {
+            _findings.Add(new StructuralFinding(_quoteOpenLine, ValidationRule.UnterminatedQuote));
+        }
+    }
+}

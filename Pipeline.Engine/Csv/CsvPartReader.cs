@@ -1,0 +1,176 @@
+using nietras.SeparatedValues;
+using Pipeline.Engine.Batches;
+using Pipeline.Engine.Validation;
+
+namespace Pipeline.Engine.Csv;
+
+/// <summary>
+/// Streams one CSV part through the guard and Sep: maps the header to the schema, reports structural
+/// problems per row and hands well-formed rows to the table's handler. Memory is bounded by Sep's
+/// buffer and the line limit, whatever the file size.
+/// </summary>
+internal static class CsvPartReader
+{
+    private static readonly SepReaderOptions ReaderOptions = Sep.New(',').Reader(options => options with
+    {
+        Unescape = true,
+        DisableColCountCheck = true, // a wrong field count is a reported error, not an exception
+    });
+
+    /// <summary>Reads the part; false when it could not be read as a table (so its keys are incomplete).</summary>
+    public static bool Read(
+        BatchPart part,
+        IRowHandler handler,
+        FileDiagnostics diagnostics,
+        EngineOptions options,
+        ProgressCounter? progress,
+        CancellationToken cancellationToken)
+    {
+        TableSchema schema = TableSchema.For(part.Table);
+        using var guard = new CsvInputGuard(part.Open(), options.MaxLineBytes, progress);
+        try
+        {
+            using SepReader reader = ReaderOptions.From(guard);
+            if (guard.BytesRead == 0)
+            {
+                diagnostics.Report(ValidationRule.EmptyFile, 0, null, default);
+                return false;
+            }
+
+            if (!TryMapHeader(reader.Header, schema, diagnostics, out int[] columnMap))
+            {
+                ReportFindings(guard, diagnostics, long.MaxValue, default);
+                return false;
+            }
+
+            int headerCount = reader.Header.ColNames.Count;
+            foreach (SepReader.Row row in reader)
+            {
+                bool malformed = ReportFindings(guard, diagnostics, row.LineNumberToExcl, new RowShape(row, reader.Header));
+                if (row.Span.IsEmpty)
+                {
+                    continue; // blank lines are skipped, as the system we replace did
+                }
+
+                diagnostics.RowsRead++;
+                if (malformed)
+                {
+                    continue;
+                }
+
+                if (row.ColCount != headerCount)
+                {
+                    diagnostics.Report(
+                        ValidationRule.FieldCount,
+                        row.LineNumberFrom,
+                        null,
+                        row.Span,
+                        $"The row has {row.ColCount} fields; the header has {headerCount}.");
+                    continue;
+                }
+
+                handler.Handle(new RowContext(row, columnMap, schema, diagnostics));
+                if ((diagnostics.RowsRead & 0x3FFF) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+
+            ReportFindings(guard, diagnostics, long.MaxValue, default);
+            return true;
+        }
+        catch (ArgumentException duplicate) when (duplicate.Message.Contains("found", StringComparison.Ordinal))
+        {
+            // Sep refuses a header that names a column twice.
+            diagnostics.Report(ValidationRule.DuplicateColumn, 1, null, default, duplicate.Message);
+            return false;
+        }
+        catch (RecordTooLongException tooLong)
+        {
+            ReportFindings(guard, diagnostics, tooLong.Line, default);
+            diagnostics.Report(
+                ValidationRule.LineTooLong,
+                tooLong.Line,
+                null,
+                default,
+                $"The row is longer than {options.MaxLineBytes} bytes; the rest of the file was not read.");
+            return false;
+        }
+    }
+
+    private static bool TryMapHeader(SepReaderHeader header, TableSchema schema, FileDiagnostics diagnostics, out int[] columnMap)
+    {
+        columnMap = new int[schema.Columns.Count];
+        bool complete = true;
+        for (int column = 0; column < schema.Columns.Count; column++)
+        {
+            if (!header.TryIndexOf(schema.Columns[column], out columnMap[column]))
+            {
+                diagnostics.Report(ValidationRule.MissingColumn, 1, schema.Columns[column], default);
+                complete = false;
+            }
+        }
+
+        return complete;
+    }
+
+    /// <summary>
+    /// Reports the guard's findings on lines before <paramref name="endLine"/>; true when one of them
+    /// falls within the current row, which is then not validated further.
+    /// </summary>
+    private static bool ReportFindings(CsvInputGuard guard, FileDiagnostics diagnostics, long endLine, RowShape row)
+    {
+        List<StructuralFinding> findings = guard.Findings;
+        if (findings.Count == 0)
+        {
+            return false;
+        }
+
+        bool inRow = false;
+        foreach (StructuralFinding finding in findings.Where(f => f.Line < endLine).OrderBy(f => f.Line).ToArray())
+        {
+            bool ofThisRow = row.Covers(finding.Line);
+            inRow |= ofThisRow;
+            int fieldIndex = ofThisRow ? row.FieldOf(finding.Rule) : -1;
+            diagnostics.Report(finding.Rule, finding.Line, row.ColumnName(fieldIndex), row.FieldText(fieldIndex));
+        }
+
+        findings.RemoveAll(f => f.Line < endLine);
+        return inRow;
+    }
+
+    /// <summary>Where in the current row a structural finding points (all empty when there is no row).</summary>
+    private readonly ref struct RowShape(SepReader.Row row, SepReaderHeader? header)
+    {
+        private readonly SepReader.Row _row = row;
+
+        public bool Covers(long line) => header is not null && line >= _row.LineNumberFrom && line < _row.LineNumberToExcl;
+
+        public int FieldOf(string rule)
+        {
+            if (rule == ValidationRule.UnterminatedQuote)
+            {
+                return _row.ColCount - 1; // the open quote swallowed the rest of the file into the last field
+            }
+
+            if (rule == ValidationRule.InvalidUtf8)
+            {
+                for (int index = 0; index < _row.ColCount; index++)
+                {
+                    if (_row[index].Span.Contains('\uFFFD'))
+                    {
+                        return index;
+                    }
+                }
+            }
+
+            return -1;
+        }
+
+        public string? ColumnName(int fieldIndex) =>
+            header is not null && fieldIndex >= 0 && fieldIndex < header.ColNames.Count ? header.ColNames[fieldIndex] : null;
+
+        public ReadOnlySpan<char> FieldText(int fieldIndex) =>
+            header is null ? default : fieldIndex >= 0 ? _row[fieldIndex].Span : _row.Span;
+    }
+}

@@ -1,0 +1,55 @@
+using nietras.SeparatedValues;
+using Pipeline.Engine.Transform;
+using Pipeline.Engine.Validation;
+
+namespace Pipeline.Engine.Csv;
+
+/// <summary>
+/// One data row seen through the table's schema: fields by schema column index, and checks that
+/// report a violation (rule, line, column, value) and return false, so a handler can run them all
+/// with <c>&amp;=</c> and report every problem of the row, not only the first.
+/// </summary>
+internal readonly ref struct RowContext(SepReader.Row row, int[] columnMap, TableSchema schema, FileDiagnostics diagnostics)
+{
+    private readonly SepReader.Row _row = row;
+
+    public long Line => _row.LineNumberFrom;
+
+    public ReadOnlySpan<char> Field(int column) => _row[columnMap[column]].Span;
+
+    public bool Report(string rule, int column)
+    {
+        diagnostics.Report(rule, Line, schema.Columns[column], Field(column));
+        return false;
+    }
+
+    public bool RequireValue(int column) => !Field(column).IsEmpty || Report(ValidationRule.RequiredValue, column);
+
+    public bool RequireId(int column, out long id) =>
+        FieldParsers.TryParsePositiveId(Field(column), out id) || ReportInvalid(column, ValidationRule.InvalidId);
+
+    public bool RequireCount(int column, out int count) =>
+        FieldParsers.TryParsePositiveCount(Field(column), out count) || ReportInvalid(column, ValidationRule.InvalidItemCount);
+
+    public bool RequireStatus(int column, out OrderStatus status) =>
+        FieldParsers.TryParseStatus(Field(column), out status) || ReportInvalid(column, ValidationRule.InvalidStatus);
+
+    public bool RequireCreatedAt(int column, out DateOnly date) =>
+        FieldParsers.TryParseTimestamp(Field(column), out date) || ReportInvalid(column, ValidationRule.InvalidCreatedAt);
+
+    public bool RequireSalePrice(int column, out decimal price) =>
+        FieldParsers.TryParseSalePrice(Field(column), out price) || ReportInvalid(column, ValidationRule.InvalidSalePrice);
+
+    public bool OptionalTimestamp(int column) =>
+        Field(column).IsEmpty || FieldParsers.TryParseTimestamp(Field(column), out _) || Report(ValidationRule.InvalidTimestamp, column);
+
+    /// <summary>An empty critical value is reported as missing, anything else as malformed.</summary>
+    private bool ReportInvalid(int column, string rule) =>
+        Report(Field(column).IsEmpty ? ValidationRule.RequiredValue : rule, column);
+}
+
+/// <summary>Validates one table's rows and feeds the valid ones onward.</summary>
+internal interface IRowHandler
+{
+    void Handle(in RowContext row);
+}

@@ -1,0 +1,22 @@
+using Pipeline.Engine.Collections;
+
+namespace Pipeline.Engine.Transform;
+
+/// <summary>
+/// The keys a batch must remember to check uniqueness and references: the only state besides the
+/// KPIs that grows with the input, kept compact (<see cref="IdSet"/>: about a bit per dense id).
+/// </summary>
+internal sealed class BatchReferences
+{
+    public ProductCatalog Products { get; } = new();
+
+    public IdSet OrderIds { get; } = new();
+
+    public IdSet ItemIds { get; } = new();
+
+    /// <summary>False when some orders file could not be read, so unknown order ids prove nothing.</summary>
+    public bool OrdersComplete { get; set; } = true;
+
+    /// <summary>False when products.csv could not be read, so unknown product ids prove nothing.</summary>
+    public bool ProductsComplete { get; set; } = true;
+}

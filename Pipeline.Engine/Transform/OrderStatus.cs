@@ -1,0 +1,9 @@
+namespace Pipeline.Engine.Transform;
+
+public enum OrderStatus
+{
+    Delivered,
+    Returned,
+    Shipped,
+    Pending,
+}

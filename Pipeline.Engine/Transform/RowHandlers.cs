@@ -1,0 +1,74 @@
+using Pipeline.Engine.Csv;
+using Pipeline.Engine.Kpis;
+using Pipeline.Engine.Validation;
+using static Pipeline.Engine.Csv.TableSchema;
+
+namespace Pipeline.Engine.Transform;
+
+/// <summary>products.csv rows → the product catalog (id → category).</summary>
+internal sealed class ProductRowHandler(BatchReferences references) : IRowHandler
+{
+    public void Handle(in RowContext row)
+    {
+        bool valid = row.RequireId(ProductColumn.Id, out long productId);
+        valid &= row.RequireValue(ProductColumn.Category);
+        if (valid && !references.Products.TryAdd(productId, row.Field(ProductColumn.Category)))
+        {
+            row.Report(ValidationRule.DuplicateKey, ProductColumn.Id);
+        }
+    }
+}
+
+/// <summary>orders rows → order facts for the per-day order KPIs; order ids for the item references.</summary>
+internal sealed class OrderRowHandler(BatchReferences references, KpiAccumulator kpis) : IRowHandler
+{
+    public void Handle(in RowContext row)
+    {
+        bool valid = row.RequireId(OrderColumn.OrderId, out long orderId) &&
+            (references.OrderIds.Add(orderId) || row.Report(ValidationRule.DuplicateKey, OrderColumn.OrderId));
+        valid &= row.RequireId(OrderColumn.UserId, out long userId);
+        valid &= row.RequireStatus(OrderColumn.Status, out OrderStatus status);
+        valid &= row.RequireCreatedAt(OrderColumn.CreatedAt, out DateOnly orderDate);
+        valid &= row.OptionalTimestamp(OrderColumn.ReturnedAt);
+        valid &= row.OptionalTimestamp(OrderColumn.ShippedAt);
+        valid &= row.OptionalTimestamp(OrderColumn.DeliveredAt);
+        valid &= row.RequireCount(OrderColumn.NumOfItem, out int numOfItem);
+        if (valid)
+        {
+            kpis.Add(new OrderFact(orderId, userId, status, orderDate, numOfItem));
+        }
+    }
+}
+
+/// <summary>order_items rows → items enriched with their category, checked against orders and products.</summary>
+internal sealed class OrderItemRowHandler(BatchReferences references, KpiAccumulator kpis) : IRowHandler
+{
+    public void Handle(in RowContext row)
+    {
+        bool valid = row.RequireId(OrderItemColumn.Id, out long itemId) &&
+            (references.ItemIds.Add(itemId) || row.Report(ValidationRule.DuplicateKey, OrderItemColumn.Id));
+        valid &= row.RequireId(OrderItemColumn.OrderId, out long orderId) && KnownOrder(row, orderId);
+        valid &= row.RequireId(OrderItemColumn.UserId, out long userId);
+        ProductCategory category = default;
+        valid &= row.RequireId(OrderItemColumn.ProductId, out long productId) && KnownProduct(row, productId, out category);
+        valid &= row.RequireStatus(OrderItemColumn.Status, out OrderStatus status);
+        valid &= row.RequireCreatedAt(OrderItemColumn.CreatedAt, out DateOnly orderDate);
+        valid &= row.OptionalTimestamp(OrderItemColumn.ShippedAt);
+        valid &= row.OptionalTimestamp(OrderItemColumn.DeliveredAt);
+        valid &= row.OptionalTimestamp(OrderItemColumn.ReturnedAt);
+        valid &= row.RequireSalePrice(OrderItemColumn.SalePrice, out decimal salePrice);
+        if (valid)
+        {
+            kpis.Add(new EnrichedOrderItem(itemId, orderId, userId, productId, category, status, orderDate, salePrice));
+        }
+    }
+
+    // When orders or products could not be read at all, their errors are already reported:
+    // flagging every item as well would only bury them.
+    private bool KnownOrder(in RowContext row, long orderId) =>
+        references.OrderIds.Contains(orderId) || !references.OrdersComplete || row.Report(ValidationRule.UnknownOrder, OrderItemColumn.OrderId);
+
+    private bool KnownProduct(in RowContext row, long productId, out ProductCategory category) =>
+        references.Products.TryGetCategory(productId, out category) ||
+        (references.ProductsComplete && row.Report(ValidationRule.UnknownProduct, OrderItemColumn.ProductId));
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using Pipeline.Engine.Transform;
+
+namespace Pipeline.Engine.Validation;
+
+/// <summary>
+/// Strict, allocation-free parsers for the field formats the rules allow. Each returns false
+/// for anything the old system's contract does not accept (signs, spaces, separators, bad dates).
+/// </summary>
+public static class FieldParsers
+{
+    /// <summary>A positive integer of up to 18 digits (so it cannot overflow a long).</summary>
+    public static bool TryParsePositiveId(ReadOnlySpan<char> text, out long value)
+    {
+        value = 0;
+        if (text.IsEmpty || text.Length > 18)
+        {
+            return false;
+        }
+
+        foreach (char c in text)
+        {
+            uint digit = (uint)(c - '0');
+            if (digit > 9)
+            {
+                return false;
+            }
+
+            value = (value * 10) + digit;
+        }
+
+        return value > 0;
+    }
+
+    /// <summary>A positive integer of up to 9 digits.</summary>
+    public static bool TryParsePositiveCount(ReadOnlySpan<char> text, out int value)
+    {
+        value = 0;
+        if (text.Length > 9 || !TryParsePositiveId(text, out long parsed))
+        {
+            return false;
+        }
+
+        value = (int)parsed;
+        return true;
+    }
+
+    /// <summary>
+    /// Exactly <c>yyyy-MM-ddTHH:mm:ss</c> with a real calendar date and time of day;
+    /// gives the date part as written (no time-zone shift).
+    /// </summary>
+    public static bool TryParseTimestamp(ReadOnlySpan<char> text, out DateOnly date)
+    {
+        date = default;
+        if (text.Length != 19 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':')
+        {
+            return false;
+        }
+
+        if (!TryDigits(text[..4], out int year) || !TryDigits(text.Slice(5, 2), out int month) ||
+            !TryDigits(text.Slice(8, 2), out int day) || !TryDigits(text.Slice(11, 2), out int hour) ||
+            !TryDigits(text.Slice(14, 2), out int minute) || !TryDigits(text.Slice(17, 2), out int second))
+        {
+            return false;
+        }
+
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) ||
+            hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        date = new DateOnly(year, month, day);
+        return true;
+    }
+
+    /// <summary>
+    /// A non-negative decimal in invariant format: digits with at most one '.', at least one digit,
+    /// no sign, exponent or thousands separator.
+    /// </summary>
+    public static bool TryParseSalePrice(ReadOnlySpan<char> text, out decimal value)
+    {
+        value = 0;
+        ulong mantissa = 0;
+        int digits = 0;
+        int scale = -1;
+        foreach (char c in text)
+        {
+            uint digit = (uint)(c - '0');
+            if (digit <= 9)
+            {
+                if (digits > 0 || digit != 0)
+                {
+                    digits++;
+                }
+
+                mantissa = unchecked((mantissa * 10) + digit);
+                if (scale >= 0)
+                {
+                    scale++;
+                }
+            }
+            else if (c == '.' && scale < 0)
+            {
+                scale = 0;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        if (text.Length == 0 || (text.Length == 1 && scale == 0))
+        {
+            return false;
+        }
+
+        scale = Math.Max(scale, 0);
+        if (digits <= 19 && scale <= 28)
+        {
+            value = new decimal((int)mantissa, (int)(mantissa >> 32), 0, false, (byte)scale);
+            return true;
+        }
+
+        // Rare: more digits than a ulong holds; the characters are already known to be valid.
+        return decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out value);
+    }
+
+    public static bool TryParseStatus(ReadOnlySpan<char> text, out OrderStatus status)
+    {
+        status = text switch
+        {
+            "delivered" => OrderStatus.Delivered,
+            "returned" => OrderStatus.Returned,
+            "shipped" => OrderStatus.Shipped,
+            "pending" => OrderStatus.Pending,
+            _ => (OrderStatus)(-1),
+        };
+        return status >= 0;
+    }
+
+    private static bool TryDigits(ReadOnlySpan<char> text, out int value)
+    {
+        value = 0;
+        foreach (char c in text)
+        {
+            uint digit = (uint)(c - '0');
+            if (digit > 9)
+            {
+                return false;
+            }
+
+            value = (value * 10) + (int)digit;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,50 @@
+namespace Pipeline.Engine.Validation;
+
+/// <summary>
+/// Stable rule ids. Reports, dashboards and tests key on these strings: never rename one, only add.
+/// </summary>
+public static class ValidationRule
+{
+    public const string MissingFile = "batch.missing_file";
+    public const string EmptyFile = "file.empty";
+    public const string MissingColumn = "header.missing_column";
+    public const string DuplicateColumn = "header.duplicate_column";
+    public const string FieldCount = "row.field_count";
+    public const string UnterminatedQuote = "row.unterminated_quote";
+    public const string InvalidUtf8 = "row.invalid_utf8";
+    public const string LineTooLong = "row.too_long";
+    public const string RequiredValue = "field.required";
+    public const string InvalidId = "field.invalid_id";
+    public const string InvalidStatus = "field.invalid_status";
+    public const string InvalidCreatedAt = "field.invalid_created_at";
+    public const string InvalidTimestamp = "field.invalid_timestamp";
+    public const string InvalidSalePrice = "field.invalid_sale_price";
+    public const string InvalidItemCount = "field.invalid_num_of_item";
+    public const string DuplicateKey = "key.duplicate";
+    public const string UnknownOrder = "ref.unknown_order";
+    public const string UnknownProduct = "ref.unknown_product";
+
+    /// <summary>A sentence a person understands, for the report.</summary>
+    public static string Describe(string rule) => rule switch
+    {
+        MissingFile => "The batch has no such file or folder of parts.",
+        EmptyFile => "The file is empty (0 bytes); even an empty part needs its header line.",
+        MissingColumn => "A required column is missing from the header.",
+        DuplicateColumn => "A column name appears more than once in the header.",
+        FieldCount => "The row does not have as many fields as the header.",
+        UnterminatedQuote => "A quoted field is never closed; the rest of the file was read as one field.",
+        InvalidUtf8 => "The row contains bytes that are not valid UTF-8.",
+        LineTooLong => "The row is longer than the line length limit.",
+        RequiredValue => "This value may not be empty.",
+        InvalidId => "An id must be a positive integer.",
+        InvalidStatus => "The status must be one of delivered, returned, shipped, pending.",
+        InvalidCreatedAt => "created_at must be a real date and time written yyyy-MM-ddTHH:mm:ss.",
+        InvalidTimestamp => "A timestamp must be empty or a real date and time written yyyy-MM-ddTHH:mm:ss.",
+        InvalidSalePrice => "sale_price must be a non-negative decimal like 12.5 (no sign, no thousands separators).",
+        InvalidItemCount => "num_of_item must be a positive integer.",
+        DuplicateKey => "This key appears more than once in the batch.",
+        UnknownOrder => "The item's order_id is not among the batch's orders.",
+        UnknownProduct => "The item's product_id is not in products.csv.",
+        _ => rule,
+    };
+}
