@@ -5,6 +5,7 @@ using Amazon.SQS;
 using Aws.Sns;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry;
 
 namespace Pipeline.Topology.Health;
 
@@ -55,6 +56,8 @@ public static class AwsResourceHealthChecks
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
+            // Probes run every few seconds; their AWS calls would bury the traces that matter.
+            using var quiet = SuppressInstrumentationScope.Begin();
             try
             {
                 await probe(services, cancellationToken).ConfigureAwait(false);

@@ -23,7 +23,7 @@ public sealed partial class TopologyProvisioner(
         var topicArns = new Dictionary<TopicSpec, string>();
         await Task.WhenAll(
             EnsureBucketAsync(topology.Bucket, cancellationToken),
-            Task.WhenAll(topology.Tables.Select(t => EnsureTableAsync(t, cancellationToken))),
+            EnsureTablesAsync(topology.Tables, cancellationToken),
             EnsureTopicsAsync(topology.Topics, topicArns, cancellationToken)).ConfigureAwait(false);
 
         var queueArns = (await Task.WhenAll(topology.Queues.Select(async q => (q, arn: await EnsureQueueAsync(q, cancellationToken).ConfigureAwait(false))))
@@ -60,17 +60,24 @@ public sealed partial class TopologyProvisioner(
         }
     }
 
-    private async Task EnsureTableAsync(TableSpec table, CancellationToken cancellationToken)
+    private async Task EnsureTablesAsync(IEnumerable<TableSpec> tables, CancellationToken cancellationToken)
     {
-        TableDescription description;
-        try
+        // Look before creating, so that a first run shows no failed calls in its trace.
+        var existing = await ExistingTablesAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(tables.Select(t => EnsureTableAsync(t, existing.Contains(t.Name), cancellationToken))).ConfigureAwait(false);
+    }
+
+    private async Task EnsureTableAsync(TableSpec table, bool exists, CancellationToken cancellationToken)
+    {
+        var description = exists
+            ? (await dynamoDb.DescribeTableAsync(table.Name, cancellationToken).ConfigureAwait(false)).Table
+            : (await dynamoDb.CreateTableAsync(TableRequests.Create(table), cancellationToken).ConfigureAwait(false)).TableDescription;
+        if (exists)
         {
-            description = (await dynamoDb.DescribeTableAsync(table.Name, cancellationToken).ConfigureAwait(false)).Table;
             LogExists("table", table.Name);
         }
-        catch (Amazon.DynamoDBv2.Model.ResourceNotFoundException)
+        else
         {
-            description = (await dynamoDb.CreateTableAsync(TableRequests.Create(table), cancellationToken).ConfigureAwait(false)).TableDescription;
             LogCreated("table", table.Name);
         }
 
@@ -80,6 +87,20 @@ public sealed partial class TopologyProvisioner(
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
             description = (await dynamoDb.DescribeTableAsync(table.Name, cancellationToken).ConfigureAwait(false)).Table;
         }
+    }
+
+    private async Task<HashSet<string>> ExistingTablesAsync(CancellationToken cancellationToken)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        string? start = null;
+        do
+        {
+            var page = await dynamoDb.ListTablesAsync(new ListTablesRequest { ExclusiveStartTableName = start }, cancellationToken).ConfigureAwait(false);
+            names.UnionWith(page.TableNames ?? []);
+            start = page.LastEvaluatedTableName;
+        }
+        while (start is not null);
+        return names;
     }
 
     private async Task EnsureTopicsAsync(IEnumerable<TopicSpec> topics, Dictionary<TopicSpec, string> arns, CancellationToken cancellationToken)
@@ -114,18 +135,10 @@ public sealed partial class TopologyProvisioner(
     /// <summary>Creates the queue, or brings an existing one's attributes in line; returns its ARN.</summary>
     private async Task<string> EnsureQueueAsync(string name, Dictionary<string, string> attributes, CancellationToken cancellationToken)
     {
-        string url;
-        try
-        {
-            url = await QueueUrlAsync(name, cancellationToken).ConfigureAwait(false);
-            await sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest { QueueUrl = url, Attributes = attributes }, cancellationToken).ConfigureAwait(false);
-            LogExists("queue", name);
-        }
-        catch (QueueDoesNotExistException)
-        {
-            url = (await sqs.CreateQueueAsync(new CreateQueueRequest { QueueName = name, Attributes = attributes }, cancellationToken).ConfigureAwait(false)).QueueUrl;
-            LogCreated("queue", name);
-        }
+        // CreateQueue without attributes returns an existing queue's URL; attributes are then set either way.
+        var url = (await sqs.CreateQueueAsync(new CreateQueueRequest { QueueName = name }, cancellationToken).ConfigureAwait(false)).QueueUrl;
+        await sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest { QueueUrl = url, Attributes = attributes }, cancellationToken).ConfigureAwait(false);
+        LogEnsured("queue", name);
 
         var arn = await sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = [QueueAttributeName.QueueArn] }, cancellationToken).ConfigureAwait(false);
         return arn.QueueARN;
@@ -133,12 +146,24 @@ public sealed partial class TopologyProvisioner(
 
     private async Task EnsureSubscriptionAsync(SubscriptionSpec subscription, string topicArn, string queueArn, CancellationToken cancellationToken)
     {
-        // Subscribing again with the same endpoint returns the existing subscription; attributes are then set
-        // separately, because SNS refuses a repeated Subscribe whose attributes differ from the first.
-        var subscribed = await sns.SubscribeAsync(new SubscribeRequest(topicArn, "sqs", queueArn), cancellationToken).ConfigureAwait(false);
-        await sns.SetSubscriptionAttributesAsync(new SetSubscriptionAttributesRequest(
-            subscribed.SubscriptionArn, "RawMessageDelivery", subscription.RawMessageDelivery ? "true" : "false"), cancellationToken).ConfigureAwait(false);
-        LogEnsured("subscription", $"{subscription.Topic.Name} -> {subscription.Queue.Name}");
+        // SNS refuses a repeated Subscribe whose attributes differ from the existing subscription's,
+        // so find an existing one first and bring its attributes in line.
+        var rawDelivery = subscription.RawMessageDelivery ? "true" : "false";
+        var existing = (await sns.ListAllSubscriptionsByTopicAsync(topicArn, cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault(s => s.Protocol == "sqs" && s.Endpoint == queueArn);
+        if (existing is null)
+        {
+            await sns.SubscribeAsync(new SubscribeRequest(topicArn, "sqs", queueArn)
+            {
+                Attributes = new Dictionary<string, string> { ["RawMessageDelivery"] = rawDelivery },
+            }, cancellationToken).ConfigureAwait(false);
+            LogCreated("subscription", $"{subscription.Topic.Name} -> {subscription.Queue.Name}");
+        }
+        else
+        {
+            await sns.SetSubscriptionAttributesAsync(new SetSubscriptionAttributesRequest(existing.SubscriptionArn, "RawMessageDelivery", rawDelivery), cancellationToken).ConfigureAwait(false);
+            LogExists("subscription", $"{subscription.Topic.Name} -> {subscription.Queue.Name}");
+        }
     }
 
     private async Task<string> QueueUrlAsync(string name, CancellationToken cancellationToken) =>

@@ -5,7 +5,9 @@ using Amazon.DynamoDBv2.Model;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using Aws.Sns;
+using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Topology;
+using Pipeline.Topology.Provisioning;
 using ServiceDefaults.Aws;
 
 namespace AppHost.Tests;
@@ -131,6 +133,23 @@ public class EmulatorModeTests(EmulatorAppFixture fixture) : IClassFixture<Emula
         Assert.Equal(body, message.Body); // raw delivery: no SNS envelope
         Assert.Equal("application/json", message.MessageAttributes["Content-Type"].StringValue);
         await sqs.DeleteMessageAsync(inbox, message.ReceiptHandle);
+    }
+
+    [Fact]
+    public async Task Applying_the_topology_again_changes_nothing_and_duplicates_nothing()
+    {
+        using var s3 = AwsClientFactory.CreateS3(fixture.Aws, fixture.Credentials);
+        using var sqs = AwsClientFactory.CreateSqs(fixture.Aws, fixture.Credentials);
+        using var dynamoDb = AwsClientFactory.CreateDynamoDb(fixture.Aws, fixture.Credentials);
+        var sns = fixture.CreateSnsClient();
+        var provisioner = new TopologyProvisioner(s3, sqs, dynamoDb, sns, NullLogger<TopologyProvisioner>.Instance);
+        var queuesBefore = (await sqs.ListQueuesAsync(new ListQueuesRequest())).QueueUrls;
+
+        await provisioner.ApplyAsync(_topology, CancellationToken.None);
+
+        Assert.Equal(queuesBefore.Order(), (await sqs.ListQueuesAsync(new ListQueuesRequest())).QueueUrls.Order());
+        var notifierSubscriptions = await sns.ListAllSubscriptionsByTopicAsync((await sns.FindTopicArnAsync(_topology.KpisUpdatedTopic.Name))!);
+        Assert.Single(notifierSubscriptions);
     }
 
     private static string ExpectedKey(string partitionKey, string? sortKey) =>
