@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using Pipeline.Engine.Collections;
 using Pipeline.Engine.Csv;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Transform;
@@ -32,10 +33,13 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         List<PartJob> orderJobs = Jobs(batch, TableKind.Orders, "orders/", reports);
         List<PartJob> itemJobs = Jobs(batch, TableKind.OrderItems, "order_items/", reports);
 
-        ReadParts([.. productJobs, .. orderJobs], references, kpis, progress, cancellationToken);
+        // Products and orders first: items are checked against them. Products are small and
+        // fill one catalog, so they are read one part at a time.
+        ReadParts(productJobs, 1, references, kpis, progress, cancellationToken);
+        ReadParts(orderJobs, _options.MaxDegreeOfParallelism, references, kpis, progress, cancellationToken);
         references.ProductsComplete &= productJobs.Count > 0;
         references.OrdersComplete &= orderJobs.Count > 0;
-        ReadParts(itemJobs, references, kpis, progress, cancellationToken);
+        ReadParts(itemJobs, _options.MaxDegreeOfParallelism, references, kpis, progress, cancellationToken);
 
         ValidationReport report = BuildReport(reports);
         return new BatchResult(report, report.Accepted ? kpis.ToPartial() : null);
@@ -60,42 +64,72 @@ public sealed class BatchProcessor(EngineOptions? options = null)
 
     private void ReadParts(
         List<PartJob> jobs,
+        int parallelism,
         BatchReferences references,
         KpiAccumulator kpis,
         ProgressCounter? progress,
         CancellationToken cancellationToken)
     {
-        // Largest first, handed out one at a time, so the workers finish together.
-        PartJob[] schedule = jobs.OrderByDescending(job => job.Part.Length ?? 0).ToArray();
-        var parallelOptions = new ParallelOptions
+        // Largest first, handed out one at a time, so the workers finish together. Plain threads
+        // that end with the work: nothing spins waiting for more.
+        var queue = new ConcurrentQueue<PartJob>(jobs.OrderByDescending(job => job.Part.Length ?? 0));
+        var failures = new ConcurrentQueue<ExceptionDispatchInfo>();
+        void Work()
         {
-            MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism,
-            CancellationToken = cancellationToken,
-        };
-        try
-        {
-            Parallel.ForEach(Partitioner.Create(schedule, EnumerablePartitionerOptions.NoBuffering), parallelOptions, job =>
+            while (failures.IsEmpty && queue.TryDequeue(out PartJob? job))
             {
-                var partKpis = new KpiAccumulator(references.Products.Categories);
-                IRowHandler handler = job.Part.Table switch
+                try
                 {
-                    TableKind.Products => new ProductRowHandler(references),
-                    TableKind.Orders => new OrderRowHandler(references, partKpis),
-                    _ => new OrderItemRowHandler(references, partKpis),
-                };
-                bool complete = CsvPartReader.Read(job.Part, handler, job.Diagnostics, _options, progress, cancellationToken);
-                lock (references)
-                {
-                    references.ProductsComplete &= complete || job.Part.Table != TableKind.Products;
-                    references.OrdersComplete &= complete || job.Part.Table != TableKind.Orders;
-                    kpis.Add(partKpis);
+                    ReadPart(job, references, kpis, progress, cancellationToken);
                 }
-            });
+                catch (Exception failure)
+                {
+                    failures.Enqueue(ExceptionDispatchInfo.Capture(failure));
+                }
+            }
         }
-        catch (AggregateException failure) when (failure.InnerExceptions.Count == 1)
+
+        Thread[] helpers = Enumerable.Range(1, Math.Min(parallelism, jobs.Count) - 1)
+            .Select(_ => new Thread(Work) { IsBackground = true, Name = "pipeline part reader" })
+            .ToArray();
+        Array.ForEach(helpers, thread => thread.Start());
+        Work();
+        Array.ForEach(helpers, thread => thread.Join());
+        if (failures.TryDequeue(out ExceptionDispatchInfo? first))
         {
-            // Callers handle an I/O error as such, not wrapped.
-            ExceptionDispatchInfo.Throw(failure.InnerExceptions[0]);
+            first.Throw(); // callers handle an I/O error as such, not wrapped
+        }
+    }
+
+    /// <summary>
+    /// Reads one part with its own KPI accumulator and key set, then merges both into the batch's
+    /// under one short lock; keys already merged from other parts are duplicates across parts.
+    /// </summary>
+    private void ReadPart(PartJob job, BatchReferences references, KpiAccumulator kpis, ProgressCounter? progress, CancellationToken cancellationToken)
+    {
+        var partKpis = new KpiAccumulator(references.Products.Categories);
+        var partKeys = new IdSet();
+        (IRowHandler handler, int keyColumn) = job.Part.Table switch
+        {
+            TableKind.Products => ((IRowHandler)new ProductRowHandler(references), TableSchema.ProductColumn.Id),
+            TableKind.Orders => (new OrderRowHandler(partKeys, partKpis), TableSchema.OrderColumn.OrderId),
+            _ => (new OrderItemRowHandler(references, partKeys, partKpis), TableSchema.OrderItemColumn.Id),
+        };
+        bool complete = CsvPartReader.Read(job.Part, handler, job.Diagnostics, _options, progress, cancellationToken);
+
+        List<long> crossPartDuplicates = [];
+        lock (references)
+        {
+            references.KeysOf(job.Part.Table)?.UnionWith(partKeys, crossPartDuplicates, int.MaxValue);
+            references.MarkRead(job.Part.Table, complete);
+            kpis.Add(partKpis);
+        }
+
+        if (crossPartDuplicates.Count > 0)
+        {
+            var finder = new DuplicateKeyFinder(keyColumn, [.. crossPartDuplicates], job.Diagnostics);
+            var alreadyReported = new FileDiagnostics(job.Part.Name, job.Part.Table, 0);
+            CsvPartReader.Read(job.Part, finder, alreadyReported, _options, null, cancellationToken);
         }
     }
 

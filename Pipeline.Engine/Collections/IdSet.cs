@@ -1,83 +1,132 @@
-using System.Collections.Concurrent;
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Pipeline.Engine.Collections;
 
 /// <summary>
-/// A set of positive 64-bit ids that stays small for the ids real data has (mostly dense ranges):
+/// A set of non-negative 64-bit ids that stays small for the ids real data has (mostly dense ranges):
 /// ids are grouped in blocks of 4,096; a block holds a short list of 16-bit offsets while it is sparse
-/// and turns into a 512-byte bitmap once that is smaller. Dense ids cost about one bit each,
-/// scattered ids a few bytes each (never the 8 KB page a plain paged bitmap would spend).
-/// Safe for concurrent use: each block has its own lock, so parallel parts rarely contend.
+/// and turns into a 512-byte bitmap once that is smaller. Dense ids cost about one bit each, scattered
+/// ids a few dozen bytes each (never the kilobytes a plain paged bitmap would spend on them).
+/// Blocks of ids below 2^32 are found through an array, others through a dictionary.
+/// Not thread-safe for writers; any number of readers may call <see cref="Contains"/> once writing is done.
 /// </summary>
 public sealed class IdSet
 {
     private const int BlockBits = 12;
     private const int BlockSize = 1 << BlockBits;
+    private const long DirectoryLimit = 1L << 20;
 
-    private readonly ConcurrentDictionary<long, Block> _blocks = new();
+    private Block?[] _directory = [];
+    private Dictionary<long, Block>? _farBlocks;
+    private long _lastKey = -1;
+    private Block? _lastBlock;
 
-    public long Count => _blocks.Values.Sum(block => (long)block.Count);
+    public long Count { get; private set; }
 
     /// <summary>Adds the id; false when it was already present.</summary>
     public bool Add(long id)
     {
-        Block block = _blocks.GetOrAdd(id >> BlockBits, static _ => new Block());
-        lock (block)
-        {
-            return block.Add((ushort)(id & (BlockSize - 1)));
-        }
-    }
-
-    public bool Contains(long id)
-    {
-        if (!_blocks.TryGetValue(id >> BlockBits, out Block? block))
+        ArgumentOutOfRangeException.ThrowIfNegative(id);
+        long key = id >> BlockBits;
+        Block block = key == _lastKey ? _lastBlock! : BlockFor(key);
+        if (!block.Add((ushort)(id & (BlockSize - 1))))
         {
             return false;
         }
 
-        lock (block)
-        {
-            return block.Contains((ushort)(id & (BlockSize - 1)));
-        }
+        Count++;
+        return true;
     }
 
-    public void UnionWith(IdSet other)
+    public bool Contains(long id)
     {
-        foreach (long id in other.Ordered())
+        long key = id >> BlockBits;
+        Block? block = (ulong)key < (ulong)_directory.Length ? _directory[key]
+            : key >= DirectoryLimit && _farBlocks is not null ? _farBlocks.GetValueOrDefault(key)
+            : null;
+        return block is not null && block.Contains((ushort)(id & (BlockSize - 1)));
+    }
+
+    /// <summary>
+    /// Adds all ids of <paramref name="other"/>; returns how many were already present and collects
+    /// up to <paramref name="maxOverlaps"/> of them (to report duplicates found across parts).
+    /// </summary>
+    public long UnionWith(IdSet other, List<long>? overlaps = null, int maxOverlaps = 0)
+    {
+        long overlapCount = 0;
+        foreach ((long key, Block otherBlock) in other.Blocks())
         {
-            Add(id);
+            Block block = BlockFor(key);
+            foreach (ushort offset in otherBlock.SortedOffsets())
+            {
+                if (block.Add(offset))
+                {
+                    Count++;
+                }
+                else if (++overlapCount <= maxOverlaps)
+                {
+                    overlaps?.Add((key << BlockBits) | offset);
+                }
+            }
         }
+
+        return overlapCount;
     }
 
     /// <summary>The ids in ascending order.</summary>
-    public IEnumerable<long> Ordered()
-    {
-        foreach (long key in _blocks.Keys.Order())
-        {
-            ushort[] offsets;
-            Block block = _blocks[key];
-            lock (block)
-            {
-                offsets = block.SortedOffsets();
-            }
+    public IEnumerable<long> Ordered() =>
+        Blocks().OrderBy(entry => entry.Key)
+            .SelectMany(entry => entry.Block.SortedOffsets().Select(offset => (entry.Key << BlockBits) | offset));
 
-            foreach (ushort offset in offsets)
+    private IEnumerable<(long Key, Block Block)> Blocks()
+    {
+        for (long key = 0; key < _directory.Length; key++)
+        {
+            if (_directory[key] is { } block)
             {
-                yield return (key << BlockBits) | offset;
+                yield return (key, block);
             }
         }
+
+        foreach ((long key, Block block) in _farBlocks ?? [])
+        {
+            yield return (key, block);
+        }
+    }
+
+    private Block BlockFor(long key)
+    {
+        Block block;
+        if (key < DirectoryLimit)
+        {
+            if (key >= _directory.Length)
+            {
+                Array.Resize(ref _directory, (int)Math.Min(DirectoryLimit, Math.Max(key + 1, _directory.Length * 2L)));
+            }
+
+            block = _directory[key] ??= new Block();
+        }
+        else
+        {
+            _farBlocks ??= [];
+            ref Block? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_farBlocks, key, out _);
+            block = slot ??= new Block();
+        }
+
+        _lastKey = key;
+        _lastBlock = block;
+        return block;
     }
 
     private sealed class Block
     {
-        // A list of offsets costs 2 bytes an id; past this many the 512-byte bitmap is smaller.
-        private const int ListLimit = BlockSize / 16;
+        // A list costs 2 bytes an id and a linear search; past this many ids the 512-byte bitmap wins.
+        private const int ListLimit = 64;
 
         private ushort[]? _list = new ushort[4];
         private ulong[]? _bits;
-
-        public int Count { get; private set; }
+        private int _listCount;
 
         public bool Add(ushort offset)
         {
@@ -85,74 +134,60 @@ public sealed class IdSet
             {
                 ref ulong word = ref _bits[offset >> 6];
                 ulong mask = 1UL << (offset & 63);
-                if ((word & mask) != 0)
-                {
-                    return false;
-                }
-
+                bool added = (word & mask) == 0;
                 word |= mask;
-                Count++;
-                return true;
+                return added;
             }
 
-            if (_list.AsSpan(0, Count).Contains(offset))
+            if (_list.AsSpan(0, _listCount).Contains(offset))
             {
                 return false;
             }
 
-            if (Count == ListLimit)
+            if (_listCount == ListLimit)
             {
                 _bits = new ulong[BlockSize / 64];
-                foreach (ushort existing in _list.AsSpan(0, Count))
+                foreach (ushort existing in _list.AsSpan(0, _listCount))
                 {
                     _bits[existing >> 6] |= 1UL << (existing & 63);
                 }
 
                 _list = null;
-                Count = 0;
-                foreach (ulong word in _bits)
-                {
-                    Count += BitOperations.PopCount(word);
-                }
-
                 return Add(offset);
             }
 
-            if (Count == _list!.Length)
+            if (_listCount == _list!.Length)
             {
-                Array.Resize(ref _list, Math.Min(_list.Length * 2, ListLimit));
+                Array.Resize(ref _list, _list.Length * 2);
             }
 
-            _list[Count++] = offset;
+            _list[_listCount++] = offset;
             return true;
         }
 
         public bool Contains(ushort offset) => _bits is not null
             ? (_bits[offset >> 6] & (1UL << (offset & 63))) != 0
-            : _list.AsSpan(0, Count).Contains(offset);
+            : _list.AsSpan(0, _listCount).Contains(offset);
 
         public ushort[] SortedOffsets()
         {
             if (_bits is null)
             {
-                ushort[] sorted = _list.AsSpan(0, Count).ToArray();
+                ushort[] sorted = _list.AsSpan(0, _listCount).ToArray();
                 Array.Sort(sorted);
                 return sorted;
             }
 
-            var offsets = new ushort[Count];
-            int next = 0;
+            var offsets = new List<ushort>(BlockSize);
             for (int wordIndex = 0; wordIndex < _bits.Length; wordIndex++)
             {
-                ulong word = _bits[wordIndex];
-                while (word != 0)
+                for (ulong word = _bits[wordIndex]; word != 0; word &= word - 1)
                 {
-                    offsets[next++] = (ushort)((wordIndex << 6) | BitOperations.TrailingZeroCount(word));
-                    word &= word - 1;
+                    offsets.Add((ushort)((wordIndex << 6) | BitOperations.TrailingZeroCount(word)));
                 }
             }
 
-            return offsets;
+            return [.. offsets];
         }
     }
 }

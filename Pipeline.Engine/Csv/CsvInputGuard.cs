@@ -17,13 +17,18 @@ internal sealed class RecordTooLongException(long line) : IOException($"The reco
 /// Sits between the raw bytes and the CSV parser and checks what a parser that decodes text cannot:
 /// invalid UTF-8 (the decoder would silently replace it), records longer than the limit (stopped
 /// before they are buffered, so memory stays bounded) and a quote still open at the end of the file.
-/// It hands the parser only whole UTF-8 sequences, so each chunk can be validated on its own, and it
-/// tracks lines and quote state the way RFC 4180 does (a doubled quote toggles twice).
+/// It reads the input in chunks, ends each chunk on a whole UTF-8 sequence so it can be validated on its
+/// own, and tracks lines and quote state the way RFC 4180 does (a doubled quote toggles twice).
 /// </summary>
 internal sealed class CsvInputGuard(Stream inner, int maxRecordBytes, ProgressCounter? progress) : Stream
 {
     private readonly List<StructuralFinding> _findings = [];
-    private readonly byte[] _heldBack = new byte[3];
+    // Small enough that a record can only outgrow the limit across several chunks (see Inspect).
+    private const int ChunkSize = 16 * 1024;
+
+    private readonly byte[] _chunk = new byte[ChunkSize];
+    private int _checkedStart;
+    private int _checkedEnd;
     private int _heldBackLength;
     private long _line = 1;
     private bool _inQuotes;
@@ -55,31 +60,43 @@ internal sealed class CsvInputGuard(Stream inner, int maxRecordBytes, ProgressCo
 
     public override int Read(Span<byte> buffer)
     {
-        if (buffer.Length < _heldBack.Length + 1)
+        if (_checkedStart == _checkedEnd && !FillChecked())
         {
-            throw new ArgumentException("The read buffer must hold at least 4 bytes.", nameof(buffer));
+            return 0;
         }
 
+        int count = Math.Min(buffer.Length, _checkedEnd - _checkedStart);
+        _chunk.AsSpan(_checkedStart, count).CopyTo(buffer);
+        _checkedStart += count;
+        return count;
+    }
+
+    /// <summary>
+    /// Reads the next chunk and inspects it. A UTF-8 sequence cut at the end of the chunk is held
+    /// back for the next one, so every chunk can be validated on its own.
+    /// </summary>
+    private bool FillChecked()
+    {
         while (true)
         {
-            _heldBack.AsSpan(0, _heldBackLength).CopyTo(buffer);
-            int read = inner.Read(buffer[_heldBackLength..]);
+            _chunk.AsSpan(_checkedEnd, _heldBackLength).CopyTo(_chunk);
+            int read = inner.Read(_chunk.AsSpan(_heldBackLength));
             int available = _heldBackLength + read;
-            _heldBackLength = 0;
             if (available == 0)
             {
                 OnEnd();
-                return 0;
+                return false;
             }
 
             // At the end of the input an incomplete sequence is passed on (and reported as invalid).
-            int complete = read == 0 ? available : available - IncompleteTailLength(buffer[..available]);
-            buffer[complete..available].CopyTo(_heldBack);
+            int complete = read == 0 ? available : available - IncompleteTailLength(_chunk.AsSpan(0, available));
             _heldBackLength = available - complete;
+            _checkedStart = 0;
+            _checkedEnd = complete;
             if (complete > 0)
             {
-                Inspect(buffer[..complete]);
-                return complete;
+                Inspect(_chunk.AsSpan(0, complete));
+                return true;
             }
         }
     }
@@ -130,6 +147,23 @@ internal sealed class CsvInputGuard(Stream inner, int maxRecordBytes, ProgressCo
         }
 
         long chunkStart = BytesRead;
+        bool noRecordCanBeTooLong = chunkStart + chunk.Length - _recordStart <= maxRecordBytes;
+        if (!_inQuotes && noRecordCanBeTooLong && !chunk.Contains((byte)'"'))
+        {
+            // The common case: no quotes, so every newline ends a record; only counting is left.
+            int newlines = chunk.Count((byte)'\n');
+            if (newlines > 0)
+            {
+                _line += newlines;
+                _recordStart = chunkStart + chunk.LastIndexOf((byte)'\n') + 1;
+                _recordStartLine = _line;
+            }
+
+            BytesRead += chunk.Length;
+            progress?.Add(chunk.Length);
+            return;
+        }
+
         int position = 0;
         while (true)
         {

@@ -40,8 +40,11 @@ internal readonly ref struct RowContext(SepReader.Row row, int[] columnMap, Tabl
     public bool RequireSalePrice(int column, out decimal price) =>
         FieldParsers.TryParseSalePrice(Field(column), out price) || ReportInvalid(column, ValidationRule.InvalidSalePrice);
 
-    public bool OptionalTimestamp(int column) =>
-        Field(column).IsEmpty || FieldParsers.TryParseTimestamp(Field(column), out _) || Report(ValidationRule.InvalidTimestamp, column);
+    public bool OptionalTimestamp(int column)
+    {
+        ReadOnlySpan<char> text = Field(column);
+        return text.IsEmpty || FieldParsers.TryParseTimestamp(text, out _) || Report(ValidationRule.InvalidTimestamp, column);
+    }
 
     /// <summary>An empty critical value is reported as missing, anything else as malformed.</summary>
     private bool ReportInvalid(int column, string rule) =>

@@ -5,16 +5,15 @@ using Pipeline.Engine.Transform;
 namespace Pipeline.Engine.Kpis;
 
 /// <summary>
-/// Running KPI state fed with validated records. Not thread-safe: each worker owns one and the
-/// results are combined with <see cref="Add(KpiAccumulator)"/>, the single merge path (partials
-/// from storage are merged through <see cref="From"/> too).
+/// Running KPI state fed with validated records, one entry per day: order counts, per-category item
+/// totals (by category index) and the day's distinct customers. Not thread-safe: each worker owns one
+/// and the results are combined with <see cref="Add(KpiAccumulator)"/>, the single merge path
+/// (stored partials are merged through <see cref="From"/> too).
 /// </summary>
 public sealed class KpiAccumulator(CategoryIndex categories)
 {
     private readonly CategoryIndex _categories = categories;
-    private readonly Dictionary<(int Category, int Day), CategoryDayTotals> _categoryDays = [];
-    private readonly Dictionary<int, DayTotals> _days = [];
-    private readonly Dictionary<int, IdSet> _customersByDay = [];
+    private readonly Dictionary<int, DayState> _days = [];
 
     public KpiAccumulator()
         : this(new CategoryIndex())
@@ -23,54 +22,44 @@ public sealed class KpiAccumulator(CategoryIndex categories)
 
     public void Add(in OrderFact order)
     {
-        ref DayTotals day = ref CollectionsMarshal.GetValueRefOrAddDefault(_days, order.OrderDate.DayNumber, out _);
+        DayState day = DayOf(order.OrderDate.DayNumber);
         day.Orders++;
         day.ItemsSold += order.NumOfItem;
-        if (order.Status == OrderStatus.Returned)
-        {
-            day.ReturnedOrders++;
-        }
+        day.ReturnedOrders += order.Status == OrderStatus.Returned ? 1 : 0;
     }
 
     public void Add(in EnrichedOrderItem item)
     {
-        int dayNumber = item.OrderDate.DayNumber;
-        bool returned = item.Status == OrderStatus.Returned;
-        ref CategoryDayTotals categoryDay = ref CollectionsMarshal.GetValueRefOrAddDefault(
-            _categoryDays, (item.Category.Index, dayNumber), out _);
-        categoryDay.Revenue += item.SalePrice;
-        categoryDay.Items++;
-        categoryDay.ReturnedItems += returned ? 1 : 0;
-
-        ref DayTotals day = ref CollectionsMarshal.GetValueRefOrAddDefault(_days, dayNumber, out _);
-        day.ItemRevenue += item.SalePrice;
-        CustomersOf(dayNumber).Add(item.UserId);
+        DayState day = DayOf(item.OrderDate.DayNumber);
+        ref CategoryTotals category = ref day.Category(item.Category.Index);
+        category.Revenue += item.SalePrice;
+        category.Items++;
+        category.ReturnedItems += item.Status == OrderStatus.Returned ? 1 : 0;
+        day.Customers.Add(item.UserId);
     }
 
     public void Add(KpiAccumulator other)
     {
         bool sameCategories = ReferenceEquals(other._categories, _categories);
-        foreach (((int category, int day), CategoryDayTotals totals) in other._categoryDays)
+        foreach ((int dayNumber, DayState theirs) in other._days)
         {
-            int index = sameCategories ? category : _categories.GetOrAdd(other._categories.NameOf(category)).Index;
-            ref CategoryDayTotals mine = ref CollectionsMarshal.GetValueRefOrAddDefault(_categoryDays, (index, day), out _);
-            mine.Revenue += totals.Revenue;
-            mine.Items += totals.Items;
-            mine.ReturnedItems += totals.ReturnedItems;
-        }
-
-        foreach ((int dayNumber, DayTotals totals) in other._days)
-        {
-            ref DayTotals mine = ref CollectionsMarshal.GetValueRefOrAddDefault(_days, dayNumber, out _);
-            mine.Orders += totals.Orders;
-            mine.ItemsSold += totals.ItemsSold;
-            mine.ReturnedOrders += totals.ReturnedOrders;
-            mine.ItemRevenue += totals.ItemRevenue;
-        }
-
-        foreach ((int dayNumber, IdSet customers) in other._customersByDay)
-        {
-            CustomersOf(dayNumber).UnionWith(customers);
+            DayState mine = DayOf(dayNumber);
+            mine.Orders += theirs.Orders;
+            mine.ItemsSold += theirs.ItemsSold;
+            mine.ReturnedOrders += theirs.ReturnedOrders;
+            mine.Customers.UnionWith(theirs.Customers);
+            for (int index = 0; index < theirs.CategoryCount; index++)
+            {
+                CategoryTotals totals = theirs.Category(index);
+                if (totals.Items > 0)
+                {
+                    int myIndex = sameCategories ? index : _categories.GetOrAdd(other._categories.NameOf(index)).Index;
+                    ref CategoryTotals target = ref mine.Category(myIndex);
+                    target.Revenue += totals.Revenue;
+                    target.Items += totals.Items;
+                    target.ReturnedItems += totals.ReturnedItems;
+                }
+            }
         }
     }
 
@@ -80,19 +69,19 @@ public sealed class KpiAccumulator(CategoryIndex categories)
         foreach (CategoryDayContribution contribution in partial.CategoryDays)
         {
             int index = accumulator._categories.GetOrAdd(contribution.Category).Index;
-            accumulator._categoryDays[(index, contribution.OrderDate.DayNumber)] =
-                new CategoryDayTotals(contribution.Revenue, contribution.Items, contribution.ReturnedItems);
+            accumulator.DayOf(contribution.OrderDate.DayNumber).Category(index) =
+                new CategoryTotals(contribution.Revenue, contribution.Items, contribution.ReturnedItems);
         }
 
         foreach (DayContribution contribution in partial.Days)
         {
-            int dayNumber = contribution.OrderDate.DayNumber;
-            accumulator._days[dayNumber] = new DayTotals(
-                contribution.Orders, contribution.ItemsSold, contribution.ReturnedOrders, contribution.ItemRevenue);
-            IdSet customers = accumulator.CustomersOf(dayNumber);
+            DayState day = accumulator.DayOf(contribution.OrderDate.DayNumber);
+            day.Orders = contribution.Orders;
+            day.ItemsSold = contribution.ItemsSold;
+            day.ReturnedOrders = contribution.ReturnedOrders;
             foreach (long customer in contribution.CustomerIds)
             {
-                customers.Add(customer);
+                day.Customers.Add(customer);
             }
         }
 
@@ -101,38 +90,57 @@ public sealed class KpiAccumulator(CategoryIndex categories)
 
     public KpiPartial ToPartial()
     {
-        CategoryDayContribution[] categoryDays = _categoryDays
-            .Select(entry => new CategoryDayContribution(
-                _categories.NameOf(entry.Key.Category),
-                DateOnly.FromDayNumber(entry.Key.Day),
-                entry.Value.Revenue,
-                entry.Value.Items,
-                entry.Value.ReturnedItems))
-            .OrderBy(contribution => contribution.Category, StringComparer.Ordinal)
-            .ThenBy(contribution => contribution.OrderDate)
-            .ToArray();
+        var categoryDays = new List<CategoryDayContribution>();
+        var days = new List<DayContribution>();
+        foreach ((int dayNumber, DayState day) in _days.OrderBy(entry => entry.Key))
+        {
+            DateOnly date = DateOnly.FromDayNumber(dayNumber);
+            days.Add(new DayContribution(date, day.Orders, day.ItemsSold, day.ReturnedOrders, day.Customers.Ordered().ToArray()));
+            for (int index = 0; index < day.CategoryCount; index++)
+            {
+                CategoryTotals totals = day.Category(index);
+                if (totals.Items > 0)
+                {
+                    categoryDays.Add(new CategoryDayContribution(_categories.NameOf(index), date, totals.Revenue, totals.Items, totals.ReturnedItems));
+                }
+            }
+        }
 
-        DayContribution[] days = _days
-            .OrderBy(entry => entry.Key)
-            .Select(entry => new DayContribution(
-                DateOnly.FromDayNumber(entry.Key),
-                entry.Value.Orders,
-                entry.Value.ItemsSold,
-                entry.Value.ReturnedOrders,
-                entry.Value.ItemRevenue,
-                _customersByDay.TryGetValue(entry.Key, out IdSet? customers) ? customers.Ordered().ToArray() : []))
-            .ToArray();
-
-        return new KpiPartial(categoryDays, days);
+        return new KpiPartial(
+            [.. categoryDays.OrderBy(day => day.Category, StringComparer.Ordinal).ThenBy(day => day.OrderDate)],
+            days);
     }
 
-    private IdSet CustomersOf(int dayNumber)
+    private DayState DayOf(int dayNumber)
     {
-        ref IdSet? customers = ref CollectionsMarshal.GetValueRefOrAddDefault(_customersByDay, dayNumber, out _);
-        return customers ??= new IdSet();
+        ref DayState? day = ref CollectionsMarshal.GetValueRefOrAddDefault(_days, dayNumber, out _);
+        return day ??= new DayState();
     }
 
-    private record struct CategoryDayTotals(decimal Revenue, long Items, long ReturnedItems);
+    private record struct CategoryTotals(decimal Revenue, long Items, long ReturnedItems);
 
-    private record struct DayTotals(long Orders, long ItemsSold, long ReturnedOrders, decimal ItemRevenue);
+    private sealed class DayState
+    {
+        private CategoryTotals[] _categories = [];
+
+        public long Orders { get; set; }
+
+        public long ItemsSold { get; set; }
+
+        public long ReturnedOrders { get; set; }
+
+        public IdSet Customers { get; } = new();
+
+        public int CategoryCount => _categories.Length;
+
+        public ref CategoryTotals Category(int index)
+        {
+            if (index >= _categories.Length)
+            {
+                Array.Resize(ref _categories, index + 1);
+            }
+
+            return ref _categories[index];
+        }
+    }
 }

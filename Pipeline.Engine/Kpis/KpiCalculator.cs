@@ -20,11 +20,14 @@ public static class KpiCalculator
             .ThenBy(row => row.OrderDate)
             .ToArray();
 
+        Dictionary<DateOnly, decimal> revenueByDay = partial.CategoryDays
+            .GroupBy(day => day.OrderDate)
+            .ToDictionary(group => group.Key, group => group.Sum(day => day.Revenue));
         OrderKpiRow[] orderRows = partial.Days
             .Select(day => new OrderKpiRow(
                 day.OrderDate,
                 day.Orders,
-                day.ItemRevenue,
+                revenueByDay.GetValueOrDefault(day.OrderDate),
                 day.ItemsSold,
                 Percentage(day.ReturnedOrders, day.Orders),
                 day.CustomerIds.Count))

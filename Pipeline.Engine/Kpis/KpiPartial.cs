@@ -26,13 +26,7 @@ public sealed record KpiPartial(IReadOnlyList<CategoryDayContribution> CategoryD
 public sealed record CategoryDayContribution(string Category, DateOnly OrderDate, decimal Revenue, long Items, long ReturnedItems);
 
 /// <summary>
-/// One day: orders counted by their own created_at, item revenue and customers by the item's created_at.
-/// <see cref="CustomerIds"/> are the distinct user ids of that day's items, ascending.
+/// One day: orders counted by their own created_at; <see cref="CustomerIds"/> are the distinct user ids
+/// of the items created that day, ascending. The day's item revenue is the sum of its category days.
 /// </summary>
-public sealed record DayContribution(
-    DateOnly OrderDate,
-    long Orders,
-    long ItemsSold,
-    long ReturnedOrders,
-    decimal ItemRevenue,
-    IReadOnlyList<long> CustomerIds);
+public sealed record DayContribution(DateOnly OrderDate, long Orders, long ItemsSold, long ReturnedOrders, IReadOnlyList<long> CustomerIds);

@@ -1,4 +1,5 @@
 using Pipeline.Engine.Collections;
+using Pipeline.Engine.Csv;
 
 namespace Pipeline.Engine.Transform;
 
@@ -13,6 +14,21 @@ internal sealed class BatchReferences
     public IdSet OrderIds { get; } = new();
 
     public IdSet ItemIds { get; } = new();
+
+    /// <summary>Records whether a part could be read as a table; unread keys make references unprovable.</summary>
+    public void MarkRead(TableKind table, bool complete)
+    {
+        ProductsComplete &= complete || table != TableKind.Products;
+        OrdersComplete &= complete || table != TableKind.Orders;
+    }
+
+    /// <summary>The batch-wide key set of a table (null for products, whose keys live in the catalog).</summary>
+    public IdSet? KeysOf(TableKind table) => table switch
+    {
+        TableKind.Orders => OrderIds,
+        TableKind.OrderItems => ItemIds,
+        _ => null,
+    };
 
     /// <summary>False when some orders file could not be read, so unknown order ids prove nothing.</summary>
     public bool OrdersComplete { get; set; } = true;

@@ -1,3 +1,4 @@
+using Pipeline.Engine.Collections;
 using Pipeline.Engine.Csv;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Validation;
@@ -19,13 +20,16 @@ internal sealed class ProductRowHandler(BatchReferences references) : IRowHandle
     }
 }
 
-/// <summary>orders rows → order facts for the per-day order KPIs; order ids for the item references.</summary>
-internal sealed class OrderRowHandler(BatchReferences references, KpiAccumulator kpis) : IRowHandler
+/// <summary>
+/// orders rows → order facts for the per-day order KPIs. The part's order ids are collected in
+/// <paramref name="partOrderIds"/> (duplicates within the part are reported here, across parts on merge).
+/// </summary>
+internal sealed class OrderRowHandler(IdSet partOrderIds, KpiAccumulator kpis) : IRowHandler
 {
     public void Handle(in RowContext row)
     {
         bool valid = row.RequireId(OrderColumn.OrderId, out long orderId) &&
-            (references.OrderIds.Add(orderId) || row.Report(ValidationRule.DuplicateKey, OrderColumn.OrderId));
+            (partOrderIds.Add(orderId) || row.Report(ValidationRule.DuplicateKey, OrderColumn.OrderId));
         valid &= row.RequireId(OrderColumn.UserId, out long userId);
         valid &= row.RequireStatus(OrderColumn.Status, out OrderStatus status);
         valid &= row.RequireCreatedAt(OrderColumn.CreatedAt, out DateOnly orderDate);
@@ -40,13 +44,16 @@ internal sealed class OrderRowHandler(BatchReferences references, KpiAccumulator
     }
 }
 
-/// <summary>order_items rows → items enriched with their category, checked against orders and products.</summary>
-internal sealed class OrderItemRowHandler(BatchReferences references, KpiAccumulator kpis) : IRowHandler
+/// <summary>
+/// order_items rows → items enriched with their category, checked against the batch's orders and
+/// products (complete by now: items are read last). Item ids are collected like order ids.
+/// </summary>
+internal sealed class OrderItemRowHandler(BatchReferences references, IdSet partItemIds, KpiAccumulator kpis) : IRowHandler
 {
     public void Handle(in RowContext row)
     {
         bool valid = row.RequireId(OrderItemColumn.Id, out long itemId) &&
-            (references.ItemIds.Add(itemId) || row.Report(ValidationRule.DuplicateKey, OrderItemColumn.Id));
+            (partItemIds.Add(itemId) || row.Report(ValidationRule.DuplicateKey, OrderItemColumn.Id));
         valid &= row.RequireId(OrderItemColumn.OrderId, out long orderId) && KnownOrder(row, orderId);
         valid &= row.RequireId(OrderItemColumn.UserId, out long userId);
         ProductCategory category = default;
@@ -71,4 +78,25 @@ internal sealed class OrderItemRowHandler(BatchReferences references, KpiAccumul
     private bool KnownProduct(in RowContext row, long productId, out ProductCategory category) =>
         references.Products.TryGetCategory(productId, out category) ||
         (references.ProductsComplete && row.Report(ValidationRule.UnknownProduct, OrderItemColumn.ProductId));
+}
+
+/// <summary>
+/// Second look at a part whose keys also occur in parts merged before it: reports the first row of
+/// each such key, so a duplicate across parts gets a line number like one within a part.
+/// </summary>
+internal sealed class DuplicateKeyFinder(int keyColumn, HashSet<long> duplicateKeys, FileDiagnostics diagnostics) : IRowHandler
+{
+    public void Handle(in RowContext row)
+    {
+        ReadOnlySpan<char> key = row.Field(keyColumn);
+        if (FieldParsers.TryParsePositiveId(key, out long id) && duplicateKeys.Remove(id))
+        {
+            diagnostics.Report(
+                ValidationRule.DuplicateKey,
+                row.Line,
+                TableSchema.For(diagnostics.Table).Columns[keyColumn],
+                key,
+                "This key also appears in another part of the batch.");
+        }
+    }
 }

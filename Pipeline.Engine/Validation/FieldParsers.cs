@@ -57,15 +57,16 @@ public static class FieldParsers
             return false;
         }
 
-        if (!TryDigits(text[..4], out int year) || !TryDigits(text.Slice(5, 2), out int month) ||
-            !TryDigits(text.Slice(8, 2), out int day) || !TryDigits(text.Slice(11, 2), out int hour) ||
-            !TryDigits(text.Slice(14, 2), out int minute) || !TryDigits(text.Slice(17, 2), out int second))
-        {
-            return false;
-        }
+        int year = (Digit(text[0]) * 1000) + (Digit(text[1]) * 100) + (Digit(text[2]) * 10) + Digit(text[3]);
+        int month = (Digit(text[5]) * 10) + Digit(text[6]);
+        int day = (Digit(text[8]) * 10) + Digit(text[9]);
+        int hour = (Digit(text[11]) * 10) + Digit(text[12]);
+        int minute = (Digit(text[14]) * 10) + Digit(text[15]);
+        int second = (Digit(text[17]) * 10) + Digit(text[18]);
 
-        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) ||
-            hour > 23 || minute > 59 || second > 59)
+        // A non-digit makes its Digit negative beyond any sum of the others, so one check covers all.
+        if ((year | month | day | hour | minute | second) < 0 || year < 1 || month is < 1 or > 12 || day < 1 ||
+            day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
         {
             return false;
         }
@@ -139,20 +140,6 @@ public static class FieldParsers
         return status >= 0;
     }
 
-    private static bool TryDigits(ReadOnlySpan<char> text, out int value)
-    {
-        value = 0;
-        foreach (char c in text)
-        {
-            uint digit = (uint)(c - '0');
-            if (digit > 9)
-            {
-                return false;
-            }
-
-            value = (value * 10) + (int)digit;
-        }
-
-        return true;
-    }
+    /// <summary>The digit's value, or a large negative number (-100,000) for any other character.</summary>
+    private static int Digit(char c) => (uint)(c - '0') <= 9 ? c - '0' : -100_000;
 }
