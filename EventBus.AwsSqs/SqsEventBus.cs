@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using Aws.Sns;
+
+namespace EventBus.AwsSqs;
+
+/// <summary>Publishes each message type to its own SNS topic, as a MassTransit envelope.</summary>
+internal sealed class SqsEventBus(SnsClient sns, SqsTopology topology, string endpointQueueName) : IEventBus
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _topicArns = new(StringComparer.Ordinal);
+
+    public async Task PublishAsync<TMessage>(TMessage message, CancellationToken cancellationToken = default) where TMessage : class
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var topicName = MessageNaming.EntityNameOf<TMessage>();
+        var topicArn = await TopicArnAsync(topicName, cancellationToken).ConfigureAwait(false);
+
+        var messageId = Guid.CreateVersion7();
+        var envelope = EnvelopeSerializer.Wrap(message, messageId, DateTimeOffset.UtcNow);
+        var region = sns.Options.Region;
+        envelope.SourceAddress = SqsNames.QueueAddress(region, endpointQueueName).ToString();
+        envelope.DestinationAddress = SqsNames.TopicAddress(region, topicName).ToString();
+
+        // Inside a handler, the new message continues the handled one's conversation (MassTransit's rules).
+        var handled = MessageContext.Current;
+        envelope.CorrelationId = handled?.CorrelationId?.ToString();
+        envelope.ConversationId = (handled?.ConversationId ?? messageId).ToString();
+        envelope.InitiatorId = handled?.MessageId;
+
+        using var activity = EventBusTelemetry.StartPublish(topicName, envelope.MessageId!);
+        var (traceParent, traceState) = EventBusTelemetry.Outgoing(activity);
+        if (traceParent is not null)
+        {
+            envelope.Headers![EventBusTelemetry.TraceParentHeader] = EnvelopeSerializer.HeaderValue(traceParent);
+            envelope.Headers[EventBusTelemetry.MassTransitActivityIdHeader] = EnvelopeSerializer.HeaderValue(traceParent);
+            if (!string.IsNullOrEmpty(traceState))
+            {
+                envelope.Headers[EventBusTelemetry.TraceStateHeader] = EnvelopeSerializer.HeaderValue(traceState);
+            }
+        }
+
+        await sns.PublishAsync(new PublishRequest(topicArn, EnvelopeSerializer.Serialize(envelope))
+        {
+            MessageAttributes = MessageAttributes.For(envelope).ToDictionary(a => a.Key, a => SnsMessageAttributeValue.FromString(a.Value)),
+        }, cancellationToken).ConfigureAwait(false);
+        EventBusTelemetry.Published(topicName);
+    }
+
+    private Task<string> TopicArnAsync(string topicName, CancellationToken cancellationToken)
+    {
+        var lookup = _topicArns.GetOrAdd(topicName, name => new(() => topology.TopicArnAsync(name, CancellationToken.None)));
+        var task = lookup.Value;
+        if (task.IsFaulted || task.IsCanceled)
+        {
+            // Do not cache a failure (the topic may be provisioned a moment later).
+            _topicArns.TryRemove(KeyValuePair.Create(topicName, lookup));
+        }
+        return task.WaitAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,58 @@
+namespace EventBus.AwsSqs;
+
+/// <summary>What the bus does about its queues, topics and subscriptions when it starts.</summary>
+public enum TopologyMode
+{
+    /// <summary>Create what is missing (idempotent); existing queues keep their settings.</summary>
+    Ensure,
+
+    /// <summary>Only check that everything exists and is wired, and fail the start otherwise (provisioning is external).</summary>
+    Verify,
+}
+
+/// <summary>The settings of one service's bus: its endpoint queue, how it receives, retries and shuts down.</summary>
+public sealed class SqsEventBusOptions
+{
+    /// <summary>The configuration section bound to these options.</summary>
+    public const string SectionName = "EventBus";
+
+    /// <summary>The endpoint's queue; the endpoint name when not set. Its dead-letter queue is <c>{QueueName}_error</c>.</summary>
+    public string? QueueName { get; set; }
+
+    public TopologyMode Topology { get; set; } = TopologyMode.Ensure;
+
+    /// <summary>Receives before SQS redrive moves a message to the dead-letter queue, for queues the bus creates.</summary>
+    public int MaxReceiveCount { get; set; } = 5;
+
+    /// <summary>The visibility timeout of queues the bus creates; existing queues keep theirs.</summary>
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many messages each receiving queue handles at once.</summary>
+    public int MaxConcurrency { get; set; } = 8;
+
+    /// <summary>How long one receive call waits for messages (long polling, at most 20 s).</summary>
+    public TimeSpan WaitTime { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>In-process retries of a failed handler before the delivery counts as failed.</summary>
+    public int ImmediateRetries { get; set; } = 3;
+
+    /// <summary>The wait before the first in-process retry; it doubles with each further retry.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a failed message stays invisible before its next delivery, times the receive count.</summary>
+    public TimeSpan RedeliveryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>At stop, how long in-flight handlers may run on; after that they are cancelled and their messages released.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the queue backlog (the <c>eventbus.queue.backlog</c> metric) is read.</summary>
+    public TimeSpan BacklogInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    internal void Validate()
+    {
+        if (MaxConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "must be at least 1");
+        if (MaxReceiveCount < 1) throw new ArgumentOutOfRangeException(nameof(MaxReceiveCount), MaxReceiveCount, "must be at least 1");
+        if (ImmediateRetries < 0) throw new ArgumentOutOfRangeException(nameof(ImmediateRetries), ImmediateRetries, "must not be negative");
+        if (WaitTime < TimeSpan.Zero || WaitTime > TimeSpan.FromSeconds(20)) throw new ArgumentOutOfRangeException(nameof(WaitTime), WaitTime, "must be 0 to 20 s");
+    }
+}

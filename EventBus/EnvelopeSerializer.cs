@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace EventBus;
+
+/// <summary>Writes and reads <see cref="MessageEnvelope"/>s exactly as MassTransit's System.Text.Json serializer does.</summary>
+public static class EnvelopeSerializer
+{
+    public const string ContentType = "application/vnd.masstransit+json";
+
+    /// <summary>camelCase out, any case in, nulls left out: MassTransit's settings, also used for plain JSON messages.</summary>
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>An envelope for a new message, with fresh message id and <see cref="MessageEnvelope.SentTime"/> now.</summary>
+    public static MessageEnvelope Wrap<TMessage>(TMessage message, Guid messageId, DateTimeOffset sentTime) where TMessage : class => new()
+    {
+        MessageId = messageId.ToString(),
+        MessageType = [MessageNaming.UrnOf<TMessage>()],
+        Message = JsonSerializer.SerializeToElement(message, Options),
+        SentTime = sentTime,
+        Headers = [],
+        Host = HostInfo.Current,
+    };
+
+    public static string Serialize(MessageEnvelope envelope) => JsonSerializer.Serialize(envelope, Options);
+
+    /// <exception cref="MessageFormatException">The text is not a MassTransit envelope with a message and its type.</exception>
+    public static MessageEnvelope Deserialize(string json)
+    {
+        MessageEnvelope? envelope;
+        try
+        {
+            envelope = JsonSerializer.Deserialize<MessageEnvelope>(json, Options);
+        }
+        catch (JsonException e)
+        {
+            throw new MessageFormatException($"The body is not a valid message envelope: {e.Message}", e);
+        }
+
+        if (envelope?.Message is not { ValueKind: JsonValueKind.Object } || envelope.MessageType is not { Length: > 0 })
+        {
+            throw new MessageFormatException("The body is not a message envelope: it lacks 'message' or 'messageType'.");
+        }
+        return envelope;
+    }
+
+    /// <summary>Reads JSON (an envelope's message, or a plain JSON body) as <paramref name="messageType"/>.</summary>
+    /// <exception cref="MessageFormatException">The JSON does not fit the type.</exception>
+    public static object ReadMessage(JsonElement json, Type messageType)
+    {
+        try
+        {
+            return json.Deserialize(messageType, Options)
+                ?? throw new MessageFormatException($"The message is null where a {messageType.Name} was expected.");
+        }
+        catch (JsonException e)
+        {
+            throw new MessageFormatException($"The message does not fit {messageType.Name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A header value as text: JSON strings as themselves, anything else as its JSON.</summary>
+    public static string HeaderText(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+
+    public static JsonElement HeaderValue(string value) => JsonSerializer.SerializeToElement(value, Options);
+
+    /// <summary>The context a handler sees for a message that came in <paramref name="envelope"/>.</summary>
+    public static MessageContext ToContext(this MessageEnvelope envelope, string endpoint, string transportMessageId, int receiveCount) => new()
+    {
+        Endpoint = endpoint,
+        MessageId = envelope.MessageId ?? transportMessageId,
+        CorrelationId = ParseGuid(envelope.CorrelationId),
+        ConversationId = ParseGuid(envelope.ConversationId),
+        InitiatorId = ParseGuid(envelope.InitiatorId),
+        SourceAddress = ParseUri(envelope.SourceAddress),
+        DestinationAddress = ParseUri(envelope.DestinationAddress),
+        SentTime = envelope.SentTime,
+        MessageTypes = envelope.MessageType ?? [],
+        Headers = envelope.Headers?.ToDictionary(h => h.Key, h => HeaderText(h.Value)) ?? [],
+        ReceiveCount = receiveCount,
+    };
+
+    private static Guid? ParseGuid(string? text) => Guid.TryParse(text, out var id) ? id : null;
+
+    private static Uri? ParseUri(string? text) => Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri : null;
+}
