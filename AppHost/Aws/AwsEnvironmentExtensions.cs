@@ -16,7 +16,7 @@ public static class AwsEnvironmentExtensions
         var mode = ReadMode(builder.Configuration);
         if (mode == AwsEmulatorMode.Auto)
         {
-            mode = ContainerRuntimeProbe.IsAvailable() ? AwsEmulatorMode.LocalStack : AwsEmulatorMode.Emulators;
+            mode = ContainerRuntimeProbe.IsAvailable(builder.Configuration[ContainerRuntimeProbe.RuntimeKey]) ? AwsEmulatorMode.LocalStack : AwsEmulatorMode.Emulators;
         }
 
         return mode switch

@@ -2,14 +2,17 @@ using System.Diagnostics;
 
 namespace AppHost.Aws;
 
-/// <summary>Asks the container engine Aspire would use (docker, or podman via ASPIRE_CONTAINER_RUNTIME) whether it answers.</summary>
+/// <summary>Asks the container engine Aspire would use whether it answers.</summary>
 internal static class ContainerRuntimeProbe
 {
+    /// <summary>Aspire's own setting (also an environment variable): <c>docker</c> when absent, or <c>podman</c>.</summary>
+    public const string RuntimeKey = "ASPIRE_CONTAINER_RUNTIME";
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    public static bool IsAvailable()
+    public static bool IsAvailable(string? runtime)
     {
-        var runtime = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME") is { Length: > 0 } configured ? configured : "docker";
+        runtime = string.IsNullOrWhiteSpace(runtime) ? "docker" : runtime;
         try
         {
             using var process = Process.Start(new ProcessStartInfo(runtime, ["info", "--format", "{{.ServerVersion}}"])

@@ -5,8 +5,27 @@ public class AppModelTests
 {
     private static readonly string[] Services = ["provisioner", "validate", "transform", "compute", "notifier"];
 
-    private static async Task<IDistributedApplicationTestingBuilder> AppHostIn(string mode) =>
-        await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([$"--Aws:Emulator={mode}"]);
+    private static async Task<IDistributedApplicationTestingBuilder> AppHostIn(string mode, params string[] more) =>
+        await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([$"--Aws:Emulator={mode}", .. more]);
+
+    [Fact]
+    public async Task Auto_mode_uses_the_npm_emulators_when_no_container_engine_answers()
+    {
+        await using var builder = await AppHostIn("auto", "--ASPIRE_CONTAINER_RUNTIME=no-such-container-engine");
+
+        Assert.Contains(builder.Resources, r => r.Name == "aws-emulator");
+        Assert.DoesNotContain(builder.Resources, r => r.Name == "localstack");
+    }
+
+    [Fact]
+    public async Task Auto_mode_uses_localstack_when_the_container_engine_answers()
+    {
+        // `true` stands in for an engine that answers `info` successfully.
+        await using var builder = await AppHostIn("auto", "--ASPIRE_CONTAINER_RUNTIME=true");
+
+        Assert.Contains(builder.Resources, r => r.Name == "localstack");
+        Assert.DoesNotContain(builder.Resources, r => r.Name == "aws-emulator");
+    }
 
     [Fact]
     public async Task Localstack_mode_declares_the_pinned_localstack_container_on_port_4566_with_a_health_check()
