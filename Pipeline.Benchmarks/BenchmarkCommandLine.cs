@@ -1,0 +1,43 @@
+using System.CommandLine;
+
+namespace Pipeline.Benchmarks;
+
+/// <summary>
+/// <c>process</c>: end-to-end runs of <c>pipeline process</c> (and optionally DuckDB) on generated data;
+/// <c>parsers</c>: the CSV parser comparison; <c>duckdb</c>: one DuckDB run, used as a child process.
+/// </summary>
+internal static class BenchmarkCommandLine
+{
+    public static RootCommand Create()
+    {
+        var orders = new Option<long>("--orders") { Description = "Orders to generate.", DefaultValueFactory = _ => 1_000_000 };
+        var parts = new Option<int>("--parts") { Description = "Parts per table.", DefaultValueFactory = _ => 8 };
+        var runs = new Option<int>("--runs") { Description = "Timed runs of each contender.", DefaultValueFactory = _ => 3 };
+        var dataRoot = new Option<DirectoryInfo>("--data-root")
+        {
+            Description = "Where generated batches are kept between runs.",
+            DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "pipeline-bench")),
+        };
+        var duckDb = new Option<bool>("--duckdb") { Description = "Also run DuckDB on the same files." };
+
+        var process = new Command("process", "Time `pipeline process` end to end on a generated batch.") { orders, parts, runs, dataRoot, duckDb };
+        process.SetAction(result => EndToEnd.Run(
+            BenchmarkData.Ensure(result.GetRequiredValue(dataRoot), result.GetValue(orders), result.GetValue(parts)),
+            result.GetValue(runs),
+            result.GetValue(duckDb)));
+
+        var parsers = new Command("parsers", "Compare Sep, Sylvan and CsvHelper on the generated order items.") { orders, parts, runs, dataRoot };
+        parsers.SetAction(result =>
+        {
+            string batch = BenchmarkData.Ensure(result.GetRequiredValue(dataRoot), result.GetValue(orders), result.GetValue(parts));
+            ParserComparison.Run(Directory.GetFiles(Path.Combine(batch, "order_items"), "*.csv").Order().ToArray(), result.GetValue(runs));
+        });
+
+        var batchDir = new Argument<DirectoryInfo>("batch-dir");
+        var outDir = new Argument<DirectoryInfo>("out-dir");
+        var duckDbChild = new Command("duckdb", "One DuckDB run: validation counts and both KPI tables.") { batchDir, outDir };
+        duckDbChild.SetAction(result => DuckDbContender.Run(result.GetRequiredValue(batchDir).FullName, result.GetRequiredValue(outDir).FullName));
+
+        return new RootCommand("Benchmarks of the pipeline engine.") { process, parsers, duckDbChild };
+    }
+}

@@ -1,0 +1,3 @@
+using Pipeline.Benchmarks;
+
+return await BenchmarkCommandLine.Create().Parse(args).InvokeAsync();
