@@ -89,7 +89,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
             }
         }
 
-        Thread[] helpers = Enumerable.Range(1, Math.Min(parallelism, jobs.Count) - 1)
+        Thread[] helpers = Enumerable.Range(1, Math.Max(0, Math.Min(parallelism, jobs.Count) - 1))
             .Select(_ => new Thread(Work) { IsBackground = true, Name = "pipeline part reader" })
             .ToArray();
         Array.ForEach(helpers, thread => thread.Start());

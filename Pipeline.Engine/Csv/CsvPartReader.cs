@@ -39,7 +39,8 @@ internal static class CsvPartReader
 
             if (!TryMapHeader(reader.Header, schema, diagnostics, out int[] columnMap))
             {
-                ReportFindings(guard, diagnostics, long.MaxValue, default);
+                // The rows are not read, so only what the guard saw on the header line matters.
+                ReportFindings(guard, diagnostics, 2, default);
                 return false;
             }
 

@@ -1,0 +1,172 @@
+using System.Reflection;
+using System.Text;
+using Pipeline.Engine.Batches;
+using Pipeline.Engine.Csv;
+using Pipeline.Engine.Validation;
+using static Pipeline.Engine.Tests.TestBatches;
+
+namespace Pipeline.Engine.Tests;
+
+/// <summary>One minimal crafted batch per rule: exactly one error, with its rule id, file, line and column.</summary>
+public sealed class ValidationRuleTests
+{
+    private const string OrdersHeader = "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n";
+    private const string ItemsHeader = "id,order_id,user_id,product_id,status,created_at,shipped_at,delivered_at,returned_at,sale_price\n";
+
+    /// <summary>rule, batch, file, line, column.</summary>
+    public static TheoryData<string, Func<BatchInput>, string, long, string?> Cases { get; } = new()
+    {
+        { ValidationRule.MissingFile, () => InMemory(items: null), "order_items/", 0, null },
+        { ValidationRule.EmptyFile, () => InMemory(orders: ""), "orders.csv", 0, null },
+        { ValidationRule.MissingColumn, () => InMemory(orders: Orders.Replace("status,", "state,", StringComparison.Ordinal)), "orders.csv", 1, "status" },
+        { ValidationRule.DuplicateColumn, () => InMemory(orders: Orders.Replace("returned_at", "order_id", StringComparison.Ordinal)), "orders.csv", 1, null },
+        { ValidationRule.FieldCount, () => InMemory(items: Items.Replace(",,,,7", ",,,7", StringComparison.Ordinal)), "order_items.csv", 3, null },
+        { ValidationRule.UnterminatedQuote, () => InMemory(products: Products.Replace("4,Books", "4,\"Books", StringComparison.Ordinal)), "products.csv", 4, "category" },
+        { ValidationRule.InvalidUtf8, InvalidUtf8Orders, "orders.csv", 3, "status" },
+        { ValidationRule.LineTooLong, () => InMemory(products: Products.Replace("Spare", new string('x', 300), StringComparison.Ordinal)), "products.csv", 4, null },
+        { ValidationRule.RequiredValue, () => InMemory(orders: Orders.Replace("2,11,returned", "2,,returned", StringComparison.Ordinal)), "orders.csv", 3, "user_id" },
+        { ValidationRule.InvalidId, () => InMemory(items: Items.Replace("2,1,10,2,", "2,1,10,x2,", StringComparison.Ordinal)), "order_items.csv", 3, "product_id" },
+        { ValidationRule.InvalidStatus, () => InMemory(orders: Orders.Replace("10,delivered", "10,Delivered", StringComparison.Ordinal)), "orders.csv", 2, "status" },
+        { ValidationRule.InvalidCreatedAt, () => InMemory(orders: Orders.Replace("2025-03-09T23:30:00", "2025-02-30T23:30:00", StringComparison.Ordinal)), "orders.csv", 3, "created_at" },
+        { ValidationRule.InvalidTimestamp, () => InMemory(orders: Orders.Replace("2025-03-09T10:00:00", "2025-03-09 10:00:00", StringComparison.Ordinal)), "orders.csv", 2, "shipped_at" },
+        { ValidationRule.InvalidSalePrice, () => InMemory(items: Items.Replace(",,,,7\n", ",,,,\"1,007.00\"\n", StringComparison.Ordinal)), "order_items.csv", 3, "sale_price" },
+        { ValidationRule.InvalidItemCount, () => InMemory(orders: Orders.Replace("10:00:00,1\n", "10:00:00,0\n", StringComparison.Ordinal)), "orders.csv", 3, "num_of_item" },
+        { ValidationRule.DuplicateKey, () => InMemory(orders: Orders.Replace("2,11,returned", "1,11,returned", StringComparison.Ordinal), items: ItemsHeader), "orders.csv", 3, "order_id" },
+        { ValidationRule.UnknownOrder, () => InMemory(items: Items.Replace("3,2,11,1", "3,9,11,1", StringComparison.Ordinal)), "order_items.csv", 4, "order_id" },
+        { ValidationRule.UnknownProduct, () => InMemory(items: Items.Replace("2,1,10,2,", "2,1,10,5,", StringComparison.Ordinal)), "order_items.csv", 3, "product_id" },
+    };
+
+    [Fact]
+    public void The_crafted_batch_is_valid_as_written()
+    {
+        BatchResult result = Process(InMemory());
+        Assert.True(result.Accepted, Describe(result));
+        Assert.Equal(8, result.Report.RowsRead);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Each_rule_reports_one_error_with_its_file_line_and_column(string rule, Func<BatchInput> batch, string file, long line, string? column)
+    {
+        BatchResult result = Process(batch(), new EngineOptions { MaxLineBytes = 200 });
+
+        Assert.False(result.Accepted);
+        Assert.Null(result.Kpis);
+        Assert.True(result.Report.Errors.Count == 1, Describe(result));
+        ValidationError error = result.Report.Errors[0];
+        Assert.Equal((rule, file, line, column), (error.Rule, error.File, error.Line, error.Column));
+        Assert.False(string.IsNullOrWhiteSpace(error.Message));
+        Assert.Equal(1, result.Report.ErrorCount);
+        Assert.Equal(1, result.Report.Files.Single(report => report.File == file).ErrorCounts[rule]);
+    }
+
+    [Fact]
+    public void Every_rule_id_has_a_crafted_case()
+    {
+        IEnumerable<string> rules = typeof(ValidationRule).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(field => field.IsLiteral)
+            .Select(field => (string)field.GetRawConstantValue()!);
+        Assert.Equal(rules.Order(), Cases.Select(row => (string)row[0]).Order());
+    }
+
+    [Fact]
+    public void A_duplicate_key_across_parts_is_reported_at_its_line()
+    {
+        BatchInput batch = InMemory(
+            [Part("products.csv", TableKind.Products, Products)],
+            [
+                Part("orders/part1.csv", TableKind.Orders, Orders),
+                Part("orders/part2.csv", TableKind.Orders, OrdersHeader + "3,12,pending,2025-03-09T08:00:00,,,,1\n2,12,pending,2025-03-09T08:00:00,,,,1\n"),
+            ],
+            [Part("order_items.csv", TableKind.OrderItems, Items)]);
+
+        BatchResult result = Process(batch);
+
+        ValidationError error = Assert.Single(result.Report.Errors);
+        Assert.Equal(ValidationRule.DuplicateKey, error.Rule);
+        Assert.Equal("order_id", error.Column);
+        Assert.Equal("2", error.Value);
+        Assert.Equal(3, error.Line); // order 2 is on line 3 of either part
+    }
+
+    [Fact]
+    public void A_header_only_part_is_valid_and_empty()
+    {
+        BatchResult result = Process(InMemory(
+            [Part("products.csv", TableKind.Products, Products)],
+            [Part("orders/part1.csv", TableKind.Orders, Orders), Part("orders/part2.csv", TableKind.Orders, OrdersHeader)],
+            [Part("order_items.csv", TableKind.OrderItems, Items)]));
+
+        Assert.True(result.Accepted, Describe(result));
+        Assert.Equal(0, result.Report.Files.Single(file => file.File == "orders/part2.csv").RowsRead);
+    }
+
+    [Fact]
+    public void A_garbage_file_gives_a_handful_of_errors_and_no_crash()
+    {
+        var random = new Random(3);
+        var garbage = new byte[2_000_000];
+        random.NextBytes(garbage);
+
+        BatchResult result = Process(InMemory(
+            [Part("products.csv", TableKind.Products, Products)],
+            [Part("orders.csv", TableKind.Orders, garbage)],
+            [Part("order_items.csv", TableKind.OrderItems, Items)]));
+
+        Assert.False(result.Accepted);
+        Assert.True(result.Report.ErrorCount is >= 1 and <= 20, Describe(result));
+        Assert.All(result.Report.Errors, error => Assert.Equal("orders.csv", error.File));
+    }
+
+    [Fact]
+    public void A_record_longer_than_the_limit_stops_the_file_without_buffering_it()
+    {
+        string endless = OrdersHeader + "1,10,delivered,\"" + new string('x', 1_000_000);
+
+        BatchResult result = Process(InMemory(orders: endless, items: ItemsHeader));
+
+        ValidationError error = Assert.Single(result.Report.Errors);
+        Assert.Equal((ValidationRule.LineTooLong, 2L), (error.Rule, error.Line));
+        Assert.Contains("rest of the file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Errors_are_counted_in_full_but_listed_only_up_to_the_limit()
+    {
+        var orders = new StringBuilder(OrdersHeader);
+        for (int order = 1; order <= 500; order++)
+        {
+            orders.Append(order).Append(",10,lost,2025-03-08T10:00:00,,,,1\n");
+        }
+
+        BatchResult result = Process(InMemory(orders: orders.ToString(), items: ItemsHeader));
+
+        Assert.Equal(500, result.Report.ErrorCount);
+        Assert.Equal(100, result.Report.Errors.Count);
+        Assert.Equal(Enumerable.Range(2, 100).Select(line => (long)line), result.Report.Errors.Select(error => error.Line));
+    }
+
+    [Fact]
+    public void The_report_round_trips_through_json()
+    {
+        ValidationReport report = Process(InMemory(items: Items.Replace("3,2,11,1", "3,9,11,1", StringComparison.Ordinal))).Report;
+
+        string json = ReportJson.Serialize(report);
+        ValidationReport back = ReportJson.Deserialize(json);
+
+        Assert.Contains("\"rule\": \"ref.unknown_order\"", json, StringComparison.Ordinal);
+        Assert.Equal(json, ReportJson.Serialize(back));
+    }
+
+    private static BatchInput InvalidUtf8Orders()
+    {
+        byte[] valid = Encoding.UTF8.GetBytes(Orders);
+        valid[Orders.IndexOf("11,returned", StringComparison.Ordinal) + 5] = 0xFF;
+        return InMemory(
+            [Part("products.csv", TableKind.Products, Products)],
+            [Part("orders.csv", TableKind.Orders, valid)],
+            [Part("order_items.csv", TableKind.OrderItems, Items.Replace("3,2,11,1", "3,1,11,1", StringComparison.Ordinal))]);
+    }
+
+    private static string Describe(BatchResult result) => string.Join("\n", result.Report.Errors);
+}
