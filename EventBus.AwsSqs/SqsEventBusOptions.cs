@@ -30,8 +30,11 @@ public sealed class SqsEventBusOptions
     /// <summary>How many messages each receiving queue handles at once.</summary>
     public int MaxConcurrency { get; set; } = 8;
 
-    /// <summary>How long one receive call waits for messages (long polling, at most 20 s).</summary>
-    public TimeSpan WaitTime { get; set; } = TimeSpan.FromSeconds(20);
+    /// <summary>
+    /// How long one receive call waits for messages (long polling, at most 20 s). A stop waits for the call under way,
+    /// so this also bounds how long stopping takes beyond the in-flight handlers.
+    /// </summary>
+    public TimeSpan WaitTime { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>In-process retries of a failed handler before the delivery counts as failed.</summary>
     public int ImmediateRetries { get; set; } = 3;

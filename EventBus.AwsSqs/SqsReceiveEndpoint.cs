@@ -28,6 +28,7 @@ internal sealed partial class SqsReceiveEndpoint
     private readonly SemaphoreSlim _slots;
     private readonly DeleteBatcher _deletes;
     private readonly CancellationTokenSource _stopReceiving = new();
+    private readonly CancellationTokenSource _abortReceive = new();
     private readonly CancellationTokenSource _abortHandlers = new();
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private Task _receiving = Task.CompletedTask;
@@ -57,6 +58,8 @@ internal sealed partial class SqsReceiveEndpoint
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopReceiving.CancelAsync().ConfigureAwait(false);
+        // The receive call under way is let finish (see ReceiveAsync), unless the service does not answer in time.
+        _abortReceive.CancelAfter(_options.WaitTime + ReleaseTimeout);
         await Task.WhenAll(_receiving, _backlog).ConfigureAwait(false);
 
         var inFlight = Task.WhenAll(_inFlight.Keys);
@@ -99,6 +102,8 @@ internal sealed partial class SqsReceiveEndpoint
             var started = DateTimeOffset.UtcNow;
             try
             {
+                // Not cancelled by the stop: a long poll abandoned mid-way may still take messages off the queue,
+                // which would then stay invisible for a whole visibility timeout. Its answer is released instead.
                 messages = (await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest
                 {
                     QueueUrl = _queue.Url,
@@ -106,16 +111,17 @@ internal sealed partial class SqsReceiveEndpoint
                     WaitTimeSeconds = (int)_options.WaitTime.TotalSeconds,
                     MessageAttributeNames = ["All"],
                     MessageSystemAttributeNames = ["ApproximateReceiveCount", "SentTimestamp"],
-                }, stopping).ConfigureAwait(false)).Messages ?? [];
+                }, _abortReceive.Token).ConfigureAwait(false)).Messages ?? [];
                 failures = 0;
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                _slots.Release(granted);
+                break;
             }
             catch (Exception e)
             {
                 _slots.Release(granted);
-                if (stopping.IsCancellationRequested)
-                {
-                    break;
-                }
                 // The queue may be briefly unreachable: back off (up to 10 s) rather than spin.
                 failures++;
                 LogReceiveFailed(e, _queue.Name, failures);
@@ -124,6 +130,12 @@ internal sealed partial class SqsReceiveEndpoint
                 continue;
             }
 
+            if (stopping.IsCancellationRequested)
+            {
+                _slots.Release(granted);
+                await Task.WhenAll(messages.Select(ReleaseAsync)).ConfigureAwait(false);
+                break;
+            }
             if (granted > messages.Count)
             {
                 _slots.Release(granted - messages.Count);

@@ -14,12 +14,12 @@ public class PublishSubscribeTests(AwsEmulatorFixture aws) : IClassFixture<AwsEm
     public async Task A_message_published_by_one_bus_is_handled_by_another_with_its_context()
     {
         var received = new Received<OrderPlaced>();
-        using var consumer = await BusHost.StartAsync(aws, "orders-consumer",
+        await using var consumer = await BusHost.StartAsync(aws, "orders-consumer",
             bus => bus.AddSubscription<OrderPlaced, RecordingHandler<OrderPlaced>>(),
             services: s => s.AddSingleton(received));
-        using var producer = await BusHost.StartAsync(aws, "orders-producer");
+        await using var producer = await BusHost.StartAsync(aws, "orders-producer");
 
-        await producer.Bus().PublishAsync(new OrderPlaced("o-1", 12.50m));
+        await producer.Bus.PublishAsync(new OrderPlaced("o-1", 12.50m));
 
         var (message, context) = Assert.Single(await received.WaitForAsync(1));
         Assert.Equal(new OrderPlaced("o-1", 12.50m), message);
@@ -41,15 +41,15 @@ public class PublishSubscribeTests(AwsEmulatorFixture aws) : IClassFixture<AwsEm
     public async Task A_message_published_from_a_handler_carries_the_conversation_forward()
     {
         var shipped = new Received<OrderShipped>();
-        using var shipping = await BusHost.StartAsync(aws, "shipping",
+        await using var shipping = await BusHost.StartAsync(aws, "shipping",
             bus => bus.AddSubscription<OrderPlaced, ShipOnOrderPlaced>());
-        using var tracking = await BusHost.StartAsync(aws, "tracking",
+        await using var tracking = await BusHost.StartAsync(aws, "tracking",
             bus => bus.AddSubscription<OrderShipped, RecordingHandler<OrderShipped>>(),
             services: s => s.AddSingleton(shipped));
         var received = new Received<OrderPlaced>();
-        using var producer = await BusHost.StartAsync(aws, "shop");
+        await using var producer = await BusHost.StartAsync(aws, "shop");
 
-        await producer.Bus().PublishAsync(new OrderPlaced("o-2", 3m));
+        await producer.Bus.PublishAsync(new OrderPlaced("o-2", 3m));
 
         var (message, context) = Assert.Single(await shipped.WaitForAsync(1));
         Assert.Equal(new OrderShipped("o-2", "post"), message);
@@ -70,13 +70,13 @@ public class PublishSubscribeTests(AwsEmulatorFixture aws) : IClassFixture<AwsEm
     {
         var billing = new Received<StockReserved>();
         var warehouse = new Received<StockReserved>();
-        using var first = await BusHost.StartAsync(aws, "fan-billing",
+        await using var first = await BusHost.StartAsync(aws, "fan-billing",
             bus => bus.AddSubscription<StockReserved, RecordingHandler<StockReserved>>(), services: s => s.AddSingleton(billing));
-        using var second = await BusHost.StartAsync(aws, "fan-warehouse",
+        await using var second = await BusHost.StartAsync(aws, "fan-warehouse",
             bus => bus.AddSubscription<StockReserved, RecordingHandler<StockReserved>>(), services: s => s.AddSingleton(warehouse));
 
-        await first.Bus().PublishAsync(new StockReserved("sku-1", 2));
-        await first.Bus().PublishAsync(new StockReserved("sku-2", 5));
+        await first.Bus.PublishAsync(new StockReserved("sku-1", 2));
+        await first.Bus.PublishAsync(new StockReserved("sku-2", 5));
 
         Assert.Equal(["sku-1", "sku-2"], (await billing.WaitForAsync(2)).Select(r => r.Message.Sku).Order());
         Assert.Equal(["sku-1", "sku-2"], (await warehouse.WaitForAsync(2)).Select(r => r.Message.Sku).Order());
@@ -86,7 +86,7 @@ public class PublishSubscribeTests(AwsEmulatorFixture aws) : IClassFixture<AwsEm
     public async Task A_subscription_without_raw_delivery_delivers_an_sns_wrapped_body_that_is_unwrapped()
     {
         var received = new Received<PaymentFailed>();
-        using var consumer = await BusHost.StartAsync(aws, "payments-wrapped",
+        await using var consumer = await BusHost.StartAsync(aws, "payments-wrapped",
             bus => bus.AddSubscription<PaymentFailed, RecordingHandler<PaymentFailed>>(), services: s => s.AddSingleton(received));
         var sns = aws.CreateSnsClient();
         using var sqs = aws.CreateSqsClient();
@@ -94,7 +94,7 @@ public class PublishSubscribeTests(AwsEmulatorFixture aws) : IClassFixture<AwsEm
         var subscription = Assert.Single(await sns.ListAllSubscriptionsByTopicAsync(topicArn!));
         await sns.SetSubscriptionAttributesAsync(new Aws.Sns.SetSubscriptionAttributesRequest(subscription.SubscriptionArn, "RawMessageDelivery", "false"));
 
-        await consumer.Bus().PublishAsync(new PaymentFailed("o-3", "card declined"));
+        await consumer.Bus.PublishAsync(new PaymentFailed("o-3", "card declined"));
 
         var (message, context) = Assert.Single(await received.WaitForAsync(1));
         Assert.Equal(new PaymentFailed("o-3", "card declined"), message);
@@ -106,7 +106,7 @@ public class PublishSubscribeTests(AwsEmulatorFixture aws) : IClassFixture<AwsEm
     public async Task A_plain_json_queue_takes_s3_event_notifications()
     {
         var received = new Received<S3EventNotification>();
-        using var host = await BusHost.StartAsync(aws, "s3-events-endpoint",
+        await using var host = await BusHost.StartAsync(aws, "s3-events-endpoint",
             bus => bus.AddPlainJsonQueue<S3EventNotification, RecordingHandler<S3EventNotification>>("manifest-events"),
             services: s => s.AddSingleton(received));
         using var sqs = aws.CreateSqsClient();
@@ -133,10 +133,10 @@ public class PublishSubscribeTests(AwsEmulatorFixture aws) : IClassFixture<AwsEm
     [Fact]
     public async Task A_bus_without_subscriptions_only_publishes_and_creates_no_queue()
     {
-        using var producer = await BusHost.StartAsync(aws, "publisher-only");
+        await using var producer = await BusHost.StartAsync(aws, "publisher-only");
         using var sqs = aws.CreateSqsClient();
 
-        await producer.Bus().PublishAsync(new Ping(1));
+        await producer.Bus.PublishAsync(new Ping(1));
 
         await Assert.ThrowsAsync<QueueDoesNotExistException>(() => sqs.GetQueueUrlAsync("publisher-only"));
         Assert.NotNull(await aws.CreateSnsClient().FindTopicArnAsync("EventBus_Tests-Ping"));

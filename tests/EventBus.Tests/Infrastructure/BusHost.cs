@@ -12,12 +12,12 @@ namespace EventBus.Tests.Infrastructure;
 /// </summary>
 public static class BusHost
 {
-    public static async Task<IHost> StartAsync(AwsEmulatorFixture aws, string endpoint,
+    public static async Task<RunningBus> StartAsync(AwsEmulatorFixture aws, string endpoint,
         Action<SqsEventBusBuilder>? subscribe = null, Action<SqsEventBusOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
         var host = Build(aws, endpoint, subscribe, configure, services);
         await host.StartAsync();
-        return host;
+        return new RunningBus(host);
     }
 
     public static IHost Build(AwsEmulatorFixture aws, string endpoint,
@@ -40,5 +40,29 @@ public static class BusHost
         return builder.Build();
     }
 
-    public static IEventBus Bus(this IHost host) => host.Services.GetRequiredService<IEventBus>();
+}
+
+/// <summary>A started host that is stopped (gracefully, as in production) when disposed, so no test leaves a consumer behind.</summary>
+public sealed class RunningBus(IHost host) : IAsyncDisposable
+{
+    private bool _stopped;
+
+    public IEventBus Bus => host.Services.GetRequiredService<IEventBus>();
+
+    public IServiceProvider Services => host.Services;
+
+    public async Task StopAsync()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            await host.StopAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        host.Dispose();
+    }
 }

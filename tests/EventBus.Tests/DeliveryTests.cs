@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using EventBus.AwsSqs;
+using EventBus.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EventBus.Tests;
+
+public sealed record Unreliable(int Number);
+public sealed record Redriven(int Number);
+public sealed record SlowWork(string Name, int Milliseconds);
+public sealed record Audited(string Text);
+
+/// <summary>At-least-once delivery: retries, redelivery, dead letters, poison messages, visibility and shutdown.</summary>
+public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFixture>
+{
+    /// <summary>Fails while <see cref="Broken"/>, counting attempts by receive count.</summary>
+    public sealed class FailingHandler<TMessage> : IIntegrationEventHandler<TMessage> where TMessage : class
+    {
+        public static readonly ConcurrentQueue<int> Attempts = new();
+        public static volatile bool Broken = true;
+
+        public Task HandleAsync(TMessage message, MessageContext context, CancellationToken cancellationToken)
+        {
+            Attempts.Enqueue(context.ReceiveCount);
+            return Broken ? throw new InvalidOperationException($"boom {message}") : Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_handler_is_retried_then_redelivered_then_dead_lettered_with_the_error()
+    {
+        await using var host = await BusHost.StartAsync(aws, "retry-endpoint",
+            bus => bus.AddSubscription<Unreliable, FailingHandler<Unreliable>>(),
+            options => { options.MaxReceiveCount = 3; options.ImmediateRetries = 2; });
+        using var sqs = aws.CreateSqsClient();
+        var deadLetters = new DeadLetterQueue(sqs, "retry-endpoint");
+
+        await host.Bus.PublishAsync(new Unreliable(7));
+
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "retry-endpoint_error") == (1, 0), "one dead letter");
+        var letter = Assert.Single(await deadLetters.PeekAsync());
+        Assert.Equal(DeadLetterQueue.FaultReason, letter.Reason);
+        Assert.Equal("System.InvalidOperationException", letter.ExceptionType);
+        Assert.Equal("boom Unreliable { Number = 7 }", letter.ExceptionMessage);
+        Assert.NotNull(letter.FaultTime);
+        Assert.Equal(EnvelopeSerializer.ContentType, letter.Attributes["Content-Type"]);
+        Assert.Equal(7, EnvelopeSerializer.Deserialize(letter.Body).Message!.Value.GetProperty("number").GetInt32());
+
+        // 3 receives, each with the first try and 2 in-process retries; then nothing is left in the queue.
+        Assert.Equal([1, 1, 1, 2, 2, 2, 3, 3, 3], FailingHandler<Unreliable>.Attempts);
+        Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "retry-endpoint"));
+    }
+
+    [Fact]
+    public async Task A_dead_letter_is_redriven_to_its_queue_and_handled()
+    {
+        await using var host = await BusHost.StartAsync(aws, "redrive-endpoint",
+            bus => bus.AddSubscription<Redriven, FailingHandler<Redriven>>(),
+            options => { options.MaxReceiveCount = 1; options.ImmediateRetries = 0; });
+        using var sqs = aws.CreateSqsClient();
+        var deadLetters = new DeadLetterQueue(sqs, "redrive-endpoint");
+        await host.Bus.PublishAsync(new Redriven(8));
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "redrive-endpoint_error") == (1, 0), "one dead letter");
+        Assert.Equal(DeadLetterQueue.FaultReason, Assert.Single(await deadLetters.PeekAsync()).Reason);
+
+        FailingHandler<Redriven>.Broken = false;
+        Assert.Equal(1, await deadLetters.RedriveAsync());
+
+        await QueueProbe.EventuallyAsync(() => Task.FromResult(FailingHandler<Redriven>.Attempts.Count == 2), "the redriven message is handled");
+        Assert.Equal([1, 1], FailingHandler<Redriven>.Attempts); // back as a new message, with a fresh receive count
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "redrive-endpoint") == (0, 0), "the redriven message is deleted");
+        Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "redrive-endpoint_error"));
+        Assert.Empty(await deadLetters.PeekAsync());
+    }
+
+    [Fact]
+    public async Task Poison_messages_go_to_the_dead_letter_queue_at_once_and_do_not_block_the_queue()
+    {
+        var received = new Received<Audited>();
+        await using var host = await BusHost.StartAsync(aws, "poison-endpoint",
+            bus => bus.AddSubscription<Audited, RecordingHandler<Audited>>(), services: s => s.AddSingleton(received));
+        using var sqs = aws.CreateSqsClient();
+        var unknownType = EnvelopeSerializer.Wrap(new Audited("x"), Guid.NewGuid(), DateTimeOffset.UtcNow);
+        unknownType.MessageType = ["urn:message:Somewhere.Else:Unknown"];
+
+        await QueueProbe.SendAsync(sqs, "poison-endpoint", "this is not JSON");
+        await QueueProbe.SendAsync(sqs, "poison-endpoint", """{"hello":"a JSON object, but no envelope"}""");
+        await QueueProbe.SendAsync(sqs, "poison-endpoint", EnvelopeSerializer.Serialize(unknownType));
+        await host.Bus.PublishAsync(new Audited("the good one"));
+
+        Assert.Equal("the good one", Assert.Single(await received.WaitForAsync(1)).Message.Text);
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "poison-endpoint_error") == (3, 0), "three dead letters");
+        var letters = await new DeadLetterQueue(sqs, "poison-endpoint").PeekAsync();
+        Assert.Equal(3, letters.Count);
+        Assert.All(letters, l => Assert.Equal(DeadLetterQueue.PoisonReason, l.Reason));
+        Assert.All(letters, l => Assert.Equal(typeof(MessageFormatException).FullName, l.ExceptionType));
+        Assert.Contains(letters, l => l.Body == "this is not JSON" && l.ExceptionMessage!.StartsWith("The body is not JSON", StringComparison.Ordinal));
+        Assert.Contains(letters, l => l.ExceptionMessage!.Contains("urn:message:Somewhere.Else:Unknown", StringComparison.Ordinal));
+        Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "poison-endpoint"));
+    }
+
+    /// <summary>Records when each message starts and ends, and takes its time.</summary>
+    public sealed class SlowHandler : IIntegrationEventHandler<SlowWork>
+    {
+        public static readonly ConcurrentQueue<(string Queue, string Name, int ReceiveCount)> Started = new();
+        public static readonly ConcurrentQueue<(string Queue, string Name)> Finished = new();
+
+        public async Task HandleAsync(SlowWork message, MessageContext context, CancellationToken cancellationToken)
+        {
+            Started.Enqueue((context.Endpoint, message.Name, context.ReceiveCount));
+            await Task.Delay(message.Milliseconds, cancellationToken);
+            Finished.Enqueue((context.Endpoint, message.Name));
+        }
+
+        public static int Count(IEnumerable<(string Queue, string Name)> items, string queue) => items.Count(i => i.Queue == queue);
+    }
+
+    [Fact]
+    public async Task A_handler_running_longer_than_the_visibility_timeout_is_not_delivered_twice()
+    {
+        const string queue = "long-work";
+        Action<SqsEventBusOptions> options = o => { o.VisibilityTimeout = TimeSpan.FromSeconds(2); o.MaxConcurrency = 1; };
+        // Two competing consumers: without the extension the second would take the message after 2 s.
+        await using var first = await BusHost.StartAsync(aws, queue, bus => bus.AddSubscription<SlowWork, SlowHandler>(), options);
+        await using var second = await BusHost.StartAsync(aws, queue, bus => bus.AddSubscription<SlowWork, SlowHandler>(), options);
+        using var sqs = aws.CreateSqsClient();
+
+        await first.Bus.PublishAsync(new SlowWork("report", 4500));
+
+        await QueueProbe.EventuallyAsync(() => Task.FromResult(SlowHandler.Finished.Any(f => f.Queue == queue)), "the long handler finishes");
+        Assert.Single(SlowHandler.Started, s => s.Queue == queue);
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, queue) == (0, 0), "the message is deleted");
+    }
+
+    [Fact]
+    public async Task Graceful_shutdown_finishes_in_flight_messages_and_loses_nothing()
+    {
+        const string queue = "shutdown-drain";
+        Action<SqsEventBusOptions> options = o => { o.VisibilityTimeout = TimeSpan.FromSeconds(3); o.MaxConcurrency = 4; };
+        var first = await BusHost.StartAsync(aws, queue, bus => bus.AddSubscription<SlowWork, SlowHandler>(), options);
+        for (var i = 0; i < 12; i++)
+        {
+            await first.Bus.PublishAsync(new SlowWork($"job-{i}", 400));
+        }
+        await QueueProbe.EventuallyAsync(() => Task.FromResult(SlowHandler.Started.Any(s => s.Queue == queue)), "work starts");
+
+        await first.DisposeAsync();
+
+        // Everything the first instance started, it finished before stopping.
+        Assert.Equal(SlowHandler.Count(SlowHandler.Started.Select(s => (s.Queue, s.Name)), queue), SlowHandler.Count(SlowHandler.Finished, queue));
+        await using var second = await BusHost.StartAsync(aws, queue, bus => bus.AddSubscription<SlowWork, SlowHandler>(), options);
+        await QueueProbe.EventuallyAsync(
+            () => Task.FromResult(SlowHandler.Finished.Where(f => f.Queue == queue).Select(f => f.Name).Distinct().Count() == 12),
+            "all 12 jobs are done by one instance or the other");
+        using var sqs = aws.CreateSqsClient();
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, queue) == (0, 0), "every job is deleted");
+    }
+
+    [Fact]
+    public async Task At_the_shutdown_deadline_unfinished_messages_are_released_for_another_instance()
+    {
+        const string queue = "shutdown-release";
+        // A visibility timeout of a minute: the message can only come back this soon if it was released.
+        Action<SqsEventBusOptions> options = o => { o.VisibilityTimeout = TimeSpan.FromSeconds(60); o.ShutdownTimeout = TimeSpan.FromMilliseconds(200); };
+        var first = await BusHost.StartAsync(aws, queue, bus => bus.AddSubscription<SlowWork, SlowHandler>(), options);
+        await first.Bus.PublishAsync(new SlowWork("endless", 600_000));
+        await QueueProbe.EventuallyAsync(() => Task.FromResult(SlowHandler.Started.Any(s => s.Queue == queue)), "work starts");
+
+        await first.DisposeAsync();
+
+        await using var second = await BusHost.StartAsync(aws, queue, bus => bus.AddSubscription<SlowWork, SlowHandler>(), options);
+        await QueueProbe.EventuallyAsync(() => Task.FromResult(SlowHandler.Started.Count(s => s.Queue == queue) == 2), "the released message is delivered again");
+        Assert.Equal([1, 2], SlowHandler.Started.Where(s => s.Queue == queue).Select(s => s.ReceiveCount));
+        Assert.Equal(0, SlowHandler.Count(SlowHandler.Finished, queue));
+    }
+}
