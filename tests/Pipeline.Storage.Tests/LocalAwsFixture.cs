@@ -27,6 +27,8 @@ public sealed class LocalAwsFixture : IAsyncLifetime
         return client;
     }
 
+    public Amazon.S3.AmazonS3Client CreateS3() => AwsClientFactory.CreateS3(Aws, Credentials);
+
     public async Task InitializeAsync()
     {
         var starting = (Aws: LocalEmulator.StartAsync(EmulatedService.Aws), DynamoDb: LocalEmulator.StartAsync(EmulatedService.DynamoDb));

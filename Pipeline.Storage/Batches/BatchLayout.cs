@@ -1,0 +1,96 @@
+using System.Text.RegularExpressions;
+
+namespace Pipeline.Storage.Batches;
+
+/// <summary>
+/// Where a batch's objects live in the bucket:
+/// <c>data/&lt;batch&gt;/manifest_&lt;batch&gt;.json</c>, <c>data/&lt;batch&gt;/orders/*.csv</c>, <c>data/&lt;batch&gt;/order_items/*.csv</c>,
+/// the product master at <c>data/products.csv</c>; after success <c>processed/&lt;batch&gt;/</c>, after rejection
+/// <c>errors/&lt;batch&gt;/</c>, transformed data under <c>transformed/&lt;batch&gt;/</c>.
+/// Every key is checked: no <c>..</c>, nothing outside its prefix.
+/// </summary>
+public static partial class BatchLayout
+{
+    public const string DataPrefix = "data/";
+    public const string ProcessedPrefix = "processed/";
+    public const string ErrorsPrefix = "errors/";
+    public const string TransformedPrefix = "transformed/";
+    public const string ProductMasterKey = "data/products.csv";
+    public const string ReportName = "validation.json";
+
+    public static string ManifestKey(string batch) => $"{DataPrefix}{RequireBatchName(batch)}/manifest_{batch}.json";
+
+    public static string BatchPrefix(string batch) => $"{DataPrefix}{RequireBatchName(batch)}/";
+
+    /// <summary>The batch name in a manifest key, or a clear error for a key that is not <c>data/&lt;batch&gt;/manifest_&lt;batch&gt;.json</c>.</summary>
+    public static string BatchNameOf(string manifestKey)
+    {
+        var match = ManifestKeyPattern().Match(manifestKey);
+        if (!match.Success || match.Groups["batch"].Value != match.Groups["again"].Value || !IsBatchName(match.Groups["batch"].Value))
+        {
+            throw new BatchLayoutException(
+                $"'{Shorten(manifestKey)}' is not a manifest key: expected data/<batch>/manifest_<batch>.json with a batch name of letters, digits, '.', '_' or '-'.");
+        }
+        return match.Groups["batch"].Value;
+    }
+
+    public static bool IsManifestKey(string key) => ManifestKeyPattern().IsMatch(key);
+
+    /// <summary>A manifest entry of one table (a file name such as <c>orders_part1.csv</c>) as a key inside the batch folder.</summary>
+    public static string PartKey(string batch, string table, string fileName)
+    {
+        if (!SafeFileName().IsMatch(fileName))
+        {
+            throw new BatchLayoutException(
+                $"the manifest lists '{Shorten(fileName)}' under {table}: expected a plain .csv file name inside data/{batch}/{table}/ (no folders, no '..').");
+        }
+        return $"{BatchPrefix(batch)}{table}/{fileName}";
+    }
+
+    /// <summary>The products file of a batch: the manifest's own key (inside <c>data/</c>) or the product master.</summary>
+    public static string ProductsKey(string batch, string? manifestProducts)
+    {
+        if (string.IsNullOrWhiteSpace(manifestProducts))
+        {
+            return ProductMasterKey;
+        }
+        var key = manifestProducts.Trim();
+        if (!key.StartsWith(DataPrefix, StringComparison.Ordinal) || !key.EndsWith(".csv", StringComparison.Ordinal)
+            || key.Split('/').Any(segment => segment is "" or "." or ".."))
+        {
+            throw new BatchLayoutException(
+                $"the manifest's products key '{Shorten(key)}' must be a .csv key inside data/ without '..' (such as {ProductMasterKey} or data/{batch}/products.csv).");
+        }
+        return key;
+    }
+
+    /// <summary>Where a batch object goes when it is archived: <c>data/b/orders/x.csv</c> becomes <c>processed/b/orders/x.csv</c>.</summary>
+    public static string ArchiveKey(string batch, string archivePrefix, string key)
+    {
+        var batchPrefix = BatchPrefix(batch);
+        var relative = key.StartsWith(batchPrefix, StringComparison.Ordinal) ? key[batchPrefix.Length..] : key[DataPrefix.Length..];
+        return $"{archivePrefix}{batch}/{relative}";
+    }
+
+    public static string ReportKey(string batch, bool accepted) => $"{(accepted ? ProcessedPrefix : ErrorsPrefix)}{RequireBatchName(batch)}/{ReportName}";
+
+    public static bool IsBatchName(string name) => BatchName().IsMatch(name);
+
+    private static string RequireBatchName(string batch) =>
+        IsBatchName(batch) ? batch : throw new BatchLayoutException(
+            $"'{Shorten(batch)}' is not a batch name: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+
+    private static string Shorten(string text) => text.Length <= 120 ? text : text[..120] + "...";
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    private static partial Regex BatchName();
+
+    [GeneratedRegex(@"^data/(?<batch>[^/]+)/manifest_(?<again>[^/]+)\.json$")]
+    private static partial Regex ManifestKeyPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.csv$")]
+    private static partial Regex SafeFileName();
+}
+
+/// <summary>A key or name that breaks the bucket layout; the message says what was expected.</summary>
+public sealed class BatchLayoutException(string message) : Exception(message);

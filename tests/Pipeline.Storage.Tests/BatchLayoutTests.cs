@@ -1,0 +1,24 @@
+using Pipeline.Storage.Batches;
+
+namespace Pipeline.Storage.Tests;
+
+public class BatchLayoutTests
+{
+    [Theory]
+    [InlineData("data/20250409/manifest_20250409.json", "20250409")]
+    [InlineData("data/spring-sale.2/manifest_spring-sale.2.json", "spring-sale.2")]
+    public void A_manifest_key_names_its_batch(string key, string batch) => Assert.Equal(batch, BatchLayout.BatchNameOf(key));
+
+    [Theory]
+    [InlineData("data/a/manifest_b.json")]
+    [InlineData("data/../manifest_...json")]
+    [InlineData("processed/a/manifest_a.json")]
+    [InlineData("data/a/b/manifest_a.json")]
+    [InlineData("data/.hidden/manifest_.hidden.json")]
+    public void Anything_else_is_not_a_manifest_key(string key) =>
+        Assert.Contains("expected data/<batch>/manifest_<batch>.json", Assert.Throws<BatchLayoutException>(() => BatchLayout.BatchNameOf(key)).Message);
+
+    [Fact]
+    public void Archived_keys_keep_their_place_inside_the_batch() =>
+        Assert.Equal("processed/b1/order_items/p2.csv", BatchLayout.ArchiveKey("b1", BatchLayout.ProcessedPrefix, "data/b1/order_items/p2.csv"));
+}

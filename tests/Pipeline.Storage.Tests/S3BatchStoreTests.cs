@@ -1,0 +1,123 @@
+using System.Text;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Pipeline.Engine.Batches;
+using Pipeline.Engine.Kpis;
+using Pipeline.Storage.Batches;
+
+namespace Pipeline.Storage.Tests;
+
+/// <summary>Batches in S3 (fauxqs over HTTP): manifests read and checked, files streamed to the engine, archives moved safely.</summary>
+public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixture>
+{
+    private const string Products = "id,sku,cost,category,name,brand,retail_price,department\n1,A-1,10.5,Jeans,Blue,Acme,30,Men\n2,B-2,3.2,Accessories,Belt,Acme,12.5,Men\n";
+    private const string Orders = "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n1,7,delivered,2025-03-08T10:00:00,,2025-03-09T10:00:00,2025-03-10T10:00:00,2\n2,8,returned,2025-03-09T11:00:00,2025-03-12T11:00:00,2025-03-10T11:00:00,2025-03-11T11:00:00,1\n";
+    private const string Items = "id,order_id,user_id,product_id,status,created_at,shipped_at,delivered_at,returned_at,sale_price\n1,1,7,1,delivered,2025-03-08T10:05:00,,,,29.99\n2,1,7,2,delivered,2025-03-08T10:06:00,,,,12.50\n3,2,8,1,returned,2025-03-09T11:02:00,,,2025-03-12T11:00:00,30.00\n";
+
+    private string Bucket => aws.Topology.Bucket.Name;
+
+    [Fact]
+    public async Task A_stored_batch_streams_through_the_engine_like_the_same_files_on_disk()
+    {
+        using var s3 = aws.CreateS3();
+        var manifestKey = await UploadAsync(s3, "20250308", """{"date":"20250308","files":{"orders":["orders_part1.csv"],"order_items":["order_items_part1.csv","order_items_part2.csv"]}}""",
+            ("orders/orders_part1.csv", Orders),
+            ("order_items/order_items_part1.csv", string.Join('\n', Items.Split('\n')[..3]) + "\n"),
+            ("order_items/order_items_part2.csv", Items.Split('\n')[0] + "\n" + Items.Split('\n')[3] + "\n"));
+        var store = new S3BatchStore(s3);
+
+        var batch = await store.OpenAsync(Bucket, manifestKey, CancellationToken.None);
+        var result = new BatchProcessor().Process(store.ToEngineInput(batch));
+
+        Assert.Equal("20250308", batch.Name);
+        Assert.False(string.IsNullOrEmpty(batch.ManifestETag));
+        Assert.Equal(["products.csv", "orders/orders_part1.csv", "order_items/order_items_part1.csv", "order_items/order_items_part2.csv"], batch.Files.Select(f => f.Name));
+        Assert.Equal(BatchLayout.ProductMasterKey, batch.Files[0].Key);
+        Assert.True(result.Accepted);
+        var onDisk = new BatchProcessor().Process(new BatchInput(
+        [
+            BatchPart.FromBytes("products.csv", Engine.Csv.TableKind.Products, Encoding.UTF8.GetBytes(Products)),
+            BatchPart.FromBytes("orders.csv", Engine.Csv.TableKind.Orders, Encoding.UTF8.GetBytes(Orders)),
+            BatchPart.FromBytes("order_items.csv", Engine.Csv.TableKind.OrderItems, Encoding.UTF8.GetBytes(Items)),
+        ]));
+        Assert.Equal(KpiCalculator.Compute(onDisk.Kpis!), KpiCalculator.Compute(result.Kpis!), new KpiTablesComparer());
+    }
+
+    [Theory]
+    [InlineData("{not json", "not valid JSON")]
+    [InlineData("""{"date":"x"}""", "no \"files\" object")]
+    [InlineData("""{"files":{"orders":[],"order_items":["a.csv"]}}""", "no orders files")]
+    [InlineData("""{"files":{"orders":["../../secrets.csv"],"order_items":["a.csv"]}}""", "plain .csv file name")]
+    [InlineData("""{"files":{"orders":["a.csv"],"order_items":["a.csv"],"products":"processed/other/products.csv"}}""", "inside data/")]
+    [InlineData("""{"files":{"orders":["a.csv"],"order_items":["a.csv"],"products":"data/../errors/products.csv"}}""", "without '..'")]
+    [InlineData("""{"files":{"orders":["missing.csv"],"order_items":["a.csv"]}}""", "does not exist")]
+    public async Task A_bad_manifest_is_refused_with_a_reason_a_person_can_act_on(string manifest, string reason)
+    {
+        using var s3 = aws.CreateS3();
+        var name = $"bad-{Guid.NewGuid():N}";
+        var manifestKey = await UploadAsync(s3, name, manifest, ("order_items/a.csv", Items));
+
+        var error = await Assert.ThrowsAsync<BatchLayoutException>(() => new S3BatchStore(s3).OpenAsync(Bucket, manifestKey, CancellationToken.None));
+
+        Assert.Contains(reason, error.Message);
+    }
+
+    [Fact]
+    public async Task A_missing_manifest_is_refused_with_its_key()
+    {
+        using var s3 = aws.CreateS3();
+
+        var error = await Assert.ThrowsAsync<BatchLayoutException>(() =>
+            new S3BatchStore(s3).OpenAsync(Bucket, "data/nothing-here/manifest_nothing-here.json", CancellationToken.None));
+
+        Assert.Contains("data/nothing-here/manifest_nothing-here.json does not exist", error.Message);
+    }
+
+    [Fact]
+    public async Task Archiving_moves_the_batch_files_and_keeps_the_product_master()
+    {
+        using var s3 = aws.CreateS3();
+        var manifestKey = await UploadAsync(s3, "archived", """{"files":{"orders":["o.csv"],"order_items":["i.csv"]}}""",
+            ("orders/o.csv", Orders), ("order_items/i.csv", Items));
+        var store = new S3BatchStore(s3);
+        var batch = await store.OpenAsync(Bucket, manifestKey, CancellationToken.None);
+
+        var moved = await store.ArchiveAsync(Bucket, batch.Name, batch.Files.Select(f => f.Key).Append(manifestKey), BatchLayout.ErrorsPrefix, CancellationToken.None);
+
+        Assert.Equal(["errors/archived/orders/o.csv", "errors/archived/order_items/i.csv", "errors/archived/manifest_archived.json"], moved);
+        var remaining = (await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = "data/archived/" })).S3Objects ?? [];
+        Assert.Empty(remaining);
+        Assert.Equal(Orders, await ReadAsync(s3, "errors/archived/orders/o.csv"));
+        Assert.Equal(Products, await ReadAsync(s3, BatchLayout.ProductMasterKey));
+
+        // A second delivery finds nothing left to move and does not fail.
+        Assert.Empty(await store.ArchiveAsync(Bucket, batch.Name, batch.Files.Select(f => f.Key).Append(manifestKey), BatchLayout.ErrorsPrefix, CancellationToken.None));
+    }
+
+    private async Task<string> UploadAsync(AmazonS3Client s3, string batch, string manifest, params (string Path, string Content)[] files)
+    {
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = BatchLayout.ProductMasterKey, ContentBody = Products });
+        foreach (var (path, content) in files)
+        {
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = $"data/{batch}/{path}", ContentBody = content });
+        }
+        var manifestKey = BatchLayout.ManifestKey(batch);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = manifestKey, ContentBody = manifest });
+        return manifestKey;
+    }
+
+    private async Task<string> ReadAsync(AmazonS3Client s3, string key)
+    {
+        using var response = await s3.GetObjectAsync(Bucket, key);
+        using var reader = new StreamReader(response.ResponseStream);
+        return await reader.ReadToEndAsync();
+    }
+
+    private sealed class KpiTablesComparer : IEqualityComparer<KpiTables>
+    {
+        public bool Equals(KpiTables? x, KpiTables? y) =>
+            x!.CategoryKpis.SequenceEqual(y!.CategoryKpis) && x.OrderKpis.SequenceEqual(y.OrderKpis);
+
+        public int GetHashCode(KpiTables obj) => obj.OrderKpis.Count;
+    }
+}
