@@ -76,16 +76,24 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         var failures = new ConcurrentQueue<ExceptionDispatchInfo>();
         void Work()
         {
+            // One accumulator per worker, merged once: each holds a day's customers as bitmaps, so
+            // fewer live accumulators means a lower memory peak.
+            var workerKpis = new KpiAccumulator(references.Products.Categories);
             while (failures.IsEmpty && queue.TryDequeue(out PartJob? job))
             {
                 try
                 {
-                    ReadPart(job, references, kpis, progress, cancellationToken);
+                    ReadPart(job, references, workerKpis, progress, cancellationToken);
                 }
                 catch (Exception failure)
                 {
                     failures.Enqueue(ExceptionDispatchInfo.Capture(failure));
                 }
+            }
+
+            lock (kpis)
+            {
+                kpis.Add(workerKpis);
             }
         }
 
@@ -102,18 +110,17 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     }
 
     /// <summary>
-    /// Reads one part with its own KPI accumulator and key set, then merges both into the batch's
-    /// under one short lock; keys already merged from other parts are duplicates across parts.
+    /// Reads one part into the worker's KPI accumulator and its own key set, then merges the keys into
+    /// the batch's under a short lock; keys already merged from other parts are duplicates across parts.
     /// </summary>
-    private void ReadPart(PartJob job, BatchReferences references, KpiAccumulator kpis, ProgressCounter? progress, CancellationToken cancellationToken)
+    private void ReadPart(PartJob job, BatchReferences references, KpiAccumulator workerKpis, ProgressCounter? progress, CancellationToken cancellationToken)
     {
-        var partKpis = new KpiAccumulator(references.Products.Categories);
         var partKeys = new IdSet();
         (IRowHandler handler, int keyColumn) = job.Part.Table switch
         {
             TableKind.Products => ((IRowHandler)new ProductRowHandler(references), TableSchema.ProductColumn.Id),
-            TableKind.Orders => (new OrderRowHandler(partKeys, partKpis), TableSchema.OrderColumn.OrderId),
-            _ => (new OrderItemRowHandler(references, partKeys, partKpis), TableSchema.OrderItemColumn.Id),
+            TableKind.Orders => (new OrderRowHandler(partKeys, workerKpis), TableSchema.OrderColumn.OrderId),
+            _ => (new OrderItemRowHandler(references, partKeys, workerKpis), TableSchema.OrderItemColumn.Id),
         };
         bool complete = CsvPartReader.Read(job.Part, handler, job.Diagnostics, _options, progress, cancellationToken);
 
@@ -122,7 +129,6 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         {
             references.KeysOf(job.Part.Table)?.UnionWith(partKeys, crossPartDuplicates, int.MaxValue);
             references.MarkRead(job.Part.Table, complete);
-            kpis.Add(partKpis);
         }
 
         if (crossPartDuplicates.Count > 0)

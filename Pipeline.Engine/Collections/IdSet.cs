@@ -11,7 +11,7 @@ namespace Pipeline.Engine.Collections;
 /// Blocks of ids below 2^32 are found through an array, others through a dictionary.
 /// Not thread-safe for writers; any number of readers may call <see cref="Contains"/> once writing is done.
 /// </summary>
-public sealed class IdSet
+public sealed class IdSet : IReadOnlyCollection<long>
 {
     private const int BlockBits = 12;
     private const int BlockSize = 1 << BlockBits;
@@ -23,6 +23,8 @@ public sealed class IdSet
     private Block? _lastBlock;
 
     public long Count { get; private set; }
+
+    int IReadOnlyCollection<long>.Count => checked((int)Count);
 
     /// <summary>Adds the id; false when it was already present.</summary>
     public bool Add(long id)
@@ -58,21 +60,32 @@ public sealed class IdSet
         foreach ((long key, Block otherBlock) in other.Blocks())
         {
             Block block = BlockFor(key);
-            foreach (ushort offset in otherBlock.SortedOffsets())
+            long before = block.Count;
+            foreach (ushort offset in block.UnionWith(otherBlock))
             {
-                if (block.Add(offset))
-                {
-                    Count++;
-                }
-                else if (++overlapCount <= maxOverlaps)
+                if (++overlapCount <= maxOverlaps)
                 {
                     overlaps?.Add((key << BlockBits) | offset);
                 }
             }
+
+            Count += block.Count - before;
         }
 
         return overlapCount;
     }
+
+    /// <summary>An independent copy.</summary>
+    public IdSet Clone()
+    {
+        var copy = new IdSet();
+        copy.UnionWith(this);
+        return copy;
+    }
+
+    public IEnumerator<long> GetEnumerator() => Ordered().GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>The ids in ascending order.</summary>
     public IEnumerable<long> Ordered() =>
@@ -128,15 +141,22 @@ public sealed class IdSet
         private ulong[]? _bits;
         private int _listCount;
 
+        public int Count { get; private set; }
+
         public bool Add(ushort offset)
         {
             if (_bits is not null)
             {
                 ref ulong word = ref _bits[offset >> 6];
                 ulong mask = 1UL << (offset & 63);
-                bool added = (word & mask) == 0;
+                if ((word & mask) != 0)
+                {
+                    return false;
+                }
+
                 word |= mask;
-                return added;
+                Count++;
+                return true;
             }
 
             if (_list.AsSpan(0, _listCount).Contains(offset))
@@ -146,13 +166,7 @@ public sealed class IdSet
 
             if (_listCount == ListLimit)
             {
-                _bits = new ulong[BlockSize / 64];
-                foreach (ushort existing in _list.AsSpan(0, _listCount))
-                {
-                    _bits[existing >> 6] |= 1UL << (existing & 63);
-                }
-
-                _list = null;
+                ToBitmap();
                 return Add(offset);
             }
 
@@ -162,7 +176,57 @@ public sealed class IdSet
             }
 
             _list[_listCount++] = offset;
+            Count = _listCount;
             return true;
+        }
+
+        /// <summary>Adds the other block's offsets; returns those this block already had.</summary>
+        public IReadOnlyList<ushort> UnionWith(Block other)
+        {
+            var overlaps = new List<ushort>();
+            if (other._bits is null)
+            {
+                foreach (ushort offset in other._list.AsSpan(0, other._listCount))
+                {
+                    if (!Add(offset))
+                    {
+                        overlaps.Add(offset);
+                    }
+                }
+
+                return overlaps;
+            }
+
+            ulong[] bits = ToBitmap();
+            for (int wordIndex = 0; wordIndex < bits.Length; wordIndex++)
+            {
+                for (ulong common = bits[wordIndex] & other._bits[wordIndex]; common != 0; common &= common - 1)
+                {
+                    overlaps.Add((ushort)((wordIndex << 6) | BitOperations.TrailingZeroCount(common)));
+                }
+
+                Count += BitOperations.PopCount(other._bits[wordIndex] & ~bits[wordIndex]);
+                bits[wordIndex] |= other._bits[wordIndex];
+            }
+
+            return overlaps;
+        }
+
+        private ulong[] ToBitmap()
+        {
+            if (_bits is null)
+            {
+                _bits = new ulong[BlockSize / 64];
+                foreach (ushort existing in _list.AsSpan(0, _listCount))
+                {
+                    _bits[existing >> 6] |= 1UL << (existing & 63);
+                }
+
+                _list = null;
+                _listCount = 0;
+            }
+
+            return _bits;
         }
 
         public bool Contains(ushort offset) => _bits is not null
@@ -178,16 +242,17 @@ public sealed class IdSet
                 return sorted;
             }
 
-            var offsets = new List<ushort>(BlockSize);
+            var offsets = new ushort[Count];
+            int next = 0;
             for (int wordIndex = 0; wordIndex < _bits.Length; wordIndex++)
             {
                 for (ulong word = _bits[wordIndex]; word != 0; word &= word - 1)
                 {
-                    offsets.Add((ushort)((wordIndex << 6) | BitOperations.TrailingZeroCount(word)));
+                    offsets[next++] = (ushort)((wordIndex << 6) | BitOperations.TrailingZeroCount(word));
                 }
             }
 
-            return [.. offsets];
+            return offsets;
         }
     }
 }

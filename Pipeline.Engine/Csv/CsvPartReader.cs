@@ -121,22 +121,26 @@ internal static class CsvPartReader
     /// </summary>
     private static bool ReportFindings(CsvInputGuard guard, FileDiagnostics diagnostics, long endLine, RowShape row)
     {
+        // Called for every row: no lambdas here, a capturing one would allocate on each call.
         List<StructuralFinding> findings = guard.Findings;
         if (findings.Count == 0)
         {
             return false;
         }
 
+        findings.Sort(static (left, right) => left.Line.CompareTo(right.Line));
+        int reported = 0;
         bool inRow = false;
-        foreach (StructuralFinding finding in findings.Where(f => f.Line < endLine).OrderBy(f => f.Line).ToArray())
+        for (; reported < findings.Count && findings[reported].Line < endLine; reported++)
         {
+            StructuralFinding finding = findings[reported];
             bool ofThisRow = row.Covers(finding.Line);
             inRow |= ofThisRow;
             int fieldIndex = ofThisRow ? row.FieldOf(finding.Rule) : -1;
             diagnostics.Report(finding.Rule, finding.Line, row.ColumnName(fieldIndex), row.FieldText(fieldIndex));
         }
 
-        findings.RemoveAll(f => f.Line < endLine);
+        findings.RemoveRange(0, reported);
         return inRow;
     }
 

@@ -79,9 +79,16 @@ public sealed class KpiAccumulator(CategoryIndex categories)
             day.Orders = contribution.Orders;
             day.ItemsSold = contribution.ItemsSold;
             day.ReturnedOrders = contribution.ReturnedOrders;
-            foreach (long customer in contribution.CustomerIds)
+            if (contribution.CustomerIds is IdSet customers)
             {
-                day.Customers.Add(customer);
+                day.Customers.UnionWith(customers);
+            }
+            else
+            {
+                foreach (long customer in contribution.CustomerIds)
+                {
+                    day.Customers.Add(customer);
+                }
             }
         }
 
@@ -95,7 +102,8 @@ public sealed class KpiAccumulator(CategoryIndex categories)
         foreach ((int dayNumber, DayState day) in _days.OrderBy(entry => entry.Key))
         {
             DateOnly date = DateOnly.FromDayNumber(dayNumber);
-            days.Add(new DayContribution(date, day.Orders, day.ItemsSold, day.ReturnedOrders, day.Customers.Ordered().ToArray()));
+            // A compact copy of the set (about a bit per id for dense ids), not a list of longs.
+            days.Add(new DayContribution(date, day.Orders, day.ItemsSold, day.ReturnedOrders, day.Customers.Clone()));
             for (int index = 0; index < day.CategoryCount; index++)
             {
                 CategoryTotals totals = day.Category(index);

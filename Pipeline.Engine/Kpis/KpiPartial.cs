@@ -29,4 +29,4 @@ public sealed record CategoryDayContribution(string Category, DateOnly OrderDate
 /// One day: orders counted by their own created_at; <see cref="CustomerIds"/> are the distinct user ids
 /// of the items created that day, ascending. The day's item revenue is the sum of its category days.
 /// </summary>
-public sealed record DayContribution(DateOnly OrderDate, long Orders, long ItemsSold, long ReturnedOrders, IReadOnlyList<long> CustomerIds);
+public sealed record DayContribution(DateOnly OrderDate, long Orders, long ItemsSold, long ReturnedOrders, IReadOnlyCollection<long> CustomerIds);
