@@ -28,59 +28,12 @@ internal static class CsvPartReader
     {
         TableSchema schema = TableSchema.For(part.Table);
         using var guard = new CsvInputGuard(part.Open(), options.MaxLineBytes, progress);
+        SepReader reader;
         try
         {
-            using SepReader reader = ReaderOptions.From(guard);
-            if (guard.BytesRead == 0)
-            {
-                diagnostics.Report(ValidationRule.EmptyFile, 0, null, default);
-                return false;
-            }
-
-            if (!TryMapHeader(reader.Header, schema, diagnostics, out int[] columnMap))
-            {
-                // The rows are not read, so only what the guard saw on the header line matters.
-                ReportFindings(guard, diagnostics, 2, default);
-                return false;
-            }
-
-            int headerCount = reader.Header.ColNames.Count;
-            foreach (SepReader.Row row in reader)
-            {
-                bool malformed = ReportFindings(guard, diagnostics, row.LineNumberToExcl, new RowShape(row, reader.Header));
-                if (row.Span.IsEmpty)
-                {
-                    continue; // blank lines are skipped, as the system we replace did
-                }
-
-                diagnostics.RowsRead++;
-                if (malformed)
-                {
-                    continue;
-                }
-
-                if (row.ColCount != headerCount)
-                {
-                    diagnostics.Report(
-                        ValidationRule.FieldCount,
-                        row.LineNumberFrom,
-                        null,
-                        row.Span,
-                        $"The row has {row.ColCount} fields; the header has {headerCount}.");
-                    continue;
-                }
-
-                handler.Handle(new RowContext(row, columnMap, schema, diagnostics));
-                if ((diagnostics.RowsRead & 0x3FFF) == 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-            }
-
-            ReportFindings(guard, diagnostics, long.MaxValue, default);
-            return true;
+            reader = ReaderOptions.From(guard); // reads and parses the header
         }
-        catch (ArgumentException duplicate) when (duplicate.Message.Contains("found", StringComparison.Ordinal))
+        catch (ArgumentException duplicate)
         {
             // Sep refuses a header that names a column twice.
             diagnostics.Report(ValidationRule.DuplicateColumn, 1, null, default, duplicate.Message);
@@ -88,16 +41,90 @@ internal static class CsvPartReader
         }
         catch (RecordTooLongException tooLong)
         {
-            ReportFindings(guard, diagnostics, tooLong.Line, default);
-            diagnostics.Report(
-                ValidationRule.LineTooLong,
-                tooLong.Line,
-                null,
-                default,
-                $"The row is longer than {options.MaxLineBytes} bytes; the rest of the file was not read.");
+            ReportTooLong(diagnostics, tooLong, options);
             return false;
         }
+
+        using (reader)
+        {
+            try
+            {
+                return ReadRows(reader, guard, schema, handler, diagnostics, cancellationToken);
+            }
+            catch (RecordTooLongException tooLong)
+            {
+                ReportFindings(guard, diagnostics, tooLong.Line, default);
+                ReportTooLong(diagnostics, tooLong, options);
+                return false;
+            }
+        }
     }
+
+    private static bool ReadRows(
+        SepReader reader,
+        CsvInputGuard guard,
+        TableSchema schema,
+        IRowHandler handler,
+        FileDiagnostics diagnostics,
+        CancellationToken cancellationToken)
+    {
+        if (guard.BytesRead == 0)
+        {
+            diagnostics.Report(ValidationRule.EmptyFile, 0, null, default);
+            return false;
+        }
+
+        if (!TryMapHeader(reader.Header, schema, diagnostics, out int[] columnMap))
+        {
+            // The rows are not read, so only what the guard saw on the header line matters.
+            ReportFindings(guard, diagnostics, 2, default);
+            return false;
+        }
+
+        int headerCount = reader.Header.ColNames.Count;
+        foreach (SepReader.Row row in reader)
+        {
+            bool malformed = ReportFindings(guard, diagnostics, row.LineNumberToExcl, new RowShape(row, reader.Header));
+            if (row.Span.IsEmpty)
+            {
+                continue; // blank lines are skipped, as the system we replace did
+            }
+
+            diagnostics.RowsRead++;
+            if (malformed)
+            {
+                continue;
+            }
+
+            if (row.ColCount != headerCount)
+            {
+                diagnostics.Report(
+                    ValidationRule.FieldCount,
+                    row.LineNumberFrom,
+                    null,
+                    row.Span,
+                    $"The row has {row.ColCount} fields; the header has {headerCount}.");
+                continue;
+            }
+
+            handler.Handle(new RowContext(row, columnMap, schema, diagnostics));
+            if ((diagnostics.RowsRead & 0x3FFF) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        ReportFindings(guard, diagnostics, long.MaxValue, default);
+        return true;
+    }
+
+    private static void ReportTooLong(FileDiagnostics diagnostics, RecordTooLongException tooLong, EngineOptions options) =>
+        diagnostics.Report(
+            ValidationRule.LineTooLong,
+            tooLong.Line,
+            null,
+            default,
+            $"The row is longer than {options.MaxLineBytes} bytes; the rest of the file was not read.");
 
     private static bool TryMapHeader(SepReaderHeader header, TableSchema schema, FileDiagnostics diagnostics, out int[] columnMap)
     {

@@ -131,10 +131,10 @@ public static class FieldParsers
     {
         status = text switch
         {
-            "delivered" => OrderStatus.Delivered,
-            "returned" => OrderStatus.Returned,
-            "shipped" => OrderStatus.Shipped,
-            "pending" => OrderStatus.Pending,
+            OrderStatusText.Delivered => OrderStatus.Delivered,
+            OrderStatusText.Returned => OrderStatus.Returned,
+            OrderStatusText.Shipped => OrderStatus.Shipped,
+            OrderStatusText.Pending => OrderStatus.Pending,
             _ => (OrderStatus)(-1),
         };
         return status >= 0;
