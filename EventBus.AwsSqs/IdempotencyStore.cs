@@ -119,21 +119,31 @@ public sealed class IdempotencyStore(IAmazonDynamoDB dynamoDb, string tableName)
         }
     }
 
-    private Task MarkDoneAsync(string key, string owner, CancellationToken cancellationToken) =>
-        dynamoDb.UpdateItemAsync(new UpdateItemRequest
+    private async Task MarkDoneAsync(string key, string owner, CancellationToken cancellationToken)
+    {
+        try
         {
-            TableName = TableName,
-            Key = Key(key),
-            UpdateExpression = "SET #status = :done, done_at = :now REMOVE lease_until",
-            ConditionExpression = "#owner = :owner",
-            ExpressionAttributeNames = new() { ["#status"] = "status", ["#owner"] = "owner" },
-            ExpressionAttributeValues = new()
+            await dynamoDb.UpdateItemAsync(new UpdateItemRequest
             {
-                [":done"] = new() { S = Done },
-                [":now"] = new() { S = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) },
-                [":owner"] = new() { S = owner },
-            },
-        }, cancellationToken);
+                TableName = TableName,
+                Key = Key(key),
+                UpdateExpression = "SET #status = :done, done_at = :now REMOVE lease_until",
+                ConditionExpression = "#owner = :owner",
+                ExpressionAttributeNames = new() { ["#status"] = "status", ["#owner"] = "owner" },
+                ExpressionAttributeValues = new()
+                {
+                    [":done"] = new() { S = Done },
+                    [":now"] = new() { S = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) },
+                    [":owner"] = new() { S = owner },
+                },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Our lease ran out and another consumer took the key over: let the delivery fail and be redelivered.
+            throw new IdempotencyConflictException(key);
+        }
+    }
 
     private async Task ReleaseAsync(string key, string owner)
     {

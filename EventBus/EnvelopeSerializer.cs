@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace EventBus;
 
@@ -8,11 +7,8 @@ public static class EnvelopeSerializer
 {
     public const string ContentType = "application/vnd.masstransit+json";
 
-    /// <summary>camelCase out, any case in, nulls left out: MassTransit's settings, also used for plain JSON messages.</summary>
-    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>camelCase out, any case in, nulls written: MassTransit's settings, also used for plain JSON messages.</summary>
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web);
 
     /// <summary>An envelope for a new message, with fresh message id and <see cref="MessageEnvelope.SentTime"/> now.</summary>
     public static MessageEnvelope Wrap<TMessage>(TMessage message, Guid messageId, DateTimeOffset sentTime) where TMessage : class => new()
@@ -20,7 +16,7 @@ public static class EnvelopeSerializer
         MessageId = messageId.ToString(),
         MessageType = [MessageNaming.UrnOf<TMessage>()],
         Message = JsonSerializer.SerializeToElement(message, Options),
-        SentTime = sentTime,
+        SentTime = sentTime.UtcDateTime,
         Headers = [],
         Host = HostInfo.Current,
     };
@@ -78,7 +74,7 @@ public static class EnvelopeSerializer
         InitiatorId = ParseGuid(envelope.InitiatorId),
         SourceAddress = ParseUri(envelope.SourceAddress),
         DestinationAddress = ParseUri(envelope.DestinationAddress),
-        SentTime = envelope.SentTime,
+        SentTime = envelope.SentTime is { } sent ? new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc)) : null,
         MessageTypes = envelope.MessageType ?? [],
         Headers = envelope.Headers?.ToDictionary(h => h.Key, h => HeaderText(h.Value)) ?? [],
         ReceiveCount = receiveCount,

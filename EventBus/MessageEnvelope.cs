@@ -22,8 +22,9 @@ public sealed class MessageEnvelope
     public string[]? MessageType { get; set; }
 
     public JsonElement? Message { get; set; }
-    public DateTimeOffset? ExpirationTime { get; set; }
-    public DateTimeOffset? SentTime { get; set; }
+    // UTC times, written with a Z as MassTransit writes them.
+    public DateTime? ExpirationTime { get; set; }
+    public DateTime? SentTime { get; set; }
     public Dictionary<string, JsonElement>? Headers { get; set; }
     public HostInfo? Host { get; set; }
 }

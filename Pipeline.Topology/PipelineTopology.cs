@@ -47,6 +47,9 @@ public sealed class PipelineTopology
     /// <summary>One record per batch: state per stage, timestamps, counts and outcome.</summary>
     public TableSpec PipelineRunsTable { get; } = new("pipeline-runs", new TableKey(new KeyAttribute("batch_id")));
 
+    /// <summary>Messages and business keys handlers have finished, so duplicate deliveries are skipped (the event bus's IdempotencyStore).</summary>
+    public TableSpec ProcessedMessagesTable { get; } = new("pipeline-processed-messages", new TableKey(new KeyAttribute("id")));
+
     // One topic per message type, named by MassTransit's SQS convention (namespace dots as '_', then '-', then the type).
     public TopicSpec BatchSubmittedTopic { get; } = new("Pipeline_Contracts-BatchSubmitted");
     public TopicSpec BatchValidatedTopic { get; } = new("Pipeline_Contracts-BatchValidated");
@@ -56,6 +59,9 @@ public sealed class PipelineTopology
 
     /// <summary>Human-readable notifications of every success and failure (email subscribers in AWS).</summary>
     public TopicSpec AlertsTopic { get; } = new("pipeline-alerts");
+
+    /// <summary>Service endpoint queues are named <c>pipeline-{endpoint}</c>.</summary>
+    public const string EndpointQueuePrefix = "pipeline-";
 
     // One queue per service endpoint; long work (a whole batch) gets a longer visibility timeout.
     public QueueSpec ValidateQueue { get; } = new("pipeline-validate") { VisibilityTimeout = TimeSpan.FromMinutes(5) };
@@ -79,4 +85,12 @@ public sealed class PipelineTopology
         [ValidateQueue, TransformQueue, ComputeQueue, NotifierQueue, ManifestEventsQueue, AlertsInboxQueue];
 
     public IReadOnlyList<SubscriptionSpec> Subscriptions { get; }
+
+    /// <summary>The queue of the service endpoint <paramref name="endpoint"/> (<c>validate</c> is <c>pipeline-validate</c>).</summary>
+    /// <exception cref="ArgumentException">The topology declares no such queue.</exception>
+    public QueueSpec EndpointQueue(string endpoint) =>
+        Queues.SingleOrDefault(q => q.Name == EndpointQueuePrefix + endpoint)
+        ?? throw new ArgumentException(
+            $"The topology declares no queue {EndpointQueuePrefix}{endpoint}; endpoints are {string.Join(", ", Queues.Select(q => q.Name[EndpointQueuePrefix.Length..]))}.",
+            nameof(endpoint));
 }

@@ -49,9 +49,9 @@ public static class Extensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(PipelineTelemetry.Name))
+                .AddMeter(PipelineTelemetry.Name, PipelineTelemetry.EventBusName))
             .WithTracing(tracing => tracing
-                .AddSource(builder.Environment.ApplicationName, PipelineTelemetry.Name)
+                .AddSource(builder.Environment.ApplicationName, PipelineTelemetry.Name, PipelineTelemetry.EventBusName)
                 .AddAspNetCoreInstrumentation(aspnet =>
                     // Health probes every few seconds would drown the traces that matter.
                     aspnet.Filter = context =>

@@ -8,6 +8,9 @@ public static class PipelineTelemetry
 {
     public const string Name = "Pipeline";
 
+    /// <summary>The event bus's activity source and meter (EventBus.AwsSqs's <c>EventBusTelemetry.Name</c>).</summary>
+    public const string EventBusName = "EventBus";
+
     public static readonly ActivitySource ActivitySource = new(Name);
     public static readonly Meter Meter = new(Name);
 }

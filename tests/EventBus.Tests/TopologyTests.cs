@@ -1,0 +1,138 @@
+using System.Reflection;
+using EventBus.AwsSqs;
+using EventBus.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Contracts;
+using Pipeline.Topology;
+using Pipeline.Topology.Provisioning;
+
+namespace EventBus.Tests;
+
+/// <summary>The bus's names and topology agree with the pipeline's single resource description.</summary>
+public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<AwsAndDynamoDbEmulatorFixture>
+{
+    private static readonly Type[] Contracts = typeof(BatchSubmitted).Assembly.GetExportedTypes()
+        .Where(t => t.Namespace == "Pipeline.Contracts" && t.IsClass && !t.IsAbstract).ToArray();
+
+    [Fact]
+    public void Every_contract_has_its_topic_declared_in_the_pipeline_topology_by_the_MassTransit_convention()
+    {
+        var topology = new PipelineTopology();
+        var declared = topology.Topics.Select(t => t.Name).ToHashSet();
+
+        Assert.Equal(5, Contracts.Length);
+        Assert.All(Contracts, contract =>
+        {
+            Assert.Equal("Pipeline_Contracts-" + contract.Name, MessageNaming.EntityNameOf(contract));
+            Assert.Equal("urn:message:Pipeline.Contracts:" + contract.Name, MessageNaming.UrnOf(contract));
+            Assert.Contains(MessageNaming.EntityNameOf(contract), declared);
+        });
+        // ...and every declared topic but the alerts (read by people, not handlers) belongs to a contract.
+        Assert.Equal(declared.Except([topology.AlertsTopic.Name]).Order(), Contracts.Select(MessageNaming.EntityNameOf).Order());
+    }
+
+    [Fact]
+    public void The_service_defaults_export_the_bus_spans_and_metrics() =>
+        Assert.Equal(EventBusTelemetry.Name, Microsoft.Extensions.Hosting.PipelineTelemetry.EventBusName);
+
+    [Fact]
+    public void Names_beyond_the_aws_limits_are_refused_with_a_clear_error()
+    {
+        Assert.Equal(new string('q', 74), SqsNames.CheckQueueName(new string('q', 74)));
+        var tooLong = Assert.Throws<ArgumentException>(() => SqsNames.CheckQueueName(new string('q', 75)));
+        Assert.Contains("at most 74", tooLong.Message);
+        Assert.Throws<ArgumentException>(() => SqsNames.CheckQueueName("pipeline.validate"));
+        Assert.Throws<ArgumentException>(() => SqsNames.CheckTopicName(MessageNaming.EntityNameOf<WithALongEntityName>()));
+        Assert.Equal("orders-v2", MessageNaming.EntityNameOf<Renamed>());
+    }
+
+    [EntityName("orders-v2")]
+    private sealed record Renamed;
+
+    [EntityName("this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns")]
+    private sealed record WithALongEntityName;
+
+    public sealed class Inbox<TMessage>(Received<TMessage> received) : IIntegrationEventHandler<TMessage> where TMessage : class
+    {
+        public Task HandleAsync(TMessage message, MessageContext context, CancellationToken cancellationToken)
+        {
+            received.Add(message, context);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task Services_verify_the_topology_the_provisioner_applied_and_exchange_messages_over_it()
+    {
+        var topology = new PipelineTopology();
+        using var sqs = aws.CreateSqsClient();
+        using var s3 = aws.CreateS3Client();
+        using var dynamoDb = aws.CreateDynamoDbClient();
+        await new TopologyProvisioner(s3, sqs, dynamoDb, aws.CreateSnsClient(), NullLogger<TopologyProvisioner>.Instance).ApplyAsync(topology, CancellationToken.None);
+
+        // Each service subscribes, on its queue, to exactly the topics the topology wires to that queue.
+        var endpoints = new (string Endpoint, Type[] Handles, Action<SqsEventBusBuilder> Subscribe)[]
+        {
+            ("validate", [typeof(BatchSubmitted)], bus => bus.AddSubscription<BatchSubmitted, Inbox<BatchSubmitted>>()),
+            ("transform", [typeof(BatchValidated)], bus => bus.AddSubscription<BatchValidated, Inbox<BatchValidated>>()),
+            ("compute", [typeof(BatchTransformed)], bus => bus.AddSubscription<BatchTransformed, Inbox<BatchTransformed>>()),
+            ("notifier", [typeof(KpisUpdated), typeof(BatchRejected)],
+                bus => bus.AddSubscription<KpisUpdated, Inbox<KpisUpdated>>().AddSubscription<BatchRejected, Inbox<BatchRejected>>()),
+        };
+        var submitted = new Received<BatchSubmitted>();
+        var hosts = new List<RunningBus>();
+        try
+        {
+            foreach (var (endpoint, handles, subscribe) in endpoints)
+            {
+                var queue = topology.EndpointQueue(endpoint);
+                Assert.Equal(
+                    topology.Subscriptions.Where(s => s.Queue == queue).Select(s => s.Topic.Name).Order(),
+                    handles.Select(MessageNaming.EntityNameOf).Order());
+                hosts.Add(await BusHost.StartAsync(aws, queue.Name, subscribe,
+                    options => options.Topology = TopologyMode.Verify,
+                    services: s => s.AddSingleton(submitted).AddSingleton(new Received<BatchValidated>()).AddSingleton(new Received<BatchTransformed>())
+                        .AddSingleton(new Received<KpisUpdated>()).AddSingleton(new Received<BatchRejected>())));
+            }
+
+            var batch = new BatchSubmitted("20250409", topology.Bucket.Name, "data/20250409/manifest_20250409.json", "\"9b2cf535\"", DateTimeOffset.UtcNow, "test");
+            await hosts[^1].Bus.PublishAsync(batch);
+
+            var (message, context) = Assert.Single(await submitted.WaitForAsync(1));
+            Assert.Equal(batch, message);
+            Assert.Equal("pipeline-validate", context.Endpoint);
+        }
+        finally
+        {
+            foreach (var host in hosts)
+            {
+                await host.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Ensuring_an_endpoint_on_a_provisioned_queue_keeps_the_provisioners_policy_statements()
+    {
+        var topology = new PipelineTopology();
+        using var sqs = aws.CreateSqsClient();
+        using var s3 = aws.CreateS3Client();
+        using var dynamoDb = aws.CreateDynamoDbClient();
+        await new TopologyProvisioner(s3, sqs, dynamoDb, aws.CreateSnsClient(), NullLogger<TopologyProvisioner>.Instance).ApplyAsync(topology, CancellationToken.None);
+
+        await using (await BusHost.StartAsync(aws, topology.ComputeQueue.Name,
+            bus => bus.AddSubscription<BatchTransformed, Inbox<BatchTransformed>>(), services: s => s.AddSingleton(new Received<BatchTransformed>())))
+        {
+        }
+
+        var url = (await sqs.GetQueueUrlAsync(topology.ComputeQueue.Name)).QueueUrl;
+        var attributes = (await sqs.GetQueueAttributesAsync(url, ["All"])).Attributes;
+        Assert.Contains("\"AllowSubscribedTopics\"", attributes["Policy"]);
+        Assert.Contains("\"AllowEventBusTopics\"", attributes["Policy"]);
+        Assert.Equal(((int)topology.ComputeQueue.VisibilityTimeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture), attributes["VisibilityTimeout"]);
+        var subscriptions = await aws.CreateSnsClient().ListAllSubscriptionsByTopicAsync(
+            (await aws.CreateSnsClient().FindTopicArnAsync(topology.BatchTransformedTopic.Name))!);
+        Assert.Single(subscriptions, s => s.Endpoint == attributes["QueueArn"]);
+    }
+}
