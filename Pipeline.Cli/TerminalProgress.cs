@@ -1,3 +1,5 @@
+using Pipeline.Engine.Csv;
+
 namespace Pipeline.Cli;
 
 /// <summary>
@@ -7,18 +9,27 @@ namespace Pipeline.Cli;
 internal sealed class TerminalProgress : IDisposable
 {
     private readonly Timer _timer;
-    private readonly Func<long> _bytesRead;
-    private readonly long? _totalBytes;
+    private readonly ProgressCounter _progress;
+    private readonly long? _total;
+    private readonly string _verb;
+    private readonly Func<double, string> _format;
 
-    private TerminalProgress(Func<long> bytesRead, long? totalBytes)
+    private TerminalProgress(ProgressCounter progress, long? total, string verb, Func<double, string> format)
     {
-        _bytesRead = bytesRead;
-        _totalBytes = totalBytes;
+        _progress = progress;
+        _total = total;
+        _verb = verb;
+        _format = format;
         _timer = new Timer(_ => Draw(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
     }
 
-    public static IDisposable Show(Func<long> bytesRead, long? totalBytes) =>
-        Console.IsErrorRedirected ? new NoProgress() : new TerminalProgress(bytesRead, totalBytes);
+    /// <summary>Shows e.g. "read 12.0 of 300.0 MB (4%)"; nothing when stderr is not a terminal.</summary>
+    public static IDisposable Show(ProgressCounter progress, long? total, string verb, Func<double, string> format) =>
+        Console.IsErrorRedirected ? new NoProgress() : new TerminalProgress(progress, total, verb, format);
+
+    public static string Megabytes(double bytes) => $"{bytes / 1e6:F1} MB";
+
+    public static string Orders(double orders) => $"{orders:N0} orders";
 
     public void Dispose()
     {
@@ -28,10 +39,10 @@ internal sealed class TerminalProgress : IDisposable
 
     private void Draw()
     {
-        double megabytes = _bytesRead() / 1e6;
-        string line = _totalBytes is > 0 and { } total
-            ? $"read {megabytes:F1} of {total / 1e6:F1} MB ({100.0 * _bytesRead() / total:F0}%)"
-            : $"read {megabytes:F1} MB";
+        long done = _progress.Done;
+        string line = _total is > 0 and { } total
+            ? $"{_verb} {_format(done)} of {_format(total)} ({100.0 * done / total:F0}%)"
+            : $"{_verb} {_format(done)}";
         Console.Error.Write("\r\u001b[2K" + line);
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Generation;
 
 namespace Pipeline.Cli.Commands;
@@ -31,7 +32,13 @@ internal sealed class GenerateCommand : Command
     private static int Run(DirectoryInfo directory, GeneratorOptions options)
     {
         var stopwatch = Stopwatch.StartNew();
-        GenerationSummary summary = SyntheticBatchGenerator.Generate(directory.FullName, options);
+        var progress = new ProgressCounter();
+        GenerationSummary summary;
+        using (TerminalProgress.Show(progress, options.Orders, "wrote", TerminalProgress.Orders))
+        {
+            summary = SyntheticBatchGenerator.Generate(directory.FullName, options, progress);
+        }
+
         Summary.Print(new
         {
             products = summary.Products,

@@ -35,7 +35,7 @@ internal sealed class ProcessCommand : Command
 
         var progress = new ProgressCounter();
         BatchResult result;
-        using (TerminalProgress.Show(() => progress.BytesRead, batch.TotalLength))
+        using (TerminalProgress.Show(progress, batch.TotalLength, "read", TerminalProgress.Megabytes))
         {
             result = new BatchProcessor(new EngineOptions { MaxLineBytes = maxLineBytes }).Process(batch, progress);
         }
@@ -57,7 +57,7 @@ internal sealed class ProcessCommand : Command
             accepted = result.Accepted,
             rows_read = result.Report.RowsRead,
             error_count = result.Report.ErrorCount,
-            bytes_read = progress.BytesRead,
+            bytes_read = progress.Done,
             elapsed_ms = stopwatch.ElapsedMilliseconds,
             peak_rss_bytes = Process.GetCurrentProcess().PeakWorkingSet64,
             @out = outFolder.FullName,

@@ -23,7 +23,8 @@ public sealed class BatchProcessor(EngineOptions? options = null)
 {
     private readonly EngineOptions _options = options ?? new EngineOptions();
 
-    public BatchResult Process(BatchInput batch, ProgressCounter? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="output">Receives the validated, enriched records of each orders and items part (the Transform stage writes them out).</param>
+    public BatchResult Process(BatchInput batch, ProgressCounter? progress = null, CancellationToken cancellationToken = default, IEnrichedOutput? output = null)
     {
         var references = new BatchReferences();
         var kpis = new KpiAccumulator(references.Products.Categories);
@@ -35,11 +36,11 @@ public sealed class BatchProcessor(EngineOptions? options = null)
 
         // Products and orders first: items are checked against them. Products are small and
         // fill one catalog, so they are read one part at a time.
-        ReadParts(productJobs, 1, references, kpis, progress, cancellationToken);
-        ReadParts(orderJobs, _options.MaxDegreeOfParallelism, references, kpis, progress, cancellationToken);
+        ReadParts(productJobs, 1, references, kpis, progress, output, cancellationToken);
+        ReadParts(orderJobs, _options.MaxDegreeOfParallelism, references, kpis, progress, output, cancellationToken);
         references.ProductsComplete &= productJobs.Count > 0;
         references.OrdersComplete &= orderJobs.Count > 0;
-        ReadParts(itemJobs, _options.MaxDegreeOfParallelism, references, kpis, progress, cancellationToken);
+        ReadParts(itemJobs, _options.MaxDegreeOfParallelism, references, kpis, progress, output, cancellationToken);
 
         ValidationReport report = BuildReport(reports);
         return new BatchResult(report, report.Accepted ? kpis.ToPartial() : null);
@@ -68,6 +69,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         BatchReferences references,
         KpiAccumulator kpis,
         ProgressCounter? progress,
+        IEnrichedOutput? output,
         CancellationToken cancellationToken)
     {
         // Largest first, handed out one at a time, so the workers finish together. Plain threads
@@ -83,7 +85,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
             {
                 try
                 {
-                    ReadPart(job, references, workerKpis, progress, cancellationToken);
+                    ReadPart(job, references, workerKpis, progress, output, cancellationToken);
                 }
                 catch (Exception failure)
                 {
@@ -113,14 +115,15 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     /// Reads one part into the worker's KPI accumulator and its own key set, then merges the keys into
     /// the batch's under a short lock; keys already merged from other parts are duplicates across parts.
     /// </summary>
-    private void ReadPart(PartJob job, BatchReferences references, KpiAccumulator workerKpis, ProgressCounter? progress, CancellationToken cancellationToken)
+    private void ReadPart(PartJob job, BatchReferences references, KpiAccumulator workerKpis, ProgressCounter? progress, IEnrichedOutput? output, CancellationToken cancellationToken)
     {
         var partKeys = new IdSet();
+        using IEnrichedRecordWriter? partOutput = job.Part.Table == TableKind.Products ? null : output?.OpenPart(job.Part);
         (IRowHandler handler, int keyColumn) = job.Part.Table switch
         {
             TableKind.Products => ((IRowHandler)new ProductRowHandler(references), TableSchema.ProductColumn.Id),
-            TableKind.Orders => (new OrderRowHandler(partKeys, workerKpis), TableSchema.OrderColumn.OrderId),
-            _ => (new OrderItemRowHandler(references, partKeys, workerKpis), TableSchema.OrderItemColumn.Id),
+            TableKind.Orders => (new OrderRowHandler(partKeys, workerKpis, partOutput), TableSchema.OrderColumn.OrderId),
+            _ => (new OrderItemRowHandler(references, partKeys, workerKpis, partOutput), TableSchema.OrderItemColumn.Id),
         };
         bool complete = CsvPartReader.Read(job.Part, handler, job.Diagnostics, _options, progress, cancellationToken);
 

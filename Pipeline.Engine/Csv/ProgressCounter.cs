@@ -1,11 +1,14 @@
 namespace Pipeline.Engine.Csv;
 
-/// <summary>Bytes read so far across all parts; updated by the workers, polled by a progress display.</summary>
+/// <summary>
+/// Work done so far (bytes read by the batch processor, orders written by the generator), updated by
+/// the workers and polled by a progress display.
+/// </summary>
 public sealed class ProgressCounter
 {
-    private long _bytesRead;
+    private long _done;
 
-    public long BytesRead => Interlocked.Read(ref _bytesRead);
+    public long Done => Interlocked.Read(ref _done);
 
-    internal void Add(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
+    internal void Add(long amount) => Interlocked.Add(ref _done, amount);
 }

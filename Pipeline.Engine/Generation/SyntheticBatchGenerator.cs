@@ -1,3 +1,4 @@
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Transform;
 
 namespace Pipeline.Engine.Generation;
@@ -17,7 +18,11 @@ public static class SyntheticBatchGenerator
     /// <summary>Cumulative shares (in %) of orders with 1..5 items: 45, 25, 15, 10, 5.</summary>
     private static readonly int[] ItemCountThresholds = [45, 70, 85, 95, 100];
 
-    public static GenerationSummary Generate(string directory, GeneratorOptions options, CancellationToken cancellationToken = default)
+    public static GenerationSummary Generate(
+        string directory,
+        GeneratorOptions options,
+        ProgressCounter? ordersWritten = null,
+        CancellationToken cancellationToken = default)
     {
         options.Validate();
         Directory.CreateDirectory(Path.Combine(directory, "orders"));
@@ -45,7 +50,7 @@ public static class SyntheticBatchGenerator
             0,
             options.Parts,
             new ParallelOptions { CancellationToken = cancellationToken },
-            part => WritePart(directory, options, part, firstItemId[part], retailCents));
+            part => WritePart(directory, options, part, firstItemId[part], retailCents, ordersWritten));
 
         long bytes = new DirectoryInfo(directory).EnumerateFiles("*.csv", SearchOption.AllDirectories).Sum(file => file.Length);
         return new GenerationSummary(options.Products, options.Orders, firstItemId[^1] - 1, bytes);
@@ -81,7 +86,7 @@ public static class SyntheticBatchGenerator
         return retailCents;
     }
 
-    private static void WritePart(string directory, GeneratorOptions options, int part, long firstItemId, long[] retailCents)
+    private static void WritePart(string directory, GeneratorOptions options, int part, long firstItemId, long[] retailCents, ProgressCounter? ordersWritten)
     {
         string name = $"part{part + 1}.csv";
         using var orders = new CsvLineWriter(File.Create(Path.Combine(directory, "orders", "orders_" + name)));
@@ -97,6 +102,11 @@ public static class SyntheticBatchGenerator
         (long first, long last) = OrderRange(options, part);
         for (long orderId = first; orderId <= last; orderId++)
         {
+            if (orderId % 4096 == 0)
+            {
+                ordersWritten?.Add(4096);
+            }
+
             SplitMix64 random = SplitMix64.For(options.Seed, orderId);
             int itemCount = ItemCount(ref random);
             long userId = random.Between(1, users);

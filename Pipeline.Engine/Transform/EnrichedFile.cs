@@ -20,7 +20,7 @@ public static class EnrichedFile
     private const byte EndTag = (byte)'E';
 
     /// <summary>Writes records to a stream; one writer per file, used by one thread. Dispose (or <see cref="Complete"/>) to finish the file.</summary>
-    public sealed class Writer : IDisposable
+    public sealed class Writer : IEnrichedRecordWriter
     {
         private readonly BinaryWriter _out;
         private readonly Dictionary<string, int> _categories = new(StringComparer.Ordinal);

@@ -24,7 +24,7 @@ internal sealed class ProductRowHandler(BatchReferences references) : IRowHandle
 /// orders rows → order facts for the per-day order KPIs. The part's order ids are collected in
 /// <paramref name="partOrderIds"/> (duplicates within the part are reported here, across parts on merge).
 /// </summary>
-internal sealed class OrderRowHandler(IdSet partOrderIds, KpiAccumulator kpis) : IRowHandler
+internal sealed class OrderRowHandler(IdSet partOrderIds, KpiAccumulator kpis, IEnrichedRecordWriter? output) : IRowHandler
 {
     public void Handle(in RowContext row)
     {
@@ -39,7 +39,9 @@ internal sealed class OrderRowHandler(IdSet partOrderIds, KpiAccumulator kpis) :
         valid &= row.RequireCount(OrderColumn.NumOfItem, out int numOfItem);
         if (valid)
         {
-            kpis.Add(new OrderFact(orderId, userId, status, orderDate, numOfItem));
+            var order = new OrderFact(orderId, userId, status, orderDate, numOfItem);
+            kpis.Add(order);
+            output?.Write(order);
         }
     }
 }
@@ -48,7 +50,7 @@ internal sealed class OrderRowHandler(IdSet partOrderIds, KpiAccumulator kpis) :
 /// order_items rows → items enriched with their category, checked against the batch's orders and
 /// products (complete by now: items are read last). Item ids are collected like order ids.
 /// </summary>
-internal sealed class OrderItemRowHandler(BatchReferences references, IdSet partItemIds, KpiAccumulator kpis) : IRowHandler
+internal sealed class OrderItemRowHandler(BatchReferences references, IdSet partItemIds, KpiAccumulator kpis, IEnrichedRecordWriter? output) : IRowHandler
 {
     public void Handle(in RowContext row)
     {
@@ -66,7 +68,9 @@ internal sealed class OrderItemRowHandler(BatchReferences references, IdSet part
         valid &= row.RequireSalePrice(OrderItemColumn.SalePrice, out decimal salePrice);
         if (valid)
         {
-            kpis.Add(new EnrichedOrderItem(itemId, orderId, userId, productId, category, status, orderDate, salePrice));
+            var item = new EnrichedOrderItem(itemId, orderId, userId, productId, category, status, orderDate, salePrice);
+            kpis.Add(item);
+            output?.Write(item);
         }
     }
 
