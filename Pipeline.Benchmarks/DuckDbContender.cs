@@ -42,12 +42,14 @@ internal static class DuckDbContender
         $"CREATE TABLE products AS SELECT * FROM read_csv('{batch}/products.csv', header = true, all_varchar = true)",
         $"CREATE TABLE orders AS SELECT * FROM read_csv('{batch}/orders/*.csv', header = true, all_varchar = true)",
         $"CREATE TABLE items AS SELECT * FROM read_csv('{batch}/order_items/*.csv', header = true, all_varchar = true)",
-        "CREATE MACRO is_id(v) AS coalesce(regexp_full_match(v, '[0-9]{1,18}') AND TRY_CAST(v AS BIGINT) > 0, false)",
-        "CREATE MACRO is_ts(v) AS coalesce(regexp_full_match(v, '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}') AND try_strptime(v, '%Y-%m-%dT%H:%M:%S') IS NOT NULL, false)",
+        // Casts rather than regular expressions: what a DuckDB user would write, and DuckDB's fast path.
+        // Slightly looser than the engine (a cast accepts "+5" or " 5"), never stricter.
+        "CREATE MACRO is_id(v) AS coalesce(TRY_CAST(v AS BIGINT) > 0, false)",
+        "CREATE MACRO is_ts(v) AS try_strptime(v, '%Y-%m-%dT%H:%M:%S') IS NOT NULL",
         "CREATE MACRO is_optional_ts(v) AS v IS NULL OR is_ts(v)",
         "CREATE MACRO is_status(v) AS coalesce(v IN ('delivered', 'returned', 'shipped', 'pending'), false)",
-        "CREATE MACRO is_price(v) AS coalesce(regexp_full_match(v, '[0-9]+(\\.[0-9]*)?|\\.[0-9]+'), false)",
-        "CREATE MACRO is_count(v) AS coalesce(regexp_full_match(v, '[0-9]{1,9}') AND TRY_CAST(v AS INTEGER) > 0, false)",
+        "CREATE MACRO is_price(v) AS coalesce(TRY_CAST(v AS DECIMAL(18, 2)) >= 0, false)",
+        "CREATE MACRO is_count(v) AS coalesce(TRY_CAST(v AS INTEGER) > 0, false)",
     ];
 
     private const string ErrorCountQuery = """
