@@ -4,7 +4,7 @@ using Pipeline.Engine.Validation;
 
 namespace Pipeline.Engine.Csv;
 
-/// <summary>A structural problem the guard saw at a line, handed to the row reader in line order.</summary>
+/// <summary>A structural problem the guard saw at a line, for the row reader to report with its row.</summary>
 internal readonly record struct StructuralFinding(long Line, string Rule);
 
 /// <summary>Thrown when a record grows past the line limit: reading it further would take unbounded memory.</summary>
@@ -22,10 +22,10 @@ internal sealed class RecordTooLongException(long line) : IOException($"The reco
 /// </summary>
 internal sealed class CsvInputGuard(Stream inner, int maxRecordBytes, ProgressCounter? progress) : Stream
 {
-    private readonly List<StructuralFinding> _findings = [];
-    // Small enough that a record can only outgrow the limit across several chunks (see Inspect).
+    // Small next to the line limit, so the no-quote fast path in Inspect applies to almost every chunk.
     private const int ChunkSize = 16 * 1024;
 
+    private readonly List<StructuralFinding> _findings = [];
     private readonly byte[] _chunk = new byte[ChunkSize];
     private int _checkedStart;
     private int _checkedEnd;
