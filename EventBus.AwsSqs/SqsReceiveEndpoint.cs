@@ -298,8 +298,9 @@ internal sealed partial class SqsReceiveEndpoint
             {
                 break;
             }
-            catch (AmazonSQSException e)
+            catch (Exception e)
             {
+                // A metric is not worth stopping for: try again next time.
                 LogBacklogFailed(_queue.Name, e.Message);
                 await Task.Delay(_options.BacklogInterval, stopping).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             }

@@ -52,6 +52,17 @@ internal sealed class SqsTopology(IAmazonSQS sqs, SnsClient sns, TopologyMode mo
         var arn = attributes[QueueAttributeName.QueueArn];
 
         var redrive = attributes.TryGetValue(QueueAttributeName.RedrivePolicy, out var policy) ? JsonNode.Parse(policy) : null;
+        if (redrive is null && mode == TopologyMode.Ensure)
+        {
+            // A queue made by hand without a dead-letter queue: wire it, as creating it would have.
+            policy = RedrivePolicy(deadLetterArn, options.MaxReceiveCount);
+            await sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest
+            {
+                QueueUrl = url,
+                Attributes = new() { [QueueAttributeName.RedrivePolicy] = policy },
+            }, cancellationToken).ConfigureAwait(false);
+            redrive = JsonNode.Parse(policy);
+        }
         if (redrive?["deadLetterTargetArn"]?.GetValue<string>() != deadLetterArn)
         {
             throw new InvalidOperationException(

@@ -35,7 +35,7 @@ internal sealed partial class VisibilityExtender : IAsyncDisposable
                 {
                     await sqs.ChangeMessageVisibilityAsync(queue.Url, receiptHandle, timeout, cancellationToken).ConfigureAwait(false);
                 }
-                catch (AmazonSQSException e)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // The handler goes on; at worst the message is delivered again, which at-least-once allows.
                     LogExtensionFailed(queue.Name, e.Message);

@@ -62,14 +62,21 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
         }
     }
 
-    [Fact]
-    public async Task Services_verify_the_topology_the_provisioner_applied_and_exchange_messages_over_it()
+    /// <summary>Applies the pipeline's topology to the emulators as the AppHost and the provisioner tool do.</summary>
+    private async Task<PipelineTopology> ProvisionAsync()
     {
         var topology = new PipelineTopology();
         using var sqs = aws.CreateSqsClient();
         using var s3 = aws.CreateS3Client();
         using var dynamoDb = aws.CreateDynamoDbClient();
         await new TopologyProvisioner(s3, sqs, dynamoDb, aws.CreateSnsClient(), NullLogger<TopologyProvisioner>.Instance).ApplyAsync(topology, CancellationToken.None);
+        return topology;
+    }
+
+    [Fact]
+    public async Task Services_verify_the_topology_the_provisioner_applied_and_exchange_messages_over_it()
+    {
+        var topology = await ProvisionAsync();
 
         // Each service subscribes, on its queue, to exactly the topics the topology wires to that queue.
         var endpoints = new (string Endpoint, Type[] Handles, Action<SqsEventBusBuilder> Subscribe)[]
@@ -115,11 +122,8 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
     [Fact]
     public async Task Ensuring_an_endpoint_on_a_provisioned_queue_keeps_the_provisioners_policy_statements()
     {
-        var topology = new PipelineTopology();
+        var topology = await ProvisionAsync();
         using var sqs = aws.CreateSqsClient();
-        using var s3 = aws.CreateS3Client();
-        using var dynamoDb = aws.CreateDynamoDbClient();
-        await new TopologyProvisioner(s3, sqs, dynamoDb, aws.CreateSnsClient(), NullLogger<TopologyProvisioner>.Instance).ApplyAsync(topology, CancellationToken.None);
 
         await using (await BusHost.StartAsync(aws, topology.ComputeQueue.Name,
             bus => bus.AddSubscription<BatchTransformed, Inbox<BatchTransformed>>(), services: s => s.AddSingleton(new Received<BatchTransformed>())))
@@ -134,5 +138,22 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
         var subscriptions = await aws.CreateSnsClient().ListAllSubscriptionsByTopicAsync(
             (await aws.CreateSnsClient().FindTopicArnAsync(topology.BatchTransformedTopic.Name))!);
         Assert.Single(subscriptions, s => s.Endpoint == attributes["QueueArn"]);
+    }
+
+    [Fact]
+    public async Task Ensuring_an_endpoint_on_a_queue_made_by_hand_wires_its_dead_letter_queue()
+    {
+        using var sqs = aws.CreateSqsClient();
+        var url = (await sqs.CreateQueueAsync("made-by-hand")).QueueUrl;
+
+        await using (await BusHost.StartAsync(aws, "made-by-hand",
+            bus => bus.AddSubscription<BatchRejected, Inbox<BatchRejected>>(), services: s => s.AddSingleton(new Received<BatchRejected>())))
+        {
+        }
+
+        var redrive = System.Text.Json.Nodes.JsonNode.Parse((await sqs.GetQueueAttributesAsync(url, ["RedrivePolicy"])).Attributes["RedrivePolicy"])!;
+        var deadLetterUrl = (await sqs.GetQueueUrlAsync("made-by-hand_error")).QueueUrl;
+        Assert.Equal((await sqs.GetQueueAttributesAsync(deadLetterUrl, ["QueueArn"])).QueueARN, redrive["deadLetterTargetArn"]!.GetValue<string>());
+        Assert.Equal(5, redrive["maxReceiveCount"]!.GetValue<int>());
     }
 }
