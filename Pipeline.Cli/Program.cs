@@ -1,3 +1,3 @@
 using Pipeline.Cli;
 
-return await PipelineCommandLine.Create().Parse(args).InvokeAsync();
+return await PipelineCommandLine.InvokeAsync(args);

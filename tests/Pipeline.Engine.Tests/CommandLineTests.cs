@@ -74,5 +74,5 @@ public sealed class CommandLineTests : IDisposable
         Assert.All(files, file => Assert.Equal(File.ReadAllBytes(Path.Combine(first, file)), File.ReadAllBytes(Path.Combine(second, file))));
     }
 
-    private static Task<int> Run(params string[] arguments) => PipelineCommandLine.Create().Parse(arguments).InvokeAsync();
+    private static Task<int> Run(params string[] arguments) => PipelineCommandLine.InvokeAsync(arguments);
 }
