@@ -42,8 +42,6 @@ internal sealed partial class SqsReceiveEndpoint
         _deletes = new DeleteBatcher(sqs, queue.Url);
     }
 
-    public string QueueName => _queue.Name;
-
     public void Start()
     {
         _receiving = Task.Run(ReceiveAsync);
@@ -110,7 +108,7 @@ internal sealed partial class SqsReceiveEndpoint
                     MaxNumberOfMessages = granted,
                     WaitTimeSeconds = (int)_options.WaitTime.TotalSeconds,
                     MessageAttributeNames = ["All"],
-                    MessageSystemAttributeNames = ["ApproximateReceiveCount", "SentTimestamp"],
+                    MessageSystemAttributeNames = ["ApproximateReceiveCount"],
                 }, _abortReceive.Token).ConfigureAwait(false)).Messages ?? [];
                 failures = 0;
             }

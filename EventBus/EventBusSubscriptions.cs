@@ -30,7 +30,7 @@ public sealed class EventBusSubscriptions
     public IReadOnlyList<Subscription> All => _subscriptions;
 
     /// <exception cref="InvalidOperationException">The type already has a handler on this endpoint.</exception>
-    public Subscription Add<TMessage, THandler>()
+    public void Add<TMessage, THandler>()
         where TMessage : class
         where THandler : class, IIntegrationEventHandler<TMessage>
     {
@@ -42,7 +42,6 @@ public sealed class EventBusSubscriptions
                 $"{typeof(TMessage).Name} already has the handler {_byUrn[subscription.Urn].HandlerType.Name} on this endpoint.");
         }
         _subscriptions.Add(subscription);
-        return subscription;
     }
 
     /// <summary>The subscription for the first of <paramref name="urns"/> (most specific first) that this endpoint handles.</summary>
