@@ -43,7 +43,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         ReadParts(itemJobs, _options.MaxDegreeOfParallelism, references, kpis, progress, output, cancellationToken);
 
         ValidationReport report = BuildReport(reports);
-        return new BatchResult(report, report.Accepted ? kpis.ToPartial() : null);
+        return new BatchResult(report, report.Accepted ? kpis.DetachPartial() : null);
     }
 
     private List<PartJob> Jobs(BatchInput batch, TableKind table, string expectedName, List<FileDiagnostics> reports)
@@ -95,7 +95,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
 
             lock (kpis)
             {
-                kpis.Add(workerKpis);
+                kpis.Absorb(workerKpis);
             }
         }
 

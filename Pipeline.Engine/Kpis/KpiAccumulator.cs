@@ -38,7 +38,15 @@ public sealed class KpiAccumulator(CategoryIndex categories)
         day.Customers.Add(item.UserId);
     }
 
-    public void Add(KpiAccumulator other)
+    public void Add(KpiAccumulator other) => Merge(other, takeCustomerSets: false);
+
+    /// <summary>
+    /// <see cref="Add(KpiAccumulator)"/> for an accumulator that is dropped afterwards: its customer
+    /// sets are taken over where this one has none yet, instead of being copied.
+    /// </summary>
+    internal void Absorb(KpiAccumulator discarded) => Merge(discarded, takeCustomerSets: true);
+
+    private void Merge(KpiAccumulator other, bool takeCustomerSets)
     {
         bool sameCategories = ReferenceEquals(other._categories, _categories);
         foreach ((int dayNumber, DayState theirs) in other._days)
@@ -47,7 +55,15 @@ public sealed class KpiAccumulator(CategoryIndex categories)
             mine.Orders += theirs.Orders;
             mine.ItemsSold += theirs.ItemsSold;
             mine.ReturnedOrders += theirs.ReturnedOrders;
-            mine.Customers.UnionWith(theirs.Customers);
+            if (takeCustomerSets && mine.Customers.Count == 0)
+            {
+                mine.Customers = theirs.Customers;
+            }
+            else
+            {
+                mine.Customers.UnionWith(theirs.Customers);
+            }
+
             for (int index = 0; index < theirs.CategoryCount; index++)
             {
                 CategoryTotals totals = theirs.Category(index);
@@ -95,15 +111,21 @@ public sealed class KpiAccumulator(CategoryIndex categories)
         return accumulator;
     }
 
-    public KpiPartial ToPartial()
+    public KpiPartial ToPartial() => BuildPartial(copyCustomerSets: true);
+
+    /// <summary><see cref="ToPartial"/> for an accumulator that is dropped afterwards: no set is copied.</summary>
+    internal KpiPartial DetachPartial() => BuildPartial(copyCustomerSets: false);
+
+    private KpiPartial BuildPartial(bool copyCustomerSets)
     {
         var categoryDays = new List<CategoryDayContribution>();
         var days = new List<DayContribution>();
         foreach ((int dayNumber, DayState day) in _days.OrderBy(entry => entry.Key))
         {
             DateOnly date = DateOnly.FromDayNumber(dayNumber);
-            // A compact copy of the set (about a bit per id for dense ids), not a list of longs.
-            days.Add(new DayContribution(date, day.Orders, day.ItemsSold, day.ReturnedOrders, day.Customers.Clone()));
+            // The set itself (about a bit per id for dense ids), not a list of longs.
+            IdSet customers = copyCustomerSets ? day.Customers.Clone() : day.Customers;
+            days.Add(new DayContribution(date, day.Orders, day.ItemsSold, day.ReturnedOrders, customers));
             for (int index = 0; index < day.CategoryCount; index++)
             {
                 CategoryTotals totals = day.Category(index);
@@ -137,7 +159,7 @@ public sealed class KpiAccumulator(CategoryIndex categories)
 
         public long ReturnedOrders { get; set; }
 
-        public IdSet Customers { get; } = new();
+        public IdSet Customers { get; set; } = new();
 
         public int CategoryCount => _categories.Length;
 
