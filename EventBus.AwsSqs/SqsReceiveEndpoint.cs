@@ -55,15 +55,18 @@ internal sealed partial class SqsReceiveEndpoint
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        var stopping = Stopwatch.StartNew();
         await _stopReceiving.CancelAsync().ConfigureAwait(false);
         // The receive call under way is let finish (see ReceiveAsync), unless the service does not answer in time.
         _abortReceive.CancelAfter(_options.WaitTime + ReleaseTimeout);
         await Task.WhenAll(_receiving, _backlog).ConfigureAwait(false);
 
+        // The handlers' deadline counts from the stop, not from the end of the last receive.
         var inFlight = Task.WhenAll(_inFlight.Keys);
+        var left = _options.ShutdownTimeout - stopping.Elapsed;
         try
         {
-            await inFlight.WaitAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+            await inFlight.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
