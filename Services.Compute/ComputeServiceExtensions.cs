@@ -1,5 +1,9 @@
+using EventBus.AwsSqs;
+using Pipeline.Contracts;
+using Pipeline.Storage;
 using Pipeline.Topology;
 using Pipeline.Topology.Health;
+using Services.Compute.Handlers;
 
 namespace Services.Compute;
 
@@ -9,11 +13,19 @@ public static class ComputeServiceExtensions
     public static IHostApplicationBuilder AddComputeService(this IHostApplicationBuilder builder)
     {
         var topology = builder.AddPipelineTopology();
+        builder.Services.AddPipelineStorage();
+        builder.Services.AddSingleton<KpiComputation>();
+
+        builder.AddSqsEventBus("compute", bus => bus.QueueName = topology.ComputeQueue.Name)
+            .AddSubscription<BatchTransformed, BatchTransformedHandler>();
+
         builder.Services.AddHealthChecks()
             .AddBucket(topology.Bucket)
             .AddQueue(topology.ComputeQueue)
             .AddTable(topology.CategoryKpisTable)
             .AddTable(topology.OrderKpisTable)
+            .AddTable(topology.KpiContributionsTable)
+            .AddTable(topology.DayCustomersTable)
             .AddTopic(topology.KpisUpdatedTopic)
             .AddTable(topology.PipelineRunsTable);
         return builder;

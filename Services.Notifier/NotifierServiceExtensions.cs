@@ -1,5 +1,11 @@
+using EventBus.AwsSqs;
+using Pipeline.Contracts;
+using Pipeline.Storage;
 using Pipeline.Topology;
 using Pipeline.Topology.Health;
+using Services.Notifier.Alerts;
+using Services.Notifier.Failures;
+using Services.Notifier.Handlers;
 
 namespace Services.Notifier;
 
@@ -9,6 +15,15 @@ public static class NotifierServiceExtensions
     public static IHostApplicationBuilder AddNotifierService(this IHostApplicationBuilder builder)
     {
         var topology = builder.AddPipelineTopology();
+        builder.Services.AddPipelineStorage();
+        builder.Services.AddSingleton<AlertPublisher>();
+        builder.Services.Configure<FailureWatcherOptions>(builder.Configuration.GetSection(FailureWatcherOptions.SectionName));
+        builder.Services.AddHostedService<FailureWatcher>();
+
+        builder.AddSqsEventBus("notifier", bus => bus.QueueName = topology.NotifierQueue.Name)
+            .AddSubscription<KpisUpdated, KpisUpdatedHandler>()
+            .AddSubscription<BatchRejected, BatchRejectedHandler>();
+
         builder.Services.AddHealthChecks()
             .AddQueue(topology.NotifierQueue)
             .AddTopic(topology.AlertsTopic)

@@ -1,5 +1,9 @@
+using EventBus.AwsSqs;
+using Pipeline.Contracts;
+using Pipeline.Storage;
 using Pipeline.Topology;
 using Pipeline.Topology.Health;
+using Services.Transform.Handlers;
 
 namespace Services.Transform;
 
@@ -9,6 +13,12 @@ public static class TransformServiceExtensions
     public static IHostApplicationBuilder AddTransformService(this IHostApplicationBuilder builder)
     {
         var topology = builder.AddPipelineTopology();
+        builder.Services.AddPipelineStorage();
+        builder.Services.AddSingleton<BatchTransformation>();
+
+        builder.AddSqsEventBus("transform", bus => bus.QueueName = topology.TransformQueue.Name)
+            .AddSubscription<BatchValidated, BatchValidatedHandler>();
+
         builder.Services.AddHealthChecks()
             .AddBucket(topology.Bucket)
             .AddQueue(topology.TransformQueue)

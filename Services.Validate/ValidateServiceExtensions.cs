@@ -1,5 +1,10 @@
+using EventBus.AwsSqs;
+using Pipeline.Contracts;
+using Pipeline.Storage;
 using Pipeline.Topology;
 using Pipeline.Topology.Health;
+using Services.Validate.Handlers;
+using Services.Validate.S3Events;
 
 namespace Services.Validate;
 
@@ -9,6 +14,13 @@ public static class ValidateServiceExtensions
     public static IHostApplicationBuilder AddValidateService(this IHostApplicationBuilder builder)
     {
         var topology = builder.AddPipelineTopology();
+        builder.Services.AddPipelineStorage();
+        builder.Services.AddSingleton<BatchValidation>();
+
+        builder.AddSqsEventBus("validate", bus => bus.QueueName = topology.ValidateQueue.Name)
+            .AddSubscription<BatchSubmitted, BatchSubmittedHandler>()
+            .AddPlainJsonQueue<S3EventNotification, ManifestCreatedHandler>(topology.ManifestEventsQueue.Name);
+
         builder.Services.AddHealthChecks()
             .AddBucket(topology.Bucket)
             .AddQueue(topology.ValidateQueue)

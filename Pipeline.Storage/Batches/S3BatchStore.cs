@@ -1,5 +1,6 @@
 using Amazon.S3;
 using Amazon.S3.Model;
+using Amazon.S3.Transfer;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Csv;
 
@@ -18,6 +19,8 @@ public sealed record StoredBatch(string Name, string Bucket, string ManifestKey,
 /// <summary>Reads batches from S3 for the engine, writes their reports and archives their files.</summary>
 public sealed class S3BatchStore(IAmazonS3 s3)
 {
+    private const long PartSize = 8 * 1024 * 1024;
+
     /// <summary>
     /// Reads and checks the manifest and finds every file it lists. A malformed manifest, a key outside the batch or
     /// a missing file is a <see cref="BatchLayoutException"/> whose message names the problem.
@@ -52,7 +55,7 @@ public sealed class S3BatchStore(IAmazonS3 s3)
 
         var files = await Task.WhenAll(wanted.Select(async w =>
             new BatchObject(w.Key, w.Name, w.Table, await SizeOfAsync(bucket, w.Key, manifestKey, cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
-        return new StoredBatch(name, bucket, manifestKey, manifestObject.ETag, manifest, files);
+        return new StoredBatch(name, bucket, manifestKey, ETag(manifestObject.ETag), manifest, files);
     }
 
     /// <summary>The batch as the engine reads it: each part streams straight from S3 when the engine opens it.</summary>
@@ -100,6 +103,60 @@ public sealed class S3BatchStore(IAmazonS3 s3)
         }
         return moved;
     }
+
+    /// <summary>
+    /// Uploads a local file. Above 8 MiB it goes in 8 MiB parts (multipart upload): large files never need one huge
+    /// request, which some S3 implementations refuse. <paramref name="progress"/> receives the bytes sent so far.
+    /// </summary>
+    public async Task UploadFileAsync(string bucket, string key, string path, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        using var transfer = new TransferUtility(s3, new TransferUtilityConfig { MinSizeBeforePartUpload = PartSize, ConcurrentServiceRequests = 4 });
+        var request = new TransferUtilityUploadRequest { BucketName = bucket, Key = key, FilePath = path, PartSize = PartSize };
+        if (progress is not null)
+        {
+            request.UploadProgressEvent += (_, e) => progress.Report(e.TransferredBytes);
+        }
+        await transfer.UploadAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads an object to the end through <paramref name="read"/> (a parser that takes a stream).</summary>
+    public async Task<T> ReadAsync<T>(string bucket, string key, Func<Stream, T> read, CancellationToken cancellationToken)
+    {
+        using var response = await s3.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
+        return read(response.ResponseStream);
+    }
+
+    /// <summary>The manifest's ETag, or null when there is no manifest at that key.</summary>
+    public async Task<string?> ManifestETagAsync(string bucket, string manifestKey, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ETag((await s3.GetObjectMetadataAsync(bucket, manifestKey, cancellationToken).ConfigureAwait(false)).ETag);
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchKey" or "NotFound" || e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every object still under the batch's folder (what a rejection moves when the manifest is unusable).</summary>
+    public async Task<IReadOnlyList<string>> ListBatchKeysAsync(string bucket, string batchName, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = BatchLayout.BatchPrefix(batchName) };
+        ListObjectsV2Response page;
+        do
+        {
+            page = await s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (page.IsTruncated == true);
+        return keys;
+    }
+
+    /// <summary>S3 quotes ETags in headers but not in event notifications; batch identities use the bare value.</summary>
+    private static string ETag(string etag) => etag.Trim('"');
 
     private async Task<long> SizeOfAsync(string bucket, string key, string manifestKey, CancellationToken cancellationToken)
     {

@@ -5,8 +5,15 @@ using ServiceDefaults.Aws;
 
 namespace AppHost.Tests;
 
+/// <summary>The test classes that share one running AppHost (they run one after the other).</summary>
+[CollectionDefinition(Name)]
+public sealed class EmulatorAppCollection : ICollectionFixture<EmulatorAppFixture>
+{
+    public const string Name = "AppHost on the emulators";
+}
+
 /// <summary>
-/// The real AppHost in emulator mode, started once for a test class: fauxqs and dynalite on random ports,
+/// The real AppHost in emulator mode, started once for the collection: fauxqs and dynalite on random ports,
 /// the provisioner run to completion, and every service healthy.
 /// </summary>
 public sealed class EmulatorAppFixture : IAsyncLifetime

@@ -13,7 +13,8 @@ using ServiceDefaults.Aws;
 namespace AppHost.Tests;
 
 /// <summary>The whole system started by the real AppHost on the npm emulators, checked through the AWS SDK.</summary>
-public class EmulatorModeTests(EmulatorAppFixture fixture) : IClassFixture<EmulatorAppFixture>
+[Collection(EmulatorAppCollection.Name)]
+public class EmulatorModeTests(EmulatorAppFixture fixture)
 {
     private readonly PipelineTopology _topology = new();
 

@@ -1,0 +1,65 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using Pipeline.Engine.Batches;
+using Pipeline.Engine.Csv;
+
+namespace Pipeline.Storage.Batches;
+
+/// <summary>A batch uploaded by <see cref="BatchUploader"/>: where its manifest is, and the manifest's ETag.</summary>
+public sealed record UploadedBatch(string Name, string Bucket, string ManifestKey, string ManifestETag, long Bytes, int Files);
+
+/// <summary>
+/// Uploads a local batch folder (as <c>pipeline process</c> reads it) into the bucket layout: its parts under
+/// <c>data/&lt;batch&gt;/</c> (multipart above 8 MiB), then, last, a fresh manifest listing them.
+/// </summary>
+public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
+{
+    /// <param name="progress">Bytes uploaded so far, of the batch's total.</param>
+    public async Task<UploadedBatch> UploadAsync(string bucket, string folder, string batchName, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var prefix = BatchLayout.BatchPrefix(batchName);
+        var parts = LocalBatchFolder.Open(folder).Parts;
+        if (!parts.Any(p => p.Table == TableKind.Orders) || !parts.Any(p => p.Table == TableKind.OrderItems))
+        {
+            throw new BatchLayoutException($"{folder} holds no orders or no order items (expected orders/*.csv and order_items/*.csv, or orders.csv and order_items.csv)");
+        }
+
+        var orders = new List<string>();
+        var items = new List<string>();
+        string? products = null;
+        long sent = 0;
+        foreach (var part in parts)
+        {
+            var fileName = Path.GetFileName(part.Name);
+            var key = part.Table switch
+            {
+                TableKind.Products => products = prefix + "products.csv",
+                TableKind.Orders => prefix + "orders/" + Add(orders, fileName),
+                _ => prefix + "order_items/" + Add(items, fileName),
+            };
+            var before = sent;
+            await store.UploadFileAsync(bucket, key, Path.Combine(folder, part.Name),
+                progress is null ? null : new Progress<long>(done => progress.Report(before + done)), cancellationToken).ConfigureAwait(false);
+            sent += part.Length ?? 0;
+            progress?.Report(sent);
+        }
+
+        // The manifest goes last: its arrival is what says the batch is complete.
+        var manifest = new BatchManifest(batchName, orders, items, products);
+        var manifestKey = BatchLayout.ManifestKey(batchName);
+        var put = await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = bucket,
+            Key = manifestKey,
+            InputStream = new MemoryStream(manifest.ToJson(), writable: false),
+            ContentType = "application/json",
+        }, cancellationToken).ConfigureAwait(false);
+        return new UploadedBatch(batchName, bucket, manifestKey, put.ETag.Trim('"'), sent, parts.Count);
+    }
+
+    private static string Add(List<string> names, string name)
+    {
+        names.Add(name);
+        return name;
+    }
+}
