@@ -27,7 +27,7 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
         Assert.Equal(expected.OrderKpis, await _pipeline.Kpis.GetDaysAsync(days.Min(), days.Max(), CancellationToken.None));
         foreach (var category in expected.CategoryKpis.Select(r => r.Category).Distinct())
         {
-            Assert.Equal(expected.CategoryKpis.Where(r => r.Category == category), await _pipeline.Kpis.GetCategoryAsync(category, null, null, CancellationToken.None));
+            Assert.Equal(expected.CategoryKpis.Where(r => r.Category == category), await _pipeline.Kpis.GetCategoryAsync(category, days.Min(), days.Max(), CancellationToken.None));
         }
         if (SeedData.Directory is not null)
         {
@@ -38,6 +38,117 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
         }
         Assert.Contains("processed/seed/manifest_seed.json", await _pipeline.KeysUnderAsync("processed/seed/"));
         Assert.Empty(await _pipeline.KeysUnderAsync("data/seed/"));
+    }
+
+    [Fact]
+    public async Task A_rejected_batch_keeps_its_files_and_report_in_errors_names_the_rule_and_leaves_the_kpis_untouched()
+    {
+        var firstDay = new DateOnly(2023, 1, 1);
+        var folder = PipelineDriver.Generate(300, firstDay, seed: 2, days: 5);
+        var part = Directory.GetFiles(Path.Combine(folder, "order_items")).Order().First();
+        var lines = File.ReadAllLines(part);
+        lines[3] = lines[3].Replace(",delivered,", ",lost-in-transit,").Replace(",returned,", ",lost-in-transit,").Replace(",shipped,", ",lost-in-transit,").Replace(",pending,", ",lost-in-transit,");
+        File.WriteAllLines(part, lines);
+        var before = await _pipeline.Kpis.GetDaysAsync(firstDay, firstDay.AddDays(6), CancellationToken.None);
+
+        await _pipeline.SubmitAsync(folder, "rejected");
+        var alert = await _pipeline.NextAlertAsync("rejected");
+
+        Assert.Equal(AlertStatus.Rejected, alert.Status);
+        Assert.Contains("field.invalid_status", alert.Subject + alert.Summary);
+        Assert.Contains($"order_items/{Path.GetFileName(part)} line 4", alert.Summary);
+        var kept = await _pipeline.KeysUnderAsync("errors/rejected/");
+        Assert.Contains("errors/rejected/validation.json", kept);
+        Assert.Contains("errors/rejected/manifest_rejected.json", kept);
+        Assert.Contains($"errors/rejected/order_items/{Path.GetFileName(part)}", kept);
+        Assert.Empty(await _pipeline.KeysUnderAsync("data/rejected/"));
+        Assert.Equal(before, await _pipeline.Kpis.GetDaysAsync(firstDay, firstDay.AddDays(6), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_same_batch_submitted_twice_changes_nothing_and_is_reported_as_already_processed()
+    {
+        var firstDay = new DateOnly(2023, 6, 1);
+        var folder = PipelineDriver.Generate(400, firstDay, seed: 3, days: 4);
+        var uploaded = await _pipeline.SubmitAsync(folder, "twice");
+        Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("twice")).Status);
+        var once = await _pipeline.Kpis.GetDaysAsync(firstDay, firstDay.AddDays(5), CancellationToken.None);
+
+        // The same submission again (a redelivery, or a user pressing the button twice).
+        await _pipeline.Bus.PublishAsync(new Pipeline.Contracts.BatchSubmitted("twice", uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "tests"));
+        var again = await _pipeline.NextAlertAsync("twice");
+
+        Assert.Equal(AlertStatus.Succeeded, again.Status);
+        Assert.Contains("already processed", again.Subject);
+        Assert.Equal(once, await _pipeline.Kpis.GetDaysAsync(firstDay, firstDay.AddDays(5), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Two_batches_touching_the_same_days_leave_the_kpis_of_both_together()
+    {
+        var firstDay = new DateOnly(2024, 2, 1);
+        var a = PipelineDriver.Generate(500, firstDay, seed: 4, days: 6);
+        var b = PipelineDriver.Generate(700, firstDay.AddDays(3), seed: 5, days: 6);
+        // Ids must not collide across the two batches' orders: the second batch's ids move up by a million.
+        ShiftIds(b, 1_000_000);
+
+        await _pipeline.SubmitAsync(a, "same-days-a");
+        await _pipeline.SubmitAsync(b, "same-days-b");
+        Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("same-days-a")).Status);
+        Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("same-days-b")).Status);
+
+        var expected = KpiCalculator.Compute(KpiPartial.Merge(
+            new BatchProcessor().Process(LocalBatchFolder.Open(a)).Kpis!,
+            new BatchProcessor().Process(LocalBatchFolder.Open(b)).Kpis!));
+        var days = expected.OrderKpis.Select(r => r.OrderDate).ToList();
+        Assert.Equal(expected.OrderKpis, await _pipeline.Kpis.GetDaysAsync(days.Min(), days.Max(), CancellationToken.None));
+        foreach (var day in days)
+        {
+            Assert.Equal(expected.CategoryKpis.Where(r => r.OrderDate == day), await _pipeline.Kpis.GetCategoriesOnDayAsync(day, CancellationToken.None));
+        }
+    }
+
+    [Fact]
+    public async Task An_s3_event_for_a_manifest_on_the_notification_queue_starts_the_batch()
+    {
+        var folder = PipelineDriver.Generate(200, new DateOnly(2022, 5, 1), seed: 6, days: 3);
+        var uploaded = await new Pipeline.Storage.Batches.BatchUploader(_pipeline.S3, new Pipeline.Storage.Batches.S3BatchStore(_pipeline.S3))
+            .UploadAsync(_pipeline.Topology.Bucket.Name, folder, "from-s3-event", null, CancellationToken.None);
+
+        // What S3 itself sends to the queue for an ObjectCreated:Put (the emulator does not emit it; AWS does).
+        var eventJson = $$$$"""
+            {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-11-25T10:00:00.000Z",
+              "eventName":"ObjectCreated:Put","userIdentity":{"principalId":"AWS:EXAMPLE"},"requestParameters":{"sourceIPAddress":"127.0.0.1"},
+              "responseElements":{"x-amz-request-id":"C3D13FE58DE4C810","x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+              "s3":{"s3SchemaVersion":"1.0","configurationId":"manifests","bucket":{"name":"{{{{uploaded.Bucket}}}}","ownerIdentity":{"principalId":"EXAMPLE"},"arn":"arn:aws:s3:::{{{{uploaded.Bucket}}}}"},
+              "object":{"key":"{{{{uploaded.ManifestKey}}}}","size":120,"eTag":"{{{{uploaded.ManifestETag}}}}","sequencer":"0055AED6DCD90281E5"}}}]}
+            """;
+        var queue = (await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.ManifestEventsQueue.Name)).QueueUrl;
+        await _pipeline.Sqs.SendMessageAsync(queue, eventJson);
+
+        Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("from-s3-event")).Status);
+    }
+
+    /// <summary>Moves every order and item id of a generated batch up by <paramref name="offset"/>.</summary>
+    private static void ShiftIds(string folder, long offset)
+    {
+        foreach (var (table, columns) in new[] { ("orders", new[] { 0 }), ("order_items", new[] { 0, 1 }) })
+        {
+            foreach (var file in Directory.GetFiles(Path.Combine(folder, table)))
+            {
+                var lines = File.ReadAllLines(file);
+                for (var i = 1; i < lines.Length; i++)
+                {
+                    var fields = lines[i].Split(',');
+                    foreach (var column in columns)
+                    {
+                        fields[column] = (long.Parse(fields[column], System.Globalization.CultureInfo.InvariantCulture) + offset).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    }
+                    lines[i] = string.Join(',', fields);
+                }
+                File.WriteAllLines(file, lines);
+            }
+        }
     }
 }
 
