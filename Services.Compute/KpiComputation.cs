@@ -17,6 +17,7 @@ public sealed partial class KpiComputation(
 {
     public async Task ComputeAsync(BatchTransformed transformed, CancellationToken cancellationToken)
     {
+        using var activity = PipelineTelemetry.StartStage(Stages.Compute, transformed.BatchId);
         var started = clock.GetUtcNow();
         await runs.RecordStageAsync(transformed.BatchId, transformed.ManifestETag, Stages.Compute,
             new StageRecord(Stages.Running, started, null, new Dictionary<string, long>()), cancellationToken).ConfigureAwait(false);
@@ -42,6 +43,11 @@ public sealed partial class KpiComputation(
             $"{transformed.OrderRows} orders and {transformed.OrderItemRows} items folded into the KPIs of {update.Days.Count} days and {update.Categories.Count} categories",
             cancellationToken).ConfigureAwait(false);
         LogComputed(transformed.BatchId, update.Days.Count, update.Categories.Count, finished - started);
+        PipelineTelemetry.StageFinished(Stages.Compute, "succeeded", finished - started, new Dictionary<string, long>
+        {
+            ["orders"] = transformed.OrderRows,
+            ["order_items"] = transformed.OrderItemRows,
+        });
 
         await bus.PublishAsync(new KpisUpdated(transformed.BatchId, transformed.ManifestKey, transformed.ManifestETag, update.Days, update.Categories,
             update.CategoryRows, update.OrderRows, AlreadyApplied: false, finished), cancellationToken).ConfigureAwait(false);

@@ -15,6 +15,7 @@ public sealed partial class BatchTransformation(
 {
     public async Task TransformAsync(BatchValidated validated, CancellationToken cancellationToken)
     {
+        using var activity = PipelineTelemetry.StartStage(Stages.Transform, validated.BatchId);
         var started = clock.GetUtcNow();
         await runs.RecordStageAsync(validated.BatchId, validated.ManifestETag, Stages.Transform,
             new StageRecord(Stages.Running, started, null, new Dictionary<string, long>()), cancellationToken).ConfigureAwait(false);
@@ -46,8 +47,10 @@ public sealed partial class BatchTransformation(
 
         var orders = result.Report.Files.Where(f => f.Table == Pipeline.Engine.Csv.TableKind.Orders).Sum(f => f.RowsRead);
         var items = result.Report.Files.Where(f => f.Table == Pipeline.Engine.Csv.TableKind.OrderItems).Sum(f => f.RowsRead);
+        var counts = new Dictionary<string, long> { ["orders"] = orders, ["order_items"] = items };
         await runs.RecordStageAsync(validated.BatchId, validated.ManifestETag, Stages.Transform, new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(),
-            new Dictionary<string, long> { ["orders"] = orders, ["order_items"] = items, ["files"] = keys.Count }), cancellationToken).ConfigureAwait(false);
+            new Dictionary<string, long>(counts) { ["files"] = keys.Count }), cancellationToken).ConfigureAwait(false);
+        PipelineTelemetry.StageFinished(Stages.Transform, "succeeded", clock.GetUtcNow() - started, counts);
         LogTransformed(validated.BatchId, orders, items, keys.Count, clock.GetUtcNow() - started);
 
         await bus.PublishAsync(new BatchTransformed(validated.BatchId, validated.Bucket, validated.ManifestKey, validated.ManifestETag,

@@ -58,6 +58,7 @@ public sealed partial class BatchValidation(
             return;
         }
 
+        using var activity = PipelineTelemetry.StartStage(Stages.Validate, batchId);
         var started = clock.GetUtcNow();
         await runs.RecordStageAsync(batchId, etag, Stages.Validate, new StageRecord(Stages.Running, started, null, new Dictionary<string, long>()), cancellationToken).ConfigureAwait(false);
 
@@ -86,12 +87,14 @@ public sealed partial class BatchValidation(
             var reason = Reason(report);
             await runs.RecordStageAsync(batchId, etag, Stages.Validate, new StageRecord(Stages.Failed, started, clock.GetUtcNow(), counts, reason), cancellationToken).ConfigureAwait(false);
             await runs.FinishAsync(batchId, etag, RunStatus.Rejected, $"Rejected: {reason}", cancellationToken).ConfigureAwait(false);
+            PipelineTelemetry.StageFinished(Stages.Validate, "rejected", clock.GetUtcNow() - started, counts);
             await PublishRejectedAsync(batchId, submitted, etag, reason, firstErrors, report.ErrorCount, reportKey, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         await runs.RecordStageAsync(batchId, etag, Stages.Validate, new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(), counts), cancellationToken).ConfigureAwait(false);
         LogValidated(batchId, report.RowsRead, clock.GetUtcNow() - started);
+        PipelineTelemetry.StageFinished(Stages.Validate, "succeeded", clock.GetUtcNow() - started, counts);
         await bus.PublishAsync(new BatchValidated(batchId, submitted.Bucket, submitted.ManifestKey, etag, reportKey,
             batch.Files.Select(f => f.Key).ToList(), counts.GetValueOrDefault("orders"), counts.GetValueOrDefault("order_items"),
             counts.GetValueOrDefault("products"), clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);

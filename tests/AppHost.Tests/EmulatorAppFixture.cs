@@ -32,6 +32,13 @@ public sealed class EmulatorAppFixture : IAsyncLifetime
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Aws:Emulator=emulators", "--DcpPublisher:WaitForResourceCleanup=false"]);
+        // Failures are tested too: let failed messages come back after a second, not five, and the notifier look often.
+        foreach (var service in builder.Resources.OfType<ProjectResource>().Where(r => Services.Contains(r.Name)))
+        {
+            builder.CreateResourceBuilder(service).WithEnvironment("EventBus__RedeliveryDelay", "00:00:01");
+        }
+        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "notifier"))
+            .WithEnvironment("Notifier__CheckInterval", "00:00:02");
         App = await builder.BuildAsync();
 
         using var timeout = new CancellationTokenSource(StartupTimeout);

@@ -28,6 +28,8 @@ public sealed class PipelineDriver(EmulatorAppFixture app) : IDisposable
 
     public DynamoKpiStore Kpis => new(_dynamoDb, Topology, TimeProvider.System);
 
+    public Pipeline.Storage.Runs.PipelineRunStore Runs(TimeProvider clock) => new(_dynamoDb, Topology, clock);
+
     public IEventBus Bus => SqsPublisher.Create(_sqs, app.CreateSnsClient(), "pipeline-tests");
 
     /// <summary>Uploads <paramref name="folder"/> as batch <paramref name="name"/> and publishes <see cref="BatchSubmitted"/>.</summary>
