@@ -90,6 +90,19 @@ public sealed class ValidationRuleTests
     }
 
     [Fact]
+    public void Quoted_line_breaks_do_not_shift_the_line_numbers_of_later_errors()
+    {
+        string orders = "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item,note\n" +
+            "1,10,delivered,2025-03-08T10:00:00,,,,2,\"two\nlines, \"\"quoted\"\"\"\n" +
+            "2,11,lost,2025-03-09T23:30:00,,,,1,\n";
+
+        BatchResult result = Process(InMemory(orders: orders, items: ItemsHeader));
+
+        ValidationError error = Assert.Single(result.Report.Errors);
+        Assert.Equal((ValidationRule.InvalidStatus, 4L, "status"), (error.Rule, error.Line, error.Column));
+    }
+
+    [Fact]
     public void A_header_only_part_is_valid_and_empty()
     {
         BatchResult result = Process(InMemory(
