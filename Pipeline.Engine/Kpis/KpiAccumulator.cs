@@ -79,22 +79,25 @@ public sealed class KpiAccumulator(CategoryIndex categories)
         }
     }
 
+    /// <summary>The accumulator of a stored partial; entries that repeat a key are added up.</summary>
     public static KpiAccumulator From(KpiPartial partial)
     {
         var accumulator = new KpiAccumulator();
         foreach (CategoryDayContribution contribution in partial.CategoryDays)
         {
             int index = accumulator._categories.GetOrAdd(contribution.Category).Index;
-            accumulator.DayOf(contribution.OrderDate.DayNumber).Category(index) =
-                new CategoryTotals(contribution.Revenue, contribution.Items, contribution.ReturnedItems);
+            ref CategoryTotals totals = ref accumulator.DayOf(contribution.OrderDate.DayNumber).Category(index);
+            totals.Revenue += contribution.Revenue;
+            totals.Items += contribution.Items;
+            totals.ReturnedItems += contribution.ReturnedItems;
         }
 
         foreach (DayContribution contribution in partial.Days)
         {
             DayState day = accumulator.DayOf(contribution.OrderDate.DayNumber);
-            day.Orders = contribution.Orders;
-            day.ItemsSold = contribution.ItemsSold;
-            day.ReturnedOrders = contribution.ReturnedOrders;
+            day.Orders += contribution.Orders;
+            day.ItemsSold += contribution.ItemsSold;
+            day.ReturnedOrders += contribution.ReturnedOrders;
             if (contribution.CustomerIds is IdSet customers)
             {
                 day.Customers.UnionWith(customers);
