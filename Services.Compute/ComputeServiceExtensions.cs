@@ -14,7 +14,6 @@ public static class ComputeServiceExtensions
     {
         var topology = builder.AddPipelineTopology();
         builder.Services.AddPipelineStorage();
-        builder.Services.AddSingleton<KpiComputation>();
 
         builder.AddSqsEventBus("compute", bus => bus.QueueName = topology.ComputeQueue.Name)
             .AddSubscription<BatchTransformed, BatchTransformedHandler>();

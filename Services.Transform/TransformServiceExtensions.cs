@@ -14,7 +14,6 @@ public static class TransformServiceExtensions
     {
         var topology = builder.AddPipelineTopology();
         builder.Services.AddPipelineStorage();
-        builder.Services.AddSingleton<BatchTransformation>();
 
         builder.AddSqsEventBus("transform", bus => bus.QueueName = topology.TransformQueue.Name)
             .AddSubscription<BatchValidated, BatchValidatedHandler>();

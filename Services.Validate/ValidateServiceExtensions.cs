@@ -15,7 +15,6 @@ public static class ValidateServiceExtensions
     {
         var topology = builder.AddPipelineTopology();
         builder.Services.AddPipelineStorage();
-        builder.Services.AddSingleton<BatchValidation>();
 
         builder.AddSqsEventBus("validate", bus => bus.QueueName = topology.ValidateQueue.Name)
             .AddSubscription<BatchSubmitted, BatchSubmittedHandler>()
