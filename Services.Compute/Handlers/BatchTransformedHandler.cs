@@ -28,8 +28,14 @@ public sealed partial class BatchTransformedHandler(
         // The batch identity (manifest key and content) keys its contributions: a redelivery adds nothing twice.
         var update = await kpis.AddBatchAsync($"{transformed.ManifestKey}#{transformed.ManifestETag}", partial, cancellationToken).ConfigureAwait(false);
 
-        var raw = await batches.ListBatchKeysAsync(transformed.Bucket, transformed.BatchId, cancellationToken).ConfigureAwait(false);
-        await batches.ArchiveAsync(transformed.Bucket, transformed.BatchId, raw, BatchLayout.ProcessedPrefix, cancellationToken).ConfigureAwait(false);
+        // The raw files go to processed/ unless a newer upload of this batch name has replaced the manifest meanwhile
+        // (its files are not ours to move). Null: an earlier delivery already moved the manifest.
+        var current = await batches.ManifestETagAsync(transformed.Bucket, transformed.ManifestKey, cancellationToken).ConfigureAwait(false);
+        if (current is null || current == transformed.ManifestETag)
+        {
+            var raw = await batches.ListBatchKeysAsync(transformed.Bucket, transformed.BatchId, cancellationToken).ConfigureAwait(false);
+            await batches.ArchiveAsync(transformed.Bucket, transformed.BatchId, raw, BatchLayout.ProcessedPrefix, cancellationToken).ConfigureAwait(false);
+        }
 
         var finished = clock.GetUtcNow();
         await runs.RecordStageAsync(transformed.BatchId, transformed.ManifestETag, Stages.Compute, new StageRecord(Stages.Succeeded, started, finished,
