@@ -73,7 +73,6 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
     /// <summary>Runs still under way whose last update is older than <paramref name="cutoff"/>: stuck in a stage.</summary>
     public async Task<IReadOnlyList<PipelineRun>> FindStalledAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        var runs = new List<PipelineRun>();
         var request = new ScanRequest
         {
             TableName = Table,
@@ -85,6 +84,19 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
                 [":cutoff"] = new AttributeValue(RunItems.Timestamp(cutoff)),
             },
         };
+        return await ScanAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The <paramref name="count"/> most recently submitted runs, newest first (a Scan: the table holds one item per batch name).</summary>
+    public async Task<IReadOnlyList<PipelineRun>> ListRecentAsync(int count, CancellationToken cancellationToken)
+    {
+        var runs = await ScanAsync(new ScanRequest { TableName = Table }, cancellationToken).ConfigureAwait(false);
+        return runs.OrderByDescending(r => r.SubmittedAt).ThenBy(r => r.BatchId, StringComparer.Ordinal).Take(count).ToList();
+    }
+
+    private async Task<List<PipelineRun>> ScanAsync(ScanRequest request, CancellationToken cancellationToken)
+    {
+        var runs = new List<PipelineRun>();
         do
         {
             var page = await dynamoDb.ScanAsync(request, cancellationToken).ConfigureAwait(false);
