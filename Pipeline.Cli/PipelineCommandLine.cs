@@ -11,6 +11,10 @@ internal static class PipelineCommandLine
     {
         new ProcessCommand(),
         new GenerateCommand(),
+        new SubmitCommand(),
+        new StatusCommand(),
+        new KpisCommand(),
+        new DlqCommand(),
     };
 
     /// <summary>Runs the command line; a usage error is one line on stderr and exit code 1.</summary>
