@@ -72,4 +72,24 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         Assert.Contains(found, r => r.BatchId == stalled);
         Assert.DoesNotContain(found, r => r.BatchId == finished);
     }
+
+    [Fact]
+    public async Task The_most_recent_runs_come_newest_first_and_no_more_than_asked()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        // Later than every other test's runs in this table, so these three are the most recent.
+        var t0 = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var clock = new Clock(t0);
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, clock);
+        var prefix = $"r-{Guid.NewGuid():N}-";
+        // Submitted out of name order, so sorting by name would give another answer.
+        foreach (var (batch, minutes) in new[] { ("b", 0), ("c", 2), ("a", 1) })
+        {
+            clock.Now = t0.AddMinutes(minutes);
+            await runs.BeginAsync(prefix + batch, $"data/{prefix}{batch}/manifest_{prefix}{batch}.json", "etag", "cli", CancellationToken.None);
+        }
+
+        Assert.Equal([prefix + "c", prefix + "a"], (await runs.ListRecentAsync(2, CancellationToken.None)).Select(r => r.BatchId));
+        Assert.Equal([prefix + "c", prefix + "a", prefix + "b"], (await runs.ListRecentAsync(3, CancellationToken.None)).Select(r => r.BatchId));
+    }
 }
