@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using Pipeline.Engine.Generation;
+using Pipeline.Storage.Runs;
+using Services.Notifier.Alerts;
+
+namespace Pipeline.EndToEnd.Benchmarks;
+
+/// <summary>
+/// Times the running pipeline from submit (upload + BatchSubmitted) to the Succeeded alert: the seed data ten
+/// times after one warm-up batch (target: median at most 2 s) and one generated batch of 1M orders (target: at most 30 s), with the
+/// run record's stage timings to show where the time goes.
+/// </summary>
+internal static class EndToEndBenchmark
+{
+    private const int SeedRuns = 10;
+    private static readonly TimeSpan SeedTarget = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan LargeTarget = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan AlertTimeout = TimeSpan.FromMinutes(5);
+
+    /// <param name="args"><c>[--orders N]</c>: size of the large batch (default 1,000,000).</param>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        long largeOrders = args is ["--orders", var n] ? long.Parse(n, CultureInfo.InvariantCulture) : 1_000_000;
+        Console.WriteLine($"load average before start: {LoadAverage()} ({Environment.ProcessorCount} cores)");
+
+        var started = Stopwatch.StartNew();
+        await using var pipeline = await RunningPipeline.StartAsync();
+        Console.WriteLine($"AppHost healthy in {started.Elapsed.TotalSeconds:F1} s; load average {LoadAverage()}");
+
+        var seedMet = await SeedBatchesAsync(pipeline);
+        var largeMet = await LargeBatchAsync(pipeline, largeOrders);
+        Console.WriteLine($"load average at the end: {LoadAverage()}");
+        return seedMet && largeMet ? 0 : 2;
+    }
+
+    private static async Task<bool> SeedBatchesAsync(RunningPipeline pipeline)
+    {
+        var folder = SeedDataFolder() ?? Generate(9_000, new DateOnly(2025, 3, 8), seed: 1, days: 31, parts: 6);
+        Console.WriteLine($"seed batch: {folder}");
+        // The first batch after start-up pays for the services' JIT and first connections; it is shown, not counted.
+        var warmUp = await SubmitAndWaitAsync(pipeline, folder, "bench-seed-warm-up");
+        Console.WriteLine($"  warm-up (not counted): {warmUp.Latency.TotalMilliseconds:F0} ms ({warmUp.Breakdown()})");
+        var latencies = new List<TimeSpan>();
+        for (var run = 1; run <= SeedRuns; run++)
+        {
+            var measured = await SubmitAndWaitAsync(pipeline, folder, $"bench-seed-{run:D2}");
+            latencies.Add(measured.Latency);
+            Console.WriteLine($"  {measured.Run.BatchId}: submit -> Succeeded alert {measured.Latency.TotalMilliseconds:F0} ms ({measured.Breakdown()})");
+        }
+
+        var median = Median(latencies);
+        var met = median <= SeedTarget;
+        Console.WriteLine($"seed data x{SeedRuns}: median {median.TotalMilliseconds:F0} ms, min {latencies.Min().TotalMilliseconds:F0} ms, max {latencies.Max().TotalMilliseconds:F0} ms " +
+            $"(target <= {SeedTarget.TotalSeconds:F0} s: {(met ? "met" : "MISSED")})");
+        return met;
+    }
+
+    private static async Task<bool> LargeBatchAsync(RunningPipeline pipeline, long orders)
+    {
+        // Dates of their own (2027), so this batch touches no day of the seed batches.
+        var generating = Stopwatch.StartNew();
+        var folder = Generate(orders, new DateOnly(2027, 1, 1), seed: 7, days: 31, parts: 8);
+        var bytes = Directory.EnumerateFiles(folder, "*.csv", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Console.WriteLine($"large batch: {orders:N0} orders, {bytes / 1e6:F0} MB of CSV, generated in {generating.Elapsed.TotalSeconds:F1} s (not timed)");
+
+        var measured = await SubmitAndWaitAsync(pipeline, folder, "bench-large");
+        var met = measured.Latency <= LargeTarget;
+        Console.WriteLine($"large batch end to end: {measured.Latency.TotalSeconds:F1} s (target <= {LargeTarget.TotalSeconds:F0} s: {(met ? "met" : "MISSED")})");
+        Console.WriteLine($"  {measured.Breakdown()}");
+        foreach (var (stage, record) in measured.Run.Stages.Where(s => s.Value.Counts.Count > 0).OrderBy(s => s.Value.StartedAt))
+        {
+            Console.WriteLine($"  {stage}: {string.Join(", ", record.Counts.Select(c => $"{c.Key} {c.Value:N0}"))}");
+        }
+        Directory.Delete(folder, recursive: true);
+        return met;
+    }
+
+    /// <summary>Submits, waits for the alert, and reads the run record (written before the alert is sent).</summary>
+    private static async Task<Measurement> SubmitAndWaitAsync(RunningPipeline pipeline, string folder, string name)
+    {
+        var clock = Stopwatch.StartNew();
+        await pipeline.SubmitAsync(folder, name);
+        var upload = clock.Elapsed;
+        var alert = await pipeline.NextAlertAsync(name, AlertTimeout);
+        var latency = clock.Elapsed;
+        if (alert.Status != AlertStatus.Succeeded)
+        {
+            throw new InvalidOperationException($"{name}: {alert.Status}: {alert.Subject}: {alert.Summary}");
+        }
+
+        var run = await pipeline.Runs.GetAsync(name, CancellationToken.None)
+            ?? throw new InvalidOperationException($"{name}: no run record");
+        return new Measurement(latency, upload, run);
+    }
+
+    /// <param name="Upload">Upload and publish, as <c>pipeline submit</c> does them: not in the run record, which begins when Validate takes the message.</param>
+    private sealed record Measurement(TimeSpan Latency, TimeSpan Upload, PipelineRun Run)
+    {
+        /// <summary>"upload 0.31 s, validate 0.52 s, ...; waiting in queues 0.20 s": where the time went.</summary>
+        public string Breakdown()
+        {
+            var stages = Run.Stages.OrderBy(s => s.Value.StartedAt)
+                .Select(s => (s.Key, Took: (s.Value.FinishedAt ?? s.Value.StartedAt) - s.Value.StartedAt)).ToList();
+            var between = Latency - Upload - stages.Aggregate(TimeSpan.Zero, (sum, s) => sum + s.Took);
+            return $"upload {Upload.TotalSeconds:F2} s, {string.Join(", ", stages.Select(s => $"{s.Key} {s.Took.TotalSeconds:F2} s"))}; " +
+                $"between stages (queues, alert delivery) {between.TotalSeconds:F2} s";
+        }
+    }
+
+    private static string Generate(long orders, DateOnly firstDay, ulong seed, int days, int parts)
+    {
+        var folder = Directory.CreateTempSubdirectory("pipeline-e2e-bench-").FullName;
+        SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, parts, seed, days) { FirstDay = firstDay });
+        return folder;
+    }
+
+    /// <summary>The original project's sample data (<c>shared/seed-data</c> beside a parent of this program or of the working folder), if present.</summary>
+    private static string? SeedDataFolder() =>
+        new[] { AppContext.BaseDirectory, Environment.CurrentDirectory }
+            .SelectMany(start => Ancestors(new DirectoryInfo(start)))
+            .Select(folder => Path.Combine(folder.FullName, "shared", "seed-data"))
+            .FirstOrDefault(candidate => File.Exists(Path.Combine(candidate, "products.csv")));
+
+    private static IEnumerable<DirectoryInfo> Ancestors(DirectoryInfo? folder)
+    {
+        for (; folder is not null; folder = folder.Parent)
+        {
+            yield return folder;
+        }
+    }
+
+    private static TimeSpan Median(List<TimeSpan> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+}

@@ -1,0 +1,3 @@
+using Pipeline.EndToEnd.Benchmarks;
+
+return await EndToEndBenchmark.RunAsync(args);
