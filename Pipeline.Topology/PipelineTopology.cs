@@ -34,15 +34,11 @@ public sealed class PipelineTopology
     public TableSpec OrderKpisTable { get; } = new("pipeline-order-kpis", new TableKey(new KeyAttribute("order_date")));
 
     /// <summary>
-    /// What each accepted batch added to each day (sums and counts per category), written once per (day, batch):
-    /// the KPI rows are recomputed from these, so replays and concurrent batches stay exact.
+    /// What each accepted batch added to each day (sums and counts per category, and its customers), written once per
+    /// (day, batch): the KPI rows are recomputed from these, so replays and concurrent batches stay exact.
     /// </summary>
     public TableSpec KpiContributionsTable { get; } = new(
-        "pipeline-kpi-contributions", new TableKey(new KeyAttribute("order_date"), new KeyAttribute("batch_id")));
-
-    /// <summary>The distinct customers of each day, as number sets spread over shards (set union is idempotent).</summary>
-    public TableSpec DayCustomersTable { get; } = new(
-        "pipeline-day-customers", new TableKey(new KeyAttribute("order_date"), new KeyAttribute("shard", KeyAttributeType.Number)));
+        "pipeline-kpi-contributions", new TableKey(new KeyAttribute("order_date"), new KeyAttribute("contribution_id")));
 
     /// <summary>One record per batch: state per stage, timestamps, counts and outcome.</summary>
     public TableSpec PipelineRunsTable { get; } = new("pipeline-runs", new TableKey(new KeyAttribute("batch_id")));
@@ -76,7 +72,7 @@ public sealed class PipelineTopology
     public QueueSpec AlertsInboxQueue { get; } = new("pipeline-alerts-inbox");
 
     public IReadOnlyList<TableSpec> Tables =>
-        [CategoryKpisTable, OrderKpisTable, KpiContributionsTable, DayCustomersTable, PipelineRunsTable];
+        [CategoryKpisTable, OrderKpisTable, KpiContributionsTable, PipelineRunsTable, ProcessedMessagesTable];
 
     public IReadOnlyList<TopicSpec> Topics =>
         [BatchSubmittedTopic, BatchValidatedTopic, BatchRejectedTopic, BatchTransformedTopic, KpisUpdatedTopic, AlertsTopic];

@@ -24,7 +24,6 @@ public static class ComputeServiceExtensions
             .AddTable(topology.CategoryKpisTable)
             .AddTable(topology.OrderKpisTable)
             .AddTable(topology.KpiContributionsTable)
-            .AddTable(topology.DayCustomersTable)
             .AddTopic(topology.KpisUpdatedTopic)
             .AddTable(topology.PipelineRunsTable);
         return builder;

@@ -11,19 +11,20 @@ public sealed record KpiUpdate(IReadOnlyList<DateOnly> Days, IReadOnlyList<strin
 
 /// <summary>
 /// Exact, cumulative KPIs in DynamoDB without transactions (the local emulator has none). For each day a batch
-/// touches: (1) its customers are added to the day's customer sets (set union: idempotent), (2) its contribution
-/// (sums and counts) is written once, conditionally, under (day, batch), and (3) the day's KPI rows are recomputed
-/// from all contributions and written only if computed from at least as many contributions as the stored rows.
-/// A replay rewrites nothing; a crash is repaired by redelivery; two batches on the same day both end in the row
-/// computed from both. See docs/kpi-storage.md.
+/// touches, (1) its contribution (sums, counts and customers, split over items when large) is written under
+/// (day, batch); the items depend on the batch alone, so writing them again changes nothing. (2) The day's KPI rows
+/// are recomputed from all contribution items of the day and written only if computed from at least as many items
+/// as the stored rows. Items are only ever added, so the most items means the most complete view: a replay rewrites
+/// nothing, a crash is repaired by redelivery, and of two batches on the same day the one that writes last reads
+/// both. See docs/kpi-storage.md.
 /// </summary>
 public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology topology, TimeProvider clock)
 {
-    /// <summary>Customer sets are spread over this many items per day, each well under DynamoDB's 400 KB item limit.</summary>
-    public const int CustomerShards = 32;
+    /// <summary>Customer ids per item: about 140 KB, well under DynamoDB's 400 KB item limit.</summary>
+    public const int CustomersPerItem = 20_000;
 
-    /// <summary>Ids per UpdateItem, so that no single request nears the item size limit.</summary>
-    private const int CustomersPerRequest = 5_000;
+    /// <summary>BatchWriteItem's limit.</summary>
+    private const int ItemsPerBatchWrite = 25;
 
     private const int ParallelDays = 8;
 
@@ -31,19 +32,20 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(batchId);
         var days = SplitByDay(batch);
+        var now = clock.GetUtcNow();
 
-        // Customers before contributions: whoever sees a contribution also sees its customers.
-        await ForEachDayAsync(days, AddCustomersAsync, cancellationToken).ConfigureAwait(false);
-        await ForEachDayAsync(days, (day, slice, ct) => AddContributionAsync(batchId, day, slice, ct), cancellationToken).ConfigureAwait(false);
+        var items = days.SelectMany(d => KpiItems.Contribution(batchId, d.Key, d.Value, CustomersPerItem, now)).ToList();
+        await Parallel.ForEachAsync(items.Chunk(ItemsPerBatchWrite), Options(cancellationToken),
+            async (chunk, ct) => await WriteAllAsync(chunk, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         var orderRows = 0;
         var categoryRows = 0;
-        await ForEachDayAsync(days, async (day, _, ct) =>
+        await Parallel.ForEachAsync(days.Keys, Options(cancellationToken), async (day, ct) =>
         {
             var (orders, categories) = await RecomputeDayAsync(day, ct).ConfigureAwait(false);
             Interlocked.Add(ref orderRows, orders);
             Interlocked.Add(ref categoryRows, categories);
-        }, cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
 
         return new KpiUpdate(
             days.Keys.Order().ToList(),
@@ -109,91 +111,57 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
             .Select(KpiItems.ReadCategoryRow).OrderBy(r => r.Category, StringComparer.Ordinal).ToList();
     }
 
-    private async Task AddCustomersAsync(DateOnly day, KpiPartial slice, CancellationToken cancellationToken)
+    /// <summary>Writes items with BatchWriteItem, sending again whatever DynamoDB leaves unprocessed (throttling).</summary>
+    private async Task WriteAllAsync(IEnumerable<Dictionary<string, AttributeValue>> items, CancellationToken cancellationToken)
     {
-        var customers = slice.Days.SingleOrDefault()?.CustomerIds ?? [];
-        foreach (var shard in customers.GroupBy(id => (int)((ulong)id % CustomerShards)))
+        var pending = new Dictionary<string, List<WriteRequest>>
         {
-            foreach (var chunk in shard.Chunk(CustomersPerRequest))
+            [topology.KpiContributionsTable.Name] = items.Select(item => new WriteRequest(new PutRequest(item))).ToList(),
+        };
+        for (var attempt = 0; pending.Count > 0; attempt++)
+        {
+            if (attempt > 0)
             {
-                await dynamoDb.UpdateItemAsync(new UpdateItemRequest
-                {
-                    TableName = topology.DayCustomersTable.Name,
-                    Key = new()
-                    {
-                        [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(day)),
-                        [KpiItems.Shard] = KpiItems.Number(shard.Key),
-                    },
-                    UpdateExpression = "ADD customers :ids",
-                    ExpressionAttributeValues = new()
-                    {
-                        [":ids"] = new AttributeValue { NS = chunk.Select(id => id.ToString(CultureInfo.InvariantCulture)).ToList() },
-                    },
-                }, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * Math.Min(attempt, 20)), cancellationToken).ConfigureAwait(false);
             }
-        }
-    }
-
-    private async Task AddContributionAsync(string batchId, DateOnly day, KpiPartial slice, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await dynamoDb.PutItemAsync(new PutItemRequest
-            {
-                TableName = topology.KpiContributionsTable.Name,
-                Item = KpiItems.Contribution(batchId, day, slice, clock.GetUtcNow()),
-                ConditionExpression = "attribute_not_exists(batch_id)",
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ConditionalCheckFailedException)
-        {
-            // Written by an earlier delivery of the same batch: a batch's contribution never changes.
+            var response = await dynamoDb.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false);
+            pending = response.UnprocessedItems is { Count: > 0 } unprocessed ? unprocessed : [];
         }
     }
 
     private async Task<(int OrderRows, int CategoryRows)> RecomputeDayAsync(DateOnly day, CancellationToken cancellationToken)
     {
-        var date = new AttributeValue(KpiItems.Date(day));
-        var contributions = await QueryAllAsync(new QueryRequest
+        var items = await QueryAllAsync(new QueryRequest
         {
             TableName = topology.KpiContributionsTable.Name,
             ConsistentRead = true,
             KeyConditionExpression = "order_date = :day",
-            ExpressionAttributeValues = new() { [":day"] = date },
+            ExpressionAttributeValues = new() { [":day"] = new AttributeValue(KpiItems.Date(day)) },
         }, cancellationToken).ConfigureAwait(false);
 
-        // Read after the contributions: every batch counted above wrote its customers before its contribution.
-        var shards = await QueryAllAsync(new QueryRequest
-        {
-            TableName = topology.DayCustomersTable.Name,
-            ConsistentRead = true,
-            KeyConditionExpression = "order_date = :day",
-            ExpressionAttributeValues = new() { [":day"] = date },
-        }, cancellationToken).ConfigureAwait(false);
-        var customers = shards.SelectMany(s => s.TryGetValue(KpiItems.Customers, out var set) ? set.NS ?? [] : [])
-            .Select(id => long.Parse(id, CultureInfo.InvariantCulture)).Distinct().Order().ToList();
-
-        var merged = KpiPartial.Merge(contributions.Select(KpiItems.ReadContribution));
-        var dayTotals = merged.Days.Single() with { CustomerIds = customers };
+        var contributions = items.Select(KpiItems.ReadContribution).ToList();
+        var merged = KpiPartial.Merge(contributions.Select(c => c.Totals));
+        var customers = contributions.SelectMany(c => c.Customers).Distinct().Order().ToList();
+        var dayTotals = (merged.Days.SingleOrDefault() ?? new DayContribution(day, 0, 0, 0, [])) with { CustomerIds = customers };
         var tables = KpiCalculator.Compute(merged with { Days = [dayTotals] });
 
         var now = clock.GetUtcNow();
         var orderRows = 0;
         foreach (var row in tables.OrderKpis)
         {
-            orderRows += await PutIfNotOlderAsync(topology.OrderKpisTable.Name, KpiItems.OrderRow(row, contributions.Count, now), contributions.Count, cancellationToken).ConfigureAwait(false);
+            orderRows += await PutIfNotOlderAsync(topology.OrderKpisTable.Name, KpiItems.OrderRow(row, items.Count, now), items.Count, cancellationToken).ConfigureAwait(false);
         }
         var categoryRows = 0;
         foreach (var row in tables.CategoryKpis)
         {
-            categoryRows += await PutIfNotOlderAsync(topology.CategoryKpisTable.Name, KpiItems.CategoryRow(row, contributions.Count, now), contributions.Count, cancellationToken).ConfigureAwait(false);
+            categoryRows += await PutIfNotOlderAsync(topology.CategoryKpisTable.Name, KpiItems.CategoryRow(row, items.Count, now), items.Count, cancellationToken).ConfigureAwait(false);
         }
         return (orderRows, categoryRows);
     }
 
     /// <summary>
-    /// Writes a KPI row unless the stored one was computed from more contributions. Contributions are only ever
-    /// added, so a row computed from more of them includes everything a row from fewer knew.
+    /// Writes a KPI row unless the stored one was computed from more contribution items. Items are only ever added:
+    /// once every batch's items are written, the last reader sees them all, and no row from fewer can replace its row.
     /// </summary>
     private async Task<int> PutIfNotOlderAsync(string table, Dictionary<string, AttributeValue> item, int contributions, CancellationToken cancellationToken)
     {
@@ -238,8 +206,6 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
                 batch.Days.Where(d => d.OrderDate == date).ToList()));
     }
 
-    private static Task ForEachDayAsync(
-        Dictionary<DateOnly, KpiPartial> days, Func<DateOnly, KpiPartial, CancellationToken, Task> action, CancellationToken cancellationToken) =>
-        Parallel.ForEachAsync(days, new ParallelOptions { MaxDegreeOfParallelism = ParallelDays, CancellationToken = cancellationToken },
-            async (entry, ct) => await action(entry.Key, entry.Value, ct).ConfigureAwait(false));
+    private static ParallelOptions Options(CancellationToken cancellationToken) =>
+        new() { MaxDegreeOfParallelism = ParallelDays, CancellationToken = cancellationToken };
 }

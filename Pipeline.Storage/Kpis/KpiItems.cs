@@ -9,11 +9,10 @@ internal static class KpiItems
 {
     public const string OrderDate = "order_date";
     public const string Category = "category";
-    public const string BatchId = "batch_id";
-    public const string Shard = "shard";
+    public const string ContributionId = "contribution_id";
     public const string Customers = "customers";
 
-    /// <summary>How many contributions a KPI row was computed from; rows only ever move forward.</summary>
+    /// <summary>How many contribution items a KPI row was computed from; rows only ever move forward.</summary>
     public const string ContributionCount = "contribution_count";
     public const string UpdatedAt = "updated_at";
 
@@ -34,14 +33,19 @@ internal static class KpiItems
 
     public static double Double(Dictionary<string, AttributeValue> item, string name) => double.Parse(item[name].N, NumberStyles.Float, CultureInfo.InvariantCulture);
 
-    /// <summary>One batch's contribution to one day: order counts and, per category, item sums.</summary>
-    public static Dictionary<string, AttributeValue> Contribution(string batchId, DateOnly day, KpiPartial slice, DateTimeOffset now)
+    /// <summary>
+    /// One batch's contribution to one day, as items: the first holds the order counts, the per-category item sums and
+    /// the first chunk of the day's customers; further items (<c>{batch}#customers#{n}</c>) hold the other chunks.
+    /// Their content depends on the batch alone, so writing them again changes nothing.
+    /// </summary>
+    public static IEnumerable<Dictionary<string, AttributeValue>> Contribution(string batchId, DateOnly day, KpiPartial slice, int customersPerItem, DateTimeOffset now)
     {
         var orders = slice.Days.SingleOrDefault();
-        return new()
+        var chunks = (orders?.CustomerIds ?? []).Chunk(customersPerItem).ToList();
+        var first = new Dictionary<string, AttributeValue>
         {
             [OrderDate] = new AttributeValue(Date(day)),
-            [BatchId] = new AttributeValue(batchId),
+            [ContributionId] = new AttributeValue(batchId),
             ["orders"] = Number(orders?.Orders ?? 0),
             ["items_sold"] = Number(orders?.ItemsSold ?? 0),
             ["returned_orders"] = Number(orders?.ReturnedOrders ?? 0),
@@ -59,18 +63,43 @@ internal static class KpiItems
             },
             [UpdatedAt] = new AttributeValue(now.ToString("O", CultureInfo.InvariantCulture)),
         };
+        if (chunks.Count > 0)
+        {
+            first[Customers] = CustomerSet(chunks[0]);
+        }
+        yield return first;
+
+        for (var n = 1; n < chunks.Count; n++)
+        {
+            yield return new()
+            {
+                [OrderDate] = new AttributeValue(Date(day)),
+                [ContributionId] = new AttributeValue($"{batchId}#customers#{n}"),
+                [Customers] = CustomerSet(chunks[n]),
+            };
+        }
     }
 
-    /// <summary>Reads a contribution back as a partial without customers (they live in the customer shards).</summary>
-    public static KpiPartial ReadContribution(Dictionary<string, AttributeValue> item)
+    /// <summary>Reads a contribution item back: its sums and counts (none for a customers-only item) and its customers.</summary>
+    public static (KpiPartial Totals, IEnumerable<long> Customers) ReadContribution(Dictionary<string, AttributeValue> item)
     {
         var day = Date(item[OrderDate]);
+        List<string> customers = item.TryGetValue(Customers, out var set) && set.NS is { } ids ? ids : [];
+        var customerIds = customers.Select(id => long.Parse(id, CultureInfo.InvariantCulture));
+        if (!item.ContainsKey("orders"))
+        {
+            return (KpiPartial.Empty, customerIds);
+        }
         var categories = (item.TryGetValue("categories", out var map) ? map.M : null) ?? [];
-        return new KpiPartial(
+        var totals = new KpiPartial(
             categories.Select(c => new CategoryDayContribution(
                 c.Key, day, Decimal(c.Value.M, "revenue"), Long(c.Value.M, "items"), Long(c.Value.M, "returned_items"))).ToList(),
             [new DayContribution(day, Long(item, "orders"), Long(item, "items_sold"), Long(item, "returned_orders"), [])]);
+        return (totals, customerIds);
     }
+
+    private static AttributeValue CustomerSet(IEnumerable<long> ids) =>
+        new() { NS = ids.Select(id => id.ToString(CultureInfo.InvariantCulture)).ToList() };
 
     public static Dictionary<string, AttributeValue> OrderRow(OrderKpiRow row, int contributions, DateTimeOffset now) => new()
     {

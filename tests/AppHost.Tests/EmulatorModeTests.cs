@@ -46,8 +46,7 @@ public class EmulatorModeTests(EmulatorAppFixture fixture)
     [Theory]
     [InlineData("pipeline-category-kpis", "category", "order_date")]
     [InlineData("pipeline-order-kpis", "order_date", null)]
-    [InlineData("pipeline-kpi-contributions", "order_date", "batch_id")]
-    [InlineData("pipeline-day-customers", "order_date", "shard")]
+    [InlineData("pipeline-kpi-contributions", "order_date", "contribution_id")]
     [InlineData("pipeline-runs", "batch_id", null)]
     public async Task The_tables_exist_with_their_keys(string table, string partitionKey, string? sortKey)
     {

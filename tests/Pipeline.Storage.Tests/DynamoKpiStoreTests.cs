@@ -67,14 +67,14 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
     }
 
     [Theory]
-    [InlineData(0.25)] // while adding customers
-    [InlineData(0.6)]  // while writing contributions
-    [InlineData(0.9)]  // while writing KPI rows
+    [InlineData(0.005)] // after the first of the two contribution writes (40 days: 2 batches of 25 items)
+    [InlineData(0.5)]   // half way through recomputing the days
+    [InlineData(0.95)]  // while writing the last KPI rows
     public async Task A_crash_part_way_through_is_repaired_by_the_redelivery(double crashAt)
     {
-        var first = new DateOnly(2034, 1, 1).AddDays((int)(crashAt * 100) * 10);
-        var earlier = RandomBatch(seed: 20, first, days: 6, customers: 250);
-        var crashing = RandomBatch(seed: 21, first, days: 6, customers: 250);
+        var first = new DateOnly(2034, 1, 1).AddDays((int)(crashAt * 1000) * 50);
+        var earlier = RandomBatch(seed: 20, first, days: 40, customers: 250);
+        var crashing = RandomBatch(seed: 21, first, days: 40, customers: 250);
         using var dynamoDb = aws.CreateDynamoDb();
         await Store(dynamoDb).AddBatchAsync("before-crash", earlier, CancellationToken.None);
 
@@ -82,13 +82,13 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         var counter = new FailingAfter(int.MaxValue);
         using (var counting = aws.CreateDynamoDb(config => config.HttpClientFactory = counter))
         {
-            await Store(counting).AddBatchAsync("counting", RandomBatch(seed: 21, first.AddDays(1000), days: 6, customers: 250), CancellationToken.None);
+            await Store(counting).AddBatchAsync("counting", RandomBatch(seed: 21, first.AddDays(10_000), days: 40, customers: 250), CancellationToken.None);
         }
 
         // The process dies after part of its writes have landed (the connection drops mid-batch).
         using (var dying = aws.CreateDynamoDb(config =>
                {
-                   config.HttpClientFactory = new FailingAfter((int)(counter.Sent * crashAt));
+                   config.HttpClientFactory = new FailingAfter(Math.Max(1, (int)(counter.Sent * crashAt)));
                    config.MaxErrorRetry = 0;
                }))
         {
@@ -97,7 +97,27 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
 
         await Store(dynamoDb).AddBatchAsync("crashed", crashing, CancellationToken.None); // the redelivery
 
-        await AssertStoredEqual(Store(dynamoDb), KpiPartial.Merge(earlier, crashing), first, first.AddDays(5));
+        await AssertStoredEqual(Store(dynamoDb), KpiPartial.Merge(earlier, crashing), first, first.AddDays(39));
+    }
+
+    [Fact]
+    public async Task A_day_with_more_customers_than_one_item_holds_still_counts_each_customer_once()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var store = Store(dynamoDb);
+        var day = new DateOnly(2036, 7, 1);
+        // 45,000 and 30,000 customers, 15,000 of them in both batches: three and two items of customers.
+        KpiPartial Batch(int from, int count) => new(
+            [new CategoryDayContribution("Jeans", day, count * 10m, count, 0)],
+            [new DayContribution(day, count, count, 0, Enumerable.Range(from, count).Select(id => (long)id).ToList())]);
+
+        await store.AddBatchAsync("many-customers-a", Batch(1, 45_000), CancellationToken.None);
+        await store.AddBatchAsync("many-customers-b", Batch(30_001, 30_000), CancellationToken.None);
+
+        var row = (await store.GetDayAsync(day, CancellationToken.None))!;
+        Assert.Equal(60_000, row.UniqueCustomers);
+        Assert.Equal(75_000, row.TotalOrders);
+        Assert.Equal(750_000m, row.TotalRevenue);
     }
 
     [Fact]
