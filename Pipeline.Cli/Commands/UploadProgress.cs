@@ -11,6 +11,7 @@ internal sealed class UploadProgress : IProgress<long>, IDisposable
     private readonly long _total;
     private readonly Lock _drawing = new();
     private DateTime _lastDrawn = DateTime.MinValue;
+    private bool _done;
 
     private UploadProgress(long total) => _total = total;
 
@@ -21,7 +22,7 @@ internal sealed class UploadProgress : IProgress<long>, IDisposable
     {
         lock (_drawing)
         {
-            if (DateTime.UtcNow - _lastDrawn < Interval)
+            if (_done || DateTime.UtcNow - _lastDrawn < Interval)
             {
                 return;
             }
@@ -31,5 +32,13 @@ internal sealed class UploadProgress : IProgress<long>, IDisposable
         }
     }
 
-    public void Dispose() => Console.Error.Write("\r\u001b[2K");
+    public void Dispose()
+    {
+        // The uploader reports through Progress<T>, whose callbacks may still arrive: none may draw after the line is cleared.
+        lock (_drawing)
+        {
+            _done = true;
+            Console.Error.Write("\r\u001b[2K");
+        }
+    }
 }
