@@ -38,13 +38,10 @@ public sealed partial class BatchValidatedHandler(
         }
 
         var prefix = $"{BatchLayout.TransformedPrefix}{validated.BatchId}/";
-        var keys = new List<string>();
-        foreach (var (partName, path) in output.Files)
-        {
-            var key = prefix + Path.ChangeExtension(partName, ".pen");
-            await batches.UploadFileAsync(validated.Bucket, key, path, progress: null, cancellationToken).ConfigureAwait(false);
-            keys.Add(key);
-        }
+        var files = output.Files.Select(f => (f.Path, Key: prefix + Path.ChangeExtension(f.PartName, ".pen"))).ToList();
+        await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+            async (file, ct) => await batches.UploadFileAsync(validated.Bucket, file.Key, file.Path, progress: null, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        var keys = files.Select(f => f.Key).ToList();
 
         var orders = result.Report.Files.Where(f => f.Table == Pipeline.Engine.Csv.TableKind.Orders).Sum(f => f.RowsRead);
         var items = result.Report.Files.Where(f => f.Table == Pipeline.Engine.Csv.TableKind.OrderItems).Sum(f => f.RowsRead);
