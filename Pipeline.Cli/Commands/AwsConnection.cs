@@ -38,9 +38,10 @@ internal sealed class AwsConnectionOptions
 
     public AwsConnection Connect(ParseResult result)
     {
+        var profiles = new CredentialProfileStoreChain();
         var profileName = result.GetValue(_profile);
         CredentialProfile? profile = null;
-        if (profileName is not null && !new CredentialProfileStoreChain().TryGetProfile(profileName, out profile))
+        if (profileName is not null && !profiles.TryGetProfile(profileName, out profile))
         {
             throw new ArgumentException($"no AWS profile named '{profileName}'");
         }
@@ -60,7 +61,7 @@ internal sealed class AwsConnectionOptions
             options.ServiceUrls["DynamoDB"] = dynamoDbEndpoint;
         }
 
-        var credentials = profile is not null ? profile.GetAWSCredentials(new CredentialProfileStoreChain()) : DefaultCredentials(emulated: endpoint is not null);
+        var credentials = profile is not null ? profile.GetAWSCredentials(profiles) : DefaultCredentials(emulated: endpoint is not null);
         return new AwsConnection(options, credentials, new PipelineTopology(result.GetValue(_bucket)));
     }
 
@@ -96,19 +97,21 @@ internal sealed class AwsConnectionOptions
 /// <summary>The clients of one command run, made on first use.</summary>
 internal sealed class AwsConnection(AwsOptions options, AWSCredentials credentials, PipelineTopology topology) : IDisposable
 {
+    public AwsOptions Options { get; } = options;
+
     private AmazonS3Client? _s3;
     private AmazonSQSClient? _sqs;
     private AmazonDynamoDBClient? _dynamoDb;
 
     public PipelineTopology Topology { get; } = topology;
 
-    public AmazonS3Client S3 => _s3 ??= AwsClientFactory.CreateS3(options, credentials);
+    public AmazonS3Client S3 => _s3 ??= AwsClientFactory.CreateS3(Options, credentials);
 
-    public AmazonSQSClient Sqs => _sqs ??= AwsClientFactory.CreateSqs(options, credentials);
+    public AmazonSQSClient Sqs => _sqs ??= AwsClientFactory.CreateSqs(Options, credentials);
 
-    public AmazonDynamoDBClient DynamoDb => _dynamoDb ??= AwsClientFactory.CreateDynamoDb(options, credentials);
+    public AmazonDynamoDBClient DynamoDb => _dynamoDb ??= AwsClientFactory.CreateDynamoDb(Options, credentials);
 
-    public SnsClient CreateSns() => SnsClient.Create(AwsClientFactory.SnsOptions(options, credentials));
+    public SnsClient CreateSns() => SnsClient.Create(AwsClientFactory.SnsOptions(Options, credentials));
 
     public void Dispose()
     {
