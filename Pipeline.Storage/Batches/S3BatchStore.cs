@@ -78,30 +78,35 @@ public sealed class S3BatchStore(IAmazonS3 s3)
     /// </summary>
     public async Task<IReadOnlyList<string>> ArchiveAsync(string bucket, string batchName, IEnumerable<string> keys, string archivePrefix, CancellationToken cancellationToken)
     {
-        var moved = new List<string>();
-        foreach (var key in keys.Where(k => k != BatchLayout.ProductMasterKey).Distinct())
-        {
-            var target = BatchLayout.ArchiveKey(batchName, archivePrefix, key);
-            try
-            {
-                await s3.CopyObjectAsync(new CopyObjectRequest
-                {
-                    SourceBucket = bucket,
-                    SourceKey = key,
-                    DestinationBucket = bucket,
-                    DestinationKey = target,
-                }, cancellationToken).ConfigureAwait(false);
-            }
-            catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchKey" or "NotFound")
-            {
-                continue; // already moved by an earlier delivery, or never uploaded
-            }
+        var moves = keys.Where(k => k != BatchLayout.ProductMasterKey).Distinct()
+            .Select(key => (Source: key, Target: BatchLayout.ArchiveKey(batchName, archivePrefix, key))).ToList();
+        var moved = new bool[moves.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, moves.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (i, ct) => moved[i] = await MoveAsync(bucket, moves[i].Source, moves[i].Target, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return moves.Where((_, i) => moved[i]).Select(m => m.Target).ToList();
+    }
 
-            await s3.GetObjectMetadataAsync(bucket, target, cancellationToken).ConfigureAwait(false); // the copy is there
-            await s3.DeleteObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
-            moved.Add(target);
+    /// <summary>Copy, confirm the copy, then delete the original; false when the source is already gone.</summary>
+    private async Task<bool> MoveAsync(string bucket, string source, string target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await s3.CopyObjectAsync(new CopyObjectRequest
+            {
+                SourceBucket = bucket,
+                SourceKey = source,
+                DestinationBucket = bucket,
+                DestinationKey = target,
+            }, cancellationToken).ConfigureAwait(false);
         }
-        return moved;
+        catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchKey" or "NotFound")
+        {
+            return false; // already moved by an earlier delivery, or never uploaded
+        }
+
+        await s3.GetObjectMetadataAsync(bucket, target, cancellationToken).ConfigureAwait(false); // the copy is there
+        await s3.DeleteObjectAsync(bucket, source, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>
