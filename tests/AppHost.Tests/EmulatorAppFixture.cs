@@ -1,6 +1,7 @@
 using Amazon.Runtime;
 using Aws.Sns;
 using Emulators;
+using Microsoft.Extensions.DependencyInjection;
 using ServiceDefaults.Aws;
 
 namespace AppHost.Tests;
@@ -46,6 +47,11 @@ public sealed class EmulatorAppFixture : IAsyncLifetime
         await App.ResourceNotifications.WaitForResourceAsync("provisioner", KnownResourceStates.Finished, timeout.Token);
         await Task.WhenAll(Services.Select(s => App.ResourceNotifications.WaitForResourceHealthyAsync(s, timeout.Token)));
 
+        foreach (var service in Services)
+        {
+            _logWatchers.Add(CollectLogsAsync(service, _stopLogs.Token));
+        }
+
         Aws = new AwsOptions
         {
             Region = EmulatorInstallation.Region,
@@ -54,10 +60,40 @@ public sealed class EmulatorAppFixture : IAsyncLifetime
         };
     }
 
+    private readonly List<Task> _logWatchers = [];
+    private readonly CancellationTokenSource _stopLogs = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _serviceLogs = new();
+
+    /// <summary>The services' latest log lines, for a failure message that says what the system was doing.</summary>
+    public string RecentServiceLogs(int lines = 60) => string.Join('\n', _serviceLogs.TakeLast(lines));
+
+    private async Task CollectLogsAsync(string service, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var logs = App.Services.GetRequiredService<ResourceLoggerService>();
+            await foreach (var batch in logs.WatchAsync(service).WithCancellation(cancellationToken))
+            {
+                foreach (var line in batch)
+                {
+                    _serviceLogs.Enqueue($"{service}: {line.Content}");
+                }
+                while (_serviceLogs.Count > 2_000 && _serviceLogs.TryDequeue(out _))
+                {
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     public SnsClient CreateSnsClient() => SnsClient.Create(AwsClientFactory.SnsOptions(Aws, Credentials));
 
     public async Task DisposeAsync()
     {
+        await _stopLogs.CancelAsync();
+        await Task.WhenAll(_logWatchers);
         if (App is not null)
         {
             await App.DisposeAsync();

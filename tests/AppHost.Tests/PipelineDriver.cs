@@ -14,11 +14,14 @@ namespace AppHost.Tests;
 /// <summary>Drives the running pipeline as a user would: uploads batches, submits them, reads alerts and KPIs.</summary>
 public sealed class PipelineDriver(EmulatorAppFixture app) : IDisposable
 {
-    private static readonly TimeSpan AlertTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan AlertTimeout = TimeSpan.FromMinutes(3);
 
     private readonly Amazon.S3.AmazonS3Client _s3 = AwsClientFactory.CreateS3(app.Aws, app.Credentials);
     private readonly Amazon.SQS.AmazonSQSClient _sqs = AwsClientFactory.CreateSqs(app.Aws, app.Credentials);
     private readonly Amazon.DynamoDBv2.AmazonDynamoDBClient _dynamoDb = AwsClientFactory.CreateDynamoDb(app.Aws, app.Credentials);
+
+    /// <summary>Alerts read from the inbox that no caller has asked for yet; shared by every test of the collection.</summary>
+    private static readonly List<Alert> Unclaimed = [];
 
     public PipelineTopology Topology { get; } = new();
 
@@ -40,21 +43,38 @@ public sealed class PipelineDriver(EmulatorAppFixture app) : IDisposable
         return uploaded;
     }
 
-    /// <summary>The next alert about <paramref name="batchId"/> on the alerts inbox queue (alerts about other batches are dropped).</summary>
+    /// <summary>
+    /// The next alert about <paramref name="batchId"/> from the alerts inbox queue. Alerts about other batches read on
+    /// the way are kept for their own turn, so batches in flight together do not lose each other's alerts.
+    /// </summary>
     public async Task<Alert> NextAlertAsync(string batchId)
     {
         var inbox = (await _sqs.GetQueueUrlAsync(Topology.AlertsInboxQueue.Name)).QueueUrl;
-        using var timeout = new CancellationTokenSource(AlertTimeout);
+        var deadline = DateTimeOffset.UtcNow + AlertTimeout;
         while (true)
         {
-            var received = await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = inbox, WaitTimeSeconds = 5, MaxNumberOfMessages = 10 }, timeout.Token);
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new TimeoutException(
+                    $"No alert about batch {batchId} within {AlertTimeout.TotalMinutes} minutes. The services' latest logs:\n{app.RecentServiceLogs()}");
+            }
+            lock (Unclaimed)
+            {
+                var waiting = Unclaimed.FindIndex(a => a.BatchId == batchId);
+                if (waiting >= 0)
+                {
+                    var alert = Unclaimed[waiting];
+                    Unclaimed.RemoveAt(waiting);
+                    return alert;
+                }
+            }
+            var received = await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = inbox, WaitTimeSeconds = 2, MaxNumberOfMessages = 10 });
             foreach (var message in received.Messages ?? [])
             {
                 await _sqs.DeleteMessageAsync(inbox, message.ReceiptHandle);
-                var alert = Alert.FromJson(message.Body);
-                if (alert.BatchId == batchId)
+                lock (Unclaimed)
                 {
-                    return alert;
+                    Unclaimed.Add(Alert.FromJson(message.Body));
                 }
             }
         }
