@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,8 +58,10 @@ public static class Extensions
                     aspnet.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
-                // Every AWS SDK call is an HttpClient call, so this also traces S3, SQS, SNS and DynamoDB.
-                .AddHttpClientInstrumentation());
+                // Every AWS SDK call is an HttpClient call, so this also traces S3, SQS, SNS and DynamoDB. Calls made
+                // outside any operation are polls (long-polling receives, backlog and dead-letter checks): traced,
+                // one root trace each, they would bury the traces of the batches.
+                .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = _ => Activity.Current?.Parent is not null));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
