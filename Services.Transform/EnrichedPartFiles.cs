@@ -20,7 +20,7 @@ internal sealed class EnrichedPartFiles : IEnrichedOutput, IDisposable
 
     public IEnrichedRecordWriter OpenPart(BatchPart part)
     {
-        var path = Path.Combine(_folder, $"{_files.Count}-{Guid.NewGuid():N}.pen");
+        var path = Path.Combine(_folder, $"{Guid.NewGuid():N}.pen");
         lock (_files)
         {
             _files.Add((part.Name, path));

@@ -17,4 +17,8 @@ public sealed record ValidationReport(
     long RowsRead,
     long ErrorCount,
     IReadOnlyList<FileReport> Files,
-    IReadOnlyList<ValidationError> Errors);
+    IReadOnlyList<ValidationError> Errors)
+{
+    /// <summary>The rows read from all files of one table.</summary>
+    public long RowsOf(TableKind table) => Files.Where(file => file.Table == table).Sum(file => file.RowsRead);
+}

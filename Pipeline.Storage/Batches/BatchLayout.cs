@@ -76,6 +76,9 @@ public static partial class BatchLayout
 
     public static bool IsBatchName(string name) => BatchName().IsMatch(name);
 
+    /// <summary>A batch's identity: its manifest key and the manifest's ETag (the same key with other content is another batch).</summary>
+    public static string Identity(string manifestKey, string manifestETag) => $"{manifestKey}#{manifestETag}";
+
     private static string RequireBatchName(string batch) =>
         IsBatchName(batch) ? batch : throw new BatchLayoutException(
             $"'{Shorten(batch)}' is not a batch name: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit.");

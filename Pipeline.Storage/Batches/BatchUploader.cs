@@ -54,7 +54,7 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
             InputStream = new MemoryStream(manifest.ToJson(), writable: false),
             ContentType = "application/json",
         }, cancellationToken).ConfigureAwait(false);
-        return new UploadedBatch(batchName, bucket, manifestKey, put.ETag.Trim('"'), sent, parts.Count);
+        return new UploadedBatch(batchName, bucket, manifestKey, S3BatchStore.BareETag(put.ETag), sent, parts.Count);
     }
 
     private static string Add(List<string> names, string name)

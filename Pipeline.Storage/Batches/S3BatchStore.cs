@@ -10,11 +10,7 @@ namespace Pipeline.Storage.Batches;
 public sealed record BatchObject(string Key, string Name, TableKind Table, long Size);
 
 /// <summary>A batch as found in S3: its manifest (and the manifest's ETag, which with the key identifies the batch) and files.</summary>
-public sealed record StoredBatch(string Name, string Bucket, string ManifestKey, string ManifestETag, BatchManifest Manifest, IReadOnlyList<BatchObject> Files)
-{
-    /// <summary>The batch's identity: the same manifest key with other content is another batch.</summary>
-    public string Identity => $"{ManifestKey}#{ManifestETag}";
-}
+public sealed record StoredBatch(string Name, string Bucket, string ManifestKey, string ManifestETag, BatchManifest Manifest, IReadOnlyList<BatchObject> Files);
 
 /// <summary>Reads batches from S3 for the engine, writes their reports and archives their files.</summary>
 public sealed class S3BatchStore(IAmazonS3 s3)
@@ -55,7 +51,7 @@ public sealed class S3BatchStore(IAmazonS3 s3)
 
         var files = await Task.WhenAll(wanted.Select(async w =>
             new BatchObject(w.Key, w.Name, w.Table, await SizeOfAsync(bucket, w.Key, manifestKey, cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
-        return new StoredBatch(name, bucket, manifestKey, ETag(manifestObject.ETag), manifest, files);
+        return new StoredBatch(name, bucket, manifestKey, BareETag(manifestObject.ETag), manifest, files);
     }
 
     /// <summary>The batch as the engine reads it: each part streams straight from S3 when the engine opens it.</summary>
@@ -136,7 +132,7 @@ public sealed class S3BatchStore(IAmazonS3 s3)
     {
         try
         {
-            return ETag((await s3.GetObjectMetadataAsync(bucket, manifestKey, cancellationToken).ConfigureAwait(false)).ETag);
+            return BareETag((await s3.GetObjectMetadataAsync(bucket, manifestKey, cancellationToken).ConfigureAwait(false)).ETag);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchKey" or "NotFound" || e.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
@@ -161,7 +157,7 @@ public sealed class S3BatchStore(IAmazonS3 s3)
     }
 
     /// <summary>S3 quotes ETags in headers but not in event notifications; batch identities use the bare value.</summary>
-    private static string ETag(string etag) => etag.Trim('"');
+    public static string BareETag(string etag) => etag.Trim('"');
 
     private async Task<long> SizeOfAsync(string bucket, string key, string manifestKey, CancellationToken cancellationToken)
     {

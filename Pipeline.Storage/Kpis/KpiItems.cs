@@ -16,6 +16,8 @@ internal static class KpiItems
     public const string ContributionCount = "contribution_count";
     public const string UpdatedAt = "updated_at";
 
+    private static AttributeValue Timestamp(DateTimeOffset at) => new(at.ToString("O", CultureInfo.InvariantCulture));
+
     public static string Date(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     public static DateOnly Date(AttributeValue value) => DateOnly.ParseExact(value.S, "yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -61,7 +63,7 @@ internal static class KpiItems
                     },
                 }),
             },
-            [UpdatedAt] = new AttributeValue(now.ToString("O", CultureInfo.InvariantCulture)),
+            [UpdatedAt] = Timestamp(now),
         };
         if (chunks.Count > 0)
         {
@@ -110,7 +112,7 @@ internal static class KpiItems
         ["return_rate"] = Number(row.ReturnRate),
         ["unique_customers"] = Number(row.UniqueCustomers),
         [ContributionCount] = Number(contributions),
-        [UpdatedAt] = new AttributeValue(now.ToString("O", CultureInfo.InvariantCulture)),
+        [UpdatedAt] = Timestamp(now),
     };
 
     public static OrderKpiRow ReadOrderRow(Dictionary<string, AttributeValue> item) => new(
@@ -129,7 +131,7 @@ internal static class KpiItems
         ["avg_order_value"] = Number(row.AvgOrderValue),
         ["avg_return_rate"] = Number(row.AvgReturnRate),
         [ContributionCount] = Number(contributions),
-        [UpdatedAt] = new AttributeValue(now.ToString("O", CultureInfo.InvariantCulture)),
+        [UpdatedAt] = Timestamp(now),
     };
 
     public static CategoryKpiRow ReadCategoryRow(Dictionary<string, AttributeValue> item) => new(

@@ -26,7 +26,7 @@ public sealed partial class BatchTransformedHandler(
         var partial = await ReadBatchAsync(transformed, cancellationToken).ConfigureAwait(false);
 
         // The batch identity (manifest key and content) keys its contributions: a redelivery adds nothing twice.
-        var update = await kpis.AddBatchAsync($"{transformed.ManifestKey}#{transformed.ManifestETag}", partial, cancellationToken).ConfigureAwait(false);
+        var update = await kpis.AddBatchAsync(BatchLayout.Identity(transformed.ManifestKey, transformed.ManifestETag), partial, cancellationToken).ConfigureAwait(false);
 
         // The raw files go to processed/ unless a newer upload of this batch name has replaced the manifest meanwhile
         // (its files are not ours to move). Null: an earlier delivery already moved the manifest.

@@ -1,6 +1,7 @@
 using EventBus;
 using Pipeline.Contracts;
 using Pipeline.Engine.Batches;
+using Pipeline.Engine.Csv;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
 
@@ -43,8 +44,8 @@ public sealed partial class BatchValidatedHandler(
             async (file, ct) => await batches.UploadFileAsync(validated.Bucket, file.Key, file.Path, progress: null, ct).ConfigureAwait(false)).ConfigureAwait(false);
         var keys = files.Select(f => f.Key).ToList();
 
-        var orders = result.Report.Files.Where(f => f.Table == Pipeline.Engine.Csv.TableKind.Orders).Sum(f => f.RowsRead);
-        var items = result.Report.Files.Where(f => f.Table == Pipeline.Engine.Csv.TableKind.OrderItems).Sum(f => f.RowsRead);
+        var orders = result.Report.RowsOf(TableKind.Orders);
+        var items = result.Report.RowsOf(TableKind.OrderItems);
         var counts = new Dictionary<string, long> { ["orders"] = orders, ["order_items"] = items };
         await runs.RecordStageAsync(validated.BatchId, validated.ManifestETag, Stages.Transform, new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(),
             new Dictionary<string, long>(counts) { ["files"] = keys.Count }), cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using EventBus;
 using Pipeline.Contracts;
 using Pipeline.Engine.Batches;
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Validation;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
@@ -77,8 +78,7 @@ public sealed partial class BatchSubmittedHandler(
         // The engine is synchronous and CPU-bound: keep it off the receive loop's threads.
         var result = await Task.Run(() => new BatchProcessor().Process(batches.ToEngineInput(batch), cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
         var report = result.Report;
-        var reportKey = BatchLayout.ReportKey(batchId, report.Accepted);
-        await batches.PutAsync(submitted.Bucket, reportKey, System.Text.Encoding.UTF8.GetBytes(ReportJson.Serialize(report)), "application/json", cancellationToken).ConfigureAwait(false);
+        var reportKey = await WriteReportAsync(submitted.Bucket, batchId, report, cancellationToken).ConfigureAwait(false);
         var counts = RowCounts(report);
 
         if (!report.Accepted)
@@ -97,16 +97,14 @@ public sealed partial class BatchSubmittedHandler(
         LogValidated(batchId, report.RowsRead, clock.GetUtcNow() - started);
         PipelineTelemetry.StageFinished(Stages.Validate, "succeeded", clock.GetUtcNow() - started, counts);
         await bus.PublishAsync(new BatchValidated(batchId, submitted.Bucket, submitted.ManifestKey, etag, reportKey,
-            batch.Files.Select(f => f.Key).ToList(), counts.GetValueOrDefault("orders"), counts.GetValueOrDefault("order_items"),
-            counts.GetValueOrDefault("products"), clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            batch.Files.Select(f => f.Key).ToList(), counts["orders"], counts["order_items"], counts["products"], clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A batch that cannot be read at all: its files go to errors/ with a report that says why.</summary>
     private async Task RejectAsync(string batchId, BatchSubmitted submitted, string? etag, string reason, CancellationToken cancellationToken)
     {
-        var reportKey = BatchLayout.ReportKey(batchId, accepted: false);
         var report = new ValidationReport(false, 0, 1, [], [new ValidationError(submitted.ManifestKey, 0, null, null, "manifest", reason)]);
-        await batches.PutAsync(submitted.Bucket, reportKey, System.Text.Encoding.UTF8.GetBytes(ReportJson.Serialize(report)), "application/json", cancellationToken).ConfigureAwait(false);
+        var reportKey = await WriteReportAsync(submitted.Bucket, batchId, report, cancellationToken).ConfigureAwait(false);
         var keys = await batches.ListBatchKeysAsync(submitted.Bucket, batchId, cancellationToken).ConfigureAwait(false);
         await batches.ArchiveAsync(submitted.Bucket, batchId, keys, BatchLayout.ErrorsPrefix, cancellationToken).ConfigureAwait(false);
         if (etag is not null)
@@ -115,6 +113,14 @@ public sealed partial class BatchSubmittedHandler(
             await runs.FinishAsync(batchId, etag, RunStatus.Rejected, $"Rejected: {reason}", cancellationToken).ConfigureAwait(false);
         }
         await PublishRejectedAsync(batchId, submitted, etag, reason, [reason], 1, reportKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the report where the batch's files go (processed/ or errors/) and returns its key.</summary>
+    private async Task<string> WriteReportAsync(string bucket, string batchId, ValidationReport report, CancellationToken cancellationToken)
+    {
+        var key = BatchLayout.ReportKey(batchId, report.Accepted);
+        await batches.PutAsync(bucket, key, System.Text.Encoding.UTF8.GetBytes(ReportJson.Serialize(report)), "application/json", cancellationToken).ConfigureAwait(false);
+        return key;
     }
 
     private Task PublishRejectedAsync(string batchId, BatchSubmitted submitted, string? etag, string reason,
@@ -148,14 +154,12 @@ public sealed partial class BatchSubmittedHandler(
     private static string Describe(ValidationError error) =>
         $"{error.File}{(error.Line > 0 ? $" line {error.Line}" : "")}{(error.Column is null ? "" : $" column {error.Column}")}: [{error.Rule}] {error.Message}";
 
-    private static Dictionary<string, long> RowCounts(ValidationReport report) =>
-        report.Files.GroupBy(f => f.Table switch
-            {
-                Pipeline.Engine.Csv.TableKind.Products => "products",
-                Pipeline.Engine.Csv.TableKind.Orders => "orders",
-                _ => "order_items",
-            })
-            .ToDictionary(g => g.Key, g => g.Sum(f => f.RowsRead));
+    private static Dictionary<string, long> RowCounts(ValidationReport report) => new()
+    {
+        ["products"] = report.RowsOf(TableKind.Products),
+        ["orders"] = report.RowsOf(TableKind.Orders),
+        ["order_items"] = report.RowsOf(TableKind.OrderItems),
+    };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: valid, {Rows} rows in {Elapsed}")]
     private partial void LogValidated(string batchId, long rows, TimeSpan elapsed);

@@ -30,7 +30,7 @@ public sealed partial class ManifestCreatedHandler(IEventBus bus, TimeProvider c
 
             var batchId = BatchLayout.BatchNameOf(key);
             LogManifestCreated(batchId, bucket, key);
-            await bus.PublishAsync(new BatchSubmitted(batchId, bucket, key, s3Object.ETag?.Trim('"'), record.EventTime ?? clock.GetUtcNow(), "s3-event"),
+            await bus.PublishAsync(new BatchSubmitted(batchId, bucket, key, s3Object.ETag is { } etag ? S3BatchStore.BareETag(etag) : null, record.EventTime ?? clock.GetUtcNow(), "s3-event"),
                 cancellationToken).ConfigureAwait(false);
         }
     }
