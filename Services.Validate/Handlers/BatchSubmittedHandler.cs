@@ -49,7 +49,7 @@ public sealed partial class BatchSubmittedHandler(
         }
         if (etag is null)
         {
-            await RejectAsync(batchId, submitted, "no-manifest", $"the manifest {submitted.ManifestKey} does not exist in bucket {submitted.Bucket}", cancellationToken).ConfigureAwait(false);
+            await RejectAsync(batchId, submitted, etag: null, $"the manifest {submitted.ManifestKey} does not exist in bucket {submitted.Bucket}", cancellationToken).ConfigureAwait(false);
             return;
         }
 

@@ -66,6 +66,19 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
     }
 
     [Fact]
+    public async Task A_submission_whose_manifest_does_not_exist_is_rejected_with_that_reason_and_a_report()
+    {
+        await _pipeline.Bus.PublishAsync(new Pipeline.Contracts.BatchSubmitted("never-uploaded", _pipeline.Topology.Bucket.Name,
+            "data/never-uploaded/manifest_never-uploaded.json", ManifestETag: null, DateTimeOffset.UtcNow, "tests"));
+
+        var alert = await _pipeline.NextAlertAsync("never-uploaded");
+
+        Assert.Equal(AlertStatus.Rejected, alert.Status);
+        Assert.Contains("data/never-uploaded/manifest_never-uploaded.json does not exist", alert.Summary);
+        Assert.Contains("errors/never-uploaded/validation.json", await _pipeline.KeysUnderAsync("errors/never-uploaded/"));
+    }
+
+    [Fact]
     public async Task The_same_batch_submitted_twice_changes_nothing_and_is_reported_as_already_processed()
     {
         var firstDay = new DateOnly(2023, 6, 1);
