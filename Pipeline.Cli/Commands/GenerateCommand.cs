@@ -14,6 +14,11 @@ internal sealed class GenerateCommand : Command
     private readonly Option<ulong> _seed = new("--seed") { Description = "Random seed; the same options give the same files.", DefaultValueFactory = _ => 42UL };
     private readonly Option<int> _days = new("--days") { Description = "Days the orders spread over, from 2025-03-08.", DefaultValueFactory = _ => 31 };
     private readonly Option<int> _products = new("--products") { Description = "Number of products.", DefaultValueFactory = _ => 10_000 };
+    private readonly Option<long> _idOffset = new("--id-offset")
+    {
+        Description = "Order and item ids start after this (default 0). Batches counted together need ids of their own.",
+        DefaultValueFactory = _ => 0L,
+    };
 
     public GenerateCommand()
         : base("generate", "Write a synthetic batch (products.csv, orders/, order_items/).")
@@ -24,9 +29,13 @@ internal sealed class GenerateCommand : Command
         Options.Add(_seed);
         Options.Add(_days);
         Options.Add(_products);
+        Options.Add(_idOffset);
         SetAction(result => ExitCodes.Guard(Name, () => Run(
             result.GetRequiredValue(_directory),
-            new GeneratorOptions(result.GetValue(_orders), result.GetValue(_parts), result.GetValue(_seed), result.GetValue(_days), result.GetValue(_products)))));
+            new GeneratorOptions(result.GetValue(_orders), result.GetValue(_parts), result.GetValue(_seed), result.GetValue(_days), result.GetValue(_products))
+            {
+                IdOffset = result.GetValue(_idOffset),
+            })));
     }
 
     private static int Run(DirectoryInfo directory, GeneratorOptions options)

@@ -8,11 +8,14 @@ using Pipeline.Engine.Validation;
 
 namespace Pipeline.Engine.Batches;
 
-/// <summary>The outcome of a batch: its report, and its KPI partial when it was accepted.</summary>
-public sealed record BatchResult(ValidationReport Report, KpiPartial? Kpis)
+/// <summary>The outcome of a batch: its report, and its KPI partial and keys when it was accepted.</summary>
+public sealed record BatchResult(ValidationReport Report, KpiPartial? Kpis, BatchKeys? Keys = null)
 {
     public bool Accepted => Report.Accepted;
 }
+
+/// <summary>The order ids and order item ids of an accepted batch (what makes an order count once across batches).</summary>
+public sealed record BatchKeys(IdSet OrderIds, IdSet OrderItemIds);
 
 /// <summary>
 /// Validates, enriches and aggregates a batch in one streaming pass. Products and orders are read
@@ -43,7 +46,9 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         ReadParts(itemJobs, _options.MaxDegreeOfParallelism, references, kpis, progress, output, cancellationToken);
 
         ValidationReport report = BuildReport(reports);
-        return new BatchResult(report, report.Accepted ? kpis.DetachPartial() : null);
+        return report.Accepted
+            ? new BatchResult(report, kpis.DetachPartial(), new BatchKeys(references.OrderIds, references.ItemIds))
+            : new BatchResult(report, null);
     }
 
     private List<PartJob> Jobs(BatchInput batch, TableKind table, string expectedName, List<FileDiagnostics> reports)
@@ -136,10 +141,34 @@ public sealed class BatchProcessor(EngineOptions? options = null)
 
         if (crossPartDuplicates.Count > 0)
         {
-            var finder = new DuplicateKeyFinder(keyColumn, [.. crossPartDuplicates], job.Diagnostics);
-            var alreadyReported = new FileDiagnostics(job.Part.Name, job.Part.Table, 0);
-            CsvPartReader.Read(job.Part, finder, alreadyReported, _options, null, cancellationToken);
+            var messages = crossPartDuplicates.Distinct().ToDictionary(id => id, _ => "This key also appears in another part of the batch.");
+            FindKeys(job.Part, keyColumn, ValidationRule.DuplicateKey, messages, job.Diagnostics, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Finds the rows of the given order ids or order item ids in the batch's parts of that table, and reports each
+    /// under <paramref name="rule"/> with its message: the file and line of keys judged after reading (such as an
+    /// order counted in another batch).
+    /// </summary>
+    public IReadOnlyList<ValidationError> LocateKeys(BatchInput batch, TableKind table, string rule, IReadOnlyDictionary<long, string> messages, CancellationToken cancellationToken = default)
+    {
+        int keyColumn = table == TableKind.Orders ? TableSchema.OrderColumn.OrderId : TableSchema.OrderItemColumn.Id;
+        var found = new List<ValidationError>();
+        foreach (BatchPart part in batch.Parts.Where(part => part.Table == table))
+        {
+            var diagnostics = new FileDiagnostics(part.Name, table, messages.Count);
+            FindKeys(part, keyColumn, rule, messages, diagnostics, cancellationToken);
+            found.AddRange(diagnostics.KeptErrors);
+        }
+        return found;
+    }
+
+    private void FindKeys(BatchPart part, int keyColumn, string rule, IReadOnlyDictionary<long, string> messages, FileDiagnostics diagnostics, CancellationToken cancellationToken)
+    {
+        var finder = new KeyFinder(keyColumn, rule, messages, diagnostics);
+        var alreadyReported = new FileDiagnostics(part.Name, part.Table, 0);
+        CsvPartReader.Read(part, finder, alreadyReported, _options, null, cancellationToken);
     }
 
     private ValidationReport BuildReport(List<FileDiagnostics> files)

@@ -6,11 +6,17 @@ public sealed record GeneratorOptions(long Orders, int Parts = 4, ulong Seed = 4
     /// <summary>The first order date; the seed data starts here too.</summary>
     public DateOnly FirstDay { get; init; } = new(2025, 3, 8);
 
+    /// <summary>
+    /// Order ids and order item ids start right after this (1 and 1 by default). Batches meant to be counted
+    /// together need ids of their own: an order already counted in another batch is refused.
+    /// </summary>
+    public long IdOffset { get; init; }
+
     public void Validate()
     {
-        if (Orders < 0 || Parts < 1 || Days < 1 || Products < 1)
+        if (Orders < 0 || Parts < 1 || Days < 1 || Products < 1 || IdOffset < 0)
         {
-            throw new ArgumentException("orders must be >= 0; parts, days and products must be >= 1.");
+            throw new ArgumentException("orders and the id offset must be >= 0; parts, days and products must be >= 1.");
         }
     }
 }

@@ -113,7 +113,7 @@ public static class SyntheticBatchGenerator
             OrderStatus status = OrderStatusOf(random.Below(100));
             DateTime created = firstDay.AddDays(random.Below(options.Days)).AddSeconds(random.Below(86_400));
             Journey journey = Journey.Of(status, created, ref random);
-            orders.Number(orderId).Number(userId).Text(OrderStatusText.Of(status)).Timestamp(created).Timestamp(journey.Returned)
+            orders.Number(options.IdOffset + orderId).Number(userId).Text(OrderStatusText.Of(status)).Timestamp(created).Timestamp(journey.Returned)
                 .Timestamp(journey.Shipped).Timestamp(journey.Delivered).Number(itemCount).EndLine();
 
             for (int item = 0; item < itemCount; item++)
@@ -123,7 +123,7 @@ public static class SyntheticBatchGenerator
                 // Items are created within the hour after their order, so some fall on the next day.
                 DateTime itemCreated = created.AddSeconds(random.Below(3_600));
                 Journey itemJourney = Journey.Of(itemStatus, itemCreated, ref random);
-                items.Number(itemId++).Number(orderId).Number(userId).Number(productId).Text(OrderStatusText.Of(itemStatus))
+                items.Number(options.IdOffset + itemId++).Number(options.IdOffset + orderId).Number(userId).Number(productId).Text(OrderStatusText.Of(itemStatus))
                     .Timestamp(itemCreated).Timestamp(itemJourney.Shipped).Timestamp(itemJourney.Delivered)
                     .Timestamp(itemJourney.Returned).Money(retailCents[productId]).EndLine();
             }

@@ -85,22 +85,19 @@ internal sealed class OrderItemRowHandler(BatchReferences references, IdSet part
 }
 
 /// <summary>
-/// Second look at a part whose keys also occur in parts merged before it: reports the first row of
-/// each such key, so a duplicate across parts gets a line number like one within a part.
+/// A second look at a part for keys found to be wrong only after it was read (a duplicate across parts, an order
+/// counted in another batch): reports the first row of each, with its own message, so it gets a line number.
 /// </summary>
-internal sealed class DuplicateKeyFinder(int keyColumn, HashSet<long> duplicateKeys, FileDiagnostics diagnostics) : IRowHandler
+internal sealed class KeyFinder(int keyColumn, string rule, IReadOnlyDictionary<long, string> messages, FileDiagnostics diagnostics) : IRowHandler
 {
+    private readonly HashSet<long> _pending = [.. messages.Keys];
+
     public void Handle(in RowContext row)
     {
         ReadOnlySpan<char> key = row.Field(keyColumn);
-        if (FieldParsers.TryParsePositiveId(key, out long id) && duplicateKeys.Remove(id))
+        if (FieldParsers.TryParsePositiveId(key, out long id) && _pending.Remove(id))
         {
-            diagnostics.Report(
-                ValidationRule.DuplicateKey,
-                row.Line,
-                TableSchema.For(diagnostics.Table).Columns[keyColumn],
-                key,
-                "This key also appears in another part of the batch.");
+            diagnostics.Report(rule, row.Line, TableSchema.For(diagnostics.Table).Columns[keyColumn], key, messages[id]);
         }
     }
 }

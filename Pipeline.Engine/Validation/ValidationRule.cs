@@ -24,6 +24,9 @@ public static class ValidationRule
     public const string UnknownOrder = "ref.unknown_order";
     public const string UnknownProduct = "ref.unknown_product";
 
+    /// <summary>Not found by reading the batch alone: the key is already counted in another batch in force.</summary>
+    public const string SeenInBatch = "key.seen_in_batch";
+
     /// <summary>A sentence a person understands, for the report.</summary>
     public static string Describe(string rule) => rule switch
     {
@@ -45,6 +48,7 @@ public static class ValidationRule
         DuplicateKey => "This key appears more than once in the batch.",
         UnknownOrder => "The item's order_id is not among the batch's orders.",
         UnknownProduct => "The item's product_id is not in products.csv.",
+        SeenInBatch => "This key is already counted in another batch in force: replace or retract that batch first, or leave the key out.",
         _ => rule,
     };
 }

@@ -61,12 +61,32 @@ public sealed class ValidationRuleTests
     }
 
     [Fact]
-    public void Every_rule_id_has_a_crafted_case()
+    public void Every_rule_id_the_batch_alone_can_break_has_a_crafted_case()
     {
         IEnumerable<string> rules = typeof(ValidationRule).GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(field => field.IsLiteral)
-            .Select(field => (string)field.GetRawConstantValue()!);
+            .Select(field => (string)field.GetRawConstantValue()!)
+            .Except([ValidationRule.SeenInBatch]); // judged against other batches, after reading: see the next test
         Assert.Equal(rules.Order(), Cases.Select(row => (string)row[0]).Order());
+    }
+
+    [Fact]
+    public void Keys_judged_after_reading_are_located_at_their_file_and_line_with_their_own_message()
+    {
+        BatchInput batch = InMemory(
+            [Part("products.csv", TableKind.Products, Products)],
+            [
+                Part("orders/part1.csv", TableKind.Orders, Orders),
+                Part("orders/part2.csv", TableKind.Orders, OrdersHeader + "3,12,pending,2025-03-09T08:00:00,,,,1\n"),
+            ],
+            [Part("order_items.csv", TableKind.OrderItems, Items)]);
+
+        IReadOnlyList<ValidationError> found = new BatchProcessor().LocateKeys(batch, TableKind.Orders, ValidationRule.SeenInBatch,
+            new Dictionary<long, string> { [3] = "Order 3 is already counted in batch b (version 1).", [404] = "not in the batch" });
+
+        ValidationError error = Assert.Single(found);
+        Assert.Equal(("orders/part2.csv", 2L, "order_id", "3", ValidationRule.SeenInBatch), (error.File, error.Line, error.Column, error.Value, error.Rule));
+        Assert.Equal("Order 3 is already counted in batch b (version 1).", error.Message);
     }
 
     [Fact]
