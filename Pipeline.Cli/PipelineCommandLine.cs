@@ -13,6 +13,7 @@ internal static class PipelineCommandLine
         new GenerateCommand(),
         new SubmitCommand(),
         new StatusCommand(),
+        new RetractCommand(),
         new KpisCommand(),
         new DlqCommand(),
     };

@@ -1,13 +1,14 @@
 namespace Pipeline.Contracts;
 
-// Every message names its batch the same way: a batch is identified by its manifest key together with the manifest's
-// content hash (the ETag S3 returns), so a re-submitted manifest with other content is a new batch and a redelivery is not.
+// A batch is a name (data/<BatchId>/...). Each upload of it, and each retraction, is a version of the batch,
+// numbered 1, 2, ... by the pipeline when it takes it up; the version's content (manifest and files, with their
+// ETags) is in its run record. Messages after BatchSubmitted name the version they are about.
 
 /// <summary>A batch is complete in S3 (its manifest was written last) and asks to be processed.</summary>
 /// <param name="BatchId">The batch name, usually its date (<c>data/&lt;BatchId&gt;/manifest_&lt;BatchId&gt;.json</c>).</param>
 /// <param name="Bucket">The bucket that holds the batch.</param>
 /// <param name="ManifestKey">The key of the manifest, which lists the batch's files.</param>
-/// <param name="ManifestETag">The manifest's ETag when known (S3 events and <c>pipeline submit</c> know it); null lets Validate read it.</param>
+/// <param name="ManifestETag">The manifest's ETag when known (S3 events and <c>pipeline submit</c> know it): a submission whose manifest has been replaced since is recognised as superseded. Null lets Validate take what is there.</param>
 /// <param name="SubmittedAt">When the batch was submitted.</param>
 /// <param name="Source">Who submitted it: <c>s3-event</c>, <c>cli</c> or another producer's name.</param>
 public sealed record BatchSubmitted(
@@ -18,23 +19,24 @@ public sealed record BatchSubmitted(
     DateTimeOffset SubmittedAt,
     string Source);
 
-/// <summary>Every file of the batch passed validation.</summary>
+/// <summary>Every file of the version passed validation, and its order ids are counted nowhere else.</summary>
+/// <param name="Version">The version of the batch (its run record holds the files and their ETags).</param>
+/// <param name="ContentId">The version's content identity (a hash of its manifest and files with their ETags).</param>
 /// <param name="ReportKey">The validation report in S3.</param>
-/// <param name="Files">The validated data files (keys), in the order of the manifest.</param>
 public sealed record BatchValidated(
     string BatchId,
     string Bucket,
     string ManifestKey,
-    string ManifestETag,
+    int Version,
+    string ContentId,
     string ReportKey,
-    IReadOnlyList<string> Files,
     long OrderRows,
     long OrderItemRows,
     long ProductRows,
     DateTimeOffset ValidatedAt);
 
-/// <summary>The batch failed validation, or could not be read at all; its files were moved to <c>errors/</c>.</summary>
-/// <param name="ManifestETag">Null when the manifest itself could not be read.</param>
+/// <summary>The version failed validation, or could not be read at all; its files were moved to <c>errors/&lt;batch&gt;/v&lt;n&gt;/</c>.</summary>
+/// <param name="Version">Null when no version could be opened (a key that names no batch, another bucket).</param>
 /// <param name="Reason">One line a person can act on, such as the rule that failed or the missing file.</param>
 /// <param name="FirstErrors">The first errors of the report (a bounded number), so a notification needs no S3 read.</param>
 /// <param name="ReportKey">The full report in S3, when one was written.</param>
@@ -42,39 +44,58 @@ public sealed record BatchRejected(
     string BatchId,
     string Bucket,
     string ManifestKey,
-    string? ManifestETag,
+    int? Version,
     string Reason,
     IReadOnlyList<string> FirstErrors,
     long ErrorCount,
     string? ReportKey,
     DateTimeOffset RejectedAt);
 
-/// <summary>The batch was enriched (category, order date, typed values) and written compactly under <paramref name="DataPrefix"/>.</summary>
+/// <summary>The version was enriched (category, order date, typed values) and written compactly under <paramref name="DataPrefix"/>.</summary>
 /// <param name="DataKeys">The transformed objects Compute reads.</param>
 public sealed record BatchTransformed(
     string BatchId,
     string Bucket,
     string ManifestKey,
-    string ManifestETag,
+    int Version,
     string DataPrefix,
     IReadOnlyList<string> DataKeys,
     long OrderRows,
     long OrderItemRows,
     DateTimeOffset TransformedAt);
 
-/// <summary>The batch was folded into the KPI tables.</summary>
+/// <summary>The version was folded into the KPI tables and is the one in force.</summary>
+/// <param name="ReplacedVersions">Earlier versions of the batch whose data it replaced (empty for a batch's first accepted upload).</param>
 /// <param name="Days">The order dates whose KPIs changed.</param>
-/// <param name="Categories">The categories whose KPIs changed.</param>
-/// <param name="CategoryKpiRows">Rows of the category KPI table written (one per category and day touched).</param>
-/// <param name="OrderKpiRows">Rows of the order KPI table written (one per day touched).</param>
-/// <param name="AlreadyApplied">True when the batch had been folded in before (a redelivery or a re-submission): nothing changed.</param>
+/// <param name="Categories">The categories of the version's data.</param>
+/// <param name="CategoryKpiRows">Rows of the category KPI table written.</param>
+/// <param name="OrderKpiRows">Rows of the order KPI table written.</param>
 public sealed record KpisUpdated(
     string BatchId,
     string ManifestKey,
-    string ManifestETag,
+    int Version,
+    IReadOnlyList<int> ReplacedVersions,
     IReadOnlyList<DateOnly> Days,
     IReadOnlyList<string> Categories,
     long CategoryKpiRows,
     long OrderKpiRows,
-    bool AlreadyApplied,
     DateTimeOffset UpdatedAt);
+
+/// <summary>Asks for a batch's data to be taken out of the KPIs (any producer may send it; <c>pipeline retract</c> does).</summary>
+/// <param name="Reason">Why, in a person's words (shown in the alert and the run history); may be empty.</param>
+public sealed record BatchRetractionRequested(
+    string BatchId,
+    string Reason,
+    DateTimeOffset RequestedAt,
+    string Source);
+
+/// <summary>The batch's data was taken out of the KPIs: version <paramref name="Version"/> (a retraction) retracted <paramref name="RetractedVersion"/>.</summary>
+/// <param name="ArchiveFolder">Where the retracted version's files are now (<c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c>).</param>
+public sealed record BatchRetracted(
+    string BatchId,
+    int Version,
+    int RetractedVersion,
+    string Reason,
+    IReadOnlyList<DateOnly> Days,
+    string ArchiveFolder,
+    DateTimeOffset RetractedAt);

@@ -89,7 +89,7 @@ internal static class EndToEndBenchmark
             throw new InvalidOperationException($"{name}: {alert.Status}: {alert.Subject}: {alert.Summary}");
         }
 
-        var run = await pipeline.Runs.GetAsync(name, CancellationToken.None)
+        var run = (await pipeline.Runs.GetHistoryAsync(name, CancellationToken.None))?.Latest
             ?? throw new InvalidOperationException($"{name}: no run record");
         return new Measurement(latency, upload, run);
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pipeline.Storage.Batches;
+using Pipeline.Storage.Keys;
 using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
 
@@ -8,7 +9,7 @@ namespace Pipeline.Storage;
 
 public static class StorageExtensions
 {
-    /// <summary>The batch store (S3), the KPI store and the run records (DynamoDB). Needs the AWS clients and the topology.</summary>
+    /// <summary>The batch store (S3), the KPI store, the run records and the order key index (DynamoDB). Needs the AWS clients and the topology.</summary>
     public static IServiceCollection AddPipelineStorage(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -16,6 +17,7 @@ public static class StorageExtensions
         services.TryAddSingleton<BatchUploader>();
         services.TryAddSingleton<DynamoKpiStore>();
         services.TryAddSingleton<PipelineRunStore>();
+        services.TryAddSingleton<OrderKeyIndex>();
         return services;
     }
 }

@@ -17,8 +17,10 @@ public sealed class PipelineTopology
             new(BatchSubmittedTopic, ValidateQueue),
             new(BatchValidatedTopic, TransformQueue),
             new(BatchTransformedTopic, ComputeQueue),
+            new(BatchRetractionRequestedTopic, ComputeQueue),
             new(KpisUpdatedTopic, NotifierQueue),
             new(BatchRejectedTopic, NotifierQueue),
+            new(BatchRetractedTopic, NotifierQueue),
             new(AlertsTopic, AlertsInboxQueue),
         ];
     }
@@ -34,14 +36,25 @@ public sealed class PipelineTopology
     public TableSpec OrderKpisTable { get; } = new("pipeline-order-kpis", new TableKey(new KeyAttribute("order_date")));
 
     /// <summary>
-    /// What each accepted batch added to each day (sums and counts per category, and its customers), written once per
-    /// (day, batch): the KPI rows are recomputed from these, so replays and concurrent batches stay exact.
+    /// What each version of a batch contributes (per day its sums and counts, its customers by id page, and a summary
+    /// written last), kept so that a later version or a retraction can take it away exactly. See docs/kpi-storage.md.
     /// </summary>
     public TableSpec KpiContributionsTable { get; } = new(
-        "pipeline-kpi-contributions", new TableKey(new KeyAttribute("order_date"), new KeyAttribute("contribution_id")));
+        "pipeline-kpi-contributions", new TableKey(new KeyAttribute("batch_id"), new KeyAttribute("part")));
 
-    /// <summary>One record per batch: state per stage, timestamps, counts and outcome.</summary>
-    public TableSpec PipelineRunsTable { get; } = new("pipeline-runs", new TableKey(new KeyAttribute("batch_id")));
+    /// <summary>
+    /// Each day's folded KPI state: its totals and its customers' counts by id page, each item naming the version of
+    /// every batch folded into it. The KPI rows are computed from these.
+    /// </summary>
+    public TableSpec KpiDaysTable { get; } = new(
+        "pipeline-kpi-days", new TableKey(new KeyAttribute("order_date"), new KeyAttribute("part")));
+
+    /// <summary>The runs of a batch name: a head item (version 0: latest version, version in force) and one item per version.</summary>
+    public TableSpec PipelineRunsTable { get; } = new(
+        "pipeline-runs", new TableKey(new KeyAttribute("batch_id"), new KeyAttribute("version", KeyAttributeType.Number)));
+
+    /// <summary>Which batch version holds each order id and order item id, by id page: an order is counted once.</summary>
+    public TableSpec OrderKeysTable { get; } = new("pipeline-order-keys", new TableKey(new KeyAttribute("page")));
 
     /// <summary>Messages and business keys handlers have finished, so duplicate deliveries are skipped (the event bus's IdempotencyStore).</summary>
     public TableSpec ProcessedMessagesTable { get; } = new("pipeline-processed-messages", new TableKey(new KeyAttribute("id")));
@@ -52,6 +65,8 @@ public sealed class PipelineTopology
     public TopicSpec BatchRejectedTopic { get; } = new("Pipeline_Contracts-BatchRejected");
     public TopicSpec BatchTransformedTopic { get; } = new("Pipeline_Contracts-BatchTransformed");
     public TopicSpec KpisUpdatedTopic { get; } = new("Pipeline_Contracts-KpisUpdated");
+    public TopicSpec BatchRetractionRequestedTopic { get; } = new("Pipeline_Contracts-BatchRetractionRequested");
+    public TopicSpec BatchRetractedTopic { get; } = new("Pipeline_Contracts-BatchRetracted");
 
     /// <summary>Human-readable notifications of every success and failure (email subscribers in AWS).</summary>
     public TopicSpec AlertsTopic { get; } = new("pipeline-alerts");
@@ -72,10 +87,11 @@ public sealed class PipelineTopology
     public QueueSpec AlertsInboxQueue { get; } = new("pipeline-alerts-inbox");
 
     public IReadOnlyList<TableSpec> Tables =>
-        [CategoryKpisTable, OrderKpisTable, KpiContributionsTable, PipelineRunsTable, ProcessedMessagesTable];
+        [CategoryKpisTable, OrderKpisTable, KpiContributionsTable, KpiDaysTable, PipelineRunsTable, OrderKeysTable, ProcessedMessagesTable];
 
     public IReadOnlyList<TopicSpec> Topics =>
-        [BatchSubmittedTopic, BatchValidatedTopic, BatchRejectedTopic, BatchTransformedTopic, KpisUpdatedTopic, AlertsTopic];
+        [BatchSubmittedTopic, BatchValidatedTopic, BatchRejectedTopic, BatchTransformedTopic, KpisUpdatedTopic,
+         BatchRetractionRequestedTopic, BatchRetractedTopic, AlertsTopic];
 
     public IReadOnlyList<QueueSpec> Queues =>
         [ValidateQueue, TransformQueue, ComputeQueue, NotifierQueue, ManifestEventsQueue, AlertsInboxQueue];

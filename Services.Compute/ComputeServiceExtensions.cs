@@ -3,20 +3,23 @@ using Pipeline.Contracts;
 using Pipeline.Storage;
 using Pipeline.Topology;
 using Pipeline.Topology.Health;
+using Services.Compute.Folding;
 using Services.Compute.Handlers;
 
 namespace Services.Compute;
 
 public static class ComputeServiceExtensions
 {
-    /// <summary>Compute folds transformed batches into the KPI tables and announces what changed.</summary>
+    /// <summary>Compute folds transformed batches into the KPI tables (and retracted ones out of them) and announces what changed.</summary>
     public static IHostApplicationBuilder AddComputeService(this IHostApplicationBuilder builder)
     {
         var topology = builder.AddPipelineTopology();
         builder.Services.AddPipelineStorage();
+        builder.Services.AddSingleton<InForceRecorder>();
 
         builder.AddSqsEventBus("compute", bus => bus.QueueName = topology.ComputeQueue.Name)
-            .AddSubscription<BatchTransformed, BatchTransformedHandler>();
+            .AddSubscription<BatchTransformed, BatchTransformedHandler>()
+            .AddSubscription<BatchRetractionRequested, BatchRetractionRequestedHandler>();
 
         builder.Services.AddHealthChecks()
             .AddBucket(topology.Bucket)
@@ -24,7 +27,10 @@ public static class ComputeServiceExtensions
             .AddTable(topology.CategoryKpisTable)
             .AddTable(topology.OrderKpisTable)
             .AddTable(topology.KpiContributionsTable)
+            .AddTable(topology.KpiDaysTable)
             .AddTopic(topology.KpisUpdatedTopic)
+            .AddTopic(topology.BatchRetractedTopic)
+            .AddTopic(topology.BatchRejectedTopic)
             .AddTable(topology.PipelineRunsTable);
         return builder;
     }

@@ -17,17 +17,24 @@ public static class NotifierServiceExtensions
         var topology = builder.AddPipelineTopology();
         builder.Services.AddPipelineStorage();
         builder.Services.AddSingleton<AlertPublisher>();
+        // Alerts sent and dead letters reported are recorded here, so each goes out once.
+        builder.Services.AddSingleton(services => new IdempotencyStore(services.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), topology.ProcessedMessagesTable.Name)
+        {
+            Lease = TimeSpan.FromMinutes(1),
+        });
         builder.Services.Configure<FailureWatcherOptions>(builder.Configuration.GetSection(FailureWatcherOptions.SectionName));
         builder.Services.AddHostedService<FailureWatcher>();
 
         builder.AddSqsEventBus("notifier", bus => bus.QueueName = topology.NotifierQueue.Name)
             .AddSubscription<KpisUpdated, KpisUpdatedHandler>()
-            .AddSubscription<BatchRejected, BatchRejectedHandler>();
+            .AddSubscription<BatchRejected, BatchRejectedHandler>()
+            .AddSubscription<BatchRetracted, BatchRetractedHandler>();
 
         builder.Services.AddHealthChecks()
             .AddQueue(topology.NotifierQueue)
             .AddTopic(topology.AlertsTopic)
-            .AddTable(topology.PipelineRunsTable);
+            .AddTable(topology.PipelineRunsTable)
+            .AddTable(topology.ProcessedMessagesTable);
         return builder;
     }
 }

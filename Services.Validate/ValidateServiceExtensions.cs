@@ -5,6 +5,7 @@ using Pipeline.Topology;
 using Pipeline.Topology.Health;
 using Services.Validate.Handlers;
 using Services.Validate.S3Events;
+using Services.Validate.Verdicts;
 
 namespace Services.Validate;
 
@@ -15,6 +16,7 @@ public static class ValidateServiceExtensions
     {
         var topology = builder.AddPipelineTopology();
         builder.Services.AddPipelineStorage();
+        builder.Services.AddSingleton<RejectionPublisher>();
 
         builder.AddSqsEventBus("validate", bus => bus.QueueName = topology.ValidateQueue.Name)
             .AddSubscription<BatchSubmitted, BatchSubmittedHandler>()
@@ -26,7 +28,8 @@ public static class ValidateServiceExtensions
             .AddQueue(topology.ManifestEventsQueue)
             .AddTopic(topology.BatchValidatedTopic)
             .AddTopic(topology.BatchRejectedTopic)
-            .AddTable(topology.PipelineRunsTable);
+            .AddTable(topology.PipelineRunsTable)
+            .AddTable(topology.OrderKeysTable);
         return builder;
     }
 }

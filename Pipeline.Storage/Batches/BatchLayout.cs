@@ -5,15 +5,17 @@ namespace Pipeline.Storage.Batches;
 /// <summary>
 /// Where a batch's objects live in the bucket:
 /// <c>data/&lt;batch&gt;/manifest_&lt;batch&gt;.json</c>, <c>data/&lt;batch&gt;/orders/*.csv</c>, <c>data/&lt;batch&gt;/order_items/*.csv</c>,
-/// the product master at <c>data/products.csv</c>; after success <c>processed/&lt;batch&gt;/</c>, after rejection
-/// <c>errors/&lt;batch&gt;/</c>, transformed data under <c>transformed/&lt;batch&gt;/</c>.
-/// Every key is checked: no <c>..</c>, nothing outside its prefix.
+/// the product master at <c>data/products.csv</c>. Each version of a batch (an upload, numbered by the pipeline) is
+/// archived under a folder of its own: after success <c>processed/&lt;batch&gt;/v&lt;n&gt;/</c>, after rejection
+/// <c>errors/&lt;batch&gt;/v&lt;n&gt;/</c>, after a retraction <c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c>; transformed data under
+/// <c>transformed/&lt;batch&gt;/v&lt;n&gt;/</c>. Every key is checked: no <c>..</c>, nothing outside its prefix.
 /// </summary>
 public static partial class BatchLayout
 {
     public const string DataPrefix = "data/";
     public const string ProcessedPrefix = "processed/";
     public const string ErrorsPrefix = "errors/";
+    public const string RetractedPrefix = "retracted/";
     public const string TransformedPrefix = "transformed/";
     public const string ProductMasterKey = "data/products.csv";
     public const string ReportName = "validation.json";
@@ -64,20 +66,22 @@ public static partial class BatchLayout
         return key;
     }
 
-    /// <summary>Where a batch object goes when it is archived: <c>data/b/orders/x.csv</c> becomes <c>processed/b/orders/x.csv</c>.</summary>
-    public static string ArchiveKey(string batch, string archivePrefix, string key)
-    {
-        var batchPrefix = BatchPrefix(batch);
-        var relative = key.StartsWith(batchPrefix, StringComparison.Ordinal) ? key[batchPrefix.Length..] : key[DataPrefix.Length..];
-        return $"{archivePrefix}{batch}/{relative}";
-    }
+    /// <summary>Whether a key belongs to the batch's own folder (a shared product master or another batch's file does not).</summary>
+    public static bool IsInBatchFolder(string batch, string key) => key.StartsWith(BatchPrefix(batch), StringComparison.Ordinal);
 
-    public static string ReportKey(string batch, bool accepted) => $"{(accepted ? ProcessedPrefix : ErrorsPrefix)}{RequireBatchName(batch)}/{ReportName}";
+    /// <summary>The folder of one version of a batch under an archive prefix: <c>processed/b/v3/</c>.</summary>
+    public static string VersionFolder(string archivePrefix, string batch, int version) => $"{archivePrefix}{RequireBatchName(batch)}/v{version}/";
+
+    /// <summary>Where a batch object goes when its version is archived: <c>data/b/orders/x.csv</c> becomes <c>processed/b/v3/orders/x.csv</c>.</summary>
+    public static string ArchiveKey(string batch, int version, string archivePrefix, string key) =>
+        IsInBatchFolder(batch, key)
+            ? VersionFolder(archivePrefix, batch, version) + key[BatchPrefix(batch).Length..]
+            : throw new BatchLayoutException($"{Shorten(key)} is not in batch {batch}'s folder and is never moved with it.");
+
+    public static string ReportKey(string batch, int version, bool accepted) =>
+        VersionFolder(accepted ? ProcessedPrefix : ErrorsPrefix, batch, version) + ReportName;
 
     public static bool IsBatchName(string name) => BatchName().IsMatch(name);
-
-    /// <summary>A batch's identity: its manifest key and the manifest's ETag (the same key with other content is another batch).</summary>
-    public static string Identity(string manifestKey, string manifestETag) => $"{manifestKey}#{manifestETag}";
 
     private static string RequireBatchName(string batch) =>
         IsBatchName(batch) ? batch : throw new BatchLayoutException(

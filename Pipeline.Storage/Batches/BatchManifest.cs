@@ -5,9 +5,14 @@ namespace Pipeline.Storage.Batches;
 
 /// <summary>
 /// The manifest a batch writes last, in the old system's format:
-/// <c>{"date":"20250409","files":{"orders":["orders_part1.csv"],"order_items":[...],"products":"optional key"}}</c>.
+/// <c>{"date":"20250409","files":{"orders":["orders_part1.csv"],"order_items":[...],"products":"optional key"}}</c>,
+/// optionally with <c>"etags":{"orders/orders_part1.csv":"...", ...}</c>: the ETag S3 gave each file when it was
+/// uploaded (<c>pipeline submit</c> writes them), so that the manifest's own ETag changes with the files' content and
+/// Validate can confirm the files are the ones the manifest was written for.
 /// </summary>
-public sealed record BatchManifest(string? Date, IReadOnlyList<string> Orders, IReadOnlyList<string> OrderItems, string? Products)
+/// <param name="ETags">By file name within the batch folder (<c>orders/x.csv</c>, <c>products.csv</c>); empty when not given.</param>
+public sealed record BatchManifest(string? Date, IReadOnlyList<string> Orders, IReadOnlyList<string> OrderItems, string? Products,
+    IReadOnlyDictionary<string, string>? ETags = null)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -36,15 +41,17 @@ public sealed record BatchManifest(string? Date, IReadOnlyList<string> Orders, I
         {
             throw new BatchLayoutException("the manifest lists no order items files (\"files.order_items\" is missing or empty)");
         }
-        return new BatchManifest(document.Date, orders, items, files.Products);
+        return new BatchManifest(document.Date, orders, items, files.Products, document.ETags);
     }
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(
-        new ManifestDocument(Date, new ManifestFiles(Orders.ToList(), OrderItems.ToList(), Products)), Json);
+        new ManifestDocument(Date, new ManifestFiles(Orders.ToList(), OrderItems.ToList(), Products),
+            ETags?.OrderBy(e => e.Key, StringComparer.Ordinal).ToDictionary()), Json);
 
     private sealed record ManifestDocument(
         [property: JsonPropertyName("date")] string? Date,
-        [property: JsonPropertyName("files")] ManifestFiles? Files);
+        [property: JsonPropertyName("files")] ManifestFiles? Files,
+        [property: JsonPropertyName("etags")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Dictionary<string, string>? ETags = null);
 
     private sealed record ManifestFiles(
         [property: JsonPropertyName("orders")] List<string>? Orders,

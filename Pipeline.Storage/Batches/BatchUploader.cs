@@ -10,7 +10,8 @@ public sealed record UploadedBatch(string Name, string Bucket, string ManifestKe
 
 /// <summary>
 /// Uploads a local batch folder (as <c>pipeline process</c> reads it) into the bucket layout: its parts under
-/// <c>data/&lt;batch&gt;/</c> (multipart above 8 MiB), then, last, a fresh manifest listing them.
+/// <c>data/&lt;batch&gt;/</c> (multipart above 8 MiB), then, last, a manifest listing them with the ETag each got, so
+/// that the same files give the same manifest and other content a new one.
 /// </summary>
 public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
 {
@@ -27,6 +28,7 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
         var orders = new List<string>();
         var items = new List<string>();
         string? products = null;
+        var etags = new Dictionary<string, string>();
         long sent = 0;
         foreach (var part in parts)
         {
@@ -38,14 +40,14 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
                 _ => prefix + "order_items/" + Add(items, fileName),
             };
             var before = sent;
-            await store.UploadFileAsync(bucket, key, Path.Combine(folder, part.Name),
+            etags[key[prefix.Length..]] = await store.UploadFileAsync(bucket, key, Path.Combine(folder, part.Name),
                 progress is null ? null : new Progress<long>(done => progress.Report(before + done)), cancellationToken).ConfigureAwait(false);
             sent += part.Length ?? 0;
             progress?.Report(sent);
         }
 
         // The manifest goes last: its arrival is what says the batch is complete.
-        var manifest = new BatchManifest(batchName, orders, items, products);
+        var manifest = new BatchManifest(batchName, orders, items, products, etags);
         var manifestKey = BatchLayout.ManifestKey(batchName);
         var put = await s3.PutObjectAsync(new PutObjectRequest
         {

@@ -1,3 +1,4 @@
+using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
@@ -6,32 +7,49 @@ using Pipeline.Engine.Csv;
 
 namespace Pipeline.Storage.Batches;
 
-/// <summary>One data file of a stored batch: its key, the name reports show, its table and size.</summary>
-public sealed record BatchObject(string Key, string Name, TableKind Table, long Size);
+/// <summary>An upload as found in S3: its manifest, and its content (the manifest's and every listed file's key and ETag).</summary>
+public sealed record StoredBatch(string Name, string Bucket, BatchManifest Manifest, BatchContent Content)
+{
+    public string ManifestKey => Content.ManifestKey;
 
-/// <summary>A batch as found in S3: its manifest (and the manifest's ETag, which with the key identifies the batch) and files.</summary>
-public sealed record StoredBatch(string Name, string Bucket, string ManifestKey, string ManifestETag, BatchManifest Manifest, IReadOnlyList<BatchObject> Files);
+    public IReadOnlyList<BatchObject> Files => Content.Files;
+}
 
-/// <summary>Reads batches from S3 for the engine, writes their reports and archives their files.</summary>
+/// <summary>
+/// An upload's files changed while the pipeline was reading them (a newer upload of the batch is being written over
+/// them): this upload is superseded; the newer one has its own submission.
+/// </summary>
+public sealed class BatchChangedException(string message) : Exception(message);
+
+/// <summary>A manifest as S3 has it now: its ETag and when it was written.</summary>
+public sealed record ManifestVersion(string ETag, DateTimeOffset LastModified);
+
+/// <summary>Reads uploads from S3 for the engine, writes their reports and archives exactly their files.</summary>
 public sealed class S3BatchStore(IAmazonS3 s3)
 {
     private const long PartSize = 8 * 1024 * 1024;
 
     /// <summary>
-    /// Reads and checks the manifest and finds every file it lists. A malformed manifest, a key outside the batch or
-    /// a missing file is a <see cref="BatchLayoutException"/> whose message names the problem.
+    /// Reads and checks the manifest (the one with <paramref name="manifestETag"/>) and finds every file it lists. A
+    /// malformed manifest, a key outside the batch, a missing file or a file the manifest's ETags do not match is a
+    /// <see cref="BatchLayoutException"/> naming the problem; a manifest replaced meanwhile, a <see cref="BatchChangedException"/>.
     /// </summary>
-    public async Task<StoredBatch> OpenAsync(string bucket, string manifestKey, CancellationToken cancellationToken)
+    public async Task<StoredBatch> OpenAsync(string bucket, string manifestKey, string manifestETag, CancellationToken cancellationToken)
     {
         var name = BatchLayout.BatchNameOf(manifestKey);
         GetObjectResponse manifestObject;
         try
         {
-            manifestObject = await s3.GetObjectAsync(bucket, manifestKey, cancellationToken).ConfigureAwait(false);
+            manifestObject = await s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = manifestKey, EtagToMatch = Quoted(manifestETag) }, cancellationToken)
+                .ConfigureAwait(false);
         }
-        catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchKey" or "NotFound")
+        catch (AmazonS3Exception e) when (IsMissing(e))
         {
             throw new BatchLayoutException($"the manifest {manifestKey} does not exist in bucket {bucket}");
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
+        {
+            throw new BatchChangedException($"the manifest {manifestKey} was replaced by a newer upload");
         }
 
         BatchManifest manifest;
@@ -50,13 +68,29 @@ public sealed class S3BatchStore(IAmazonS3 s3)
         wanted.AddRange(manifest.OrderItems.Select(f => (BatchLayout.PartKey(name, "order_items", f), $"order_items/{f}", TableKind.OrderItems)));
 
         var files = await Task.WhenAll(wanted.Select(async w =>
-            new BatchObject(w.Key, w.Name, w.Table, await SizeOfAsync(bucket, w.Key, manifestKey, cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
-        return new StoredBatch(name, bucket, manifestKey, BareETag(manifestObject.ETag), manifest, files);
+        {
+            var metadata = await MetadataAsync(bucket, w.Key, cancellationToken).ConfigureAwait(false)
+                ?? throw new BatchLayoutException($"{w.Key}, listed in {manifestKey}, does not exist in bucket {bucket}");
+            var etag = BareETag(metadata.ETag);
+            if (manifest.ETags?.GetValueOrDefault(w.Name) is { } listed && listed != etag)
+            {
+                throw new BatchLayoutException(
+                    $"{w.Key} is not the file {manifestKey} was written for (its ETag is {etag}, the manifest lists {listed}): it changed after the manifest was written; upload the batch again");
+            }
+            return new BatchObject(w.Key, w.Name, w.Table, metadata.ContentLength, etag);
+        })).ConfigureAwait(false);
+        return new StoredBatch(name, bucket, manifest, new BatchContent(manifestKey, BareETag(manifestObject.ETag), files)
+        {
+            ManifestLastModified = manifestObject.LastModified is { } written ? Utc(written) : null,
+        });
     }
 
-    /// <summary>The batch as the engine reads it: each part streams straight from S3 when the engine opens it.</summary>
-    public BatchInput ToEngineInput(StoredBatch batch) => new(batch.Files
-        .Select(file => new BatchPart(file.Name, file.Table, () => OpenObject(batch.Bucket, file.Key), file.Size))
+    /// <summary>
+    /// The upload as the engine reads it: each part streams straight from S3 when the engine opens it, and only if it
+    /// is still the file the upload was taken up with (its ETag), or the read fails with <see cref="BatchChangedException"/>.
+    /// </summary>
+    public BatchInput ToEngineInput(string bucket, IEnumerable<BatchObject> files) => new(files
+        .Select(file => new BatchPart(file.Name, file.Table, () => OpenObject(bucket, file), file.Size))
         .ToList());
 
     public async Task PutAsync(string bucket, string key, byte[] content, string contentType, CancellationToken cancellationToken) =>
@@ -69,22 +103,48 @@ public sealed class S3BatchStore(IAmazonS3 s3)
         }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// Moves the batch's own files and manifest under <paramref name="archivePrefix"/> (<c>processed/</c> or <c>errors/</c>).
-    /// Each original is deleted only after its copy is confirmed; the shared product master is never moved.
+    /// Moves one upload — its manifest and the files it lists inside the batch's folder, never a shared product master
+    /// or another batch's file — to its version's folder under <paramref name="archivePrefix"/>. A file is moved only
+    /// while it is still the upload's (same ETag, written no later than the manifest): a newer upload's files stay.
+    /// Each original is deleted only after its copy is confirmed. Returns the keys written.
     /// </summary>
-    public async Task<IReadOnlyList<string>> ArchiveAsync(string bucket, string batchName, IEnumerable<string> keys, string archivePrefix, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ArchiveAsync(string bucket, string batchName, int version, BatchContent content, string archivePrefix, CancellationToken cancellationToken)
     {
-        var moves = keys.Where(k => k != BatchLayout.ProductMasterKey).Distinct()
-            .Select(key => (Source: key, Target: BatchLayout.ArchiveKey(batchName, archivePrefix, key))).ToList();
-        var moved = new bool[moves.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, moves.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (i, ct) => moved[i] = await MoveAsync(bucket, moves[i].Source, moves[i].Target, ct).ConfigureAwait(false)).ConfigureAwait(false);
-        return moves.Where((_, i) => moved[i]).Select(m => m.Target).ToList();
+        var objects = content.Files.Select(f => (f.Key, f.ETag)).Prepend((Key: content.ManifestKey, ETag: content.ManifestETag))
+            .Where(o => o.ETag.Length > 0 && BatchLayout.IsInBatchFolder(batchName, o.Key)).Distinct()
+            .Select(o => (o.Key, o.ETag, Target: BatchLayout.ArchiveKey(batchName, version, archivePrefix, o.Key))).ToList();
+        var moved = new bool[objects.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, objects.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (i, ct) => moved[i] = await MoveAsync(bucket, objects[i].Key, objects[i].Target, objects[i].ETag, content.ManifestLastModified, ct).ConfigureAwait(false))
+            .ConfigureAwait(false);
+        return objects.Where((_, i) => moved[i]).Select(o => o.Target).ToList();
     }
 
-    /// <summary>Copy, confirm the copy, then delete the original; false when the source is already gone.</summary>
-    private async Task<bool> MoveAsync(string bucket, string source, string target, CancellationToken cancellationToken)
+    /// <summary>Moves everything under one folder to another (a retracted version's archive), copy first, delete after.</summary>
+    public async Task<int> MoveFolderAsync(string bucket, string fromFolder, string toFolder, CancellationToken cancellationToken)
     {
+        var keys = await ListAsync(bucket, fromFolder, cancellationToken).ConfigureAwait(false);
+        var moved = 0;
+        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (key, ct) =>
+        {
+            if (await MoveAsync(bucket, key, toFolder + key[fromFolder.Length..], expectedETag: null, writtenBy: null, ct).ConfigureAwait(false))
+            {
+                Interlocked.Increment(ref moved);
+            }
+        }).ConfigureAwait(false);
+        return moved;
+    }
+
+    /// <summary>Copy, confirm the copy, then delete the original; false when the source is gone or is no longer the expected object.</summary>
+    private async Task<bool> MoveAsync(string bucket, string source, string target, string? expectedETag, DateTimeOffset? writtenBy, CancellationToken cancellationToken)
+    {
+        var current = await MetadataAsync(bucket, source, cancellationToken).ConfigureAwait(false);
+        if (current is null
+            || (expectedETag is not null && BareETag(current.ETag) != expectedETag)
+            || (writtenBy is { } limit && current.LastModified is { } written && Utc(written) > limit))
+        {
+            return false; // already moved by an earlier delivery, or overwritten by a newer upload: not ours to move
+        }
         try
         {
             await s3.CopyObjectAsync(new CopyObjectRequest
@@ -93,23 +153,28 @@ public sealed class S3BatchStore(IAmazonS3 s3)
                 SourceKey = source,
                 DestinationBucket = bucket,
                 DestinationKey = target,
+                ETagToMatch = Quoted(BareETag(current.ETag)),
             }, cancellationToken).ConfigureAwait(false);
         }
-        catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchKey" or "NotFound")
+        catch (AmazonS3Exception e) when (IsMissing(e) || e.StatusCode == HttpStatusCode.PreconditionFailed)
         {
-            return false; // already moved by an earlier delivery, or never uploaded
+            return false;
         }
 
-        await s3.GetObjectMetadataAsync(bucket, target, cancellationToken).ConfigureAwait(false); // the copy is there
+        var copy = await MetadataAsync(bucket, target, cancellationToken).ConfigureAwait(false);
+        if (copy is null || BareETag(copy.ETag) != BareETag(current.ETag))
+        {
+            throw new InvalidOperationException($"The copy of s3://{bucket}/{source} at {target} is missing or differs; the original is kept.");
+        }
         await s3.DeleteObjectAsync(bucket, source, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
     /// <summary>
-    /// Uploads a local file. Above 8 MiB it goes in 8 MiB parts (multipart upload): large files never need one huge
-    /// request, which some S3 implementations refuse. <paramref name="progress"/> receives the bytes sent so far.
+    /// Uploads a local file and returns its bare ETag. Above 8 MiB it goes in 8 MiB parts (multipart upload): large
+    /// files never need one huge request, which some S3 implementations refuse. <paramref name="progress"/> receives the bytes sent so far.
     /// </summary>
-    public async Task UploadFileAsync(string bucket, string key, string path, IProgress<long>? progress, CancellationToken cancellationToken)
+    public async Task<string> UploadFileAsync(string bucket, string key, string path, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         using var transfer = new TransferUtility(s3, new TransferUtilityConfig { MinSizeBeforePartUpload = PartSize, ConcurrentServiceRequests = 4 });
         var request = new TransferUtilityUploadRequest { BucketName = bucket, Key = key, FilePath = path, PartSize = PartSize };
@@ -118,6 +183,8 @@ public sealed class S3BatchStore(IAmazonS3 s3)
             request.UploadProgressEvent += (_, e) => progress.Report(e.TransferredBytes);
         }
         await transfer.UploadAsync(request, cancellationToken).ConfigureAwait(false);
+        // The transfer utility does not hand back the ETag of a multipart upload: ask S3.
+        return BareETag((await s3.GetObjectMetadataAsync(bucket, key, cancellationToken).ConfigureAwait(false)).ETag);
     }
 
     /// <summary>Reads an object to the end through <paramref name="read"/> (a parser that takes a stream).</summary>
@@ -127,24 +194,38 @@ public sealed class S3BatchStore(IAmazonS3 s3)
         return read(response.ResponseStream);
     }
 
-    /// <summary>The manifest's ETag, or null when there is no manifest at that key.</summary>
-    public async Task<string?> ManifestETagAsync(string bucket, string manifestKey, CancellationToken cancellationToken)
+    /// <summary>The manifest as S3 has it now, or null when there is no manifest at that key.</summary>
+    public async Task<ManifestVersion?> ManifestAsync(string bucket, string manifestKey, CancellationToken cancellationToken) =>
+        await MetadataAsync(bucket, manifestKey, cancellationToken).ConfigureAwait(false) is { } metadata
+            ? new ManifestVersion(BareETag(metadata.ETag), metadata.LastModified is { } written ? Utc(written) : default)
+            : null;
+
+    /// <summary>S3 quotes ETags in headers but not in event notifications; identities use the bare value.</summary>
+    public static string BareETag(string etag) => etag.Trim('"');
+
+    private static DateTimeOffset Utc(DateTime time) =>
+        new(time.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(time, DateTimeKind.Utc) : time.ToUniversalTime());
+
+    private static string Quoted(string bareETag) => $"\"{bareETag}\"";
+
+    private static bool IsMissing(AmazonS3Exception e) => e.ErrorCode is "NoSuchKey" or "NotFound" || e.StatusCode == HttpStatusCode.NotFound;
+
+    private async Task<GetObjectMetadataResponse?> MetadataAsync(string bucket, string key, CancellationToken cancellationToken)
     {
         try
         {
-            return BareETag((await s3.GetObjectMetadataAsync(bucket, manifestKey, cancellationToken).ConfigureAwait(false)).ETag);
+            return await s3.GetObjectMetadataAsync(bucket, key, cancellationToken).ConfigureAwait(false);
         }
-        catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchKey" or "NotFound" || e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        catch (AmazonS3Exception e) when (IsMissing(e))
         {
             return null;
         }
     }
 
-    /// <summary>Every object still under the batch's folder (what a rejection moves when the manifest is unusable).</summary>
-    public async Task<IReadOnlyList<string>> ListBatchKeysAsync(string bucket, string batchName, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> ListAsync(string bucket, string prefix, CancellationToken cancellationToken)
     {
         var keys = new List<string>();
-        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = BatchLayout.BatchPrefix(batchName) };
+        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = prefix };
         ListObjectsV2Response page;
         do
         {
@@ -156,22 +237,17 @@ public sealed class S3BatchStore(IAmazonS3 s3)
         return keys;
     }
 
-    /// <summary>S3 quotes ETags in headers but not in event notifications; batch identities use the bare value.</summary>
-    public static string BareETag(string etag) => etag.Trim('"');
-
-    private async Task<long> SizeOfAsync(string bucket, string key, string manifestKey, CancellationToken cancellationToken)
+    // The engine opens parts from its worker threads, which may block: no synchronization context, no thread-pool starvation.
+    private Stream OpenObject(string bucket, BatchObject file)
     {
         try
         {
-            return (await s3.GetObjectMetadataAsync(bucket, key, cancellationToken).ConfigureAwait(false)).ContentLength;
+            return s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = file.Key, EtagToMatch = Quoted(file.ETag) })
+                .GetAwaiter().GetResult().ResponseStream;
         }
-        catch (AmazonS3Exception e) when (e.ErrorCode is "NoSuchKey" or "NotFound" || e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed || IsMissing(e))
         {
-            throw new BatchLayoutException($"{key}, listed in {manifestKey}, does not exist in bucket {bucket}");
+            throw new BatchChangedException($"{file.Key} changed or disappeared while the batch was being read (a newer upload replaces it)");
         }
     }
-
-    // The engine opens parts from its worker threads, which may block: no synchronization context, no thread-pool starvation.
-    private Stream OpenObject(string bucket, string key) =>
-        s3.GetObjectAsync(bucket, key).GetAwaiter().GetResult().ResponseStream;
 }

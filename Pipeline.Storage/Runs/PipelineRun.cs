@@ -1,6 +1,36 @@
 namespace Pipeline.Storage.Runs;
 
-public enum RunStatus { Running, Succeeded, Rejected, Failed }
+/// <summary>
+/// Where a version of a batch stands. <see cref="Running"/> is the only state work happens in; <see cref="Failed"/>
+/// can be resumed (a redrive, a late redelivery); the others are final. The transitions, who makes each and what
+/// guards it are in docs/pipeline.md ("The run's state machine").
+/// </summary>
+public enum RunStatus
+{
+    /// <summary>In a stage now.</summary>
+    Running,
+
+    /// <summary>Folded into the KPIs and in force (an upload), or applied (a retraction).</summary>
+    Succeeded,
+
+    /// <summary>Refused by validation (or a retraction with nothing to retract); never in the KPIs.</summary>
+    Rejected,
+
+    /// <summary>A stage gave up on it (dead letter) or it stopped moving; a redrive can resume it.</summary>
+    Failed,
+
+    /// <summary>A newer version of the batch came first; this one was never folded in.</summary>
+    Superseded,
+
+    /// <summary>Was in force, until a newer accepted upload of the same batch replaced it.</summary>
+    Replaced,
+
+    /// <summary>Was in force, until a retraction took it out of the KPIs.</summary>
+    Retracted,
+}
+
+/// <summary>What a version of a batch is: an upload of its files, or a retraction of the upload in force.</summary>
+public enum RunKind { Upload, Retraction }
 
 /// <summary>What one stage did for a batch: when, with how many rows, and the error if it failed.</summary>
 public sealed record StageRecord(
@@ -10,14 +40,27 @@ public sealed record StageRecord(
     IReadOnlyDictionary<string, long> Counts,
     string? Error = null);
 
+/// <summary>Why a version was rejected, kept so that a repeated delivery can announce the same verdict.</summary>
+public sealed record RejectionRecord(string Reason, IReadOnlyList<string> FirstErrors, long ErrorCount, string? ReportKey);
+
 /// <summary>
-/// The record of one batch through the pipeline (what Step Functions' execution history gave the old system):
-/// its identity (manifest key and ETag), the state of each stage, and the outcome.
+/// One version of a batch through the pipeline (what Step Functions' execution history gave the old system): an
+/// upload (its manifest, content and source) or a retraction, the state of each stage and the outcome.
 /// </summary>
+/// <param name="Version">1, 2, ... in the order the pipeline took them up; uploads and retractions share the sequence.</param>
+/// <param name="ContentId">The upload's identity: a hash of its manifest and every file it lists (key and ETag).</param>
+/// <param name="Content">The upload's files as JSON (<see cref="Batches.BatchContent"/>), so later stages and repeated deliveries need no S3 listing.</param>
+/// <param name="Attempt">1, then one more each time a failed version is resumed.</param>
+/// <param name="OwnerMessage">The id of the message that began or last resumed this version: its redelivery carries on, other copies are duplicates.</param>
+/// <param name="ChangedBy">The version that replaced, retracted or superseded this one.</param>
 public sealed record PipelineRun(
     string BatchId,
+    int Version,
+    RunKind Kind,
     string ManifestKey,
-    string ManifestETag,
+    string? ManifestETag,
+    string ContentId,
+    string? Content,
     string Source,
     RunStatus Status,
     string? CurrentStage,
@@ -25,20 +68,64 @@ public sealed record PipelineRun(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? FinishedAt,
     IReadOnlyDictionary<string, StageRecord> Stages,
-    string? Summary)
+    string? Summary,
+    int Attempt,
+    string? OwnerMessage,
+    RejectionRecord? Rejection = null,
+    int? ChangedBy = null,
+    int? RetractsVersion = null)
 {
     public bool IsFinished => Status != RunStatus.Running;
+
+    /// <summary>Work may still happen: running, or failed and resumable.</summary>
+    public bool IsOpen => Status is RunStatus.Running or RunStatus.Failed;
 }
 
-/// <summary>How <see cref="PipelineRunStore.BeginAsync"/> found the batch.</summary>
-public enum RunStart
+/// <summary>A submission whose manifest had already been replaced by a newer upload when the pipeline took it up.</summary>
+public sealed record SupersededAnnouncement(string ManifestETag, string Source, DateTimeOffset SubmittedAt, DateTimeOffset SeenAt);
+
+/// <summary>
+/// Everything about a batch name: its versions, newest last, the one whose data is in the KPIs now, and the
+/// announcements that came too late to be processed.
+/// </summary>
+/// <param name="AppliedVersion">The newest version folded into the KPIs (an upload, or a retraction that emptied them); 0 for none.</param>
+public sealed record BatchHistory(
+    string BatchId,
+    int LatestVersion,
+    int AppliedVersion,
+    IReadOnlyList<PipelineRun> Versions,
+    IReadOnlyList<SupersededAnnouncement> Superseded)
 {
-    /// <summary>First time this batch (manifest key and ETag) is seen: a new run.</summary>
+    /// <summary>The accepted upload whose data is in the KPIs, or null (none yet, or retracted).</summary>
+    public PipelineRun? InForce => Versions.SingleOrDefault(v => v.Version == AppliedVersion && v.Kind == RunKind.Upload);
+
+    public PipelineRun? Latest => Versions.LastOrDefault();
+}
+
+/// <summary>How a version came to be handled by the delivery that asked.</summary>
+public enum RunBeginKind
+{
+    /// <summary>A new version was opened for this content: do the work.</summary>
     Started,
 
-    /// <summary>The same batch is already under way: a redelivery; carry on (stages are idempotent).</summary>
-    InProgress,
+    /// <summary>The same message again (its earlier delivery died), or a failed version resumed: carry on where it stands.</summary>
+    Resumed,
 
-    /// <summary>The same batch already finished: nothing to do, report "already processed".</summary>
-    AlreadyProcessed,
+    /// <summary>Another message for content the latest version already has, running or finished: nothing to do.</summary>
+    Duplicate,
+}
+
+public sealed record RunBegin(RunBeginKind Kind, PipelineRun Run);
+
+/// <summary>The result of a conditional transition of a version's status.</summary>
+public enum TransitionResult
+{
+    /// <summary>This call made the transition: it alone announces it.</summary>
+    Won,
+
+    /// <summary>The version was already in the target state (an earlier delivery made the transition).</summary>
+    AlreadyThere,
+
+    /// <summary>The version is in another state that this transition may not leave.</summary>
+    Refused,
 }

@@ -5,62 +5,91 @@ using Pipeline.Engine.Transform;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
+using Services.Compute.Folding;
 
 namespace Services.Compute.Handlers;
 
 /// <summary>
-/// The Compute stage: folds a transformed batch into the cumulative KPI tables (exactly, see docs/kpi-storage.md),
-/// moves the raw files to <c>processed/</c>, closes the run and announces what changed.
+/// The Compute stage: writes a transformed version's contribution and folds the batch into the KPI tables (exactly,
+/// see docs/kpi-storage.md), replacing whatever earlier version of the batch was in force; moves the version's raw
+/// files to <c>processed/&lt;batch&gt;/v&lt;n&gt;/</c>, closes the run and announces what changed.
 /// </summary>
 public sealed partial class BatchTransformedHandler(
-    S3BatchStore batches, DynamoKpiStore kpis, PipelineRunStore runs, IEventBus bus, TimeProvider clock, ILogger<BatchTransformedHandler> logger) : IIntegrationEventHandler<BatchTransformed>
+    S3BatchStore batches, DynamoKpiStore kpis, PipelineRunStore runs, InForceRecorder inForce, IEventBus bus, TimeProvider clock,
+    ILogger<BatchTransformedHandler> logger) : IIntegrationEventHandler<BatchTransformed>
 {
     public async Task HandleAsync(BatchTransformed transformed, MessageContext context, CancellationToken cancellationToken)
     {
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = transformed.BatchId });
         using var activity = PipelineTelemetry.StartStage(Stages.Compute, transformed.BatchId);
         var started = clock.GetUtcNow();
-        await runs.RecordStageAsync(transformed.BatchId, transformed.ManifestETag, Stages.Compute,
-            new StageRecord(Stages.Running, started, null, new Dictionary<string, long>()), cancellationToken).ConfigureAwait(false);
-
-        var partial = await ReadBatchAsync(transformed, cancellationToken).ConfigureAwait(false);
-
-        // The batch identity (manifest key and content) keys its contributions: a redelivery adds nothing twice.
-        var update = await kpis.AddBatchAsync(BatchLayout.Identity(transformed.ManifestKey, transformed.ManifestETag), partial, cancellationToken).ConfigureAwait(false);
-
-        // The raw files go to processed/ unless a newer upload of this batch name has replaced the manifest meanwhile
-        // (its files are not ours to move). Null: an earlier delivery already moved the manifest.
-        var current = await batches.ManifestETagAsync(transformed.Bucket, transformed.ManifestKey, cancellationToken).ConfigureAwait(false);
-        if (current is null || current == transformed.ManifestETag)
+        var run = await runs.StartStageAsync(transformed.BatchId, transformed.Version, Stages.Compute, cancellationToken).ConfigureAwait(false);
+        if (run is null)
         {
-            var raw = await batches.ListBatchKeysAsync(transformed.Bucket, transformed.BatchId, cancellationToken).ConfigureAwait(false);
-            await batches.ArchiveAsync(transformed.Bucket, transformed.BatchId, raw, BatchLayout.ProcessedPrefix, cancellationToken).ConfigureAwait(false);
+            await AnnounceAgainIfSucceededAsync(transformed, cancellationToken).ConfigureAwait(false);
+            return;
         }
 
+        var data = await ReadBatchAsync(transformed, cancellationToken).ConfigureAwait(false);
+        await kpis.WriteContributionAsync(transformed.BatchId, transformed.Version, data, cancellationToken).ConfigureAwait(false);
+        var fold = (await kpis.FoldAsync(transformed.BatchId, cancellationToken).ConfigureAwait(false))!;
+        var replaced = await inForce.RecordAsync(transformed.BatchId, transformed.Version, fold, RunStatus.Replaced, cancellationToken).ConfigureAwait(false);
+        if (replaced is null)
+        {
+            return;
+        }
+
+        // Exactly this version's files (same ETags), never a newer upload's.
+        await batches.ArchiveAsync(transformed.Bucket, transformed.BatchId, transformed.Version, BatchContent.FromJson(run.Content!), BatchLayout.ProcessedPrefix, cancellationToken)
+            .ConfigureAwait(false);
+
         var finished = clock.GetUtcNow();
-        await runs.RecordStageAsync(transformed.BatchId, transformed.ManifestETag, Stages.Compute, new StageRecord(Stages.Succeeded, started, finished,
+        var categories = data.CategoryDays.Select(c => c.Category).Distinct().Order(StringComparer.Ordinal).ToList();
+        await runs.RecordStageAsync(transformed.BatchId, transformed.Version, Stages.Compute, new StageRecord(Stages.Succeeded, started, finished,
             new Dictionary<string, long>
             {
-                ["days"] = update.Days.Count,
-                ["categories"] = update.Categories.Count,
-                ["order_kpi_rows"] = update.OrderRows,
-                ["category_kpi_rows"] = update.CategoryRows,
+                ["days"] = fold.Days.Count,
+                ["categories"] = categories.Count,
+                ["order_kpi_rows"] = fold.OrderRows,
+                ["category_kpi_rows"] = fold.CategoryRows,
             }), cancellationToken).ConfigureAwait(false);
-        await runs.FinishAsync(transformed.BatchId, transformed.ManifestETag, RunStatus.Succeeded,
-            $"{transformed.OrderRows} orders and {transformed.OrderItemRows} items folded into the KPIs of {update.Days.Count} days and {update.Categories.Count} categories",
-            cancellationToken).ConfigureAwait(false);
-        LogComputed(transformed.BatchId, update.Days.Count, update.Categories.Count, finished - started);
+        var summary = $"{transformed.OrderRows} orders and {transformed.OrderItemRows} items folded into the KPIs of {fold.Days.Count} days and {categories.Count} categories" +
+            (replaced.Count == 0 ? "" : $", replacing version {string.Join(", ", replaced.Select(r => r.Version))}");
+        if (await runs.SucceedAsync(transformed.BatchId, transformed.Version, summary, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
+        {
+            return; // a newer version took this one out of force first
+        }
+        LogComputed(transformed.BatchId, transformed.Version, fold.Days.Count, categories.Count, finished - started);
         PipelineTelemetry.StageFinished(Stages.Compute, "succeeded", finished - started, new Dictionary<string, long>
         {
             ["orders"] = transformed.OrderRows,
             ["order_items"] = transformed.OrderItemRows,
         });
 
-        await bus.PublishAsync(new KpisUpdated(transformed.BatchId, transformed.ManifestKey, transformed.ManifestETag, update.Days, update.Categories,
-            update.CategoryRows, update.OrderRows, AlreadyApplied: false, finished), cancellationToken).ConfigureAwait(false);
+        await bus.PublishAsync(new KpisUpdated(transformed.BatchId, transformed.ManifestKey, transformed.Version, replaced.Select(r => r.Version).ToList(),
+            fold.Days, categories, fold.CategoryRows, fold.OrderRows, finished), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Reads the batch's enriched files (in parallel, one accumulator each) into one KPI partial.</summary>
+    /// <summary>
+    /// A repeated delivery of a version that already succeeded: the first may have died between recording the outcome
+    /// and announcing it, so announce it again (the Notifier alerts once, however often it hears it).
+    /// </summary>
+    private async Task AnnounceAgainIfSucceededAsync(BatchTransformed transformed, CancellationToken cancellationToken)
+    {
+        var history = await runs.GetHistoryAsync(transformed.BatchId, cancellationToken).ConfigureAwait(false);
+        var run = history?.Versions.SingleOrDefault(v => v.Version == transformed.Version);
+        LogNothingToDo(transformed.BatchId, transformed.Version, run?.Status);
+        if (run is { Status: RunStatus.Succeeded })
+        {
+            // Folding again changes nothing and tells which days the version touches.
+            var fold = (await kpis.FoldAsync(transformed.BatchId, cancellationToken).ConfigureAwait(false))!;
+            var replaced = history!.Versions.Where(v => v.ChangedBy == run.Version && v.Status == RunStatus.Replaced).Select(v => v.Version).ToList();
+            await bus.PublishAsync(new KpisUpdated(transformed.BatchId, transformed.ManifestKey, transformed.Version, replaced, fold.Days, [],
+                fold.CategoryRows, fold.OrderRows, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads the version's enriched files (in parallel, one accumulator each) into one KPI partial.</summary>
     private async Task<KpiPartial> ReadBatchAsync(BatchTransformed transformed, CancellationToken cancellationToken)
     {
         var parts = await Task.WhenAll(transformed.DataKeys.Select(key => Task.Run(() => batches.ReadAsync(transformed.Bucket, key, stream =>
@@ -73,6 +102,9 @@ public sealed partial class BatchTransformedHandler(
         return KpiPartial.Merge(parts);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: KPIs updated for {Days} days and {Categories} categories in {Elapsed}")]
-    private partial void LogComputed(string batchId, int days, int categories, TimeSpan elapsed);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: KPIs updated for {Days} days and {Categories} categories in {Elapsed}")]
+    private partial void LogComputed(string batchId, int version, int days, int categories, TimeSpan elapsed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: not running ({Status}); nothing to fold")]
+    private partial void LogNothingToDo(string batchId, int version, RunStatus? status);
 }

@@ -3,18 +3,22 @@ using System.Text.Json.Serialization;
 
 namespace Services.Notifier.Alerts;
 
-public enum AlertStatus { Succeeded, Rejected, Failed }
+public enum AlertStatus { Succeeded, Rejected, Failed, Retracted }
 
 /// <summary>
 /// A notification a person reads (email subscribers in AWS): what happened to which batch, and what to do.
 /// Published as JSON on the alerts topic, with <see cref="Subject"/> also as the SNS subject.
 /// </summary>
+/// <param name="Version">The version of the batch the alert is about, when there is one.</param>
+/// <param name="AlertId">The same for every publication of the same alert, so that a repeat (a publish retried after a lost answer) can be recognised.</param>
 public sealed record Alert(
     [property: JsonConverter(typeof(JsonStringEnumConverter<AlertStatus>))] AlertStatus Status,
     string BatchId,
+    int? Version,
     string ManifestKey,
     string Subject,
-    string Summary)
+    string Summary,
+    string AlertId)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -1,9 +1,14 @@
 using System.Globalization;
 using Pipeline.Contracts;
+using Pipeline.Storage.Runs;
 
 namespace Services.Notifier.Alerts;
 
-/// <summary>Turns pipeline outcomes into alerts a person can act on. Pure: no I/O.</summary>
+/// <summary>
+/// Turns pipeline outcomes into alerts a person can act on. Pure: no I/O. Each alert's id names the outcome it
+/// reports (a version's success, rejection or retraction; a failure of one attempt; one dead letter), so the same
+/// outcome always gives the same id and is sent once.
+/// </summary>
 public static class AlertComposer
 {
     /// <summary>SNS subjects are limited to 100 characters.</summary>
@@ -11,50 +16,74 @@ public static class AlertComposer
 
     public static Alert Succeeded(KpisUpdated update)
     {
-        if (update.AlreadyApplied)
-        {
-            return new Alert(AlertStatus.Succeeded, update.BatchId, update.ManifestKey,
-                Subject($"Batch {update.BatchId} already processed"),
-                $"Batch {update.BatchId} ({update.ManifestKey}) was submitted again with the same content. " +
-                "It had been processed before, so nothing changed.");
-        }
-
-        var days = update.Days.Count == 0 ? "no day"
-            : update.Days.Count == 1 ? update.Days[0].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
-            : $"{update.Days.Count} days ({update.Days.Min():yyyy-MM-dd} to {update.Days.Max():yyyy-MM-dd})";
-        return new Alert(AlertStatus.Succeeded, update.BatchId, update.ManifestKey,
+        var days = Days(update.Days);
+        var replaced = update.ReplacedVersions.Count == 0 ? ""
+            : $" It replaces version {string.Join(", ", update.ReplacedVersions)} of the batch, whose data is no longer counted.";
+        return new Alert(AlertStatus.Succeeded, update.BatchId, update.Version, update.ManifestKey,
             Subject($"Batch {update.BatchId} processed: KPIs updated for {days}"),
-            $"Batch {update.BatchId} ({update.ManifestKey}) was validated, transformed and folded into the KPIs: " +
-            $"{update.OrderKpiRows} daily rows and {update.CategoryKpiRows} category rows over {days}, " +
-            $"{update.Categories.Count} categories ({string.Join(", ", update.Categories.Take(10))}{(update.Categories.Count > 10 ? ", ..." : "")}).");
+            $"Batch {update.BatchId} (version {update.Version}, {update.ManifestKey}) was validated, transformed and folded into the KPIs: " +
+            $"{update.OrderKpiRows} daily rows and {update.CategoryKpiRows} category rows over {days}" +
+            (update.Categories.Count == 0 ? "." : $", {update.Categories.Count} categories ({string.Join(", ", update.Categories.Take(10))}{(update.Categories.Count > 10 ? ", ..." : "")}).") +
+            replaced,
+            Id(update.BatchId, update.Version, "succeeded"));
     }
 
-    public static Alert Rejected(BatchRejected rejection)
+    /// <param name="initiator">The message the rejection answers, for a rejection that concerns no version.</param>
+    public static Alert Rejected(BatchRejected rejection, string initiator)
     {
         var errors = rejection.FirstErrors.Count == 0 ? ""
             : $" First errors: {string.Join("; ", rejection.FirstErrors.Take(5))}{(rejection.ErrorCount > 5 ? $" (and {rejection.ErrorCount - 5} more)" : "")}.";
         var report = rejection.ReportKey is null ? "" : $" The full report is at s3://{rejection.Bucket}/{rejection.ReportKey}.";
-        return new Alert(AlertStatus.Rejected, rejection.BatchId, rejection.ManifestKey,
-            Subject($"Batch {rejection.BatchId} rejected: {rejection.Reason}"),
-            $"Batch {rejection.BatchId} ({rejection.ManifestKey}) was rejected and its files were moved to errors/{rejection.BatchId}/: " +
-            $"{rejection.Reason}.{errors}{report} Fix the data and submit the batch again.");
+        var summary = rejection.Version is { } version
+            ? $"Batch {rejection.BatchId} (version {version}, {rejection.ManifestKey}) was rejected and its files were moved to errors/{rejection.BatchId}/v{version}/: " +
+              $"{rejection.Reason}.{errors}{report} Fix the data and submit the batch again."
+            : $"Batch {rejection.BatchId} ({rejection.ManifestKey}): {rejection.Reason}.{errors}";
+        return new Alert(AlertStatus.Rejected, rejection.BatchId, rejection.Version, rejection.ManifestKey,
+            Subject($"Batch {rejection.BatchId} rejected: {rejection.Reason}"), summary,
+            rejection.Version is { } v ? Id(rejection.BatchId, v, "rejected") : $"{rejection.BatchId}/refused/{initiator}");
     }
 
-    /// <summary>A stage gave up on a batch (its message was dead-lettered after all retries).</summary>
-    public static Alert DeadLettered(string batchId, string manifestKey, string stage, string? error) =>
-        new(AlertStatus.Failed, batchId, manifestKey,
-            Subject($"Batch {batchId} failed in {stage}"),
-            $"Batch {batchId} ({manifestKey}) failed in the {stage} stage after every retry" +
-            $"{(error is null ? "" : $": {error}")}. Its message is kept in the {stage} dead-letter queue; " +
-            "fix the cause, then run `pipeline dlq redrive` to process it again.");
+    public static Alert Retracted(BatchRetracted retraction, string manifestKey) =>
+        new(AlertStatus.Retracted, retraction.BatchId, retraction.Version, manifestKey,
+            Subject($"Batch {retraction.BatchId} retracted: KPIs updated for {Days(retraction.Days)}"),
+            $"Version {retraction.RetractedVersion} of batch {retraction.BatchId} was retracted" +
+            (string.IsNullOrWhiteSpace(retraction.Reason) ? "" : $" ({retraction.Reason})") +
+            $": its data is no longer counted in the KPIs of {Days(retraction.Days)}. Its files were moved to {retraction.ArchiveFolder}.",
+            Id(retraction.BatchId, retraction.Version, "retracted"));
 
-    /// <summary>A batch made no progress for longer than the stall timeout.</summary>
-    public static Alert Stalled(string batchId, string manifestKey, string? stage, DateTimeOffset lastProgress, TimeSpan timeout) =>
-        new(AlertStatus.Failed, batchId, manifestKey,
-            Subject($"Batch {batchId} stuck in {stage ?? "the queue"}"),
-            $"Batch {batchId} ({manifestKey}) has made no progress in {stage ?? "any stage"} since {lastProgress:yyyy-MM-dd HH:mm:ss} UTC " +
-            $"(more than {timeout.TotalMinutes:0.#} minutes). Check that the {stage ?? "pipeline"} service is running and look at its logs " +
-            "and dead-letter queue (`pipeline status`, `pipeline dlq list`).");
+    /// <summary>A version that failed: a stage gave up on it (dead letter), or it made no progress for too long. One alert per attempt.</summary>
+    public static Alert Failed(PipelineRun run) =>
+        new(AlertStatus.Failed, run.BatchId, run.Version, run.ManifestKey,
+            Subject($"Batch {run.BatchId} failed in {run.CurrentStage ?? "the pipeline"}"),
+            run.Summary ?? $"Batch {run.BatchId} (version {run.Version}) failed.",
+            Id(run.BatchId, run.Version, $"failed-{run.Attempt.ToString(CultureInfo.InvariantCulture)}"));
+
+    /// <summary>What a failed version's record says, for its alert: the stage that gave up, with the error.</summary>
+    public static string DeadLetteredSummary(PipelineRun run, string queue, string? error) =>
+        $"Batch {run.BatchId} (version {run.Version}, {run.ManifestKey}) failed in the {run.CurrentStage ?? "pipeline"} stage after every retry" +
+        $"{(error is null ? "" : $": {error}")}. Its message is kept in the dead-letter queue of {queue}; " +
+        "fix the cause, then run `pipeline dlq redrive` to process it again.";
+
+    /// <summary>What a stalled version's record says.</summary>
+    public static string StalledSummary(PipelineRun run, TimeSpan timeout) =>
+        $"Batch {run.BatchId} (version {run.Version}, {run.ManifestKey}) has made no progress in {run.CurrentStage ?? "any stage"} since " +
+        $"{run.UpdatedAt:yyyy-MM-dd HH:mm:ss} UTC (more than {timeout.TotalMinutes:0.#} minutes). Check that the {run.CurrentStage ?? "pipeline"} service is " +
+        "running and look at its logs and dead-letter queue (`pipeline status`, `pipeline dlq list`). If it resumes, a new alert says so.";
+
+    /// <summary>A dead letter that belongs to no running version (a poison message, a message for a version already finished).</summary>
+    public static Alert DeadLetter(string queue, string messageId, string? batchId, string? note, string? error) =>
+        new(AlertStatus.Failed, batchId ?? "(unknown)", null, "",
+            Subject($"Message dead-lettered in {queue}{(batchId is null ? "" : $" (batch {batchId})")}"),
+            $"A message{(batchId is null ? "" : $" about batch {batchId}")} was moved to the dead-letter queue of {queue}" +
+            $"{(error is null ? "" : $": {error}")}.{(note is null ? "" : $" {note}")} Look at it with `pipeline dlq list`; redrive it " +
+            "with `pipeline dlq redrive` once the cause is fixed, or delete it if it is not needed.",
+            $"deadletter/{queue}/{messageId}");
+
+    private static string Id(string batchId, int version, string outcome) => $"{batchId}/v{version.ToString(CultureInfo.InvariantCulture)}/{outcome}";
+
+    private static string Days(IReadOnlyList<DateOnly> days) => days.Count == 0 ? "no day"
+        : days.Count == 1 ? days[0].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+        : $"{days.Count} days ({days.Min():yyyy-MM-dd} to {days.Max():yyyy-MM-dd})";
 
     private static string Subject(string text) => text.Length <= MaxSubjectLength ? text : text[..(MaxSubjectLength - 3)] + "...";
 }

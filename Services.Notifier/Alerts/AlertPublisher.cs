@@ -1,20 +1,44 @@
 using Aws.Sns;
+using EventBus.AwsSqs;
 using Pipeline.Storage.Runs;
 using Pipeline.Topology;
 
 namespace Services.Notifier.Alerts;
 
-/// <summary>Publishes alerts on the alerts topic (JSON body, subject for email) and notes them in the batch's run record.</summary>
-public sealed partial class AlertPublisher(SnsClient sns, PipelineTopology topology, PipelineRunStore runs, TimeProvider clock, ILogger<AlertPublisher> logger)
+/// <summary>
+/// Publishes each alert once on the alerts topic (JSON body, subject for email): the alert's id is claimed in the
+/// processed-messages table first, so a repeated delivery, a second notifier replica or a crash after the publish
+/// does not send it again. The one window left — a publish whose answer was lost, then retried — repeats the same
+/// <c>alert_id</c> (in the body and as a message attribute), so a reader can tell. The run record notes the alert.
+/// </summary>
+public sealed partial class AlertPublisher(
+    SnsClient sns, PipelineTopology topology, IdempotencyStore sent, PipelineRunStore runs, TimeProvider clock, ILogger<AlertPublisher> logger)
 {
     private string? _topicArn;
 
-    public async Task PublishAsync(Alert alert, string? manifestETag, CancellationToken cancellationToken)
+    /// <returns>False when the alert had been sent before.</returns>
+    public async Task<bool> PublishOnceAsync(Alert alert, CancellationToken cancellationToken)
+    {
+        var at = clock.GetUtcNow();
+        var outcome = await sent.RunOnceAsync("alert/" + alert.AlertId, ct => PublishAsync(alert, ct), cancellationToken).ConfigureAwait(false);
+        if (outcome == IdempotencyOutcome.AlreadyDone)
+        {
+            LogAlreadySent(alert.BatchId, alert.Status, alert.AlertId);
+            return false;
+        }
+        LogPublished(alert.BatchId, alert.Status, alert.Subject);
+        if (alert.Version is { } version)
+        {
+            await runs.RecordNotifiedAsync(alert.BatchId, version, new StageRecord(Stages.Succeeded, at, clock.GetUtcNow(),
+                new Dictionary<string, long>(), alert.Status == AlertStatus.Succeeded ? null : alert.Subject), cancellationToken).ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    private async Task PublishAsync(Alert alert, CancellationToken cancellationToken)
     {
         _topicArn ??= await sns.FindTopicArnAsync(topology.AlertsTopic.Name, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The alerts topic {topology.AlertsTopic.Name} does not exist.");
-
-        var sent = clock.GetUtcNow();
         await sns.PublishAsync(new PublishRequest(_topicArn, alert.ToJson())
         {
             Subject = alert.Subject,
@@ -22,17 +46,14 @@ public sealed partial class AlertPublisher(SnsClient sns, PipelineTopology topol
             {
                 ["Content-Type"] = SnsMessageAttributeValue.FromString("application/json"),
                 ["status"] = SnsMessageAttributeValue.FromString(alert.Status.ToString()),
+                ["alert_id"] = SnsMessageAttributeValue.FromString(alert.AlertId),
             },
         }, cancellationToken).ConfigureAwait(false);
-        LogPublished(alert.BatchId, alert.Status, alert.Subject);
-
-        if (manifestETag is not null)
-        {
-            await runs.RecordStageAsync(alert.BatchId, manifestETag, Stages.Notify, new StageRecord(Stages.Succeeded, sent, clock.GetUtcNow(),
-                new Dictionary<string, long>(), alert.Status == AlertStatus.Succeeded ? null : alert.Subject), cancellationToken).ConfigureAwait(false);
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: {Status} alert sent: {Subject}")]
     private partial void LogPublished(string batchId, AlertStatus status, string subject);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: {Status} alert {AlertId} was sent before; not again")]
+    private partial void LogAlreadySent(string batchId, AlertStatus status, string alertId);
 }

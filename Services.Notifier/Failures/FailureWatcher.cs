@@ -2,6 +2,7 @@ using System.Text.Json;
 using Amazon.SQS;
 using EventBus.AwsSqs;
 using Microsoft.Extensions.Options;
+using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
 using Pipeline.Topology;
 using Services.Notifier.Alerts;
@@ -12,20 +13,28 @@ public sealed class FailureWatcherOptions
 {
     public const string SectionName = "Notifier";
 
-    /// <summary>A batch with no progress for this long is reported as stuck.</summary>
-    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// A version with no progress for this long is reported as stuck. Longer than a stage queue's visibility timeout
+    /// (5 minutes), so that a stage that crashed and is redelivered is not taken for stuck.
+    /// </summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>How often the dead-letter queues and the run records are checked.</summary>
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Dead letters looked at per queue and round; more are seen in the next rounds.</summary>
+    public int DeadLettersPerRound { get; set; } = 100;
 }
 
 /// <summary>
-/// Turns failures nobody announces into alerts: a stage that gave up on a batch (its message is in the stage's
-/// dead-letter queue) and a batch stuck in a stage longer than the stall timeout. Each becomes one Failed alert,
-/// and the run is closed as Failed, so it is reported once.
+/// Turns failures nobody announces into alerts. A dead letter in any service's dead-letter queue is reported once
+/// (its SQS message id is recorded): the version it belongs to — by the version its message names, or by the message
+/// that began it — is failed, or, when no running version owns it, the letter itself is reported. A version with no
+/// progress for longer than the stall timeout is failed, on condition that it made none since it was seen. Every
+/// failed version is announced once per attempt, whoever failed it; a resumed version that fails again is announced again.
 /// </summary>
 public sealed partial class FailureWatcher(
-    IAmazonSQS sqs, PipelineTopology topology, PipelineRunStore runs, AlertPublisher alerts,
+    IAmazonSQS sqs, PipelineTopology topology, PipelineRunStore runs, AlertPublisher alerts, IdempotencyStore reported,
     IOptions<FailureWatcherOptions> options, TimeProvider clock, ILogger<FailureWatcher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -37,8 +46,12 @@ public sealed partial class FailureWatcher(
             {
                 await CheckDeadLettersAsync(stoppingToken).ConfigureAwait(false);
                 await CheckStalledAsync(stoppingToken).ConfigureAwait(false);
+                foreach (var run in await runs.FindUnannouncedFailuresAsync(stoppingToken).ConfigureAwait(false))
+                {
+                    await alerts.PublishOnceAsync(AlertComposer.Failed(run), stoppingToken).ConfigureAwait(false);
+                }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 LogCheckFailed(e); // the next round tries again
             }
@@ -48,18 +61,49 @@ public sealed partial class FailureWatcher(
 
     private async Task CheckDeadLettersAsync(CancellationToken cancellationToken)
     {
-        foreach (var (stage, queue) in new[] { (Stages.Validate, topology.ValidateQueue), (Stages.Transform, topology.TransformQueue), (Stages.Compute, topology.ComputeQueue) })
+        foreach (var queue in topology.Queues.Where(q => q != topology.AlertsInboxQueue))
         {
-            foreach (var letter in await new DeadLetterQueue(sqs, queue.Name).PeekAsync(10, cancellationToken).ConfigureAwait(false))
+            foreach (var letter in await new DeadLetterQueue(sqs, queue.Name).PeekAsync(options.Value.DeadLettersPerRound, cancellationToken).ConfigureAwait(false))
             {
-                if (BatchOf(letter.Body) is not { } batchId || await runs.GetAsync(batchId, cancellationToken).ConfigureAwait(false) is not { IsFinished: false } run)
+                try
                 {
-                    continue; // not a batch message, or its failure was reported already
+                    await reported.RunOnceAsync($"deadletter/{queue.Name}/{letter.MessageId}", ct => ReportAsync(queue.Name, letter, ct), cancellationToken)
+                        .ConfigureAwait(false);
                 }
-                var error = letter.ExceptionMessage is null ? null : $"{letter.ExceptionType}: {letter.ExceptionMessage}";
-                await ReportFailedAsync(run, AlertComposer.DeadLettered(run.BatchId, run.ManifestKey, stage, error), cancellationToken).ConfigureAwait(false);
+                catch (IdempotencyConflictException)
+                {
+                    // Another notifier replica is reporting it right now.
+                }
             }
         }
+    }
+
+    private async Task ReportAsync(string queue, DeadLetter letter, CancellationToken cancellationToken)
+    {
+        var error = letter.ExceptionMessage is null ? letter.Reason : $"{letter.ExceptionType}: {letter.ExceptionMessage}";
+        var about = Describe(letter.Body);
+        var run = about.BatchId is null ? null : await FindVersionAsync(about, cancellationToken).ConfigureAwait(false);
+        if (run is not null
+            && await runs.FailAsync(run.BatchId, run.Version, AlertComposer.DeadLetteredSummary(run, queue, error), null, cancellationToken).ConfigureAwait(false)
+                != TransitionResult.Refused)
+        {
+            await alerts.PublishOnceAsync(AlertComposer.Failed((await runs.GetAsync(run.BatchId, run.Version, cancellationToken).ConfigureAwait(false))!), cancellationToken)
+                .ConfigureAwait(false);
+            return;
+        }
+        var note = run is null ? null : $"Version {run.Version} of the batch had already ended ({run.Status}); the pipeline does not need this message any more.";
+        await alerts.PublishOnceAsync(AlertComposer.DeadLetter(queue, letter.MessageId, about.BatchId, note, error), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The version a dead message was about: the one it names, or the one it began (a submission).</summary>
+    private async Task<PipelineRun?> FindVersionAsync(MessageAbout about, CancellationToken cancellationToken)
+    {
+        if (about.Version is { } version)
+        {
+            return await runs.GetAsync(about.BatchId!, version, cancellationToken).ConfigureAwait(false);
+        }
+        var history = await runs.GetHistoryAsync(about.BatchId!, cancellationToken).ConfigureAwait(false);
+        return about.MessageId is null ? null : history?.Versions.LastOrDefault(v => v.OwnerMessage == about.MessageId);
     }
 
     private async Task CheckStalledAsync(CancellationToken cancellationToken)
@@ -67,32 +111,57 @@ public sealed partial class FailureWatcher(
         var timeout = options.Value.StallTimeout;
         foreach (var run in await runs.FindStalledAsync(clock.GetUtcNow() - timeout, cancellationToken).ConfigureAwait(false))
         {
-            await ReportFailedAsync(run, AlertComposer.Stalled(run.BatchId, run.ManifestKey, run.CurrentStage, run.UpdatedAt, timeout), cancellationToken).ConfigureAwait(false);
+            // Only if it made no progress since it was seen: a stage that just moved on wins.
+            if (await runs.FailAsync(run.BatchId, run.Version, AlertComposer.StalledSummary(run, timeout), run.UpdatedAt, cancellationToken).ConfigureAwait(false)
+                == TransitionResult.Won)
+            {
+                await alerts.PublishOnceAsync(AlertComposer.Failed((await runs.GetAsync(run.BatchId, run.Version, cancellationToken).ConfigureAwait(false))!), cancellationToken)
+                    .ConfigureAwait(false);
+            }
         }
     }
 
-    private async Task ReportFailedAsync(Pipeline.Storage.Runs.PipelineRun run, Alert alert, CancellationToken cancellationToken)
-    {
-        await runs.FinishAsync(run.BatchId, run.ManifestETag, RunStatus.Failed, alert.Summary, cancellationToken).ConfigureAwait(false);
-        await alerts.PublishAsync(alert, run.ManifestETag, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The batch id of a pipeline message: the envelope's <c>message.batchId</c>.</summary>
-    private static string? BatchOf(string body)
+    /// <summary>
+    /// Which batch (and version) a message was about: a bus envelope's <c>message.batchId</c> and <c>message.version</c>
+    /// (and its <c>messageId</c>), or the manifest key of an S3 event. Nothing for a body that is neither.
+    /// </summary>
+    private static MessageAbout Describe(string body)
     {
         try
         {
             using var document = JsonDocument.Parse(body);
-            return document.RootElement.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object
-                && message.TryGetProperty("batchId", out var batchId) && batchId.ValueKind == JsonValueKind.String
-                ? batchId.GetString()
-                : null;
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return new MessageAbout(null, null, null);
+            }
+            if (root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
+            {
+                return new MessageAbout(
+                    message.TryGetProperty("batchId", out var batch) && batch.ValueKind == JsonValueKind.String && BatchLayout.IsBatchName(batch.GetString()!) ? batch.GetString() : null,
+                    message.TryGetProperty("version", out var version) && version.TryGetInt32(out var number) ? number : null,
+                    root.TryGetProperty("messageId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null);
+            }
+            if (root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var record in records.EnumerateArray())
+                {
+                    if (record.TryGetProperty("s3", out var s3) && s3.TryGetProperty("object", out var s3Object) && s3Object.TryGetProperty("key", out var key)
+                        && key.ValueKind == JsonValueKind.String && BatchLayout.IsManifestKey(System.Net.WebUtility.UrlDecode(key.GetString()!)))
+                    {
+                        return new MessageAbout(BatchLayout.BatchNameOf(System.Net.WebUtility.UrlDecode(key.GetString()!)), null, null);
+                    }
+                }
+            }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or BatchLayoutException)
         {
-            return null; // poison: not JSON at all
+            // poison: not JSON, or a key outside the layout
         }
+        return new MessageAbout(null, null, null);
     }
+
+    private sealed record MessageAbout(string? BatchId, int? Version, string? MessageId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Checking for failed or stuck batches failed; retrying at the next interval")]
     private partial void LogCheckFailed(Exception exception);

@@ -8,8 +8,10 @@ using Pipeline.Storage.Runs;
 namespace Services.Transform.Handlers;
 
 /// <summary>
-/// The Transform stage: reads a validated batch from S3 and writes its orders and items, enriched with category and
-/// order date and typed, as compact binary files under <c>transformed/&lt;batch&gt;/</c>; then announces them.
+/// The Transform stage: reads a validated version's files from S3 — exactly the ones validated (same ETags) — and
+/// writes its orders and items, enriched with category and order date and typed, as compact binary files under
+/// <c>transformed/&lt;batch&gt;/v&lt;n&gt;/</c>; then announces them. A version that is no longer running (finished,
+/// superseded) is left alone; one whose files were replaced meanwhile is superseded by the newer upload.
 /// </summary>
 public sealed partial class BatchValidatedHandler(
     S3BatchStore batches, PipelineRunStore runs, IEventBus bus, TimeProvider clock, ILogger<BatchValidatedHandler> logger) : IIntegrationEventHandler<BatchValidated>
@@ -19,26 +21,35 @@ public sealed partial class BatchValidatedHandler(
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = validated.BatchId });
         using var activity = PipelineTelemetry.StartStage(Stages.Transform, validated.BatchId);
         var started = clock.GetUtcNow();
-        await runs.RecordStageAsync(validated.BatchId, validated.ManifestETag, Stages.Transform,
-            new StageRecord(Stages.Running, started, null, new Dictionary<string, long>()), cancellationToken).ConfigureAwait(false);
-
-        var batch = await batches.OpenAsync(validated.Bucket, validated.ManifestKey, cancellationToken).ConfigureAwait(false);
-        if (batch.ManifestETag != validated.ManifestETag)
+        var run = await runs.StartStageAsync(validated.BatchId, validated.Version, Stages.Transform, cancellationToken).ConfigureAwait(false);
+        if (run is null || run.ContentId != validated.ContentId || run.Content is null)
         {
-            // Another upload replaced the manifest after validation: that one has its own run; this one stops here.
-            throw new InvalidOperationException(
-                $"Batch {validated.BatchId} changed after validation (manifest ETag {batch.ManifestETag}, validated {validated.ManifestETag}).");
+            LogNothingToDo(validated.BatchId, validated.Version);
+            return;
         }
 
+        var content = BatchContent.FromJson(run.Content);
         using var output = new EnrichedPartFiles();
-        var result = await Task.Run(() => new BatchProcessor().Process(batches.ToEngineInput(batch), cancellationToken: cancellationToken, output: output), cancellationToken)
-            .ConfigureAwait(false);
+        BatchResult result;
+        try
+        {
+            var input = batches.ToEngineInput(validated.Bucket, content.Files);
+            result = await Task.Run(() => new BatchProcessor().Process(input, cancellationToken: cancellationToken, output: output), cancellationToken).ConfigureAwait(false);
+        }
+        catch (BatchChangedException e)
+        {
+            LogSuperseded(validated.BatchId, validated.Version, e.Message);
+            await runs.SupersedeAsync(validated.BatchId, validated.Version, $"Superseded: {e.Message}; the newer upload is processed on its own submission.", null, cancellationToken)
+                .ConfigureAwait(false);
+            return;
+        }
         if (!result.Accepted)
         {
-            throw new InvalidOperationException($"Batch {validated.BatchId} no longer passes validation ({result.Report.ErrorCount} errors); it was changed in place.");
+            // The same bytes passed in Validate: only a bug (or an engine changed between the stages) gets here.
+            throw new InvalidOperationException($"Batch {validated.BatchId} v{validated.Version} no longer passes validation ({result.Report.ErrorCount} errors).");
         }
 
-        var prefix = $"{BatchLayout.TransformedPrefix}{validated.BatchId}/";
+        var prefix = BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version);
         var files = output.Files.Select(f => (f.Path, Key: prefix + Path.ChangeExtension(f.PartName, ".pen"))).ToList();
         await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
             async (file, ct) => await batches.UploadFileAsync(validated.Bucket, file.Key, file.Path, progress: null, ct).ConfigureAwait(false)).ConfigureAwait(false);
@@ -47,15 +58,24 @@ public sealed partial class BatchValidatedHandler(
         var orders = result.Report.RowsOf(TableKind.Orders);
         var items = result.Report.RowsOf(TableKind.OrderItems);
         var counts = new Dictionary<string, long> { ["orders"] = orders, ["order_items"] = items };
-        await runs.RecordStageAsync(validated.BatchId, validated.ManifestETag, Stages.Transform, new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(),
-            new Dictionary<string, long>(counts) { ["files"] = keys.Count }), cancellationToken).ConfigureAwait(false);
+        if (!await runs.RecordStageAsync(validated.BatchId, validated.Version, Stages.Transform, new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(),
+                new Dictionary<string, long>(counts) { ["files"] = keys.Count }), cancellationToken).ConfigureAwait(false))
+        {
+            return; // superseded or failed meanwhile
+        }
         PipelineTelemetry.StageFinished(Stages.Transform, "succeeded", clock.GetUtcNow() - started, counts);
-        LogTransformed(validated.BatchId, orders, items, keys.Count, clock.GetUtcNow() - started);
+        LogTransformed(validated.BatchId, validated.Version, orders, items, keys.Count, clock.GetUtcNow() - started);
 
-        await bus.PublishAsync(new BatchTransformed(validated.BatchId, validated.Bucket, validated.ManifestKey, validated.ManifestETag,
+        await bus.PublishAsync(new BatchTransformed(validated.BatchId, validated.Bucket, validated.ManifestKey, validated.Version,
             prefix, keys, orders, items, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: transformed {Orders} orders and {Items} items into {Files} files in {Elapsed}")]
-    private partial void LogTransformed(string batchId, long orders, long items, int files, TimeSpan elapsed);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: transformed {Orders} orders and {Items} items into {Files} files in {Elapsed}")]
+    private partial void LogTransformed(string batchId, int version, long orders, long items, int files, TimeSpan elapsed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: no longer running (finished or superseded); nothing to transform")]
+    private partial void LogNothingToDo(string batchId, int version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} v{Version}: superseded: {Reason}")]
+    private partial void LogSuperseded(string batchId, int version, string reason);
 }

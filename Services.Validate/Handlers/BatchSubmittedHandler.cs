@@ -4,22 +4,24 @@ using Pipeline.Engine.Batches;
 using Pipeline.Engine.Csv;
 using Pipeline.Engine.Validation;
 using Pipeline.Storage.Batches;
+using Pipeline.Storage.Keys;
 using Pipeline.Storage.Runs;
 using Pipeline.Topology;
+using Services.Validate.Verdicts;
 
 namespace Services.Validate.Handlers;
 
 /// <summary>
-/// The Validate stage: reads a submitted batch from S3, streams it through the engine's validation, writes the
-/// report, and publishes <see cref="BatchValidated"/> or <see cref="BatchRejected"/>. Anything wrong with the batch
-/// (a bad manifest, a missing file, a rule violated) is a rejection with a clear reason; the files are kept in errors/.
+/// The Validate stage. Finds which upload a submission is about (its content: the manifest and every listed file, with
+/// their ETags), takes it up as the batch's next version unless the latest version already has that content (then the
+/// submission is a duplicate and ends here, without an alert), streams its files from S3 through the engine's rules,
+/// claims its order ids, and publishes <see cref="BatchValidated"/> or <see cref="BatchRejected"/>. Anything wrong
+/// with the batch is a rejection with a clear reason; its files are kept in <c>errors/&lt;batch&gt;/v&lt;n&gt;/</c>.
 /// </summary>
 public sealed partial class BatchSubmittedHandler(
-    S3BatchStore batches, PipelineRunStore runs, IEventBus bus, PipelineTopology topology, TimeProvider clock, ILogger<BatchSubmittedHandler> logger) : IIntegrationEventHandler<BatchSubmitted>
+    S3BatchStore batches, PipelineRunStore runs, OrderKeyIndex keys, RejectionPublisher rejections, IEventBus bus,
+    PipelineTopology topology, TimeProvider clock, ILogger<BatchSubmittedHandler> logger) : IIntegrationEventHandler<BatchSubmitted>
 {
-    /// <summary>How many of the report's errors travel in the rejection message (the report has up to 100).</summary>
-    private const int ErrorsInMessage = 10;
-
     public async Task HandleAsync(BatchSubmitted submitted, MessageContext context, CancellationToken cancellationToken)
     {
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = submitted.BatchId });
@@ -30,143 +32,225 @@ public sealed partial class BatchSubmittedHandler(
         }
         catch (BatchLayoutException e)
         {
-            await PublishRejectedAsync(submitted.BatchId, submitted, etag: null, e.Message, [], 1, reportKey: null, cancellationToken).ConfigureAwait(false);
+            await rejections.PublishUnboundAsync(submitted.BatchId, submitted.Bucket, submitted.ManifestKey, e.Message, cancellationToken).ConfigureAwait(false);
             return;
         }
         if (submitted.Bucket != topology.Bucket.Name)
         {
-            await PublishRejectedAsync(batchId, submitted, etag: null,
-                $"bucket {submitted.Bucket} is not the pipeline's bucket ({topology.Bucket.Name})", [], 1, reportKey: null, cancellationToken).ConfigureAwait(false);
+            await rejections.PublishUnboundAsync(batchId, submitted.Bucket, submitted.ManifestKey,
+                $"bucket {submitted.Bucket} is not the pipeline's bucket ({topology.Bucket.Name})", cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var etag = submitted.ManifestETag ?? await batches.ManifestETagAsync(submitted.Bucket, submitted.ManifestKey, cancellationToken).ConfigureAwait(false);
-        if (etag is null && await runs.GetAsync(batchId, cancellationToken).ConfigureAwait(false) is { IsFinished: true } earlier)
+        var upload = await IdentifyAsync(batchId, submitted, cancellationToken).ConfigureAwait(false);
+        if (upload is null)
         {
-            // The manifest was archived by an earlier run: this is a re-submission of that batch.
-            await ReportAlreadyProcessedAsync(earlier, cancellationToken).ConfigureAwait(false);
             return;
         }
-        if (etag is null)
+
+        var begin = await runs.BeginUploadAsync(new UploadStart(batchId, submitted.ManifestKey, upload.Content.ManifestETag.Length == 0 ? null : upload.Content.ManifestETag,
+            upload.Content.Id, upload.Content.ToJson(), submitted.Source, submitted.SubmittedAt, context.MessageId), cancellationToken).ConfigureAwait(false);
+        var run = begin.Run;
+        if (begin.Kind == RunBeginKind.Duplicate)
         {
-            await RejectAsync(batchId, submitted, etag: null, $"the manifest {submitted.ManifestKey} does not exist in bucket {submitted.Bucket}", cancellationToken).ConfigureAwait(false);
+            LogDuplicate(batchId, run.Version, run.Status);
+            await ArchiveIdenticalReuploadAsync(run, upload.Content, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var (start, run) = await runs.BeginAsync(batchId, submitted.ManifestKey, etag, submitted.Source, cancellationToken).ConfigureAwait(false);
-        if (start == RunStart.AlreadyProcessed)
+        switch (run.Status)
         {
-            await ReportAlreadyProcessedAsync(run, cancellationToken).ConfigureAwait(false);
-            return;
+            case RunStatus.Rejected:
+                // This very message again, after the verdict was recorded: finish announcing it.
+                await rejections.AnnounceAsync(run, upload.Content, cancellationToken).ConfigureAwait(false);
+                return;
+            case RunStatus.Running when run.Stages.GetValueOrDefault(Stages.Validate)?.Status == Stages.Succeeded:
+                await PublishValidatedAsync(run, cancellationToken).ConfigureAwait(false);
+                return;
+            case RunStatus.Running:
+                await ValidateAsync(run, upload, cancellationToken).ConfigureAwait(false);
+                return;
+            default:
+                return; // the version went further (succeeded, superseded) before this redelivery: nothing left to do
+        }
+    }
+
+    /// <summary>
+    /// The upload a submission is about, or null when there is nothing to take up: a repeated submission of an upload
+    /// already archived, or a submission whose manifest a newer upload has replaced (noted in the run history).
+    /// </summary>
+    private async Task<Upload?> IdentifyAsync(string batchId, BatchSubmitted submitted, CancellationToken cancellationToken)
+    {
+        var manifest = await batches.ManifestAsync(submitted.Bucket, submitted.ManifestKey, cancellationToken).ConfigureAwait(false);
+        if (manifest is null)
+        {
+            var history = await runs.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
+            var processed = submitted.ManifestETag is { } announced
+                ? history?.Versions.FirstOrDefault(v => v.ManifestETag == announced)
+                : history?.Latest is { IsFinished: true, ManifestETag: not null } latest ? latest : null;
+            if (processed is not null)
+            {
+                LogAlreadyArchived(batchId, processed.Version, processed.Status);
+                return null;
+            }
+            if (submitted.ManifestETag is { } gone && history?.Versions.Any(v => v.Kind == RunKind.Upload && v.ManifestETag is not null) == true)
+            {
+                // Other uploads of the batch were processed and archived since: this one was overwritten before its turn.
+                await NoteSupersededAsync(batchId, gone, submitted, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            return new Upload(BatchContent.Missing(submitted.ManifestKey), $"the manifest {submitted.ManifestKey} does not exist in bucket {submitted.Bucket}");
         }
 
-        using var activity = PipelineTelemetry.StartStage(Stages.Validate, batchId);
-        var started = clock.GetUtcNow();
-        await runs.RecordStageAsync(batchId, etag, Stages.Validate, new StageRecord(Stages.Running, started, null, new Dictionary<string, long>()), cancellationToken).ConfigureAwait(false);
+        if (submitted.ManifestETag is { } etag && etag != manifest.ETag)
+        {
+            await NoteSupersededAsync(batchId, etag, submitted, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
 
-        StoredBatch batch;
         try
         {
-            batch = await batches.OpenAsync(submitted.Bucket, submitted.ManifestKey, cancellationToken).ConfigureAwait(false);
+            var batch = await batches.OpenAsync(submitted.Bucket, submitted.ManifestKey, manifest.ETag, cancellationToken).ConfigureAwait(false);
+            return new Upload(batch.Content, null);
         }
         catch (BatchLayoutException e)
         {
-            await RejectAsync(batchId, submitted, etag, e.Message, cancellationToken).ConfigureAwait(false);
-            return;
+            // The manifest is all this upload can be known by: only it moves to errors/, the files stay for the next upload.
+            return new Upload(new BatchContent(submitted.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified }, e.Message);
         }
-
-        // The engine is synchronous and CPU-bound: keep it off the receive loop's threads.
-        var result = await Task.Run(() => new BatchProcessor().Process(batches.ToEngineInput(batch), cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
-        var report = result.Report;
-        var reportKey = await WriteReportAsync(submitted.Bucket, batchId, report, cancellationToken).ConfigureAwait(false);
-        var counts = RowCounts(report);
-
-        if (!report.Accepted)
+        catch (BatchChangedException)
         {
-            await batches.ArchiveAsync(submitted.Bucket, batchId, batch.Files.Select(f => f.Key).Append(submitted.ManifestKey), BatchLayout.ErrorsPrefix, cancellationToken).ConfigureAwait(false);
-            var firstErrors = report.Errors.Take(ErrorsInMessage).Select(Describe).ToList();
-            var reason = Reason(report);
-            await runs.RecordStageAsync(batchId, etag, Stages.Validate, new StageRecord(Stages.Failed, started, clock.GetUtcNow(), counts, reason), cancellationToken).ConfigureAwait(false);
-            await runs.FinishAsync(batchId, etag, RunStatus.Rejected, $"Rejected: {reason}", cancellationToken).ConfigureAwait(false);
-            PipelineTelemetry.StageFinished(Stages.Validate, "rejected", clock.GetUtcNow() - started, counts);
-            await PublishRejectedAsync(batchId, submitted, etag, reason, firstErrors, report.ErrorCount, reportKey, cancellationToken).ConfigureAwait(false);
+            await NoteSupersededAsync(batchId, manifest.ETag, submitted, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    private async Task ValidateAsync(PipelineRun run, Upload upload, CancellationToken cancellationToken)
+    {
+        using var activity = PipelineTelemetry.StartStage(Stages.Validate, run.BatchId);
+        var started = clock.GetUtcNow();
+        if (await runs.StartStageAsync(run.BatchId, run.Version, Stages.Validate, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return;
+        }
+        if (upload.Problem is { } problem)
+        {
+            await rejections.RejectAsync(run, upload.Content, Verdict.Unreadable(upload.Content.ManifestKey, problem), started, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await runs.RecordStageAsync(batchId, etag, Stages.Validate, new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(), counts), cancellationToken).ConfigureAwait(false);
-        LogValidated(batchId, report.RowsRead, clock.GetUtcNow() - started);
+        var input = batches.ToEngineInput(topology.Bucket.Name, upload.Content.Files);
+        BatchResult result;
+        try
+        {
+            // The engine is synchronous and CPU-bound: keep it off the receive loop's threads.
+            result = await Task.Run(() => new BatchProcessor().Process(input, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+            if ((await batches.ManifestAsync(topology.Bucket.Name, upload.Content.ManifestKey, cancellationToken).ConfigureAwait(false))?.ETag != upload.Content.ManifestETag)
+            {
+                throw new BatchChangedException($"the manifest {upload.Content.ManifestKey} was replaced while the batch was being validated");
+            }
+        }
+        catch (BatchChangedException e)
+        {
+            await SupersedeAsync(run, e.Message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!result.Accepted)
+        {
+            await rejections.RejectAsync(run, upload.Content, Verdict.Of(result.Report), started, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var claim = await keys.ClaimAsync(new KeyOwner(run.BatchId, run.Version), result.Keys!, IsLiveAsync, cancellationToken).ConfigureAwait(false);
+        if (!claim.Claimed)
+        {
+            var located = await Task.Run(() => LocateConflicts(input, claim), cancellationToken).ConfigureAwait(false);
+            await rejections.RejectAsync(run, upload.Content, Verdict.KeysCounted(result.Report, claim, located), started, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var counts = Verdict.RowCounts(result.Report);
+        await rejections.WriteReportAsync(run, result.Report, cancellationToken).ConfigureAwait(false);
+        if (!await runs.RecordStageAsync(run.BatchId, run.Version, Stages.Validate,
+                new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(), counts), cancellationToken).ConfigureAwait(false))
+        {
+            return; // superseded or failed meanwhile: no verdict from this delivery
+        }
+        LogValidated(run.BatchId, run.Version, result.Report.RowsRead, clock.GetUtcNow() - started);
         PipelineTelemetry.StageFinished(Stages.Validate, "succeeded", clock.GetUtcNow() - started, counts);
-        await bus.PublishAsync(new BatchValidated(batchId, submitted.Bucket, submitted.ManifestKey, etag, reportKey,
-            batch.Files.Select(f => f.Key).ToList(), counts["orders"], counts["order_items"], counts["products"], clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        await PublishValidatedAsync((await runs.GetAsync(run.BatchId, run.Version, cancellationToken).ConfigureAwait(false))!, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A batch that cannot be read at all: its files go to errors/ with a report that says why.</summary>
-    private async Task RejectAsync(string batchId, BatchSubmitted submitted, string? etag, string reason, CancellationToken cancellationToken)
+    private Task PublishValidatedAsync(PipelineRun run, CancellationToken cancellationToken)
     {
-        var report = new ValidationReport(false, 0, 1, [], [new ValidationError(submitted.ManifestKey, 0, null, null, "manifest", reason)]);
-        var reportKey = await WriteReportAsync(submitted.Bucket, batchId, report, cancellationToken).ConfigureAwait(false);
-        var keys = await batches.ListBatchKeysAsync(submitted.Bucket, batchId, cancellationToken).ConfigureAwait(false);
-        await batches.ArchiveAsync(submitted.Bucket, batchId, keys, BatchLayout.ErrorsPrefix, cancellationToken).ConfigureAwait(false);
-        if (etag is not null)
+        var stage = run.Stages[Stages.Validate];
+        return bus.PublishAsync(new BatchValidated(run.BatchId, topology.Bucket.Name, run.ManifestKey, run.Version, run.ContentId,
+            BatchLayout.ReportKey(run.BatchId, run.Version, accepted: true),
+            stage.Counts.GetValueOrDefault("orders"), stage.Counts.GetValueOrDefault("order_items"), stage.Counts.GetValueOrDefault("products"),
+            clock.GetUtcNow()), cancellationToken);
+    }
+
+    /// <summary>Where the conflicting ids are in the batch's files (a second look at the orders and items parts, only for a rejection).</summary>
+    private static IReadOnlyList<ValidationError> LocateConflicts(BatchInput input, KeyClaim claim)
+    {
+        var processor = new BatchProcessor();
+        return claim.FirstConflicts.GroupBy(c => c.Kind).SelectMany(group => processor.LocateKeys(input,
+            group.Key == KeyKind.Order ? TableKind.Orders : TableKind.OrderItems, ValidationRule.SeenInBatch,
+            group.ToDictionary(c => c.Id, c => Verdict.CountedIn(c)))).ToList();
+    }
+
+    /// <summary>A key holder still counts while its version may be (or is) in the KPIs.</summary>
+    private async Task<bool> IsLiveAsync(KeyOwner holder, CancellationToken cancellationToken) =>
+        await runs.GetAsync(holder.BatchId, holder.Version, cancellationToken).ConfigureAwait(false) is { Status: RunStatus.Running or RunStatus.Succeeded or RunStatus.Failed };
+
+    private async Task SupersedeAsync(PipelineRun run, string reason, CancellationToken cancellationToken)
+    {
+        LogSuperseded(run.BatchId, run.Version, reason);
+        await runs.SupersedeAsync(run.BatchId, run.Version, $"Superseded: {reason}; the newer upload is processed on its own submission.", null, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    private async Task NoteSupersededAsync(string batchId, string manifestETag, BatchSubmitted submitted, CancellationToken cancellationToken)
+    {
+        LogSupersededAnnouncement(batchId, manifestETag, submitted.Source);
+        await runs.RecordSupersededAsync(batchId, new SupersededAnnouncement(manifestETag, submitted.Source, submitted.SubmittedAt, clock.GetUtcNow()), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The same content uploaded again after its version finished: its files are back under <c>data/</c>. They are the
+    /// version's files, so they join its archive (where identical copies are already) instead of lingering.
+    /// </summary>
+    private async Task ArchiveIdenticalReuploadAsync(PipelineRun run, BatchContent content, CancellationToken cancellationToken)
+    {
+        var archive = run.Status switch
         {
-            await runs.RecordStageAsync(batchId, etag, Stages.Validate, new StageRecord(Stages.Failed, clock.GetUtcNow(), clock.GetUtcNow(), new Dictionary<string, long>(), reason), cancellationToken).ConfigureAwait(false);
-            await runs.FinishAsync(batchId, etag, RunStatus.Rejected, $"Rejected: {reason}", cancellationToken).ConfigureAwait(false);
+            RunStatus.Succeeded => BatchLayout.ProcessedPrefix,
+            RunStatus.Rejected => BatchLayout.ErrorsPrefix,
+            _ => null,
+        };
+        if (archive is not null && content.ManifestETag.Length > 0)
+        {
+            await batches.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, archive, cancellationToken).ConfigureAwait(false);
         }
-        await PublishRejectedAsync(batchId, submitted, etag, reason, [reason], 1, reportKey, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Writes the report where the batch's files go (processed/ or errors/) and returns its key.</summary>
-    private async Task<string> WriteReportAsync(string bucket, string batchId, ValidationReport report, CancellationToken cancellationToken)
-    {
-        var key = BatchLayout.ReportKey(batchId, report.Accepted);
-        await batches.PutAsync(bucket, key, System.Text.Encoding.UTF8.GetBytes(ReportJson.Serialize(report)), "application/json", cancellationToken).ConfigureAwait(false);
-        return key;
-    }
+    /// <summary>An upload as found: its content, and what makes it unreadable, if anything.</summary>
+    private sealed record Upload(BatchContent Content, string? Problem);
 
-    private Task PublishRejectedAsync(string batchId, BatchSubmitted submitted, string? etag, string reason,
-        IReadOnlyList<string> firstErrors, long errorCount, string? reportKey, CancellationToken cancellationToken)
-    {
-        LogRejected(batchId, reason);
-        return bus.PublishAsync(new BatchRejected(batchId, submitted.Bucket, submitted.ManifestKey, etag, reason, firstErrors, errorCount, reportKey, clock.GetUtcNow()), cancellationToken);
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: valid, {Rows} rows in {Elapsed}")]
+    private partial void LogValidated(string batchId, int version, long rows, TimeSpan elapsed);
 
-    private Task ReportAlreadyProcessedAsync(PipelineRun run, CancellationToken cancellationToken)
-    {
-        LogAlreadyProcessed(run.BatchId, run.Status);
-        return run.Status == RunStatus.Succeeded
-            ? bus.PublishAsync(new KpisUpdated(run.BatchId, run.ManifestKey, run.ManifestETag, [], [], 0, 0, AlreadyApplied: true, clock.GetUtcNow()), cancellationToken)
-            : bus.PublishAsync(new BatchRejected(run.BatchId, topology.Bucket.Name, run.ManifestKey, run.ManifestETag,
-                $"already processed: {run.Summary ?? run.Status.ToString()}", [], 0, BatchLayout.ReportKey(run.BatchId, accepted: false), clock.GetUtcNow()), cancellationToken);
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: same content as v{Version} ({Status}); nothing to do")]
+    private partial void LogDuplicate(string batchId, int version, RunStatus status);
 
-    /// <summary>The one line of a rejection: the most frequent rule and where it first struck.</summary>
-    private static string Reason(ValidationReport report)
-    {
-        var first = report.Errors.FirstOrDefault();
-        var byRule = report.Files.SelectMany(f => f.ErrorCounts).GroupBy(c => c.Key).Select(g => (Rule: g.Key, Count: g.Sum(c => c.Value)))
-            .OrderByDescending(r => r.Count).ToList();
-        var rules = string.Join(", ", byRule.Take(3).Select(r => $"{r.Rule} ×{r.Count}"));
-        return first is null
-            ? $"{report.ErrorCount} validation errors ({rules})"
-            : $"{report.ErrorCount} validation error{(report.ErrorCount == 1 ? "" : "s")} ({rules}); first: {Describe(first)}";
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: this upload was processed as v{Version} ({Status}) and archived; nothing to do")]
+    private partial void LogAlreadyArchived(string batchId, int version, RunStatus status);
 
-    private static string Describe(ValidationError error) =>
-        $"{error.File}{(error.Line > 0 ? $" line {error.Line}" : "")}{(error.Column is null ? "" : $" column {error.Column}")}: [{error.Rule}] {error.Message}";
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} v{Version}: superseded: {Reason}")]
+    private partial void LogSuperseded(string batchId, int version, string reason);
 
-    private static Dictionary<string, long> RowCounts(ValidationReport report) => new()
-    {
-        ["products"] = report.RowsOf(TableKind.Products),
-        ["orders"] = report.RowsOf(TableKind.Orders),
-        ["order_items"] = report.RowsOf(TableKind.OrderItems),
-    };
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: valid, {Rows} rows in {Elapsed}")]
-    private partial void LogValidated(string batchId, long rows, TimeSpan elapsed);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: rejected: {Reason}")]
-    private partial void LogRejected(string batchId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: already processed ({Status}), nothing to do")]
-    private partial void LogAlreadyProcessed(string batchId, RunStatus status);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: the upload with manifest ETag {ManifestETag} (from {Source}) was replaced by a newer upload before it could be processed")]
+    private partial void LogSupersededAnnouncement(string batchId, string manifestETag, string source);
 }

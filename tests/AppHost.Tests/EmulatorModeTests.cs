@@ -46,8 +46,10 @@ public class EmulatorModeTests(EmulatorAppFixture fixture)
     [Theory]
     [InlineData("pipeline-category-kpis", "category", "order_date")]
     [InlineData("pipeline-order-kpis", "order_date", null)]
-    [InlineData("pipeline-kpi-contributions", "order_date", "contribution_id")]
-    [InlineData("pipeline-runs", "batch_id", null)]
+    [InlineData("pipeline-kpi-contributions", "batch_id", "part")]
+    [InlineData("pipeline-kpi-days", "order_date", "part")]
+    [InlineData("pipeline-runs", "batch_id", "version")]
+    [InlineData("pipeline-order-keys", "page", null)]
     public async Task The_tables_exist_with_their_keys(string table, string partitionKey, string? sortKey)
     {
         using var dynamoDb = AwsClientFactory.CreateDynamoDb(fixture.Aws, fixture.Credentials);

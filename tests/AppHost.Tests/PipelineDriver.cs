@@ -2,7 +2,9 @@ using Amazon.SQS.Model;
 using EventBus;
 using EventBus.AwsSqs;
 using Pipeline.Contracts;
+using Pipeline.Engine.Batches;
 using Pipeline.Engine.Generation;
+using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Topology;
@@ -80,12 +82,59 @@ public sealed class PipelineDriver(EmulatorAppFixture app) : IDisposable
         }
     }
 
-    /// <summary>A generated batch in a temporary folder, shaped like the seed data, starting on <paramref name="firstDay"/>.</summary>
-    public static string Generate(long orders, DateOnly firstDay, ulong seed, int days = 10)
+    private static long s_nextIds;
+
+    /// <summary>
+    /// A generated batch in a temporary folder, shaped like the seed data, starting on <paramref name="firstDay"/>.
+    /// Its order and item ids are its own (an order is counted in one batch only) unless <paramref name="idOffset"/>
+    /// asks for the ids of another generated batch.
+    /// </summary>
+    public static string Generate(long orders, DateOnly firstDay, ulong seed, int days = 10, long? idOffset = null)
     {
         var folder = Directory.CreateTempSubdirectory("pipeline-e2e-").FullName;
-        SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, Parts: 3, Seed: seed, Days: days, Products: 500) { FirstDay = firstDay });
+        SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, Parts: 3, Seed: seed, Days: days, Products: 500)
+        {
+            FirstDay = firstDay,
+            IdOffset = idOffset ?? NewIds(),
+        });
         return folder;
+    }
+
+    /// <summary>An id offset no other generated batch of this test run has (far above the seed data's ids).</summary>
+    public static long NewIds() => Interlocked.Increment(ref s_nextIds) * 100_000_000L;
+
+    /// <summary>
+    /// Asserts that no alert about <paramref name="batchId"/> is coming: a sentinel batch submitted after it goes all
+    /// the way through the pipeline first, so anything the earlier messages caused has happened by then.
+    /// </summary>
+    public async Task AssertNoAlertAboutAsync(string batchId)
+    {
+        var sentinel = $"sentinel-{Guid.NewGuid():N}"[..20];
+        await SubmitAsync(Generate(20, new DateOnly(2019, 1, 1), seed: 99, days: 1), sentinel);
+        Assert.Equal(AlertStatus.Succeeded, (await NextAlertAsync(sentinel)).Status);
+        lock (Unclaimed)
+        {
+            Assert.DoesNotContain(Unclaimed, a => a.BatchId == batchId);
+        }
+    }
+
+    public async Task<Pipeline.Storage.Runs.BatchHistory> HistoryAsync(string batchId) =>
+        (await Runs(TimeProvider.System).GetHistoryAsync(batchId, CancellationToken.None))
+        ?? throw new InvalidOperationException($"no run history for batch {batchId}");
+
+    /// <summary>The batch's KPIs as the engine computes them from the folders given (the batches meant to be in force).</summary>
+    public static KpiTables EngineKpis(params string[] folders) =>
+        KpiCalculator.Compute(KpiPartial.Merge(folders.Select(f => new BatchProcessor().Process(LocalBatchFolder.Open(f)).Kpis!)));
+
+    /// <summary>Asserts that the stored KPIs of every day and category in <paramref name="expected"/> are exactly those.</summary>
+    public async Task AssertKpisEqualAsync(KpiTables expected)
+    {
+        var days = expected.OrderKpis.Select(r => r.OrderDate).ToList();
+        Assert.Equal(expected.OrderKpis, await Kpis.GetDaysAsync(days.Min(), days.Max(), CancellationToken.None));
+        foreach (var day in days)
+        {
+            Assert.Equal(expected.CategoryKpis.Where(r => r.OrderDate == day), await Kpis.GetCategoriesOnDayAsync(day, CancellationToken.None));
+        }
     }
 
     public async Task<IReadOnlyList<string>> KeysUnderAsync(string prefix)

@@ -1,5 +1,7 @@
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Kpis;
+using Pipeline.Storage.Batches;
+using Pipeline.Storage.Runs;
 using Services.Notifier.Alerts;
 
 namespace AppHost.Tests;
@@ -36,8 +38,60 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
             var day = (await _pipeline.Kpis.GetDayAsync(new DateOnly(2025, 3, 25), CancellationToken.None))!;
             Assert.Equal((342L, 999L, 79223.33m, 340L, 18.421052631578945), (day.TotalOrders, day.TotalItemsSold, day.TotalRevenue, day.UniqueCustomers, day.ReturnRate));
         }
-        Assert.Contains("processed/seed/manifest_seed.json", await _pipeline.KeysUnderAsync("processed/seed/"));
+        Assert.Contains("processed/seed/v1/manifest_seed.json", await _pipeline.KeysUnderAsync("processed/seed/v1/"));
         Assert.Empty(await _pipeline.KeysUnderAsync("data/seed/"));
+
+        // A corrected export under the same name replaces the batch: one item's sale_price on 2025-03-08 up by 1000.00.
+        var corrected = CopyWithRaisedPrice(folder, new DateOnly(2025, 3, 8), 1000.00m);
+        await _pipeline.SubmitAsync(corrected, "seed");
+        var replaced = await _pipeline.NextAlertAsync("seed");
+        Assert.Equal((AlertStatus.Succeeded, (int?)2), (replaced.Status, replaced.Version));
+        Assert.Contains("replaces version 1", replaced.Summary);
+        await _pipeline.AssertKpisEqualAsync(PipelineDriver.EngineKpis(corrected));
+        if (SeedData.Directory is not null)
+        {
+            Assert.Equal(68398.91m, (await _pipeline.Kpis.GetDayAsync(new DateOnly(2025, 3, 8), CancellationToken.None))!.TotalRevenue);
+        }
+        var history = await _pipeline.HistoryAsync("seed");
+        Assert.Equal([(1, RunStatus.Replaced), (2, RunStatus.Succeeded)], history.Versions.Select(v => (v.Version, v.Status)));
+        Assert.Equal(2, history.InForce!.Version);
+        Assert.Contains("processed/seed/v2/manifest_seed.json", await _pipeline.KeysUnderAsync("processed/seed/v2/"));
+
+        // The same orders again under another name would count every order twice: refused, naming the batch that holds them.
+        await _pipeline.SubmitAsync(folder, "seed-again");
+        var duplicate = await _pipeline.NextAlertAsync("seed-again");
+        Assert.Equal(AlertStatus.Rejected, duplicate.Status);
+        Assert.Contains("key.seen_in_batch", duplicate.Subject + duplicate.Summary);
+        Assert.Contains("already counted in batch seed (version 2)", duplicate.Summary);
+        Assert.Matches(@"orders/orders_part\d+\.csv line \d+ column order_id", duplicate.Summary);
+        await _pipeline.AssertKpisEqualAsync(PipelineDriver.EngineKpis(corrected));
+    }
+
+    /// <summary>A copy of a batch folder with the sale_price of the first item created on <paramref name="day"/> raised by <paramref name="raise"/>.</summary>
+    private static string CopyWithRaisedPrice(string folder, DateOnly day, decimal raise)
+    {
+        var copy = Directory.CreateTempSubdirectory("pipeline-e2e-corrected-").FullName;
+        foreach (var file in Directory.GetFiles(folder, "*.csv", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(copy, Path.GetRelativePath(folder, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        var stamp = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) + "T";
+        foreach (var part in Directory.GetFiles(Path.Combine(copy, "order_items")).Order())
+        {
+            var lines = File.ReadAllLines(part);
+            var at = Array.FindIndex(lines, 1, l => l.Split(',')[5].StartsWith(stamp, StringComparison.Ordinal));
+            if (at > 0)
+            {
+                var fields = lines[at].Split(',');
+                fields[^1] = (decimal.Parse(fields[^1], System.Globalization.CultureInfo.InvariantCulture) + raise).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                lines[at] = string.Join(',', fields);
+                File.WriteAllLines(part, lines);
+                return copy;
+            }
+        }
+        throw new InvalidOperationException($"no item created on {day} in {folder}");
     }
 
     [Fact]
@@ -57,10 +111,10 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
         Assert.Equal(AlertStatus.Rejected, alert.Status);
         Assert.Contains("field.invalid_status", alert.Subject + alert.Summary);
         Assert.Contains($"order_items/{Path.GetFileName(part)} line 4", alert.Summary);
-        var kept = await _pipeline.KeysUnderAsync("errors/rejected/");
-        Assert.Contains("errors/rejected/validation.json", kept);
-        Assert.Contains("errors/rejected/manifest_rejected.json", kept);
-        Assert.Contains($"errors/rejected/order_items/{Path.GetFileName(part)}", kept);
+        var kept = await _pipeline.KeysUnderAsync("errors/rejected/v1/");
+        Assert.Contains("errors/rejected/v1/validation.json", kept);
+        Assert.Contains("errors/rejected/v1/manifest_rejected.json", kept);
+        Assert.Contains($"errors/rejected/v1/order_items/{Path.GetFileName(part)}", kept);
         Assert.Empty(await _pipeline.KeysUnderAsync("data/rejected/"));
         Assert.Equal(before, await _pipeline.Kpis.GetDaysAsync(firstDay, firstDay.AddDays(6), CancellationToken.None));
     }
@@ -75,25 +129,27 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
 
         Assert.Equal(AlertStatus.Rejected, alert.Status);
         Assert.Contains("data/never-uploaded/manifest_never-uploaded.json does not exist", alert.Summary);
-        Assert.Contains("errors/never-uploaded/validation.json", await _pipeline.KeysUnderAsync("errors/never-uploaded/"));
+        Assert.Contains("errors/never-uploaded/v1/validation.json", await _pipeline.KeysUnderAsync("errors/never-uploaded/"));
     }
 
     [Fact]
-    public async Task The_same_batch_submitted_twice_changes_nothing_and_is_reported_as_already_processed()
+    public async Task The_same_submission_delivered_twice_at_once_runs_once_and_gives_one_alert()
     {
         var firstDay = new DateOnly(2023, 6, 1);
         var folder = PipelineDriver.Generate(400, firstDay, seed: 3, days: 4);
-        var uploaded = await _pipeline.SubmitAsync(folder, "twice");
+        var uploaded = await new BatchUploader(_pipeline.S3, new S3BatchStore(_pipeline.S3)).UploadAsync(_pipeline.Topology.Bucket.Name, folder, "twice", null, CancellationToken.None);
+
+        // As in AWS, where pipeline submit and the S3 event both announce the upload.
+        var submitted = new Pipeline.Contracts.BatchSubmitted("twice", uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "tests");
+        await Task.WhenAll(_pipeline.Bus.PublishAsync(submitted), _pipeline.Bus.PublishAsync(submitted with { Source = "s3-event" }));
+
         Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("twice")).Status);
-        var once = await _pipeline.Kpis.GetDaysAsync(firstDay, firstDay.AddDays(5), CancellationToken.None);
-
-        // The same submission again (a redelivery, or a user pressing the button twice).
-        await _pipeline.Bus.PublishAsync(new Pipeline.Contracts.BatchSubmitted("twice", uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "tests"));
-        var again = await _pipeline.NextAlertAsync("twice");
-
-        Assert.Equal(AlertStatus.Succeeded, again.Status);
-        Assert.Contains("already processed", again.Subject);
-        Assert.Equal(once, await _pipeline.Kpis.GetDaysAsync(firstDay, firstDay.AddDays(5), CancellationToken.None));
+        // The same content submitted again later is recognised too: nothing runs, nothing is announced.
+        await _pipeline.Bus.PublishAsync(submitted);
+        await _pipeline.AssertNoAlertAboutAsync("twice");
+        var history = await _pipeline.HistoryAsync("twice");
+        Assert.Equal(RunStatus.Succeeded, Assert.Single(history.Versions).Status);
+        await _pipeline.AssertKpisEqualAsync(PipelineDriver.EngineKpis(folder));
     }
 
     [Fact]
@@ -102,8 +158,6 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
         var firstDay = new DateOnly(2024, 2, 1);
         var a = PipelineDriver.Generate(500, firstDay, seed: 4, days: 6);
         var b = PipelineDriver.Generate(700, firstDay.AddDays(3), seed: 5, days: 6);
-        // Ids must not collide across the two batches' orders: the second batch's ids move up by a million.
-        ShiftIds(b, 1_000_000);
 
         await _pipeline.SubmitAsync(a, "same-days-a");
         await _pipeline.SubmitAsync(b, "same-days-b");
@@ -125,7 +179,7 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
     public async Task An_s3_event_for_a_manifest_on_the_notification_queue_starts_the_batch()
     {
         var folder = PipelineDriver.Generate(200, new DateOnly(2022, 5, 1), seed: 6, days: 3);
-        var uploaded = await new Pipeline.Storage.Batches.BatchUploader(_pipeline.S3, new Pipeline.Storage.Batches.S3BatchStore(_pipeline.S3))
+        var uploaded = await new BatchUploader(_pipeline.S3, new S3BatchStore(_pipeline.S3))
             .UploadAsync(_pipeline.Topology.Bucket.Name, folder, "from-s3-event", null, CancellationToken.None);
 
         // What S3 itself sends to the queue for an ObjectCreated:Put (the emulator does not emit it; AWS does).
@@ -140,28 +194,6 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
         await _pipeline.Sqs.SendMessageAsync(queue, eventJson);
 
         Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("from-s3-event")).Status);
-    }
-
-    /// <summary>Moves every order and item id of a generated batch up by <paramref name="offset"/>.</summary>
-    private static void ShiftIds(string folder, long offset)
-    {
-        foreach (var (table, columns) in new[] { ("orders", new[] { 0 }), ("order_items", new[] { 0, 1 }) })
-        {
-            foreach (var file in Directory.GetFiles(Path.Combine(folder, table)))
-            {
-                var lines = File.ReadAllLines(file);
-                for (var i = 1; i < lines.Length; i++)
-                {
-                    var fields = lines[i].Split(',');
-                    foreach (var column in columns)
-                    {
-                        fields[column] = (long.Parse(fields[column], System.Globalization.CultureInfo.InvariantCulture) + offset).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    }
-                    lines[i] = string.Join(',', fields);
-                }
-                File.WriteAllLines(file, lines);
-            }
-        }
     }
 }
 

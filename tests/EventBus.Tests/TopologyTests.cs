@@ -21,7 +21,7 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
         var topology = new PipelineTopology();
         var declared = topology.Topics.Select(t => t.Name).ToHashSet();
 
-        Assert.Equal(5, Contracts.Length);
+        Assert.Equal(7, Contracts.Length);
         Assert.All(Contracts, contract =>
         {
             Assert.Equal("Pipeline_Contracts-" + contract.Name, MessageNaming.EntityNameOf(contract));
@@ -83,9 +83,11 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
         {
             ("validate", [typeof(BatchSubmitted)], bus => bus.AddSubscription<BatchSubmitted, Inbox<BatchSubmitted>>()),
             ("transform", [typeof(BatchValidated)], bus => bus.AddSubscription<BatchValidated, Inbox<BatchValidated>>()),
-            ("compute", [typeof(BatchTransformed)], bus => bus.AddSubscription<BatchTransformed, Inbox<BatchTransformed>>()),
-            ("notifier", [typeof(KpisUpdated), typeof(BatchRejected)],
-                bus => bus.AddSubscription<KpisUpdated, Inbox<KpisUpdated>>().AddSubscription<BatchRejected, Inbox<BatchRejected>>()),
+            ("compute", [typeof(BatchTransformed), typeof(BatchRetractionRequested)],
+                bus => bus.AddSubscription<BatchTransformed, Inbox<BatchTransformed>>().AddSubscription<BatchRetractionRequested, Inbox<BatchRetractionRequested>>()),
+            ("notifier", [typeof(KpisUpdated), typeof(BatchRejected), typeof(BatchRetracted)],
+                bus => bus.AddSubscription<KpisUpdated, Inbox<KpisUpdated>>().AddSubscription<BatchRejected, Inbox<BatchRejected>>()
+                    .AddSubscription<BatchRetracted, Inbox<BatchRetracted>>()),
         };
         var submitted = new Received<BatchSubmitted>();
         var hosts = new List<RunningBus>();
@@ -100,7 +102,8 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
                 hosts.Add(await BusHost.StartAsync(aws, queue.Name, subscribe,
                     options => options.Topology = TopologyMode.Verify,
                     services: s => s.AddSingleton(submitted).AddSingleton(new Received<BatchValidated>()).AddSingleton(new Received<BatchTransformed>())
-                        .AddSingleton(new Received<KpisUpdated>()).AddSingleton(new Received<BatchRejected>())));
+                        .AddSingleton(new Received<KpisUpdated>()).AddSingleton(new Received<BatchRejected>())
+                        .AddSingleton(new Received<BatchRetractionRequested>()).AddSingleton(new Received<BatchRetracted>())));
             }
 
             var batch = new BatchSubmitted("20250409", topology.Bucket.Name, "data/20250409/manifest_20250409.json", "\"9b2cf535\"", DateTimeOffset.UtcNow, "test");

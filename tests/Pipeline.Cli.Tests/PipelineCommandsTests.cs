@@ -100,18 +100,22 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
     {
         using var dynamoDb = aws.CreateDynamoDb();
         var runs = new PipelineRunStore(dynamoDb, aws.Topology, TimeProvider.System);
-        await runs.BeginAsync("status-run", "data/status-run/manifest_status-run.json", "etag-7", "cli", CancellationToken.None);
         var started = DateTimeOffset.UtcNow;
-        await runs.RecordStageAsync("status-run", "etag-7", Stages.Validate,
+        await runs.BeginUploadAsync(new UploadStart("status-run", "data/status-run/manifest_status-run.json", "etag-6", "content-6", null, "cli", started, "m6"), CancellationToken.None);
+        await runs.BeginUploadAsync(new UploadStart("status-run", "data/status-run/manifest_status-run.json", "etag-7", "content-7", null, "cli", started, "m7"), CancellationToken.None);
+        await runs.RecordStageAsync("status-run", 2, Stages.Validate,
             new StageRecord(Stages.Succeeded, started, started.AddSeconds(2), new Dictionary<string, long> { ["orders"] = 9000 }), CancellationToken.None);
-        await runs.RecordStageAsync("status-run", "etag-7", Stages.Transform,
+        await runs.RecordStageAsync("status-run", 2, Stages.Transform,
             new StageRecord(Stages.Failed, started.AddSeconds(2), started.AddSeconds(3), new Dictionary<string, long>(), "disk full"), CancellationToken.None);
-        await runs.FinishAsync("status-run", "etag-7", RunStatus.Failed, "Transform failed: disk full", CancellationToken.None);
+        await runs.FailAsync("status-run", 2, "Transform failed: disk full", null, CancellationToken.None);
 
         var one = await Run("status", "status-run");
 
         Assert.Equal((0, ""), (one.ExitCode, one.Error));
         var lines = one.Out.Split('\n').Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))).ToList();
+        Assert.Contains("batch status-run: nothing in force", lines);
+        Assert.Contains(lines, l => l.StartsWith("v1 upload Running ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("v2 upload Failed ", StringComparison.Ordinal) && l.EndsWith(" cli content-7", StringComparison.Ordinal));
         Assert.Contains("status Failed", lines);
         Assert.Contains("manifest data/status-run/manifest_status-run.json (ETag etag-7)", lines);
         Assert.Contains(lines, l => l.StartsWith("validate Succeeded ", StringComparison.Ordinal) && l.EndsWith(" 2.0 s orders 9000", StringComparison.Ordinal));
@@ -133,7 +137,7 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         var firstDay = new DateOnly(2024, 6, 1);
         var partial = new BatchProcessor().Process(LocalBatchFolder.Open(Generate("kpis", 300, firstDay))).Kpis!;
         using var dynamoDb = aws.CreateDynamoDb();
-        await new DynamoKpiStore(dynamoDb, aws.Topology, TimeProvider.System).AddBatchAsync("kpis", partial, CancellationToken.None);
+        await new DynamoKpiStore(dynamoDb, aws.Topology, TimeProvider.System).AddBatchAsync("kpis", 1, partial, CancellationToken.None);
         var expected = KpiCalculator.Compute(partial);
         var category = expected.CategoryKpis[0].Category;
 

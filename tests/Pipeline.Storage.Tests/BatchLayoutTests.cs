@@ -19,6 +19,13 @@ public class BatchLayoutTests
         Assert.Contains("expected data/<batch>/manifest_<batch>.json", Assert.Throws<BatchLayoutException>(() => BatchLayout.BatchNameOf(key)).Message);
 
     [Fact]
-    public void Archived_keys_keep_their_place_inside_the_batch() =>
-        Assert.Equal("processed/b1/order_items/p2.csv", BatchLayout.ArchiveKey("b1", BatchLayout.ProcessedPrefix, "data/b1/order_items/p2.csv"));
+    public void Archived_keys_keep_their_place_inside_their_versions_folder() =>
+        Assert.Equal("processed/b1/v3/order_items/p2.csv", BatchLayout.ArchiveKey("b1", 3, BatchLayout.ProcessedPrefix, "data/b1/order_items/p2.csv"));
+
+    [Theory]
+    [InlineData("data/products.csv")]
+    [InlineData("data/shared/products.csv")]
+    [InlineData("data/b10/orders/o.csv")]
+    public void A_key_outside_the_batch_folder_is_never_archived_with_it(string key) =>
+        Assert.Contains("never moved", Assert.Throws<BatchLayoutException>(() => BatchLayout.ArchiveKey("b1", 1, BatchLayout.ErrorsPrefix, key)).Message);
 }

@@ -22,10 +22,11 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         var a = RandomBatch(seed: 1, first, days: 5, customers: 300);
         var b = RandomBatch(seed: 2, first.AddDays(2), days: 5, customers: 300);
 
-        await store.AddBatchAsync("batch-a", a, CancellationToken.None);
-        var update = await store.AddBatchAsync("batch-b", b, CancellationToken.None);
+        await store.AddBatchAsync("batch-a", 1, a, CancellationToken.None);
+        var update = await store.AddBatchAsync("batch-b", 1, b, CancellationToken.None);
 
         Assert.Equal(Enumerable.Range(2, 5).Select(first.AddDays), update.Days);
+        Assert.Equal(1, update.AppliedVersion);
         await AssertStoredEqual(store, KpiPartial.Merge(a, b), first, first.AddDays(6));
 
         // Independently of the engine's arithmetic: revenue adds up and customers are a true distinct count.
@@ -43,8 +44,8 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         var first = new DateOnly(2032, 1, 1);
         var batch = RandomBatch(seed: 3, first, days: 4, customers: 200);
 
-        await store.AddBatchAsync("batch-replayed", batch, CancellationToken.None);
-        await store.AddBatchAsync("batch-replayed", batch, CancellationToken.None);
+        await store.AddBatchAsync("batch-replayed", 1, batch, CancellationToken.None);
+        await store.AddBatchAsync("batch-replayed", 1, batch, CancellationToken.None);
 
         await AssertStoredEqual(store, batch, first, first.AddDays(3));
     }
@@ -60,15 +61,15 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         await Task.WhenAll(batches.Select(async (batch, i) =>
         {
             using var replica = aws.CreateDynamoDb();
-            await Store(replica).AddBatchAsync($"concurrent-{i}", batch, CancellationToken.None);
+            await Store(replica).AddBatchAsync($"concurrent-{i}", 1, batch, CancellationToken.None);
         }));
 
         await AssertStoredEqual(Store(dynamoDb), KpiPartial.Merge(batches), first, first.AddDays(2));
     }
 
     [Theory]
-    [InlineData(0.005)] // after the first of the two contribution writes (40 days: 2 batches of 25 items)
-    [InlineData(0.5)]   // half way through recomputing the days
+    [InlineData(0.005)] // among the first contribution writes
+    [InlineData(0.5)]   // half way through folding the days
     [InlineData(0.95)]  // while writing the last KPI rows
     public async Task A_crash_part_way_through_is_repaired_by_the_redelivery(double crashAt)
     {
@@ -76,13 +77,13 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         var earlier = RandomBatch(seed: 20, first, days: 40, customers: 250);
         var crashing = RandomBatch(seed: 21, first, days: 40, customers: 250);
         using var dynamoDb = aws.CreateDynamoDb();
-        await Store(dynamoDb).AddBatchAsync("before-crash", earlier, CancellationToken.None);
+        await Store(dynamoDb).AddBatchAsync($"before-crash-{crashAt}", 1, earlier, CancellationToken.None);
 
         // How many requests the whole batch takes, measured on the same batch shifted to days of its own.
         var counter = new FailingAfter(int.MaxValue);
         using (var counting = aws.CreateDynamoDb(config => config.HttpClientFactory = counter))
         {
-            await Store(counting).AddBatchAsync("counting", RandomBatch(seed: 21, first.AddDays(10_000), days: 40, customers: 250), CancellationToken.None);
+            await Store(counting).AddBatchAsync($"counting-{crashAt}", 1, RandomBatch(seed: 21, first.AddDays(10_000), days: 40, customers: 250), CancellationToken.None);
         }
 
         // The process dies after part of its writes have landed (the connection drops mid-batch).
@@ -92,10 +93,10 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
                    config.MaxErrorRetry = 0;
                }))
         {
-            await Assert.ThrowsAnyAsync<Exception>(() => Store(dying).AddBatchAsync("crashed", crashing, CancellationToken.None));
+            await Assert.ThrowsAnyAsync<Exception>(() => Store(dying).AddBatchAsync($"crashed-{crashAt}", 1, crashing, CancellationToken.None));
         }
 
-        await Store(dynamoDb).AddBatchAsync("crashed", crashing, CancellationToken.None); // the redelivery
+        await Store(dynamoDb).AddBatchAsync($"crashed-{crashAt}", 1, crashing, CancellationToken.None); // the redelivery
 
         await AssertStoredEqual(Store(dynamoDb), KpiPartial.Merge(earlier, crashing), first, first.AddDays(39));
     }
@@ -111,13 +112,163 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
             [new CategoryDayContribution("Jeans", day, count * 10m, count, 0)],
             [new DayContribution(day, count, count, 0, Enumerable.Range(from, count).Select(id => (long)id).ToList())]);
 
-        await store.AddBatchAsync("many-customers-a", Batch(1, 45_000), CancellationToken.None);
-        await store.AddBatchAsync("many-customers-b", Batch(30_001, 30_000), CancellationToken.None);
+        await store.AddBatchAsync("many-customers-a", 1, Batch(1, 45_000), CancellationToken.None);
+        await store.AddBatchAsync("many-customers-b", 1, Batch(30_001, 30_000), CancellationToken.None);
 
         var row = (await store.GetDayAsync(day, CancellationToken.None))!;
         Assert.Equal(60_000, row.UniqueCustomers);
         Assert.Equal(75_000, row.TotalOrders);
         Assert.Equal(750_000m, row.TotalRevenue);
+    }
+
+    [Fact]
+    public async Task A_new_version_of_a_batch_replaces_the_old_one_exactly_customers_included()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var store = Store(dynamoDb);
+        var first = new DateOnly(2037, 1, 1);
+        var oldA = RandomBatch(seed: 40, first, days: 6, customers: 120);
+        var other = RandomBatch(seed: 41, first.AddDays(2), days: 6, customers: 120);
+        var newA = RandomBatch(seed: 42, first.AddDays(1), days: 3, customers: 120);
+
+        await store.AddBatchAsync("replaced-a", 1, oldA, CancellationToken.None);
+        await store.AddBatchAsync("replaced-other", 1, other, CancellationToken.None);
+        var fold = await store.AddBatchAsync("replaced-a", 2, newA, CancellationToken.None);
+
+        Assert.Equal(2, fold.AppliedVersion);
+        Assert.Equal(Enumerable.Range(0, 6).Select(first.AddDays), fold.Days); // every day either version touches
+        await AssertStoredEqual(store, KpiPartial.Merge(newA, other), first, first.AddDays(8));
+        // Days only the old version had are gone, not left at zero.
+        Assert.Null(await store.GetDayAsync(first, CancellationToken.None));
+        Assert.Empty(await store.GetCategoriesOnDayAsync(first, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_retraction_takes_the_batch_out_exactly_and_an_older_version_arriving_late_changes_nothing()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var store = Store(dynamoDb);
+        var first = new DateOnly(2038, 1, 1);
+        var a = RandomBatch(seed: 50, first, days: 5, customers: 90);
+        var b = RandomBatch(seed: 51, first, days: 5, customers: 90);
+        await store.AddBatchAsync("retracted-a", 1, a, CancellationToken.None);
+        await store.AddBatchAsync("retracted-b", 1, b, CancellationToken.None);
+
+        var fold = await store.RetractAsync("retracted-a", 2, CancellationToken.None);
+        await store.RetractAsync("retracted-a", 2, CancellationToken.None); // asked twice
+        await store.AddBatchAsync("retracted-a", 1, a, CancellationToken.None); // a stale redelivery of the first version
+
+        Assert.Equal(2, fold.AppliedVersion);
+        await AssertStoredEqual(store, b, first, first.AddDays(4));
+    }
+
+    [Fact]
+    public async Task A_replacement_a_retraction_and_new_batches_on_the_same_days_in_concurrent_replicas_end_exact()
+    {
+        var first = new DateOnly(2039, 1, 1);
+        var replaced = RandomBatch(seed: 60, first, days: 4, customers: 80);
+        var retracted = RandomBatch(seed: 61, first, days: 4, customers: 80);
+        using (var dynamoDb = aws.CreateDynamoDb())
+        {
+            await Store(dynamoDb).AddBatchAsync("race-replaced", 1, replaced, CancellationToken.None);
+            await Store(dynamoDb).AddBatchAsync("race-retracted", 1, retracted, CancellationToken.None);
+        }
+        var replacement = RandomBatch(seed: 62, first.AddDays(1), days: 4, customers: 80);
+        var newcomers = Enumerable.Range(63, 3).Select(seed => RandomBatch(seed, first, days: 4, customers: 80)).ToList();
+
+        // Each as a separate Compute replica would do it, all at once.
+        var work = new List<Func<DynamoKpiStore, Task>>
+        {
+            s => s.AddBatchAsync("race-replaced", 2, replacement, CancellationToken.None),
+            s => s.RetractAsync("race-retracted", 2, CancellationToken.None),
+        };
+        work.AddRange(newcomers.Select((batch, i) => (Func<DynamoKpiStore, Task>)(s => s.AddBatchAsync($"race-new-{i}", 1, batch, CancellationToken.None))));
+        await Task.WhenAll(work.Select(async run =>
+        {
+            using var replica = aws.CreateDynamoDb();
+            await run(Store(replica));
+        }));
+
+        using var reader = aws.CreateDynamoDb();
+        await AssertStoredEqual(Store(reader), KpiPartial.Merge(newcomers.Append(replacement)), first, first.AddDays(4));
+    }
+
+    [Theory]
+    [InlineData(0.1)]
+    [InlineData(0.5)]
+    [InlineData(0.9)]
+    public async Task A_crash_in_the_middle_of_a_replacement_is_repaired_by_the_redelivery(double crashAt)
+    {
+        var first = new DateOnly(2040, 1, 1).AddDays((int)(crashAt * 1000) * 50);
+        var name = $"crash-replaced-{crashAt}";
+        var oldVersion = RandomBatch(seed: 70, first, days: 12, customers: 150);
+        var newVersion = RandomBatch(seed: 71, first.AddDays(3), days: 12, customers: 150);
+        using var dynamoDb = aws.CreateDynamoDb();
+        await Store(dynamoDb).AddBatchAsync(name, 1, oldVersion, CancellationToken.None);
+
+        var counter = new FailingAfter(int.MaxValue);
+        using (var counting = aws.CreateDynamoDb(config => config.HttpClientFactory = counter))
+        {
+            // The same versions on days of their own: how many requests a replacement takes.
+            await Store(counting).AddBatchAsync($"{name}-counting", 1, RandomBatch(seed: 70, first.AddDays(1_000), days: 12, customers: 150), CancellationToken.None);
+            await Store(counting).AddBatchAsync($"{name}-counting", 2, RandomBatch(seed: 71, first.AddDays(1_003), days: 12, customers: 150), CancellationToken.None);
+        }
+        using (var dying = aws.CreateDynamoDb(config =>
+               {
+                   config.HttpClientFactory = new FailingAfter(Math.Max(1, (int)(counter.Sent / 2 * crashAt)));
+                   config.MaxErrorRetry = 0;
+               }))
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => Store(dying).AddBatchAsync(name, 2, newVersion, CancellationToken.None));
+        }
+
+        await Store(dynamoDb).AddBatchAsync(name, 2, newVersion, CancellationToken.None); // the redelivery
+
+        await AssertStoredEqual(Store(dynamoDb), newVersion, first, first.AddDays(15));
+    }
+
+    [Fact]
+    public async Task Any_sequence_of_uploads_replacements_retractions_and_redeliveries_ends_with_the_kpis_of_the_versions_in_force()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var store = Store(dynamoDb);
+        var first = new DateOnly(2041, 1, 1);
+        var random = new Random(20261128);
+        var names = Enumerable.Range(0, 5).Select(i => $"sequence-{i}").ToArray();
+        var versions = names.ToDictionary(n => n, _ => 0);
+        var inForce = new Dictionary<string, KpiPartial>();
+        var written = new List<(string Name, int Version, KpiPartial? Data)>();
+        for (var step = 0; step < 40; step++)
+        {
+            var name = names[random.Next(names.Length)];
+            switch (random.Next(10))
+            {
+                case < 6: // an upload: a new batch, or a new version of one
+                    var data = RandomBatch(random.Next(), first.AddDays(random.Next(4)), days: random.Next(1, 5), customers: 60);
+                    var version = ++versions[name];
+                    await store.AddBatchAsync(name, version, data, CancellationToken.None);
+                    inForce[name] = data;
+                    written.Add((name, version, data));
+                    break;
+                case < 8 when inForce.ContainsKey(name): // a retraction
+                    var retraction = ++versions[name];
+                    await store.RetractAsync(name, retraction, CancellationToken.None);
+                    inForce.Remove(name);
+                    written.Add((name, retraction, null));
+                    break;
+                default: // a redelivery of something done before
+                    if (written.Count > 0)
+                    {
+                        var (again, againVersion, againData) = written[random.Next(written.Count)];
+                        await (againData is null
+                            ? store.RetractAsync(again, againVersion, CancellationToken.None)
+                            : store.AddBatchAsync(again, againVersion, againData, CancellationToken.None));
+                    }
+                    break;
+            }
+        }
+
+        await AssertStoredEqual(store, KpiPartial.Merge(inForce.Values), first, first.AddDays(8));
     }
 
     [Fact]
@@ -127,7 +278,7 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         var store = Store(dynamoDb);
         var first = new DateOnly(2035, 3, 1);
         var batch = RandomBatch(seed: 30, first, days: 10, customers: 100);
-        await store.AddBatchAsync("ranges", batch, CancellationToken.None);
+        await store.AddBatchAsync("ranges", 1, batch, CancellationToken.None);
 
         var rows = await store.GetCategoryAsync("Electronics", first.AddDays(2), first.AddDays(4), CancellationToken.None);
 

@@ -2,7 +2,7 @@ using Pipeline.Storage.Runs;
 
 namespace Pipeline.Storage.Tests;
 
-/// <summary>The pipeline-runs table (dynalite over HTTP): one record per batch, guarded by the manifest's ETag.</summary>
+/// <summary>The pipeline-runs table (dynalite over HTTP): versions of a batch, each changed only by conditional transitions.</summary>
 public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixture>
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
@@ -14,79 +14,185 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         public override DateTimeOffset GetUtcNow() => Now;
     }
 
+    private static UploadStart Upload(string batch, string content, string message, string source = "cli") =>
+        new(batch, $"data/{batch}/manifest_{batch}.json", $"etag-{content}", content, null, source, T0, message);
+
     [Fact]
-    public async Task A_run_goes_through_its_stages_and_a_second_submission_is_already_processed()
+    public async Task New_content_opens_the_next_version_and_the_same_content_is_a_duplicate_unless_it_is_the_same_message()
     {
         using var dynamoDb = aws.CreateDynamoDb();
         var clock = new Clock(T0);
         var runs = new PipelineRunStore(dynamoDb, aws.Topology, clock);
         var batch = $"b-{Guid.NewGuid():N}";
 
-        var (start, _) = await runs.BeginAsync(batch, $"data/{batch}/manifest_{batch}.json", "etag-1", "cli", CancellationToken.None);
-        Assert.Equal(RunStart.Started, start);
-        Assert.Equal(RunStart.InProgress, (await runs.BeginAsync(batch, "ignored", "etag-1", "s3-event", CancellationToken.None)).Start);
+        var first = await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), CancellationToken.None);
+        var copy = await runs.BeginUploadAsync(Upload(batch, "c1", "m2", "s3-event"), CancellationToken.None);
+        var redelivery = await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), CancellationToken.None);
+        var second = await runs.BeginUploadAsync(Upload(batch, "c2", "m3"), CancellationToken.None);
 
-        clock.Now = T0.AddSeconds(2);
-        await runs.RecordStageAsync(batch, "etag-1", "validate",
-            new StageRecord("Succeeded", T0, T0.AddSeconds(2), new Dictionary<string, long> { ["orders"] = 9000, ["order_items"] = 27007 }), CancellationToken.None);
-        await runs.FinishAsync(batch, "etag-1", RunStatus.Succeeded, "9000 orders folded into 31 days", CancellationToken.None);
-
-        var run = (await runs.GetAsync(batch, CancellationToken.None))!;
-        Assert.Equal(RunStatus.Succeeded, run.Status);
-        Assert.Equal("validate", run.CurrentStage);
-        Assert.Equal(27007, run.Stages["validate"].Counts["order_items"]);
-        Assert.Equal(T0.AddSeconds(2), run.FinishedAt);
-        Assert.Equal("9000 orders folded into 31 days", run.Summary);
-        Assert.Equal(RunStart.AlreadyProcessed, (await runs.BeginAsync(batch, "ignored", "etag-1", "cli", CancellationToken.None)).Start);
+        Assert.Equal((RunBeginKind.Started, 1), (first.Kind, first.Run.Version));
+        Assert.Equal((RunBeginKind.Duplicate, 1), (copy.Kind, copy.Run.Version));
+        Assert.Equal((RunBeginKind.Resumed, 1), (redelivery.Kind, redelivery.Run.Version));
+        Assert.Equal((RunBeginKind.Started, 2), (second.Kind, second.Run.Version));
+        var history = (await runs.GetHistoryAsync(batch, CancellationToken.None))!;
+        Assert.Equal([1, 2], history.Versions.Select(v => v.Version));
+        Assert.Equal(("c1", "etag-c1", "cli", RunStatus.Running), (history.Versions[0].ContentId, history.Versions[0].ManifestETag, history.Versions[0].Source, history.Versions[0].Status));
+        Assert.Equal(2, history.LatestVersion);
+        Assert.Null(history.InForce);
     }
 
     [Fact]
-    public async Task A_new_upload_under_the_same_name_starts_afresh_and_stale_updates_are_dropped()
+    public async Task Copies_of_one_submission_delivered_at_once_open_exactly_one_version()
+    {
+        var batch = $"b-{Guid.NewGuid():N}";
+        var begins = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
+        {
+            using var replica = aws.CreateDynamoDb();
+            return await new PipelineRunStore(replica, aws.Topology, TimeProvider.System).BeginUploadAsync(Upload(batch, "same", $"m{i}"), CancellationToken.None);
+        }));
+
+        Assert.Single(begins, b => b.Kind == RunBeginKind.Started);
+        Assert.All(begins, b => Assert.Equal(1, b.Run.Version));
+        using var dynamoDb = aws.CreateDynamoDb();
+        Assert.Single((await new PipelineRunStore(dynamoDb, aws.Topology, TimeProvider.System).GetHistoryAsync(batch, CancellationToken.None))!.Versions);
+    }
+
+    [Fact]
+    public async Task Each_transition_happens_once_and_only_from_the_states_it_may_leave()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var clock = new Clock(T0);
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, clock);
+        var batch = $"b-{Guid.NewGuid():N}";
+        await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), CancellationToken.None);
+
+        Assert.NotNull(await runs.StartStageAsync(batch, 1, Stages.Validate, CancellationToken.None));
+        Assert.Equal(TransitionResult.Won, await runs.FailAsync(batch, 1, "compute gave up", null, CancellationToken.None));
+        Assert.Equal(TransitionResult.AlreadyThere, await runs.FailAsync(batch, 1, "again", null, CancellationToken.None));
+        // A redriven message resumes the failed version: one attempt more.
+        var resumed = (await runs.StartStageAsync(batch, 1, Stages.Compute, CancellationToken.None))!;
+        Assert.Equal((RunStatus.Running, 2, (DateTimeOffset?)null), (resumed.Status, resumed.Attempt, resumed.FinishedAt));
+        clock.Now = T0.AddSeconds(5);
+        Assert.Equal(TransitionResult.Won, await runs.SucceedAsync(batch, 1, "folded", CancellationToken.None));
+        Assert.Equal(TransitionResult.AlreadyThere, await runs.SucceedAsync(batch, 1, "folded again", CancellationToken.None));
+        Assert.Equal(TransitionResult.Refused, await runs.RejectAsync(batch, 1, new RejectionRecord("late", [], 1, null), CancellationToken.None));
+        Assert.Equal(TransitionResult.Refused, await runs.FailAsync(batch, 1, "late", null, CancellationToken.None));
+        Assert.Null(await runs.StartStageAsync(batch, 1, Stages.Transform, CancellationToken.None));
+        Assert.False(await runs.RecordStageAsync(batch, 1, Stages.Transform, new StageRecord(Stages.Running, T0, null, new Dictionary<string, long>()), CancellationToken.None));
+
+        var run = (await runs.GetAsync(batch, 1, CancellationToken.None))!;
+        Assert.Equal((RunStatus.Succeeded, "folded", T0.AddSeconds(5)), (run.Status, run.Summary, run.FinishedAt));
+        Assert.Equal(Stages.Compute, run.CurrentStage);
+    }
+
+    [Fact]
+    public async Task A_stalled_version_is_failed_only_if_it_made_no_progress_since_it_was_seen()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var clock = new Clock(T0.AddYears(-2));
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, clock);
+        var (moving, stuck) = ($"moving-{Guid.NewGuid():N}", $"stuck-{Guid.NewGuid():N}");
+        await runs.BeginUploadAsync(Upload(moving, "c", "m1"), CancellationToken.None);
+        await runs.BeginUploadAsync(Upload(stuck, "c", "m2"), CancellationToken.None);
+
+        var stalled = await runs.FindStalledAsync(T0.AddYears(-2).AddMinutes(15), CancellationToken.None);
+        Assert.Contains(stalled, r => r.BatchId == stuck);
+        var seen = stalled.Single(r => r.BatchId == moving);
+        clock.Now = T0.AddYears(-2).AddMinutes(1);
+        Assert.True(await runs.TouchAsync(moving, 1, CancellationToken.None));
+
+        Assert.Equal(TransitionResult.Refused, await runs.FailAsync(moving, 1, "stuck", seen.UpdatedAt, CancellationToken.None));
+        Assert.Equal(TransitionResult.Won, await runs.FailAsync(stuck, 1, "stuck", stalled.Single(r => r.BatchId == stuck).UpdatedAt, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Failures_are_to_announce_until_an_alert_is_recorded_and_again_after_a_resumed_version_fails_again()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var clock = new Clock(T0);
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, clock);
+        var batch = $"f-{Guid.NewGuid():N}";
+        await runs.BeginUploadAsync(Upload(batch, "c", "m1"), CancellationToken.None);
+        await runs.FailAsync(batch, 1, "dead letter", null, CancellationToken.None);
+
+        Assert.Contains(await runs.FindUnannouncedFailuresAsync(CancellationToken.None), r => r.BatchId == batch);
+        clock.Now = T0.AddSeconds(1);
+        await runs.RecordNotifiedAsync(batch, 1, new StageRecord(Stages.Succeeded, clock.Now, clock.Now, new Dictionary<string, long>()), CancellationToken.None);
+        Assert.DoesNotContain(await runs.FindUnannouncedFailuresAsync(CancellationToken.None), r => r.BatchId == batch);
+
+        clock.Now = T0.AddSeconds(2);
+        await runs.StartStageAsync(batch, 1, Stages.Compute, CancellationToken.None);
+        await runs.FailAsync(batch, 1, "dead letter again", null, CancellationToken.None);
+        var again = Assert.Single(await runs.FindUnannouncedFailuresAsync(CancellationToken.None), r => r.BatchId == batch);
+        Assert.Equal(2, again.Attempt);
+    }
+
+    [Fact]
+    public async Task Folding_a_version_in_takes_earlier_ones_out_of_force_and_supersedes_those_still_under_way()
     {
         using var dynamoDb = aws.CreateDynamoDb();
         var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
         var batch = $"b-{Guid.NewGuid():N}";
-        await runs.BeginAsync(batch, "k", "etag-old", "cli", CancellationToken.None);
+        foreach (var content in new[] { "c1", "c2", "c3" })
+        {
+            await runs.BeginUploadAsync(Upload(batch, content, content), CancellationToken.None);
+        }
+        await runs.SucceedAsync(batch, 1, "in force", CancellationToken.None);
+        await runs.AdvanceAppliedAsync(batch, 1, CancellationToken.None);
 
-        Assert.Equal(RunStart.Started, (await runs.BeginAsync(batch, "k", "etag-new", "cli", CancellationToken.None)).Start);
-        await runs.FinishAsync(batch, "etag-old", RunStatus.Failed, "stale", CancellationToken.None);
+        await runs.AdvanceAppliedAsync(batch, 3, CancellationToken.None);
+        var taken = await runs.TakeOutOfForceAsync(batch, 3, RunStatus.Replaced, CancellationToken.None);
+        await runs.AdvanceAppliedAsync(batch, 2, CancellationToken.None); // a late, older fold never moves the record back
 
-        var run = (await runs.GetAsync(batch, CancellationToken.None))!;
-        Assert.Equal(("etag-new", RunStatus.Running, (string?)null), (run.ManifestETag, run.Status, run.Summary));
+        Assert.Equal([1], taken.Select(t => t.Version));
+        var history = (await runs.GetHistoryAsync(batch, CancellationToken.None))!;
+        Assert.Equal([(RunStatus.Replaced, (int?)3), (RunStatus.Superseded, 3), (RunStatus.Running, null)], history.Versions.Select(v => (v.Status, v.ChangedBy)));
+        Assert.Equal(3, history.AppliedVersion);
+        Assert.Equal(TransitionResult.Refused, await runs.SucceedAsync(batch, 2, "too late", CancellationToken.None));
     }
 
     [Fact]
-    public async Task Runs_without_progress_past_the_cutoff_are_found_as_stalled()
+    public async Task A_retraction_is_a_version_of_its_own_and_asking_twice_is_a_duplicate()
     {
         using var dynamoDb = aws.CreateDynamoDb();
-        var clock = new Clock(T0.AddYears(-1));
-        var runs = new PipelineRunStore(dynamoDb, aws.Topology, clock);
-        var stalled = $"stalled-{Guid.NewGuid():N}";
-        var finished = $"finished-{Guid.NewGuid():N}";
-        await runs.BeginAsync(stalled, "k", "e", "cli", CancellationToken.None);
-        await runs.BeginAsync(finished, "k", "e", "cli", CancellationToken.None);
-        await runs.FinishAsync(finished, "e", RunStatus.Succeeded, "done", CancellationToken.None);
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
+        var batch = $"b-{Guid.NewGuid():N}";
+        await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), CancellationToken.None);
 
-        var found = await runs.FindStalledAsync(T0.AddYears(-1).AddMinutes(5), CancellationToken.None);
+        var retraction = await runs.BeginRetractionAsync(batch, $"data/{batch}/manifest_{batch}.json", 1, "cli", "r1", CancellationToken.None);
+        var again = await runs.BeginRetractionAsync(batch, $"data/{batch}/manifest_{batch}.json", 1, "cli", "r2", CancellationToken.None);
 
-        Assert.Contains(found, r => r.BatchId == stalled);
-        Assert.DoesNotContain(found, r => r.BatchId == finished);
+        Assert.Equal((RunBeginKind.Started, 2, RunKind.Retraction, (int?)1), (retraction.Kind, retraction.Run.Version, retraction.Run.Kind, retraction.Run.RetractsVersion));
+        Assert.Equal((RunBeginKind.Duplicate, 2), (again.Kind, again.Run.Version));
+    }
+
+    [Fact]
+    public async Task A_submission_whose_manifest_was_replaced_is_noted_in_the_history()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
+        var batch = $"b-{Guid.NewGuid():N}";
+
+        await runs.RecordSupersededAsync(batch, new SupersededAnnouncement("old-etag", "s3-event", T0, T0.AddSeconds(1)), CancellationToken.None);
+        var begin = await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), CancellationToken.None);
+
+        var history = (await runs.GetHistoryAsync(batch, CancellationToken.None))!;
+        Assert.Equal(1, begin.Run.Version);
+        Assert.Equal(new SupersededAnnouncement("old-etag", "s3-event", T0, T0.AddSeconds(1)), Assert.Single(history.Superseded));
     }
 
     [Fact]
     public async Task The_most_recent_runs_come_newest_first_and_no_more_than_asked()
     {
         using var dynamoDb = aws.CreateDynamoDb();
-        // Later than every other test's runs in this table, so these three are the most recent.
+        // Later than every other test's runs in this table, so these are the most recent.
         var t0 = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var clock = new Clock(t0);
-        var runs = new PipelineRunStore(dynamoDb, aws.Topology, clock);
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(t0));
         var prefix = $"r-{Guid.NewGuid():N}-";
         // Submitted out of name order, so sorting by name would give another answer.
         foreach (var (batch, minutes) in new[] { ("b", 0), ("c", 2), ("a", 1) })
         {
-            clock.Now = t0.AddMinutes(minutes);
-            await runs.BeginAsync(prefix + batch, $"data/{prefix}{batch}/manifest_{prefix}{batch}.json", "etag", "cli", CancellationToken.None);
+            await runs.BeginUploadAsync(Upload(prefix + batch, "c", batch) with { SubmittedAt = t0.AddMinutes(minutes) }, CancellationToken.None);
         }
 
         Assert.Equal([prefix + "c", prefix + "a"], (await runs.ListRecentAsync(2, CancellationToken.None)).Select(r => r.BatchId));

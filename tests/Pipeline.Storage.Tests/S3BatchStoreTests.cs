@@ -26,11 +26,12 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
             ("order_items/order_items_part2.csv", Items.Split('\n')[0] + "\n" + Items.Split('\n')[3] + "\n"));
         var store = new S3BatchStore(s3);
 
-        var batch = await store.OpenAsync(Bucket, manifestKey, CancellationToken.None);
-        var result = new BatchProcessor().Process(store.ToEngineInput(batch));
+        var batch = await OpenAsync(store, manifestKey);
+        var result = new BatchProcessor().Process(store.ToEngineInput(Bucket, batch.Files));
 
         Assert.Equal("20250308", batch.Name);
-        Assert.False(string.IsNullOrEmpty(batch.ManifestETag));
+        Assert.False(string.IsNullOrEmpty(batch.Content.ManifestETag));
+        Assert.All(batch.Files, f => Assert.False(string.IsNullOrEmpty(f.ETag)));
         Assert.Equal(["products.csv", "orders/orders_part1.csv", "order_items/order_items_part1.csv", "order_items/order_items_part2.csv"], batch.Files.Select(f => f.Name));
         Assert.Equal(BatchLayout.ProductMasterKey, batch.Files[0].Key);
         Assert.True(result.Accepted);
@@ -57,7 +58,7 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         var name = $"bad-{Guid.NewGuid():N}";
         var manifestKey = await UploadAsync(s3, name, manifest, ("order_items/a.csv", Items));
 
-        var error = await Assert.ThrowsAsync<BatchLayoutException>(() => new S3BatchStore(s3).OpenAsync(Bucket, manifestKey, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<BatchLayoutException>(() => OpenAsync(new S3BatchStore(s3), manifestKey));
 
         Assert.Contains(reason, error.Message);
     }
@@ -68,31 +69,66 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         using var s3 = aws.CreateS3();
 
         var error = await Assert.ThrowsAsync<BatchLayoutException>(() =>
-            new S3BatchStore(s3).OpenAsync(Bucket, "data/nothing-here/manifest_nothing-here.json", CancellationToken.None));
+            new S3BatchStore(s3).OpenAsync(Bucket, "data/nothing-here/manifest_nothing-here.json", "any", CancellationToken.None));
 
         Assert.Contains("data/nothing-here/manifest_nothing-here.json does not exist", error.Message);
     }
 
     [Fact]
-    public async Task Archiving_moves_the_batch_files_and_keeps_the_product_master()
+    public async Task A_file_that_is_not_the_one_the_manifest_lists_is_refused()
     {
         using var s3 = aws.CreateS3();
-        var manifestKey = await UploadAsync(s3, "archived", """{"files":{"orders":["o.csv"],"order_items":["i.csv"]}}""",
+        var name = $"etags-{Guid.NewGuid():N}";
+        var manifestKey = await UploadAsync(s3, name, """{"files":{"orders":["o.csv"],"order_items":["i.csv"]},"etags":{"orders/o.csv":"0123456789abcdef"}}""",
             ("orders/o.csv", Orders), ("order_items/i.csv", Items));
+
+        var error = await Assert.ThrowsAsync<BatchLayoutException>(() => OpenAsync(new S3BatchStore(s3), manifestKey));
+
+        Assert.Contains("the manifest lists 0123456789abcdef", error.Message);
+    }
+
+    [Fact]
+    public async Task A_file_overwritten_after_the_batch_was_opened_is_not_read_as_the_batchs()
+    {
+        using var s3 = aws.CreateS3();
+        var name = $"changed-{Guid.NewGuid():N}";
+        var manifestKey = await UploadAsync(s3, name, """{"files":{"orders":["o.csv"],"order_items":["i.csv"]}}""", ("orders/o.csv", Orders), ("order_items/i.csv", Items));
         var store = new S3BatchStore(s3);
-        var batch = await store.OpenAsync(Bucket, manifestKey, CancellationToken.None);
+        var batch = await OpenAsync(store, manifestKey);
 
-        var moved = await store.ArchiveAsync(Bucket, batch.Name, batch.Files.Select(f => f.Key).Append(manifestKey), BatchLayout.ErrorsPrefix, CancellationToken.None);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = $"data/{name}/orders/o.csv", ContentBody = Orders + "3,9,pending,2025-03-10T10:00:00,,,,1\n" });
 
-        Assert.Equal(["errors/archived/orders/o.csv", "errors/archived/order_items/i.csv", "errors/archived/manifest_archived.json"], moved);
-        var remaining = (await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = "data/archived/" })).S3Objects ?? [];
-        Assert.Empty(remaining);
-        Assert.Equal(Orders, await ReadAsync(s3, "errors/archived/orders/o.csv"));
-        Assert.Equal(Products, await ReadAsync(s3, BatchLayout.ProductMasterKey));
+        Assert.Throws<BatchChangedException>(() => new BatchProcessor().Process(store.ToEngineInput(Bucket, batch.Files)));
+    }
+
+    [Fact]
+    public async Task Archiving_moves_exactly_the_versions_own_files_never_a_shared_master_or_a_newer_uploads_file()
+    {
+        using var s3 = aws.CreateS3();
+        var name = $"archived-{Guid.NewGuid():N}";
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = "data/shared/products.csv", ContentBody = Products });
+        var manifestKey = await UploadAsync(s3, name, """{"files":{"orders":["o.csv"],"order_items":["i.csv","j.csv"],"products":"data/shared/products.csv"}}""",
+            ("orders/o.csv", Orders), ("order_items/i.csv", Items), ("order_items/j.csv", Items.Split('\n')[0] + "\n"));
+        var store = new S3BatchStore(s3);
+        var batch = await OpenAsync(store, manifestKey);
+        // A newer upload of the batch is on its way: it replaced one part and added another.
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = $"data/{name}/order_items/j.csv", ContentBody = Items });
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = $"data/{name}/order_items/k.csv", ContentBody = Items });
+
+        var moved = await store.ArchiveAsync(Bucket, name, 4, batch.Content, BatchLayout.ErrorsPrefix, CancellationToken.None);
+
+        Assert.Equal([$"errors/{name}/v4/manifest_{name}.json", $"errors/{name}/v4/orders/o.csv", $"errors/{name}/v4/order_items/i.csv"], moved);
+        var remaining = ((await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = $"data/{name}/" })).S3Objects ?? []).Select(o => o.Key);
+        Assert.Equal([$"data/{name}/order_items/j.csv", $"data/{name}/order_items/k.csv"], remaining.Order());
+        Assert.Equal(Orders, await ReadAsync(s3, $"errors/{name}/v4/orders/o.csv"));
+        Assert.Equal(Products, await ReadAsync(s3, "data/shared/products.csv"));
 
         // A second delivery finds nothing left to move and does not fail.
-        Assert.Empty(await store.ArchiveAsync(Bucket, batch.Name, batch.Files.Select(f => f.Key).Append(manifestKey), BatchLayout.ErrorsPrefix, CancellationToken.None));
+        Assert.Empty(await store.ArchiveAsync(Bucket, name, 4, batch.Content, BatchLayout.ErrorsPrefix, CancellationToken.None));
     }
+
+    private async Task<StoredBatch> OpenAsync(S3BatchStore store, string manifestKey) =>
+        await store.OpenAsync(Bucket, manifestKey, (await store.ManifestAsync(Bucket, manifestKey, CancellationToken.None))!.ETag, CancellationToken.None);
 
     private async Task<string> UploadAsync(AmazonS3Client s3, string batch, string manifest, params (string Path, string Content)[] files)
     {

@@ -1,0 +1,68 @@
+using EventBus;
+using Pipeline.Contracts;
+using Pipeline.Engine.Validation;
+using Pipeline.Storage.Batches;
+using Pipeline.Storage.Runs;
+using Pipeline.Topology;
+
+namespace Services.Validate.Verdicts;
+
+/// <summary>
+/// Rejects a version: the report in <c>errors/&lt;batch&gt;/v&lt;n&gt;/</c>, the run's transition to Rejected (one
+/// conditional write: only one delivery wins it), then its files moved next to the report and
+/// <see cref="BatchRejected"/> published — the last two also by a repeated delivery of the same message, since the first
+/// may have died before them; the Notifier sends the alert once whatever it receives.
+/// </summary>
+public sealed partial class RejectionPublisher(
+    S3BatchStore batches, PipelineRunStore runs, IEventBus bus, PipelineTopology topology, TimeProvider clock, ILogger<RejectionPublisher> logger)
+{
+    /// <summary>How many of the report's errors travel in the rejection (the report has up to 100).</summary>
+    private const int ErrorsInMessage = 10;
+
+    public async Task RejectAsync(PipelineRun run, BatchContent content, Verdict verdict, DateTimeOffset started, CancellationToken cancellationToken)
+    {
+        var reportKey = await WriteReportAsync(run, verdict.Report, cancellationToken).ConfigureAwait(false);
+        var rejection = new RejectionRecord(verdict.Reason, verdict.Report.Errors.Take(ErrorsInMessage).Select(Verdict.Describe).ToList(), verdict.Report.ErrorCount, reportKey);
+        var counts = Verdict.RowCounts(verdict.Report);
+        await runs.RecordStageAsync(run.BatchId, run.Version, Stages.Validate, new StageRecord(Stages.Failed, started, clock.GetUtcNow(), counts, verdict.Reason), cancellationToken)
+            .ConfigureAwait(false);
+        if (await runs.RejectAsync(run.BatchId, run.Version, rejection, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
+        {
+            return; // superseded or failed meanwhile: that outcome stands
+        }
+        PipelineTelemetry.StageFinished(Stages.Validate, "rejected", clock.GetUtcNow() - started, counts);
+        await AnnounceAsync(run with { Rejection = rejection }, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>After the verdict is recorded: the version's files go to errors/ and the rejection is published. Safe to repeat.</summary>
+    public async Task AnnounceAsync(PipelineRun run, BatchContent content, CancellationToken cancellationToken)
+    {
+        var rejection = run.Rejection ?? throw new InvalidOperationException($"Batch {run.BatchId} v{run.Version} has no recorded rejection.");
+        await batches.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, BatchLayout.ErrorsPrefix, cancellationToken).ConfigureAwait(false);
+        LogRejected(run.BatchId, run.Version, rejection.Reason);
+        await bus.PublishAsync(new BatchRejected(run.BatchId, topology.Bucket.Name, run.ManifestKey, run.Version, rejection.Reason, rejection.FirstErrors,
+            rejection.ErrorCount, rejection.ReportKey, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A submission that names no batch of this pipeline (a key outside the layout, another bucket): refused without a version.</summary>
+    public Task PublishUnboundAsync(string batchId, string bucket, string manifestKey, string reason, CancellationToken cancellationToken)
+    {
+        LogRefused(batchId, reason);
+        return bus.PublishAsync(new BatchRejected(batchId, bucket, manifestKey, null, reason, [reason], 1, null, clock.GetUtcNow()), cancellationToken);
+    }
+
+    /// <summary>Writes the version's report where its files go (processed/ or errors/) and returns its key.</summary>
+    public async Task<string> WriteReportAsync(PipelineRun run, ValidationReport report, CancellationToken cancellationToken)
+    {
+        var key = BatchLayout.ReportKey(run.BatchId, run.Version, report.Accepted);
+        await batches.PutAsync(topology.Bucket.Name, key, System.Text.Encoding.UTF8.GetBytes(ReportJson.Serialize(report)), "application/json", cancellationToken)
+            .ConfigureAwait(false);
+        return key;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} v{Version}: rejected: {Reason}")]
+    private partial void LogRejected(string batchId, int version, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Submission {BatchId} refused: {Reason}")]
+    private partial void LogRefused(string batchId, string reason);
+}

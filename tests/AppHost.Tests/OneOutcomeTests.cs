@@ -1,0 +1,96 @@
+using Amazon.S3.Model;
+using Pipeline.Contracts;
+using Pipeline.Storage.Batches;
+using Pipeline.Storage.Runs;
+using Services.Notifier.Alerts;
+
+namespace AppHost.Tests;
+
+/// <summary>Exactly one outcome per version: repeated announcements, stale submissions and shared files do not change it.</summary>
+[Collection(EmulatorAppCollection.Name)]
+public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
+{
+    private readonly PipelineDriver _pipeline = new(app);
+
+    public void Dispose() => _pipeline.Dispose();
+
+    [Fact]
+    public async Task An_outcome_announced_again_is_not_alerted_again()
+    {
+        var folder = PipelineDriver.Generate(200, new DateOnly(2020, 2, 1), seed: 30, days: 3);
+        await _pipeline.SubmitAsync(folder, "announced");
+        var alert = await _pipeline.NextAlertAsync("announced");
+        Assert.Equal(AlertStatus.Succeeded, alert.Status);
+
+        // What a Compute delivery that died after announcing, and was redelivered, sends again.
+        await _pipeline.Bus.PublishAsync(new KpisUpdated("announced", "data/announced/manifest_announced.json", 1, [], [new DateOnly(2020, 2, 1)], [], 0, 0, DateTimeOffset.UtcNow));
+
+        await _pipeline.AssertNoAlertAboutAsync("announced");
+        Assert.Equal(Stages.Succeeded, (await _pipeline.HistoryAsync("announced")).Versions[0].Stages[Stages.Notify].Status);
+    }
+
+    [Fact]
+    public async Task A_submission_of_an_upload_already_replaced_is_noted_as_superseded_and_changes_nothing()
+    {
+        var firstDay = new DateOnly(2020, 4, 1);
+        var ids = PipelineDriver.NewIds();
+        var old = await new BatchUploader(_pipeline.S3, new S3BatchStore(_pipeline.S3))
+            .UploadAsync(_pipeline.Topology.Bucket.Name, PipelineDriver.Generate(200, firstDay, seed: 31, days: 3, idOffset: ids), "stale", null, CancellationToken.None);
+        var newer = PipelineDriver.Generate(250, firstDay, seed: 32, days: 3, idOffset: ids);
+        await _pipeline.SubmitAsync(newer, "stale");
+        Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("stale")).Status);
+
+        // The first upload's announcement arrives late (an S3 event delayed, a message redelivered).
+        await _pipeline.Bus.PublishAsync(new BatchSubmitted("stale", old.Bucket, old.ManifestKey, old.ManifestETag, DateTimeOffset.UtcNow, "s3-event"));
+
+        await _pipeline.AssertNoAlertAboutAsync("stale");
+        var history = await _pipeline.HistoryAsync("stale");
+        Assert.Equal((1, RunStatus.Succeeded), (Assert.Single(history.Versions).Version, history.Versions[0].Status));
+        Assert.Equal(old.ManifestETag, Assert.Single(history.Superseded).ManifestETag);
+        await _pipeline.AssertKpisEqualAsync(PipelineDriver.EngineKpis(newer));
+    }
+
+    [Fact]
+    public async Task A_rejected_batch_never_moves_a_shared_product_master_that_other_batches_use()
+    {
+        var bucket = _pipeline.Topology.Bucket.Name;
+        var good = PipelineDriver.Generate(150, new DateOnly(2020, 6, 1), seed: 33, days: 2);
+        await _pipeline.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "data/shared/products.csv", FilePath = Path.Combine(good, "products.csv") });
+        foreach (var (name, folder, broken) in new[] { ("shared-broken", PipelineDriver.Generate(150, new DateOnly(2020, 6, 1), seed: 34, days: 2), true), ("shared-good", good, false) })
+        {
+            if (broken)
+            {
+                var part = Directory.GetFiles(Path.Combine(folder, "orders")).Order().First();
+                var lines = File.ReadAllLines(part);
+                lines[1] = string.Join(',', lines[1].Split(',') is var f ? f.Select((v, i) => i == 3 ? "yesterday" : v) : []);
+                File.WriteAllLines(part, lines);
+            }
+            await UploadWithSharedProductsAsync(folder, name);
+            await _pipeline.Bus.PublishAsync(new BatchSubmitted(name, bucket, BatchLayout.ManifestKey(name), null, DateTimeOffset.UtcNow, "tests"));
+            Assert.Equal(broken ? AlertStatus.Rejected : AlertStatus.Succeeded, (await _pipeline.NextAlertAsync(name)).Status);
+            Assert.Contains("data/shared/products.csv", await _pipeline.KeysUnderAsync("data/shared/"));
+        }
+        Assert.Empty(await _pipeline.KeysUnderAsync("errors/shared-broken/v1/shared/"));
+    }
+
+    /// <summary>Uploads a folder's parts and a manifest that names the shared product master instead of a products file of its own.</summary>
+    private async Task UploadWithSharedProductsAsync(string folder, string name)
+    {
+        var orders = Directory.GetFiles(Path.Combine(folder, "orders")).Select(Path.GetFileName).ToList();
+        var items = Directory.GetFiles(Path.Combine(folder, "order_items")).Select(Path.GetFileName).ToList();
+        foreach (var (table, files) in new[] { ("orders", orders), ("order_items", items) })
+        {
+            foreach (var file in files)
+            {
+                await _pipeline.S3.PutObjectAsync(new PutObjectRequest { BucketName = _pipeline.Topology.Bucket.Name, Key = $"data/{name}/{table}/{file}", FilePath = Path.Combine(folder, table, file!) });
+            }
+        }
+        var manifest = new BatchManifest(name, orders!, items!, "data/shared/products.csv");
+        await _pipeline.S3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = _pipeline.Topology.Bucket.Name,
+            Key = BatchLayout.ManifestKey(name),
+            InputStream = new MemoryStream(manifest.ToJson()),
+        });
+    }
+}
