@@ -1,0 +1,3 @@
+using Pipeline.Storage.Benchmarks;
+
+return await KpiFoldBenchmark.RunAsync(args);
