@@ -33,6 +33,8 @@ internal sealed partial class SqsReceiveEndpoint
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private Task _receiving = Task.CompletedTask;
     private Task _backlog = Task.CompletedTask;
+    private volatile int _receiveFailures;
+    private volatile Exception? _lastReceiveFailure;
 
     public SqsReceiveEndpoint(IAmazonSQS sqs, IServiceScopeFactory scopes, EndpointQueue queue, BodyFormat format,
         EventBusSubscriptions subscriptions, SqsEventBusOptions options, ILogger logger)
@@ -41,6 +43,14 @@ internal sealed partial class SqsReceiveEndpoint
         _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
         _deletes = new DeleteBatcher(sqs, queue.Url);
     }
+
+    public string QueueName => _queue.Name;
+
+    /// <summary>Whether the receive loop runs: started, and not ended (by the stop, or by a fault it could not survive).</summary>
+    public bool IsReceiving => !_receiving.IsCompleted;
+
+    /// <summary>How many receives in a row failed (0 once one succeeds), and the last failure.</summary>
+    public (int Count, Exception? Last) ReceiveFailures => (_receiveFailures, _lastReceiveFailure);
 
     public void Start()
     {
@@ -79,84 +89,90 @@ internal sealed partial class SqsReceiveEndpoint
         LogStopped(_queue.Name);
     }
 
+    /// <summary>Receives until the stop; any other failure is logged and retried after a backoff, so the loop never ends on its own.</summary>
     private async Task ReceiveAsync()
     {
         var stopping = _stopReceiving.Token;
-        var failures = 0;
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                await _slots.WaitAsync(stopping).ConfigureAwait(false);
+                await ReceiveOnceAsync(stopping).ConfigureAwait(false);
+                _receiveFailures = 0;
             }
-            catch (OperationCanceledException)
+            catch (Exception) when (stopping.IsCancellationRequested)
             {
-                break;
-            }
-            var granted = 1;
-            while (granted < MaxBatch && _slots.Wait(0))
-            {
-                granted++;
-            }
-
-            List<Message> messages;
-            var started = DateTimeOffset.UtcNow;
-            try
-            {
-                // Not cancelled by the stop: a long poll abandoned mid-way may still take messages off the queue,
-                // which would then stay invisible for a whole visibility timeout. Its answer is released instead.
-                messages = (await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest
-                {
-                    QueueUrl = _queue.Url,
-                    MaxNumberOfMessages = granted,
-                    WaitTimeSeconds = (int)_options.WaitTime.TotalSeconds,
-                    MessageAttributeNames = ["All"],
-                    MessageSystemAttributeNames = ["ApproximateReceiveCount"],
-                }, _abortReceive.Token).ConfigureAwait(false)).Messages ?? [];
-                failures = 0;
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                _slots.Release(granted);
                 break;
             }
             catch (Exception e)
             {
-                _slots.Release(granted);
-                // The queue may be briefly unreachable: back off (up to 10 s) rather than spin.
-                failures++;
+                // The SDK throws cancellation and disposal for timed-out calls too, so only the stop ends the loop. The queue
+                // may be briefly unreachable: back off (up to 10 s) rather than spin.
+                _lastReceiveFailure = e;
+                var failures = ++_receiveFailures;
                 LogReceiveFailed(e, _queue.Name, failures);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 200 * Math.Pow(2, failures))), stopping)
                     .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-                continue;
             }
+        }
+    }
 
-            if (stopping.IsCancellationRequested)
-            {
-                _slots.Release(granted);
-                await Task.WhenAll(messages.Select(ReleaseAsync)).ConfigureAwait(false);
-                break;
-            }
-            if (granted > messages.Count)
-            {
-                _slots.Release(granted - messages.Count);
-            }
-            if (messages.Count == 0)
-            {
-                continue;
-            }
+    /// <summary>Receives as many messages as there are free slots for (at least one) and starts handling them.</summary>
+    private async Task ReceiveOnceAsync(CancellationToken stopping)
+    {
+        await _slots.WaitAsync(stopping).ConfigureAwait(false);
+        var granted = 1;
+        while (granted < MaxBatch && _slots.Wait(0))
+        {
+            granted++;
+        }
 
-            EventBusTelemetry.RecordReceive(_queue.Name, started, messages.Select(ProducerOf).ToList());
-            foreach (var message in messages)
+        List<Message> messages;
+        var started = DateTimeOffset.UtcNow;
+        try
+        {
+            // Not cancelled by the stop: a long poll abandoned mid-way may still take messages off the queue,
+            // which would then stay invisible for a whole visibility timeout. Its answer is released instead.
+            messages = (await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest
             {
-                var handling = HandleAsync(message);
-                _inFlight.TryAdd(handling, 0);
-                _ = handling.ContinueWith(done =>
-                {
-                    _inFlight.TryRemove(done, out _);
-                    _slots.Release();
-                }, TaskScheduler.Default);
-            }
+                QueueUrl = _queue.Url,
+                MaxNumberOfMessages = granted,
+                WaitTimeSeconds = (int)_options.WaitTime.TotalSeconds,
+                MessageAttributeNames = ["All"],
+                MessageSystemAttributeNames = ["ApproximateReceiveCount"],
+            }, _abortReceive.Token).ConfigureAwait(false)).Messages ?? [];
+        }
+        catch
+        {
+            _slots.Release(granted);
+            throw;
+        }
+
+        if (stopping.IsCancellationRequested)
+        {
+            _slots.Release(granted);
+            await Task.WhenAll(messages.Select(ReleaseAsync)).ConfigureAwait(false);
+            return;
+        }
+        if (granted > messages.Count)
+        {
+            _slots.Release(granted - messages.Count);
+        }
+        if (messages.Count == 0)
+        {
+            return;
+        }
+
+        EventBusTelemetry.RecordReceive(_queue.Name, started, messages.Select(ProducerOf).ToList());
+        foreach (var message in messages)
+        {
+            var handling = HandleAsync(message);
+            _inFlight.TryAdd(handling, 0);
+            _ = handling.ContinueWith(done =>
+            {
+                _inFlight.TryRemove(done, out _);
+                _slots.Release();
+            }, TaskScheduler.Default);
         }
     }
 
@@ -207,7 +223,7 @@ internal sealed partial class SqsReceiveEndpoint
         var started = Stopwatch.GetTimestamp();
 
         Exception? error;
-        await using (new VisibilityExtender(_sqs, _queue, message.ReceiptHandle, _logger, _abortHandlers.Token))
+        await using (VisibilityExtender.Start(_sqs, _queue, message.ReceiptHandle, _logger, _abortHandlers.Token))
         {
             error = await InvokeAsync(inbound).ConfigureAwait(false);
             for (var retry = 1; error is not null && retry <= _options.ImmediateRetries; retry++)
