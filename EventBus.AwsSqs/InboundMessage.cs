@@ -37,7 +37,8 @@ internal sealed record InboundMessage(Subscription Subscription, object Message,
             foreach (var attribute in root.TryGetProperty("MessageAttributes", out var wrapped) && wrapped.ValueKind == JsonValueKind.Object
                          ? wrapped.EnumerateObject() : default)
             {
-                if (attribute.Value.TryGetProperty("Value", out var value) && value.ValueKind == JsonValueKind.String)
+                if (attribute.Value.ValueKind == JsonValueKind.Object
+                    && attribute.Value.TryGetProperty("Value", out var value) && value.ValueKind == JsonValueKind.String)
                 {
                     attributes[attribute.Name] = value.GetString()!;
                 }

@@ -40,6 +40,10 @@ public static class SqsEventBusExtensions
             sp.GetRequiredService<IAmazonSQS>(), sp.GetRequiredService<SnsClient>(), sp.GetRequiredService<IOptions<SqsEventBusOptions>>().Value.Topology));
         services.TryAddSingleton<IEventBus>(sp => new SqsEventBus(
             sp.GetRequiredService<SnsClient>(), sp.GetRequiredService<SqsTopology>(), sp.GetRequiredService<IOptions<SqsEventBusOptions>>().Value.QueueName!));
+        // The host cancels the bus's stop at its own deadline (30 s by default, no more than the bus's drain): raise it to
+        // what the drain needs, so that ShutdownTimeout is the one setting.
+        services.AddOptions<HostOptions>().PostConfigure<IOptions<SqsEventBusOptions>>((host, bus) =>
+            host.ShutdownTimeout = host.ShutdownTimeout > bus.Value.HostShutdownTimeout ? host.ShutdownTimeout : bus.Value.HostShutdownTimeout);
         services.AddSingleton<SqsEventBusHost>();
         services.AddHostedService(sp => sp.GetRequiredService<SqsEventBusHost>());
         services.AddHealthChecks().AddCheck<SqsEventBusHealthCheck>(HealthCheckName);

@@ -16,7 +16,6 @@ namespace EventBus.AwsSqs;
 internal sealed partial class SqsReceiveEndpoint
 {
     private const int MaxBatch = 10;
-    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
 
     private readonly IAmazonSQS _sqs;
     private readonly IServiceScopeFactory _scopes;
@@ -68,7 +67,7 @@ internal sealed partial class SqsReceiveEndpoint
         var stopping = Stopwatch.StartNew();
         await _stopReceiving.CancelAsync().ConfigureAwait(false);
         // The receive call under way is let finish (see ReceiveAsync), unless the service does not answer in time.
-        _abortReceive.CancelAfter(_options.WaitTime + ReleaseTimeout);
+        _abortReceive.CancelAfter(_options.WaitTime + SqsEventBusOptions.ReleaseTimeout);
         await Task.WhenAll(_receiving, _backlog).ConfigureAwait(false);
 
         // The handlers' deadline counts from the stop, not from the end of the last receive.
@@ -83,7 +82,7 @@ internal sealed partial class SqsReceiveEndpoint
             LogAbortingHandlers(_queue.Name, _inFlight.Count);
             await _abortHandlers.CancelAsync().ConfigureAwait(false);
             // Handlers that ignore cancellation are left behind; their messages reappear when their visibility runs out.
-            await inFlight.WaitAsync(ReleaseTimeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            await inFlight.WaitAsync(SqsEventBusOptions.ReleaseTimeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
         await _deletes.CompleteAsync().ConfigureAwait(false);
         LogStopped(_queue.Name);
@@ -289,7 +288,7 @@ internal sealed partial class SqsReceiveEndpoint
     /// <summary>Makes a message whose handler was cancelled at shutdown visible again at once, for another instance.</summary>
     private async Task ReleaseAsync(Message message)
     {
-        using var timeout = new CancellationTokenSource(ReleaseTimeout);
+        using var timeout = new CancellationTokenSource(SqsEventBusOptions.ReleaseTimeout);
         try
         {
             await _sqs.ChangeMessageVisibilityAsync(_queue.Url, message.ReceiptHandle, 0, timeout.Token).ConfigureAwait(false);
