@@ -72,7 +72,8 @@ public static class EnvelopeSerializer
     public static JsonElement HeaderValue(string value) => JsonSerializer.SerializeToElement(value, Options);
 
     /// <summary>The context a handler sees for a message that came in <paramref name="envelope"/>.</summary>
-    public static MessageContext ToContext(this MessageEnvelope envelope, string endpoint, string transportMessageId, int receiveCount) => new()
+    public static MessageContext ToContext(this MessageEnvelope envelope, string endpoint, string transportMessageId, int receiveCount,
+        TimeSpan? lockDuration = null) => new()
     {
         Endpoint = endpoint,
         MessageId = envelope.MessageId ?? transportMessageId,
@@ -85,6 +86,7 @@ public static class EnvelopeSerializer
         MessageTypes = envelope.MessageType ?? [],
         Headers = envelope.Headers?.ToDictionary(h => h.Key, h => HeaderText(h.Value)) ?? [],
         ReceiveCount = receiveCount,
+        LockDuration = lockDuration,
     };
 
     private static Guid? ParseGuid(string? text) => Guid.TryParse(text, out var id) ? id : null;
