@@ -11,7 +11,7 @@ namespace EventBus.AwsSqs;
 /// Receives from one queue with long polling and hands each message to its handler, at most
 /// <see cref="SqsEventBusOptions.MaxConcurrency"/> at a time. A message is deleted only after its handler succeeded;
 /// a failing one is retried in process, then redelivered through its visibility timeout, then dead-lettered with the error;
-/// a poison one is dead-lettered at once.
+/// a poison one (unreadable, or refused by its handler with <see cref="PoisonMessageException"/>) is dead-lettered at once.
 /// </summary>
 internal sealed partial class SqsReceiveEndpoint
 {
@@ -191,8 +191,7 @@ internal sealed partial class SqsReceiveEndpoint
             }
             catch (MessageFormatException e)
             {
-                LogPoison(_queue.Name, message.MessageId, e.Message);
-                await DeadLetterAsync(message, DeadLetterQueue.PoisonReason, e).ConfigureAwait(false);
+                await DeadLetterPoisonAsync(message, e).ConfigureAwait(false);
                 return;
             }
             await HandleAsync(message, inbound).ConfigureAwait(false);
@@ -225,7 +224,8 @@ internal sealed partial class SqsReceiveEndpoint
         await using (VisibilityExtender.Start(_sqs, _queue, message.ReceiptHandle, _logger, _abortHandlers.Token))
         {
             error = await InvokeAsync(inbound).ConfigureAwait(false);
-            for (var retry = 1; error is not null && retry <= _options.ImmediateRetries; retry++)
+            // A message its handler refused as poison is never retried.
+            for (var retry = 1; error is not (null or PoisonMessageException) && retry <= _options.ImmediateRetries; retry++)
             {
                 EventBusTelemetry.Retried(_queue.Name);
                 LogRetrying(error, _queue.Name, inbound.Subscription.MessageType.Name, retry, _options.ImmediateRetries);
@@ -244,6 +244,11 @@ internal sealed partial class SqsReceiveEndpoint
         activity?.SetStatus(ActivityStatusCode.Error, error.Message);
         activity?.AddException(error);
         EventBusTelemetry.Failed(_queue.Name, error);
+        if (error is PoisonMessageException poison)
+        {
+            await DeadLetterPoisonAsync(message, poison).ConfigureAwait(false);
+            return;
+        }
         if (context.ReceiveCount >= _queue.MaxReceiveCount)
         {
             // Moved by us rather than by SQS redrive, so that the dead letter carries the error.
@@ -277,6 +282,13 @@ internal sealed partial class SqsReceiveEndpoint
         {
             return e;
         }
+    }
+
+    /// <summary>Dead-letters a message that can never be handled (unreadable, or refused by its handler) at once, with the reason.</summary>
+    private Task DeadLetterPoisonAsync(Message message, PoisonMessageException poison)
+    {
+        LogPoison(_queue.Name, message.MessageId, poison.Message);
+        return DeadLetterAsync(message, DeadLetterQueue.PoisonReason, poison);
     }
 
     private async Task DeadLetterAsync(Message message, string reason, Exception error)

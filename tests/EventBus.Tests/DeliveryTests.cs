@@ -11,6 +11,7 @@ namespace EventBus.Tests;
 public sealed record Unreliable(int Number);
 public sealed record Redriven(int Number);
 public sealed record SlowWork(string Name, int Milliseconds);
+public sealed record Reservation(string Sku, int Quantity);
 public sealed record Audited(string Text)
 {
     public string Text { get; } = string.IsNullOrEmpty(Text) ? throw new ArgumentException("An audit entry needs a text.", nameof(Text)) : Text;
@@ -117,6 +118,36 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
             && l.ExceptionMessage == "The envelope's 'messageType' has an empty entry; each must be a message type URN.");
         Assert.Contains(letters, l => l.ExceptionMessage == "The message does not fit Audited: An audit entry needs a text. (Parameter 'Text')");
         Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "poison-endpoint"));
+    }
+
+    /// <summary>Refuses every reservation as poison, counting attempts by receive count.</summary>
+    public sealed class RefusingHandler : IIntegrationEventHandler<Reservation>
+    {
+        public static readonly ConcurrentQueue<int> Attempts = new();
+
+        public Task HandleAsync(Reservation message, MessageContext context, CancellationToken cancellationToken)
+        {
+            Attempts.Enqueue(context.ReceiveCount);
+            throw new PoisonMessageException($"{message.Sku} cannot be reserved {message.Quantity} times.");
+        }
+    }
+
+    [Fact]
+    public async Task A_message_its_handler_refuses_as_poison_is_dead_lettered_at_once_with_the_reason()
+    {
+        await using var host = await BusHost.StartAsync(aws, "refusing-endpoint", bus => bus.AddSubscription<Reservation, RefusingHandler>());
+        using var sqs = aws.CreateSqsClient();
+
+        await host.Bus.PublishAsync(new Reservation("SKU-1", -2));
+
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "refusing-endpoint_error") == (1, 0), "one dead letter");
+        var letter = Assert.Single(await new DeadLetterQueue(sqs, "refusing-endpoint").PeekAsync());
+        Assert.Equal(DeadLetterQueue.PoisonReason, letter.Reason);
+        Assert.Equal(typeof(PoisonMessageException).FullName, letter.ExceptionType);
+        Assert.Equal("SKU-1 cannot be reserved -2 times.", letter.ExceptionMessage);
+        // Neither retried in process nor redelivered.
+        Assert.Equal([1], RefusingHandler.Attempts);
+        Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "refusing-endpoint"));
     }
 
     /// <summary>Records when each message starts and ends, and takes its time.</summary>
