@@ -1,6 +1,8 @@
 using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EventBus.AwsSqs;
 
@@ -25,48 +27,71 @@ public sealed class IdempotencyConflictException(string key) : Exception($"'{key
 /// duplicate delivery is detected and skipped. No transactions are needed (the local emulator has none).
 /// </summary>
 /// <remarks>
-/// A key is claimed first (a lease of <see cref="Lease"/>), and marked done after the work succeeded. A consumer that
-/// dies keeps the key until the lease runs out, then another may claim it; work that fails releases it at once.
-/// The work itself must tolerate a rerun after a crash between its end and the done mark (at-least-once, like SQS).
-/// The table has a string partition key <c>id</c>; <c>expires_at</c> (epoch seconds) suits a DynamoDB TTL.
+/// A key is claimed first, for a lease that is renewed while the work runs, and marked done after the work succeeded.
+/// In a handler the lease is half the message's <see cref="MessageContext.LockDuration"/> (the queue's visibility
+/// timeout): a consumer that dies stops renewing, and its lease has run out by the time the message is visible again,
+/// so the redelivery takes the key over instead of failing on it until the message is dead-lettered. Work that fails,
+/// and a done mark that fails, release the key at once. The work itself must tolerate a rerun after a crash between its
+/// end and the done mark (at-least-once, like SQS). The table has a string partition key <c>id</c>;
+/// <c>expires_at</c> (epoch seconds) suits a DynamoDB TTL.
 /// </remarks>
-public sealed class IdempotencyStore(IAmazonDynamoDB dynamoDb, string tableName)
+public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string tableName, ILogger<IdempotencyStore>? logger = null)
 {
     public const string KeyAttribute = "id";
     private const string Started = "started";
     private const string Done = "done";
+    private static readonly TimeSpan MinimumLease = TimeSpan.FromMilliseconds(500);
+    private readonly ILogger _logger = logger ?? NullLogger<IdempotencyStore>.Instance;
 
     public string TableName { get; } = tableName;
 
-    /// <summary>How long a claim holds before another consumer may take the key over.</summary>
-    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>The lease of a claim made outside a handler (a tool, a test); in a handler it follows the message's queue.</summary>
+    public TimeSpan LeaseOutsideHandlers { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long a done mark is kept (written as <c>expires_at</c>).</summary>
     public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
 
-    /// <summary>Runs <paramref name="work"/> unless <paramref name="key"/> is already done; marks it done when the work succeeds.</summary>
-    /// <exception cref="IdempotencyConflictException">Another consumer holds the key now.</exception>
+    /// <summary>
+    /// Runs <paramref name="work"/> unless <paramref name="key"/> is already done; marks it done when the work succeeds.
+    /// The work's token is also cancelled if the claim is lost (another consumer took the key over).
+    /// </summary>
+    /// <exception cref="IdempotencyConflictException">Another consumer holds the key now, or took it over meanwhile.</exception>
     public async Task<IdempotencyOutcome> RunOnceAsync(string key, Func<CancellationToken, Task> work, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
+        var lease = MessageContext.Current?.LockDuration / 2 ?? LeaseOutsideHandlers;
+        lease = lease < MinimumLease ? MinimumLease : lease;
         var owner = Guid.NewGuid().ToString("N");
-        if (!await TryClaimAsync(key, owner, cancellationToken).ConfigureAwait(false))
+        if (!await TryClaimAsync(key, owner, lease, cancellationToken).ConfigureAwait(false))
         {
             return await IsDoneAsync(key, cancellationToken).ConfigureAwait(false)
                 ? IdempotencyOutcome.AlreadyDone
                 : throw new IdempotencyConflictException(key);
         }
 
+        using var claim = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            await work(cancellationToken).ConfigureAwait(false);
+            // Renewed three times a lease, so that one failed renewal does not lose it.
+            await using (new Heartbeat(lease / 3, renewing => RenewAsync(key, owner, lease, claim, renewing),
+                             error => LogRenewalFailed(key, error.Message), claim.Token))
+            {
+                await work(claim.Token).ConfigureAwait(false);
+            }
+            await MarkDoneAsync(key, owner, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (claim.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The claim was lost: the key is another consumer's now, not ours to release.
+            throw new IdempotencyConflictException(key);
         }
         catch
         {
+            // The work failed, or its done mark did not get through: a redelivery may run it (again) at once, rather
+            // than fail on the key until the lease runs out.
             await ReleaseAsync(key, owner).ConfigureAwait(false);
             throw;
         }
-        await MarkDoneAsync(key, owner, cancellationToken).ConfigureAwait(false);
         return IdempotencyOutcome.Executed;
     }
 
@@ -91,7 +116,7 @@ public sealed class IdempotencyStore(IAmazonDynamoDB dynamoDb, string tableName)
         KeySchema = [new KeySchemaElement(KeyAttribute, KeyType.HASH)],
     };
 
-    private async Task<bool> TryClaimAsync(string key, string owner, CancellationToken cancellationToken)
+    private async Task<bool> TryClaimAsync(string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow;
         try
@@ -103,13 +128,13 @@ public sealed class IdempotencyStore(IAmazonDynamoDB dynamoDb, string tableName)
                 {
                     ["status"] = new() { S = Started },
                     ["owner"] = new() { S = owner },
-                    ["lease_until"] = Number(now + Lease),
-                    ["expires_at"] = Number(now + Retention),
+                    ["lease_until"] = Milliseconds(now + lease),
+                    ["expires_at"] = new() { N = (now + Retention).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) },
                 },
                 // New, or claimed by a consumer whose lease ran out; never over a done mark.
                 ConditionExpression = "attribute_not_exists(#id) OR (#status = :started AND lease_until < :now)",
                 ExpressionAttributeNames = new() { ["#id"] = KeyAttribute, ["#status"] = "status" },
-                ExpressionAttributeValues = new() { [":started"] = new() { S = Started }, [":now"] = Number(now) },
+                ExpressionAttributeValues = new() { [":started"] = new() { S = Started }, [":now"] = Milliseconds(now) },
             }, cancellationToken).ConfigureAwait(false);
             return true;
         }
@@ -119,32 +144,55 @@ public sealed class IdempotencyStore(IAmazonDynamoDB dynamoDb, string tableName)
         }
     }
 
+    /// <summary>Pushes the lease out again while the claim is ours; cancels <paramref name="claim"/> once it is not.</summary>
+    private async Task RenewAsync(string key, string owner, TimeSpan lease, CancellationTokenSource claim, CancellationToken cancellationToken)
+    {
+        if (!await UpdateIfClaimedAsync(key, owner, "SET lease_until = :until",
+                new() { [":until"] = Milliseconds(DateTimeOffset.UtcNow + lease) }, cancellationToken).ConfigureAwait(false))
+        {
+            // Our lease ran out (this process stalled or lost the network) and another consumer took the key over.
+            await claim.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
     private async Task MarkDoneAsync(string key, string owner, CancellationToken cancellationToken)
     {
-        try
-        {
-            await dynamoDb.UpdateItemAsync(new UpdateItemRequest
+        if (!await UpdateIfClaimedAsync(key, owner, "SET #status = :done, done_at = :now REMOVE lease_until", new()
             {
-                TableName = TableName,
-                Key = Key(key),
-                UpdateExpression = "SET #status = :done, done_at = :now REMOVE lease_until",
-                ConditionExpression = "#owner = :owner",
-                ExpressionAttributeNames = new() { ["#status"] = "status", ["#owner"] = "owner" },
-                ExpressionAttributeValues = new()
-                {
-                    [":done"] = new() { S = Done },
-                    [":now"] = new() { S = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) },
-                    [":owner"] = new() { S = owner },
-                },
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ConditionalCheckFailedException)
+                [":done"] = new() { S = Done },
+                [":now"] = new() { S = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) },
+            }, cancellationToken).ConfigureAwait(false))
         {
             // Our lease ran out and another consumer took the key over: let the delivery fail and be redelivered.
             throw new IdempotencyConflictException(key);
         }
     }
 
+    /// <summary>Applies <paramref name="update"/> if <paramref name="owner"/> still holds the claim; false if it does not.</summary>
+    private async Task<bool> UpdateIfClaimedAsync(string key, string owner, string update, Dictionary<string, AttributeValue> values, CancellationToken cancellationToken)
+    {
+        values[":owner"] = new() { S = owner };
+        values[":started"] = new() { S = Started };
+        try
+        {
+            await dynamoDb.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = TableName,
+                Key = Key(key),
+                UpdateExpression = update,
+                ConditionExpression = "#owner = :owner AND #status = :started",
+                ExpressionAttributeNames = new() { ["#status"] = "status", ["#owner"] = "owner" },
+                ExpressionAttributeValues = values,
+            }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Gives the key up if it is still ours and not done; never throws (if this fails too, the lease runs out).</summary>
     private async Task ReleaseAsync(string key, string owner)
     {
         try
@@ -160,11 +208,22 @@ public sealed class IdempotencyStore(IAmazonDynamoDB dynamoDb, string tableName)
         }
         catch (ConditionalCheckFailedException)
         {
-            // Our lease ran out and someone else holds the key now: it is theirs to finish.
+            // Another consumer holds the key now, or our done mark did get through: either way it is not ours to release.
+        }
+        catch (Exception e)
+        {
+            LogReleaseFailed(key, e.Message);
         }
     }
 
     private static Dictionary<string, AttributeValue> Key(string key) => new() { [KeyAttribute] = new() { S = key } };
 
-    private static AttributeValue Number(DateTimeOffset time) => new() { N = time.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) };
+    // Leases are short (half a visibility timeout): whole seconds would cut them by up to a second.
+    private static AttributeValue Milliseconds(DateTimeOffset time) => new() { N = time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not renew the idempotency lease of {Key}: {Reason}")]
+    private partial void LogRenewalFailed(string key, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release the idempotency key {Key}; it is free once its lease runs out: {Reason}")]
+    private partial void LogReleaseFailed(string key, string reason);
 }

@@ -20,7 +20,7 @@ internal sealed record InboundMessage(Subscription Subscription, object Message,
     private const string SnsNotification = "Notification";
 
     /// <exception cref="MessageFormatException">The message can never be handled here.</exception>
-    public static InboundMessage Read(Message message, string queueName, BodyFormat format, EventBusSubscriptions subscriptions)
+    public static InboundMessage Read(Message message, EndpointQueue queue, BodyFormat format, EventBusSubscriptions subscriptions)
     {
         var attributes = message.MessageAttributes?.Where(a => a.Value.StringValue is not null)
             .ToDictionary(a => a.Key, a => a.Value.StringValue, StringComparer.Ordinal) ?? [];
@@ -37,7 +37,8 @@ internal sealed record InboundMessage(Subscription Subscription, object Message,
             foreach (var attribute in root.TryGetProperty("MessageAttributes", out var wrapped) && wrapped.ValueKind == JsonValueKind.Object
                          ? wrapped.EnumerateObject() : default)
             {
-                if (attribute.Value.TryGetProperty("Value", out var value) && value.ValueKind == JsonValueKind.String)
+                if (attribute.Value.ValueKind == JsonValueKind.Object
+                    && attribute.Value.TryGetProperty("Value", out var value) && value.ValueKind == JsonValueKind.String)
                 {
                     attributes[attribute.Name] = value.GetString()!;
                 }
@@ -50,19 +51,20 @@ internal sealed record InboundMessage(Subscription Subscription, object Message,
             using var plain = body == message.Body ? null : Parse(body);
             var context = new MessageContext
             {
-                Endpoint = queueName,
+                Endpoint = queue.Name,
                 MessageId = message.MessageId,
                 Headers = attributes,
                 ReceiveCount = receiveCount,
+                LockDuration = queue.VisibilityTimeout,
             };
             return new(subscription, EnvelopeSerializer.ReadMessage((plain ?? document).RootElement, subscription.MessageType), context, attributes);
         }
 
         var envelope = EnvelopeSerializer.Deserialize(body);
         var handled = subscriptions.Find(envelope.MessageType!)
-            ?? throw new MessageFormatException($"No handler on {queueName} for message type {string.Join(", ", envelope.MessageType!)}.");
+            ?? throw new MessageFormatException($"No handler on {queue.Name} for message type {string.Join(", ", envelope.MessageType!)}.");
         return new(handled, EnvelopeSerializer.ReadMessage(envelope.Message!.Value, handled.MessageType),
-            envelope.ToContext(queueName, message.MessageId, receiveCount), attributes);
+            envelope.ToContext(queue.Name, message.MessageId, receiveCount, queue.VisibilityTimeout), attributes);
     }
 
     private static bool IsSnsNotification(JsonElement root) =>

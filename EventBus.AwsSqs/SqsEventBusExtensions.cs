@@ -10,6 +10,12 @@ namespace EventBus.AwsSqs;
 public static class SqsEventBusExtensions
 {
     /// <summary>
+    /// The name of the bus's health check (not tagged <c>live</c>: a readiness check, reported on <c>/health</c>): unhealthy
+    /// while a receive loop is not running, degraded while receives keep failing.
+    /// </summary>
+    public const string HealthCheckName = "event-bus";
+
+    /// <summary>
     /// Adds the event bus over SQS/SNS: <see cref="IEventBus"/> publishes to a topic per message type, and the handlers
     /// added on the returned builder receive from the queue <paramref name="endpointName"/> (or
     /// <see cref="SqsEventBusOptions.QueueName"/>). Options are read from the <c>EventBus</c> section, then
@@ -34,7 +40,13 @@ public static class SqsEventBusExtensions
             sp.GetRequiredService<IAmazonSQS>(), sp.GetRequiredService<SnsClient>(), sp.GetRequiredService<IOptions<SqsEventBusOptions>>().Value.Topology));
         services.TryAddSingleton<IEventBus>(sp => new SqsEventBus(
             sp.GetRequiredService<SnsClient>(), sp.GetRequiredService<SqsTopology>(), sp.GetRequiredService<IOptions<SqsEventBusOptions>>().Value.QueueName!));
-        services.AddHostedService<SqsEventBusHost>();
+        // The host cancels the bus's stop at its own deadline (30 s by default, no more than the bus's drain): raise it to
+        // what the drain needs, so that ShutdownTimeout is the one setting.
+        services.AddOptions<HostOptions>().PostConfigure<IOptions<SqsEventBusOptions>>((host, bus) =>
+            host.ShutdownTimeout = host.ShutdownTimeout > bus.Value.HostShutdownTimeout ? host.ShutdownTimeout : bus.Value.HostShutdownTimeout);
+        services.AddSingleton<SqsEventBusHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<SqsEventBusHost>());
+        services.AddHealthChecks().AddCheck<SqsEventBusHealthCheck>(HealthCheckName);
         return new SqsEventBusBuilder(services, registration);
     }
 }

@@ -23,29 +23,35 @@ internal sealed class SqsEventBusHost(
     IServiceScopeFactory scopes,
     ILoggerFactory loggers) : IHostedService
 {
-    private readonly List<SqsReceiveEndpoint> _endpoints = [];
+    /// <summary>Whether this bus receives at all (a bus without handlers only publishes).</summary>
+    public bool Receives => registration.Subscriptions.All.Count > 0 || registration.PlainJsonQueues.Count > 0;
+
+    /// <summary>The receive endpoints, once all of them started; empty before.</summary>
+    public IReadOnlyList<SqsReceiveEndpoint> Endpoints { get; private set; } = [];
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         settings.Validate();
         var logger = loggers.CreateLogger<SqsReceiveEndpoint>();
+        var endpoints = new List<SqsReceiveEndpoint>();
 
         // A bus without subscriptions only publishes (a command line tool, say): it needs no queue.
         if (registration.Subscriptions.All.Count > 0)
         {
             var topics = registration.Subscriptions.All.Select(s => MessageNaming.EntityNameOf(s.MessageType)).Distinct().ToList();
             var queue = await topology.EndpointAsync(settings.QueueName!, topics, settings, cancellationToken).ConfigureAwait(false);
-            _endpoints.Add(new SqsReceiveEndpoint(sqs, scopes, queue, BodyFormat.Envelope, registration.Subscriptions, settings, logger));
+            endpoints.Add(new SqsReceiveEndpoint(sqs, scopes, queue, BodyFormat.Envelope, registration.Subscriptions, settings, logger));
         }
         foreach (var (queueName, subscriptions) in registration.PlainJsonQueues)
         {
             var queue = await topology.EndpointAsync(queueName, [], settings, cancellationToken).ConfigureAwait(false);
-            _endpoints.Add(new SqsReceiveEndpoint(sqs, scopes, queue, BodyFormat.PlainJson, subscriptions, settings, logger));
+            endpoints.Add(new SqsReceiveEndpoint(sqs, scopes, queue, BodyFormat.PlainJson, subscriptions, settings, logger));
         }
-        _endpoints.ForEach(e => e.Start());
+        endpoints.ForEach(e => e.Start());
+        Endpoints = endpoints;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(_endpoints.Select(e => e.StopAsync(cancellationToken)));
+        Task.WhenAll(Endpoints.Select(e => e.StopAsync(cancellationToken)));
 }

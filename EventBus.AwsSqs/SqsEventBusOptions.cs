@@ -45,11 +45,24 @@ public sealed class SqsEventBusOptions
     /// <summary>How long a failed message stays invisible before its next delivery, times the receive count.</summary>
     public TimeSpan RedeliveryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>At stop, how long in-flight handlers may run on; after that they are cancelled and their messages released.</summary>
+    /// <summary>
+    /// At stop, how long in-flight handlers may run on; after that they are cancelled and their messages released. The
+    /// host's own shutdown timeout is raised to <see cref="HostShutdownTimeout"/> if it is shorter, so this is the one setting.
+    /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often the queue backlog (the <c>eventbus.queue.backlog</c> metric) is read.</summary>
     public TimeSpan BacklogInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long the bus waits for the receive under way beyond its long poll, and for a message's release.</summary>
+    internal static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The longest a stop of the bus takes: the handlers' deadline (or the receive under way, if that ends later), then
+    /// releasing what the cancelled handlers held, then a margin for the last deletes. 40 s with the defaults.
+    /// </summary>
+    internal TimeSpan HostShutdownTimeout =>
+        (ShutdownTimeout > WaitTime + ReleaseTimeout ? ShutdownTimeout : WaitTime + ReleaseTimeout) + ReleaseTimeout + ReleaseTimeout;
 
     internal void Validate()
     {

@@ -11,12 +11,11 @@ namespace EventBus.AwsSqs;
 /// Receives from one queue with long polling and hands each message to its handler, at most
 /// <see cref="SqsEventBusOptions.MaxConcurrency"/> at a time. A message is deleted only after its handler succeeded;
 /// a failing one is retried in process, then redelivered through its visibility timeout, then dead-lettered with the error;
-/// a poison one is dead-lettered at once.
+/// a poison one (unreadable, or refused by its handler with <see cref="PoisonMessageException"/>) is dead-lettered at once.
 /// </summary>
 internal sealed partial class SqsReceiveEndpoint
 {
     private const int MaxBatch = 10;
-    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
 
     private readonly IAmazonSQS _sqs;
     private readonly IServiceScopeFactory _scopes;
@@ -33,6 +32,8 @@ internal sealed partial class SqsReceiveEndpoint
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private Task _receiving = Task.CompletedTask;
     private Task _backlog = Task.CompletedTask;
+    private volatile int _receiveFailures;
+    private volatile Exception? _lastReceiveFailure;
 
     public SqsReceiveEndpoint(IAmazonSQS sqs, IServiceScopeFactory scopes, EndpointQueue queue, BodyFormat format,
         EventBusSubscriptions subscriptions, SqsEventBusOptions options, ILogger logger)
@@ -41,6 +42,14 @@ internal sealed partial class SqsReceiveEndpoint
         _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
         _deletes = new DeleteBatcher(sqs, queue.Url);
     }
+
+    public string QueueName => _queue.Name;
+
+    /// <summary>Whether the receive loop runs: started, and not ended (by the stop, or by a fault it could not survive).</summary>
+    public bool IsReceiving => !_receiving.IsCompleted;
+
+    /// <summary>How many receives in a row failed (0 once one succeeds), and the last failure.</summary>
+    public (int Count, Exception? Last) ReceiveFailures => (_receiveFailures, _lastReceiveFailure);
 
     public void Start()
     {
@@ -58,7 +67,7 @@ internal sealed partial class SqsReceiveEndpoint
         var stopping = Stopwatch.StartNew();
         await _stopReceiving.CancelAsync().ConfigureAwait(false);
         // The receive call under way is let finish (see ReceiveAsync), unless the service does not answer in time.
-        _abortReceive.CancelAfter(_options.WaitTime + ReleaseTimeout);
+        _abortReceive.CancelAfter(_options.WaitTime + SqsEventBusOptions.ReleaseTimeout);
         await Task.WhenAll(_receiving, _backlog).ConfigureAwait(false);
 
         // The handlers' deadline counts from the stop, not from the end of the last receive.
@@ -73,90 +82,96 @@ internal sealed partial class SqsReceiveEndpoint
             LogAbortingHandlers(_queue.Name, _inFlight.Count);
             await _abortHandlers.CancelAsync().ConfigureAwait(false);
             // Handlers that ignore cancellation are left behind; their messages reappear when their visibility runs out.
-            await inFlight.WaitAsync(ReleaseTimeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            await inFlight.WaitAsync(SqsEventBusOptions.ReleaseTimeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
         await _deletes.CompleteAsync().ConfigureAwait(false);
         LogStopped(_queue.Name);
     }
 
+    /// <summary>Receives until the stop; any other failure is logged and retried after a backoff, so the loop never ends on its own.</summary>
     private async Task ReceiveAsync()
     {
         var stopping = _stopReceiving.Token;
-        var failures = 0;
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                await _slots.WaitAsync(stopping).ConfigureAwait(false);
+                await ReceiveOnceAsync(stopping).ConfigureAwait(false);
+                _receiveFailures = 0;
             }
-            catch (OperationCanceledException)
+            catch (Exception) when (stopping.IsCancellationRequested)
             {
-                break;
-            }
-            var granted = 1;
-            while (granted < MaxBatch && _slots.Wait(0))
-            {
-                granted++;
-            }
-
-            List<Message> messages;
-            var started = DateTimeOffset.UtcNow;
-            try
-            {
-                // Not cancelled by the stop: a long poll abandoned mid-way may still take messages off the queue,
-                // which would then stay invisible for a whole visibility timeout. Its answer is released instead.
-                messages = (await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest
-                {
-                    QueueUrl = _queue.Url,
-                    MaxNumberOfMessages = granted,
-                    WaitTimeSeconds = (int)_options.WaitTime.TotalSeconds,
-                    MessageAttributeNames = ["All"],
-                    MessageSystemAttributeNames = ["ApproximateReceiveCount"],
-                }, _abortReceive.Token).ConfigureAwait(false)).Messages ?? [];
-                failures = 0;
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                _slots.Release(granted);
                 break;
             }
             catch (Exception e)
             {
-                _slots.Release(granted);
-                // The queue may be briefly unreachable: back off (up to 10 s) rather than spin.
-                failures++;
+                // The SDK throws cancellation and disposal for timed-out calls too, so only the stop ends the loop. The queue
+                // may be briefly unreachable: back off (up to 10 s) rather than spin.
+                _lastReceiveFailure = e;
+                var failures = ++_receiveFailures;
                 LogReceiveFailed(e, _queue.Name, failures);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 200 * Math.Pow(2, failures))), stopping)
                     .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-                continue;
             }
+        }
+    }
 
-            if (stopping.IsCancellationRequested)
-            {
-                _slots.Release(granted);
-                await Task.WhenAll(messages.Select(ReleaseAsync)).ConfigureAwait(false);
-                break;
-            }
-            if (granted > messages.Count)
-            {
-                _slots.Release(granted - messages.Count);
-            }
-            if (messages.Count == 0)
-            {
-                continue;
-            }
+    /// <summary>Receives as many messages as there are free slots for (at least one) and starts handling them.</summary>
+    private async Task ReceiveOnceAsync(CancellationToken stopping)
+    {
+        await _slots.WaitAsync(stopping).ConfigureAwait(false);
+        var granted = 1;
+        while (granted < MaxBatch && _slots.Wait(0))
+        {
+            granted++;
+        }
 
-            EventBusTelemetry.RecordReceive(_queue.Name, started, messages.Select(ProducerOf).ToList());
-            foreach (var message in messages)
+        List<Message> messages;
+        var started = DateTimeOffset.UtcNow;
+        try
+        {
+            // Not cancelled by the stop: a long poll abandoned mid-way may still take messages off the queue,
+            // which would then stay invisible for a whole visibility timeout. Its answer is released instead.
+            messages = (await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest
             {
-                var handling = HandleAsync(message);
-                _inFlight.TryAdd(handling, 0);
-                _ = handling.ContinueWith(done =>
-                {
-                    _inFlight.TryRemove(done, out _);
-                    _slots.Release();
-                }, TaskScheduler.Default);
-            }
+                QueueUrl = _queue.Url,
+                MaxNumberOfMessages = granted,
+                WaitTimeSeconds = (int)_options.WaitTime.TotalSeconds,
+                MessageAttributeNames = ["All"],
+                MessageSystemAttributeNames = ["ApproximateReceiveCount"],
+            }, _abortReceive.Token).ConfigureAwait(false)).Messages ?? [];
+        }
+        catch
+        {
+            _slots.Release(granted);
+            throw;
+        }
+
+        if (stopping.IsCancellationRequested)
+        {
+            _slots.Release(granted);
+            await Task.WhenAll(messages.Select(ReleaseAsync)).ConfigureAwait(false);
+            return;
+        }
+        if (granted > messages.Count)
+        {
+            _slots.Release(granted - messages.Count);
+        }
+        if (messages.Count == 0)
+        {
+            return;
+        }
+
+        EventBusTelemetry.RecordReceive(_queue.Name, started, messages.Select(ProducerOf).ToList());
+        foreach (var message in messages)
+        {
+            var handling = HandleAsync(message);
+            _inFlight.TryAdd(handling, 0);
+            _ = handling.ContinueWith(done =>
+            {
+                _inFlight.TryRemove(done, out _);
+                _slots.Release();
+            }, TaskScheduler.Default);
         }
     }
 
@@ -172,12 +187,11 @@ internal sealed partial class SqsReceiveEndpoint
             InboundMessage inbound;
             try
             {
-                inbound = InboundMessage.Read(message, _queue.Name, _format, _subscriptions);
+                inbound = InboundMessage.Read(message, _queue, _format, _subscriptions);
             }
             catch (MessageFormatException e)
             {
-                LogPoison(_queue.Name, message.MessageId, e.Message);
-                await DeadLetterAsync(message, DeadLetterQueue.PoisonReason, e).ConfigureAwait(false);
+                await DeadLetterPoisonAsync(message, e).ConfigureAwait(false);
                 return;
             }
             await HandleAsync(message, inbound).ConfigureAwait(false);
@@ -207,10 +221,11 @@ internal sealed partial class SqsReceiveEndpoint
         var started = Stopwatch.GetTimestamp();
 
         Exception? error;
-        await using (new VisibilityExtender(_sqs, _queue, message.ReceiptHandle, _logger, _abortHandlers.Token))
+        await using (VisibilityExtender.Start(_sqs, _queue, message.ReceiptHandle, _logger, _abortHandlers.Token))
         {
             error = await InvokeAsync(inbound).ConfigureAwait(false);
-            for (var retry = 1; error is not null && retry <= _options.ImmediateRetries; retry++)
+            // A message its handler refused as poison is never retried.
+            for (var retry = 1; error is not (null or PoisonMessageException) && retry <= _options.ImmediateRetries; retry++)
             {
                 EventBusTelemetry.Retried(_queue.Name);
                 LogRetrying(error, _queue.Name, inbound.Subscription.MessageType.Name, retry, _options.ImmediateRetries);
@@ -229,6 +244,11 @@ internal sealed partial class SqsReceiveEndpoint
         activity?.SetStatus(ActivityStatusCode.Error, error.Message);
         activity?.AddException(error);
         EventBusTelemetry.Failed(_queue.Name, error);
+        if (error is PoisonMessageException poison)
+        {
+            await DeadLetterPoisonAsync(message, poison).ConfigureAwait(false);
+            return;
+        }
         if (context.ReceiveCount >= _queue.MaxReceiveCount)
         {
             // Moved by us rather than by SQS redrive, so that the dead letter carries the error.
@@ -264,6 +284,13 @@ internal sealed partial class SqsReceiveEndpoint
         }
     }
 
+    /// <summary>Dead-letters a message that can never be handled (unreadable, or refused by its handler) at once, with the reason.</summary>
+    private Task DeadLetterPoisonAsync(Message message, PoisonMessageException poison)
+    {
+        LogPoison(_queue.Name, message.MessageId, poison.Message);
+        return DeadLetterAsync(message, DeadLetterQueue.PoisonReason, poison);
+    }
+
     private async Task DeadLetterAsync(Message message, string reason, Exception error)
     {
         await DeadLetterQueue.MoveAsync(_sqs, _queue, message, reason, error, CancellationToken.None).ConfigureAwait(false);
@@ -273,7 +300,7 @@ internal sealed partial class SqsReceiveEndpoint
     /// <summary>Makes a message whose handler was cancelled at shutdown visible again at once, for another instance.</summary>
     private async Task ReleaseAsync(Message message)
     {
-        using var timeout = new CancellationTokenSource(ReleaseTimeout);
+        using var timeout = new CancellationTokenSource(SqsEventBusOptions.ReleaseTimeout);
         try
         {
             await _sqs.ChangeMessageVisibilityAsync(_queue.Url, message.ReceiptHandle, 0, timeout.Token).ConfigureAwait(false);

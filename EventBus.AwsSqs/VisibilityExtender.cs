@@ -7,53 +7,22 @@ namespace EventBus.AwsSqs;
 /// Keeps a message invisible while its handler runs, by pushing its visibility timeout out again every half timeout,
 /// so that long work is never delivered to a second consumer at the same time.
 /// </summary>
-internal sealed partial class VisibilityExtender : IAsyncDisposable
+internal static partial class VisibilityExtender
 {
     private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(250);
-    private readonly CancellationTokenSource _stop;
-    private readonly Task _loop;
-    private readonly ILogger _logger;
 
-    public VisibilityExtender(IAmazonSQS sqs, EndpointQueue queue, string receiptHandle, ILogger logger, CancellationToken abort)
-    {
-        _logger = logger;
-        _stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
-        _loop = ExtendAsync(sqs, queue, receiptHandle, _stop.Token);
-    }
-
-    private async Task ExtendAsync(IAmazonSQS sqs, EndpointQueue queue, string receiptHandle, CancellationToken cancellationToken)
+    /// <summary>Extends until the result is disposed; a failed extension is logged and the next one made on time.</summary>
+    public static Heartbeat Start(IAmazonSQS sqs, EndpointQueue queue, string receiptHandle, ILogger logger, CancellationToken abort)
     {
         var timeout = (int)Math.Max(1, queue.VisibilityTimeout.TotalSeconds);
         var interval = TimeSpan.FromSeconds(timeout / 2.0);
-        interval = interval < MinimumInterval ? MinimumInterval : interval;
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    await sqs.ChangeMessageVisibilityAsync(queue.Url, receiptHandle, timeout, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // The handler goes on; at worst the message is delivered again, which at-least-once allows.
-                    LogExtensionFailed(queue.Name, e.Message);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
-        _stop.Dispose();
+        return new Heartbeat(interval < MinimumInterval ? MinimumInterval : interval,
+            cancellationToken => sqs.ChangeMessageVisibilityAsync(queue.Url, receiptHandle, timeout, cancellationToken),
+            // The handler goes on; at worst the message is delivered again, which at-least-once allows.
+            error => LogExtensionFailed(logger, queue.Name, error.Message),
+            abort);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not extend the visibility of a message on {Queue}: {Reason}")]
-    private partial void LogExtensionFailed(string queue, string reason);
+    private static partial void LogExtensionFailed(ILogger logger, string queue, string reason);
 }

@@ -40,22 +40,29 @@ public static class EnvelopeSerializer
         {
             throw new MessageFormatException("The body is not a message envelope: it lacks 'message' or 'messageType'.");
         }
+        if (envelope.MessageType.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new MessageFormatException("The envelope's 'messageType' has an empty entry; each must be a message type URN.");
+        }
         return envelope;
     }
 
     /// <summary>Reads JSON (an envelope's message, or a plain JSON body) as <paramref name="messageType"/>.</summary>
-    /// <exception cref="MessageFormatException">The JSON does not fit the type.</exception>
+    /// <exception cref="MessageFormatException">The JSON does not fit the type, or the type refuses its values.</exception>
     public static object ReadMessage(JsonElement json, Type messageType)
     {
+        object? message;
         try
         {
-            return json.Deserialize(messageType, Options)
-                ?? throw new MessageFormatException($"The message is null where a {messageType.Name} was expected.");
+            message = json.Deserialize(messageType, Options);
         }
-        catch (JsonException e)
+        catch (Exception e)
         {
+            // Not only JsonException: a constructor that validates its values throws its own exceptions, and the same
+            // JSON fails the same way on every delivery.
             throw new MessageFormatException($"The message does not fit {messageType.Name}: {e.Message}", e);
         }
+        return message ?? throw new MessageFormatException($"The message is null where a {messageType.Name} was expected.");
     }
 
     /// <summary>A header value as text: JSON strings as themselves, anything else as its JSON.</summary>
@@ -65,7 +72,8 @@ public static class EnvelopeSerializer
     public static JsonElement HeaderValue(string value) => JsonSerializer.SerializeToElement(value, Options);
 
     /// <summary>The context a handler sees for a message that came in <paramref name="envelope"/>.</summary>
-    public static MessageContext ToContext(this MessageEnvelope envelope, string endpoint, string transportMessageId, int receiveCount) => new()
+    public static MessageContext ToContext(this MessageEnvelope envelope, string endpoint, string transportMessageId, int receiveCount,
+        TimeSpan? lockDuration = null) => new()
     {
         Endpoint = endpoint,
         MessageId = envelope.MessageId ?? transportMessageId,
@@ -78,6 +86,7 @@ public static class EnvelopeSerializer
         MessageTypes = envelope.MessageType ?? [],
         Headers = envelope.Headers?.ToDictionary(h => h.Key, h => HeaderText(h.Value)) ?? [],
         ReceiveCount = receiveCount,
+        LockDuration = lockDuration,
     };
 
     private static Guid? ParseGuid(string? text) => Guid.TryParse(text, out var id) ? id : null;

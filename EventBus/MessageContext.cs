@@ -36,6 +36,13 @@ public sealed class MessageContext
     public int ReceiveCount { get; init; }
 
     /// <summary>
+    /// How long the transport keeps this delivery from other consumers once nobody renews it (SQS: the queue's visibility
+    /// timeout; the bus renews it while the handler runs): if this process dies mid-way, the message is delivered again
+    /// within this time. Null when the transport does not say.
+    /// </summary>
+    public TimeSpan? LockDuration { get; init; }
+
+    /// <summary>
     /// Makes <paramref name="context"/> the <see cref="Current"/> one until the result is disposed.
     /// Transports call this around a handler so that publishing from the handler carries the ids forward.
     /// </summary>

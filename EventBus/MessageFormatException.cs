@@ -1,4 +1,4 @@
 namespace EventBus;
 
-/// <summary>A message that can never be handled (not JSON, no envelope, an unknown type): a poison message.</summary>
-public sealed class MessageFormatException(string message, Exception? innerException = null) : Exception(message, innerException);
+/// <summary>A message the transport cannot read (not JSON, no envelope, an unknown type): poison before any handler sees it.</summary>
+public sealed class MessageFormatException(string message, Exception? innerException = null) : PoisonMessageException(message, innerException);

@@ -20,7 +20,7 @@ public static class NotifierServiceExtensions
         // Alerts sent and dead letters reported are recorded here, so each goes out once.
         builder.Services.AddSingleton(services => new IdempotencyStore(services.GetRequiredService<Amazon.DynamoDBv2.IAmazonDynamoDB>(), topology.ProcessedMessagesTable.Name)
         {
-            Lease = TimeSpan.FromMinutes(1),
+            LeaseOutsideHandlers = TimeSpan.FromMinutes(1),
         });
         builder.Services.Configure<FailureWatcherOptions>(builder.Configuration.GetSection(FailureWatcherOptions.SectionName));
         builder.Services.AddHostedService<FailureWatcher>();

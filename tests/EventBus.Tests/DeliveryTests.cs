@@ -1,15 +1,21 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using EventBus.AwsSqs;
 using EventBus.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace EventBus.Tests;
 
 public sealed record Unreliable(int Number);
 public sealed record Redriven(int Number);
 public sealed record SlowWork(string Name, int Milliseconds);
-public sealed record Audited(string Text);
+public sealed record Reservation(string Sku, int Quantity);
+public sealed record Audited(string Text)
+{
+    public string Text { get; } = string.IsNullOrEmpty(Text) ? throw new ArgumentException("An audit entry needs a text.", nameof(Text)) : Text;
+}
 
 /// <summary>At-least-once delivery: retries, redelivery, dead letters, poison messages, visibility and shutdown.</summary>
 public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFixture>
@@ -87,17 +93,61 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
         await QueueProbe.SendAsync(sqs, "poison-endpoint", "this is not JSON");
         await QueueProbe.SendAsync(sqs, "poison-endpoint", """{"hello":"a JSON object, but no envelope"}""");
         await QueueProbe.SendAsync(sqs, "poison-endpoint", EnvelopeSerializer.Serialize(unknownType));
+        unknownType.MessageType = [null!];
+        await QueueProbe.SendAsync(sqs, "poison-endpoint", EnvelopeSerializer.Serialize(unknownType));
+        var refused = EnvelopeSerializer.Wrap(new Audited("x"), Guid.NewGuid(), DateTimeOffset.UtcNow);
+        refused.Message = JsonSerializer.SerializeToElement(new { text = "" });
+        await QueueProbe.SendAsync(sqs, "poison-endpoint", EnvelopeSerializer.Serialize(refused));
         await host.Bus.PublishAsync(new Audited("the good one"));
+        // An SNS notification whose attributes are not what SNS writes is still read (the attribute is skipped).
+        var good = EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(new Audited("wrapped"), Guid.NewGuid(), DateTimeOffset.UtcNow));
+        await QueueProbe.SendAsync(sqs, "poison-endpoint", JsonSerializer.Serialize(new
+        {
+            Type = "Notification", TopicArn = "arn:aws:sns:us-east-1:000000000000:elsewhere", Message = good, MessageAttributes = new { odd = "not an object" },
+        }));
 
-        Assert.Equal("the good one", Assert.Single(await received.WaitForAsync(1)).Message.Text);
-        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "poison-endpoint_error") == (3, 0), "three dead letters");
+        Assert.Equal(["the good one", "wrapped"], (await received.WaitForAsync(2)).Select(r => r.Message.Text).Order());
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "poison-endpoint_error") == (5, 0), "five dead letters");
         var letters = await new DeadLetterQueue(sqs, "poison-endpoint").PeekAsync();
-        Assert.Equal(3, letters.Count);
+        Assert.Equal(5, letters.Count);
         Assert.All(letters, l => Assert.Equal(DeadLetterQueue.PoisonReason, l.Reason));
         Assert.All(letters, l => Assert.Equal(typeof(MessageFormatException).FullName, l.ExceptionType));
         Assert.Contains(letters, l => l.Body == "this is not JSON" && l.ExceptionMessage!.StartsWith("The body is not JSON", StringComparison.Ordinal));
         Assert.Contains(letters, l => l.ExceptionMessage!.Contains("urn:message:Somewhere.Else:Unknown", StringComparison.Ordinal));
+        Assert.Contains(letters, l => l.Body.Contains("\"messageType\":[null]", StringComparison.Ordinal)
+            && l.ExceptionMessage == "The envelope's 'messageType' has an empty entry; each must be a message type URN.");
+        Assert.Contains(letters, l => l.ExceptionMessage == "The message does not fit Audited: An audit entry needs a text. (Parameter 'Text')");
         Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "poison-endpoint"));
+    }
+
+    /// <summary>Refuses every reservation as poison, counting attempts by receive count.</summary>
+    public sealed class RefusingHandler : IIntegrationEventHandler<Reservation>
+    {
+        public static readonly ConcurrentQueue<int> Attempts = new();
+
+        public Task HandleAsync(Reservation message, MessageContext context, CancellationToken cancellationToken)
+        {
+            Attempts.Enqueue(context.ReceiveCount);
+            throw new PoisonMessageException($"{message.Sku} cannot be reserved {message.Quantity} times.");
+        }
+    }
+
+    [Fact]
+    public async Task A_message_its_handler_refuses_as_poison_is_dead_lettered_at_once_with_the_reason()
+    {
+        await using var host = await BusHost.StartAsync(aws, "refusing-endpoint", bus => bus.AddSubscription<Reservation, RefusingHandler>());
+        using var sqs = aws.CreateSqsClient();
+
+        await host.Bus.PublishAsync(new Reservation("SKU-1", -2));
+
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "refusing-endpoint_error") == (1, 0), "one dead letter");
+        var letter = Assert.Single(await new DeadLetterQueue(sqs, "refusing-endpoint").PeekAsync());
+        Assert.Equal(DeadLetterQueue.PoisonReason, letter.Reason);
+        Assert.Equal(typeof(PoisonMessageException).FullName, letter.ExceptionType);
+        Assert.Equal("SKU-1 cannot be reserved -2 times.", letter.ExceptionMessage);
+        // Neither retried in process nor redelivered.
+        Assert.Equal([1], RefusingHandler.Attempts);
+        Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "refusing-endpoint"));
     }
 
     /// <summary>Records when each message starts and ends, and takes its time.</summary>
@@ -155,6 +205,26 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
             "all 12 jobs are done by one instance or the other");
         using var sqs = aws.CreateSqsClient();
         await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, queue) == (0, 0), "every job is deleted");
+    }
+
+    [Fact]
+    public async Task The_host_gives_the_bus_its_whole_drain_even_when_its_own_shutdown_timeout_is_shorter()
+    {
+        const string queue = "shutdown-host-deadline";
+        // The host's default deadline (30 s) against the bus's drain (30 s), scaled down: the host would give up first.
+        var first = await BusHost.StartAsync(aws, queue, bus => bus.AddSubscription<SlowWork, SlowHandler>(),
+            options => options.ShutdownTimeout = TimeSpan.FromSeconds(10),
+            services => services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(1)));
+        await first.Bus.PublishAsync(new SlowWork("finishing", 2500));
+        await QueueProbe.EventuallyAsync(() => Task.FromResult(SlowHandler.Started.Any(s => s.Queue == queue)), "work starts");
+
+        var hostDeadline = first.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
+        await first.DisposeAsync();
+
+        Assert.Single(SlowHandler.Finished, f => f.Queue == queue);
+        using var sqs = aws.CreateSqsClient();
+        Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, queue));
+        Assert.True(hostDeadline > TimeSpan.FromSeconds(10), $"The host's shutdown timeout is {hostDeadline}.");
     }
 
     [Fact]

@@ -37,6 +37,13 @@ public class EnvelopeTests
         Assert.Equal(2, context.ReceiveCount);
     }
 
+    [Theory]
+    [InlineData("""{"messageType":[null],"message":{}}""", "The envelope's 'messageType' has an empty entry; each must be a message type URN.")]
+    [InlineData("""{"messageType":[""],"message":{}}""", "The envelope's 'messageType' has an empty entry; each must be a message type URN.")]
+    [InlineData("""{"messageType":[],"message":{}}""", "The body is not a message envelope: it lacks 'message' or 'messageType'.")]
+    public void An_envelope_without_a_usable_message_type_is_poison_with_the_reason(string json, string reason) =>
+        Assert.Equal(reason, Assert.Throws<MessageFormatException>(() => EnvelopeSerializer.Deserialize(json)).Message);
+
     [Fact]
     public void Our_envelope_has_the_golden_samples_properties_in_its_order_and_the_same_message()
     {

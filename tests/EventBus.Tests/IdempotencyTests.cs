@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Amazon.SQS;
 using EventBus.AwsSqs;
 using EventBus.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +14,7 @@ public class IdempotencyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture
     private async Task<IdempotencyStore> StoreAsync(string table, TimeSpan? lease = null)
     {
         var dynamoDb = aws.CreateDynamoDbClient();
-        var store = new IdempotencyStore(dynamoDb, table) { Lease = lease ?? TimeSpan.FromMinutes(5) };
+        var store = lease is null ? new IdempotencyStore(dynamoDb, table) : new IdempotencyStore(dynamoDb, table) { LeaseOutsideHandlers = lease.Value };
         await dynamoDb.CreateTableAsync(store.CreateTableRequest());
         return store;
     }
@@ -70,21 +71,108 @@ public class IdempotencyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture
     }
 
     [Fact]
-    public async Task A_key_held_by_another_consumer_is_a_conflict_until_its_lease_runs_out()
+    public async Task A_live_holder_keeps_its_key_past_the_lease_and_a_crashed_one_loses_it_when_the_lease_runs_out()
     {
-        var store = await StoreAsync("processed-leases", lease: TimeSpan.FromSeconds(1));
-        var holding = new TaskCompletionSource();
-        var inProgress = store.RunOnceAsync("batch-2", _ => holding.Task);
+        var other = await StoreAsync("processed-leases", lease: TimeSpan.FromSeconds(2));
+        var faults = new NetworkFaults(TimeSpan.FromSeconds(5));
+        var holder = new IdempotencyStore(aws.CreateDynamoDbClient(faults), other.TableName) { LeaseOutsideHandlers = other.LeaseOutsideHandlers };
+        var (working, finish) = (new TaskCompletionSource(), new TaskCompletionSource());
+        var inProgress = holder.RunOnceAsync("batch-2", async _ =>
+        {
+            working.SetResult();
+            await finish.Task;
+        });
+        await working.Task;
 
-        var conflict = await Assert.ThrowsAsync<IdempotencyConflictException>(() => store.RunOnceAsync("batch-2", _ => Task.CompletedTask));
+        // Past its lease, the holder still has the key: it renews the lease while the work runs.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var conflict = await Assert.ThrowsAsync<IdempotencyConflictException>(() => other.RunOnceAsync("batch-2", _ => Task.CompletedTask));
         Assert.Equal("batch-2", conflict.Key);
 
-        // The first consumer hangs past its lease (as a crashed one would): the key can be taken over.
-        await Task.Delay(TimeSpan.FromSeconds(2.1));
-        Assert.Equal(IdempotencyOutcome.Executed, await store.RunOnceAsync("batch-2", _ => Task.CompletedTask));
-        holding.SetResult();
+        // The holder loses the network, as a crashed consumer does: once its lease runs out, the key can be taken over.
+        faults.Cut();
+        await QueueProbe.EventuallyAsync(async () => await TryRunOnceAsync(other, "batch-2") == IdempotencyOutcome.Executed, "the key is taken over");
+        faults.Heal();
+        finish.SetResult();
         // The late finisher learns that the key is no longer its own.
         await Assert.ThrowsAsync<IdempotencyConflictException>(() => inProgress);
-        Assert.True(await store.IsDoneAsync("batch-2"));
+        Assert.True(await other.IsDoneAsync("batch-2"));
+    }
+
+    private static async Task<IdempotencyOutcome?> TryRunOnceAsync(IdempotencyStore store, string key)
+    {
+        try
+        {
+            return await store.RunOnceAsync(key, _ => Task.CompletedTask);
+        }
+        catch (IdempotencyConflictException)
+        {
+            return null;
+        }
+    }
+
+    [Fact]
+    public async Task A_done_mark_that_fails_releases_the_key_so_that_a_redelivery_runs_the_work_again()
+    {
+        var store = await StoreAsync("processed-unmarked");
+        var faults = new NetworkFaults(TimeSpan.FromSeconds(5));
+        var unlucky = new IdempotencyStore(aws.CreateDynamoDbClient(faults), store.TableName);
+        var runs = 0;
+        faults.Inject("DynamoDB_20120810.UpdateItem", NetworkFault.ConnectionDropped);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => unlucky.RunOnceAsync("batch-3", _ => { runs++; return Task.CompletedTask; }));
+        Assert.Equal(IdempotencyOutcome.Executed, await store.RunOnceAsync("batch-3", _ => { runs++; return Task.CompletedTask; }));
+
+        // At-least-once: the work ran again rather than the key being held until its lease ran out.
+        Assert.Equal(2, runs);
+        Assert.True(await store.IsDoneAsync("batch-3"));
+    }
+
+    /// <summary>Captures once per message; the first delivery's work runs until it is abandoned.</summary>
+    public sealed class CaptureOnceAfterACrash(IdempotencyStore store, ConcurrentQueue<(int ReceiveCount, IdempotencyOutcome Outcome)> outcomes, ConcurrentQueue<int> started)
+        : IIntegrationEventHandler<PaymentCaptured>
+    {
+        public async Task HandleAsync(PaymentCaptured message, MessageContext context, CancellationToken cancellationToken)
+        {
+            var outcome = await store.RunOnceAsync(context.MessageId, async work =>
+            {
+                started.Enqueue(context.ReceiveCount);
+                if (context.ReceiveCount == 1)
+                {
+                    await Task.Delay(Timeout.Infinite, work);
+                }
+            }, cancellationToken);
+            outcomes.Enqueue((context.ReceiveCount, outcome));
+        }
+    }
+
+    [Fact]
+    public async Task A_redelivery_after_the_holder_crashed_takes_the_key_over_before_the_message_is_dead_lettered()
+    {
+        const string queue = "capture-after-crash";
+        var table = (await StoreAsync("processed-crashes")).TableName;
+        var (outcomes, started) = (new ConcurrentQueue<(int, IdempotencyOutcome)>(), new ConcurrentQueue<int>());
+        // Dead-lettered on the third receive, with no wait between deliveries: the budget is as small as it gets.
+        Action<SqsEventBusOptions> options = o => { o.VisibilityTimeout = TimeSpan.FromSeconds(2); o.MaxReceiveCount = 3; o.ShutdownTimeout = TimeSpan.FromMilliseconds(200); };
+        Action<SqsEventBusBuilder> subscribe = bus => bus.AddSubscription<PaymentCaptured, CaptureOnceAfterACrash>();
+        var crashing = new NetworkFaults(TimeSpan.FromSeconds(5));
+        await using var first = await BusHost.StartAsync(aws, queue, subscribe, options, s => s
+            .AddSingleton(new IdempotencyStore(aws.CreateDynamoDbClient(crashing), table)).AddSingleton(outcomes).AddSingleton(started)
+            .AddSingleton<IAmazonSQS>(aws.CreateSqsClient(crashing)));
+        using var sqs = aws.CreateSqsClient();
+
+        await first.Bus.PublishAsync(new PaymentCaptured("pay-2", 20m));
+        await QueueProbe.EventuallyAsync(() => Task.FromResult(started.Contains(1)), "the first consumer claims the key and starts");
+        // The first consumer dies mid-work: it extends nothing, renews nothing, releases nothing.
+        crashing.Cut();
+        await using var second = await BusHost.StartAsync(aws, queue, subscribe, options, s => s
+            .AddSingleton(new IdempotencyStore(aws.CreateDynamoDbClient(), table)).AddSingleton(outcomes).AddSingleton(started));
+
+        await QueueProbe.EventuallyAsync(() => Task.FromResult(!outcomes.IsEmpty), "the redelivered message is handled");
+        var (receiveCount, outcome) = Assert.Single(outcomes);
+        Assert.Equal(IdempotencyOutcome.Executed, outcome);
+        Assert.InRange(receiveCount, 2, 3);
+        Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, $"{queue}_error"));
+        crashing.Heal();
     }
 }

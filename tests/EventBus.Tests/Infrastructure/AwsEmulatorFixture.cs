@@ -14,11 +14,12 @@ public class AwsEmulatorFixture : IAsyncLifetime
 
     public static BasicAWSCredentials Credentials { get; } = new(EmulatorInstallation.AccessKeyId, EmulatorInstallation.SecretAccessKey);
 
-    public AmazonSQSClient CreateSqsClient() => new(Credentials, new AmazonSQSConfig
+    /// <summary>An SQS client on the emulator; on <paramref name="faults"/>, with its timeout and faults.</summary>
+    public AmazonSQSClient CreateSqsClient(NetworkFaults? faults = null) => new(Credentials, Configure(new AmazonSQSConfig
     {
         ServiceURL = Aws.ServiceUrl.ToString(),
         AuthenticationRegion = EmulatorInstallation.Region,
-    });
+    }, faults));
 
     public SnsClient CreateSnsClient() => SnsClient.Create(new SnsClientOptions
     {
@@ -34,6 +35,9 @@ public class AwsEmulatorFixture : IAsyncLifetime
         ForcePathStyle = true,
     });
 
+    protected static TConfig Configure<TConfig>(TConfig config, NetworkFaults? faults) where TConfig : ClientConfig =>
+        faults?.Configure(config) ?? config;
+
     public virtual async Task InitializeAsync() => Aws = await LocalEmulator.StartAsync(EmulatedService.Aws);
 
     public virtual async Task DisposeAsync() => await Aws.DisposeAsync();
@@ -44,11 +48,12 @@ public sealed class AwsAndDynamoDbEmulatorFixture : AwsEmulatorFixture
 {
     public LocalEmulator DynamoDb { get; private set; } = null!;
 
-    public AmazonDynamoDBClient CreateDynamoDbClient() => new(Credentials, new AmazonDynamoDBConfig
+    /// <summary>A DynamoDB client on dynalite; on <paramref name="faults"/>, with its timeout and faults.</summary>
+    public AmazonDynamoDBClient CreateDynamoDbClient(NetworkFaults? faults = null) => new(Credentials, Configure(new AmazonDynamoDBConfig
     {
         ServiceURL = DynamoDb.ServiceUrl.ToString(),
         AuthenticationRegion = EmulatorInstallation.Region,
-    });
+    }, faults));
 
     public override async Task InitializeAsync()
     {
