@@ -4,20 +4,25 @@ namespace Pipeline.Contracts;
 // numbered 1, 2, ... by the pipeline when it takes it up; the version's content (manifest and files, with their
 // ETags) is in its run record. Messages after BatchSubmitted name the version they are about.
 
-/// <summary>A batch is complete in S3 (its manifest was written last) and asks to be processed.</summary>
-/// <param name="BatchId">The batch name, usually its date (<c>data/&lt;BatchId&gt;/manifest_&lt;BatchId&gt;.json</c>).</param>
-/// <param name="Bucket">The bucket that holds the batch.</param>
+/// <summary>
+/// A batch is complete in S3 (its manifest was written last) and asks to be processed. Only <paramref name="Bucket"/>
+/// and <paramref name="ManifestKey"/> are required — what any producer knows; the rest is derived when absent (the
+/// batch name from the key, the source from the envelope's sender, the time from the envelope's sent time, the ETag
+/// from S3). A submission without them, or with a key that is not a manifest key, is refused at once (poison).
+/// </summary>
+/// <param name="BatchId">The batch name, usually its date (<c>data/&lt;BatchId&gt;/manifest_&lt;BatchId&gt;.json</c>); must match the key when given.</param>
+/// <param name="Bucket">The bucket that holds the batch (the pipeline's).</param>
 /// <param name="ManifestKey">The key of the manifest, which lists the batch's files.</param>
 /// <param name="ManifestETag">The manifest's ETag when known (S3 events and <c>pipeline submit</c> know it): a submission whose manifest has been replaced since is recognised as superseded. Null lets Validate take what is there.</param>
 /// <param name="SubmittedAt">When the batch was submitted.</param>
 /// <param name="Source">Who submitted it: <c>s3-event</c>, <c>cli</c> or another producer's name.</param>
 public sealed record BatchSubmitted(
-    string BatchId,
+    string? BatchId,
     string Bucket,
     string ManifestKey,
-    string? ManifestETag,
-    DateTimeOffset SubmittedAt,
-    string Source);
+    string? ManifestETag = null,
+    DateTimeOffset? SubmittedAt = null,
+    string? Source = null);
 
 /// <summary>Every file of the version passed validation, and its order ids are counted nowhere else.</summary>
 /// <param name="Version">The version of the batch (its run record holds the files and their ETags).</param>

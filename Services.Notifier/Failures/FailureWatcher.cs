@@ -138,7 +138,9 @@ public sealed partial class FailureWatcher(
             if (root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
             {
                 return new MessageAbout(
-                    message.TryGetProperty("batchId", out var batch) && batch.ValueKind == JsonValueKind.String && BatchLayout.IsBatchName(batch.GetString()!) ? batch.GetString() : null,
+                    message.TryGetProperty("batchId", out var batch) && batch.ValueKind == JsonValueKind.String && BatchLayout.IsBatchName(batch.GetString()!) ? batch.GetString()
+                    : message.TryGetProperty("manifestKey", out var key) && key.ValueKind == JsonValueKind.String && BatchLayout.IsManifestKey(key.GetString()!)
+                        ? BatchLayout.BatchNameOf(key.GetString()!) : null,
                     message.TryGetProperty("version", out var version) && version.TryGetInt32(out var number) ? number : null,
                     root.TryGetProperty("messageId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null);
             }

@@ -16,32 +16,18 @@ namespace Services.Validate.Handlers;
 /// their ETags), takes it up as the batch's next version unless the latest version already has that content (then the
 /// submission is a duplicate and ends here, without an alert), streams its files from S3 through the engine's rules,
 /// claims its order ids, and publishes <see cref="BatchValidated"/> or <see cref="BatchRejected"/>. Anything wrong
-/// with the batch is a rejection with a clear reason; its files are kept in <c>errors/&lt;batch&gt;/v&lt;n&gt;/</c>.
+/// with the batch is a rejection with a clear reason; its files are kept in <c>errors/&lt;batch&gt;/v&lt;n&gt;/</c>. A
+/// submission that names no batch of this pipeline is poison: dead-lettered at once with the field named.
 /// </summary>
 public sealed partial class BatchSubmittedHandler(
     S3BatchStore batches, PipelineRunStore runs, OrderKeyIndex keys, RejectionPublisher rejections, IEventBus bus,
     PipelineTopology topology, TimeProvider clock, ILogger<BatchSubmittedHandler> logger) : IIntegrationEventHandler<BatchSubmitted>
 {
-    public async Task HandleAsync(BatchSubmitted submitted, MessageContext context, CancellationToken cancellationToken)
+    public async Task HandleAsync(BatchSubmitted message, MessageContext context, CancellationToken cancellationToken)
     {
-        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = submitted.BatchId });
-        string batchId;
-        try
-        {
-            batchId = BatchLayout.BatchNameOf(submitted.ManifestKey);
-        }
-        catch (BatchLayoutException e)
-        {
-            await rejections.PublishUnboundAsync(submitted.BatchId, submitted.Bucket, submitted.ManifestKey, e.Message, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        if (submitted.Bucket != topology.Bucket.Name)
-        {
-            await rejections.PublishUnboundAsync(batchId, submitted.Bucket, submitted.ManifestKey,
-                $"bucket {submitted.Bucket} is not the pipeline's bucket ({topology.Bucket.Name})", cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
+        var submitted = Complete(message, context);
+        var batchId = submitted.BatchId!;
+        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = batchId });
         var upload = await IdentifyAsync(batchId, submitted, cancellationToken).ConfigureAwait(false);
         if (upload is null)
         {
@@ -49,7 +35,7 @@ public sealed partial class BatchSubmittedHandler(
         }
 
         var begin = await runs.BeginUploadAsync(new UploadStart(batchId, submitted.ManifestKey, upload.Content.ManifestETag.Length == 0 ? null : upload.Content.ManifestETag,
-            upload.Content.Id, upload.Content.ToJson(), submitted.Source, submitted.SubmittedAt, context.MessageId), cancellationToken).ConfigureAwait(false);
+            upload.Content.Id, upload.Content.ToJson(), submitted.Source!, submitted.SubmittedAt!.Value, context.MessageId), cancellationToken).ConfigureAwait(false);
         var run = begin.Run;
         if (begin.Kind == RunBeginKind.Duplicate)
         {
@@ -73,6 +59,46 @@ public sealed partial class BatchSubmittedHandler(
             default:
                 return; // the version went further (succeeded, superseded) before this redelivery: nothing left to do
         }
+    }
+
+    /// <summary>
+    /// The submission with every optional fact in place (batch name from the key, source from the sender, time from the
+    /// envelope), or a <see cref="PoisonMessageException"/> naming the required field that is missing or wrong: such a
+    /// message is wrong for good, so it is dead-lettered at once and reported, never retried.
+    /// </summary>
+    private BatchSubmitted Complete(BatchSubmitted message, MessageContext context)
+    {
+        if (string.IsNullOrWhiteSpace(message.ManifestKey))
+        {
+            throw new PoisonMessageException("BatchSubmitted.manifestKey is missing: it is required (data/<batch>/manifest_<batch>.json)");
+        }
+        if (string.IsNullOrWhiteSpace(message.Bucket))
+        {
+            throw new PoisonMessageException("BatchSubmitted.bucket is missing: it is required (the pipeline's bucket)");
+        }
+        string batchId;
+        try
+        {
+            batchId = BatchLayout.BatchNameOf(message.ManifestKey);
+        }
+        catch (BatchLayoutException e)
+        {
+            throw new PoisonMessageException($"BatchSubmitted.manifestKey is invalid: {e.Message}");
+        }
+        if (message.Bucket != topology.Bucket.Name)
+        {
+            throw new PoisonMessageException($"BatchSubmitted.bucket is invalid: {message.Bucket} is not the pipeline's bucket ({topology.Bucket.Name})");
+        }
+        if (!string.IsNullOrEmpty(message.BatchId) && message.BatchId != batchId)
+        {
+            throw new PoisonMessageException($"BatchSubmitted.batchId is invalid: '{message.BatchId}' is not the batch of its manifest key ({batchId})");
+        }
+        return message with
+        {
+            BatchId = batchId,
+            SubmittedAt = message.SubmittedAt ?? context.SentTime ?? clock.GetUtcNow(),
+            Source = string.IsNullOrWhiteSpace(message.Source) ? context.SourceAddress?.ToString() ?? "unknown producer" : message.Source,
+        };
     }
 
     /// <summary>
@@ -220,8 +246,8 @@ public sealed partial class BatchSubmittedHandler(
 
     private async Task NoteSupersededAsync(string batchId, string manifestETag, BatchSubmitted submitted, CancellationToken cancellationToken)
     {
-        LogSupersededAnnouncement(batchId, manifestETag, submitted.Source);
-        await runs.RecordSupersededAsync(batchId, new SupersededAnnouncement(manifestETag, submitted.Source, submitted.SubmittedAt, clock.GetUtcNow()), cancellationToken)
+        LogSupersededAnnouncement(batchId, manifestETag, submitted.Source!);
+        await runs.RecordSupersededAsync(batchId, new SupersededAnnouncement(manifestETag, submitted.Source!, submitted.SubmittedAt!.Value, clock.GetUtcNow()), cancellationToken)
             .ConfigureAwait(false);
     }
 

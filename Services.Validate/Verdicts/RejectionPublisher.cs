@@ -44,13 +44,6 @@ public sealed partial class RejectionPublisher(
             rejection.ErrorCount, rejection.ReportKey, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A submission that names no batch of this pipeline (a key outside the layout, another bucket): refused without a version.</summary>
-    public Task PublishUnboundAsync(string batchId, string bucket, string manifestKey, string reason, CancellationToken cancellationToken)
-    {
-        LogRefused(batchId, reason);
-        return bus.PublishAsync(new BatchRejected(batchId, bucket, manifestKey, null, reason, [reason], 1, null, clock.GetUtcNow()), cancellationToken);
-    }
-
     /// <summary>Writes the version's report where its files go (processed/ or errors/) and returns its key.</summary>
     public async Task<string> WriteReportAsync(PipelineRun run, ValidationReport report, CancellationToken cancellationToken)
     {
@@ -63,6 +56,4 @@ public sealed partial class RejectionPublisher(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} v{Version}: rejected: {Reason}")]
     private partial void LogRejected(string batchId, int version, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Submission {BatchId} refused: {Reason}")]
-    private partial void LogRefused(string batchId, string reason);
 }
