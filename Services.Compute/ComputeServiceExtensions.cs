@@ -2,6 +2,7 @@ using EventBus.AwsSqs;
 using Pipeline.Contracts;
 using Pipeline.Storage;
 using Pipeline.Topology;
+using Pipeline.Topology.Access;
 using Pipeline.Topology.Health;
 using Services.Compute.Handlers;
 
@@ -18,14 +19,7 @@ public static class ComputeServiceExtensions
         builder.AddSqsEventBus("compute", bus => bus.QueueName = topology.ComputeQueue.Name)
             .AddSubscription<BatchTransformed, BatchTransformedHandler>();
 
-        builder.Services.AddHealthChecks()
-            .AddBucket(topology.Bucket)
-            .AddQueue(topology.ComputeQueue)
-            .AddTable(topology.CategoryKpisTable)
-            .AddTable(topology.OrderKpisTable)
-            .AddTable(topology.KpiContributionsTable)
-            .AddTopic(topology.KpisUpdatedTopic)
-            .AddTable(topology.PipelineRunsTable);
+        builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Compute);
         return builder;
     }
 }
