@@ -205,6 +205,6 @@ public sealed class PipelineStack : Stack
     };
 
     /// <summary>A construct id from a resource name (CloudFormation logical ids are alphanumeric).</summary>
-    internal static string Id(string kind, string name) =>
+    public static string Id(string kind, string name) =>
         kind + string.Concat(name.Split(['-', '_', '.']).Select(part => part.Length == 0 ? part : char.ToUpperInvariant(part[0]) + part[1..]));
 }
