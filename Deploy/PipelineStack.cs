@@ -93,7 +93,10 @@ public sealed class PipelineStack : Stack
     {
         BucketName = Topology.Bucket.Name,
         BlockPublicAccess = BlockPublicAccess.BLOCK_ALL,
-        Encryption = BucketEncryption.S3_MANAGED,
+        // SSE-KMS with the account's AWS-managed key (whose key policy lets the account use it through S3; no IAM grant needed)
+        // and a bucket key, so KMS is asked once per bucket key rather than per object.
+        Encryption = BucketEncryption.KMS_MANAGED,
+        BucketKeyEnabled = true,
         EnforceSSL = true,
         Versioned = true,
         ObjectOwnership = ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -118,6 +121,7 @@ public sealed class PipelineStack : Stack
             SortKey = spec.Key.Sort is { } sort ? Attribute(sort) : null,
             BillingMode = BillingMode.PAY_PER_REQUEST,
             PointInTimeRecovery = true,
+            Encryption = TableEncryption.AWS_MANAGED,
             RemovalPolicy = RemovalPolicy.RETAIN,
         });
         foreach (var index in spec.GlobalIndexes)

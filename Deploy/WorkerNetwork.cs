@@ -22,6 +22,7 @@ public sealed class WorkerNetwork
         else
         {
             // Without NAT gateways the tasks sit in public subnets with public addresses (cheaper; nothing can reach in).
+            // Nothing gets a public address by default: the NAT gateway has its own, and the service asks for one when it needs it.
             var privateTasks = settings.NatGateways > 0;
             Vpc = new Vpc(scope, "Vpc", new VpcProps
             {
@@ -30,7 +31,7 @@ public sealed class WorkerNetwork
                 SubnetConfiguration = privateTasks
                     ?
                     [
-                        new SubnetConfiguration { Name = "public", SubnetType = SubnetType.PUBLIC, CidrMask = 24 },
+                        new SubnetConfiguration { Name = "public", SubnetType = SubnetType.PUBLIC, CidrMask = 24, MapPublicIpOnLaunch = false },
                         new SubnetConfiguration { Name = "tasks", SubnetType = SubnetType.PRIVATE_WITH_EGRESS, CidrMask = 22 },
                     ]
                     : [new SubnetConfiguration { Name = "public", SubnetType = SubnetType.PUBLIC, CidrMask = 24, MapPublicIpOnLaunch = false }],

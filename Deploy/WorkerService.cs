@@ -20,6 +20,15 @@ public sealed class WorkerService : Construct
     /// <summary>The port the images listen on (ASPNETCORE_HTTP_PORTS in the image).</summary>
     public const int HttpPort = 8080;
 
+    /// <summary>The user of the images (the SDK's non-root "app" user, by number).</summary>
+    public const string ImageUser = "1654";
+
+    /// <summary>The ADOT collector image's own non-root user.</summary>
+    public const string CollectorUser = "10001";
+
+    /// <summary>The collector's share of the task's memory; the service has the rest.</summary>
+    public const int CollectorMemoryMiB = 128;
+
     /// <summary>A stop lets in-flight batches finish (Fargate's longest); the bus releases what is still running after its own timeout.</summary>
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(120);
 
@@ -74,6 +83,8 @@ public sealed class WorkerService : Construct
             Logging = LogDrivers.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "app" }),
             PortMappings = [new PortMapping { ContainerPort = HttpPort }],
             ReadonlyRootFilesystem = true,
+            User = ImageUser,
+            MemoryLimitMiB = settings.TaskMemoryMiB - CollectorMemoryMiB,
             HealthCheck = new Amazon.CDK.AWS.ECS.HealthCheck
             {
                 // The image has no shell or curl: the service binary probes its own /health and exits 0 or 1.
@@ -93,7 +104,9 @@ public sealed class WorkerService : Construct
             Image = images.Collector,
             // Losing telemetry must not stop the work.
             Essential = false,
-            MemoryReservationMiB = 64,
+            MemoryLimitMiB = CollectorMemoryMiB,
+            ReadonlyRootFilesystem = true,
+            User = CollectorUser,
             Environment = new Dictionary<string, string> { ["AOT_CONFIG_CONTENT"] = TelemetryCollector.Config(LogGroupName(name)) },
             Logging = LogDrivers.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "otel-collector" }),
         });

@@ -103,7 +103,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
             {
                 ["ServerSideEncryptionConfiguration"] = Match.ArrayWith([Match.ObjectLike(new Dictionary<string, object>
                 {
-                    ["ServerSideEncryptionByDefault"] = new Dictionary<string, object> { ["SSEAlgorithm"] = "AES256" },
+                    ["ServerSideEncryptionByDefault"] = new Dictionary<string, object> { ["SSEAlgorithm"] = "aws:kms" },
+                    ["BucketKeyEnabled"] = true,
                 })]),
             }),
         });
