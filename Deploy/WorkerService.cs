@@ -173,37 +173,15 @@ internal static class BacklogScaling
             MaxCapacity = settings.MaxTasks,
         });
 
-        var busy = new CfnScalingPolicy(scope, "ScaleOnBacklog", new CfnScalingPolicyProps
-        {
-            PolicyName = $"{access.Name}-backlog",
-            PolicyType = "StepScaling",
-            ScalingTargetId = target.Ref,
-            StepScalingPolicyConfiguration = new CfnScalingPolicy.StepScalingPolicyConfigurationProperty
+        var busy = StepPolicy(scope, "ScaleOnBacklog", $"{access.Name}-backlog", target, cooldownSeconds: 60,
+            Enumerable.Range(1, settings.MaxTasks).Select(tasks => new CfnScalingPolicy.StepAdjustmentProperty
             {
-                AdjustmentType = "ExactCapacity",
-                Cooldown = 60,
-                MetricAggregationType = "Maximum",
-                StepAdjustments = Enumerable.Range(1, settings.MaxTasks).Select(tasks => new CfnScalingPolicy.StepAdjustmentProperty
-                {
-                    MetricIntervalLowerBound = (tasks - 1) * settings.BacklogPerTask,
-                    MetricIntervalUpperBound = tasks == settings.MaxTasks ? null : tasks * settings.BacklogPerTask,
-                    ScalingAdjustment = tasks,
-                }).ToArray(),
-            },
-        });
-        var idle = new CfnScalingPolicy(scope, "ScaleInWhenIdle", new CfnScalingPolicyProps
-        {
-            PolicyName = $"{access.Name}-idle",
-            PolicyType = "StepScaling",
-            ScalingTargetId = target.Ref,
-            StepScalingPolicyConfiguration = new CfnScalingPolicy.StepScalingPolicyConfigurationProperty
-            {
-                AdjustmentType = "ExactCapacity",
-                Cooldown = 300,
-                MetricAggregationType = "Maximum",
-                StepAdjustments = new[] { new CfnScalingPolicy.StepAdjustmentProperty { MetricIntervalUpperBound = 0, ScalingAdjustment = minTasks } },
-            },
-        });
+                MetricIntervalLowerBound = (tasks - 1) * settings.BacklogPerTask,
+                MetricIntervalUpperBound = tasks == settings.MaxTasks ? null : tasks * settings.BacklogPerTask,
+                ScalingAdjustment = tasks,
+            }));
+        var idle = StepPolicy(scope, "ScaleInWhenIdle", $"{access.Name}-idle", target, cooldownSeconds: 300,
+            [new CfnScalingPolicy.StepAdjustmentProperty { MetricIntervalUpperBound = 0, ScalingAdjustment = minTasks }]);
 
         _ = new CfnAlarm(scope, "BacklogAlarm", new CfnAlarmProps
         {
@@ -228,6 +206,22 @@ internal static class BacklogScaling
             AlarmActions = [idle.Ref],
         });
     }
+
+    /// <summary>A step policy that sets the task count itself (ExactCapacity) from where the alarm's metric stands.</summary>
+    private static CfnScalingPolicy StepPolicy(Construct scope, string id, string name, CfnScalableTarget target, int cooldownSeconds,
+        IEnumerable<CfnScalingPolicy.StepAdjustmentProperty> steps) => new(scope, id, new CfnScalingPolicyProps
+    {
+        PolicyName = name,
+        PolicyType = "StepScaling",
+        ScalingTargetId = target.Ref,
+        StepScalingPolicyConfiguration = new CfnScalingPolicy.StepScalingPolicyConfigurationProperty
+        {
+            AdjustmentType = "ExactCapacity",
+            Cooldown = cooldownSeconds,
+            MetricAggregationType = "Maximum",
+            StepAdjustments = steps.ToArray(),
+        },
+    });
 
     /// <summary>The sum, over the queues the worker consumes, of messages visible and in flight (per minute, maximum).</summary>
     private static CfnAlarm.MetricDataQueryProperty[] Backlog(PipelineStack stack, ServiceAccess access)
