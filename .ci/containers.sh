@@ -17,7 +17,7 @@ timed() { local name="$1"; shift; local t0=$SECONDS; "$@"; echo "   ($name: $((S
 
 install_packages() {
   local missing=()
-  for p in podman runc skopeo docker-registry mmdebstrap; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  for p in podman runc skopeo docker-registry mmdebstrap curl; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -46,7 +46,7 @@ public sealed record DeploySettings
         ["stackName"] = (s, v) => s with { StackName = v },
         ["bucketName"] = (s, v) => s with { BucketName = v },
         ["alertEmails"] = (s, v) => s with { AlertEmails = List(v) },
-        ["logRetentionDays"] = (s, v) => s with { LogRetentionDays = Number(v, 1) },
+        ["logRetentionDays"] = (s, v) => s with { LogRetentionDays = Retention(Number(v, 1)) },
         ["minTasks"] = (s, v) => s with { MinTasks = Number(v, 0) },
         ["maxTasks"] = (s, v) => s with { MaxTasks = Number(v, 1) },
         ["backlogPerTask"] = (s, v) => s with { BacklogPerTask = Number(v, 1) },
@@ -93,6 +93,13 @@ public sealed record DeploySettings
         }
         return this;
     }
+
+    /// <summary>The retentions CloudWatch Logs offers.</summary>
+    private static readonly int[] RetentionDays = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+    private static int Retention(int days) => RetentionDays.Contains(days)
+        ? days
+        : throw new ArgumentException($"logRetentionDays: CloudWatch Logs keeps logs {string.Join(", ", RetentionDays)} days, not {days}.");
 
     private static IReadOnlyList<string> List(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
