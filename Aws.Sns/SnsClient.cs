@@ -101,6 +101,12 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
     /// <summary>The ARN of the topic with this name, or null; lets a service find a topic without the right to create one.</summary>
     public async Task<string?> FindTopicArnAsync(string topicName, CancellationToken cancellationToken = default)
     {
+        if (options.AccountId is { Length: > 0 } account)
+        {
+            var arn = $"arn:{RegionEndpoint.GetBySystemName(options.Region).PartitionName}:sns:{options.Region}:{account}:{topicName}";
+            return await TopicExistsAsync(arn, cancellationToken).ConfigureAwait(false) ? arn : null;
+        }
+
         string? token = null;
         do
         {
@@ -114,6 +120,20 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
         }
         while (token is not null);
         return null;
+    }
+
+    /// <summary>Whether the topic exists (GetTopicAttributes).</summary>
+    public async Task<bool> TopicExistsAsync(string topicArn, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await SendAsync(new SnsQueryProtocol.Form("GetTopicAttributes").Add("TopicArn", topicArn), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (AmazonSnsException e) when (e.ErrorCode == "NotFound")
+        {
+            return false;
+        }
     }
 
     private async Task<XElement> SendAsync(SnsQueryProtocol.Form form, CancellationToken cancellationToken)

@@ -13,5 +13,12 @@ public sealed class SnsClientOptions
     /// <summary>The credentials that sign requests; typically the SDK's default chain.</summary>
     public required AWSCredentials Credentials { get; init; }
 
+    /// <summary>
+    /// The account that owns the topics, when known (in ECS the deployment passes it). Topics are then found by their
+    /// ARN with GetTopicAttributes, which IAM can limit to those topics; without it, by listing every topic
+    /// (ListTopics, which IAM can only allow on all resources).
+    /// </summary>
+    public string? AccountId { get; init; }
+
     public Uri Endpoint => ServiceUrl ?? new Uri($"https://sns.{Region}.amazonaws.com/");
 }

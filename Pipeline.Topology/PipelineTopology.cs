@@ -98,6 +98,14 @@ public sealed class PipelineTopology
 
     public IReadOnlyList<SubscriptionSpec> Subscriptions { get; }
 
+    /// <summary>
+    /// Manifests announce themselves: every <c>.json</c> created under <c>data/</c> (only manifests end so there) goes to the
+    /// manifest-events queue, and Validate submits those whose key is exactly <c>data/&lt;batch&gt;/manifest_&lt;batch&gt;.json</c>.
+    /// </summary>
+    public ObjectCreatedNotificationSpec ManifestCreatedNotification => new(BucketSpec.DataPrefix, ".json", ManifestEventsQueue);
+
+    public IReadOnlyList<ObjectCreatedNotificationSpec> BucketNotifications => [ManifestCreatedNotification];
+
     /// <summary>The queue of the service endpoint <paramref name="endpoint"/> (<c>validate</c> is <c>pipeline-validate</c>).</summary>
     /// <exception cref="ArgumentException">The topology declares no such queue.</exception>
     public QueueSpec EndpointQueue(string endpoint) =>

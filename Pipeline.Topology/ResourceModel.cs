@@ -1,6 +1,29 @@
 namespace Pipeline.Topology;
 
-public sealed record BucketSpec(string Name);
+/// <summary>The pipeline's bucket and the top-level folders its keys live under.</summary>
+public sealed record BucketSpec(string Name)
+{
+    /// <summary>Incoming batches (and the product master): <c>data/&lt;batch&gt;/...</c>.</summary>
+    public const string DataPrefix = "data/";
+
+    /// <summary>Raw files and reports of accepted batches (each version in its own folder), moved here after success.</summary>
+    public const string ProcessedPrefix = "processed/";
+
+    /// <summary>Raw files and reports of rejected batches.</summary>
+    public const string ErrorsPrefix = "errors/";
+
+    /// <summary>Raw files of accepted batches that were retracted, moved here from processed/.</summary>
+    public const string RetractedPrefix = "retracted/";
+
+    /// <summary>The enriched files Transform writes for Compute.</summary>
+    public const string TransformedPrefix = "transformed/";
+}
+
+/// <summary>
+/// S3 tells <paramref name="Queue"/> about objects created under <paramref name="Prefix"/> whose keys end with
+/// <paramref name="Suffix"/> (S3 filters know only a prefix and a suffix; the receiver checks the exact key).
+/// </summary>
+public sealed record ObjectCreatedNotificationSpec(string Prefix, string Suffix, QueueSpec Queue);
 
 public enum KeyAttributeType { String, Number }
 

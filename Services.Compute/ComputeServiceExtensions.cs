@@ -2,6 +2,7 @@ using EventBus.AwsSqs;
 using Pipeline.Contracts;
 using Pipeline.Storage;
 using Pipeline.Topology;
+using Pipeline.Topology.Access;
 using Pipeline.Topology.Health;
 using Services.Compute.Folding;
 using Services.Compute.Handlers;
@@ -21,17 +22,7 @@ public static class ComputeServiceExtensions
             .AddSubscription<BatchTransformed, BatchTransformedHandler>()
             .AddSubscription<BatchRetractionRequested, BatchRetractionRequestedHandler>();
 
-        builder.Services.AddHealthChecks()
-            .AddBucket(topology.Bucket)
-            .AddQueue(topology.ComputeQueue)
-            .AddTable(topology.CategoryKpisTable)
-            .AddTable(topology.OrderKpisTable)
-            .AddTable(topology.KpiContributionsTable)
-            .AddTable(topology.KpiDaysTable)
-            .AddTopic(topology.KpisUpdatedTopic)
-            .AddTopic(topology.BatchRetractedTopic)
-            .AddTopic(topology.BatchRejectedTopic)
-            .AddTable(topology.PipelineRunsTable);
+        builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Compute);
         return builder;
     }
 }

@@ -1,5 +1,7 @@
 using Services.Compute;
 
+HealthProbe.ExitIfRequested(args);
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddComputeService();

@@ -2,6 +2,7 @@ using EventBus.AwsSqs;
 using Pipeline.Contracts;
 using Pipeline.Storage;
 using Pipeline.Topology;
+using Pipeline.Topology.Access;
 using Pipeline.Topology.Health;
 using Services.Notifier.Alerts;
 using Services.Notifier.Failures;
@@ -30,11 +31,7 @@ public static class NotifierServiceExtensions
             .AddSubscription<BatchRejected, BatchRejectedHandler>()
             .AddSubscription<BatchRetracted, BatchRetractedHandler>();
 
-        builder.Services.AddHealthChecks()
-            .AddQueue(topology.NotifierQueue)
-            .AddTopic(topology.AlertsTopic)
-            .AddTable(topology.PipelineRunsTable)
-            .AddTable(topology.ProcessedMessagesTable);
+        builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Notifier);
         return builder;
     }
 }

@@ -1,5 +1,7 @@
 using Services.Transform;
 
+HealthProbe.ExitIfRequested(args);
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddTransformService();

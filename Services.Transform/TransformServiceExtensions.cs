@@ -2,6 +2,7 @@ using EventBus.AwsSqs;
 using Pipeline.Contracts;
 using Pipeline.Storage;
 using Pipeline.Topology;
+using Pipeline.Topology.Access;
 using Pipeline.Topology.Health;
 using Services.Transform.Handlers;
 
@@ -18,11 +19,7 @@ public static class TransformServiceExtensions
         builder.AddSqsEventBus("transform", bus => bus.QueueName = topology.TransformQueue.Name)
             .AddSubscription<BatchValidated, BatchValidatedHandler>();
 
-        builder.Services.AddHealthChecks()
-            .AddBucket(topology.Bucket)
-            .AddQueue(topology.TransformQueue)
-            .AddTopic(topology.BatchTransformedTopic)
-            .AddTable(topology.PipelineRunsTable);
+        builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Transform);
         return builder;
     }
 }

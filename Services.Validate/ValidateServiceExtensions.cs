@@ -2,6 +2,7 @@ using EventBus.AwsSqs;
 using Pipeline.Contracts;
 using Pipeline.Storage;
 using Pipeline.Topology;
+using Pipeline.Topology.Access;
 using Pipeline.Topology.Health;
 using Services.Validate.Handlers;
 using Services.Validate.S3Events;
@@ -22,14 +23,7 @@ public static class ValidateServiceExtensions
             .AddSubscription<BatchSubmitted, BatchSubmittedHandler>()
             .AddPlainJsonQueue<S3EventNotification, ManifestCreatedHandler>(topology.ManifestEventsQueue.Name);
 
-        builder.Services.AddHealthChecks()
-            .AddBucket(topology.Bucket)
-            .AddQueue(topology.ValidateQueue)
-            .AddQueue(topology.ManifestEventsQueue)
-            .AddTopic(topology.BatchValidatedTopic)
-            .AddTopic(topology.BatchRejectedTopic)
-            .AddTable(topology.PipelineRunsTable)
-            .AddTable(topology.OrderKeysTable);
+        builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Validate);
         return builder;
     }
 }

@@ -16,7 +16,7 @@ public static class AwsEnvironmentExtensions
         var mode = ReadMode(builder.Configuration);
         if (mode == AwsEmulatorMode.Auto)
         {
-            mode = ContainerRuntimeProbe.IsAvailable(builder.Configuration[ContainerRuntimeProbe.RuntimeKey]) ? AwsEmulatorMode.LocalStack : AwsEmulatorMode.Emulators;
+            mode = ChooseAutomatically(builder.Configuration[ContainerRuntimeProbe.RuntimeKey]);
         }
 
         return mode switch
@@ -25,6 +25,22 @@ public static class AwsEnvironmentExtensions
             AwsEmulatorMode.Emulators => builder.AddNpmEmulators(),
             _ => new AwsEnvironment(AwsEmulatorMode.None, builder.Configuration["Aws:Region"] ?? "us-east-1"),
         };
+    }
+
+    /// <summary>LocalStack when a container engine answers and has (or can pull) its image; otherwise the npm emulators, saying why.</summary>
+    private static AwsEmulatorMode ChooseAutomatically(string? runtime)
+    {
+        if (!ContainerRuntimeProbe.IsAvailable(runtime))
+        {
+            return AwsEmulatorMode.Emulators;
+        }
+        var image = $"{LocalStackImage}:{LocalStackTag}";
+        if (ContainerRuntimeProbe.CanRun(runtime, image))
+        {
+            return AwsEmulatorMode.LocalStack;
+        }
+        Console.WriteLine($"Aws:Emulator=auto: a container engine answers, but the image {image} is neither present nor pullable; using the npm emulators.");
+        return AwsEmulatorMode.Emulators;
     }
 
     /// <summary>Hands the AWS location to a service as environment variables, and makes it wait for the emulators.</summary>

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace AppHost.Aws;
 
-/// <summary>Asks the container engine Aspire would use whether it answers.</summary>
+/// <summary>Asks the container engine Aspire would use whether it answers, and whether it has (or can pull) an image.</summary>
 internal static class ContainerRuntimeProbe
 {
     /// <summary>Aspire's own setting (also an environment variable): <c>docker</c> when absent, or <c>podman</c>.</summary>
@@ -10,12 +10,21 @@ internal static class ContainerRuntimeProbe
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    public static bool IsAvailable(string? runtime)
+    /// <summary>A pull that has not failed by then is slow, not refused: the image is reachable.</summary>
+    private static readonly TimeSpan PullTimeout = TimeSpan.FromMinutes(10);
+
+    public static bool IsAvailable(string? runtime) => Succeeds(runtime, ["info", "--format", "{{.ServerVersion}}"], Timeout);
+
+    /// <summary>Whether the engine has <paramref name="image"/> or can pull it (pulling it now, as starting it would).</summary>
+    public static bool CanRun(string? runtime, string image) =>
+        Succeeds(runtime, ["image", "inspect", image], Timeout) || Succeeds(runtime, ["pull", image], PullTimeout);
+
+    private static bool Succeeds(string? runtime, string[] arguments, TimeSpan timeout)
     {
         runtime = string.IsNullOrWhiteSpace(runtime) ? "docker" : runtime;
         try
         {
-            using var process = Process.Start(new ProcessStartInfo(runtime, ["info", "--format", "{{.ServerVersion}}"])
+            using var process = Process.Start(new ProcessStartInfo(runtime, arguments)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -25,7 +34,7 @@ internal static class ContainerRuntimeProbe
             {
                 return false;
             }
-            if (!process.WaitForExit(Timeout))
+            if (!process.WaitForExit(timeout))
             {
                 process.Kill(entireProcessTree: true);
                 return false;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Pipeline.Topology;
 
 namespace Pipeline.Storage.Batches;
 
@@ -12,11 +13,11 @@ namespace Pipeline.Storage.Batches;
 /// </summary>
 public static partial class BatchLayout
 {
-    public const string DataPrefix = "data/";
-    public const string ProcessedPrefix = "processed/";
-    public const string ErrorsPrefix = "errors/";
-    public const string RetractedPrefix = "retracted/";
-    public const string TransformedPrefix = "transformed/";
+    public const string DataPrefix = BucketSpec.DataPrefix;
+    public const string ProcessedPrefix = BucketSpec.ProcessedPrefix;
+    public const string ErrorsPrefix = BucketSpec.ErrorsPrefix;
+    public const string RetractedPrefix = BucketSpec.RetractedPrefix;
+    public const string TransformedPrefix = BucketSpec.TransformedPrefix;
     public const string ProductMasterKey = "data/products.csv";
     public const string ReportName = "validation.json";
 

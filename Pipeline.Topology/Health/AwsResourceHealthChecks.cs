@@ -6,6 +6,7 @@ using Aws.Sns;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry;
+using Pipeline.Topology.Access;
 
 namespace Pipeline.Topology.Health;
 
@@ -18,6 +19,35 @@ public static class AwsResourceHealthChecks
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
     private static readonly string[] Tags = ["aws"];
 
+    /// <summary>
+    /// A check for every resource the service's access declaration names, so that readiness probes exactly what the
+    /// service's IAM role allows: a resource or a permission missing in AWS keeps the service unhealthy.
+    /// </summary>
+    public static IHealthChecksBuilder AddAccessChecks(this IHealthChecksBuilder builder, PipelineTopology topology, ServiceAccess access)
+    {
+        if (access.Objects.Count > 0)
+        {
+            builder.AddBucket(topology.Bucket);
+        }
+        foreach (var queue in access.Consumes)
+        {
+            builder.AddQueue(queue);
+        }
+        foreach (var queue in access.WatchesDeadLetters)
+        {
+            builder.AddDeadLetterQueue(queue);
+        }
+        foreach (var topic in access.SubscribedTopics(topology).Union(access.Publishes))
+        {
+            builder.AddTopic(topic);
+        }
+        foreach (var grant in access.Tables)
+        {
+            builder.AddTable(grant.Table);
+        }
+        return builder;
+    }
+
     public static IHealthChecksBuilder AddBucket(this IHealthChecksBuilder builder, BucketSpec bucket) =>
         builder.AddProbe($"s3:{bucket.Name}", async (sp, ct) =>
             await sp.GetRequiredService<IAmazonS3>().ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket.Name, MaxKeys = 1 }, ct).ConfigureAwait(false));
@@ -29,6 +59,10 @@ public static class AwsResourceHealthChecks
             await sqs.GetQueueUrlAsync(queue.Name, ct).ConfigureAwait(false);
             await sqs.GetQueueUrlAsync(queue.DeadLetterQueueName, ct).ConfigureAwait(false);
         });
+
+    public static IHealthChecksBuilder AddDeadLetterQueue(this IHealthChecksBuilder builder, QueueSpec queue) =>
+        builder.AddProbe($"sqs:{queue.DeadLetterQueueName}", async (sp, ct) =>
+            await sp.GetRequiredService<IAmazonSQS>().GetQueueUrlAsync(queue.DeadLetterQueueName, ct).ConfigureAwait(false));
 
     public static IHealthChecksBuilder AddTable(this IHealthChecksBuilder builder, TableSpec table) =>
         builder.AddProbe($"dynamodb:{table.Name}", async (sp, ct) =>

@@ -13,7 +13,7 @@ internal static class QueuePolicies
         {
             statements.Add(AllowSend("AllowSubscribedTopics", "sns.amazonaws.com", queueArn, topics));
         }
-        if (queue == topology.ManifestEventsQueue)
+        if (topology.BucketNotifications.Any(n => n.Queue == queue))
         {
             statements.Add(AllowSend("AllowBucketNotifications", "s3.amazonaws.com", queueArn, [$"arn:aws:s3:::{topology.Bucket.Name}"]));
         }

@@ -66,6 +66,7 @@ public static class AwsClientFactory
         Region = options.ResolvedRegion,
         ServiceUrl = options.EndpointFor("SNS"),
         Credentials = credentials,
+        AccountId = options.AccountId,
     };
 
     private static void Apply(ClientConfig config, AwsOptions options, string service)

@@ -17,6 +17,9 @@ public sealed class AwsOptions
     /// <summary>Per-service endpoints that win over <see cref="ServiceUrl"/>, keyed <c>S3</c>, <c>SQS</c>, <c>SNS</c>, <c>DynamoDB</c>.</summary>
     public Dictionary<string, Uri> ServiceUrls { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The AWS account of the pipeline's resources, when known (the ECS deployment sets it): SNS topics are then found by ARN.</summary>
+    public string? AccountId { get; set; }
+
     public string ResolvedRegion =>
         Region is { Length: > 0 } region ? region
         : Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } fromEnvironment ? fromEnvironment

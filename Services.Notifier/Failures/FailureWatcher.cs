@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
 using Pipeline.Topology;
+using Pipeline.Topology.Access;
 using Services.Notifier.Alerts;
 
 namespace Services.Notifier.Failures;
@@ -61,7 +62,7 @@ public sealed partial class FailureWatcher(
 
     private async Task CheckDeadLettersAsync(CancellationToken cancellationToken)
     {
-        foreach (var queue in topology.Queues.Where(q => q != topology.AlertsInboxQueue))
+        foreach (var queue in new PipelineServices(topology).Notifier.WatchesDeadLetters)
         {
             foreach (var letter in await new DeadLetterQueue(sqs, queue.Name).PeekAsync(options.Value.DeadLettersPerRound, cancellationToken).ConfigureAwait(false))
             {

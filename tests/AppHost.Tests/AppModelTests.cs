@@ -28,6 +28,24 @@ public class AppModelTests
     }
 
     [Fact]
+    public async Task Auto_mode_uses_the_npm_emulators_when_the_engine_answers_but_has_no_localstack_image_and_cannot_pull_it()
+    {
+        // An engine that answers `info` and refuses everything else, like podman on a machine without registry access.
+        var engine = Path.Combine(Directory.CreateTempSubdirectory("apphost-tests-engine-").FullName, "engine");
+        File.WriteAllText(engine, "#!/bin/sh\n[ \"$1\" = info ]\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(engine, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        }
+
+        await using var builder = await AppHostIn("auto", $"--ASPIRE_CONTAINER_RUNTIME={engine}");
+
+        Assert.Contains(builder.Resources, r => r.Name == "aws-emulator");
+        Assert.DoesNotContain(builder.Resources, r => r.Name == "localstack");
+        Directory.Delete(Path.GetDirectoryName(engine)!, recursive: true);
+    }
+
+    [Fact]
     public async Task Localstack_mode_declares_the_pinned_localstack_container_on_port_4566_with_a_health_check()
     {
         await using var builder = await AppHostIn("localstack");

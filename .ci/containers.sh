@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Prepares what the image tests need on a Debian 12 machine, as root: podman (with the configuration that works
+# here) and its Docker-compatible socket, a registry on 127.0.0.1:5000, the local base image in it, and the four
+# service images published into podman. Idempotent: what is there already is kept.
+#   .ci/containers.sh [install|start|base|publish|all]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The SDK talks plain HTTP to a registry named localhost (it listens on 127.0.0.1 only).
+registry=localhost:5000
+base_image=pipeline-base/debian-deps:12
+socket=/run/podman/podman.sock
+state=/var/lib/pipeline-ci
+step="${1:-all}"
+
+timed() { local name="$1"; shift; local t0=$SECONDS; "$@"; echo "   ($name: $((SECONDS - t0)) s)"; }
+
+install_packages() {
+  local missing=()
+  for p in podman runc skopeo docker-registry mmdebstrap curl; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # crun and the default ulimits fail on these machines; runc with cgroupfs works (platform notes).
+  mkdir -p /etc/containers
+  cp .ci/containers.conf /etc/containers/containers.conf
+  # The package's registry service listens on every interface; ours binds loopback only.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
+}
+
+start_services() {
+  mkdir -p "$state"
+  if ! curl -sf "http://$registry/v2/" >/dev/null; then
+    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$state/registry" \
+      nohup docker-registry serve .ci/registry.yml >"$state/registry.log" 2>&1 &
+  fi
+  if ! curl -sf --unix-socket "$socket" http://d/_ping >/dev/null 2>&1; then
+    mkdir -p "$(dirname "$socket")"
+    nohup podman system service --time=0 "unix://$socket" >"$state/podman-service.log" 2>&1 &
+  fi
+  for _ in $(seq 1 50); do
+    curl -sf "http://$registry/v2/" >/dev/null && curl -sf --unix-socket "$socket" http://d/_ping >/dev/null && return 0
+    sleep 0.2
+  done
+  echo "registry or podman socket did not answer; see $state/*.log" >&2
+  return 1
+}
+
+# A Debian base with what a self-contained .NET app needs, since no public registry is reachable here.
+base() {
+  if skopeo inspect --tls-verify=false "docker://$registry/$base_image" >/dev/null 2>&1; then
+    echo "   base image $registry/$base_image is there"
+    return 0
+  fi
+  local tar="$state/debian-deps.tar"
+  if [ ! -s "$tar" ]; then
+    mmdebstrap --quiet --format=tar --variant=minbase --include=libicu72,libssl3,ca-certificates,tzdata bookworm "$tar.part"
+    mv "$tar.part" "$tar"
+  fi
+  podman import --quiet "$tar" "localhost/$base_image" >/dev/null
+  skopeo copy --quiet --dest-tls-verify=false "containers-storage:localhost/$base_image" "docker://$registry/$base_image"
+}
+
+publish() {
+  for service in Validate Transform Compute Notifier; do
+    dotnet publish "Services.$service" -c Release --nologo -v:q /t:PublishContainer \
+      -p:ContainerBaseImage="$registry/$base_image" -p:ContainerRegistry="$registry" >/dev/null
+  done
+  # Testcontainers takes images from podman's storage.
+  for service in validate transform compute notifier; do
+    podman pull --quiet --tls-verify=false "$registry/pipeline-$service:latest" >/dev/null
+  done
+}
+
+case "$step" in
+  install) timed "podman, skopeo, registry, mmdebstrap" install_packages ;;
+  start) timed "registry and podman socket" start_services ;;
+  base) timed "base image" base ;;
+  publish) timed "service images" publish ;;
+  all)
+    timed "podman, skopeo, registry, mmdebstrap" install_packages
+    timed "registry and podman socket" start_services
+    timed "base image" base
+    timed "service images" publish
+    ;;
+  *) echo "usage: $0 [install|start|base|publish|all]" >&2; exit 64 ;;
+esac

@@ -1,0 +1,111 @@
+using System.Globalization;
+
+namespace Deploy;
+
+/// <summary>
+/// Deploy-time settings, given to <c>synth</c> as <c>key=value</c> (see docs/deploy.md). Everything else comes from
+/// <see cref="Pipeline.Topology.PipelineTopology"/>.
+/// </summary>
+public sealed record DeploySettings
+{
+    public string StackName { get; init; } = "pipeline";
+
+    /// <summary>The bucket's name (S3 names are global); the topology's default when not set.</summary>
+    public string? BucketName { get; init; }
+
+    /// <summary>Email addresses subscribed to the alerts topic (each confirms by email).</summary>
+    public IReadOnlyList<string> AlertEmails { get; init; } = [];
+
+    public int LogRetentionDays { get; init; } = 30;
+
+    /// <summary>Tasks per worker when idle (0 lets the batch workers scale to zero; the Notifier keeps at least one).</summary>
+    public int MinTasks { get; init; } = 1;
+
+    public int MaxTasks { get; init; } = 4;
+
+    /// <summary>Messages waiting or in flight per task: one more task for every this many.</summary>
+    public int BacklogPerTask { get; init; } = 2;
+
+    /// <summary>Minutes without any backlog before a worker scales in to <see cref="MinTasks"/>.</summary>
+    public int IdleMinutes { get; init; } = 15;
+
+    public int TaskCpu { get; init; } = 512;
+
+    public int TaskMemoryMiB { get; init; } = 1024;
+
+    /// <summary>An existing VPC (with <see cref="SubnetIds"/>, private subnets with a route out); a new one when null.</summary>
+    public string? VpcId { get; init; }
+
+    public IReadOnlyList<string> SubnetIds { get; init; } = [];
+
+    /// <summary>NAT gateways of a new VPC (the tasks run in private subnets and reach AWS through them).</summary>
+    public int NatGateways { get; init; } = 1;
+
+    private static readonly Dictionary<string, Func<DeploySettings, string, DeploySettings>> Keys = new(StringComparer.Ordinal)
+    {
+        ["stackName"] = (s, v) => s with { StackName = v },
+        ["bucketName"] = (s, v) => s with { BucketName = v },
+        ["alertEmails"] = (s, v) => s with { AlertEmails = List(v) },
+        ["logRetentionDays"] = (s, v) => s with { LogRetentionDays = Retention(Number(v, 1)) },
+        ["minTasks"] = (s, v) => s with { MinTasks = Number(v, 0) },
+        ["maxTasks"] = (s, v) => s with { MaxTasks = Number(v, 1) },
+        ["backlogPerTask"] = (s, v) => s with { BacklogPerTask = Number(v, 1) },
+        ["idleMinutes"] = (s, v) => s with { IdleMinutes = Number(v, 1) },
+        ["taskCpu"] = (s, v) => s with { TaskCpu = Number(v, 256) },
+        ["taskMemoryMiB"] = (s, v) => s with { TaskMemoryMiB = Number(v, 512) },
+        ["vpcId"] = (s, v) => s with { VpcId = v },
+        ["subnetIds"] = (s, v) => s with { SubnetIds = List(v) },
+        ["natGateways"] = (s, v) => s with { NatGateways = Number(v, 0) },
+    };
+
+    public static IReadOnlyCollection<string> KeyNames => Keys.Keys;
+
+    /// <summary>Reads <c>key=value</c> arguments over the defaults.</summary>
+    /// <exception cref="ArgumentException">An unknown key, a malformed value, or settings that contradict each other.</exception>
+    public static DeploySettings Parse(IEnumerable<string> arguments)
+    {
+        var settings = new DeploySettings();
+        foreach (var argument in arguments)
+        {
+            var equals = argument.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || !Keys.TryGetValue(argument[..equals], out var apply))
+            {
+                throw new ArgumentException($"'{argument}' is not a setting; settings are key=value with keys {string.Join(", ", KeyNames)}.");
+            }
+            settings = apply(settings, argument[(equals + 1)..]);
+        }
+        return settings.Checked();
+    }
+
+    private DeploySettings Checked()
+    {
+        if (MaxTasks < Math.Max(MinTasks, 1))
+        {
+            throw new ArgumentException($"maxTasks ({MaxTasks}) must be at least minTasks ({MinTasks}) and at least 1.");
+        }
+        if ((VpcId is null) != (SubnetIds.Count == 0))
+        {
+            throw new ArgumentException("An existing VPC needs both vpcId and subnetIds (its private subnets, comma-separated).");
+        }
+        if (AlertEmails.FirstOrDefault(e => !e.Contains('@', StringComparison.Ordinal)) is { } notEmail)
+        {
+            throw new ArgumentException($"alertEmails: '{notEmail}' is not an email address.");
+        }
+        return this;
+    }
+
+    /// <summary>The retentions CloudWatch Logs offers.</summary>
+    private static readonly int[] RetentionDays = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+    private static int Retention(int days) => RetentionDays.Contains(days)
+        ? days
+        : throw new ArgumentException($"logRetentionDays: CloudWatch Logs keeps logs {string.Join(", ", RetentionDays)} days, not {days}.");
+
+    private static IReadOnlyList<string> List(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static int Number(string value, int minimum) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= minimum
+            ? number
+            : throw new ArgumentException($"'{value}' is not a whole number of at least {minimum}.");
+}

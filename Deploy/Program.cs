@@ -1,0 +1,1 @@
+return Deploy.DeployCommand.Run(args);

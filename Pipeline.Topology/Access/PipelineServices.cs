@@ -1,0 +1,87 @@
+namespace Pipeline.Topology.Access;
+
+/// <summary>
+/// The four services and what each one's code calls in AWS today (handlers, Pipeline.Storage, the event bus, the
+/// Notifier's failure watcher). Their readiness checks and their task roles in AWS both come from here.
+/// </summary>
+public sealed class PipelineServices(PipelineTopology topology)
+{
+    /// <summary>
+    /// Reads submitted uploads (HEAD, then GET only with the version's ETags); turns S3 events into submissions; takes
+    /// versions up and records their stages; claims order ids; writes the report; on rejection moves the version's
+    /// files to errors/ (copy, check the copy, delete), and an identical re-upload of a finished version to its folder.
+    /// </summary>
+    public ServiceAccess Validate { get; } = new(
+        "validate",
+        Consumes: [topology.ValidateQueue, topology.ManifestEventsQueue],
+        Publishes: [topology.BatchSubmittedTopic, topology.BatchValidatedTopic, topology.BatchRejectedTopic],
+        Objects:
+        [
+            new(BucketSpec.DataPrefix, ObjectOperations.Read | ObjectOperations.Delete),
+            new(BucketSpec.ProcessedPrefix, ObjectOperations.Read | ObjectOperations.Write),
+            new(BucketSpec.ErrorsPrefix, ObjectOperations.Read | ObjectOperations.Write),
+        ],
+        Tables:
+        [
+            new(topology.PipelineRunsTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.UpdateItem | TableOperations.Query),
+            new(topology.OrderKeysTable, TableOperations.GetItem | TableOperations.PutItem),
+        ],
+        WatchesDeadLetters: []);
+
+    /// <summary>Reads validated versions (their own ETags) and writes their enriched files; never sees errors/ or the KPI tables.</summary>
+    public ServiceAccess Transform { get; } = new(
+        "transform",
+        Consumes: [topology.TransformQueue],
+        Publishes: [topology.BatchTransformedTopic],
+        Objects:
+        [
+            new(BucketSpec.DataPrefix, ObjectOperations.Read),
+            // Read: the HEAD after an upload that gives the written file's ETag.
+            new(BucketSpec.TransformedPrefix, ObjectOperations.Read | ObjectOperations.Write),
+        ],
+        Tables: [new(topology.PipelineRunsTable, TableOperations.UpdateItem)],
+        WatchesDeadLetters: []);
+
+    /// <summary>
+    /// Writes versions' contributions and folds batches into the KPI tables (and retracted ones out), records which
+    /// version is in force, moves the version's raw files to processed/ and a retracted version's to retracted/.
+    /// </summary>
+    public ServiceAccess Compute { get; } = new(
+        "compute",
+        Consumes: [topology.ComputeQueue],
+        Publishes: [topology.KpisUpdatedTopic, topology.BatchRetractedTopic, topology.BatchRejectedTopic],
+        Objects:
+        [
+            new(BucketSpec.DataPrefix, ObjectOperations.Read | ObjectOperations.Delete),
+            new(BucketSpec.TransformedPrefix, ObjectOperations.Read),
+            new(BucketSpec.ProcessedPrefix, ObjectOperations.Read | ObjectOperations.Write | ObjectOperations.Delete),
+            new(BucketSpec.RetractedPrefix, ObjectOperations.Read | ObjectOperations.Write),
+        ],
+        Tables:
+        [
+            new(topology.KpiContributionsTable, TableOperations.BatchWriteItem | TableOperations.PutItem | TableOperations.GetItem | TableOperations.Query),
+            new(topology.KpiDaysTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.Query),
+            new(topology.OrderKpisTable, TableOperations.PutItem),
+            new(topology.CategoryKpisTable, TableOperations.PutItem),
+            new(topology.PipelineRunsTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.UpdateItem | TableOperations.Query),
+        ],
+        WatchesDeadLetters: []);
+
+    /// <summary>
+    /// Publishes each alert once (claims in the processed-messages table); watches every service queue's dead letters
+    /// and stalled versions, and fails them. No data, no KPI tables.
+    /// </summary>
+    public ServiceAccess Notifier { get; } = new(
+        "notifier",
+        Consumes: [topology.NotifierQueue],
+        Publishes: [topology.AlertsTopic],
+        Objects: [],
+        Tables:
+        [
+            new(topology.PipelineRunsTable, TableOperations.GetItem | TableOperations.UpdateItem | TableOperations.Scan | TableOperations.Query),
+            new(topology.ProcessedMessagesTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.UpdateItem | TableOperations.DeleteItem),
+        ],
+        WatchesDeadLetters: [topology.ValidateQueue, topology.ManifestEventsQueue, topology.TransformQueue, topology.ComputeQueue, topology.NotifierQueue]);
+
+    public IReadOnlyList<ServiceAccess> All => [Validate, Transform, Compute, Notifier];
+}

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Amazon.Runtime;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using DotNet.Testcontainers.Builders;
+using DotNet.Testcontainers.Containers;
+using Emulators;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Topology;
+using Pipeline.Topology.Provisioning;
+using ServiceDefaults.Aws;
+
+namespace Deploy.Tests;
+
+/// <summary>
+/// The four service images run the way ECS runs them: each container gets exactly the environment its synthesized
+/// task definition gives it, the same health check command, a read-only root with a writable /tmp, and the emulators
+/// (started here on the host) in place of AWS. Only the AWS endpoints and credentials (in AWS: the task role) are added,
+/// and a port per service because the containers share the host's network (in ECS each task has its own).
+/// </summary>
+public sealed class ServiceContainers : IAsyncLifetime
+{
+    private static readonly TimeSpan HealthyTimeout = TimeSpan.FromMinutes(2);
+
+    private readonly Dictionary<string, IContainer> _running = new(StringComparer.Ordinal);
+    private readonly List<string> _finishedLogs = [];
+    private LocalEmulator? _aws;
+    private LocalEmulator? _dynamoDb;
+
+    /// <summary>The synthesized template (the default settings), read as CloudFormation would.</summary>
+    public JsonObject Template { get; private set; } = null!;
+
+    public PipelineTopology Topology { get; } = new();
+
+    public AwsOptions Aws { get; private set; } = null!;
+
+    public AWSCredentials Credentials { get; } = new BasicAWSCredentials(EmulatorInstallation.AccessKeyId, EmulatorInstallation.SecretAccessKey);
+
+    /// <summary>How long each service's first container took from start to a passing health check.</summary>
+    public Dictionary<string, TimeSpan> StartToHealthy { get; } = new(StringComparer.Ordinal);
+
+    public async Task InitializeAsync()
+    {
+        if (ContainerEngine.WhyUnavailable is not null)
+        {
+            return; // the tests say why they are skipped
+        }
+        ContainerEngine.Configure();
+        var template = DeployCommand.Synthesize(new DeploySettings(), Directory.CreateTempSubdirectory("deploy-tests-synth-").FullName);
+        Template = JsonNode.Parse(await File.ReadAllTextAsync(template))!.AsObject();
+        Directory.Delete(Path.GetDirectoryName(template)!, recursive: true);
+
+        var starting = (Aws: LocalEmulator.StartAsync(EmulatedService.Aws), DynamoDb: LocalEmulator.StartAsync(EmulatedService.DynamoDb));
+        _aws = await starting.Aws;
+        _dynamoDb = await starting.DynamoDb;
+        Aws = new AwsOptions { Region = EmulatorInstallation.Region, ServiceUrl = _aws.ServiceUrl, ServiceUrls = { ["DynamoDB"] = _dynamoDb.ServiceUrl } };
+
+        // In AWS the stack creates the resources; here the provisioner applies the same topology.
+        using var s3 = AwsClientFactory.CreateS3(Aws, Credentials);
+        using var sqs = AwsClientFactory.CreateSqs(Aws, Credentials);
+        using var dynamoDb = AwsClientFactory.CreateDynamoDb(Aws, Credentials);
+        await new TopologyProvisioner(s3, sqs, dynamoDb, global::Aws.Sns.SnsClient.Create(AwsClientFactory.SnsOptions(Aws, Credentials)),
+            NullLogger<TopologyProvisioner>.Instance).ApplyAsync(Topology, CancellationToken.None);
+
+        foreach (var (service, healthy) in await Task.WhenAll(ContainerEngine.Services.Select(async s => (s, await StartAsync(s)))))
+        {
+            StartToHealthy[service] = healthy;
+        }
+    }
+
+    /// <summary>Starts a container of <paramref name="service"/> and waits for its health check; returns how long that took.</summary>
+    public async Task<TimeSpan> StartAsync(string service)
+    {
+        var definition = ContainerDefinition(service);
+        var environment = definition["Environment"]!.AsArray().ToDictionary(e => (string)e!["Name"]!, e => Resolve(e!["Value"]!));
+        environment["Aws__ServiceUrl"] = Aws.ServiceUrl!.ToString();
+        environment["Aws__ServiceUrls__DynamoDB"] = Aws.ServiceUrls["DynamoDB"].ToString();
+        environment["AWS_ACCESS_KEY_ID"] = EmulatorInstallation.AccessKeyId;
+        environment["AWS_SECRET_ACCESS_KEY"] = EmulatorInstallation.SecretAccessKey;
+        environment["ASPNETCORE_HTTP_PORTS"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var container = new ContainerBuilder(ContainerEngine.Image(service))
+            .WithName($"deploy-tests-{service}-{Guid.NewGuid():N}")
+            .WithEnvironment(environment)
+            .WithCreateParameterModifier(parameters =>
+            {
+                parameters.HostConfig ??= new HostConfig();
+                parameters.HostConfig.NetworkMode = "host";
+                parameters.HostConfig.ReadonlyRootfs = (bool)definition["ReadonlyRootFilesystem"]!;
+                parameters.HostConfig.Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,exec,mode=1777" };
+                parameters.StopTimeout = TimeSpan.FromSeconds((int)definition["StopTimeout"]!);
+            })
+            .Build();
+
+        var started = Stopwatch.StartNew();
+        await container.StartAsync();
+        _running[service] = container;
+        var healthCheck = definition["HealthCheck"]!["Command"]!.AsArray().Skip(1).Select(c => (string)c!).ToList(); // after "CMD"
+        while (true)
+        {
+            var probe = await container.ExecAsync(healthCheck);
+            if (probe.ExitCode == 0)
+            {
+                return started.Elapsed;
+            }
+            if (started.Elapsed > HealthyTimeout)
+            {
+                throw new TimeoutException($"{service} was not healthy after {HealthyTimeout}: {probe.Stdout}{probe.Stderr}\n{await LogsAsync(container)}");
+            }
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>Sends SIGTERM to the service's container, as ECS does to stop a task, and waits for it to exit; returns its exit code and how long it took.</summary>
+    public async Task<(long ExitCode, TimeSpan Took)> TerminateAsync(string service)
+    {
+        var container = _running[service];
+        _running.Remove(service);
+        using var docker = new DockerClientBuilder().WithEndpoint(new Uri(Environment.GetEnvironmentVariable("DOCKER_HOST")!)).Build();
+        var watch = Stopwatch.StartNew();
+        await docker.Containers.KillContainerAsync(container.Id, new ContainerKillParameters { Signal = "SIGTERM" });
+        var exit = await docker.Containers.WaitContainerAsync(container.Id);
+        var took = watch.Elapsed;
+        _finishedLogs.Add($"--- {service} (terminated)\n{await LogsAsync(container)}");
+        await container.DisposeAsync();
+        return (exit.StatusCode, took);
+    }
+
+    /// <summary>The containers' latest logs, for failure messages.</summary>
+    public async Task<string> LogsAsync()
+    {
+        var logs = new List<string>(_finishedLogs);
+        foreach (var (service, container) in _running)
+        {
+            logs.Add($"--- {service}\n{await LogsAsync(container)}");
+        }
+        return string.Join('\n', logs);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var container in _running.Values)
+        {
+            await container.DisposeAsync();
+        }
+        if (_aws is not null) await _aws.DisposeAsync();
+        if (_dynamoDb is not null) await _dynamoDb.DisposeAsync();
+    }
+
+    private JsonObject ContainerDefinition(string service) =>
+        Template["Resources"]!.AsObject().Select(r => r.Value!)
+            .Where(r => (string?)r["Type"] == "AWS::ECS::TaskDefinition" && (string?)r["Properties"]!["Family"] == WorkerImages.ImageName(service))
+            .Single()["Properties"]!["ContainerDefinitions"]!.AsArray()
+            .Single(c => (string?)c!["Name"] == service)!.AsObject();
+
+    /// <summary>A value as CloudFormation would resolve it in the emulators' account and region; anything else is a test failure.</summary>
+    private static string Resolve(JsonNode value) => value switch
+    {
+        JsonValue text => (string)text!,
+        JsonObject { Count: 1 } o when (string?)o["Ref"] == "AWS::Region" => EmulatorInstallation.Region,
+        JsonObject { Count: 1 } o when (string?)o["Ref"] == "AWS::AccountId" => "000000000000", // fauxqs's account
+        _ => throw new InvalidOperationException($"The task definition's environment has a value the test cannot resolve: {value.ToJsonString()}"),
+    };
+
+    private static async Task<string> LogsAsync(IContainer container)
+    {
+        var (stdout, stderr) = await container.GetLogsAsync();
+        return string.Join('\n', (stdout + stderr).Split('\n').TakeLast(80));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

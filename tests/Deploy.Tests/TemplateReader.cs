@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+
+namespace Deploy.Tests;
+
+/// <summary>Reads IAM statements out of the template, with each resource written as a person would name it.</summary>
+public static class TemplateReader
+{
+    /// <summary>"action resource" for every statement of the policy named <paramref name="policyName"/>, sorted.</summary>
+    public static IReadOnlyList<string> Grants(SynthesizedStack stack, string policyName) =>
+        stack.Resources("AWS::IAM::Policy").Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == policyName).Resource
+            .Pipe(policy => Statements(stack, policy))
+            .Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Every (action, resource) of every IAM policy in the template, with the policy's logical id.</summary>
+    public static IEnumerable<(string Policy, string Action, string Resource)> AllGrants(SynthesizedStack stack) =>
+        stack.Resources("AWS::IAM::Policy").SelectMany(p => Statements(stack, p.Resource).Select(g =>
+        {
+            var space = g.IndexOf(' ', StringComparison.Ordinal);
+            return (p.Id, g[..space], g[(space + 1)..]);
+        }));
+
+    private static IEnumerable<string> Statements(SynthesizedStack stack, JsonObject policy) =>
+        from statement in policy["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray()
+        from action in OneOrMany(statement!["Action"]!)
+        from resource in OneOrMany(statement["Resource"]!)
+        select $"{(string)action!} {Render(stack, resource!)}";
+
+    /// <summary>A resource as "kind/name": the ARN of the topology's queue pipeline-validate reads <c>queue/pipeline-validate</c>.</summary>
+    public static string Render(SynthesizedStack stack, JsonNode node) => node switch
+    {
+        JsonValue value => (string)value!,
+        JsonObject o when o["Fn::GetAtt"] is JsonArray getAtt => NameOf(stack, (string)getAtt[0]!),
+        JsonObject o when o["Ref"] is JsonValue reference => stack.Json["Resources"]![(string)reference!] is null ? $"{{{(string)reference!}}}" : NameOf(stack, (string)reference!),
+        JsonObject o when o["Fn::Join"] is JsonArray join => string.Join((string)join[0]!, join[1]!.AsArray().Select(part => Render(stack, part!))),
+        _ => node.ToJsonString(),
+    };
+
+    private static string NameOf(SynthesizedStack stack, string logicalId)
+    {
+        var properties = stack.Resource(logicalId)["Properties"]?.AsObject();
+        foreach (var (property, kind) in new[] { ("QueueName", "queue"), ("TableName", "table"), ("TopicName", "topic"), ("BucketName", "bucket"), ("LogGroupName", "log-group"), ("ServiceName", "service") })
+        {
+            if (properties?[property] is JsonValue name)
+            {
+                return $"{kind}/{(string)name!}";
+            }
+        }
+        return logicalId;
+    }
+
+    public static IEnumerable<JsonNode> OneOrMany(JsonNode node) => node is JsonArray array ? array.Select(n => n!) : [node];
+
+    private static TOut Pipe<TIn, TOut>(this TIn value, Func<TIn, TOut> next) => next(value);
+}

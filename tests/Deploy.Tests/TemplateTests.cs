@@ -1,0 +1,372 @@
+using System.Text.Json.Nodes;
+using Amazon.CDK.Assertions;
+using Pipeline.Storage.Batches;
+using Pipeline.Topology;
+using Pipeline.Topology.Access;
+
+namespace Deploy.Tests;
+
+/// <summary>The synthesized CloudFormation template, against the topology, the access declarations and the settings.</summary>
+[Collection(CdkCollection.Name)]
+public sealed class TemplateTests(SynthesizedStack stack)
+{
+    private readonly PipelineTopology _topology = new();
+
+    [Fact]
+    public void Every_table_is_in_the_stack_with_its_keys_and_indexes_on_demand_with_point_in_time_recovery()
+    {
+        Assert.Equal(_topology.Tables.Count, stack.Resources("AWS::DynamoDB::Table").Count());
+        foreach (var table in _topology.Tables)
+        {
+            stack.Template.HasResource("AWS::DynamoDB::Table", new Dictionary<string, object>
+            {
+                ["DeletionPolicy"] = "Retain",
+                ["Properties"] = new Dictionary<string, object>
+                {
+                    ["TableName"] = table.Name,
+                    ["BillingMode"] = "PAY_PER_REQUEST",
+                    ["PointInTimeRecoverySpecification"] = new Dictionary<string, object> { ["PointInTimeRecoveryEnabled"] = true },
+                    ["KeySchema"] = Match.Exact(KeySchema(table.Key)),
+                    ["AttributeDefinitions"] = Match.ArrayWith(table.KeyAttributes
+                        .Select(a => (object)new Dictionary<string, object> { ["AttributeName"] = a.Name, ["AttributeType"] = a.Type == KeyAttributeType.Number ? "N" : "S" })
+                        .ToArray()),
+                    ["GlobalSecondaryIndexes"] = table.GlobalIndexes.Count == 0 ? Match.Absent() : Match.Exact(table.GlobalIndexes
+                        .Select(i => (object)new Dictionary<string, object>
+                        {
+                            ["IndexName"] = i.Name,
+                            ["KeySchema"] = KeySchema(i.Key),
+                            ["Projection"] = new Dictionary<string, object> { ["ProjectionType"] = "ALL" },
+                        }).ToArray()),
+                },
+            });
+        }
+    }
+
+    [Fact]
+    public void Every_queue_has_its_dead_letter_queue_with_the_redrive_and_timeouts_of_the_local_provisioner()
+    {
+        var queues = stack.Resources("AWS::SQS::Queue").ToDictionary(q => (string)q.Resource["Properties"]!["QueueName"]!, q => q);
+        Assert.Equal(_topology.Queues.Count * 2, queues.Count);
+        foreach (var queue in _topology.Queues)
+        {
+            var properties = queues[queue.Name].Resource["Properties"]!;
+            Assert.Equal((int)queue.VisibilityTimeout.TotalSeconds, (int)properties["VisibilityTimeout"]!);
+            Assert.Equal(queue.MaxReceiveCount, (int)properties["RedrivePolicy"]!["maxReceiveCount"]!);
+            Assert.Equal(queues[queue.DeadLetterQueueName].Id, (string)properties["RedrivePolicy"]!["deadLetterTargetArn"]!["Fn::GetAtt"]![0]!);
+            Assert.True((bool)properties["SqsManagedSseEnabled"]!);
+
+            var deadLetters = queues[queue.DeadLetterQueueName].Resource["Properties"]!;
+            Assert.Equal((int)QueueSpec.DeadLetterRetention.TotalSeconds, (int)deadLetters["MessageRetentionPeriod"]!);
+        }
+    }
+
+    [Fact]
+    public void Every_topic_and_subscription_of_the_topology_is_there_with_raw_delivery()
+    {
+        var topics = stack.Resources("AWS::SNS::Topic").ToDictionary(t => t.Id, t => (string)t.Resource["Properties"]!["TopicName"]!);
+        Assert.Equal(_topology.Topics.Select(t => t.Name).Order(), topics.Values.Order());
+
+        var subscriptions = stack.Resources("AWS::SNS::Subscription")
+            .Select(s => s.Resource["Properties"]!)
+            .Where(p => (string?)p["Protocol"] == "sqs")
+            .Select(p => (Topic: topics[(string)p["TopicArn"]!["Ref"]!], Queue: TemplateReader.Render(stack, p["Endpoint"]!), Raw: (bool?)p["RawMessageDelivery"]))
+            .ToList();
+        Assert.Equal(
+            _topology.Subscriptions.Select(s => (s.Topic.Name, $"queue/{s.Queue.Name}", (bool?)s.RawMessageDelivery)).Order(),
+            subscriptions.Order());
+    }
+
+    [Fact]
+    public void The_alerts_topic_has_an_email_subscription_for_each_address_of_the_setting()
+    {
+        var alerts = stack.Resources("AWS::SNS::Topic").Single(t => (string?)t.Resource["Properties"]!["TopicName"] == _topology.AlertsTopic.Name).Id;
+
+        var emails = stack.Resources("AWS::SNS::Subscription").Select(s => s.Resource["Properties"]!)
+            .Where(p => (string?)p["Protocol"] == "email")
+            .Select(p => ((string)p["TopicArn"]!["Ref"]!, (string)p["Endpoint"]!));
+
+        Assert.Equal([(alerts, "data@example.com"), (alerts, "ops@example.com")], emails.Order());
+    }
+
+    [Fact]
+    public void The_bucket_is_private_encrypted_versioned_and_refuses_plain_http()
+    {
+        stack.Template.HasResourceProperties("AWS::S3::Bucket", new Dictionary<string, object>
+        {
+            ["BucketName"] = _topology.Bucket.Name,
+            ["PublicAccessBlockConfiguration"] = new Dictionary<string, object>
+            {
+                ["BlockPublicAcls"] = true, ["BlockPublicPolicy"] = true, ["IgnorePublicAcls"] = true, ["RestrictPublicBuckets"] = true,
+            },
+            ["VersioningConfiguration"] = new Dictionary<string, object> { ["Status"] = "Enabled" },
+            ["BucketEncryption"] = Match.ObjectLike(new Dictionary<string, object>
+            {
+                ["ServerSideEncryptionConfiguration"] = Match.ArrayWith([Match.ObjectLike(new Dictionary<string, object>
+                {
+                    ["ServerSideEncryptionByDefault"] = new Dictionary<string, object> { ["SSEAlgorithm"] = "aws:kms" },
+                    ["BucketKeyEnabled"] = true,
+                })]),
+            }),
+        });
+        stack.Template.HasResourceProperties("AWS::S3::BucketPolicy", new Dictionary<string, object>
+        {
+            ["PolicyDocument"] = Match.ObjectLike(new Dictionary<string, object>
+            {
+                ["Statement"] = Match.ArrayWith([Match.ObjectLike(new Dictionary<string, object>
+                {
+                    ["Effect"] = "Deny",
+                    ["Condition"] = new Dictionary<string, object> { ["Bool"] = new Dictionary<string, object> { ["aws:SecureTransport"] = "false" } },
+                })]),
+            }),
+        });
+    }
+
+    [Fact]
+    public void Manifests_created_in_the_bucket_notify_the_manifest_events_queue_which_lets_only_the_bucket_send()
+    {
+        var (bucketId, bucket) = stack.Resources("AWS::S3::Bucket").Single();
+        var configuration = Assert.Single(bucket["Properties"]!["NotificationConfiguration"]!["QueueConfigurations"]!.AsArray())!;
+        Assert.Equal("s3:ObjectCreated:*", (string)configuration["Event"]!);
+        Assert.Equal($"queue/{_topology.ManifestEventsQueue.Name}", TemplateReader.Render(stack, configuration["Queue"]!));
+        var rules = configuration["Filter"]!["S3Key"]!["Rules"]!.AsArray().ToDictionary(r => (string)r!["Name"]!, r => (string)r!["Value"]!);
+        Assert.Equal(new Dictionary<string, string> { ["prefix"] = "data/", ["suffix"] = ".json" }, rules);
+
+        // S3 filters know a prefix and a suffix only: every manifest passes, and the handler checks the exact key.
+        var manifest = BatchLayout.ManifestKey("20250409");
+        Assert.True(manifest.StartsWith(rules["prefix"], StringComparison.Ordinal) && manifest.EndsWith(rules["suffix"], StringComparison.Ordinal));
+        Assert.False(BatchLayout.IsManifestKey("data/20250409/orders/extra.json"));
+
+        // S3 checks at creation that it may send, so the bucket waits for the queue's policy.
+        var policyId = stack.Resources("AWS::SQS::QueuePolicy")
+            .Single(p => p.Resource["Properties"]!["Queues"]!.AsArray().Any(q => TemplateReader.Render(stack, q!) == $"queue/{_topology.ManifestEventsQueue.Name}")).Id;
+        Assert.Contains(policyId, TemplateReader.OneOrMany(stack.Resource(bucketId)["DependsOn"]!).Select(d => (string)d!));
+        var statement = stack.Resource(policyId)["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray()
+            .Single(s => (string?)s!["Sid"] == "AllowBucketNotifications")!;
+        Assert.Equal("s3.amazonaws.com", (string)statement["Principal"]!["Service"]!);
+        Assert.Equal($"arn:{{AWS::Partition}}:s3:::{_topology.Bucket.Name}", TemplateReader.Render(stack, statement["Condition"]!["ArnEquals"]!["aws:SourceArn"]!));
+    }
+
+    /// <summary>What each service's code calls, checked by hand against Services.*/Handlers, Pipeline.Storage and the bus.</summary>
+    public static TheoryData<string, string[]> ExpectedGrants => new()
+    {
+        {
+            "validate",
+            [
+                "dynamodb:DescribeTable table/pipeline-order-keys", "dynamodb:GetItem table/pipeline-order-keys", "dynamodb:PutItem table/pipeline-order-keys",
+                "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:PutItem table/pipeline-runs",
+                "dynamodb:Query table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
+                "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/errors/*", "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/processed/*",
+                "s3:DeleteObject bucket/ecommerce-pipeline-data/data/*",
+                "s3:GetObject bucket/ecommerce-pipeline-data/data/*", "s3:GetObject bucket/ecommerce-pipeline-data/errors/*",
+                "s3:GetObject bucket/ecommerce-pipeline-data/processed/*",
+                "s3:ListBucket bucket/ecommerce-pipeline-data",
+                "s3:PutObject bucket/ecommerce-pipeline-data/errors/*", "s3:PutObject bucket/ecommerce-pipeline-data/processed/*",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchSubmitted",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchValidated",
+                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchSubmitted",
+                "sns:Publish topic/Pipeline_Contracts-BatchRejected", "sns:Publish topic/Pipeline_Contracts-BatchSubmitted",
+                "sns:Publish topic/Pipeline_Contracts-BatchValidated",
+                .. Consumer("pipeline-validate"), .. Consumer("pipeline-manifest-events"),
+            ]
+        },
+        {
+            "transform",
+            [
+                "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
+                "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/transformed/*",
+                "s3:GetObject bucket/ecommerce-pipeline-data/data/*", "s3:GetObject bucket/ecommerce-pipeline-data/transformed/*",
+                "s3:ListBucket bucket/ecommerce-pipeline-data",
+                "s3:PutObject bucket/ecommerce-pipeline-data/transformed/*",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchTransformed", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchValidated",
+                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchValidated",
+                "sns:Publish topic/Pipeline_Contracts-BatchTransformed",
+                .. Consumer("pipeline-transform"),
+            ]
+        },
+        {
+            "compute",
+            [
+                "dynamodb:BatchWriteItem table/pipeline-kpi-contributions", "dynamodb:DescribeTable table/pipeline-kpi-contributions",
+                "dynamodb:GetItem table/pipeline-kpi-contributions", "dynamodb:PutItem table/pipeline-kpi-contributions", "dynamodb:Query table/pipeline-kpi-contributions",
+                "dynamodb:DescribeTable table/pipeline-kpi-days", "dynamodb:GetItem table/pipeline-kpi-days", "dynamodb:PutItem table/pipeline-kpi-days",
+                "dynamodb:Query table/pipeline-kpi-days",
+                "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:PutItem table/pipeline-category-kpis",
+                "dynamodb:DescribeTable table/pipeline-order-kpis", "dynamodb:PutItem table/pipeline-order-kpis",
+                "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:PutItem table/pipeline-runs",
+                "dynamodb:Query table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
+                "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/processed/*", "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/retracted/*",
+                "s3:DeleteObject bucket/ecommerce-pipeline-data/data/*", "s3:DeleteObject bucket/ecommerce-pipeline-data/processed/*",
+                "s3:GetObject bucket/ecommerce-pipeline-data/data/*", "s3:GetObject bucket/ecommerce-pipeline-data/processed/*",
+                "s3:GetObject bucket/ecommerce-pipeline-data/retracted/*", "s3:GetObject bucket/ecommerce-pipeline-data/transformed/*",
+                "s3:ListBucket bucket/ecommerce-pipeline-data",
+                "s3:PutObject bucket/ecommerce-pipeline-data/processed/*", "s3:PutObject bucket/ecommerce-pipeline-data/retracted/*",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRequested", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchTransformed",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated",
+                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRetractionRequested", "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchTransformed",
+                "sns:Publish topic/Pipeline_Contracts-BatchRejected", "sns:Publish topic/Pipeline_Contracts-BatchRetracted", "sns:Publish topic/Pipeline_Contracts-KpisUpdated",
+                .. Consumer("pipeline-compute"),
+            ]
+        },
+        {
+            "notifier",
+            [
+                "dynamodb:DeleteItem table/pipeline-processed-messages", "dynamodb:DescribeTable table/pipeline-processed-messages",
+                "dynamodb:GetItem table/pipeline-processed-messages", "dynamodb:PutItem table/pipeline-processed-messages",
+                "dynamodb:UpdateItem table/pipeline-processed-messages",
+                "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:Query table/pipeline-runs",
+                "dynamodb:Scan table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated", "sns:GetTopicAttributes topic/pipeline-alerts",
+                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRejected", "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRetracted",
+                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-KpisUpdated",
+                "sns:Publish topic/pipeline-alerts",
+                .. Consumer("pipeline-notifier"),
+                .. DeadLetterWatcher("pipeline-validate"), .. DeadLetterWatcher("pipeline-manifest-events"), .. DeadLetterWatcher("pipeline-transform"),
+                .. DeadLetterWatcher("pipeline-compute"), .. DeadLetterWatcher("pipeline-notifier"),
+            ]
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(ExpectedGrants))]
+    public void Each_task_role_allows_exactly_what_its_service_calls(string service, string[] expected)
+    {
+        Assert.Equal(expected.Distinct().Order(StringComparer.Ordinal), TemplateReader.Grants(stack, WorkerService.AccessPolicyName(service)));
+    }
+
+    [Fact]
+    public void The_notifier_cannot_write_the_kpi_tables_and_transform_cannot_touch_errors()
+    {
+        var notifier = TemplateReader.Grants(stack, WorkerService.AccessPolicyName("notifier"));
+        Assert.DoesNotContain(notifier, g => g.Contains("kpi", StringComparison.Ordinal));
+
+        var transform = TemplateReader.Grants(stack, WorkerService.AccessPolicyName("transform"));
+        Assert.DoesNotContain(transform, g => g.Contains("/errors/", StringComparison.Ordinal));
+        Assert.DoesNotContain(transform, g => g.Contains("kpi", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// No action has a wildcard, and "*" as a resource appears only where AWS offers no resource-level permission
+    /// (each with its reason; the same list is in docs/deploy.md).
+    /// </summary>
+    private static readonly Dictionary<string, string> WildcardResourceAllowed = new()
+    {
+        ["xray:PutTraceSegments"] = "X-Ray has no resource-level permissions; the collector sidecar sends the traces",
+        ["ecr:GetAuthorizationToken"] = "the ECR login token is account-wide; image pulls themselves are limited to the service's repository",
+    };
+
+    [Fact]
+    public void No_action_is_a_wildcard_and_star_resources_are_only_the_two_aws_allows_no_other_way()
+    {
+        var grants = TemplateReader.AllGrants(stack).ToList();
+        Assert.NotEmpty(grants);
+        Assert.DoesNotContain(grants, g => g.Action.Contains('*', StringComparison.Ordinal));
+        Assert.DoesNotContain(grants, g => g.Resource == "*" && !WildcardResourceAllowed.ContainsKey(g.Action));
+        // Object keys are the one place a resource ends in a wildcard: a prefix of the bucket.
+        Assert.All(grants.Where(g => g.Resource != "*" && g.Resource.Contains('*', StringComparison.Ordinal)),
+            g => Assert.Matches($"^bucket/{_topology.Bucket.Name}/[a-z]+/\\*$", g.Resource));
+    }
+
+    [Fact]
+    public void Every_worker_runs_on_fargate_with_rollback_a_health_check_and_its_image_from_the_parameters()
+    {
+        foreach (var access in new PipelineServices(_topology).All)
+        {
+            stack.Template.HasResourceProperties("AWS::ECS::Service", new Dictionary<string, object>
+            {
+                ["ServiceName"] = WorkerImages.ImageName(access.Name),
+                ["LaunchType"] = "FARGATE",
+                ["DeploymentConfiguration"] = Match.ObjectLike(new Dictionary<string, object>
+                {
+                    ["DeploymentCircuitBreaker"] = new Dictionary<string, object> { ["Enable"] = true, ["Rollback"] = true },
+                }),
+            });
+            var container = ContainerOf(access.Name);
+            Assert.Equal(["CMD", WorkerService.Executable(access.Name), "--health-check"], container["HealthCheck"]!["Command"]!.AsArray().Select(c => (string)c!));
+            var image = container["Image"]!.ToJsonString();
+            Assert.Contains($"{{\"Ref\":\"{PipelineStack.Id("Repository", access.Name)}\"}}", image, StringComparison.Ordinal);
+            Assert.Contains("{\"Ref\":\"ImageTag\"}", image, StringComparison.Ordinal);
+            Assert.True((bool)container["ReadonlyRootFilesystem"]!);
+        }
+    }
+
+    [Fact]
+    public void Every_worker_scales_on_the_backlog_of_the_queues_it_consumes_and_back_to_the_minimum_when_idle()
+    {
+        var targets = stack.Resources("AWS::ApplicationAutoScaling::ScalableTarget").ToList();
+        Assert.Equal(4, targets.Count);
+        foreach (var access in new PipelineServices(_topology).All)
+        {
+            var minimum = WorkerService.MinTasks(access, stack.Settings);
+            var target = targets.Single(t => TemplateReader.Render(stack, t.Resource["Properties"]!["ResourceId"]!).EndsWith($"/service/{WorkerImages.ImageName(access.Name)}", StringComparison.Ordinal));
+            Assert.Equal((minimum, stack.Settings.MaxTasks), ((int)target.Resource["Properties"]!["MinCapacity"]!, (int)target.Resource["Properties"]!["MaxCapacity"]!));
+
+            var policies = stack.Resources("AWS::ApplicationAutoScaling::ScalingPolicy").Where(p => (string?)p.Resource["Properties"]!["ScalingTargetId"]!["Ref"] == target.Id).ToList();
+            var busy = policies.Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == $"{access.Name}-backlog").Resource["Properties"]!["StepScalingPolicyConfiguration"]!;
+            Assert.Equal("ExactCapacity", (string)busy["AdjustmentType"]!);
+            // One task per backlogPerTask messages, up to the maximum.
+            Assert.Equal(
+                Enumerable.Range(1, stack.Settings.MaxTasks).Select(n => ((n - 1) * stack.Settings.BacklogPerTask, n)),
+                busy["StepAdjustments"]!.AsArray().Select(s => ((int)s!["MetricIntervalLowerBound"]!, (int)s["ScalingAdjustment"]!)));
+            var idle = policies.Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == $"{access.Name}-idle").Resource["Properties"]!["StepScalingPolicyConfiguration"]!;
+            Assert.Equal(minimum, (int)idle["StepAdjustments"]![0]!["ScalingAdjustment"]!);
+
+            // Both alarms watch exactly the consumed queues, waiting and in flight.
+            foreach (var policy in policies)
+            {
+                var alarm = stack.Resources("AWS::CloudWatch::Alarm").Single(a => (string?)a.Resource["Properties"]!["AlarmActions"]![0]!["Ref"] == policy.Id).Resource["Properties"]!;
+                var watched = alarm["Metrics"]!.AsArray().Where(m => m!["MetricStat"] is not null)
+                    .Select(m => ((string)m!["MetricStat"]!["Metric"]!["MetricName"]!, TemplateReader.Render(stack, m["MetricStat"]!["Metric"]!["Dimensions"]![0]!["Value"]!)));
+                Assert.Equal(
+                    access.Consumes.SelectMany(q => new[] { ("ApproximateNumberOfMessagesNotVisible", $"queue/{q.Name}"), ("ApproximateNumberOfMessagesVisible", $"queue/{q.Name}") }).Order(),
+                    watched.Order());
+            }
+        }
+        Assert.Equal(0, stack.Settings.MinTasks); // the batch workers may scale to zero; the notifier keeps one
+        Assert.Equal(1, WorkerService.MinTasks(new PipelineServices(_topology).Notifier, stack.Settings));
+    }
+
+    [Fact]
+    public void Synthesis_reports_no_warnings_or_errors()
+    {
+        var messages = stack.App.Synth().GetStackByName(stack.Stack.StackName).Messages;
+
+        Assert.Empty(messages.Select(m => $"{m.Level}: {m.Entry.Data}"));
+    }
+
+    [Fact]
+    public void Synthesis_writes_the_same_bytes_every_time()
+    {
+        var first = Path.Combine(stack.TempFolder, "first");
+        var second = Path.Combine(stack.TempFolder, "second");
+
+        var template = DeployCommand.Synthesize(stack.Settings, first);
+        DeployCommand.Synthesize(stack.Settings, second);
+
+        Assert.Equal(Path.Combine(first, "pipeline.template.json"), template);
+        foreach (var file in Directory.GetFiles(first))
+        {
+            Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(second, Path.GetFileName(file))));
+        }
+    }
+
+    internal JsonObject ContainerOf(string service) => stack.Resources("AWS::ECS::TaskDefinition")
+        .Single(t => (string?)t.Resource["Properties"]!["Family"] == WorkerImages.ImageName(service)).Resource["Properties"]!["ContainerDefinitions"]!.AsArray()
+        .Single(c => (string?)c!["Name"] == service)!.AsObject();
+
+    private static string[] Consumer(string queue) =>
+    [
+        $"sqs:ChangeMessageVisibility queue/{queue}", $"sqs:DeleteMessage queue/{queue}", $"sqs:GetQueueAttributes queue/{queue}",
+        $"sqs:GetQueueUrl queue/{queue}", $"sqs:ReceiveMessage queue/{queue}",
+        $"sqs:GetQueueAttributes queue/{queue}_error", $"sqs:GetQueueUrl queue/{queue}_error", $"sqs:SendMessage queue/{queue}_error",
+    ];
+
+    private static string[] DeadLetterWatcher(string queue) =>
+        [$"sqs:ChangeMessageVisibility queue/{queue}_error", $"sqs:GetQueueUrl queue/{queue}_error", $"sqs:ReceiveMessage queue/{queue}_error"];
+
+    private static object[] KeySchema(TableKey key) => key.Sort is null
+        ? [new Dictionary<string, object> { ["AttributeName"] = key.Partition.Name, ["KeyType"] = "HASH" }]
+        : [new Dictionary<string, object> { ["AttributeName"] = key.Partition.Name, ["KeyType"] = "HASH" },
+           new Dictionary<string, object> { ["AttributeName"] = key.Sort.Name, ["KeyType"] = "RANGE" }];
+}
