@@ -87,12 +87,16 @@ public sealed record KpisUpdated(
     DateTimeOffset UpdatedAt);
 
 /// <summary>Asks for a batch's data to be taken out of the KPIs (any producer may send it; <c>pipeline retract</c> does).</summary>
-/// <param name="Reason">Why, in a person's words (shown in the alert and the run history); may be empty.</param>
+/// <param name="BatchId">The batch (required).</param>
+/// <param name="Version">The version to retract, when the sender knows which one it means: if another version is in force by then, the request is refused. Null: whatever version is in force.</param>
+/// <param name="Reason">Why, in a person's words (shown in the alert and the run history).</param>
+/// <param name="Source">Who asks; the envelope's sender when absent.</param>
 public sealed record BatchRetractionRequested(
     string BatchId,
-    string Reason,
-    DateTimeOffset RequestedAt,
-    string Source);
+    int? Version = null,
+    string? Reason = null,
+    DateTimeOffset? RequestedAt = null,
+    string? Source = null);
 
 /// <summary>The batch's data was taken out of the KPIs: version <paramref name="Version"/> (a retraction) retracted <paramref name="RetractedVersion"/>.</summary>
 /// <param name="ArchiveFolder">Where the retracted version's files are now (<c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c>).</param>
@@ -100,7 +104,7 @@ public sealed record BatchRetracted(
     string BatchId,
     int Version,
     int RetractedVersion,
-    string Reason,
+    string? Reason,
     IReadOnlyList<DateOnly> Days,
     string ArchiveFolder,
     DateTimeOffset RetractedAt);

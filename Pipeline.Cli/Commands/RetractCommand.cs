@@ -44,7 +44,8 @@ internal sealed class RetractCommand : AwsCommand
 
         var stopwatch = Stopwatch.StartNew();
         var bus = SqsPublisher.Create(aws.Sqs, aws.CreateSns(), "pipeline-cli");
-        await bus.PublishAsync(new BatchRetractionRequested(batch, result.GetValue(_reason) ?? "", DateTimeOffset.UtcNow, "cli"), cancellationToken);
+        // The version it means: if another is in force by the time Compute takes the request, it is refused, not retracted.
+        await bus.PublishAsync(new BatchRetractionRequested(batch, target.Version, result.GetValue(_reason), DateTimeOffset.UtcNow, "cli"), cancellationToken);
 
         var deadline = TimeSpan.FromSeconds(result.GetValue(_wait));
         while (stopwatch.Elapsed < deadline)

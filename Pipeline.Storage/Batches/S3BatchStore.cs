@@ -103,21 +103,33 @@ public sealed class S3BatchStore(IAmazonS3 s3)
         }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// Moves one upload — its manifest and the files it lists inside the batch's folder, never a shared product master
-    /// or another batch's file — to its version's folder under <paramref name="archivePrefix"/>. A file is moved only
-    /// while it is still the upload's (same ETag, written no later than the manifest): a newer upload's files stay.
-    /// Each original is deleted only after its copy is confirmed. Returns the keys written.
+    /// Moves one upload — the files its manifest lists inside the batch's folder, never a shared product master or
+    /// another batch's file, then the manifest — to its version's folder under <paramref name="archivePrefix"/>. A file
+    /// is moved only while it is still the upload's (same ETag, written no later than the manifest): a newer upload's
+    /// files stay. Each original is deleted only after its copy is confirmed, and only if it is still that object
+    /// (S3's conditional delete). Returns the keys written.
     /// </summary>
     public async Task<IReadOnlyList<string>> ArchiveAsync(string bucket, string batchName, int version, BatchContent content, string archivePrefix, CancellationToken cancellationToken)
     {
-        var objects = content.Files.Select(f => (f.Key, f.ETag)).Prepend((Key: content.ManifestKey, ETag: content.ManifestETag))
-            .Where(o => o.ETag.Length > 0 && BatchLayout.IsInBatchFolder(batchName, o.Key)).Distinct()
+        var files = content.Files.Select(f => (f.Key, f.ETag))
+            .Where(o => BatchLayout.IsInBatchFolder(batchName, o.Key)).Distinct()
             .Select(o => (o.Key, o.ETag, Target: BatchLayout.ArchiveKey(batchName, version, archivePrefix, o.Key))).ToList();
-        var moved = new bool[objects.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, objects.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (i, ct) => moved[i] = await MoveAsync(bucket, objects[i].Key, objects[i].Target, objects[i].ETag, content.ManifestLastModified, ct).ConfigureAwait(false))
+        var moved = new bool[files.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (i, ct) => moved[i] = await MoveAsync(bucket, files[i].Key, files[i].Target, files[i].ETag, content.ManifestLastModified, ct).ConfigureAwait(false))
             .ConfigureAwait(false);
-        return objects.Where((_, i) => moved[i]).Select(o => o.Target).ToList();
+        var targets = files.Where((_, i) => moved[i]).Select(f => f.Target).ToList();
+
+        // The manifest last: while it is in data/, every file it lists is there too (or was never uploaded).
+        if (content.ManifestETag.Length > 0)
+        {
+            var manifestTarget = BatchLayout.ArchiveKey(batchName, version, archivePrefix, content.ManifestKey);
+            if (await MoveAsync(bucket, content.ManifestKey, manifestTarget, content.ManifestETag, content.ManifestLastModified, cancellationToken).ConfigureAwait(false))
+            {
+                targets.Add(manifestTarget);
+            }
+        }
+        return targets;
     }
 
     /// <summary>Moves everything under one folder to another (a retracted version's archive), copy first, delete after.</summary>
@@ -161,12 +173,22 @@ public sealed class S3BatchStore(IAmazonS3 s3)
             return false;
         }
 
+        // A copy's ETag need not be the original's (a multipart upload's is not an MD5; its copy's is): compare sizes.
         var copy = await MetadataAsync(bucket, target, cancellationToken).ConfigureAwait(false);
-        if (copy is null || BareETag(copy.ETag) != BareETag(current.ETag))
+        if (copy is null || copy.ContentLength != current.ContentLength)
         {
             throw new InvalidOperationException($"The copy of s3://{bucket}/{source} at {target} is missing or differs; the original is kept.");
         }
-        await s3.DeleteObjectAsync(bucket, source, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // If-Match: a newer upload that overwrote the key since the copy keeps its file.
+            await s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = source, IfMatch = Quoted(BareETag(current.ETag)) }, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
+        {
+            return false;
+        }
         return true;
     }
 
@@ -222,7 +244,8 @@ public sealed class S3BatchStore(IAmazonS3 s3)
         }
     }
 
-    private async Task<IReadOnlyList<string>> ListAsync(string bucket, string prefix, CancellationToken cancellationToken)
+    /// <summary>Every key under <paramref name="prefix"/>.</summary>
+    public async Task<IReadOnlyList<string>> ListAsync(string bucket, string prefix, CancellationToken cancellationToken)
     {
         var keys = new List<string>();
         var request = new ListObjectsV2Request { BucketName = bucket, Prefix = prefix };

@@ -41,9 +41,17 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
 
     private string DayStates => topology.KpiDaysTable.Name;
 
-    /// <summary>Writes version <paramref name="version"/> of a batch's contribution (idempotent: the same version always has the same data).</summary>
+    /// <summary>
+    /// Writes version <paramref name="version"/> of a batch's contribution. Once its summary is written the version is
+    /// never written again (a fold may have used it: what it takes out must be what it put in); before that, a write
+    /// that died half way is simply done again.
+    /// </summary>
     public async Task WriteContributionAsync(string batchId, int version, KpiPartial data, CancellationToken cancellationToken)
     {
+        if (await GetAsync(Contributions, KpiItems.ContributionKey(batchId, KpiItems.SummaryPart(version)), cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return;
+        }
         var totals = DayTotals.ByDay(data);
         var customers = data.Days.GroupBy(d => d.OrderDate).ToDictionary(g => g.Key, g => IdPages.Split(g.SelectMany(d => d.CustomerIds), CustomerPageBits));
         var now = clock.GetUtcNow();
@@ -364,6 +372,10 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         };
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
+            if (attempt == MaxRaces)
+            {
+                throw new InvalidOperationException($"DynamoDB left {pending.Values.Sum(p => p.Count)} contribution items unprocessed after {MaxRaces} attempts; the delivery will be retried.");
+            }
             if (attempt > 0)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50 * Math.Min(attempt, 20)), cancellationToken).ConfigureAwait(false);

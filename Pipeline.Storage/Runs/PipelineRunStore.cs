@@ -18,6 +18,9 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
 {
     private const int Head = 0;
 
+    /// <summary>Superseded submissions kept in a batch's head item.</summary>
+    private const int MaxAnnouncements = 50;
+
     /// <summary>Conditional writes that lose a race are retried this often before the caller's delivery fails (and is retried).</summary>
     private const int MaxRaces = 20;
 
@@ -98,7 +101,10 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
         throw new InvalidOperationException($"Batch {wanted.BatchId}: could not take up a version after {MaxRaces} concurrent changes; the delivery will be retried.");
     }
 
-    /// <summary>Notes a submission whose manifest a newer upload had already replaced: it is never processed.</summary>
+    /// <summary>
+    /// Notes a submission whose manifest a newer upload had already replaced: it is never processed. The head keeps
+    /// the first <see cref="MaxAnnouncements"/> of them (an item must stay small); later ones are only logged.
+    /// </summary>
     public async Task RecordSupersededAsync(string batchId, SupersededAnnouncement announcement, CancellationToken cancellationToken)
     {
         var key = RunItems.Key(batchId, Head);
@@ -110,30 +116,42 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
             ExpressionAttributeNames = new() { ["#superseded"] = RunItems.Superseded },
             ExpressionAttributeValues = new() { [":empty"] = new AttributeValue { M = [], IsMSet = true } },
         }, cancellationToken).ConfigureAwait(false);
-        await dynamoDb.UpdateItemAsync(new UpdateItemRequest
+        try
         {
-            TableName = Table,
-            Key = key,
-            UpdateExpression = "SET #superseded.#etag = :announcement",
-            ExpressionAttributeNames = new() { ["#superseded"] = RunItems.Superseded, ["#etag"] = announcement.ManifestETag },
-            ExpressionAttributeValues = new() { [":announcement"] = RunItems.ToAttribute(announcement) },
-        }, cancellationToken).ConfigureAwait(false);
+            await dynamoDb.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = Table,
+                Key = key,
+                UpdateExpression = "SET #superseded.#etag = :announcement",
+                ConditionExpression = "size(#superseded) < :max",
+                ExpressionAttributeNames = new() { ["#superseded"] = RunItems.Superseded, ["#etag"] = announcement.ManifestETag },
+                ExpressionAttributeValues = new() { [":announcement"] = RunItems.ToAttribute(announcement), [":max"] = RunItems.Number(MaxAnnouncements) },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Enough of them are kept to tell the story.
+        }
     }
 
     /// <summary>
-    /// A stage takes up a version: it must be running, or failed (then it is resumed, one attempt more). Returns the
-    /// version's record, or null when it is finished otherwise (a late or repeated message): nothing to do.
+    /// A stage takes up a version: it must be running, or failed (then it is resumed, one attempt more), and the stage
+    /// must not have succeeded already. Returns the version's record, or null when there is nothing for the stage to
+    /// do (the version finished otherwise, or the stage's work is done: a late or repeated message).
     /// </summary>
     public async Task<PipelineRun?> StartStageAsync(string batchId, int version, string stage, CancellationToken cancellationToken)
     {
         var record = RunItems.ToAttribute(new StageRecord(Stages.Running, clock.GetUtcNow(), null, new Dictionary<string, long>()));
+        const string NotDone = "(attribute_not_exists(stages.#stage) OR stages.#stage.#stageStatus <> :succeeded)";
+        Dictionary<string, string> Names() => new() { ["#stage"] = stage, ["#stageStatus"] = "status" };
         var run = await TryUpdateAsync(batchId, version, "SET stages.#stage = :record, current_stage = :stage, updated_at = :now",
-            "#status = :running", new() { ["#stage"] = stage }, new() { [":record"] = record, [":stage"] = new(stage), [":running"] = Running }, cancellationToken)
+            $"#status = :running AND {NotDone}", Names(),
+            new() { [":record"] = record, [":stage"] = new(stage), [":running"] = Running, [":succeeded"] = new(Stages.Succeeded) }, cancellationToken)
             .ConfigureAwait(false);
         return run ?? await TryUpdateAsync(batchId, version,
             "SET stages.#stage = :record, current_stage = :stage, updated_at = :now, #status = :running, attempt = attempt + :one REMOVE finished_at",
-            "#status = :failed", new() { ["#stage"] = stage },
-            new() { [":record"] = record, [":stage"] = new(stage), [":failed"] = Failed, [":one"] = RunItems.Number(1), [":running"] = Running },
+            $"#status = :failed AND {NotDone}", Names(),
+            new() { [":record"] = record, [":stage"] = new(stage), [":failed"] = Failed, [":one"] = RunItems.Number(1), [":running"] = Running, [":succeeded"] = new(Stages.Succeeded) },
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -148,13 +166,23 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
         await TryUpdateAsync(batchId, version, "SET stages.#stage = :record, updated_at = :now", "attribute_exists(#status)",
             new() { ["#stage"] = Stages.Notify }, new() { [":record"] = RunItems.ToAttribute(record) }, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>Touches the version once a minute until disposed: wrap a stage's work in it.</summary>
+    public StageHeartbeat KeepAlive(string batchId, int version) => new(this, batchId, version, clock);
+
     /// <summary>Says a long stage is still at work, so that it is not taken for stuck.</summary>
     public async Task<bool> TouchAsync(string batchId, int version, CancellationToken cancellationToken) =>
         await TryUpdateAsync(batchId, version, "SET updated_at = :now", "#status = :running", [], new() { [":running"] = Running }, cancellationToken)
             .ConfigureAwait(false) is not null;
 
-    public Task<TransitionResult> SucceedAsync(string batchId, int version, string summary, CancellationToken cancellationToken) =>
-        TransitionAsync(batchId, version, RunStatus.Succeeded, [RunStatus.Running], summary, [], cancellationToken);
+    /// <summary>
+    /// The version's data is in force (or, for a retraction, taken out). From Running, and from Failed too: a version
+    /// reported failed (stuck, or a copy of its message dead-lettered) whose stage got through anyway has succeeded,
+    /// and the record says what the KPIs hold.
+    /// </summary>
+    /// <param name="stage">The stage that finished the version, recorded in the same write.</param>
+    public Task<TransitionResult> SucceedAsync(string batchId, int version, string summary, string stage, StageRecord record, CancellationToken cancellationToken) =>
+        TransitionAsync(batchId, version, RunStatus.Succeeded, [RunStatus.Running, RunStatus.Failed], summary,
+            new() { [$"stages.{stage}"] = RunItems.ToAttribute(record) }, cancellationToken);
 
     public Task<TransitionResult> RejectAsync(string batchId, int version, RejectionRecord rejection, CancellationToken cancellationToken) =>
         TransitionAsync(batchId, version, RunStatus.Rejected, [RunStatus.Running], $"Rejected: {rejection.Reason}",
@@ -164,10 +192,14 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
     public Task<TransitionResult> FailAsync(string batchId, int version, string summary, DateTimeOffset? lastUpdate, CancellationToken cancellationToken) =>
         TransitionAsync(batchId, version, RunStatus.Failed, [RunStatus.Running], summary, [], cancellationToken, lastUpdate);
 
-    /// <summary>A newer version came first (its manifest replaced this one's, or it was folded in before this one).</summary>
-    public Task<TransitionResult> SupersedeAsync(string batchId, int version, string summary, int? byVersion, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// A newer version came first: its manifest replaced this one's (seen in <paramref name="inStage"/>, which must still
+    /// be the version's current stage: a later stage began with this version's files already), or it was folded in
+    /// before this one (<paramref name="byVersion"/>).
+    /// </summary>
+    public Task<TransitionResult> SupersedeAsync(string batchId, int version, string summary, int? byVersion, string? inStage, CancellationToken cancellationToken) =>
         TransitionAsync(batchId, version, RunStatus.Superseded, [RunStatus.Running, RunStatus.Failed], summary,
-            byVersion is { } by ? new() { ["changed_by"] = RunItems.Number(by) } : [], cancellationToken);
+            byVersion is { } by ? new() { ["changed_by"] = RunItems.Number(by) } : [], cancellationToken, inStage: inStage);
 
     /// <summary>
     /// Once <paramref name="version"/> is folded in, no earlier version can ever be: each earlier upload recorded in
@@ -302,15 +334,19 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
         return runs;
     }
 
+    /// <param name="lastUpdate">Only if nothing changed the version since (its <c>updated_at</c>).</param>
+    /// <param name="inStage">Only while the version is in that stage (no later stage has begun).</param>
     private async Task<TransitionResult> TransitionAsync(string batchId, int version, RunStatus target, RunStatus[] from, string summary,
-        Dictionary<string, AttributeValue> extra, CancellationToken cancellationToken, DateTimeOffset? lastUpdate = null)
+        Dictionary<string, AttributeValue> extra, CancellationToken cancellationToken, DateTimeOffset? lastUpdate = null, string? inStage = null)
     {
         var values = new Dictionary<string, AttributeValue> { [":target"] = new(target.ToString()), [":summary"] = new(summary) };
         var sets = new List<string> { "#status = :target", "summary = :summary", "finished_at = :now", "updated_at = :now" };
         foreach (var (name, value) in extra)
         {
-            values[":" + name] = value;
-            sets.Add($"{name} = :{name}");
+            // A path such as stages.compute has its placeholder without the dot.
+            var placeholder = ":" + name.Replace('.', '_');
+            values[placeholder] = value;
+            sets.Add($"{name} = {placeholder}");
         }
         var fromConditions = from.Select((status, i) =>
         {
@@ -323,6 +359,11 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
         {
             values[":seen"] = new AttributeValue(RunItems.Timestamp(seen));
             condition += " AND updated_at = :seen";
+        }
+        if (inStage is not null)
+        {
+            values[":stage"] = new AttributeValue(inStage);
+            condition += " AND current_stage = :stage";
         }
 
         if (await TryUpdateAsync(batchId, version, "SET " + string.Join(", ", sets), condition, [], values, cancellationToken).ConfigureAwait(false) is not null)

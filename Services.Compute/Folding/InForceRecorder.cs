@@ -16,7 +16,7 @@ public sealed partial class InForceRecorder(PipelineRunStore runs, ILogger<InFor
         if (fold.AppliedVersion > version)
         {
             LogSuperseded(batchId, version, fold.AppliedVersion);
-            await runs.SupersedeAsync(batchId, version, $"Superseded by version {fold.AppliedVersion}, which was folded in first.", fold.AppliedVersion, cancellationToken)
+            await runs.SupersedeAsync(batchId, version, $"Superseded by version {fold.AppliedVersion}, which was folded in first.", fold.AppliedVersion, null, cancellationToken)
                 .ConfigureAwait(false);
             return null;
         }

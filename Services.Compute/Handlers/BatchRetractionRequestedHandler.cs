@@ -12,7 +12,8 @@ namespace Services.Compute.Handlers;
 /// Takes a batch's data out of the KPIs: the upload in force is retracted by a new version of the batch that
 /// contributes nothing, folded in like any other (so it is exact, and races with uploads of the same batch resolve by
 /// version); the retracted upload's files move to <c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c>. A batch with nothing in
-/// force is refused; asking again for a retraction already made changes nothing.
+/// force, or another version in force than the one asked for, is refused; asking again for a retraction already made
+/// changes nothing. A request without a batch name is poison.
 /// </summary>
 public sealed partial class BatchRetractionRequestedHandler(
     S3BatchStore batches, DynamoKpiStore kpis, PipelineRunStore runs, InForceRecorder inForce, IEventBus bus, PipelineTopology topology, TimeProvider clock,
@@ -20,22 +21,29 @@ public sealed partial class BatchRetractionRequestedHandler(
 {
     public async Task HandleAsync(BatchRetractionRequested request, MessageContext context, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrWhiteSpace(request.BatchId))
+        {
+            throw new PoisonMessageException("BatchRetractionRequested.batchId is missing: it is required");
+        }
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = request.BatchId });
         if (!BatchLayout.IsBatchName(request.BatchId))
         {
             await RefuseAsync(request, $"'{request.BatchId}' is not a batch name", cancellationToken).ConfigureAwait(false);
             return;
         }
+
         var history = await runs.GetHistoryAsync(request.BatchId, cancellationToken).ConfigureAwait(false);
-        var retraction = history?.Latest is { Kind: RunKind.Retraction } latest && latest.OwnerMessage == context.MessageId ? latest : null;
+        // This very request again (its earlier delivery died, or it was redriven): carry on with the version it opened.
+        var retraction = history?.Versions.LastOrDefault(v => v.Kind == RunKind.Retraction && v.OwnerMessage == context.MessageId);
         if (retraction is null)
         {
-            if (history?.InForce is not { } target)
+            if (Refusal(request, history) is { } why)
             {
-                await RefuseAsync(request, WhyNothingToRetract(history), cancellationToken).ConfigureAwait(false);
+                await RefuseAsync(request, why, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            var begin = await runs.BeginRetractionAsync(request.BatchId, target.ManifestKey, target.Version, request.Source, context.MessageId, cancellationToken)
+            var target = history!.InForce!;
+            var begin = await runs.BeginRetractionAsync(request.BatchId, target.ManifestKey, target.Version, Source(request, context), context.MessageId, cancellationToken)
                 .ConfigureAwait(false);
             if (begin.Kind == RunBeginKind.Duplicate)
             {
@@ -44,14 +52,25 @@ public sealed partial class BatchRetractionRequestedHandler(
             }
             retraction = begin.Run;
         }
-        if (retraction.Status is not (RunStatus.Running or RunStatus.Succeeded))
-        {
-            return; // superseded by a newer upload meanwhile
-        }
 
+        switch (retraction.Status)
+        {
+            case RunStatus.Running or RunStatus.Failed:
+                await RetractAsync(request, retraction, cancellationToken).ConfigureAwait(false);
+                return;
+            case RunStatus.Succeeded:
+                await AnnounceAsync(request, retraction, (await kpis.FoldAsync(request.BatchId, cancellationToken).ConfigureAwait(false))!.Days, cancellationToken)
+                    .ConfigureAwait(false);
+                return;
+            default:
+                return; // superseded by a newer upload meanwhile
+        }
+    }
+
+    private async Task RetractAsync(BatchRetractionRequested request, PipelineRun retraction, CancellationToken cancellationToken)
+    {
         using var activity = PipelineTelemetry.StartStage(Stages.Compute, request.BatchId);
         var started = clock.GetUtcNow();
-        var retracted = retraction.RetractsVersion!.Value;
         await runs.StartStageAsync(request.BatchId, retraction.Version, Stages.Compute, cancellationToken).ConfigureAwait(false);
         var fold = await kpis.RetractAsync(request.BatchId, retraction.Version, cancellationToken).ConfigureAwait(false);
         if (await inForce.RecordAsync(request.BatchId, retraction.Version, fold, RunStatus.Retracted, cancellationToken).ConfigureAwait(false) is null)
@@ -59,28 +78,52 @@ public sealed partial class BatchRetractionRequestedHandler(
             return;
         }
 
-        var from = BatchLayout.VersionFolder(BatchLayout.ProcessedPrefix, request.BatchId, retracted);
-        var to = BatchLayout.VersionFolder(BatchLayout.RetractedPrefix, request.BatchId, retracted);
-        var moved = await batches.MoveFolderAsync(topology.Bucket.Name, from, to, cancellationToken).ConfigureAwait(false);
-
-        await runs.RecordStageAsync(request.BatchId, retraction.Version, Stages.Compute, new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(),
-            new Dictionary<string, long> { ["days"] = fold.Days.Count, ["files_moved"] = moved }), cancellationToken).ConfigureAwait(false);
+        // The upload this retraction took out of force: the one it was asked for, or one accepted in between.
+        var retracted = await RetractedVersionAsync(retraction, cancellationToken).ConfigureAwait(false);
+        var moved = await batches.MoveFolderAsync(topology.Bucket.Name, BatchLayout.VersionFolder(BatchLayout.ProcessedPrefix, request.BatchId, retracted),
+            BatchLayout.VersionFolder(BatchLayout.RetractedPrefix, request.BatchId, retracted), cancellationToken).ConfigureAwait(false);
+        var stage = new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(), new Dictionary<string, long> { ["days"] = fold.Days.Count, ["files_moved"] = moved });
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "" : $" ({request.Reason})";
         if (await runs.SucceedAsync(request.BatchId, retraction.Version,
-                $"Version {retracted} retracted{reason}: taken out of the KPIs of {fold.Days.Count} days; its files are in {to}", cancellationToken)
-                .ConfigureAwait(false) == TransitionResult.Refused)
+                $"Version {retracted} retracted{reason}: taken out of the KPIs of {fold.Days.Count} days; its files are in " +
+                BatchLayout.VersionFolder(BatchLayout.RetractedPrefix, request.BatchId, retracted), Stages.Compute, stage, cancellationToken).ConfigureAwait(false)
+            == TransitionResult.Refused)
         {
             return;
         }
         LogRetracted(request.BatchId, retracted, fold.Days.Count);
-        await bus.PublishAsync(new BatchRetracted(request.BatchId, retraction.Version, retracted, request.Reason, fold.Days, to, clock.GetUtcNow()), cancellationToken)
-            .ConfigureAwait(false);
+        await AnnounceAsync(request, retraction, fold.Days, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string WhyNothingToRetract(BatchHistory? history) =>
-        history?.Versions.LastOrDefault(v => v.Kind == RunKind.Retraction && v.Status == RunStatus.Succeeded) is { } earlier && history.AppliedVersion == earlier.Version
-            ? $"it was retracted already (version {earlier.Version}, {earlier.FinishedAt:yyyy-MM-dd HH:mm} UTC); nothing changed"
-            : history is null ? "no batch of that name was ever submitted" : "none of its uploads is in force (none was accepted)";
+    /// <summary>Announces a retraction that succeeded (again, for a repeated delivery: the Notifier alerts once).</summary>
+    private async Task AnnounceAsync(BatchRetractionRequested request, PipelineRun retraction, IReadOnlyList<DateOnly> days, CancellationToken cancellationToken)
+    {
+        var retracted = await RetractedVersionAsync(retraction, cancellationToken).ConfigureAwait(false);
+        await bus.PublishAsync(new BatchRetracted(request.BatchId, retraction.Version, retracted, request.Reason, days,
+            BatchLayout.VersionFolder(BatchLayout.RetractedPrefix, request.BatchId, retracted), clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<int> RetractedVersionAsync(PipelineRun retraction, CancellationToken cancellationToken) =>
+        (await runs.GetHistoryAsync(retraction.BatchId, cancellationToken).ConfigureAwait(false))!.Versions
+            .LastOrDefault(v => v.Status == RunStatus.Retracted && v.ChangedBy == retraction.Version)?.Version ?? retraction.RetractsVersion!.Value;
+
+    /// <summary>Why the request cannot be carried out, or null when the batch has the version it names (or any) in force.</summary>
+    private static string? Refusal(BatchRetractionRequested request, BatchHistory? history)
+    {
+        if (history?.InForce is not { } inForce)
+        {
+            return history?.Versions.LastOrDefault(v => v.Kind == RunKind.Retraction && v.Status == RunStatus.Succeeded) is { } earlier
+                   && history.AppliedVersion == earlier.Version
+                ? $"it was retracted already (version {earlier.Version}, {earlier.FinishedAt:yyyy-MM-dd HH:mm} UTC); nothing changed"
+                : history is null ? "no batch of that name was ever submitted" : "none of its uploads is in force (none was accepted)";
+        }
+        return request.Version is { } asked && asked != inForce.Version
+            ? $"version {asked} is not in force (version {inForce.Version} is); nothing changed"
+            : null;
+    }
+
+    private static string Source(BatchRetractionRequested request, MessageContext context) =>
+        string.IsNullOrWhiteSpace(request.Source) ? context.SourceAddress?.ToString() ?? "unknown producer" : request.Source;
 
     private Task RefuseAsync(BatchRetractionRequested request, string why, CancellationToken cancellationToken)
     {

@@ -30,6 +30,7 @@ public sealed partial class BatchTransformedHandler(
             return;
         }
 
+        await using var heartbeat = runs.KeepAlive(transformed.BatchId, transformed.Version);
         var data = await ReadBatchAsync(transformed, cancellationToken).ConfigureAwait(false);
         await kpis.WriteContributionAsync(transformed.BatchId, transformed.Version, data, cancellationToken).ConfigureAwait(false);
         var fold = (await kpis.FoldAsync(transformed.BatchId, cancellationToken).ConfigureAwait(false))!;
@@ -45,17 +46,16 @@ public sealed partial class BatchTransformedHandler(
 
         var finished = clock.GetUtcNow();
         var categories = data.CategoryDays.Select(c => c.Category).Distinct().Order(StringComparer.Ordinal).ToList();
-        await runs.RecordStageAsync(transformed.BatchId, transformed.Version, Stages.Compute, new StageRecord(Stages.Succeeded, started, finished,
-            new Dictionary<string, long>
-            {
-                ["days"] = fold.Days.Count,
-                ["categories"] = categories.Count,
-                ["order_kpi_rows"] = fold.OrderRows,
-                ["category_kpi_rows"] = fold.CategoryRows,
-            }), cancellationToken).ConfigureAwait(false);
+        var stage = new StageRecord(Stages.Succeeded, started, finished, new Dictionary<string, long>
+        {
+            ["days"] = fold.Days.Count,
+            ["categories"] = categories.Count,
+            ["order_kpi_rows"] = fold.OrderRows,
+            ["category_kpi_rows"] = fold.CategoryRows,
+        });
         var summary = $"{transformed.OrderRows} orders and {transformed.OrderItemRows} items folded into the KPIs of {fold.Days.Count} days and {categories.Count} categories" +
             (replaced.Count == 0 ? "" : $", replacing version {string.Join(", ", replaced.Select(r => r.Version))}");
-        if (await runs.SucceedAsync(transformed.BatchId, transformed.Version, summary, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
+        if (await runs.SucceedAsync(transformed.BatchId, transformed.Version, summary, Stages.Compute, stage, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
         {
             return; // a newer version took this one out of force first
         }

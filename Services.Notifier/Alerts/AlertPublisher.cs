@@ -7,8 +7,9 @@ namespace Services.Notifier.Alerts;
 
 /// <summary>
 /// Publishes each alert once on the alerts topic (JSON body, subject for email): the alert's id is claimed in the
-/// processed-messages table first, so a repeated delivery, a second notifier replica or a crash after the publish
-/// does not send it again. The one window left — a publish whose answer was lost, then retried — repeats the same
+/// processed-messages table first and marked sent after the publish, so a repeated delivery or a second notifier
+/// replica does not send it again. The windows left — a crash between the publish and the mark (the claim's lease
+/// runs out and the alert goes again), a publish whose answer was lost and which is retried — repeat the same
 /// <c>alert_id</c> (in the body and as a message attribute), so a reader can tell. The run record notes the alert.
 /// </summary>
 public sealed partial class AlertPublisher(
@@ -24,15 +25,18 @@ public sealed partial class AlertPublisher(
         if (outcome == IdempotencyOutcome.AlreadyDone)
         {
             LogAlreadySent(alert.BatchId, alert.Status, alert.AlertId);
-            return false;
         }
-        LogPublished(alert.BatchId, alert.Status, alert.Subject);
+        else
+        {
+            LogPublished(alert.BatchId, alert.Status, alert.Subject);
+        }
+        // Also after a repeat: the delivery that sent it may have died before noting it.
         if (alert.Version is { } version)
         {
             await runs.RecordNotifiedAsync(alert.BatchId, version, new StageRecord(Stages.Succeeded, at, clock.GetUtcNow(),
                 new Dictionary<string, long>(), alert.Status == AlertStatus.Succeeded ? null : alert.Subject), cancellationToken).ConfigureAwait(false);
         }
-        return true;
+        return outcome == IdempotencyOutcome.Executed;
     }
 
     private async Task PublishAsync(Alert alert, CancellationToken cancellationToken)

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Amazon.SQS;
+using EventBus;
 using EventBus.AwsSqs;
+using Pipeline.Contracts;
 using Microsoft.Extensions.Options;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
@@ -23,8 +25,11 @@ public sealed class FailureWatcherOptions
     /// <summary>How often the dead-letter queues and the run records are checked.</summary>
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Dead letters looked at per queue and round; more are seen in the next rounds.</summary>
-    public int DeadLettersPerRound { get; set; } = 100;
+    /// <summary>
+    /// Dead letters looked at per queue and round: the whole queue in any sane state (a peek pages through it, each
+    /// letter hidden until the page ends), so a new letter is never stuck behind old ones that were reported already.
+    /// </summary>
+    public int DeadLettersPerRound { get; set; } = 1_000;
 }
 
 /// <summary>
@@ -68,7 +73,7 @@ public sealed partial class FailureWatcher(
             {
                 try
                 {
-                    await reported.RunOnceAsync($"deadletter/{queue.Name}/{letter.MessageId}", ct => ReportAsync(queue.Name, letter, ct), cancellationToken)
+                    await reported.RunOnceAsync($"deadletter/{queue.Name}/{letter.MessageId}", ct => ReportAsync(queue, letter, ct), cancellationToken)
                         .ConfigureAwait(false);
                 }
                 catch (IdempotencyConflictException)
@@ -79,8 +84,15 @@ public sealed partial class FailureWatcher(
         }
     }
 
-    private async Task ReportAsync(string queue, DeadLetter letter, CancellationToken cancellationToken)
+    private async Task ReportAsync(QueueSpec deadQueue, DeadLetter letter, CancellationToken cancellationToken)
     {
+        if (deadQueue == topology.NotifierQueue && OutcomeAlert(letter.Body) is { } alert)
+        {
+            // An outcome whose alert this service could not send (SNS down all the while): send it now.
+            await alerts.PublishOnceAsync(alert, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var queue = deadQueue.Name;
         var error = letter.ExceptionMessage is null ? letter.Reason : $"{letter.ExceptionType}: {letter.ExceptionMessage}";
         var about = Describe(letter.Body);
         var run = about.BatchId is null ? null : await FindVersionAsync(about, cancellationToken).ConfigureAwait(false);
@@ -162,6 +174,27 @@ public sealed partial class FailureWatcher(
             // poison: not JSON, or a key outside the layout
         }
         return new MessageAbout(null, null, null);
+    }
+
+    /// <summary>The alert an outcome message (a success, a rejection, a retraction) was to produce; null for anything else.</summary>
+    private static Alert? OutcomeAlert(string body)
+    {
+        try
+        {
+            var envelope = EnvelopeSerializer.Deserialize(body);
+            object? Read<T>() => envelope.MessageType!.Contains(MessageNaming.UrnOf(typeof(T))) ? EnvelopeSerializer.ReadMessage(envelope.Message!.Value, typeof(T)) : null;
+            return (Read<KpisUpdated>() ?? Read<BatchRejected>() ?? Read<BatchRetracted>()) switch
+            {
+                KpisUpdated update => AlertComposer.Succeeded(update),
+                BatchRejected rejection => AlertComposer.Rejected(rejection, envelope.InitiatorId ?? envelope.MessageId ?? ""),
+                BatchRetracted retraction => AlertComposer.Retracted(retraction, BatchLayout.ManifestKey(retraction.BatchId)),
+                _ => null,
+            };
+        }
+        catch (Exception e) when (e is MessageFormatException or BatchLayoutException)
+        {
+            return null;
+        }
     }
 
     private sealed record MessageAbout(string? BatchId, int? Version, string? MessageId);

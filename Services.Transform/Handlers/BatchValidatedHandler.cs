@@ -22,12 +22,17 @@ public sealed partial class BatchValidatedHandler(
         using var activity = PipelineTelemetry.StartStage(Stages.Transform, validated.BatchId);
         var started = clock.GetUtcNow();
         var run = await runs.StartStageAsync(validated.BatchId, validated.Version, Stages.Transform, cancellationToken).ConfigureAwait(false);
-        if (run is null || run.ContentId != validated.ContentId || run.Content is null)
+        if (run is null)
         {
-            LogNothingToDo(validated.BatchId, validated.Version);
+            await AnnounceAgainIfTransformedAsync(validated, cancellationToken).ConfigureAwait(false);
             return;
         }
+        if (run.ContentId != validated.ContentId || run.Content is null)
+        {
+            throw new PoisonMessageException($"BatchValidated for {validated.BatchId} v{validated.Version} names content {validated.ContentId}, but the version's is {run.ContentId}");
+        }
 
+        await using var heartbeat = runs.KeepAlive(validated.BatchId, validated.Version);
         var content = BatchContent.FromJson(run.Content);
         using var output = new EnrichedPartFiles();
         BatchResult result;
@@ -38,9 +43,10 @@ public sealed partial class BatchValidatedHandler(
         }
         catch (BatchChangedException e)
         {
+            // Only while this is still the version's stage: once Compute began, its files were read already (and are being archived).
             LogSuperseded(validated.BatchId, validated.Version, e.Message);
-            await runs.SupersedeAsync(validated.BatchId, validated.Version, $"Superseded: {e.Message}; the newer upload is processed on its own submission.", null, cancellationToken)
-                .ConfigureAwait(false);
+            await runs.SupersedeAsync(validated.BatchId, validated.Version, $"Superseded: {e.Message}; the newer upload is processed on its own submission.", null,
+                Stages.Transform, cancellationToken).ConfigureAwait(false);
             return;
         }
         if (!result.Accepted)
@@ -70,10 +76,29 @@ public sealed partial class BatchValidatedHandler(
             prefix, keys, orders, items, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A repeated message for a version already transformed: the first delivery may have died between recording its
+    /// stage and announcing it, so while the version is still under way, announce its files again (Compute folds a
+    /// version once however often it hears of it).
+    /// </summary>
+    private async Task AnnounceAgainIfTransformedAsync(BatchValidated validated, CancellationToken cancellationToken)
+    {
+        var run = await runs.GetAsync(validated.BatchId, validated.Version, cancellationToken).ConfigureAwait(false);
+        LogNothingToDo(validated.BatchId, validated.Version);
+        if (run is not { IsOpen: true } || run.Stages.GetValueOrDefault(Stages.Transform) is not { Status: Stages.Succeeded } stage)
+        {
+            return;
+        }
+        var prefix = BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version);
+        var keys = await batches.ListAsync(validated.Bucket, prefix, cancellationToken).ConfigureAwait(false);
+        await bus.PublishAsync(new BatchTransformed(validated.BatchId, validated.Bucket, validated.ManifestKey, validated.Version, prefix, keys,
+            stage.Counts.GetValueOrDefault("orders"), stage.Counts.GetValueOrDefault("order_items"), clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: transformed {Orders} orders and {Items} items into {Files} files in {Elapsed}")]
     private partial void LogTransformed(string batchId, int version, long orders, long items, int files, TimeSpan elapsed);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: no longer running (finished or superseded); nothing to transform")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: transformed already, or no longer running; nothing to transform")]
     private partial void LogNothingToDo(string batchId, int version);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} v{Version}: superseded: {Reason}")]

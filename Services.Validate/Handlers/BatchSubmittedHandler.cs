@@ -96,6 +96,8 @@ public sealed partial class BatchSubmittedHandler(
         return message with
         {
             BatchId = batchId,
+            // As S3 headers give it, quoted, or bare as in S3 events: identities use the bare value.
+            ManifestETag = message.ManifestETag is { } etag ? S3BatchStore.BareETag(etag) : null,
             SubmittedAt = message.SubmittedAt ?? context.SentTime ?? clock.GetUtcNow(),
             Source = string.IsNullOrWhiteSpace(message.Source) ? context.SourceAddress?.ToString() ?? "unknown producer" : message.Source,
         };
@@ -117,6 +119,11 @@ public sealed partial class BatchSubmittedHandler(
             if (processed is not null)
             {
                 LogAlreadyArchived(batchId, processed.Version, processed.Status);
+                if (processed.Status == RunStatus.Rejected && processed.Content is { } content)
+                {
+                    // Its files were moved, but the delivery that did it may have died before announcing the verdict.
+                    await rejections.AnnounceAsync(processed, BatchContent.FromJson(content), cancellationToken).ConfigureAwait(false);
+                }
                 return null;
             }
             if (submitted.ManifestETag is { } gone && history?.Versions.Any(v => v.Kind == RunKind.Upload && v.ManifestETag is not null) == true)
@@ -141,6 +148,11 @@ public sealed partial class BatchSubmittedHandler(
         }
         catch (BatchLayoutException e)
         {
+            if ((await batches.ManifestAsync(submitted.Bucket, submitted.ManifestKey, cancellationToken).ConfigureAwait(false))?.ETag != manifest.ETag)
+            {
+                // Archived (the manifest moves last) or replaced while it was being read: a file missing now says nothing about the upload.
+                return await IdentifyAsync(batchId, submitted with { ManifestETag = manifest.ETag }, cancellationToken).ConfigureAwait(false);
+            }
             // The manifest is all this upload can be known by: only it moves to errors/, the files stay for the next upload.
             return new Upload(new BatchContent(submitted.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified }, e.Message);
         }
@@ -159,6 +171,7 @@ public sealed partial class BatchSubmittedHandler(
         {
             return;
         }
+        await using var heartbeat = runs.KeepAlive(run.BatchId, run.Version);
         if (upload.Problem is { } problem)
         {
             await rejections.RejectAsync(run, upload.Content, Verdict.Unreadable(upload.Content.ManifestKey, problem), started, cancellationToken).ConfigureAwait(false);
@@ -240,7 +253,7 @@ public sealed partial class BatchSubmittedHandler(
     private async Task SupersedeAsync(PipelineRun run, string reason, CancellationToken cancellationToken)
     {
         LogSuperseded(run.BatchId, run.Version, reason);
-        await runs.SupersedeAsync(run.BatchId, run.Version, $"Superseded: {reason}; the newer upload is processed on its own submission.", null, cancellationToken)
+        await runs.SupersedeAsync(run.BatchId, run.Version, $"Superseded: {reason}; the newer upload is processed on its own submission.", null, Stages.Validate, cancellationToken)
             .ConfigureAwait(false);
     }
 

@@ -28,12 +28,24 @@ public sealed partial class ManifestCreatedHandler(IEventBus bus, TimeProvider c
                 continue;
             }
 
-            var batchId = BatchLayout.BatchNameOf(key);
+            string batchId;
+            try
+            {
+                batchId = BatchLayout.BatchNameOf(key);
+            }
+            catch (BatchLayoutException e)
+            {
+                LogNotABatch(key, e.Message); // data/x/manifest_y.json and the like: not a batch of this pipeline
+                continue;
+            }
             LogManifestCreated(batchId, bucket, key);
             await bus.PublishAsync(new BatchSubmitted(batchId, bucket, key, s3Object.ETag is { } etag ? S3BatchStore.BareETag(etag) : null, record.EventTime ?? clock.GetUtcNow(), "s3-event"),
                 cancellationToken).ConfigureAwait(false);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "S3 event for {Key} ignored: {Reason}")]
+    private partial void LogNotABatch(string key, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: manifest s3://{Bucket}/{ManifestKey} created, submitting the batch")]
     private partial void LogManifestCreated(string batchId, string bucket, string manifestKey);

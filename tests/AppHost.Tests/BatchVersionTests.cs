@@ -51,7 +51,7 @@ public sealed class BatchVersionTests(EmulatorAppFixture app) : IDisposable
         Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("retract-me")).Status);
         Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("stays")).Status);
 
-        await _pipeline.Bus.PublishAsync(new BatchRetractionRequested("retract-me", "sent by mistake", DateTimeOffset.UtcNow, "tests"));
+        await _pipeline.Bus.PublishAsync(new BatchRetractionRequested("retract-me", Reason: "sent by mistake", Source: "tests"));
         var retracted = await _pipeline.NextAlertAsync("retract-me");
 
         Assert.Equal((AlertStatus.Retracted, (int?)2), (retracted.Status, retracted.Version));
@@ -65,7 +65,7 @@ public sealed class BatchVersionTests(EmulatorAppFixture app) : IDisposable
         Assert.Equal([(1, RunKind.Upload, RunStatus.Retracted), (2, RunKind.Retraction, RunStatus.Succeeded)], history.Versions.Select(v => (v.Version, v.Kind, v.Status)));
         Assert.Null(history.InForce);
 
-        await _pipeline.Bus.PublishAsync(new BatchRetractionRequested("retract-me", "again", DateTimeOffset.UtcNow, "tests"));
+        await _pipeline.Bus.PublishAsync(new BatchRetractionRequested("retract-me", Reason: "again", Source: "tests"));
         var refused = await _pipeline.NextAlertAsync("retract-me");
         Assert.Equal(AlertStatus.Rejected, refused.Status);
         Assert.Contains("retracted already", refused.Summary);
@@ -95,7 +95,7 @@ public sealed class BatchVersionTests(EmulatorAppFixture app) : IDisposable
         await Task.WhenAll(
             _pipeline.SubmitAsync(replacement, "raced"),
             _pipeline.SubmitAsync(newcomer, "raced-new"),
-            _pipeline.Bus.PublishAsync(new BatchRetractionRequested("raced-doomed", "", DateTimeOffset.UtcNow, "tests")));
+            _pipeline.Bus.PublishAsync(new BatchRetractionRequested("raced-doomed", Source: "tests")));
 
         Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("raced")).Status);
         Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("raced-new")).Status);
@@ -117,7 +117,7 @@ public sealed class BatchVersionTests(EmulatorAppFixture app) : IDisposable
         // The replacement is taken up (version 2) before the retraction is asked for (version 3).
         await _pipeline.SubmitAsync(PipelineDriver.Generate(300, firstDay, seed: 20, days: 4, idOffset: ids), "retract-during");
         await WaitForVersionAsync("retract-during", 2);
-        await _pipeline.Bus.PublishAsync(new BatchRetractionRequested("retract-during", "", DateTimeOffset.UtcNow, "tests"));
+        await _pipeline.Bus.PublishAsync(new BatchRetractionRequested("retract-during", Source: "tests"));
 
         // The replacement ends superseded without an alert of its own, or succeeds first and is then retracted.
         var outcome = await _pipeline.NextAlertAsync("retract-during");
@@ -129,6 +129,11 @@ public sealed class BatchVersionTests(EmulatorAppFixture app) : IDisposable
         var history = await _pipeline.HistoryAsync("retract-during");
         Assert.Null(history.InForce);
         Assert.Contains(history.Versions[1].Status, new[] { RunStatus.Superseded, RunStatus.Retracted });
+        // The version taken out of force is the one named in the alert, and its files (only its) moved to retracted/.
+        var retracted = Assert.Single(history.Versions, v => v.Status == RunStatus.Retracted).Version;
+        Assert.Contains($"Version {retracted} of batch retract-during was retracted", outcome.Summary);
+        Assert.Contains($"retracted/retract-during/v{retracted}/manifest_retract-during.json", await _pipeline.KeysUnderAsync("retracted/retract-during/"));
+        Assert.Empty(await _pipeline.KeysUnderAsync($"processed/retract-during/v{retracted}/"));
         await _pipeline.AssertKpisEqualAsync(PipelineDriver.EngineKpis(other));
     }
 

@@ -54,9 +54,10 @@ public sealed class ImageTests(ServiceContainers images, ITestOutputHelper outpu
         await images.StartAsync("transform");
 
         var alert = await NextAlertAsync("sigterm");
-        Assert.Equal(AlertStatus.Succeeded, alert.Status);
+        Assert.True(alert.Status == AlertStatus.Succeeded, $"{alert.Subject}: {alert.Summary}");
         await AssertKpisAsync(expected);
-        Assert.Equal(RunStatus.Succeeded, (await runs.GetAsync("sigterm", 1, CancellationToken.None))!.Status);
+        var run = (await runs.GetAsync("sigterm", 1, CancellationToken.None))!;
+        Assert.True(run.Status == RunStatus.Succeeded, $"The run is {run.Status}: {run.Summary}\n{await images.LogsAsync()}");
         // Exactly once: no second alert about it comes after the first.
         await Assert.ThrowsAsync<TimeoutException>(() => NextAlertAsync("sigterm", TimeSpan.FromSeconds(15)));
         Assert.Equal(0, exitCode);

@@ -57,6 +57,8 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         Assert.Single((await new PipelineRunStore(dynamoDb, aws.Topology, TimeProvider.System).GetHistoryAsync(batch, CancellationToken.None))!.Versions);
     }
 
+    private static StageRecord Done(DateTimeOffset at) => new(Stages.Succeeded, at, at, new Dictionary<string, long>());
+
     [Fact]
     public async Task Each_transition_happens_once_and_only_from_the_states_it_may_leave()
     {
@@ -67,22 +69,43 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), CancellationToken.None);
 
         Assert.NotNull(await runs.StartStageAsync(batch, 1, Stages.Validate, CancellationToken.None));
-        Assert.Equal(TransitionResult.Won, await runs.FailAsync(batch, 1, "compute gave up", null, CancellationToken.None));
+        Assert.True(await runs.RecordStageAsync(batch, 1, Stages.Validate, Done(T0), CancellationToken.None));
+        // A stage that succeeded is not taken up again (a repeated message), and a later one is.
+        Assert.Null(await runs.StartStageAsync(batch, 1, Stages.Validate, CancellationToken.None));
+        Assert.NotNull(await runs.StartStageAsync(batch, 1, Stages.Transform, CancellationToken.None));
+        // Files that change under a stage already left behind do not supersede the version.
+        Assert.Equal(TransitionResult.Refused, await runs.SupersedeAsync(batch, 1, "late", null, Stages.Validate, CancellationToken.None));
+
+        Assert.Equal(TransitionResult.Won, await runs.FailAsync(batch, 1, "transform gave up", null, CancellationToken.None));
         Assert.Equal(TransitionResult.AlreadyThere, await runs.FailAsync(batch, 1, "again", null, CancellationToken.None));
         // A redriven message resumes the failed version: one attempt more.
-        var resumed = (await runs.StartStageAsync(batch, 1, Stages.Compute, CancellationToken.None))!;
+        var resumed = (await runs.StartStageAsync(batch, 1, Stages.Transform, CancellationToken.None))!;
         Assert.Equal((RunStatus.Running, 2, (DateTimeOffset?)null), (resumed.Status, resumed.Attempt, resumed.FinishedAt));
         clock.Now = T0.AddSeconds(5);
-        Assert.Equal(TransitionResult.Won, await runs.SucceedAsync(batch, 1, "folded", CancellationToken.None));
-        Assert.Equal(TransitionResult.AlreadyThere, await runs.SucceedAsync(batch, 1, "folded again", CancellationToken.None));
+        Assert.Equal(TransitionResult.Won, await runs.SucceedAsync(batch, 1, "folded", Stages.Compute, Done(T0.AddSeconds(4)), CancellationToken.None));
+        Assert.Equal(TransitionResult.AlreadyThere, await runs.SucceedAsync(batch, 1, "folded again", Stages.Compute, Done(T0), CancellationToken.None));
         Assert.Equal(TransitionResult.Refused, await runs.RejectAsync(batch, 1, new RejectionRecord("late", [], 1, null), CancellationToken.None));
         Assert.Equal(TransitionResult.Refused, await runs.FailAsync(batch, 1, "late", null, CancellationToken.None));
-        Assert.Null(await runs.StartStageAsync(batch, 1, Stages.Transform, CancellationToken.None));
+        Assert.Null(await runs.StartStageAsync(batch, 1, Stages.Compute, CancellationToken.None));
         Assert.False(await runs.RecordStageAsync(batch, 1, Stages.Transform, new StageRecord(Stages.Running, T0, null, new Dictionary<string, long>()), CancellationToken.None));
 
         var run = (await runs.GetAsync(batch, 1, CancellationToken.None))!;
         Assert.Equal((RunStatus.Succeeded, "folded", T0.AddSeconds(5)), (run.Status, run.Summary, run.FinishedAt));
-        Assert.Equal(Stages.Compute, run.CurrentStage);
+        Assert.Equal((Stages.Succeeded, T0.AddSeconds(4)), (run.Stages[Stages.Compute].Status, run.Stages[Stages.Compute].FinishedAt));
+    }
+
+    [Fact]
+    public async Task A_version_reported_failed_whose_stage_got_through_anyway_succeeds()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
+        var batch = $"b-{Guid.NewGuid():N}";
+        await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), CancellationToken.None);
+        await runs.StartStageAsync(batch, 1, Stages.Compute, CancellationToken.None);
+
+        await runs.FailAsync(batch, 1, "stuck", null, CancellationToken.None);
+
+        Assert.Equal(TransitionResult.Won, await runs.SucceedAsync(batch, 1, "folded", Stages.Compute, Done(T0), CancellationToken.None));
     }
 
     [Fact]
@@ -137,7 +160,7 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         {
             await runs.BeginUploadAsync(Upload(batch, content, content), CancellationToken.None);
         }
-        await runs.SucceedAsync(batch, 1, "in force", CancellationToken.None);
+        await runs.SucceedAsync(batch, 1, "in force", Stages.Compute, Done(T0), CancellationToken.None);
         await runs.AdvanceAppliedAsync(batch, 1, CancellationToken.None);
 
         await runs.AdvanceAppliedAsync(batch, 3, CancellationToken.None);
@@ -148,7 +171,7 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         var history = (await runs.GetHistoryAsync(batch, CancellationToken.None))!;
         Assert.Equal([(RunStatus.Replaced, (int?)3), (RunStatus.Superseded, 3), (RunStatus.Running, null)], history.Versions.Select(v => (v.Status, v.ChangedBy)));
         Assert.Equal(3, history.AppliedVersion);
-        Assert.Equal(TransitionResult.Refused, await runs.SucceedAsync(batch, 2, "too late", CancellationToken.None));
+        Assert.Equal(TransitionResult.Refused, await runs.SucceedAsync(batch, 2, "too late", Stages.Compute, Done(T0), CancellationToken.None));
     }
 
     [Fact]

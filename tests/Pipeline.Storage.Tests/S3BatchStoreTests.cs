@@ -117,7 +117,8 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
 
         var moved = await store.ArchiveAsync(Bucket, name, 4, batch.Content, BatchLayout.ErrorsPrefix, CancellationToken.None);
 
-        Assert.Equal([$"errors/{name}/v4/manifest_{name}.json", $"errors/{name}/v4/orders/o.csv", $"errors/{name}/v4/order_items/i.csv"], moved);
+        // The manifest last: while it is in data/, the files it lists are too.
+        Assert.Equal([$"errors/{name}/v4/orders/o.csv", $"errors/{name}/v4/order_items/i.csv", $"errors/{name}/v4/manifest_{name}.json"], moved);
         var remaining = ((await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = $"data/{name}/" })).S3Objects ?? []).Select(o => o.Key);
         Assert.Equal([$"data/{name}/order_items/j.csv", $"data/{name}/order_items/k.csv"], remaining.Order());
         Assert.Equal(Orders, await ReadAsync(s3, $"errors/{name}/v4/orders/o.csv"));
@@ -125,6 +126,26 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
 
         // A second delivery finds nothing left to move and does not fail.
         Assert.Empty(await store.ArchiveAsync(Bucket, name, 4, batch.Content, BatchLayout.ErrorsPrefix, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_file_uploaded_in_parts_is_archived_too()
+    {
+        using var s3 = aws.CreateS3();
+        var name = $"multipart-{Guid.NewGuid():N}";
+        var store = new S3BatchStore(s3);
+        // Above the 8 MiB part size: a multipart upload, whose ETag is not an MD5 (and its copy's is).
+        var big = Path.GetTempFileName();
+        await File.WriteAllTextAsync(big, Orders + string.Concat(Enumerable.Range(3, 200_000).Select(id => $"{id},7,delivered,2025-03-08T10:00:00,,2025-03-09T10:00:00,2025-03-10T10:00:00,1\n")));
+        await store.UploadFileAsync(Bucket, $"data/{name}/orders/big.csv", big, null, CancellationToken.None);
+        var manifestKey = await UploadAsync(s3, name, """{"files":{"orders":["big.csv"],"order_items":["i.csv"]}}""", ("order_items/i.csv", Items));
+        var batch = await OpenAsync(store, manifestKey);
+
+        var moved = await store.ArchiveAsync(Bucket, name, 1, batch.Content, BatchLayout.ProcessedPrefix, CancellationToken.None);
+
+        Assert.Contains($"processed/{name}/v1/orders/big.csv", moved);
+        Assert.Equal(new FileInfo(big).Length, (await s3.GetObjectMetadataAsync(Bucket, $"processed/{name}/v1/orders/big.csv")).ContentLength);
+        File.Delete(big);
     }
 
     private async Task<StoredBatch> OpenAsync(S3BatchStore store, string manifestKey) =>
