@@ -96,6 +96,19 @@ public sealed class FailureAlertTests(EmulatorAppFixture app) : IDisposable
         await _pipeline.AssertNoAlertAboutAsync("pile-1");
     }
 
+    [Fact]
+    public async Task An_outcome_dead_lettered_in_the_notifiers_own_queue_still_gets_its_alert()
+    {
+        // What the Notifier leaves behind when SNS stayed down through all its retries.
+        var url = (await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.NotifierQueue.DeadLetterQueueName)).QueueUrl;
+        await _pipeline.Sqs.SendMessageAsync(new SendMessageRequest(url, Envelope(new KpisUpdated("alert-lost", "data/alert-lost/manifest_alert-lost.json", 1, [],
+            [new DateOnly(2017, 1, 1)], ["Books"], 1, 1, DateTimeOffset.UtcNow))));
+
+        var alert = await _pipeline.NextAlertAsync("alert-lost");
+
+        Assert.Equal((AlertStatus.Succeeded, "alert-lost/v1/succeeded"), (alert.Status, alert.AlertId));
+    }
+
     private static string Envelope<T>(T message) where T : class =>
         EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(message, Guid.NewGuid(), DateTimeOffset.UtcNow));
 

@@ -22,12 +22,16 @@ public sealed class ForeignProducerTests(EmulatorAppFixture app) : IDisposable
         var uploaded = await new BatchUploader(_pipeline.S3, new S3BatchStore(_pipeline.S3)).UploadAsync(_pipeline.Topology.Bucket.Name, folder, "foreign", null, CancellationToken.None);
 
         await PublishEnvelopeAsync($$"""{"bucket":"{{uploaded.Bucket}}","manifestKey":"{{uploaded.ManifestKey}}"}""");
+        // And the same upload announced with its ETag as S3's headers give it, quoted: the same upload, nothing more happens.
+        await PublishEnvelopeAsync($$"""{"bucket":"{{uploaded.Bucket}}","manifestKey":"{{uploaded.ManifestKey}}","manifestETag":"\"{{uploaded.ManifestETag}}\""}""");
 
         Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("foreign")).Status);
         var run = Assert.Single((await _pipeline.HistoryAsync("foreign")).Versions);
         Assert.Equal("rabbitmq://producer-host/order-exporter", run.Source);
         Assert.Equal(new DateTimeOffset(2026, 11, 28, 9, 30, 0, TimeSpan.Zero), run.SubmittedAt);
         await _pipeline.AssertKpisEqualAsync(PipelineDriver.EngineKpis(folder));
+        await _pipeline.AssertNoAlertAboutAsync("foreign");
+        Assert.Empty((await _pipeline.HistoryAsync("foreign")).Superseded);
     }
 
     [Theory]

@@ -30,6 +30,46 @@ public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
     }
 
     [Fact]
+    public async Task A_stage_message_repeated_after_its_version_succeeded_changes_nothing()
+    {
+        var folder = PipelineDriver.Generate(200, new DateOnly(2020, 3, 1), seed: 35, days: 3);
+        await _pipeline.SubmitAsync(folder, "repeated-stage");
+        Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("repeated-stage")).Status);
+        var run = Assert.Single((await _pipeline.HistoryAsync("repeated-stage")).Versions);
+
+        // A late copy of Validate's message: its files are archived by now, which must not read as a newer upload.
+        await _pipeline.Bus.PublishAsync(new BatchValidated("repeated-stage", _pipeline.Topology.Bucket.Name, run.ManifestKey, 1, run.ContentId,
+            "processed/repeated-stage/v1/validation.json", 200, 0, 0, DateTimeOffset.UtcNow));
+
+        await _pipeline.AssertNoAlertAboutAsync("repeated-stage");
+        Assert.Equal(RunStatus.Succeeded, Assert.Single((await _pipeline.HistoryAsync("repeated-stage")).Versions).Status);
+        await _pipeline.AssertKpisEqualAsync(PipelineDriver.EngineKpis(folder));
+    }
+
+    [Fact]
+    public async Task A_retraction_request_delivered_again_after_a_newer_upload_leaves_that_upload_in_force()
+    {
+        var firstDay = new DateOnly(2020, 8, 1);
+        var ids = PipelineDriver.NewIds();
+        await _pipeline.SubmitAsync(PipelineDriver.Generate(150, firstDay, seed: 36, days: 2, idOffset: ids), "retracted-once");
+        Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("retracted-once")).Status);
+        var request = new BatchRetractionRequested("retracted-once", Reason: "wrong day", Source: "tests");
+        var messageId = Guid.NewGuid();
+        await _pipeline.PublishAsAsync(messageId, request);
+        Assert.Equal(AlertStatus.Retracted, (await _pipeline.NextAlertAsync("retracted-once")).Status);
+        var newer = PipelineDriver.Generate(150, firstDay, seed: 37, days: 2, idOffset: ids);
+        await _pipeline.SubmitAsync(newer, "retracted-once");
+        Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("retracted-once")).Status);
+
+        // The same request once more (SQS redelivers a message whose delete was lost): it was carried out already.
+        await _pipeline.PublishAsAsync(messageId, request);
+
+        await _pipeline.AssertNoAlertAboutAsync("retracted-once");
+        Assert.Equal(3, (await _pipeline.HistoryAsync("retracted-once")).InForce!.Version);
+        await _pipeline.AssertKpisEqualAsync(PipelineDriver.EngineKpis(newer));
+    }
+
+    [Fact]
     public async Task A_submission_of_an_upload_already_replaced_is_noted_as_superseded_and_changes_nothing()
     {
         var firstDay = new DateOnly(2020, 4, 1);

@@ -37,6 +37,14 @@ public sealed class PipelineDriver(EmulatorAppFixture app) : IDisposable
 
     public IEventBus Bus => SqsPublisher.Create(_sqs, app.CreateSnsClient(), "pipeline-tests");
 
+    /// <summary>Publishes <paramref name="message"/> under a message id of the caller's, as a redelivery of the same message would arrive.</summary>
+    public async Task PublishAsAsync<T>(Guid messageId, T message) where T : class
+    {
+        var sns = app.CreateSnsClient();
+        var topic = await sns.FindTopicArnAsync(MessageNaming.EntityNameOf<T>()) ?? throw new InvalidOperationException($"no topic for {typeof(T).Name}");
+        await sns.PublishAsync(new global::Aws.Sns.PublishRequest(topic, EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(message, messageId, DateTimeOffset.UtcNow))));
+    }
+
     /// <summary>Uploads <paramref name="folder"/> as batch <paramref name="name"/> and publishes <see cref="BatchSubmitted"/>.</summary>
     public async Task<UploadedBatch> SubmitAsync(string folder, string name)
     {
