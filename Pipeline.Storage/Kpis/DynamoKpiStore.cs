@@ -30,6 +30,9 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
 
     private const int ParallelDays = 8;
 
+    /// <summary>BatchGetItem's limit.</summary>
+    private const int KeysPerBatchGet = 100;
+
     /// <summary>Conditional writes on one item that may lose to other folds of the same day before the delivery gives up (and is retried).</summary>
     private const int MaxRaces = 100;
 
@@ -158,18 +161,50 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         await GetAsync(topology.OrderKpisTable.Name, new() { [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(day)) }, cancellationToken).ConfigureAwait(false)
             is { } item && !KpiItems.IsRemoved(item) ? KpiItems.ReadOrderRow(item) : null;
 
-    /// <summary>Every day's row in [from, to], ascending (both ends inclusive).</summary>
+    /// <summary>
+    /// Every day's row in [from, to], ascending (both ends inclusive): BatchGetItem for 100 days a request, a few
+    /// requests at once, so a year is four requests rather than 365.
+    /// </summary>
     public async Task<IReadOnlyList<OrderKpiRow>> GetDaysAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
-        var rows = new List<OrderKpiRow>();
+        var keys = new List<Dictionary<string, AttributeValue>>();
         for (var day = from; day <= to; day = day.AddDays(1))
         {
-            if (await GetDayAsync(day, cancellationToken).ConfigureAwait(false) is { } row)
-            {
-                rows.Add(row);
-            }
+            keys.Add(new() { [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(day)) });
         }
-        return rows;
+        var items = new System.Collections.Concurrent.ConcurrentBag<Dictionary<string, AttributeValue>>();
+        await Parallel.ForEachAsync(keys.Chunk(KeysPerBatchGet), Options(cancellationToken), async (chunk, ct) =>
+        {
+            foreach (var item in await GetAllAsync(topology.OrderKpisTable.Name, chunk, ct).ConfigureAwait(false))
+            {
+                items.Add(item);
+            }
+        }).ConfigureAwait(false);
+        return items.Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadOrderRow).OrderBy(r => r.OrderDate).ToList();
+    }
+
+    /// <summary>
+    /// Every day that has KPIs, ascending: a Scan of the order KPI table (one small row per day) that reads only the
+    /// date, for a caller that needs to know where the data is (a default range of "the last days with data").
+    /// </summary>
+    public async Task<IReadOnlyList<DateOnly>> ListDaysAsync(CancellationToken cancellationToken)
+    {
+        var days = new List<DateOnly>();
+        var request = new ScanRequest
+        {
+            TableName = topology.OrderKpisTable.Name,
+            ProjectionExpression = "order_date, #removed",
+            ExpressionAttributeNames = new() { ["#removed"] = KpiItems.Removed },
+        };
+        do
+        {
+            var page = await dynamoDb.ScanAsync(request, cancellationToken).ConfigureAwait(false);
+            days.AddRange((page.Items ?? []).Where(i => !KpiItems.IsRemoved(i)).Select(i => KpiItems.Date(i[KpiItems.OrderDate])));
+            request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+        days.Sort();
+        return days;
     }
 
     /// <summary>A category's rows, by day, optionally limited to [from, to].</summary>
@@ -188,6 +223,24 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
             },
         };
         return (await QueryAllAsync(request, cancellationToken).ConfigureAwait(false)).Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadCategoryRow).ToList();
+    }
+
+    /// <summary>
+    /// Every category's rows on the days in <paramref name="days"/> (through the index by order_date, a few days at once),
+    /// by category then date. Pass the days that have data (<see cref="GetDaysAsync"/>): a day without an order row has no
+    /// category rows either.
+    /// </summary>
+    public async Task<IReadOnlyList<CategoryKpiRow>> GetCategoriesOnDaysAsync(IEnumerable<DateOnly> days, CancellationToken cancellationToken)
+    {
+        var rows = new System.Collections.Concurrent.ConcurrentBag<CategoryKpiRow>();
+        await Parallel.ForEachAsync(days.Distinct(), Options(cancellationToken), async (day, ct) =>
+        {
+            foreach (var row in await GetCategoriesOnDayAsync(day, ct).ConfigureAwait(false))
+            {
+                rows.Add(row);
+            }
+        }).ConfigureAwait(false);
+        return rows.OrderBy(r => r.Category, StringComparer.Ordinal).ThenBy(r => r.OrderDate).ToList();
     }
 
     /// <summary>Every category's row on one day (through the index by order_date).</summary>
@@ -383,6 +436,28 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
             var response = await dynamoDb.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false);
             pending = response.UnprocessedItems is { Count: > 0 } unprocessed ? unprocessed : [];
         }
+    }
+
+    /// <summary>Reads items by key with BatchGetItem (at most 100 keys), asking again for whatever DynamoDB leaves unprocessed.</summary>
+    private async Task<List<Dictionary<string, AttributeValue>>> GetAllAsync(string table, IReadOnlyList<Dictionary<string, AttributeValue>> keys, CancellationToken cancellationToken)
+    {
+        var items = new List<Dictionary<string, AttributeValue>>();
+        var pending = new Dictionary<string, KeysAndAttributes> { [table] = new() { Keys = keys.ToList(), ConsistentRead = true } };
+        for (var attempt = 0; pending.Count > 0; attempt++)
+        {
+            if (attempt == MaxRaces)
+            {
+                throw new InvalidOperationException($"DynamoDB left {pending.Values.Sum(p => p.Keys.Count)} keys of {table} unprocessed after {MaxRaces} attempts.");
+            }
+            if (attempt > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * Math.Min(attempt, 20)), cancellationToken).ConfigureAwait(false);
+            }
+            var response = await dynamoDb.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false);
+            items.AddRange(response.Responses?.GetValueOrDefault(table) ?? []);
+            pending = response.UnprocessedKeys is { Count: > 0 } unprocessed ? unprocessed : [];
+        }
+        return items;
     }
 
     private async Task<Dictionary<string, AttributeValue>?> GetAsync(string table, Dictionary<string, AttributeValue> key, CancellationToken cancellationToken)

@@ -13,7 +13,6 @@ using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
 using Pipeline.Topology;
 using ServiceDefaults.Aws;
-using Services.Notifier.Alerts;
 
 namespace Pipeline.EndToEnd.Benchmarks;
 

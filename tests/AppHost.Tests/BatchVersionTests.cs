@@ -1,6 +1,5 @@
 using Pipeline.Contracts;
 using Pipeline.Storage.Runs;
-using Services.Notifier.Alerts;
 
 namespace AppHost.Tests;
 

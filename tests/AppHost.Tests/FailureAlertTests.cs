@@ -3,7 +3,6 @@ using EventBus;
 using EventBus.AwsSqs;
 using Pipeline.Contracts;
 using Pipeline.Storage.Runs;
-using Services.Notifier.Alerts;
 
 namespace AppHost.Tests;
 

@@ -1,6 +1,6 @@
 using Aws.Sns;
 using Pipeline.Storage.Batches;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts;
 
 namespace AppHost.Tests;
 

@@ -2,7 +2,6 @@ using Amazon.S3.Model;
 using Pipeline.Contracts;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
-using Services.Notifier.Alerts;
 
 namespace AppHost.Tests;
 

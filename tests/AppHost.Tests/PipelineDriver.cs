@@ -9,7 +9,6 @@ using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Topology;
 using ServiceDefaults.Aws;
-using Services.Notifier.Alerts;
 
 namespace AppHost.Tests;
 

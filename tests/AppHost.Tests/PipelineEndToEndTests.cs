@@ -2,7 +2,7 @@ using Pipeline.Engine.Batches;
 using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts;
 
 namespace AppHost.Tests;
 

@@ -8,7 +8,6 @@ using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
 using ServiceDefaults.Aws;
-using Services.Notifier.Alerts;
 using Xunit.Abstractions;
 
 namespace Deploy.Tests;
