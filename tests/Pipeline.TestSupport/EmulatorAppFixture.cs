@@ -4,18 +4,12 @@ using Emulators;
 using Microsoft.Extensions.DependencyInjection;
 using ServiceDefaults.Aws;
 
-namespace AppHost.Tests;
-
-/// <summary>The test classes that share one running AppHost (they run one after the other).</summary>
-[CollectionDefinition(Name)]
-public sealed class EmulatorAppCollection : ICollectionFixture<EmulatorAppFixture>
-{
-    public const string Name = "AppHost on the emulators";
-}
+namespace Pipeline.TestSupport;
 
 /// <summary>
 /// The real AppHost in emulator mode, started once for the collection: fauxqs and dynalite on random ports,
-/// the provisioner run to completion, and every service healthy.
+/// the provisioner run to completion, and every service healthy. Each test project declares its own xunit collection
+/// on it (xunit wants the collection in the test assembly).
 /// </summary>
 public sealed class EmulatorAppFixture : IAsyncLifetime
 {
@@ -27,7 +21,7 @@ public sealed class EmulatorAppFixture : IAsyncLifetime
 
     public BasicAWSCredentials Credentials { get; } = new(EmulatorInstallation.AccessKeyId, EmulatorInstallation.SecretAccessKey);
 
-    public static readonly string[] Services = ["validate", "transform", "compute", "notifier"];
+    public static readonly string[] Services = ["validate", "transform", "compute", "notifier", "dashboard"];
 
     public async Task InitializeAsync()
     {

@@ -10,7 +10,7 @@ using Pipeline.Storage.Kpis;
 using Pipeline.Topology;
 using ServiceDefaults.Aws;
 
-namespace AppHost.Tests;
+namespace Pipeline.TestSupport;
 
 /// <summary>Drives the running pipeline as a user would: uploads batches, submits them, reads alerts and KPIs.</summary>
 public sealed class PipelineDriver(EmulatorAppFixture app) : IDisposable
