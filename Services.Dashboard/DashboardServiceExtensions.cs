@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
 using System.Text.Json.Serialization;
 using EventBus.AwsSqs;
 using Pipeline.Contracts;
@@ -41,6 +42,9 @@ public static class DashboardServiceExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        // Keys protect Blazor's circuit descriptors and antiforgery tokens. One task, a read-only file system, nothing
+        // worth keeping across a restart (a reader's page reconnects): keys in memory.
+        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
         return builder;
     }
 

@@ -175,7 +175,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         var items = new System.Collections.Concurrent.ConcurrentBag<Dictionary<string, AttributeValue>>();
         await Parallel.ForEachAsync(keys.Chunk(KeysPerBatchGet), Options(cancellationToken), async (chunk, ct) =>
         {
-            foreach (var item in await GetAllAsync(topology.OrderKpisTable.Name, chunk, ct).ConfigureAwait(false))
+            foreach (var item in await GetAllAsync(topology.OrderKpisTable.Name, chunk, Projection(KpiItems.OrderRowAttributes), ct).ConfigureAwait(false))
             {
                 items.Add(item);
             }
@@ -210,11 +210,14 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// <summary>A category's rows, by day, optionally limited to [from, to].</summary>
     public async Task<IReadOnlyList<CategoryKpiRow>> GetCategoryAsync(string category, DateOnly? from, DateOnly? to, CancellationToken cancellationToken)
     {
+        var (projection, names) = Projection(KpiItems.CategoryRowAttributes);
         var request = new QueryRequest
         {
             TableName = topology.CategoryKpisTable.Name,
             ConsistentRead = true,
-            KeyConditionExpression = "category = :category AND order_date BETWEEN :from AND :to",
+            ProjectionExpression = projection,
+            ExpressionAttributeNames = names,
+            KeyConditionExpression = "#category = :category AND #order_date BETWEEN :from AND :to",
             ExpressionAttributeValues = new()
             {
                 [":category"] = new AttributeValue(category),
@@ -226,16 +229,33 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     }
 
     /// <summary>
-    /// Every category's rows on the days in <paramref name="days"/> (through the index by order_date, a few days at once),
-    /// by category then date. Pass the days that have data (<see cref="GetDaysAsync"/>): a day without an order row has no
-    /// category rows either.
+    /// Every category that has KPIs (or had: a category whose rows were all taken out is still named), in ordinal order:
+    /// a Scan of the category KPI table that reads only the category.
     /// </summary>
-    public async Task<IReadOnlyList<CategoryKpiRow>> GetCategoriesOnDaysAsync(IEnumerable<DateOnly> days, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ListCategoriesAsync(CancellationToken cancellationToken)
+    {
+        var categories = new SortedSet<string>(StringComparer.Ordinal);
+        var request = new ScanRequest { TableName = topology.CategoryKpisTable.Name, ProjectionExpression = KpiItems.Category };
+        do
+        {
+            var page = await dynamoDb.ScanAsync(request, cancellationToken).ConfigureAwait(false);
+            categories.UnionWith((page.Items ?? []).Select(i => i[KpiItems.Category].S));
+            request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+        return categories.ToList();
+    }
+
+    /// <summary>
+    /// The rows of each of <paramref name="categories"/> in [from, to], by category then date: one Query per category (a
+    /// few at once), each reading a contiguous range of its partition.
+    /// </summary>
+    public async Task<IReadOnlyList<CategoryKpiRow>> GetCategoriesAsync(IEnumerable<string> categories, DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
         var rows = new System.Collections.Concurrent.ConcurrentBag<CategoryKpiRow>();
-        await Parallel.ForEachAsync(days.Distinct(), Options(cancellationToken), async (day, ct) =>
+        await Parallel.ForEachAsync(categories.Distinct(), Options(cancellationToken), async (category, ct) =>
         {
-            foreach (var row in await GetCategoriesOnDayAsync(day, ct).ConfigureAwait(false))
+            foreach (var row in await GetCategoryAsync(category, from, to, ct).ConfigureAwait(false))
             {
                 rows.Add(row);
             }
@@ -439,10 +459,14 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     }
 
     /// <summary>Reads items by key with BatchGetItem (at most 100 keys), asking again for whatever DynamoDB leaves unprocessed.</summary>
-    private async Task<List<Dictionary<string, AttributeValue>>> GetAllAsync(string table, IReadOnlyList<Dictionary<string, AttributeValue>> keys, CancellationToken cancellationToken)
+    private async Task<List<Dictionary<string, AttributeValue>>> GetAllAsync(string table, IReadOnlyList<Dictionary<string, AttributeValue>> keys,
+        (string Expression, Dictionary<string, string> Names) projection, CancellationToken cancellationToken)
     {
         var items = new List<Dictionary<string, AttributeValue>>();
-        var pending = new Dictionary<string, KeysAndAttributes> { [table] = new() { Keys = keys.ToList(), ConsistentRead = true } };
+        var pending = new Dictionary<string, KeysAndAttributes>
+        {
+            [table] = new() { Keys = keys.ToList(), ConsistentRead = true, ProjectionExpression = projection.Expression, ExpressionAttributeNames = projection.Names },
+        };
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
             if (attempt == MaxRaces)
@@ -477,6 +501,13 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         }
         while (request.ExclusiveStartKey is not null);
         return items;
+    }
+
+    /// <summary>A projection of a row's attributes (each by a placeholder: some are reserved words) and the removed mark.</summary>
+    private static (string Expression, Dictionary<string, string> Names) Projection(IEnumerable<string> attributes)
+    {
+        var names = attributes.Append(KpiItems.Removed).ToDictionary(a => "#" + a);
+        return (string.Join(", ", names.Keys), names);
     }
 
     private static ParallelOptions Options(CancellationToken cancellationToken) =>

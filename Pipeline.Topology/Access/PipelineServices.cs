@@ -99,7 +99,7 @@ public sealed class PipelineServices(PipelineTopology topology)
         Tables:
         [
             new(topology.OrderKpisTable, TableOperations.BatchGetItem | TableOperations.Scan),
-            new(topology.CategoryKpisTable, TableOperations.Query | TableOperations.QueryIndexes),
+            new(topology.CategoryKpisTable, TableOperations.Query | TableOperations.Scan),
             new(topology.PipelineRunsTable, TableOperations.Query | TableOperations.Scan),
         ],
         WatchesDeadLetters: [])

@@ -36,7 +36,7 @@ public static class DashboardApi
                 [Description("Last day, yyyy-MM-dd (inclusive)")] string? to = null,
                 [Description("One category; all when absent")] string? category = null) =>
             Answer(request, from, to, category, KpiParameters, async asked =>
-                TypedResults.Ok(await kpis.CategoriesAsync(await kpis.ResolveAsync(asked, ct), asked.Category, null, ct))))
+                TypedResults.Ok(await kpis.CategoriesAsync(await kpis.ResolveAsync(asked, ct), asked.Category, ct))))
             .WithSummary("KPIs per category and day")
             .WithDescription("Each category's daily_revenue, avg_order_value and avg_return_rate (%) per day, by category then date.");
 
@@ -47,7 +47,7 @@ public static class DashboardApi
 
         api.MapGet("/kpis/categories.csv", (HttpRequest request, KpiReader kpis, CancellationToken ct, string? from = null, string? to = null, string? category = null) =>
             Answer(request, from, to, category, KpiParameters, async asked =>
-                Csv((w, rows) => KpiCsv.WriteCategoryKpis(w, rows), (await kpis.CategoriesAsync(await kpis.ResolveAsync(asked, ct), asked.Category, null, ct)).Rows, "category_kpis.csv")))
+                Csv((w, rows) => KpiCsv.WriteCategoryKpis(w, rows), (await kpis.CategoriesAsync(await kpis.ResolveAsync(asked, ct), asked.Category, ct)).Rows, "category_kpis.csv")))
             .WithSummary("KPIs per category and day as CSV (full precision, the columns of category_kpis.csv)");
 
         api.MapGet("/runs", async (HttpRequest request, RunReader runs, CancellationToken ct,

@@ -11,20 +11,21 @@ public sealed record DailyKpis(DateOnly From, DateOnly To, IReadOnlyList<OrderKp
 public sealed record CategoryKpis(DateOnly From, DateOnly To, string? Category, IReadOnlyList<CategoryKpiRow> Rows);
 
 /// <summary>
-/// Reads KPIs through the store the CLI uses. The days that have data (for the default range) are remembered until
-/// the next alert, since only a finished batch changes them.
+/// Reads KPIs through the store the CLI uses. The days that have data (for the default range) and the categories are
+/// remembered until the next alert, since only a finished batch changes them.
 /// </summary>
 public sealed class KpiReader
 {
     private readonly DynamoKpiStore _store;
     private readonly TimeProvider _clock;
     private Task<IReadOnlyList<DateOnly>>? _daysWithData;
+    private Task<IReadOnlyList<string>>? _categories;
 
     public KpiReader(DynamoKpiStore store, PipelineChanges changes, TimeProvider clock)
     {
         _store = store;
         _clock = clock;
-        changes.AlertReceived += _ => _daysWithData = null;
+        changes.AlertReceived += _ => (_daysWithData, _categories) = (null, null);
     }
 
     /// <summary>
@@ -55,14 +56,12 @@ public sealed class KpiReader
     public async Task<DailyKpis> DailyAsync(KpiRange range, CancellationToken cancellationToken) =>
         new(range.From, range.To, await _store.GetDaysAsync(range.From, range.To, cancellationToken).ConfigureAwait(false));
 
-    /// <summary>One category's rows (one Query), or every category's on the days that have data (the daily rows say which).</summary>
-    public async Task<CategoryKpis> CategoriesAsync(KpiRange range, string? category, IReadOnlyList<OrderKpiRow>? daily, CancellationToken cancellationToken)
+    /// <summary>One category's rows, or every category's: one Query per category.</summary>
+    public async Task<CategoryKpis> CategoriesAsync(KpiRange range, string? category, CancellationToken cancellationToken)
     {
-        if (category is not null)
-        {
-            return new(range.From, range.To, category, await _store.GetCategoryAsync(category, range.From, range.To, cancellationToken).ConfigureAwait(false));
-        }
-        daily ??= (await DailyAsync(range, cancellationToken).ConfigureAwait(false)).Rows;
-        return new(range.From, range.To, null, await _store.GetCategoriesOnDaysAsync(daily.Select(r => r.OrderDate), cancellationToken).ConfigureAwait(false));
+        IReadOnlyList<string> categories = category is null
+            ? await (_categories ??= _store.ListCategoriesAsync(CancellationToken.None)).WaitAsync(cancellationToken).ConfigureAwait(false)
+            : [category];
+        return new(range.From, range.To, category, await _store.GetCategoriesAsync(categories, range.From, range.To, cancellationToken).ConfigureAwait(false));
     }
 }

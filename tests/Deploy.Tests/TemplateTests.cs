@@ -230,8 +230,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
             "dashboard",
             [
                 "dynamodb:BatchGetItem table/pipeline-order-kpis", "dynamodb:DescribeTable table/pipeline-order-kpis", "dynamodb:Scan table/pipeline-order-kpis",
-                "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:Query table/pipeline-category-kpis",
-                "dynamodb:Query table/pipeline-category-kpis/index/by-order-date",
+                "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:Query table/pipeline-category-kpis", "dynamodb:Scan table/pipeline-category-kpis",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:Query table/pipeline-runs", "dynamodb:Scan table/pipeline-runs",
                 "s3:GetObject bucket/ecommerce-pipeline-data/errors/*", "s3:GetObject bucket/ecommerce-pipeline-data/processed/*",
                 "s3:ListBucket bucket/ecommerce-pipeline-data",

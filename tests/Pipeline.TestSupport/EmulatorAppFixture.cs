@@ -2,6 +2,7 @@ using Amazon.Runtime;
 using Aws.Sns;
 using Emulators;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ServiceDefaults.Aws;
 
 namespace Pipeline.TestSupport;
@@ -34,6 +35,10 @@ public sealed class EmulatorAppFixture : IAsyncLifetime
         }
         builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "notifier"))
             .WithEnvironment("Notifier__CheckInterval", "00:00:02");
+        // The resources' own logs are collected below; echoed to the console they would bury a benchmark's figures.
+        builder.Services.AddLogging(logging => logging.AddFilter("AppHost.Resources", LogLevel.Warning)
+            .AddFilter("Aspire.Hosting", LogLevel.Warning).AddFilter("System.Net.Http.HttpClient", LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Error));
         App = await builder.BuildAsync();
 
         using var timeout = new CancellationTokenSource(StartupTimeout);
