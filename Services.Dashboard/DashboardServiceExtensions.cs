@@ -42,6 +42,8 @@ public static class DashboardServiceExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<PrerenderedViews>();
         // Keys protect Blazor's circuit descriptors and antiforgery tokens. One task, a read-only file system, nothing
         // worth keeping across a restart (a reader's page reconnects): keys in memory.
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();

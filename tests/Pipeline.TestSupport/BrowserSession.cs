@@ -50,14 +50,20 @@ public sealed class BrowserSession : IAsyncDisposable
     /// <summary>A page of its own (laptop size unless told), at the dashboard's address.</summary>
     public async Task<IPage> OpenAsync(Uri dashboard, string path, int width = 1280, int height = 900)
     {
+        var page = await NewPageAsync(dashboard, width, height);
+        await page.GotoAsync(path);
+        return page;
+    }
+
+    /// <summary>A page of its own in a new context (nothing cached), not navigated yet.</summary>
+    public async Task<IPage> NewPageAsync(Uri dashboard, int width = 1280, int height = 900)
+    {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = dashboard.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(path);
-        return page;
+        return await context.NewPageAsync();
     }
 
     public static async Task ScreenshotAsync(IPage page, string name)
