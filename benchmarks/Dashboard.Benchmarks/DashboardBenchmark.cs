@@ -125,16 +125,16 @@ internal static class DashboardBenchmark
         await using var browser = (await BrowserSession.StartIfAvailableAsync())!;
         var cold = new List<TimeSpan>();
         var warm = new List<TimeSpan>();
-        var shells = new List<TimeSpan>();
+        var shells = new List<TimeSpan>(); // to interactive
         for (var run = -1; run < runs; run++) // one warm-up load, not counted
         {
             var page = await browser.NewPageAsync(dashboard);
             await page.GotoAsync(path, new() { WaitUntil = Microsoft.Playwright.WaitUntilState.Commit });
-            // The page's heading is drawn as soon as its circuit is up, before its data is read.
-            await page.Locator("main h1").WaitForAsync();
-            var shell = await NowAsync(page);
+            // Drawn (prerendered with its data), then interactive (its circuit is up: it sorts, filters and updates itself).
             await page.Locator(Drawn).First.WaitForAsync();
             var drawn = await NowAsync(page);
+            await page.Locator("main[data-interactive]").WaitForAsync();
+            var shell = await NowAsync(page);
             await page.ReloadAsync(new() { WaitUntil = Microsoft.Playwright.WaitUntilState.Commit });
             await page.Locator(Drawn).First.WaitForAsync();
             var reloaded = await NowAsync(page);
@@ -153,7 +153,7 @@ internal static class DashboardBenchmark
             await page.Context.CloseAsync();
         }
         Console.WriteLine($"KPI page, a year of 20 categories, navigation to drawn, nothing cached: median {Median(cold).TotalMilliseconds:F0} ms, max {cold.Max().TotalMilliseconds:F0} ms " +
-            $"(of which to the circuit's first render: median {Median(shells).TotalMilliseconds:F0} ms); reloaded: median {Median(warm).TotalMilliseconds:F0} ms, max {warm.Max().TotalMilliseconds:F0} ms; " +
+            $"(interactive: median {Median(shells).TotalMilliseconds:F0} ms); reloaded: median {Median(warm).TotalMilliseconds:F0} ms, max {warm.Max().TotalMilliseconds:F0} ms; " +
             $"{runs} loads each (load {LoadAverage()})");
         return Median(cold);
     }
