@@ -437,51 +437,53 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     }
 
     /// <summary>Writes items with BatchWriteItem, sending again whatever DynamoDB leaves unprocessed (throttling).</summary>
-    private async Task WriteAllAsync(IEnumerable<Dictionary<string, AttributeValue>> items, CancellationToken cancellationToken)
-    {
-        var pending = new Dictionary<string, List<WriteRequest>>
-        {
-            [Contributions] = items.Select(item => new WriteRequest(new PutRequest(item))).ToList(),
-        };
-        for (var attempt = 0; pending.Count > 0; attempt++)
-        {
-            if (attempt == MaxRaces)
-            {
-                throw new InvalidOperationException($"DynamoDB left {pending.Values.Sum(p => p.Count)} contribution items unprocessed after {MaxRaces} attempts; the delivery will be retried.");
-            }
-            if (attempt > 0)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(50 * Math.Min(attempt, 20)), cancellationToken).ConfigureAwait(false);
-            }
-            var response = await dynamoDb.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false);
-            pending = response.UnprocessedItems is { Count: > 0 } unprocessed ? unprocessed : [];
-        }
-    }
+    private Task WriteAllAsync(IEnumerable<Dictionary<string, AttributeValue>> items, CancellationToken cancellationToken) =>
+        UntilProcessedAsync(
+            new Dictionary<string, List<WriteRequest>> { [Contributions] = items.Select(item => new WriteRequest(new PutRequest(item))).ToList() },
+            async pending => (await dynamoDb.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false)).UnprocessedItems,
+            pending => $"{pending.Values.Sum(p => p.Count)} contribution items",
+            cancellationToken);
 
     /// <summary>Reads items by key with BatchGetItem (at most 100 keys), asking again for whatever DynamoDB leaves unprocessed.</summary>
     private async Task<List<Dictionary<string, AttributeValue>>> GetAllAsync(string table, IReadOnlyList<Dictionary<string, AttributeValue>> keys,
         (string Expression, Dictionary<string, string> Names) projection, CancellationToken cancellationToken)
     {
         var items = new List<Dictionary<string, AttributeValue>>();
-        var pending = new Dictionary<string, KeysAndAttributes>
-        {
-            [table] = new() { Keys = keys.ToList(), ConsistentRead = true, ProjectionExpression = projection.Expression, ExpressionAttributeNames = projection.Names },
-        };
+        await UntilProcessedAsync(
+            new Dictionary<string, KeysAndAttributes>
+            {
+                [table] = new() { Keys = keys.ToList(), ConsistentRead = true, ProjectionExpression = projection.Expression, ExpressionAttributeNames = projection.Names },
+            },
+            async pending =>
+            {
+                var response = await dynamoDb.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false);
+                items.AddRange(response.Responses?.GetValueOrDefault(table) ?? []);
+                return response.UnprocessedKeys;
+            },
+            pending => $"{pending.Values.Sum(p => p.Keys.Count)} keys of {table}",
+            cancellationToken).ConfigureAwait(false);
+        return items;
+    }
+
+    /// <summary>
+    /// Sends a batch request, then again what DynamoDB left unprocessed (throttling), backing off, until nothing is left or
+    /// <see cref="MaxRaces"/> attempts are spent.
+    /// </summary>
+    private static async Task UntilProcessedAsync<TRequests>(Dictionary<string, TRequests> pending,
+        Func<Dictionary<string, TRequests>, Task<Dictionary<string, TRequests>?>> send, Func<Dictionary<string, TRequests>, string> left, CancellationToken cancellationToken)
+    {
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
             if (attempt == MaxRaces)
             {
-                throw new InvalidOperationException($"DynamoDB left {pending.Values.Sum(p => p.Keys.Count)} keys of {table} unprocessed after {MaxRaces} attempts.");
+                throw new InvalidOperationException($"DynamoDB left {left(pending)} unprocessed after {MaxRaces} attempts.");
             }
             if (attempt > 0)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50 * Math.Min(attempt, 20)), cancellationToken).ConfigureAwait(false);
             }
-            var response = await dynamoDb.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false);
-            items.AddRange(response.Responses?.GetValueOrDefault(table) ?? []);
-            pending = response.UnprocessedKeys is { Count: > 0 } unprocessed ? unprocessed : [];
+            pending = await send(pending).ConfigureAwait(false) is { Count: > 0 } unprocessed ? unprocessed : [];
         }
-        return items;
     }
 
     private async Task<Dictionary<string, AttributeValue>?> GetAsync(string table, Dictionary<string, AttributeValue> key, CancellationToken cancellationToken)
