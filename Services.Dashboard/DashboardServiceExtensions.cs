@@ -1,8 +1,8 @@
+using Pipeline.Contracts.Alerts;
 using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection;
 using System.Text.Json.Serialization;
 using EventBus.AwsSqs;
-using Pipeline.Contracts;
 using Pipeline.Storage;
 using Pipeline.Topology;
 using Pipeline.Topology.Access;

@@ -1,5 +1,5 @@
+using Pipeline.Contracts.Alerts;
 using Microsoft.AspNetCore.Components;
-using Pipeline.Contracts;
 using Services.Dashboard.Live;
 
 namespace Services.Dashboard.Components;

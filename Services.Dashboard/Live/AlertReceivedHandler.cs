@@ -1,5 +1,5 @@
+using Pipeline.Contracts.Alerts;
 using EventBus;
-using Pipeline.Contracts;
 
 namespace Services.Dashboard.Live;
 

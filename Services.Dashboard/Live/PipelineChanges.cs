@@ -1,4 +1,4 @@
-using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 
 namespace Services.Dashboard.Live;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Pipeline.Engine.Generation;
 using Pipeline.Storage.Runs;
-using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 
 namespace Pipeline.EndToEnd.Benchmarks;
 

@@ -1,3 +1,4 @@
+using Pipeline.Contracts.Alerts;
 using Amazon.Runtime;
 using Amazon.SQS.Model;
 using Aspire.Hosting;

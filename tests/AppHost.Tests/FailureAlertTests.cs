@@ -1,3 +1,4 @@
+using Pipeline.Contracts.Alerts;
 using Amazon.SQS.Model;
 using EventBus;
 using EventBus.AwsSqs;

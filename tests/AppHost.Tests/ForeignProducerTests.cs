@@ -1,6 +1,6 @@
 using Aws.Sns;
 using Pipeline.Storage.Batches;
-using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 
 namespace AppHost.Tests;
 

@@ -1,3 +1,4 @@
+using Pipeline.Contracts.Alerts;
 using Amazon.S3.Model;
 using Pipeline.Contracts;
 using Pipeline.Storage.Batches;

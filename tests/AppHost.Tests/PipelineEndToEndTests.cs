@@ -2,7 +2,7 @@ using Pipeline.Engine.Batches;
 using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
-using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 
 namespace AppHost.Tests;
 

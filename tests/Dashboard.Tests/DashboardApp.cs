@@ -1,4 +1,4 @@
-using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Validation;

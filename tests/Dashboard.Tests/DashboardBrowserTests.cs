@@ -1,8 +1,8 @@
+using Pipeline.Contracts.Alerts;
 using System.Globalization;
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
-using Pipeline.Contracts;
 
 namespace Dashboard.Tests;
 
@@ -80,8 +80,8 @@ public sealed class DashboardBrowserTests(DashboardApp app)
         await BrowserSession.ScreenshotAsync(page, "runs");
 
         await seed.GetByRole(AriaRole.Link, new() { Name = DashboardApp.SeedBatch }).ClickAsync();
-        await page.Locator("#batch[data-state=loaded]").WaitForAsync();
-        Assert.Equal(["validate", "transform", "compute", "notify"], await page.Locator(".timeline li").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.stage)"));
+        await Assertions.Expect(page.Locator("#batch .timeline li")).ToHaveCountAsync(4);
+        Assert.Equal(["validate", "transform", "compute", "notify"], await page.Locator("#batch .timeline li").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.stage)"));
         await Assertions.Expect(page.Locator("#batch")).ToContainTextAsync("Version 1 is in force");
         await BrowserSession.ScreenshotAsync(page, "batch");
         await page.Context.CloseAsync();

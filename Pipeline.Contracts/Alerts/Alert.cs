@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Pipeline.Contracts;
+namespace Pipeline.Contracts.Alerts;
 
 public enum AlertStatus { Succeeded, Rejected, Failed, Retracted }
 
