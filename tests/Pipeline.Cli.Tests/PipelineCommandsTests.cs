@@ -132,6 +132,42 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
     }
 
     [Fact]
+    public async Task Retract_asks_compute_for_the_version_in_force_and_refuses_a_batch_with_nothing_in_force()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, TimeProvider.System);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var content in new[] { "c1", "c2" })
+        {
+            await runs.BeginUploadAsync(new UploadStart("retract-cli", "data/retract-cli/manifest_retract-cli.json", "etag-" + content, content, null, "cli", now, "m-" + content), CancellationToken.None);
+        }
+        await runs.SucceedAsync("retract-cli", 2, "in force", Stages.Compute, new StageRecord(Stages.Succeeded, now, now, new Dictionary<string, long>()), CancellationToken.None);
+        await runs.AdvanceAppliedAsync("retract-cli", 2, CancellationToken.None);
+
+        var asked = await Run("retract", "retract-cli", "--reason", "sent twice", "--wait", "0");
+
+        Assert.Equal((0, ""), (asked.ExitCode, asked.Error));
+        using (var summary = JsonDocument.Parse(asked.Out))
+        {
+            Assert.Equal((2, "requested"), (summary.RootElement.GetProperty("retracted_version").GetInt32(), summary.RootElement.GetProperty("status").GetString()));
+        }
+        using var sqs = AwsClientFactory.CreateSqs(aws.Aws, aws.Credentials);
+        var queue = (await sqs.GetQueueUrlAsync(aws.Topology.ComputeQueue.Name)).QueueUrl;
+        var received = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queue, WaitTimeSeconds = 5 });
+        using var envelope = JsonDocument.Parse(Assert.Single(received.Messages).Body);
+        var message = envelope.RootElement.GetProperty("message");
+        // The version it means travels with it: if another is in force by then, Compute refuses instead of retracting that one.
+        Assert.Equal(("retract-cli", 2, "sent twice", "cli"), (message.GetProperty("batchId").GetString(), message.GetProperty("version").GetInt32(),
+            message.GetProperty("reason").GetString(), message.GetProperty("source").GetString()));
+
+        var unknown = await Run("retract", "never-submitted-either");
+        Assert.Equal((1, "pipeline retract: batch 'never-submitted-either' has nothing in force: no such batch was ever submitted"), (unknown.ExitCode, unknown.Error.TrimEnd()));
+        var invalid = await Run("retract", "../etc");
+        Assert.Equal(1, invalid.ExitCode);
+        Assert.Contains("not a valid batch name", invalid.Error);
+    }
+
+    [Fact]
     public async Task Kpis_prints_the_stored_rows_as_csv_by_day_by_category_and_over_days()
     {
         var firstDay = new DateOnly(2024, 6, 1);
