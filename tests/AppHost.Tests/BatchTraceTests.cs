@@ -69,14 +69,23 @@ public sealed class BatchTraceTests(EmulatorAppFixture app)
     }
 
     [Fact]
-    public async Task Polls_health_probes_and_receives_start_no_trace()
+    public async Task Polls_health_probes_and_receives_start_no_trace_and_a_batch_without_trace_context_is_named_at_Validate()
     {
+        // A producer that sends no trace context (this driver records no spans): the trace begins at Validate.
+        using var driver = new PipelineDriver(app);
+        var batch = $"untraced-{Guid.NewGuid():N}"[..20];
+        await driver.SubmitAsync(PipelineDriver.Generate(100, new DateOnly(2018, 7, 1), seed: 18, days: 1), batch);
+        Assert.Equal(AlertStatus.Succeeded, (await driver.NextAlertAsync(batch)).Status);
+        var root = (await app.Traces.WaitForAsync(spans => spans.Any(s => IsRootOf(s, batch)), SpanTimeout, $"the root span of {batch}"))
+            .Single(s => IsRootOf(s, batch));
+        Assert.Equal(("validate", $"batch {batch}"), (root.Service, root.Name));
+
         // Several rounds of every poll: receives (long polls), backlog reads, the notifier's dead-letter and run checks (every 2 s here).
         await Task.Delay(TimeSpan.FromSeconds(8));
-
         var roots = app.Traces.Spans.Where(s => s.IsRoot).ToList();
         Assert.DoesNotContain(roots, s => s.Scope is "Amazon.AWSSDK" or "Aws.Sns" or "System.Net.Http" or "Microsoft.AspNetCore"
             || s.Name.StartsWith("receive ", StringComparison.Ordinal));
+        Assert.Single(roots, s => s["pipeline.batch.id"] == batch);
     }
 
     private static bool IsRootOf(ReceivedSpan span, string batch) => span.IsRoot && span["pipeline.batch.id"] == batch;
