@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Amazon.DynamoDBv2;
 using Amazon.S3;
 using Aws.Sns;
@@ -36,5 +37,38 @@ public sealed class WarmUpTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFix
             var scan = await dynamoDb.ScanAsync(new Amazon.DynamoDBv2.Model.ScanRequest { TableName = table.Name });
             Assert.True(scan.Items is null or { Count: 0 }, $"{table.Name} has {scan.Items?.Count} items after the warm-up");
         }
+    }
+}
+
+/// <summary>A service is not ready before its warm-up is over, and a failed step does not keep it from becoming ready.</summary>
+public sealed class WarmUpReadinessTests
+{
+    [Fact]
+    public async Task The_readiness_check_is_unhealthy_until_every_step_is_done_then_healthy_even_after_a_failed_step()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Services.AddHealthChecks();
+        builder.Services
+            .AddWarmUp("fails", (_, _) => throw new InvalidOperationException("no emulator"))
+            .AddWarmUp("waits", (_, ct) => gate.Task.WaitAsync(ct));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var health = host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+
+        var before = await health.CheckHealthAsync();
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, before.Entries[Microsoft.Extensions.Hosting.WarmUpExtensions.HealthCheckName].Status);
+
+        gate.SetResult();
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport after;
+        do
+        {
+            await Task.Delay(50);
+            after = await health.CheckHealthAsync();
+        }
+        while (after.Status != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy && DateTimeOffset.UtcNow < deadline);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, after.Entries[Microsoft.Extensions.Hosting.WarmUpExtensions.HealthCheckName].Status);
+        await host.StopAsync();
     }
 }
