@@ -63,11 +63,32 @@ public static class PipelineWarmUp
         var dynamoDb = services.GetRequiredService<IAmazonDynamoDB>();
         var sns = services.GetRequiredService<SnsClient>();
 
-        foreach (var grant in access.Objects.Where(o => o.Operations.HasFlag(ObjectOperations.Read)))
+        var bucket = topology.Bucket.Name;
+        var readable = access.Objects.FirstOrDefault(o => o.Operations.HasFlag(ObjectOperations.Read))?.Prefix;
+        foreach (var grant in access.Objects)
         {
             var key = $"{grant.Prefix}{Key}-{Guid.NewGuid():N}";
-            await Missing(() => s3.GetObjectMetadataAsync(topology.Bucket.Name, key, cancellationToken)).ConfigureAwait(false);
-            await Missing(async () => { using var _ = await s3.GetObjectAsync(topology.Bucket.Name, key, cancellationToken).ConfigureAwait(false); }).ConfigureAwait(false);
+            if (grant.Operations.HasFlag(ObjectOperations.Read))
+            {
+                await Missing(() => s3.GetObjectMetadataAsync(bucket, key, cancellationToken)).ConfigureAwait(false);
+                await Missing(async () => { using var _ = await s3.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false); }).ConfigureAwait(false);
+            }
+            if (grant.Operations.HasFlag(ObjectOperations.Write))
+            {
+                // A copy of an object that is not there: refused, nothing written. (A put cannot be made harmless everywhere:
+                // the emulator ignores If-Match on PutObject.)
+                if (readable is not null)
+                {
+                    await Missing(() => s3.CopyObjectAsync(new CopyObjectRequest
+                    {
+                        SourceBucket = bucket, SourceKey = $"{readable}{Key}-{Guid.NewGuid():N}", DestinationBucket = bucket, DestinationKey = key,
+                    }, cancellationToken)).ConfigureAwait(false);
+                }
+            }
+            if (grant.Operations.HasFlag(ObjectOperations.Delete))
+            {
+                await Missing(() => s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = key, IfMatch = "\"0\"" }, cancellationToken)).ConfigureAwait(false);
+            }
         }
 
         foreach (var grant in access.Tables)
@@ -100,6 +121,14 @@ public static class PipelineWarmUp
                     ConditionExpression = unless,
                     ExpressionAttributeNames = names,
                 }, cancellationToken)).ConfigureAwait(false);
+            }
+            if (grant.Operations.HasFlag(TableOperations.BatchWriteItem))
+            {
+                // Deletes the warm-up key, which is not there: nothing changes.
+                await dynamoDb.BatchWriteItemAsync(new BatchWriteItemRequest
+                {
+                    RequestItems = new() { [table.Name] = [new WriteRequest { DeleteRequest = new DeleteRequest { Key = key } }] },
+                }, cancellationToken).ConfigureAwait(false);
             }
             if (grant.Operations.HasFlag(TableOperations.UpdateItem))
             {
@@ -134,14 +163,14 @@ public static class PipelineWarmUp
     private static AttributeValue ValueOf(KeyAttribute attribute) =>
         attribute.Type == KeyAttributeType.Number ? new AttributeValue { N = "-1" } : new AttributeValue { S = Key };
 
-    /// <summary>A read of a key that does not exist: not found (or, in AWS without list rights, forbidden).</summary>
+    /// <summary>A call on a key that does not exist: not found (or, in AWS without list rights, forbidden; or a failed precondition).</summary>
     private static async Task Missing(Func<Task> read)
     {
         try
         {
             await read().ConfigureAwait(false);
         }
-        catch (AmazonServiceException e) when (e.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
+        catch (AmazonServiceException e) when (e.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden or HttpStatusCode.PreconditionFailed)
         {
         }
     }

@@ -35,6 +35,7 @@ public static class NotifierServiceExtensions
         builder.Services.AddHealthChecks().AddAccessChecks(topology, access);
         // Ready only once warm: the first batch after start-up costs what any batch costs.
         builder.Services.AddWarmUp("aws", (services, ct) => PipelineWarmUp.AwsAsync(services, access, ct));
+        builder.Services.AddWarmUp("messages", (_, _) => Task.Run(() => EventBus.EnvelopeSerializer.WarmUp(typeof(BatchSubmitted).Assembly.GetExportedTypes())));
         return builder;
     }
 }

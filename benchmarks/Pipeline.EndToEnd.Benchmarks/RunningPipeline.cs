@@ -169,8 +169,11 @@ internal sealed class RunningPipeline : IAsyncDisposable
                 }
             }
             var slowest = string.Join(", ", calls.OrderByDescending(c => c.Duration).Take(3).Select(c => $"{c.Name} {c.Duration.TotalMilliseconds:F0} ms"));
+            // From the start of the publish that sent the message to the start of its processing: the hop itself.
+            var hop = outer.ParentSpanId is { } publishId && byId.TryGetValue((outer.TraceId, publishId), out var publish) && publish.Service != outer.Service
+                ? $"; {(outer.Start - publish.Start).TotalMilliseconds:F0} ms from its publish in {publish.Service}" : "";
             Console.WriteLine($"    {stage.Service}: {outer.Name} {outer.Duration.TotalMilliseconds:F0} ms: {calls.Count} AWS calls covering {covered.TotalMilliseconds:F0} ms " +
-                $"(slowest {slowest}); the rest {(outer.Duration - covered).TotalMilliseconds:F0} ms");
+                $"(slowest {slowest}); the rest {(outer.Duration - covered).TotalMilliseconds:F0} ms{hop}");
         }
     }
 
