@@ -17,13 +17,10 @@ namespace Pipeline.Cli.Tests;
 /// </summary>
 public sealed class SubmitTracingTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixture>, IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("pipeline-cli-tracing-").FullName;
     private readonly ConcurrentQueue<Activity> _stopped = new();
+    private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("pipeline-cli-tracing-");
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
-
-    private string[] Endpoints =>
-        ["--endpoint", aws.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", aws.Aws.ServiceUrls["DynamoDB"].ToString()];
+    public void Dispose() => _root.Delete(recursive: true);
 
     /// <summary>Records every span the command's sources stop, as an exporter would get them.</summary>
     private ActivityListener Listen()
@@ -47,7 +44,7 @@ public sealed class SubmitTracingTests(LocalAwsFixture aws) : IClassFixture<Loca
 
     private string Generate(string name)
     {
-        var folder = Path.Combine(_root, name);
+        var folder = Path.Combine(_root.FullName, name);
         SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(100, Parts: 2, Seed: 3, Days: 2, Products: 20) { FirstDay = new DateOnly(2023, 5, 1) });
         return folder;
     }
@@ -80,7 +77,7 @@ public sealed class SubmitTracingTests(LocalAwsFixture aws) : IClassFixture<Loca
         Assert.Null(Environment.GetEnvironmentVariable(CliTelemetry.EndpointVariable));
         using var listener = Listen();
 
-        var run = await CliRun.RunAsync(["submit", Generate("traced"), "--batch", "cli-traced", .. Endpoints]);
+        var run = await CliRun.RunAsync(aws, "submit", Generate("traced"), "--batch", "cli-traced");
         Assert.Equal((0, ""), (run.ExitCode, run.Error));
 
         var root = Assert.Single(_stopped, a => a.Source.Name == CliTelemetry.SourceName);
@@ -121,7 +118,7 @@ public sealed class SubmitTracingTests(LocalAwsFixture aws) : IClassFixture<Loca
         try
         {
             var clock = Stopwatch.StartNew();
-            var run = await CliRun.RunAsync(["submit", Generate("traced-no-collector"), "--batch", "cli-traced-2", .. Endpoints]);
+            var run = await CliRun.RunAsync(aws, "submit", Generate("traced-no-collector"), "--batch", "cli-traced-2");
             Assert.Equal((0, ""), (run.ExitCode, run.Error));
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"submit took {clock.Elapsed} with no collector listening");
         }
