@@ -118,13 +118,26 @@ public static class JitWarmUp
             methods += Prepare(assembly, cancellationToken);
             foreach (var reference in assembly.GetReferencedAssemblies())
             {
-                if (reference.Name is { } name && !seen.Contains(name) && prefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)))
+                if (reference.Name is { } name && !seen.Contains(name) && prefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))
+                    && TryLoad(reference) is { } referenced)
                 {
-                    pending.Enqueue(System.Reflection.Assembly.Load(reference));
+                    pending.Enqueue(referenced);
                 }
             }
         }
         return methods;
+    }
+
+    private static System.Reflection.Assembly? TryLoad(System.Reflection.AssemblyName name)
+    {
+        try
+        {
+            return System.Reflection.Assembly.Load(name);
+        }
+        catch (Exception e) when (e is IOException or BadImageFormatException)
+        {
+            return null; // referenced but not deployed (never called): nothing to compile
+        }
     }
 
     private static int Prepare(System.Reflection.Assembly assembly, CancellationToken cancellationToken)
