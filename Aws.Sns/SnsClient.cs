@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Xml.Linq;
 using Amazon;
 using Amazon.Runtime.Signing;
@@ -11,6 +12,14 @@ namespace Aws.Sns;
 /// <param name="http">An HttpClient whose pipeline signs requests (see <see cref="CreateSigningHandler"/>).</param>
 public sealed class SnsClient(HttpClient http, SnsClientOptions options)
 {
+    /// <summary>
+    /// The activity source of this client's call spans (<c>SNS.Publish</c>, ... with the OpenTelemetry AWS SDK conventions'
+    /// attributes), started only inside an operation: a call with no current activity starts no trace.
+    /// </summary>
+    public const string ActivitySourceName = "Aws.Sns";
+
+    private static readonly ActivitySource Source = new(ActivitySourceName);
+
     /// <summary>The SigV4 signing handler for SNS in <paramref name="options"/>' region.</summary>
     public static SigV4SigningHandler CreateSigningHandler(SnsClientOptions options, HttpMessageHandler? inner = null) =>
         new(options.Credentials, RegionEndpoint.GetBySystemName(options.Region), "sns", inner ?? new SocketsHttpHandler());
@@ -138,10 +147,55 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
 
     private async Task<XElement> SendAsync(SnsQueryProtocol.Form form, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, options.Endpoint) { Content = form.ToContent() };
-        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return SnsQueryProtocol.ReadResult(form.Action, response.StatusCode, body);
+        using var activity = Activity.Current is null ? null : StartCall(form);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, options.Endpoint) { Content = form.ToContent() };
+            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var result = SnsQueryProtocol.ReadResult(form.Action, response.StatusCode, body);
+            activity?.SetTag("aws.request_id", SnsQueryProtocol.RequestId(result));
+            if (form.Action == "Publish")
+            {
+                activity?.SetTag("messaging.message.id", SnsQueryProtocol.Child(result, "MessageId"));
+            }
+            return result;
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, e.Message);
+            activity.AddException(e);
+            if (e is AmazonSnsException sns)
+            {
+                activity.SetTag("aws.error_code", sns.ErrorCode);
+                activity.SetTag("aws.request_id", sns.RequestId);
+            }
+            throw;
+        }
+    }
+
+    /// <summary>A span named and tagged as the OpenTelemetry AWS SDK conventions have it: <c>SNS.Publish</c>, <c>rpc.*</c>, the topic.</summary>
+    private Activity? StartCall(SnsQueryProtocol.Form form)
+    {
+        var activity = Source.StartActivity($"SNS.{form.Action}", ActivityKind.Client);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("rpc.system", "aws-api")
+                .SetTag("rpc.service", "SNS")
+                .SetTag("rpc.method", form.Action)
+                .SetTag("cloud.region", options.Region)
+                .SetTag("messaging.system", "aws_sns");
+            if (form.Get("TopicArn") is { } topicArn)
+            {
+                activity.SetTag("aws.sns.topic.arn", topicArn)
+                    .SetTag("messaging.destination.name", topicArn[(topicArn.LastIndexOf(':') + 1)..]);
+            }
+            if (form.Action == "Publish")
+            {
+                activity.SetTag("messaging.operation.type", "send").SetTag("messaging.operation.name", "Publish");
+            }
+        }
+        return activity;
     }
 
     private static IEnumerable<XElement> Members(XElement result, string listName) =>

@@ -127,7 +127,6 @@ internal sealed partial class SqsReceiveEndpoint
         }
 
         List<Message> messages;
-        var started = DateTimeOffset.UtcNow;
         try
         {
             // Not cancelled by the stop: a long poll abandoned mid-way may still take messages off the queue,
@@ -162,7 +161,6 @@ internal sealed partial class SqsReceiveEndpoint
             return;
         }
 
-        EventBusTelemetry.RecordReceive(_queue.Name, started, messages.Select(ProducerOf).ToList());
         foreach (var message in messages)
         {
             var handling = HandleAsync(message);
@@ -174,9 +172,6 @@ internal sealed partial class SqsReceiveEndpoint
             }, TaskScheduler.Default);
         }
     }
-
-    private static ActivityContext ProducerOf(Message message) =>
-        EventBusTelemetry.Incoming(name => message.MessageAttributes?.GetValueOrDefault(name)?.StringValue);
 
     /// <summary>Handles one message to its end (deleted, released for redelivery, or dead-lettered); never throws.</summary>
     private async Task HandleAsync(Message message)

@@ -65,6 +65,35 @@ public static class EnvelopeSerializer
         return message ?? throw new MessageFormatException($"The message is null where a {messageType.Name} was expected.");
     }
 
+    /// <summary>
+    /// Writes and reads an envelope of each of <paramref name="messageTypes"/> once (an empty instance), so that the JSON
+    /// contracts of the types a service handles and sends are built at start-up rather than on its first message.
+    /// </summary>
+    public static void WarmUp(IEnumerable<Type> messageTypes)
+    {
+        foreach (var type in messageTypes.Where(t => t is { IsClass: true, IsAbstract: false, ContainsGenericParameters: false }))
+        {
+            try
+            {
+                var empty = System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(type);
+                var envelope = new MessageEnvelope
+                {
+                    MessageId = Guid.Empty.ToString(),
+                    MessageType = [MessageNaming.UrnOf(type)],
+                    Message = JsonSerializer.SerializeToElement(empty, type, Options),
+                    SentTime = DateTime.UtcNow,
+                    Headers = [],
+                    Host = HostInfo.Current,
+                };
+                ReadMessage(Deserialize(Serialize(envelope)).Message!.Value, type);
+            }
+            catch (Exception e) when (e is MessageFormatException or JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+            {
+                // A type that refuses empty values is read for the first time with its first message.
+            }
+        }
+    }
+
     /// <summary>A header value as text: JSON strings as themselves, anything else as its JSON.</summary>
     public static string HeaderText(JsonElement value) =>
         value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();

@@ -39,6 +39,7 @@ internal sealed class SubmitCommand : AwsCommand
         {
             throw new ArgumentException($"'{name}' is not a valid batch name (letters, digits, '.', '_', '-'; at most 100)");
         }
+        CliTelemetry.Name("submit", name);
 
         var stopwatch = Stopwatch.StartNew();
         UploadedBatch uploaded;

@@ -27,6 +27,7 @@ public sealed partial class BatchSubmittedHandler(
     {
         var submitted = Complete(message, context);
         var batchId = submitted.BatchId!;
+        PipelineTelemetry.NameTrace(batchId);
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = batchId });
         var upload = await IdentifyAsync(batchId, submitted, cancellationToken).ConfigureAwait(false);
         if (upload is null)

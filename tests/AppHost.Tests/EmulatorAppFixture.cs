@@ -2,6 +2,7 @@ using Amazon.Runtime;
 using Aws.Sns;
 using Emulators;
 using Microsoft.Extensions.DependencyInjection;
+using Pipeline.Testing;
 using ServiceDefaults.Aws;
 
 namespace AppHost.Tests;
@@ -29,10 +30,21 @@ public sealed class EmulatorAppFixture : IAsyncLifetime
 
     public static readonly string[] Services = ["validate", "transform", "compute", "notifier"];
 
+    /// <summary>What the services' OTLP exporters send (as the dashboard would get it): every span of the collection's run.</summary>
+    public OtlpTraceReceiver Traces { get; } = OtlpTraceReceiver.Start();
+
     public async Task InitializeAsync()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Aws:Emulator=emulators", "--DcpPublisher:WaitForResourceCleanup=false"]);
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            var traced = builder.CreateResourceBuilder(project);
+            foreach (var (name, value) in Traces.ExporterEnvironment)
+            {
+                traced.WithEnvironment(name, value);
+            }
+        }
         // Failures are tested too: let failed messages come back after a second, not five, and the notifier look often.
         foreach (var service in builder.Resources.OfType<ProjectResource>().Where(r => Services.Contains(r.Name)))
         {
@@ -98,6 +110,7 @@ public sealed class EmulatorAppFixture : IAsyncLifetime
         {
             await App.DisposeAsync();
         }
+        await Traces.DisposeAsync();
     }
 
     private static Uri Loopback(Uri endpoint) => new UriBuilder(endpoint) { Host = "127.0.0.1" }.Uri;

@@ -20,10 +20,7 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private string[] Endpoints =>
-        ["--endpoint", aws.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", aws.Aws.ServiceUrls["DynamoDB"].ToString()];
-
-    private Task<CliRun> Run(params string[] args) => CliRun.RunAsync([.. args, .. Endpoints]);
+    private Task<CliRun> Run(params string[] args) => CliRun.RunAsync(aws, args);
 
     private string Generate(string name, long orders, DateOnly firstDay)
     {
