@@ -46,7 +46,7 @@ public sealed record BatchLimits
     /// </summary>
     public int MaxDays { get; init; } = 3_660;
 
-    /// <summary>Throws when a limit is not a positive number (a configuration mistake, caught at start).</summary>
+    /// <summary>These limits, or an exception naming the first that is not a positive number (a configuration mistake).</summary>
     public BatchLimits Validated()
     {
         foreach (var (name, value) in new (string, long)[]

@@ -14,7 +14,7 @@ namespace Services.Transform.Handlers;
 /// superseded) is left alone; one whose files were replaced meanwhile is superseded by the newer upload.
 /// </summary>
 public sealed partial class BatchValidatedHandler(
-    S3BatchStore batches, PipelineRunStore runs, IEventBus bus, TimeProvider clock, ILogger<BatchValidatedHandler> logger) : IIntegrationEventHandler<BatchValidated>
+    S3BatchStore batches, BatchProcessor processor, PipelineRunStore runs, IEventBus bus, TimeProvider clock, ILogger<BatchValidatedHandler> logger) : IIntegrationEventHandler<BatchValidated>
 {
     public async Task HandleAsync(BatchValidated validated, MessageContext context, CancellationToken cancellationToken)
     {
@@ -39,7 +39,7 @@ public sealed partial class BatchValidatedHandler(
         try
         {
             var input = batches.ToEngineInput(validated.Bucket, content.Files);
-            result = await Task.Run(() => new BatchProcessor().Process(input, cancellationToken: cancellationToken, output: output), cancellationToken).ConfigureAwait(false);
+            result = await Task.Run(() => processor.Process(input, cancellationToken: cancellationToken, output: output), cancellationToken).ConfigureAwait(false);
         }
         catch (BatchChangedException e)
         {

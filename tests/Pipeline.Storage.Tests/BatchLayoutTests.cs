@@ -15,8 +15,29 @@ public class BatchLayoutTests
     [InlineData("processed/a/manifest_a.json")]
     [InlineData("data/a/b/manifest_a.json")]
     [InlineData("data/.hidden/manifest_.hidden.json")]
+    [InlineData("data/shared/manifest_shared.json")]
+    [InlineData("/data/a/manifest_a.json")]
     public void Anything_else_is_not_a_manifest_key(string key) =>
         Assert.Contains("expected data/<batch>/manifest_<batch>.json", Assert.Throws<BatchLayoutException>(() => BatchLayout.BatchNameOf(key)).Message);
+
+    [Fact]
+    public void The_folder_of_shared_product_files_is_no_batch_so_no_archive_can_move_them()
+    {
+        Assert.False(BatchLayout.IsBatchName("shared"));
+        Assert.Throws<BatchLayoutException>(() => BatchLayout.BatchPrefix("shared"));
+        Assert.Equal("data/shared/products.csv", BatchLayout.ProductsKey("b1", "data/shared/products.csv"));
+        Assert.Equal("data/b1/products.csv", BatchLayout.ProductsKey("b1", "data/b1/products.csv"));
+        Assert.Equal(BatchLayout.ProductMasterKey, BatchLayout.ProductsKey("b1", null));
+    }
+
+    [Theory]
+    [InlineData("b1", "../b2/x.csv")]
+    [InlineData("b1", "/etc/passwd.csv")]
+    [InlineData("b1", "sub/x.csv")]
+    [InlineData("b1", "x.json")]
+    [InlineData("b1", "..csv")]
+    public void A_part_name_that_is_not_a_plain_csv_name_is_refused(string batch, string fileName) =>
+        Assert.Contains("plain .csv file name", Assert.Throws<BatchLayoutException>(() => BatchLayout.PartKey(batch, "orders", fileName)).Message);
 
     [Fact]
     public void Archived_keys_keep_their_place_inside_their_versions_folder() =>
