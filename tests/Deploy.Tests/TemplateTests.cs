@@ -43,7 +43,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     }
 
     [Fact]
-    public void Every_queue_has_its_dead_letter_queue_with_the_redrive_and_timeouts_of_the_local_provisioner()
+    public void Every_queue_has_its_dead_letter_queue_with_the_redrive_timeouts_and_size_limit_of_the_local_provisioner()
     {
         var queues = stack.Resources("AWS::SQS::Queue").ToDictionary(q => (string)q.Resource["Properties"]!["QueueName"]!, q => q);
         Assert.Equal(_topology.Queues.Count * 2, queues.Count);
@@ -51,12 +51,14 @@ public sealed class TemplateTests(SynthesizedStack stack)
         {
             var properties = queues[queue.Name].Resource["Properties"]!;
             Assert.Equal((int)queue.VisibilityTimeout.TotalSeconds, (int)properties["VisibilityTimeout"]!);
+            Assert.Equal(QueueSpec.MaxMessageBytes, (int)properties["MaximumMessageSize"]!);
             Assert.Equal(queue.MaxReceiveCount, (int)properties["RedrivePolicy"]!["maxReceiveCount"]!);
             Assert.Equal(queues[queue.DeadLetterQueueName].Id, (string)properties["RedrivePolicy"]!["deadLetterTargetArn"]!["Fn::GetAtt"]![0]!);
             Assert.True((bool)properties["SqsManagedSseEnabled"]!);
 
             var deadLetters = queues[queue.DeadLetterQueueName].Resource["Properties"]!;
             Assert.Equal((int)QueueSpec.DeadLetterRetention.TotalSeconds, (int)deadLetters["MessageRetentionPeriod"]!);
+            Assert.Null(deadLetters["MaximumMessageSize"]); // SQS's default, 1 MiB: room for a dead letter's fault attributes
         }
     }
 
