@@ -13,8 +13,12 @@ public sealed record BatchLimits
 {
     public const string SectionName = "Pipeline:Limits";
 
-    /// <summary>Files one batch may list: the products file and every orders and order items part.</summary>
-    public int MaxFiles { get; init; } = 1_000;
+    /// <summary>
+    /// Files one batch may list: the products file and every orders and order items part (a million orders come in 10 or
+    /// 20). Each is an entry in the version's run record (one DynamoDB item, 400 KB) and a key in <c>BatchTransformed</c>
+    /// (SNS: 256 KiB): with part names of up to 100 characters, 500 files fit both with room to spare.
+    /// </summary>
+    public int MaxFiles { get; init; } = 500;
 
     /// <summary>Bytes of one file (a 1M-order batch is 300 MB in all).</summary>
     public long MaxFileBytes { get; init; } = 1L << 30;
@@ -22,7 +26,7 @@ public sealed record BatchLimits
     /// <summary>Bytes of all of a batch's files together.</summary>
     public long MaxBatchBytes { get; init; } = 4L << 30;
 
-    /// <summary>Bytes of the manifest, which is read whole (a manifest listing 1,000 parts with their ETags is about 100 KB).</summary>
+    /// <summary>Bytes of the manifest, which is read whole (one listing 500 parts with their ETags is about 60 KB).</summary>
     public int MaxManifestBytes { get; init; } = 1 << 20;
 
     /// <summary>Bytes of one row, with any quoted line breaks.</summary>
@@ -46,6 +50,19 @@ public sealed record BatchLimits
     /// </summary>
     public int MaxDays { get; init; } = 3_660;
 
+    /// <summary>
+    /// Ranges of 4,096 consecutive ids that a batch's order ids, order item ids and each day's customer ids may fall on.
+    /// Dense ids (real data) take few: a million orders take about 9,500. Scattered ids take one each, and what the
+    /// batch holds in memory and the key pages Validate claims grow with the ranges, not with the rows.
+    /// </summary>
+    public int MaxIdRanges { get; init; } = 200_000;
+
+    /// <summary>
+    /// Pages of 65,536 customer ids, summed over a batch's days, that its customers may fall on: Compute records them in
+    /// one DynamoDB item per version (400 KB, about 36,000 pages). A million orders take about 550.
+    /// </summary>
+    public int MaxCustomerPages { get; init; } = 20_000;
+
     /// <summary>These limits, or an exception naming the first that is not a positive number (a configuration mistake).</summary>
     public BatchLimits Validated()
     {
@@ -54,6 +71,7 @@ public sealed record BatchLimits
                      (nameof(MaxFiles), MaxFiles), (nameof(MaxFileBytes), MaxFileBytes), (nameof(MaxBatchBytes), MaxBatchBytes),
                      (nameof(MaxManifestBytes), MaxManifestBytes), (nameof(MaxLineBytes), MaxLineBytes), (nameof(MaxFields), MaxFields),
                      (nameof(MaxCategories), MaxCategories), (nameof(MaxCategoryChars), MaxCategoryChars), (nameof(MaxDays), MaxDays),
+                     (nameof(MaxIdRanges), MaxIdRanges), (nameof(MaxCustomerPages), MaxCustomerPages),
                  })
         {
             if (value < 1)

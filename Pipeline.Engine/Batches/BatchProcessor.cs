@@ -94,7 +94,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         {
             // One accumulator per worker, merged once: each holds a day's customers as bitmaps, so
             // fewer live accumulators means a lower memory peak.
-            var workerKpis = new KpiAccumulator(references.Products.Categories);
+            var workerKpis = new KpiAccumulator(references.Products.Categories, references.IdRanges);
             while (failures.IsEmpty && queue.TryDequeue(out PartJob? job))
             {
                 try
@@ -131,7 +131,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     /// </summary>
     private void ReadPart(PartJob job, BatchReferences references, KpiAccumulator workerKpis, ProgressCounter? progress, IEnrichedOutput? output, CancellationToken cancellationToken)
     {
-        var partKeys = new IdSet();
+        var partKeys = references.IdRanges.NewSet(job.Part.Table == TableKind.Orders ? IdRangeBudget.OrderIds : IdRangeBudget.ItemIds);
         using IEnrichedRecordWriter? partOutput = job.Part.Table == TableKind.Products ? null : output?.OpenPart(job.Part);
         (IRowHandler handler, int keyColumn) = job.Part.Table switch
         {

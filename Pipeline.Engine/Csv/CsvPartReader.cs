@@ -1,5 +1,6 @@
 using nietras.SeparatedValues;
 using Pipeline.Engine.Batches;
+using Pipeline.Engine.Transform;
 using Pipeline.Engine.Validation;
 
 namespace Pipeline.Engine.Csv;
@@ -120,7 +121,17 @@ internal static class CsvPartReader
                 continue;
             }
 
-            handler.Handle(new RowContext(row, columnMap, schema, diagnostics));
+            try
+            {
+                handler.Handle(new RowContext(row, columnMap, schema, diagnostics));
+            }
+            catch (IdsTooScatteredException scattered)
+            {
+                // The ids of this row would take the batch beyond its id ranges: reading on would only take more.
+                diagnostics.Report(ValidationRule.IdsTooScattered, row.LineNumberFrom, null, default, scattered.Message);
+                return false;
+            }
+
             if ((diagnostics.RowsRead & 0x3FFF) == 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();

@@ -17,6 +17,8 @@ internal sealed class BatchReferences(BatchLimits limits)
 
     public BatchDays Days { get; } = new(limits.MaxDays);
 
+    public IdRangeBudget IdRanges { get; } = new(limits);
+
     public IdSet OrderIds { get; } = new();
 
     public IdSet ItemIds { get; } = new();

@@ -32,6 +32,7 @@ public static class ValidationRule
     public const string CategoryTooLong = "field.category_too_long";
     public const string TooManyCategories = "batch.too_many_categories";
     public const string TooManyDays = "batch.too_many_days";
+    public const string IdsTooScattered = "batch.ids_too_scattered";
 
     /// <summary>Not found by the engine: the manifest in S3 is larger than the limit, so it is not read.</summary>
     public const string ManifestTooLarge = "manifest.too_large";
@@ -70,6 +71,7 @@ public static class ValidationRule
         CategoryTooLong => "The category name is longer than the limit (Pipeline:Limits:MaxCategoryChars).",
         TooManyCategories => "The products file names more distinct categories than the limit (Pipeline:Limits:MaxCategories).",
         TooManyDays => "The batch's orders and items fall on more distinct days than the limit (Pipeline:Limits:MaxDays).",
+        IdsTooScattered => "The batch's ids are spread over more ranges than the limit (Pipeline:Limits:MaxIdRanges, Pipeline:Limits:MaxCustomerPages).",
         ManifestTooLarge => "The manifest is larger than the limit (Pipeline:Limits:MaxManifestBytes).",
         UnreadableManifest => "The manifest cannot be read as this batch's.",
         SeenInBatch => "This key is already counted in another batch in force: replace or retract that batch first, or leave the key out.",

@@ -52,7 +52,7 @@ public static partial class BatchLayout
         if (!SafeFileName().IsMatch(fileName))
         {
             throw new BatchLayoutException(
-                $"the manifest lists '{Shorten(fileName)}' under {table}: expected a plain .csv file name inside data/{batch}/{table}/ (no folders, no '..').");
+                $"the manifest lists '{Shorten(fileName)}' under {table}: expected a plain .csv file name of at most 100 characters inside data/{batch}/{table}/ (no folders, no '..').");
         }
         return $"{BatchPrefix(batch)}{table}/{fileName}";
     }
@@ -113,7 +113,8 @@ public static partial class BatchLayout
     [GeneratedRegex(@"^data/(?<batch>[^/]+)/manifest_(?<again>[^/]+)\.json$")]
     private static partial Regex ManifestKeyPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.csv$")]
+    // At most 100 characters: a part's keys travel in messages and run records (BatchLimits.MaxFiles says why that matters).
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\.csv$")]
     private static partial Regex SafeFileName();
 }
 

@@ -35,6 +35,9 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
 
     private readonly BatchLimits _limits = limits ?? new BatchLimits();
 
+    /// <summary>What an upload may be, as this store checks it.</summary>
+    public BatchLimits Limits => _limits;
+
     /// <summary>
     /// Reads and checks the manifest (the one with <paramref name="manifestETag"/>) and finds every file it lists. A
     /// malformed manifest, a key outside the batch, a missing file, a file the manifest's ETags do not match, or a

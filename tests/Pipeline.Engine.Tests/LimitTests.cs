@@ -68,8 +68,8 @@ public sealed class LimitTests
         BatchResult result = Process(new BatchInput([.. parts]));
 
         ValidationError error = Assert.Single(result.Report.Errors);
-        Assert.Equal((ValidationRule.TooManyFiles, "order_items/part999.csv"), (error.Rule, error.File));
-        Assert.Equal("The batch lists 100,002 files; at most 1,000 are allowed (Pipeline:Limits:MaxFiles).", error.Message);
+        Assert.Equal((ValidationRule.TooManyFiles, "order_items/part499.csv"), (error.Rule, error.File));
+        Assert.Equal("The batch lists 100,002 files; at most 500 are allowed (Pipeline:Limits:MaxFiles).", error.Message);
     }
 
     [Fact]
@@ -129,6 +129,39 @@ public sealed class LimitTests
         ValidationError error = Assert.Single(result.Report.Errors);
         Assert.Equal((ValidationRule.TooManyCategories, "products.csv", 202L, "Category 201"), (error.Rule, error.File, error.Line, error.Value));
         Assert.Contains("at most 200 are allowed (Pipeline:Limits:MaxCategories)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scattered_ids_are_refused_once_they_take_more_ranges_than_the_limit_and_the_file_is_read_no_further()
+    {
+        var orders = new StringBuilder(OrdersHeader);
+        for (int order = 1; order <= 1_000; order++)
+        {
+            orders.Append(order * 4_096L).Append(",10,pending,2025-03-08T10:00:00,,,,1\n"); // each order id in a range of its own
+        }
+
+        BatchResult result = Process(InMemory(orders: orders.ToString(), items: ItemsHeader), new EngineOptions { Limits = new BatchLimits { MaxIdRanges = 100 } });
+
+        ValidationError error = Assert.Single(result.Report.Errors);
+        Assert.Equal((ValidationRule.IdsTooScattered, "orders.csv", 102L), (error.Rule, error.File, error.Line));
+        Assert.Contains("more than 100 ranges of 4,096 ids; at most 100 are allowed (Pipeline:Limits:MaxIdRanges)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(101, result.Report.RowsOf(TableKind.Orders));
+    }
+
+    [Fact]
+    public void Customers_on_more_pages_than_the_limit_are_refused()
+    {
+        var items = new StringBuilder(ItemsHeader);
+        for (int item = 1; item <= 20; item++)
+        {
+            items.Append(item).Append(",1,").Append(item * 65_536L).Append(",1,delivered,2025-03-08T10:05:00,,,,1\n"); // each customer on a page of its own
+        }
+
+        BatchResult result = Process(InMemory(items: items.ToString()), new EngineOptions { Limits = new BatchLimits { MaxCustomerPages = 10 } });
+
+        ValidationError error = Assert.Single(result.Report.Errors);
+        Assert.Equal((ValidationRule.IdsTooScattered, "order_items.csv", 12L), (error.Rule, error.File, error.Line));
+        Assert.Contains("more than 10 pages of 65,536 ids over its days; at most 10 are allowed (Pipeline:Limits:MaxCustomerPages)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

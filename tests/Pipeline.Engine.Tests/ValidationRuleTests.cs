@@ -15,11 +15,13 @@ public sealed class ValidationRuleTests
 
     /// <summary>
     /// Limits small enough for the crafted batch to reach each one with a small change (the batch as written has 3 files
-    /// of at most 250 bytes, 10 fields a row, 2 categories and 3 days).
+    /// of at most 250 bytes, 10 fields a row, 2 categories, 3 days, and its ids on 4 ranges of 4,096: one of order ids, one of
+    /// item ids, one of customers on each of two days, which are 2 pages of 65,536 customer ids).
     /// </summary>
     public static BatchLimits SmallLimits { get; } = new()
     {
         MaxLineBytes = 200, MaxFiles = 3, MaxFileBytes = 500, MaxBatchBytes = 1_000, MaxFields = 10, MaxCategories = 2, MaxCategoryChars = 20, MaxDays = 3,
+        MaxIdRanges = 4, MaxCustomerPages = 2,
     };
 
     /// <summary>rule, batch, file, line, column.</summary>
@@ -50,6 +52,8 @@ public sealed class ValidationRuleTests
         { ValidationRule.BatchTooLarge, () => InMemory(orders: Orders + new string('\n', 200), items: Items + new string('\n', 200)), "order_items.csv", 0, null },
         { ValidationRule.CategoryTooLong, () => InMemory(products: Products.Replace("4,Books,Spare", "4,Books and a great many other things,Spare", StringComparison.Ordinal)), "products.csv", 4, "category" },
         { ValidationRule.TooManyCategories, () => InMemory(products: Products.Replace("4,Books,Spare", "4,Games,Spare", StringComparison.Ordinal)), "products.csv", 4, "category" },
+        // Line 3 opens a fourth range of ids (allowed), line 4 a fifth.
+        { ValidationRule.IdsTooScattered, () => InMemory(items: Items.Replace("2,1,10,2,", "5000,1,10,2,", StringComparison.Ordinal)), "order_items.csv", 4, null },
         // Line 3 brings a third day (allowed), line 4 a fourth.
         { ValidationRule.TooManyDays, () => InMemory(items: Items.Replace("2025-03-08T10:06:00", "2025-03-11T10:06:00", StringComparison.Ordinal)), "order_items.csv", 4, "created_at" },
     };

@@ -36,8 +36,13 @@ public class BatchLayoutTests
     [InlineData("b1", "sub/x.csv")]
     [InlineData("b1", "x.json")]
     [InlineData("b1", "..csv")]
+    [InlineData("b1", "a123456789b123456789c123456789d123456789e123456789f123456789g123456789h123456789i123456789j123456.csv")]
     public void A_part_name_that_is_not_a_plain_csv_name_is_refused(string batch, string fileName) =>
         Assert.Contains("plain .csv file name", Assert.Throws<BatchLayoutException>(() => BatchLayout.PartKey(batch, "orders", fileName)).Message);
+
+    [Fact]
+    public void A_part_name_of_100_characters_is_a_plain_csv_name() =>
+        Assert.EndsWith("/" + new string('p', 96) + ".csv", BatchLayout.PartKey("b1", "orders", new string('p', 96) + ".csv"));
 
     [Fact]
     public void Archived_keys_keep_their_place_inside_their_versions_folder() =>

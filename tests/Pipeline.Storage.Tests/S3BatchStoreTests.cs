@@ -82,7 +82,7 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         Assert.Equal(ValidationRule.ManifestTooLarge, bySize.Rule);
         Assert.Matches(@$"^data/{name}/manifest_{name}\.json: The manifest is [0-9,]+ bytes; at most 1,048,576 are allowed \(Pipeline:Limits:MaxManifestBytes\)\.$", bySize.Message);
         Assert.Equal(ValidationRule.TooManyFiles, byCount.Rule);
-        Assert.Equal($"data/{name}/orders/p1000.csv: The batch lists 100,002 files; at most 1,000 are allowed (Pipeline:Limits:MaxFiles).", byCount.Message);
+        Assert.Equal($"data/{name}/orders/p500.csv: The batch lists 100,002 files; at most 500 are allowed (Pipeline:Limits:MaxFiles).", byCount.Message);
     }
 
     [Fact]
