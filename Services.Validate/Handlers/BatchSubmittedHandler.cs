@@ -63,11 +63,20 @@ public sealed partial class BatchSubmittedHandler(
 
     /// <summary>
     /// The submission with every optional fact in place (batch name from the key, source from the sender, time from the
-    /// envelope), or a <see cref="PoisonMessageException"/> naming the required field that is missing or wrong: such a
-    /// message is wrong for good, so it is dead-lettered at once and reported, never retried.
+    /// envelope), or a <see cref="PoisonMessageException"/> naming the required field that is missing or wrong, or the
+    /// field that is longer than <see cref="FieldLimits"/> allows: such a message is wrong for good, so it is
+    /// dead-lettered at once and reported, never retried.
     /// </summary>
     private BatchSubmitted Complete(BatchSubmitted message, MessageContext context)
     {
+        var source = string.IsNullOrWhiteSpace(message.Source) ? context.SourceAddress?.ToString() : message.Source;
+        if (FieldLimits.FirstTooLong(
+                ("BatchSubmitted.batchId", message.BatchId, FieldLimits.BatchId), ("BatchSubmitted.bucket", message.Bucket, FieldLimits.Bucket),
+                ("BatchSubmitted.manifestKey", message.ManifestKey, FieldLimits.Key), ("BatchSubmitted.manifestETag", message.ManifestETag, FieldLimits.ETag),
+                (string.IsNullOrWhiteSpace(message.Source) ? "The envelope's sourceAddress" : "BatchSubmitted.source", source, FieldLimits.Source)) is { } tooLong)
+        {
+            throw new PoisonMessageException(tooLong);
+        }
         if (string.IsNullOrWhiteSpace(message.ManifestKey))
         {
             throw new PoisonMessageException("BatchSubmitted.manifestKey is missing: it is required (data/<batch>/manifest_<batch>.json)");
@@ -99,7 +108,7 @@ public sealed partial class BatchSubmittedHandler(
             // As S3 headers give it, quoted, or bare as in S3 events: identities use the bare value.
             ManifestETag = message.ManifestETag is { } etag ? S3BatchStore.BareETag(etag) : null,
             SubmittedAt = message.SubmittedAt ?? context.SentTime ?? clock.GetUtcNow(),
-            Source = string.IsNullOrWhiteSpace(message.Source) ? context.SourceAddress?.ToString() ?? "unknown producer" : message.Source,
+            Source = source ?? "unknown producer",
         };
     }
 

@@ -45,6 +45,23 @@ public sealed class PipelineDriver(EmulatorAppFixture app) : IDisposable
         await sns.PublishAsync(new global::Aws.Sns.PublishRequest(topic, EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(message, messageId, DateTimeOffset.UtcNow))));
     }
 
+    /// <summary>
+    /// Publishes a MassTransit envelope as another producer would: its own ids, sender (<c>rabbitmq://producer-host/order-exporter</c>)
+    /// and sent time, and <paramref name="message"/>, the JSON of a <typeparamref name="T"/> of its making.
+    /// </summary>
+    public async Task PublishForeignAsync<T>(string message) where T : class
+    {
+        var sns = app.CreateSnsClient();
+        var topic = await sns.FindTopicArnAsync(MessageNaming.EntityNameOf<T>()) ?? throw new InvalidOperationException($"no topic for {typeof(T).Name}");
+        var envelope = $$$"""
+            {"messageId":"{{{Guid.NewGuid()}}}","conversationId":"{{{Guid.NewGuid()}}}","sourceAddress":"rabbitmq://producer-host/order-exporter",
+             "destinationAddress":"rabbitmq://producer-host/{{{typeof(T).Namespace}}}:{{{typeof(T).Name}}}","messageType":["{{{MessageNaming.UrnOf<T>()}}}"],
+             "message":{{{message}}},"sentTime":"2026-11-28T09:30:00Z","headers":{},
+             "host":{"machineName":"producer-host","processName":"order-exporter","processId":4242,"assembly":"OrderExporter","frameworkVersion":"8.0","massTransitVersion":"8.5.12.0","operatingSystemVersion":"Unix"}}
+            """;
+        await sns.PublishAsync(new global::Aws.Sns.PublishRequest(topic, envelope));
+    }
+
     /// <summary>Uploads <paramref name="folder"/> as batch <paramref name="name"/> and publishes <see cref="BatchSubmitted"/>.</summary>
     public async Task<UploadedBatch> SubmitAsync(string folder, string name)
     {
