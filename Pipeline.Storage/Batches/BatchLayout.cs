@@ -86,6 +86,10 @@ public static partial class BatchLayout
     /// <summary>Whether a key belongs to the batch's own folder (a shared product master or another batch's file does not).</summary>
     public static bool IsInBatchFolder(string batch, string key) => key.StartsWith(BatchPrefix(batch), StringComparison.Ordinal);
 
+    /// <summary>Whether <paramref name="key"/> is an object inside <paramref name="folder"/> (no <c>..</c>, no empty or <c>.</c> segment on the way).</summary>
+    public static bool IsInFolder(string folder, string key) =>
+        key.Length > folder.Length && key.StartsWith(folder, StringComparison.Ordinal) && key[folder.Length..].Split('/').All(segment => segment is not ("" or "." or ".."));
+
     /// <summary>The folder of one version of a batch under an archive prefix: <c>processed/b/v3/</c>.</summary>
     public static string VersionFolder(string archivePrefix, string batch, int version) => $"{archivePrefix}{RequireBatchName(batch)}/v{version}/";
 

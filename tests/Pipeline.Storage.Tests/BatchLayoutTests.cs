@@ -44,6 +44,16 @@ public class BatchLayoutTests
     public void A_part_name_of_100_characters_is_a_plain_csv_name() =>
         Assert.EndsWith("/" + new string('p', 96) + ".csv", BatchLayout.PartKey("b1", "orders", new string('p', 96) + ".csv"));
 
+    [Theory]
+    [InlineData("transformed/b1/v2/orders/p1.pen", true)]
+    [InlineData("transformed/b1/v2/", false)]
+    [InlineData("transformed/b1/v2/../../b2/v1/orders/p1.pen", false)]
+    [InlineData("transformed/b1/v2//p1.pen", false)]
+    [InlineData("transformed/b1/v20/orders/p1.pen", false)]
+    [InlineData("transformed/b2/v1/orders/p1.pen", false)]
+    public void A_key_is_in_a_version_folder_only_below_it_without_a_way_out(string key, bool inside) =>
+        Assert.Equal(inside, BatchLayout.IsInFolder(BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, "b1", 2), key));
+
     [Fact]
     public void Archived_keys_keep_their_place_inside_their_versions_folder() =>
         Assert.Equal("processed/b1/v3/order_items/p2.csv", BatchLayout.ArchiveKey("b1", 3, BatchLayout.ProcessedPrefix, "data/b1/order_items/p2.csv"));
