@@ -25,7 +25,7 @@ public sealed class SecurityTests(EmulatorAppFixture app) : IDisposable
         var victimsData = await _pipeline.KeysUnderAsync("transformed/victim/v1/");
         var runs = _pipeline.Runs(TimeProvider.System);
         var bucket = _pipeline.Topology.Bucket.Name;
-        foreach (var thief in new[] { "thief-data", "thief-bucket", "thief-validated" })
+        foreach (var thief in new[] { "thief-data", "thief-bucket", "thief-validated", "thief-content" })
         {
             await runs.BeginUploadAsync(new UploadStart(thief, $"data/{thief}/manifest_{thief}.json", "etag", $"content-{thief}", null, "tests", DateTimeOffset.UtcNow,
                 Guid.NewGuid().ToString()), CancellationToken.None);
@@ -38,12 +38,15 @@ public sealed class SecurityTests(EmulatorAppFixture app) : IDisposable
             ["transformed/thief-bucket/v1/orders/p1.pen"], 1, 1, DateTimeOffset.UtcNow));
         await _pipeline.Bus.PublishAsync(new BatchValidated("thief-validated", "elsewhere", "data/thief-validated/manifest_thief-validated.json", 1,
             "content-thief-validated", "r", 1, 1, 1, DateTimeOffset.UtcNow));
+        await _pipeline.Bus.PublishAsync(new BatchValidated("thief-content", bucket, "data/thief-content/manifest_thief-content.json", 1,
+            "content-of-another-upload", "r", 1, 1, 1, DateTimeOffset.UtcNow));
 
         foreach (var (thief, reason) in new[]
                  {
                      ("thief-data", "BatchTransformed.dataKeys is invalid: 'transformed/victim/v1/"),
                      ("thief-bucket", "BatchTransformed.bucket is invalid: elsewhere is not the pipeline's bucket"),
                      ("thief-validated", "BatchValidated.bucket is invalid: elsewhere is not the pipeline's bucket"),
+                     ("thief-content", "names content content-of-another-upload, but the version's is content-thief-content"),
                  })
         {
             var alert = await _pipeline.NextAlertAsync(thief);
