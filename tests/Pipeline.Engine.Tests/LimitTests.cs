@@ -12,9 +12,6 @@ namespace Pipeline.Engine.Tests;
 /// </summary>
 public sealed class LimitTests
 {
-    private const string OrdersHeader = "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n";
-    private const string ItemsHeader = "id,order_id,user_id,product_id,status,created_at,shipped_at,delivered_at,returned_at,sale_price\n";
-
     [Fact]
     public void A_part_with_one_2_GB_line_is_stopped_at_the_line_limit_having_read_little_of_it()
     {

@@ -10,9 +10,6 @@ namespace Pipeline.Engine.Tests;
 /// <summary>One minimal crafted batch per rule: exactly one error, with its rule id, file, line and column.</summary>
 public sealed class ValidationRuleTests
 {
-    private const string OrdersHeader = "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n";
-    private const string ItemsHeader = "id,order_id,user_id,product_id,status,created_at,shipped_at,delivered_at,returned_at,sale_price\n";
-
     /// <summary>
     /// Limits small enough for the crafted batch to reach each one with a small change (the batch as written has 3 files
     /// of at most 250 bytes, 10 fields a row, 2 categories, 3 days, and its ids on 4 ranges of 4,096: one of order ids, one of
