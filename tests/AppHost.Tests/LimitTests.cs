@@ -77,6 +77,7 @@ public sealed class LimitTests(EmulatorAppFixture app) : IDisposable
         Assert.Equal(AlertStatus.Failed, alert.Status);
         Assert.Contains("PoisonMessageException", alert.Summary);
         Assert.Contains(reason, alert.Summary);
+        await _pipeline.DeleteDeadLettersAsync(type == nameof(BatchSubmitted) ? _pipeline.Topology.ValidateQueue : _pipeline.Topology.ComputeQueue, batch);
     }
 
     [Fact]

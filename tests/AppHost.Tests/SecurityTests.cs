@@ -41,18 +41,21 @@ public sealed class SecurityTests(EmulatorAppFixture app) : IDisposable
         await _pipeline.Bus.PublishAsync(new BatchValidated("thief-content", bucket, "data/thief-content/manifest_thief-content.json", 1,
             "content-of-another-upload", "r", 1, 1, 1, DateTimeOffset.UtcNow));
 
-        foreach (var (thief, reason) in new[]
+        var compute = _pipeline.Topology.ComputeQueue;
+        var transform = _pipeline.Topology.TransformQueue;
+        foreach (var (thief, queue, reason) in new[]
                  {
-                     ("thief-data", "BatchTransformed.dataKeys is invalid: 'transformed/victim/v1/"),
-                     ("thief-bucket", "BatchTransformed.bucket is invalid: elsewhere is not the pipeline's bucket"),
-                     ("thief-validated", "BatchValidated.bucket is invalid: elsewhere is not the pipeline's bucket"),
-                     ("thief-content", "names content content-of-another-upload, but the version's is content-thief-content"),
+                     ("thief-data", compute, "BatchTransformed.dataKeys is invalid: 'transformed/victim/v1/"),
+                     ("thief-bucket", compute, "BatchTransformed.bucket is invalid: elsewhere is not the pipeline's bucket"),
+                     ("thief-validated", transform, "BatchValidated.bucket is invalid: elsewhere is not the pipeline's bucket"),
+                     ("thief-content", transform, "names content content-of-another-upload, but the version's is content-thief-content"),
                  })
         {
             var alert = await _pipeline.NextAlertAsync(thief);
             Assert.Equal(AlertStatus.Failed, alert.Status);
             Assert.Contains("PoisonMessageException", alert.Summary);
             Assert.Contains(reason, alert.Summary);
+            await _pipeline.DeleteDeadLettersAsync(queue, thief);
         }
         await _pipeline.AssertKpisEqualAsync(PipelineDriver.EngineKpis(victim));
         Assert.Equal(victimsData, await _pipeline.KeysUnderAsync("transformed/victim/v1/"));
@@ -71,6 +74,7 @@ public sealed class SecurityTests(EmulatorAppFixture app) : IDisposable
 
         Assert.Equal(AlertStatus.Failed, alert.Status);
         Assert.Contains("BatchSubmitted.bucket is invalid: someone-elses-bucket is not the pipeline's bucket", alert.Summary);
+        await _pipeline.DeleteDeadLettersAsync(_pipeline.Topology.ValidateQueue, "other-bucket");
         Assert.Null(await _pipeline.Runs(TimeProvider.System).GetHistoryAsync("other-bucket", CancellationToken.None));
     }
 }

@@ -14,6 +14,7 @@ public sealed record SlowWork(string Name, int Milliseconds);
 public sealed record Reservation(string Sku, int Quantity);
 public sealed record Note(string Text);
 public sealed record Amplify(int Length);
+public sealed record Unwanted(int Number);
 public sealed record Audited(string Text)
 {
     public string Text { get; } = string.IsNullOrEmpty(Text) ? throw new ArgumentException("An audit entry needs a text.", nameof(Text)) : Text;
@@ -230,6 +231,36 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
         // Neither retried in process nor redelivered.
         Assert.Equal([1], RefusingHandler.Attempts);
         Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "refusing-endpoint"));
+    }
+
+    /// <summary>Refuses every message as poison, counting them.</summary>
+    public sealed class UnwantedHandler : IIntegrationEventHandler<Unwanted>
+    {
+        public static int Handled;
+
+        public Task HandleAsync(Unwanted message, MessageContext context, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Handled);
+            throw new PoisonMessageException($"{message.Number} is never wanted.");
+        }
+    }
+
+    [Fact]
+    public async Task A_redrive_moves_only_the_letters_there_when_it_began_so_a_poison_message_is_not_moved_round_and_round()
+    {
+        await using var host = await BusHost.StartAsync(aws, "unwanted-endpoint", bus => bus.AddSubscription<Unwanted, UnwantedHandler>());
+        using var sqs = aws.CreateSqsClient();
+        var deadLetters = new DeadLetterQueue(sqs, "unwanted-endpoint");
+        await host.Bus.PublishAsync(new Unwanted(1));
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "unwanted-endpoint_error") == (1, 0), "one dead letter");
+
+        // Back in the queue, it is refused at once again: a new letter, which this redrive leaves alone.
+        var moved = await deadLetters.RedriveAsync();
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "unwanted-endpoint_error") == (1, 0), "the letter back");
+
+        Assert.Equal(1, moved);
+        Assert.Equal(2, UnwantedHandler.Handled);
+        Assert.Equal("1 is never wanted.", Assert.Single(await deadLetters.PeekAsync()).ExceptionMessage);
     }
 
     /// <summary>Records when each message starts and ends, and takes its time.</summary>
