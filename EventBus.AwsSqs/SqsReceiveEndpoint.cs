@@ -182,7 +182,7 @@ internal sealed partial class SqsReceiveEndpoint
             InboundMessage inbound;
             try
             {
-                inbound = InboundMessage.Read(message, _queue, _format, _subscriptions);
+                inbound = InboundMessage.Read(message, _queue, _format, _subscriptions, _options.MaxMessageBytes);
             }
             catch (MessageFormatException e)
             {

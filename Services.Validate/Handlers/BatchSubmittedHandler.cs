@@ -20,7 +20,7 @@ namespace Services.Validate.Handlers;
 /// submission that names no batch of this pipeline is poison: dead-lettered at once with the field named.
 /// </summary>
 public sealed partial class BatchSubmittedHandler(
-    S3BatchStore batches, PipelineRunStore runs, OrderKeyIndex keys, RejectionPublisher rejections, IEventBus bus,
+    S3BatchStore batches, BatchProcessor processor, PipelineRunStore runs, OrderKeyIndex keys, RejectionPublisher rejections, IEventBus bus,
     PipelineTopology topology, TimeProvider clock, ILogger<BatchSubmittedHandler> logger) : IIntegrationEventHandler<BatchSubmitted>
 {
     public async Task HandleAsync(BatchSubmitted message, MessageContext context, CancellationToken cancellationToken)
@@ -64,11 +64,20 @@ public sealed partial class BatchSubmittedHandler(
 
     /// <summary>
     /// The submission with every optional fact in place (batch name from the key, source from the sender, time from the
-    /// envelope), or a <see cref="PoisonMessageException"/> naming the required field that is missing or wrong: such a
-    /// message is wrong for good, so it is dead-lettered at once and reported, never retried.
+    /// envelope), or a <see cref="PoisonMessageException"/> naming the required field that is missing or wrong, or the
+    /// field that is longer than <see cref="FieldLimits"/> allows: such a message is wrong for good, so it is
+    /// dead-lettered at once and reported, never retried.
     /// </summary>
     private BatchSubmitted Complete(BatchSubmitted message, MessageContext context)
     {
+        var source = string.IsNullOrWhiteSpace(message.Source) ? context.SourceAddress?.ToString() : message.Source;
+        if (FieldLimits.FirstTooLong(
+                ("BatchSubmitted.batchId", message.BatchId, FieldLimits.BatchId), ("BatchSubmitted.bucket", message.Bucket, FieldLimits.Bucket),
+                ("BatchSubmitted.manifestKey", message.ManifestKey, FieldLimits.Key), ("BatchSubmitted.manifestETag", message.ManifestETag, FieldLimits.ETag),
+                (string.IsNullOrWhiteSpace(message.Source) ? "The envelope's sourceAddress" : "BatchSubmitted.source", source, FieldLimits.Source)) is { } tooLong)
+        {
+            throw new PoisonMessageException(tooLong);
+        }
         if (string.IsNullOrWhiteSpace(message.ManifestKey))
         {
             throw new PoisonMessageException("BatchSubmitted.manifestKey is missing: it is required (data/<batch>/manifest_<batch>.json)");
@@ -100,7 +109,7 @@ public sealed partial class BatchSubmittedHandler(
             // As S3 headers give it, quoted, or bare as in S3 events: identities use the bare value.
             ManifestETag = message.ManifestETag is { } etag ? S3BatchStore.BareETag(etag) : null,
             SubmittedAt = message.SubmittedAt ?? context.SentTime ?? clock.GetUtcNow(),
-            Source = string.IsNullOrWhiteSpace(message.Source) ? context.SourceAddress?.ToString() ?? "unknown producer" : message.Source,
+            Source = source ?? "unknown producer",
         };
     }
 
@@ -155,7 +164,7 @@ public sealed partial class BatchSubmittedHandler(
                 return await IdentifyAsync(batchId, submitted with { ManifestETag = manifest.ETag }, cancellationToken).ConfigureAwait(false);
             }
             // The manifest is all this upload can be known by: only it moves to errors/, the files stay for the next upload.
-            return new Upload(new BatchContent(submitted.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified }, e.Message);
+            return new Upload(new BatchContent(submitted.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified }, e.Message, e.Rule);
         }
         catch (BatchChangedException)
         {
@@ -175,7 +184,7 @@ public sealed partial class BatchSubmittedHandler(
         await using var heartbeat = runs.KeepAlive(run.BatchId, run.Version);
         if (upload.Problem is { } problem)
         {
-            await rejections.RejectAsync(run, upload.Content, Verdict.Unreadable(upload.Content.ManifestKey, problem), started, cancellationToken).ConfigureAwait(false);
+            await rejections.RejectAsync(run, upload.Content, Verdict.Unreadable(upload.Content.ManifestKey, problem, upload.Rule), started, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -184,7 +193,7 @@ public sealed partial class BatchSubmittedHandler(
         try
         {
             // The engine is synchronous and CPU-bound: keep it off the receive loop's threads.
-            result = await Task.Run(() => new BatchProcessor().Process(input, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+            result = await Task.Run(() => processor.Process(input, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
             if ((await batches.ManifestAsync(topology.Bucket.Name, upload.Content.ManifestKey, cancellationToken).ConfigureAwait(false))?.ETag != upload.Content.ManifestETag)
             {
                 throw new BatchChangedException($"the manifest {upload.Content.ManifestKey} was replaced while the batch was being validated");
@@ -239,13 +248,10 @@ public sealed partial class BatchSubmittedHandler(
     }
 
     /// <summary>Where the conflicting ids are in the batch's files (a second look at the orders and items parts, only for a rejection).</summary>
-    private static IReadOnlyList<ValidationError> LocateConflicts(BatchInput input, KeyClaim claim)
-    {
-        var processor = new BatchProcessor();
-        return claim.FirstConflicts.GroupBy(c => c.Kind).SelectMany(group => processor.LocateKeys(input,
+    private IReadOnlyList<ValidationError> LocateConflicts(BatchInput input, KeyClaim claim) =>
+        claim.FirstConflicts.GroupBy(c => c.Kind).SelectMany(group => processor.LocateKeys(input,
             group.Key == KeyKind.Order ? TableKind.Orders : TableKind.OrderItems, ValidationRule.SeenInBatch,
             group.ToDictionary(c => c.Id, c => Verdict.CountedIn(c)))).ToList();
-    }
 
     /// <summary>A key holder still counts while its version may be (or is) in the KPIs.</summary>
     private async Task<bool> IsLiveAsync(KeyOwner holder, CancellationToken cancellationToken) =>
@@ -283,8 +289,8 @@ public sealed partial class BatchSubmittedHandler(
         }
     }
 
-    /// <summary>An upload as found: its content, and what makes it unreadable, if anything.</summary>
-    private sealed record Upload(BatchContent Content, string? Problem);
+    /// <summary>An upload as found: its content, and what makes it unreadable (or beyond a limit), if anything, with the rule it breaks.</summary>
+    private sealed record Upload(BatchContent Content, string? Problem, string Rule = ValidationRule.UnreadableManifest);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: valid, {Rows} rows in {Elapsed}")]
     private partial void LogValidated(string batchId, int version, long rows, TimeSpan elapsed);

@@ -43,7 +43,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     }
 
     [Fact]
-    public void Every_queue_has_its_dead_letter_queue_with_the_redrive_and_timeouts_of_the_local_provisioner()
+    public void Every_queue_has_its_dead_letter_queue_with_the_redrive_timeouts_and_size_limit_of_the_local_provisioner()
     {
         var queues = stack.Resources("AWS::SQS::Queue").ToDictionary(q => (string)q.Resource["Properties"]!["QueueName"]!, q => q);
         Assert.Equal(_topology.Queues.Count * 2, queues.Count);
@@ -51,12 +51,14 @@ public sealed class TemplateTests(SynthesizedStack stack)
         {
             var properties = queues[queue.Name].Resource["Properties"]!;
             Assert.Equal((int)queue.VisibilityTimeout.TotalSeconds, (int)properties["VisibilityTimeout"]!);
+            Assert.Equal(QueueSpec.MaxMessageBytes, (int)properties["MaximumMessageSize"]!);
             Assert.Equal(queue.MaxReceiveCount, (int)properties["RedrivePolicy"]!["maxReceiveCount"]!);
             Assert.Equal(queues[queue.DeadLetterQueueName].Id, (string)properties["RedrivePolicy"]!["deadLetterTargetArn"]!["Fn::GetAtt"]![0]!);
             Assert.True((bool)properties["SqsManagedSseEnabled"]!);
 
             var deadLetters = queues[queue.DeadLetterQueueName].Resource["Properties"]!;
             Assert.Equal((int)QueueSpec.DeadLetterRetention.TotalSeconds, (int)deadLetters["MessageRetentionPeriod"]!);
+            Assert.Null(deadLetters["MaximumMessageSize"]); // SQS's default, 1 MiB: room for a dead letter's fault attributes
         }
     }
 
@@ -246,6 +248,60 @@ public sealed class TemplateTests(SynthesizedStack stack)
         Assert.DoesNotContain(transform, g => g.Contains("kpi", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void No_task_role_may_ask_for_a_retraction_or_publish_an_alert_but_the_notifier()
+    {
+        var publishes = TemplateReader.AllGrants(stack).Where(g => g.Action == "sns:Publish").ToList();
+
+        // Retractions come from operators (pipeline retract), whom IAM outside this stack allows (docs/security.md).
+        Assert.DoesNotContain(publishes, g => g.Resource == $"topic/{_topology.BatchRetractionRequestedTopic.Name}");
+        Assert.Equal([WorkerService.AccessPolicyName("notifier")],
+            publishes.Where(g => g.Resource == $"topic/{_topology.AlertsTopic.Name}").Select(g => g.Policy).Distinct().Select(PolicyName));
+    }
+
+    [Fact]
+    public void The_tasks_admit_nothing_inbound_and_reach_out_only_over_https()
+    {
+        var group = Assert.Single(stack.Resources("AWS::EC2::SecurityGroup")).Resource["Properties"]!;
+
+        Assert.Null(group["SecurityGroupIngress"]);
+        Assert.Empty(stack.Resources("AWS::EC2::SecurityGroupIngress"));
+        var egress = Assert.Single(group["SecurityGroupEgress"]!.AsArray())!;
+        Assert.Equal(("0.0.0.0/0", "tcp", 443, 443), ((string)egress["CidrIp"]!, (string)egress["IpProtocol"]!, (int)egress["FromPort"]!, (int)egress["ToPort"]!));
+    }
+
+    [Fact]
+    public void No_container_is_given_a_credential_the_task_roles_are_the_only_ones()
+    {
+        var containers = stack.Resources("AWS::ECS::TaskDefinition").SelectMany(t => t.Resource["Properties"]!["ContainerDefinitions"]!.AsArray()).ToList();
+        var names = containers.SelectMany(c => c!["Environment"]?.AsArray() ?? []).Select(e => (string)e!["Name"]!).ToList();
+
+        Assert.Equal(new PipelineServices(_topology).All.Count * 2, containers.Count); // each service and its collector
+        Assert.Contains("Pipeline__BucketName", names);
+        Assert.DoesNotContain(names, n => n.Contains("SECRET", StringComparison.OrdinalIgnoreCase) || n.Contains("ACCESS_KEY", StringComparison.OrdinalIgnoreCase)
+            || n.Contains("TOKEN", StringComparison.OrdinalIgnoreCase) || n.Contains("PASSWORD", StringComparison.OrdinalIgnoreCase));
+        Assert.All(containers, c => Assert.Null(c!["Secrets"]));
+    }
+
+    [Fact]
+    public void The_access_lists_in_docs_security_md_are_the_task_roles_grants()
+    {
+        const string Begin = "<!-- access lists: generated from the template, checked by tests/Deploy.Tests -->";
+        const string End = "<!-- end of access lists -->";
+        var lists = string.Join("\n", new[] { "compute", "notifier", "transform", "validate" }.Select(service =>
+            $"\n**{service}**\n\n| resource | actions |\n| --- | --- |\n" + string.Join("\n",
+                TemplateReader.Grants(stack, WorkerService.AccessPolicyName(service)).Select(g => (Action: g[..g.IndexOf(' ', StringComparison.Ordinal)], Resource: g[(g.IndexOf(' ', StringComparison.Ordinal) + 1)..]))
+                    .GroupBy(g => g.Resource).OrderBy(g => g.Key, StringComparer.Ordinal)
+                    .Select(g => $"| `{g.Key}` | {string.Join(", ", g.Select(x => x.Action).Distinct().Order(StringComparer.Ordinal))} |")))) + "\n";
+        var doc = File.ReadAllText(Path.Combine(GuardTests.RepositoryRoot(), "docs", "security.md")).ReplaceLineEndings("\n");
+
+        var start = doc.IndexOf(Begin, StringComparison.Ordinal);
+        var end = doc.IndexOf(End, StringComparison.Ordinal);
+
+        Assert.True(start >= 0 && end > start, $"docs/security.md has no section between {Begin} and {End}");
+        Assert.True(doc[(start + Begin.Length)..end] == lists, $"docs/security.md's access lists differ from the template's grants; they are:\n{Begin}{lists}{End}");
+    }
+
     /// <summary>
     /// No action has a wildcard, and "*" as a resource appears only where AWS offers no resource-level permission
     /// (each with its reason; the same list is in docs/deploy.md).
@@ -350,6 +406,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
             Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(second, Path.GetFileName(file))));
         }
     }
+
+    private string PolicyName(string logicalId) =>
+        (string)stack.Resources("AWS::IAM::Policy").Single(p => p.Id == logicalId).Resource["Properties"]!["PolicyName"]!;
 
     internal JsonObject ContainerOf(string service) => stack.Resources("AWS::ECS::TaskDefinition")
         .Single(t => (string?)t.Resource["Properties"]!["Family"] == WorkerImages.ImageName(service)).Resource["Properties"]!["ContainerDefinitions"]!.AsArray()

@@ -80,6 +80,31 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
     }
 
     [Fact]
+    public async Task Submit_of_a_batch_the_pipeline_would_refuse_by_its_files_uploads_nothing_and_names_the_limit()
+    {
+        var many = Generate("many-parts", 20, new DateOnly(2024, 2, 1));
+        foreach (var i in Enumerable.Range(3, 500))
+        {
+            File.WriteAllText(Path.Combine(many, "orders", $"orders_part{i}.csv"), "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n");
+        }
+        var longName = Generate("long-name", 20, new DateOnly(2024, 2, 1));
+        File.Move(Path.Combine(longName, "orders", "orders_part1.csv"), Path.Combine(longName, "orders", new string('o', 120) + ".csv"));
+
+        var tooMany = await Run("submit", many, "--batch", "cli-too-many");
+        var tooLong = await Run("submit", longName, "--batch", "cli-too-long");
+
+        Assert.Equal(1, tooMany.ExitCode);
+        Assert.EndsWith("The batch lists 505 files; at most 500 are allowed (Pipeline:Limits:MaxFiles).", tooMany.Error.TrimEnd(), StringComparison.Ordinal);
+        Assert.Equal(1, tooLong.ExitCode);
+        Assert.Contains("expected a plain .csv file name of at most 100 characters", tooLong.Error, StringComparison.Ordinal);
+        using var s3 = aws.CreateS3();
+        foreach (var batch in new[] { "cli-too-many", "cli-too-long" })
+        {
+            Assert.Empty((await s3.ListObjectsV2Async(new() { BucketName = aws.Topology.Bucket.Name, Prefix = $"data/{batch}/" })).S3Objects ?? []);
+        }
+    }
+
+    [Fact]
     public async Task Without_the_emulators_a_command_says_to_start_the_AppHost()
     {
         var closed = ClosedPort();
