@@ -136,13 +136,34 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
         }
     }
 
+    /// <summary>
+    /// Sends one call, and again after a throttling answer (SNS throttles with HTTP 400 <c>Throttling</c>, which HTTP
+    /// retry policies take for a client error), backing off as the AWS SDKs' standard retry mode does: up to
+    /// <see cref="MaxAttempts"/> attempts, each after a random wait of up to 0.1 s doubled per attempt.
+    /// </summary>
     private async Task<XElement> SendAsync(SnsQueryProtocol.Form form, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, options.Endpoint) { Content = form.ToContent() };
-        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return SnsQueryProtocol.ReadResult(form.Action, response.StatusCode, body);
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, options.Endpoint) { Content = form.ToContent() };
+            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return SnsQueryProtocol.ReadResult(form.Action, response.StatusCode, body);
+            }
+            catch (AmazonSnsException e) when (attempt < MaxAttempts && IsThrottling(e))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * 100 * (1 << attempt)), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
+
+    /// <summary>Attempts of one call that SNS throttles (the AWS SDKs' standard retry mode makes 3).</summary>
+    public const int MaxAttempts = 3;
+
+    private static bool IsThrottling(AmazonSnsException e) =>
+        e.ErrorCode is "Throttling" or "ThrottlingException" or "ThrottledException" or "RequestThrottled" or "TooManyRequestsException";
 
     private static IEnumerable<XElement> Members(XElement result, string listName) =>
         result.Element(SnsQueryProtocol.Xmlns + listName)?.Elements(SnsQueryProtocol.Xmlns + "member") ?? [];
