@@ -153,6 +153,10 @@ public sealed partial class BatchSubmittedHandler(
                 // Archived (the manifest moves last) or replaced while it was being read: a file missing now says nothing about the upload.
                 return await IdentifyAsync(batchId, submitted with { ManifestETag = manifest.ETag }, cancellationToken).ConfigureAwait(false);
             }
+            if (await TakenUpAlreadyAsync(batchId, manifest.ETag, cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
             // The manifest is all this upload can be known by: only it moves to errors/, the files stay for the next upload.
             return new Upload(new BatchContent(submitted.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified }, e.Message);
         }
@@ -161,6 +165,26 @@ public sealed partial class BatchSubmittedHandler(
             await NoteSupersededAsync(batchId, manifest.ETag, submitted, cancellationToken).ConfigureAwait(false);
             return null;
         }
+    }
+
+    /// <summary>
+    /// Whether a version already took this manifest up: then its files are missing because they are being archived, or
+    /// were by a delivery that died half-way (the manifest moves last), not because a new upload is incomplete. A
+    /// rejected version's archive and announcement are finished here; a running one's stage finishes its own.
+    /// </summary>
+    private async Task<bool> TakenUpAlreadyAsync(string batchId, string manifestETag, CancellationToken cancellationToken)
+    {
+        var history = await runs.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (history?.Versions.LastOrDefault(v => v.Kind == RunKind.Upload && v.ManifestETag == manifestETag) is not { } known)
+        {
+            return false;
+        }
+        LogBeingArchived(batchId, known.Version, known.Status);
+        if (known.Status == RunStatus.Rejected && known.Content is { } content)
+        {
+            await rejections.AnnounceAsync(known, BatchContent.FromJson(content), cancellationToken).ConfigureAwait(false);
+        }
+        return true;
     }
 
     private async Task ValidateAsync(PipelineRun run, Upload upload, CancellationToken cancellationToken)
@@ -293,6 +317,9 @@ public sealed partial class BatchSubmittedHandler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: this upload was processed as v{Version} ({Status}) and archived; nothing to do")]
     private partial void LogAlreadyArchived(string batchId, int version, RunStatus status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: this upload is v{Version} ({Status}), whose files are being archived; nothing to take up")]
+    private partial void LogBeingArchived(string batchId, int version, RunStatus status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} v{Version}: superseded: {Reason}")]
     private partial void LogSuperseded(string batchId, int version, string reason);
