@@ -17,12 +17,27 @@ public sealed class ServiceKiller(DistributedApplication app)
 
     public int Kills => _kills;
 
+    private int _unexpectedExits;
+
     /// <summary>Services found ended without being killed (a crash of their own) and started again.</summary>
-    public int UnexpectedExits { get; private set; }
+    public int UnexpectedExits => _unexpectedExits;
 
     public int Restarts => _restarts;
 
     public async Task KillAndRestartAsync(string service, TimeSpan downtime, CancellationToken cancellationToken)
+    {
+        await _turn.WaitAsync(cancellationToken);
+        try
+        {
+            await KillAndStartAsync(service, downtime, cancellationToken);
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    private async Task KillAndStartAsync(string service, TimeSpan downtime, CancellationToken cancellationToken)
     {
         var wrapper = await RunningProcessAsync(service, cancellationToken);
         var target = ChildOf(wrapper) ?? wrapper;
@@ -41,18 +56,42 @@ public sealed class ServiceKiller(DistributedApplication app)
         await StartAsync(service, cancellationToken);
     }
 
-    /// <summary>Starts any service that ended without being killed (the orchestrator's job), counting it.</summary>
-    public async Task RestartExitedAsync(IEnumerable<string> services, CancellationToken cancellationToken)
+    /// <summary>
+    /// Until <paramref name="cancellationToken"/>: every two seconds, starts again any service that ended without being
+    /// killed (one that could not start while its AWS was unreachable exits, as it would in ECS, which replaces it).
+    /// Kills and these restarts take turns.
+    /// </summary>
+    public async Task SuperviseAsync(IReadOnlyList<string> services, CancellationToken cancellationToken)
     {
-        foreach (var service in services)
+        try
         {
-            if (app.ResourceNotifications.TryGetCurrentState(service, out var state) && IsEnded(state.Snapshot.State?.Text))
+            while (true)
             {
-                UnexpectedExits++;
-                await StartAsync(service, cancellationToken);
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+                await _turn.WaitAsync(cancellationToken);
+                try
+                {
+                    foreach (var service in services)
+                    {
+                        if (app.ResourceNotifications.TryGetCurrentState(service, out var state) && IsEnded(state.Snapshot.State?.Text))
+                        {
+                            Interlocked.Increment(ref _unexpectedExits);
+                            await StartAsync(service, CancellationToken.None);
+                        }
+                    }
+                }
+                finally
+                {
+                    _turn.Release();
+                }
             }
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
+
+    private readonly SemaphoreSlim _turn = new(1, 1);
 
     private async Task StartAsync(string service, CancellationToken cancellationToken)
     {

@@ -48,6 +48,8 @@ public sealed class FaultScenario(ScenarioOptions options, Action<string> log)
         var badInput = new BadInput(driver.Sqs, sns, driver.Topology);
         var killer = new ServiceKiller(app.App);
 
+        using var stopSupervising = new CancellationTokenSource();
+        var supervising = killer.SuperviseAsync(EmulatorApp.Services, stopSupervising.Token);
         var random = new Random(options.Seed);
         using var stopChaos = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         faults.Active = true;
@@ -72,10 +74,11 @@ public sealed class FaultScenario(ScenarioOptions options, Action<string> log)
         }
 
         log($"chaos over at {clock.Elapsed.TotalMinutes:F1} min; waiting for the system to settle");
-        await killer.RestartExitedAsync(EmulatorApp.Services, cancellationToken);
         await tap.DrainAsync();
         var verification = new Verification(driver, _plan, badInput.Sent, inbox, (Window, Window.AddDays(WindowDays + MaxBatchDays)), options.SettleTimeout, log);
         var discrepancies = _problems.Concat(await verification.RunAsync(cancellationToken)).ToList();
+        await stopSupervising.CancelAsync();
+        await supervising;
         foreach (var folder in _folders)
         {
             Directory.Delete(folder, recursive: true);
@@ -269,7 +272,6 @@ public sealed class FaultScenario(ScenarioOptions options, Action<string> log)
                 {
                     await Task.Delay(wait, cancellationToken);
                 }
-                await killer.RestartExitedAsync(EmulatorApp.Services, cancellationToken);
                 // Not cancelled half-way: a service killed is always started again.
                 await killer.KillAndRestartAsync(kill.Value.Service, downtime, CancellationToken.None);
             }

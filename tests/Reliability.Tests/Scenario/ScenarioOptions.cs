@@ -26,5 +26,5 @@ public sealed record ScenarioOptions(int Seed, TimeSpan? Duration = null)
     public int LargeBatchOrders { get; init; } = 20_000;
 
     /// <summary>How long the run waits for an alert, and for the system to fall quiet at the end.</summary>
-    public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromMinutes(4);
 }

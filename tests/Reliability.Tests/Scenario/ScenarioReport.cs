@@ -26,7 +26,7 @@ public sealed record ScenarioReport(
     {
         var text = new StringBuilder();
         var invariant = CultureInfo.InvariantCulture;
-        text.AppendLine(invariant, $"seed {Seed}: {Rounds} round(s) in {Elapsed.TotalMinutes:F1} min (load average {File.ReadAllText("/proc/loadavg").Trim()})");
+        text.AppendLine(invariant, $"seed {Seed} (replay: RELIABILITY_SEED={Seed}): {Rounds} round(s) in {Elapsed.TotalMinutes:F1} min (load average {File.ReadAllText("/proc/loadavg").Trim()})");
         text.AppendLine(invariant, $"batches: {Versions.Select(v => v.Batch).Distinct().Count()} ({Versions.Count} versions: {Count(v => v.Alert == ExpectedAlert.Succeeded)} to succeed, " +
             $"{Count(v => v.Alert == ExpectedAlert.Rejected)} to be rejected, {Count(v => v.Alert == ExpectedAlert.Retracted)} retractions, {Count(v => v.Alert == ExpectedAlert.None)} identical re-uploads)");
         text.AppendLine(invariant, $"kills: {Kills} (SIGKILL, then started again); services that ended on their own: {UnexpectedExits}");
