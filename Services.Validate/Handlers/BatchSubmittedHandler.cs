@@ -153,7 +153,7 @@ public sealed partial class BatchSubmittedHandler(
                 // Archived (the manifest moves last) or replaced while it was being read: a file missing now says nothing about the upload.
                 return await IdentifyAsync(batchId, submitted with { ManifestETag = manifest.ETag }, cancellationToken).ConfigureAwait(false);
             }
-            if (await TakenUpAlreadyAsync(batchId, manifest.ETag, cancellationToken).ConfigureAwait(false))
+            if (await TakenUpAlreadyAsync(batchId, manifest, cancellationToken).ConfigureAwait(false))
             {
                 return null;
             }
@@ -170,19 +170,30 @@ public sealed partial class BatchSubmittedHandler(
     /// <summary>
     /// Whether a version already took this manifest up: then its files are missing because they are being archived, or
     /// were by a delivery that died half-way (the manifest moves last), not because a new upload is incomplete. A
-    /// rejected version's archive and announcement are finished here; a running one's stage finishes its own.
+    /// rejected version's archive and announcement are finished here, and so is the archive of an identical re-upload of
+    /// a succeeded one; a running version's stage finishes its own.
     /// </summary>
-    private async Task<bool> TakenUpAlreadyAsync(string batchId, string manifestETag, CancellationToken cancellationToken)
+    private async Task<bool> TakenUpAlreadyAsync(string batchId, ManifestVersion manifest, CancellationToken cancellationToken)
     {
         var history = await runs.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
-        if (history?.Versions.LastOrDefault(v => v.Kind == RunKind.Upload && v.ManifestETag == manifestETag) is not { } known)
+        if (history?.Versions.LastOrDefault(v => v.Kind == RunKind.Upload && v.ManifestETag == manifest.ETag) is not { } known)
         {
             return false;
         }
         LogBeingArchived(batchId, known.Version, known.Status);
-        if (known.Status == RunStatus.Rejected && known.Content is { } content)
+        if (known.Content is not { } json)
         {
-            await rejections.AnnounceAsync(known, BatchContent.FromJson(content), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        // The files of the manifest there now (the same upload, or the same files uploaded again) are the ones to move.
+        var content = BatchContent.FromJson(json) with { ManifestLastModified = manifest.LastModified };
+        if (known.Status == RunStatus.Rejected)
+        {
+            await rejections.AnnounceAsync(known, content, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await ArchiveIdenticalReuploadAsync(known, content, cancellationToken).ConfigureAwait(false);
         }
         return true;
     }
