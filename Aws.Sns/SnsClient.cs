@@ -145,21 +145,39 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
         }
     }
 
+    /// <summary>
+    /// Sends one call, and again after a throttling answer (SNS throttles with HTTP 400 <c>Throttling</c>, which HTTP
+    /// retry policies take for a client error), backing off as the AWS SDKs' standard retry mode does: up to
+    /// <see cref="MaxAttempts"/> attempts, each after a random wait of up to 0.1 s doubled per attempt. One span covers
+    /// the call, its attempts included.
+    /// </summary>
     private async Task<XElement> SendAsync(SnsQueryProtocol.Form form, CancellationToken cancellationToken)
     {
         using var activity = Activity.Current is null ? null : StartCall(form);
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, options.Endpoint) { Content = form.ToContent() };
-            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            var result = SnsQueryProtocol.ReadResult(form.Action, response.StatusCode, body);
-            activity?.SetTag("aws.request_id", SnsQueryProtocol.RequestId(result));
-            if (form.Action == "Publish")
+            for (var attempt = 1; ; attempt++)
             {
-                activity?.SetTag("messaging.message.id", SnsQueryProtocol.Child(result, "MessageId"));
+                using var request = new HttpRequestMessage(HttpMethod.Post, options.Endpoint) { Content = form.ToContent() };
+                using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                XElement result;
+                try
+                {
+                    result = SnsQueryProtocol.ReadResult(form.Action, response.StatusCode, body);
+                }
+                catch (AmazonSnsException e) when (attempt < MaxAttempts && IsThrottling(e))
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * 100 * (1 << attempt)), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                activity?.SetTag("aws.request_id", SnsQueryProtocol.RequestId(result));
+                if (form.Action == "Publish")
+                {
+                    activity?.SetTag("messaging.message.id", SnsQueryProtocol.Child(result, "MessageId"));
+                }
+                return result;
             }
-            return result;
         }
         catch (Exception e) when (activity is not null)
         {
@@ -173,6 +191,12 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
             throw;
         }
     }
+
+    /// <summary>Attempts of one call that SNS throttles (the AWS SDKs' standard retry mode makes 3).</summary>
+    public const int MaxAttempts = 3;
+
+    private static bool IsThrottling(AmazonSnsException e) =>
+        e.ErrorCode is "Throttling" or "ThrottlingException" or "ThrottledException" or "RequestThrottled" or "TooManyRequestsException";
 
     /// <summary>A span named and tagged as the OpenTelemetry AWS SDK conventions have it: <c>SNS.Publish</c>, <c>rpc.*</c>, the topic.</summary>
     private Activity? StartCall(SnsQueryProtocol.Form form)

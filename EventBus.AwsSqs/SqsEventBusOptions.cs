@@ -42,7 +42,7 @@ public sealed class SqsEventBusOptions
     /// <summary>The wait before the first in-process retry; it doubles with each further retry.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>How long a failed message stays invisible before its next delivery, times the receive count.</summary>
+    /// <summary>How long a failed message stays invisible before its next delivery, doubled with each receive (5, 10, 20, 40 s).</summary>
     public TimeSpan RedeliveryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>

@@ -252,7 +252,9 @@ internal sealed partial class SqsReceiveEndpoint
             return;
         }
 
-        var delay = TimeSpan.FromSeconds(Math.Min(43_200, _options.RedeliveryDelay.TotalSeconds * context.ReceiveCount));
+        // Doubling, so that the budget before the dead-letter queue outlasts a dependency that is down for a while (5 s
+        // and 5 receives: 75 s) rather than a few seconds more than a linear one; at most SQS's 12 hours.
+        var delay = TimeSpan.FromSeconds(Math.Min(43_200, _options.RedeliveryDelay.TotalSeconds * Math.Pow(2, context.ReceiveCount - 1)));
         LogRedelivering(error, _queue.Name, inbound.Subscription.MessageType.Name, context.ReceiveCount, _queue.MaxReceiveCount, delay);
         await _sqs.ChangeMessageVisibilityAsync(_queue.Url, message.ReceiptHandle, (int)delay.TotalSeconds, CancellationToken.None).ConfigureAwait(false);
     }

@@ -163,6 +163,10 @@ public sealed partial class BatchSubmittedHandler(
                 // Archived (the manifest moves last) or replaced while it was being read: a file missing now says nothing about the upload.
                 return await IdentifyAsync(batchId, submitted with { ManifestETag = manifest.ETag }, cancellationToken).ConfigureAwait(false);
             }
+            if (await TakenUpAlreadyAsync(batchId, manifest, cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
             // The manifest is all this upload can be known by: only it moves to errors/, the files stay for the next upload.
             return new Upload(new BatchContent(submitted.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified }, e.Message, e.Rule);
         }
@@ -171,6 +175,37 @@ public sealed partial class BatchSubmittedHandler(
             await NoteSupersededAsync(batchId, manifest.ETag, submitted, cancellationToken).ConfigureAwait(false);
             return null;
         }
+    }
+
+    /// <summary>
+    /// Whether a version already took this manifest up: then its files are missing because they are being archived, or
+    /// were by a delivery that died half-way (the manifest moves last), not because a new upload is incomplete. A
+    /// rejected version's archive and announcement are finished here, and so is the archive of an identical re-upload of
+    /// a succeeded one; a running version's stage finishes its own.
+    /// </summary>
+    private async Task<bool> TakenUpAlreadyAsync(string batchId, ManifestVersion manifest, CancellationToken cancellationToken)
+    {
+        var history = await runs.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (history?.Versions.LastOrDefault(v => v.Kind == RunKind.Upload && v.ManifestETag == manifest.ETag) is not { } known)
+        {
+            return false;
+        }
+        LogBeingArchived(batchId, known.Version, known.Status);
+        if (known.Content is not { } json)
+        {
+            return true;
+        }
+        // The files of the manifest there now (the same upload, or the same files uploaded again) are the ones to move.
+        var content = BatchContent.FromJson(json) with { ManifestLastModified = manifest.LastModified };
+        if (known.Status == RunStatus.Rejected)
+        {
+            await rejections.AnnounceAsync(known, content, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await ArchiveIdenticalReuploadAsync(known, content, cancellationToken).ConfigureAwait(false);
+        }
+        return true;
     }
 
     private async Task ValidateAsync(PipelineRun run, Upload upload, CancellationToken cancellationToken)
@@ -300,6 +335,9 @@ public sealed partial class BatchSubmittedHandler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: this upload was processed as v{Version} ({Status}) and archived; nothing to do")]
     private partial void LogAlreadyArchived(string batchId, int version, RunStatus status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: this upload is v{Version} ({Status}), whose files are being archived; nothing to take up")]
+    private partial void LogBeingArchived(string batchId, int version, RunStatus status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} v{Version}: superseded: {Reason}")]
     private partial void LogSuperseded(string batchId, int version, string reason);

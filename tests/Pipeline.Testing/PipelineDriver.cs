@@ -11,10 +11,10 @@ using Pipeline.Topology;
 using ServiceDefaults.Aws;
 using Services.Notifier.Alerts;
 
-namespace AppHost.Tests;
+namespace Pipeline.Testing;
 
 /// <summary>Drives the running pipeline as a user would: uploads batches, submits them, reads alerts and KPIs.</summary>
-public sealed class PipelineDriver(EmulatorAppFixture app) : IDisposable
+public sealed class PipelineDriver(EmulatorApp app) : IDisposable
 {
     private static readonly TimeSpan AlertTimeout = TimeSpan.FromMinutes(3);
 

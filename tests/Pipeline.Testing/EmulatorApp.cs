@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using Amazon.Runtime;
+using Aws.Sns;
+using Emulators;
+using Microsoft.Extensions.DependencyInjection;
+using ServiceDefaults.Aws;
+
+namespace Pipeline.Testing;
+
+/// <summary>
+/// The real AppHost in emulator mode: fauxqs and dynalite on random ports, the provisioner run to completion, and
+/// every service healthy. Subclasses change the app model before it is built (<see cref="Configure"/>) and act
+/// between the provisioning and the services' health (<see cref="OnProvisionedAsync"/>).
+/// </summary>
+public class EmulatorApp : IAsyncDisposable
+{
+    public static readonly string[] Services = ["validate", "transform", "compute", "notifier"];
+
+    private readonly List<Task> _logWatchers = [];
+    private readonly CancellationTokenSource _stopLogs = new();
+    private readonly ConcurrentQueue<string> _serviceLogs = new();
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    /// <summary>Where the emulators are, for the tests' own clients (straight to them).</summary>
+    public AwsOptions Aws { get; private set; } = null!;
+
+    public BasicAWSCredentials Credentials { get; } = new(EmulatorInstallation.AccessKeyId, EmulatorInstallation.SecretAccessKey);
+
+    protected virtual TimeSpan StartupTimeout => TimeSpan.FromMinutes(3);
+
+    public async Task StartAsync()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            ["--Aws:Emulator=emulators", "--DcpPublisher:WaitForResourceCleanup=false"]);
+        Configure(builder);
+        App = await builder.BuildAsync();
+
+        using var timeout = new CancellationTokenSource(StartupTimeout);
+        await App.StartAsync(timeout.Token);
+        await App.ResourceNotifications.WaitForResourceAsync("provisioner", KnownResourceStates.Finished, timeout.Token);
+        Aws = new AwsOptions
+        {
+            Region = EmulatorInstallation.Region,
+            ServiceUrl = Loopback(App.GetEndpoint("aws-emulator", "http")),
+            ServiceUrls = { ["DynamoDB"] = Loopback(App.GetEndpoint("dynamodb-emulator", "http")) },
+        };
+        await OnProvisionedAsync(timeout.Token);
+        await Task.WhenAll(Services.Select(s => App.ResourceNotifications.WaitForResourceHealthyAsync(s, timeout.Token)));
+
+        foreach (var service in Services)
+        {
+            _logWatchers.Add(CollectLogsAsync(service, _stopLogs.Token));
+        }
+    }
+
+    /// <summary>Changes the app model before it is built (the services' settings, say).</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
+    /// <summary>Runs once the provisioner has finished and <see cref="Aws"/> is known, before the services are waited for.</summary>
+    protected virtual Task OnProvisionedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The services' project resources in <paramref name="builder"/>, to change their settings.</summary>
+    protected static IEnumerable<IResourceBuilder<ProjectResource>> ServiceResources(IDistributedApplicationTestingBuilder builder) =>
+        builder.Resources.OfType<ProjectResource>().Where(r => Services.Contains(r.Name)).Select(builder.CreateResourceBuilder).ToList();
+
+    /// <summary>The services' latest log lines, for a failure message that says what the system was doing.</summary>
+    public string RecentServiceLogs(int lines = 60) => string.Join('\n', _serviceLogs.TakeLast(lines));
+
+    private async Task CollectLogsAsync(string service, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var logs = App.Services.GetRequiredService<ResourceLoggerService>();
+            await foreach (var batch in logs.WatchAsync(service).WithCancellation(cancellationToken))
+            {
+                foreach (var line in batch)
+                {
+                    _serviceLogs.Enqueue($"{service}: {line.Content}");
+                }
+                while (_serviceLogs.Count > 2_000 && _serviceLogs.TryDequeue(out _))
+                {
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public SnsClient CreateSnsClient() => SnsClient.Create(AwsClientFactory.SnsOptions(Aws, Credentials));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopLogs.CancelAsync();
+        await Task.WhenAll(_logWatchers);
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+        }
+        _stopLogs.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private static Uri Loopback(Uri endpoint) => new UriBuilder(endpoint) { Host = "127.0.0.1" }.Uri;
+}
