@@ -62,6 +62,9 @@ internal static class SnsQueryProtocol
 
         public FormUrlEncodedContent ToContent() => new(_fields);
 
+        /// <summary>The first value of the field <paramref name="name"/>, or null.</summary>
+        public string? Get(string name) => _fields.FirstOrDefault(f => f.Key == name).Value;
+
         public IReadOnlyList<KeyValuePair<string, string>> Fields => _fields;
     }
 
@@ -106,6 +109,10 @@ internal static class SnsQueryProtocol
         var requestId = root.Descendants().FirstOrDefault(e => e.Name.LocalName == "RequestId")?.Value;
         return new AmazonSnsException(action, code, message, type, requestId, status);
     }
+
+    /// <summary>The request id of a success answer (<c>ResponseMetadata/RequestId</c>, beside the result), if any.</summary>
+    public static string? RequestId(XElement result) =>
+        result.Parent?.Descendants().FirstOrDefault(e => e.Name.LocalName == "RequestId")?.Value;
 
     public static string? Child(XElement? parent, string localName) =>
         parent?.Elements().FirstOrDefault(e => e.Name.LocalName == localName)?.Value;

@@ -35,6 +35,13 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
             messages.Add(message);
         }
         // Receiving hid them; peeking must not, or a redrive right after would find nothing.
+        await ReleaseAsync(url, messages, cancellationToken).ConfigureAwait(false);
+        return messages.Select(ToDeadLetter).ToList();
+    }
+
+    /// <summary>Makes received messages visible again at once.</summary>
+    private async Task ReleaseAsync(string url, IEnumerable<Message> messages, CancellationToken cancellationToken)
+    {
         foreach (var chunk in messages.Chunk(10))
         {
             await sqs.ChangeMessageVisibilityBatchAsync(new ChangeMessageVisibilityBatchRequest
@@ -43,20 +50,28 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
                 Entries = chunk.Select((m, i) => new ChangeMessageVisibilityBatchRequestEntry(i.ToString(CultureInfo.InvariantCulture), m.ReceiptHandle) { VisibilityTimeout = 0 }).ToList(),
             }, cancellationToken).ConfigureAwait(false);
         }
-        return messages.Select(ToDeadLetter).ToList();
     }
 
     /// <summary>
     /// Moves up to <paramref name="max"/> dead letters back to the endpoint queue for reprocessing, without their fault
-    /// attributes; each is deleted from the dead-letter queue only after it was sent. Returns how many moved.
+    /// attributes; each is deleted from the dead-letter queue only after it was sent. Only the letters that were there
+    /// when the redrive began move: one that fails again at once (a poison message) comes back as a new letter, and is left
+    /// for the next redrive rather than moved round and round. Returns how many moved.
     /// </summary>
     public async Task<int> RedriveAsync(int max = int.MaxValue, CancellationToken cancellationToken = default)
     {
         var url = await UrlAsync(Name, cancellationToken).ConfigureAwait(false);
         var targetUrl = await UrlAsync(QueueName, cancellationToken).ConfigureAwait(false);
+        var began = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var moved = 0;
+        var later = new List<Message>();
         await foreach (var message in ReceiveAllAsync(url, max, cancellationToken).ConfigureAwait(false))
         {
+            if (SentAt(message) >= began)
+            {
+                later.Add(message); // hidden until the redrive is done, so that it is received only once
+                continue;
+            }
             await sqs.SendMessageAsync(new SendMessageRequest
             {
                 QueueUrl = targetUrl,
@@ -68,8 +83,13 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
             await sqs.DeleteMessageAsync(url, message.ReceiptHandle, cancellationToken).ConfigureAwait(false);
             moved++;
         }
+        await ReleaseAsync(url, later, cancellationToken).ConfigureAwait(false);
         return moved;
     }
+
+    /// <summary>When SQS took the message (epoch milliseconds), or 0 when it does not say.</summary>
+    private static long SentAt(Message message) =>
+        message.Attributes?.GetValueOrDefault("SentTimestamp") is { } sent && long.TryParse(sent, CultureInfo.InvariantCulture, out var at) ? at : 0;
 
     /// <summary>Moves a message that cannot or may not be handled to the dead-letter queue with the reason, then deletes the original.</summary>
     internal static async Task MoveAsync(IAmazonSQS sqs, EndpointQueue queue, Message message, string reason, Exception error, CancellationToken cancellationToken)
@@ -106,6 +126,7 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
                 // Long enough to move a message; it comes back on its own if the process dies meanwhile.
                 VisibilityTimeout = 60,
                 MessageAttributeNames = ["All"],
+                MessageSystemAttributeNames = ["SentTimestamp"],
             }, cancellationToken).ConfigureAwait(false);
             var messages = response.Messages ?? [];
             var fresh = messages.Where(m => seen.Add(m.MessageId)).ToList();

@@ -46,19 +46,12 @@ public static class EventBusTelemetry
         return activity;
     }
 
-    /// <summary>A receive span for a batch that arrived, linked to each message's producer.</summary>
-    internal static void RecordReceive(string queueName, DateTimeOffset started, IReadOnlyList<ActivityContext> producers)
-    {
-        using var activity = ActivitySource.StartActivity($"receive {queueName}", ActivityKind.Consumer, parentContext: default,
-            links: producers.Where(p => p != default).Select(p => new ActivityLink(p)), startTime: started);
-        activity?.SetTag("messaging.system", "aws_sqs")
-            .SetTag("messaging.operation.type", "receive")
-            .SetTag("messaging.operation.name", "ReceiveMessage")
-            .SetTag("messaging.destination.name", queueName)
-            .SetTag("messaging.batch.message_count", producers.Count);
-    }
-
-    /// <summary>The process span: a child of the producer's span, so one trace follows a message across services.</summary>
+    /// <summary>
+    /// The process span: a child of the producer's span, so one trace follows a message across services. Receives get no
+    /// span of their own: one linked to its messages' producers would be a trace of its own per poll that brought
+    /// something, burying the batches' traces in the dashboard (the time a message waited shows between its publish and
+    /// process spans).
+    /// </summary>
     internal static Activity? StartProcess(string queueName, ActivityContext producer, MessageContext context)
     {
         var activity = ActivitySource.StartActivity($"process {queueName}", ActivityKind.Consumer, producer);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Amazon.SQS.Model;
 
@@ -19,8 +20,8 @@ internal sealed record InboundMessage(Subscription Subscription, object Message,
 {
     private const string SnsNotification = "Notification";
 
-    /// <exception cref="MessageFormatException">The message can never be handled here.</exception>
-    public static InboundMessage Read(Message message, EndpointQueue queue, BodyFormat format, EventBusSubscriptions subscriptions)
+    /// <exception cref="MessageFormatException">The message can never be handled here (also: larger than <paramref name="maxMessageBytes"/>).</exception>
+    public static InboundMessage Read(Message message, EndpointQueue queue, BodyFormat format, EventBusSubscriptions subscriptions, int maxMessageBytes)
     {
         var attributes = message.MessageAttributes?.Where(a => a.Value.StringValue is not null)
             .ToDictionary(a => a.Key, a => a.Value.StringValue, StringComparer.Ordinal) ?? [];
@@ -43,6 +44,12 @@ internal sealed record InboundMessage(Subscription Subscription, object Message,
                     attributes[attribute.Name] = value.GetString()!;
                 }
             }
+        }
+
+        // What came through a topic is never larger (the SNS wrapper aside); anything larger was sent to the queue some other way.
+        if (Encoding.UTF8.GetByteCount(body) is var size && size > maxMessageBytes)
+        {
+            throw new MessageFormatException($"The message is {size:N0} bytes; at most {maxMessageBytes:N0} are allowed (EventBus:MaxMessageBytes).");
         }
 
         if (format == BodyFormat.PlainJson)

@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
+using System.Text;
 using Aws.Sns;
 
 namespace EventBus.AwsSqs;
 
-/// <summary>Publishes each message type to its own SNS topic, as a MassTransit envelope.</summary>
-internal sealed class SqsEventBus(SnsClient sns, SqsTopology topology, string endpointQueueName) : IEventBus
+/// <summary>Publishes each message type to its own SNS topic, as a MassTransit envelope of at most <paramref name="maxMessageBytes"/>.</summary>
+internal sealed class SqsEventBus(SnsClient sns, SqsTopology topology, string endpointQueueName, int maxMessageBytes) : IEventBus
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _topicArns = new(StringComparer.Ordinal);
 
@@ -38,9 +39,18 @@ internal sealed class SqsEventBus(SnsClient sns, SqsTopology topology, string en
             }
         }
 
-        await sns.PublishAsync(new PublishRequest(topicArn, EnvelopeSerializer.Serialize(envelope))
+        var body = EnvelopeSerializer.Serialize(envelope);
+        var attributes = MessageAttributes.For(envelope);
+        // SNS counts the message and its attributes (names, types and values) against its limit.
+        var size = Encoding.UTF8.GetByteCount(body) + attributes.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + Encoding.UTF8.GetByteCount(a.Value) + "String".Length);
+        if (size > maxMessageBytes)
         {
-            MessageAttributes = MessageAttributes.For(envelope).ToDictionary(a => a.Key, a => SnsMessageAttributeValue.FromString(a.Value)),
+            throw new MessageTooLargeException(
+                $"A {typeof(TMessage).Name} message of {size:N0} bytes cannot be published: at most {maxMessageBytes:N0} are allowed (EventBus:MaxMessageBytes).");
+        }
+        await sns.PublishAsync(new PublishRequest(topicArn, body)
+        {
+            MessageAttributes = attributes.ToDictionary(a => a.Key, a => SnsMessageAttributeValue.FromString(a.Value)),
         }, cancellationToken).ConfigureAwait(false);
         EventBusTelemetry.Published(topicName);
     }

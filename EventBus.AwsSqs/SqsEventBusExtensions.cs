@@ -38,8 +38,11 @@ public static class SqsEventBusExtensions
             .PostConfigure(options => options.QueueName = SqsNames.CheckQueueName(string.IsNullOrWhiteSpace(options.QueueName) ? endpointName : options.QueueName));
         services.TryAddSingleton(sp => new SqsTopology(
             sp.GetRequiredService<IAmazonSQS>(), sp.GetRequiredService<SnsClient>(), sp.GetRequiredService<IOptions<SqsEventBusOptions>>().Value.Topology));
-        services.TryAddSingleton<IEventBus>(sp => new SqsEventBus(
-            sp.GetRequiredService<SnsClient>(), sp.GetRequiredService<SqsTopology>(), sp.GetRequiredService<IOptions<SqsEventBusOptions>>().Value.QueueName!));
+        services.TryAddSingleton<IEventBus>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<SqsEventBusOptions>>().Value;
+            return new SqsEventBus(sp.GetRequiredService<SnsClient>(), sp.GetRequiredService<SqsTopology>(), options.QueueName!, options.MaxMessageBytes);
+        });
         // The host cancels the bus's stop at its own deadline (30 s by default, no more than the bus's drain): raise it to
         // what the drain needs, so that ShutdownTimeout is the one setting.
         services.AddOptions<HostOptions>().PostConfigure<IOptions<SqsEventBusOptions>>((host, bus) =>

@@ -42,7 +42,7 @@ public sealed class SqsEventBusOptions
     /// <summary>The wait before the first in-process retry; it doubles with each further retry.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>How long a failed message stays invisible before its next delivery, times the receive count.</summary>
+    /// <summary>How long a failed message stays invisible before its next delivery, doubled with each receive (5, 10, 20, 40 s).</summary>
     public TimeSpan RedeliveryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -50,6 +50,16 @@ public sealed class SqsEventBusOptions
     /// host's own shutdown timeout is raised to <see cref="HostShutdownTimeout"/> if it is shorter, so this is the one setting.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The largest message, envelope and attributes together, in bytes: what one SNS publish carries (256 KiB), and so the
+    /// largest message the topics can deliver. A publish beyond it fails before it is sent
+    /// (<see cref="MessageTooLargeException"/>); a received envelope beyond it (sent to the queue by other means) is poison.
+    /// </summary>
+    public int MaxMessageBytes { get; set; } = SnsMaxMessageBytes;
+
+    /// <summary>What SNS accepts in one publish.</summary>
+    public const int SnsMaxMessageBytes = 256 * 1024;
 
     /// <summary>How often the queue backlog (the <c>eventbus.queue.backlog</c> metric) is read.</summary>
     public TimeSpan BacklogInterval { get; set; } = TimeSpan.FromSeconds(15);
@@ -69,6 +79,7 @@ public sealed class SqsEventBusOptions
         if (MaxConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "must be at least 1");
         if (MaxReceiveCount < 1) throw new ArgumentOutOfRangeException(nameof(MaxReceiveCount), MaxReceiveCount, "must be at least 1");
         if (ImmediateRetries < 0) throw new ArgumentOutOfRangeException(nameof(ImmediateRetries), ImmediateRetries, "must not be negative");
+        if (MaxMessageBytes is < 1024 or > SnsMaxMessageBytes) throw new ArgumentOutOfRangeException(nameof(MaxMessageBytes), MaxMessageBytes, $"must be 1,024 to {SnsMaxMessageBytes:N0} bytes");
         if (WaitTime < TimeSpan.Zero || WaitTime > TimeSpan.FromSeconds(20)) throw new ArgumentOutOfRangeException(nameof(WaitTime), WaitTime, "must be 0 to 20 s");
     }
 }

@@ -9,5 +9,5 @@ public static class SqsPublisher
     /// <param name="sourceName">How the messages name their source (<c>amazonsqs://{region}/{sourceName}</c>), such as <c>pipeline-cli</c>.</param>
     /// <param name="mode"><see cref="TopologyMode.Verify"/>: topics must exist already; <see cref="TopologyMode.Ensure"/> creates missing ones.</param>
     public static IEventBus Create(IAmazonSQS sqs, SnsClient sns, string sourceName, TopologyMode mode = TopologyMode.Verify) =>
-        new SqsEventBus(sns, new SqsTopology(sqs, sns, mode), sourceName);
+        new SqsEventBus(sns, new SqsTopology(sqs, sns, mode), sourceName, SqsEventBusOptions.SnsMaxMessageBytes);
 }

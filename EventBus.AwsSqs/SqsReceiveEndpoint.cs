@@ -127,7 +127,6 @@ internal sealed partial class SqsReceiveEndpoint
         }
 
         List<Message> messages;
-        var started = DateTimeOffset.UtcNow;
         try
         {
             // Not cancelled by the stop: a long poll abandoned mid-way may still take messages off the queue,
@@ -162,7 +161,6 @@ internal sealed partial class SqsReceiveEndpoint
             return;
         }
 
-        EventBusTelemetry.RecordReceive(_queue.Name, started, messages.Select(ProducerOf).ToList());
         foreach (var message in messages)
         {
             var handling = HandleAsync(message);
@@ -175,9 +173,6 @@ internal sealed partial class SqsReceiveEndpoint
         }
     }
 
-    private static ActivityContext ProducerOf(Message message) =>
-        EventBusTelemetry.Incoming(name => message.MessageAttributes?.GetValueOrDefault(name)?.StringValue);
-
     /// <summary>Handles one message to its end (deleted, released for redelivery, or dead-lettered); never throws.</summary>
     private async Task HandleAsync(Message message)
     {
@@ -187,7 +182,7 @@ internal sealed partial class SqsReceiveEndpoint
             InboundMessage inbound;
             try
             {
-                inbound = InboundMessage.Read(message, _queue, _format, _subscriptions);
+                inbound = InboundMessage.Read(message, _queue, _format, _subscriptions, _options.MaxMessageBytes);
             }
             catch (MessageFormatException e)
             {
@@ -257,7 +252,9 @@ internal sealed partial class SqsReceiveEndpoint
             return;
         }
 
-        var delay = TimeSpan.FromSeconds(Math.Min(43_200, _options.RedeliveryDelay.TotalSeconds * context.ReceiveCount));
+        // Doubling, so that the budget before the dead-letter queue outlasts a dependency that is down for a while (5 s
+        // and 5 receives: 75 s) rather than a few seconds more than a linear one; at most SQS's 12 hours.
+        var delay = TimeSpan.FromSeconds(Math.Min(43_200, _options.RedeliveryDelay.TotalSeconds * Math.Pow(2, context.ReceiveCount - 1)));
         LogRedelivering(error, _queue.Name, inbound.Subscription.MessageType.Name, context.ReceiveCount, _queue.MaxReceiveCount, delay);
         await _sqs.ChangeMessageVisibilityAsync(_queue.Url, message.ReceiptHandle, (int)delay.TotalSeconds, CancellationToken.None).ConfigureAwait(false);
     }

@@ -47,6 +47,8 @@ internal sealed class SqsTopology(IAmazonSQS sqs, SnsClient sns, TopologyMode mo
         {
             [QueueAttributeName.VisibilityTimeout] = ((int)options.VisibilityTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
             [QueueAttributeName.RedrivePolicy] = RedrivePolicy(deadLetterArn, options.MaxReceiveCount),
+            // What the topics can deliver; a larger message sent to the queue directly is refused to its sender.
+            [QueueAttributeName.MaximumMessageSize] = options.MaxMessageBytes.ToString(CultureInfo.InvariantCulture),
         }, cancellationToken).ConfigureAwait(false);
         var attributes = await AttributesAsync(url, cancellationToken).ConfigureAwait(false);
         var arn = attributes[QueueAttributeName.QueueArn];

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Reflection;
 using System.Text.Json;
 
 namespace EventBus;
@@ -62,7 +64,61 @@ public static class EnvelopeSerializer
             // JSON fails the same way on every delivery.
             throw new MessageFormatException($"The message does not fit {messageType.Name}: {e.Message}", e);
         }
-        return message ?? throw new MessageFormatException($"The message is null where a {messageType.Name} was expected.");
+        if (message is null)
+        {
+            throw new MessageFormatException($"The message is null where a {messageType.Name} was expected.");
+        }
+        // System.Text.Json leaves a missing property null whatever its annotation says: a message without a field its type
+        // requires would fail in its handler on every delivery, so it is refused here, once, naming the field.
+        foreach (var required in s_requiredProperties.GetOrAdd(messageType, RequiredProperties))
+        {
+            if (required.GetValue(message) is null)
+            {
+                throw new MessageFormatException(
+                    $"The message does not fit {messageType.Name}: {Options.PropertyNamingPolicy!.ConvertName(required.Name)} is missing (it is required)");
+            }
+        }
+        return message;
+    }
+
+    private static readonly ConcurrentDictionary<Type, PropertyInfo[]> s_requiredProperties = new();
+
+    /// <summary>The type's public properties of a reference type that is not nullable (<c>string</c>, not <c>string?</c>).</summary>
+    private static PropertyInfo[] RequiredProperties(Type messageType)
+    {
+        var nullability = new NullabilityInfoContext();
+        return messageType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => !p.PropertyType.IsValueType && p.GetIndexParameters().Length == 0 && nullability.Create(p).ReadState == NullabilityState.NotNull)
+            .ToArray();
+    }
+
+    /// <summary>
+    /// Writes and reads an envelope of each of <paramref name="messageTypes"/> once (an empty instance), so that the JSON
+    /// contracts of the types a service handles and sends are built at start-up rather than on its first message.
+    /// </summary>
+    public static void WarmUp(IEnumerable<Type> messageTypes)
+    {
+        foreach (var type in messageTypes.Where(t => t is { IsClass: true, IsAbstract: false, ContainsGenericParameters: false }))
+        {
+            try
+            {
+                var empty = System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(type);
+                var envelope = new MessageEnvelope
+                {
+                    MessageId = Guid.Empty.ToString(),
+                    MessageType = [MessageNaming.UrnOf(type)],
+                    Message = JsonSerializer.SerializeToElement(empty, type, Options),
+                    SentTime = DateTime.UtcNow,
+                    Headers = [],
+                    Host = HostInfo.Current,
+                };
+                ReadMessage(Deserialize(Serialize(envelope)).Message!.Value, type);
+            }
+            catch (Exception e) when (e is MessageFormatException or JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+            {
+                // A type that refuses empty values is read for the first time with its first message.
+            }
+        }
     }
 
     /// <summary>A header value as text: JSON strings as themselves, anything else as its JSON.</summary>

@@ -60,6 +60,13 @@ public sealed record QueueSpec(string Name)
     /// <summary>Dead letters are kept for the longest time SQS allows, so that nothing is lost before someone looks.</summary>
     public static readonly TimeSpan DeadLetterRetention = TimeSpan.FromDays(14);
 
+    /// <summary>
+    /// The largest message the queue accepts (body and attributes): what an SNS publish carries, 256 KiB. SQS itself takes
+    /// up to 1 MiB, which is also the dead-letter queue's (SQS's default), so a dead letter always has room for its fault
+    /// attributes; a larger message sent to the queue directly is refused to its sender.
+    /// </summary>
+    public const int MaxMessageBytes = 256 * 1024;
+
     public string DeadLetterQueueName => Name + DeadLetterSuffix;
 }
 

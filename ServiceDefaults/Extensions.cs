@@ -52,16 +52,13 @@ public static class Extensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(PipelineTelemetry.Name, PipelineTelemetry.EventBusName))
             .WithTracing(tracing => tracing
-                .AddSource(builder.Environment.ApplicationName, PipelineTelemetry.Name, PipelineTelemetry.EventBusName)
+                .AddSource([builder.Environment.ApplicationName, .. PipelineTelemetry.TraceSources])
                 .AddAspNetCoreInstrumentation(aspnet =>
                     // Health probes every few seconds would drown the traces that matter.
                     aspnet.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
-                // Every AWS SDK call is an HttpClient call, so this also traces S3, SQS, SNS and DynamoDB. Calls made
-                // outside any operation are polls (long-polling receives, backlog and dead-letter checks): traced,
-                // one root trace each, they would bury the traces of the batches.
-                .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = _ => Activity.Current?.Parent is not null));
+                .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = _ => PipelineTelemetry.TraceHttpCall(Activity.Current)));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

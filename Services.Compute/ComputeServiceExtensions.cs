@@ -22,7 +22,12 @@ public static class ComputeServiceExtensions
             .AddSubscription<BatchTransformed, BatchTransformedHandler>()
             .AddSubscription<BatchRetractionRequested, BatchRetractionRequestedHandler>();
 
-        builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Compute);
+        var access = new PipelineServices(topology).Compute;
+        builder.Services.AddHealthChecks().AddAccessChecks(topology, access);
+        // Ready only once warm: the first batch after start-up costs what any batch costs.
+        builder.Services.AddWarmUp("engine", PipelineWarmUp.EngineAsync);
+        builder.Services.AddWarmUp("aws", (services, ct) => PipelineWarmUp.AwsAsync(services, access, ct));
+        builder.Services.AddWarmUp("messages", (_, _) => Task.Run(() => EventBus.EnvelopeSerializer.WarmUp(typeof(BatchSubmitted).Assembly.GetExportedTypes())));
         return builder;
     }
 }

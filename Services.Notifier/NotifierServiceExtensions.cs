@@ -31,7 +31,11 @@ public static class NotifierServiceExtensions
             .AddSubscription<BatchRejected, BatchRejectedHandler>()
             .AddSubscription<BatchRetracted, BatchRetractedHandler>();
 
-        builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Notifier);
+        var access = new PipelineServices(topology).Notifier;
+        builder.Services.AddHealthChecks().AddAccessChecks(topology, access);
+        // Ready only once warm: the first batch after start-up costs what any batch costs.
+        builder.Services.AddWarmUp("aws", (services, ct) => PipelineWarmUp.AwsAsync(services, access, ct));
+        builder.Services.AddWarmUp("messages", (_, _) => Task.Run(() => EventBus.EnvelopeSerializer.WarmUp(typeof(BatchSubmitted).Assembly.GetExportedTypes())));
         return builder;
     }
 }

@@ -19,7 +19,12 @@ public static class TransformServiceExtensions
         builder.AddSqsEventBus("transform", bus => bus.QueueName = topology.TransformQueue.Name)
             .AddSubscription<BatchValidated, BatchValidatedHandler>();
 
-        builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Transform);
+        var access = new PipelineServices(topology).Transform;
+        builder.Services.AddHealthChecks().AddAccessChecks(topology, access);
+        // Ready only once warm: the first batch after start-up costs what any batch costs.
+        builder.Services.AddWarmUp("engine", PipelineWarmUp.EngineAsync);
+        builder.Services.AddWarmUp("aws", (services, ct) => PipelineWarmUp.AwsAsync(services, access, ct));
+        builder.Services.AddWarmUp("messages", (_, _) => Task.Run(() => EventBus.EnvelopeSerializer.WarmUp(typeof(BatchSubmitted).Assembly.GetExportedTypes())));
         return builder;
     }
 }

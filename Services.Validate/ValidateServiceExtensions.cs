@@ -23,7 +23,12 @@ public static class ValidateServiceExtensions
             .AddSubscription<BatchSubmitted, BatchSubmittedHandler>()
             .AddPlainJsonQueue<S3EventNotification, ManifestCreatedHandler>(topology.ManifestEventsQueue.Name);
 
-        builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Validate);
+        var access = new PipelineServices(topology).Validate;
+        builder.Services.AddHealthChecks().AddAccessChecks(topology, access);
+        // Ready only once warm: the first batch after start-up costs what any batch costs.
+        builder.Services.AddWarmUp("engine", PipelineWarmUp.EngineAsync);
+        builder.Services.AddWarmUp("aws", (services, ct) => PipelineWarmUp.AwsAsync(services, access, ct));
+        builder.Services.AddWarmUp("messages", (_, _) => Task.Run(() => EventBus.EnvelopeSerializer.WarmUp(typeof(BatchSubmitted).Assembly.GetExportedTypes())));
         return builder;
     }
 }

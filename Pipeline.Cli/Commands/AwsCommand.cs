@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Net.Http;
 using System.Net.Sockets;
 using Amazon.Runtime;
@@ -22,6 +23,8 @@ internal abstract class AwsCommand : Command
         _aws.AddTo(this);
         SetAction(async (result, cancellationToken) =>
         {
+            using var tracing = CliTelemetry.Start();
+            using var activity = CliTelemetry.Source.StartActivity(Path());
             try
             {
                 using var connection = _aws.Connect(result);
@@ -47,6 +50,7 @@ internal abstract class AwsCommand : Command
 
     private int Fail(string message)
     {
+        Activity.Current?.SetStatus(ActivityStatusCode.Error, message);
         Console.Error.WriteLine($"pipeline {Path()}: {message}");
         return ExitCodes.Failed;
     }

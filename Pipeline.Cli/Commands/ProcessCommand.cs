@@ -16,7 +16,7 @@ internal sealed class ProcessCommand : Command
 {
     private readonly Argument<DirectoryInfo> _batch = new("batch-dir") { Description = "Folder with products.csv and orders/ and order_items/ parts (or orders.csv and order_items.csv)." };
     private readonly Option<DirectoryInfo> _out = new("--out") { Description = "Folder to write validation.json and the KPI tables to.", Required = true };
-    private readonly Option<int> _maxLineBytes = new("--max-line-bytes") { Description = "Longest row accepted, in bytes.", DefaultValueFactory = _ => new EngineOptions().MaxLineBytes };
+    private readonly Option<int> _maxLineBytes = new("--max-line-bytes") { Description = "Longest row accepted, in bytes.", DefaultValueFactory = _ => new BatchLimits().MaxLineBytes };
 
     public ProcessCommand()
         : base("process", "Validate a batch and, when it is accepted, compute its KPI tables.")
@@ -37,7 +37,7 @@ internal sealed class ProcessCommand : Command
         BatchResult result;
         using (TerminalProgress.Show(progress, batch.TotalLength, "read", TerminalProgress.Megabytes))
         {
-            result = new BatchProcessor(new EngineOptions { MaxLineBytes = maxLineBytes }).Process(batch, progress);
+            result = new BatchProcessor(new EngineOptions { Limits = new BatchLimits { MaxLineBytes = maxLineBytes } }).Process(batch, progress);
         }
 
         using (FileStream report = File.Create(Path.Combine(outFolder.FullName, "validation.json")))

@@ -33,6 +33,7 @@ internal sealed class RetractCommand : AwsCommand
         {
             throw new ArgumentException($"'{batch}' is not a valid batch name (letters, digits, '.', '_', '-'; at most 100)");
         }
+        CliTelemetry.Name("retract", batch);
         var runs = new PipelineRunStore(aws.DynamoDb, aws.Topology, TimeProvider.System);
         var before = await runs.GetHistoryAsync(batch, cancellationToken);
         if (before?.InForce is not { } target)
@@ -48,6 +49,8 @@ internal sealed class RetractCommand : AwsCommand
         await bus.PublishAsync(new BatchRetractionRequested(batch, target.Version, result.GetValue(_reason), DateTimeOffset.UtcNow, "cli"), cancellationToken);
 
         var deadline = TimeSpan.FromSeconds(result.GetValue(_wait));
+        // The reads while waiting are polls, not part of the retraction's trace.
+        Activity.Current = null;
         while (stopwatch.Elapsed < deadline)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);

@@ -37,8 +37,9 @@ internal sealed class SubmitCommand : AwsCommand
         var name = result.GetValue(_batch) ?? DefaultBatchName(folder, DateTimeOffset.UtcNow);
         if (!BatchLayout.IsBatchName(name))
         {
-            throw new ArgumentException($"'{name}' is not a valid batch name (letters, digits, '.', '_', '-'; at most 100)");
+            throw new ArgumentException($"'{name}' is not a valid batch name (letters, digits, '.', '_', '-'; at most 100; not 'shared')");
         }
+        CliTelemetry.Name("submit", name);
 
         var stopwatch = Stopwatch.StartNew();
         UploadedBatch uploaded;

@@ -20,7 +20,8 @@ public sealed record BatchKeys(IdSet OrderIds, IdSet OrderItemIds);
 /// <summary>
 /// Validates, enriches and aggregates a batch in one streaming pass. Products and orders are read
 /// first (their keys are what items are checked against), then the items; within each phase the
-/// parts are read in parallel, each worker with its own KPI accumulator.
+/// parts are read in parallel, each worker with its own KPI accumulator. A batch beyond its limits
+/// (<see cref="BatchLimits"/>) is rejected with the limit's rule; what is beyond a limit is never read.
 /// </summary>
 public sealed class BatchProcessor(EngineOptions? options = null)
 {
@@ -29,7 +30,15 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     /// <param name="output">Receives the validated, enriched records of each orders and items part (the Transform stage writes them out).</param>
     public BatchResult Process(BatchInput batch, ProgressCounter? progress = null, CancellationToken cancellationToken = default, IEnrichedOutput? output = null)
     {
-        var references = new BatchReferences();
+        if (_options.Limits.CheckFiles([.. batch.Parts.Select(part => (part.Name, part.Length))]) is { } breach)
+        {
+            // Too many or too large files: nothing is read.
+            var file = new FileDiagnostics(breach.File, batch.Parts.First(part => part.Name == breach.File).Table, _options.MaxReportedErrors);
+            file.Report(breach.Rule, 0, null, default, breach.Message);
+            return new BatchResult(BuildReport([file]), null);
+        }
+
+        var references = new BatchReferences(_options.Limits);
         var kpis = new KpiAccumulator(references.Products.Categories);
         var reports = new List<FileDiagnostics>();
 
@@ -85,7 +94,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         {
             // One accumulator per worker, merged once: each holds a day's customers as bitmaps, so
             // fewer live accumulators means a lower memory peak.
-            var workerKpis = new KpiAccumulator(references.Products.Categories);
+            var workerKpis = new KpiAccumulator(references.Products.Categories, references.IdRanges);
             while (failures.IsEmpty && queue.TryDequeue(out PartJob? job))
             {
                 try
@@ -122,12 +131,12 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     /// </summary>
     private void ReadPart(PartJob job, BatchReferences references, KpiAccumulator workerKpis, ProgressCounter? progress, IEnrichedOutput? output, CancellationToken cancellationToken)
     {
-        var partKeys = new IdSet();
+        var partKeys = references.IdRanges.NewSet(job.Part.Table == TableKind.Orders ? IdRangeBudget.OrderIds : IdRangeBudget.ItemIds);
         using IEnrichedRecordWriter? partOutput = job.Part.Table == TableKind.Products ? null : output?.OpenPart(job.Part);
         (IRowHandler handler, int keyColumn) = job.Part.Table switch
         {
             TableKind.Products => ((IRowHandler)new ProductRowHandler(references), TableSchema.ProductColumn.Id),
-            TableKind.Orders => (new OrderRowHandler(partKeys, workerKpis, partOutput), TableSchema.OrderColumn.OrderId),
+            TableKind.Orders => (new OrderRowHandler(references, partKeys, workerKpis, partOutput), TableSchema.OrderColumn.OrderId),
             _ => (new OrderItemRowHandler(references, partKeys, workerKpis, partOutput), TableSchema.OrderItemColumn.Id),
         };
         bool complete = CsvPartReader.Read(job.Part, handler, job.Diagnostics, _options, progress, cancellationToken);

@@ -2,8 +2,8 @@ namespace Pipeline.Engine.Batches;
 
 public sealed record EngineOptions
 {
-    /// <summary>A row (with any quoted line breaks) longer than this many bytes is an error.</summary>
-    public int MaxLineBytes { get; init; } = 64 * 1024;
+    /// <summary>What a batch may be (files, sizes, rows, fields, categories, days).</summary>
+    public BatchLimits Limits { get; init; } = new();
 
     /// <summary>How many errors the report lists; all of them are counted.</summary>
     public int MaxReportedErrors { get; init; } = 100;

@@ -17,10 +17,25 @@ public sealed class IdSet : IReadOnlyCollection<long>
     private const int BlockSize = 1 << BlockBits;
     private const long DirectoryLimit = 1L << 20;
 
+    private readonly Action<long>? _onNewBlock;
     private Block?[] _directory = [];
     private Dictionary<long, Block>? _farBlocks;
     private long _lastKey = -1;
     private Block? _lastBlock;
+
+    public IdSet()
+    {
+    }
+
+    /// <summary>
+    /// A set that calls <paramref name="onNewBlock"/> with a block's key (the id shifted right by 12) before
+    /// <see cref="Add"/> opens a new block, so a caller can bound how many blocks (and so how much memory) ids take;
+    /// an exception it throws leaves the set as it was. Merging (<see cref="UnionWith"/>) does not call it.
+    /// </summary>
+    public IdSet(Action<long> onNewBlock)
+    {
+        _onNewBlock = onNewBlock;
+    }
 
     public long Count { get; private set; }
 
@@ -31,7 +46,7 @@ public sealed class IdSet : IReadOnlyCollection<long>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         long key = id >> BlockBits;
-        Block block = key == _lastKey ? _lastBlock! : BlockFor(key);
+        Block block = key == _lastKey ? _lastBlock! : BlockFor(key, _onNewBlock);
         if (!block.Add((ushort)(id & (BlockSize - 1))))
         {
             return false;
@@ -59,7 +74,7 @@ public sealed class IdSet : IReadOnlyCollection<long>
         long overlapCount = 0;
         foreach ((long key, Block otherBlock) in other.Blocks())
         {
-            Block block = BlockFor(key);
+            Block block = BlockFor(key, null);
             long before = block.Count;
             foreach (ushort offset in block.UnionWith(otherBlock))
             {
@@ -108,7 +123,7 @@ public sealed class IdSet : IReadOnlyCollection<long>
         }
     }
 
-    private Block BlockFor(long key)
+    private Block BlockFor(long key, Action<long>? onNewBlock)
     {
         Block block;
         if (key < DirectoryLimit)
@@ -118,18 +133,23 @@ public sealed class IdSet : IReadOnlyCollection<long>
                 Array.Resize(ref _directory, (int)Math.Min(DirectoryLimit, Math.Max(key + 1, _directory.Length * 2L)));
             }
 
-            block = _directory[key] ??= new Block();
+            block = _directory[key] ??= NewBlock(key, onNewBlock);
         }
         else
         {
             _farBlocks ??= [];
-            ref Block? slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_farBlocks, key, out _);
-            block = slot ??= new Block();
+            block = _farBlocks.TryGetValue(key, out Block? found) ? found : _farBlocks[key] = NewBlock(key, onNewBlock);
         }
 
         _lastKey = key;
         _lastBlock = block;
         return block;
+    }
+
+    private static Block NewBlock(long key, Action<long>? onNewBlock)
+    {
+        onNewBlock?.Invoke(key);
+        return new Block();
     }
 
     private sealed class Block

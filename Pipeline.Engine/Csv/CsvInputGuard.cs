@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Unicode;
+using Pipeline.Engine.Batches;
 using Pipeline.Engine.Validation;
 
 namespace Pipeline.Engine.Csv;
@@ -7,21 +8,29 @@ namespace Pipeline.Engine.Csv;
 /// <summary>A structural problem the guard saw at a line, for the row reader to report with its row.</summary>
 internal readonly record struct StructuralFinding(long Line, string Rule);
 
-/// <summary>Thrown when a record grows past the line limit: reading it further would take unbounded memory.</summary>
-internal sealed class RecordTooLongException(long line) : IOException($"The record starting at line {line} is too long.")
+/// <summary>
+/// Thrown when a record grows past the line limit, or the file past the file limit: reading further would take
+/// unbounded memory or time, so the rest of the file is not read. <see cref="Rule"/> and <see cref="IOException.Message"/> are for the report.
+/// </summary>
+internal sealed class InputLimitException(string rule, long line, string message) : IOException(message)
 {
+    public string Rule { get; } = rule;
+
     public long Line { get; } = line;
 }
 
 /// <summary>
 /// Sits between the raw bytes and the CSV parser and checks what a parser that decodes text cannot:
-/// invalid UTF-8 (the decoder would silently replace it), records longer than the limit (stopped
-/// before they are buffered, so memory stays bounded) and a quote still open at the end of the file.
+/// invalid UTF-8 (the decoder would silently replace it), records longer than the line limit (stopped
+/// before they are buffered, so memory stays bounded), files longer than the file limit (whatever size they
+/// were announced with) and a quote still open at the end of the file.
 /// It reads the input in chunks, ends each chunk on a whole UTF-8 sequence so it can be validated on its
 /// own, and tracks lines and quote state the way RFC 4180 does (a doubled quote toggles twice).
 /// </summary>
-internal sealed class CsvInputGuard(Stream inner, int maxRecordBytes, ProgressCounter? progress) : Stream
+internal sealed class CsvInputGuard(Stream inner, BatchLimits limits, ProgressCounter? progress) : Stream
 {
+    private readonly int _maxRecordBytes = limits.MaxLineBytes;
+
     // Small next to the line limit, so the no-quote fast path in Inspect applies to almost every chunk.
     private const int ChunkSize = 16 * 1024;
 
@@ -96,6 +105,10 @@ internal sealed class CsvInputGuard(Stream inner, int maxRecordBytes, ProgressCo
             if (complete > 0)
             {
                 Inspect(_chunk.AsSpan(0, complete));
+                if (BytesRead > limits.MaxFileBytes)
+                {
+                    throw new InputLimitException(ValidationRule.FileTooLarge, _line, limits.FileTooLargeMessage(null));
+                }
                 return true;
             }
         }
@@ -147,7 +160,7 @@ internal sealed class CsvInputGuard(Stream inner, int maxRecordBytes, ProgressCo
         }
 
         long chunkStart = BytesRead;
-        bool noRecordCanBeTooLong = chunkStart + chunk.Length - _recordStart <= maxRecordBytes;
+        bool noRecordCanBeTooLong = chunkStart + chunk.Length - _recordStart <= _maxRecordBytes;
         if (!_inQuotes && noRecordCanBeTooLong && !chunk.Contains((byte)'"'))
         {
             // The common case: no quotes, so every newline ends a record; only counting is left.
@@ -193,15 +206,16 @@ internal sealed class CsvInputGuard(Stream inner, int maxRecordBytes, ProgressCo
 
         BytesRead += chunk.Length;
         progress?.Add(chunk.Length);
-        if (BytesRead - _recordStart > maxRecordBytes)
+        if (BytesRead - _recordStart > _maxRecordBytes)
         {
-            throw new RecordTooLongException(_recordStartLine);
+            throw new InputLimitException(ValidationRule.LineTooLong, _recordStartLine,
+                $"The row is longer than {BatchLimits.Count(_maxRecordBytes)} bytes ({BatchLimits.Name(nameof(BatchLimits.MaxLineBytes))}); the rest of the file was not read.");
         }
     }
 
     private void EndRecord(long newlineOffset)
     {
-        if (newlineOffset - _recordStart > maxRecordBytes)
+        if (newlineOffset - _recordStart > _maxRecordBytes)
         {
             _findings.Add(new StructuralFinding(_recordStartLine, ValidationRule.LineTooLong));
         }

@@ -1,5 +1,6 @@
 using nietras.SeparatedValues;
 using Pipeline.Engine.Batches;
+using Pipeline.Engine.Transform;
 using Pipeline.Engine.Validation;
 
 namespace Pipeline.Engine.Csv;
@@ -27,7 +28,7 @@ internal static class CsvPartReader
         CancellationToken cancellationToken)
     {
         TableSchema schema = TableSchema.For(part.Table);
-        using var guard = new CsvInputGuard(part.Open(), options.MaxLineBytes, progress);
+        using var guard = new CsvInputGuard(part.Open(), options.Limits, progress);
         SepReader reader;
         try
         {
@@ -39,9 +40,9 @@ internal static class CsvPartReader
             diagnostics.Report(ValidationRule.DuplicateColumn, 1, null, default, duplicate.Message);
             return false;
         }
-        catch (RecordTooLongException tooLong)
+        catch (InputLimitException limit)
         {
-            ReportTooLong(diagnostics, tooLong, options);
+            diagnostics.Report(limit.Rule, limit.Line, null, default, limit.Message);
             return false;
         }
 
@@ -49,12 +50,12 @@ internal static class CsvPartReader
         {
             try
             {
-                return ReadRows(reader, guard, schema, handler, diagnostics, cancellationToken);
+                return ReadRows(reader, guard, schema, handler, diagnostics, options.Limits.MaxFields, cancellationToken);
             }
-            catch (RecordTooLongException tooLong)
+            catch (InputLimitException limit)
             {
-                ReportFindings(guard, diagnostics, tooLong.Line, default);
-                ReportTooLong(diagnostics, tooLong, options);
+                ReportFindings(guard, diagnostics, limit.Line, default);
+                diagnostics.Report(limit.Rule, limit.Line, null, default, limit.Message);
                 return false;
             }
         }
@@ -66,11 +67,19 @@ internal static class CsvPartReader
         TableSchema schema,
         IRowHandler handler,
         FileDiagnostics diagnostics,
+        int maxFields,
         CancellationToken cancellationToken)
     {
         if (guard.BytesRead == 0)
         {
             diagnostics.Report(ValidationRule.EmptyFile, 0, null, default);
+            return false;
+        }
+
+        int headerCount = reader.Header.ColNames.Count;
+        if (headerCount > maxFields)
+        {
+            diagnostics.Report(ValidationRule.TooManyFields, 1, null, default, TooManyFields(headerCount, maxFields));
             return false;
         }
 
@@ -81,7 +90,6 @@ internal static class CsvPartReader
             return false;
         }
 
-        int headerCount = reader.Header.ColNames.Count;
         foreach (SepReader.Row row in reader)
         {
             bool malformed = ReportFindings(guard, diagnostics, row.LineNumberToExcl, new RowShape(row, reader.Header));
@@ -96,6 +104,12 @@ internal static class CsvPartReader
                 continue;
             }
 
+            if (row.ColCount > maxFields)
+            {
+                diagnostics.Report(ValidationRule.TooManyFields, row.LineNumberFrom, null, default, TooManyFields(row.ColCount, maxFields));
+                continue;
+            }
+
             if (row.ColCount != headerCount)
             {
                 diagnostics.Report(
@@ -107,7 +121,17 @@ internal static class CsvPartReader
                 continue;
             }
 
-            handler.Handle(new RowContext(row, columnMap, schema, diagnostics));
+            try
+            {
+                handler.Handle(new RowContext(row, columnMap, schema, diagnostics));
+            }
+            catch (IdsTooScatteredException scattered)
+            {
+                // The ids of this row would take the batch beyond its id ranges: reading on would only take more.
+                diagnostics.Report(ValidationRule.IdsTooScattered, row.LineNumberFrom, null, default, scattered.Message);
+                return false;
+            }
+
             if ((diagnostics.RowsRead & 0x3FFF) == 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -118,13 +142,8 @@ internal static class CsvPartReader
         return true;
     }
 
-    private static void ReportTooLong(FileDiagnostics diagnostics, RecordTooLongException tooLong, EngineOptions options) =>
-        diagnostics.Report(
-            ValidationRule.LineTooLong,
-            tooLong.Line,
-            null,
-            default,
-            $"The row is longer than {options.MaxLineBytes} bytes; the rest of the file was not read.");
+    private static string TooManyFields(int fields, int maxFields) =>
+        $"The row has {BatchLimits.Count(fields)} fields; at most {BatchLimits.Count(maxFields)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxFields))}).";
 
     private static bool TryMapHeader(SepReaderHeader header, TableSchema schema, FileDiagnostics diagnostics, out int[] columnMap)
     {

@@ -17,9 +17,9 @@ internal readonly ref struct RowContext(SepReader.Row row, int[] columnMap, Tabl
 
     public ReadOnlySpan<char> Field(int column) => _row[columnMap[column]].Span;
 
-    public bool Report(string rule, int column)
+    public bool Report(string rule, int column, string? message = null)
     {
-        diagnostics.Report(rule, Line, schema.Columns[column], Field(column));
+        diagnostics.Report(rule, Line, schema.Columns[column], Field(column), message);
         return false;
     }
 
@@ -39,6 +39,10 @@ internal readonly ref struct RowContext(SepReader.Row row, int[] columnMap, Tabl
 
     public bool RequireSalePrice(int column, out decimal price) =>
         FieldParsers.TryParseSalePrice(Field(column), out price) || ReportInvalid(column, ValidationRule.InvalidSalePrice);
+
+    /// <summary>The row's order date is one of the batch's days, or there is room for one more.</summary>
+    public bool WithinDays(BatchDays days, int column, DateOnly date) =>
+        days.TryAdd(date) || Report(ValidationRule.TooManyDays, column, days.LimitMessage);
 
     public bool OptionalTimestamp(int column)
     {

@@ -10,14 +10,27 @@ namespace Pipeline.Engine.Kpis;
 /// and the results are combined with <see cref="Add(KpiAccumulator)"/>, the single merge path
 /// (stored partials are merged through <see cref="From"/> too).
 /// </summary>
-public sealed class KpiAccumulator(CategoryIndex categories)
+public sealed class KpiAccumulator
 {
-    private readonly CategoryIndex _categories = categories;
+    private readonly CategoryIndex _categories;
+    private readonly IdRangeBudget? _idRanges;
     private readonly Dictionary<int, DayState> _days = [];
+
+    public KpiAccumulator(CategoryIndex categories)
+        : this(categories, null)
+    {
+    }
 
     public KpiAccumulator()
         : this(new CategoryIndex())
     {
+    }
+
+    /// <param name="idRanges">Charged for each range of customer ids a day's set opens (a reader's accumulator).</param>
+    internal KpiAccumulator(CategoryIndex categories, IdRangeBudget? idRanges)
+    {
+        _categories = categories;
+        _idRanges = idRanges;
     }
 
     public void Add(in OrderFact order)
@@ -147,7 +160,7 @@ public sealed class KpiAccumulator(CategoryIndex categories)
     private DayState DayOf(int dayNumber)
     {
         ref DayState? day = ref CollectionsMarshal.GetValueRefOrAddDefault(_days, dayNumber, out _);
-        return day ??= new DayState();
+        return day ??= new DayState { Customers = _idRanges?.NewSet(dayNumber) ?? new IdSet() };
     }
 
     private record struct CategoryTotals(decimal Revenue, long Items, long ReturnedItems);
@@ -162,7 +175,7 @@ public sealed class KpiAccumulator(CategoryIndex categories)
 
         public long ReturnedOrders { get; set; }
 
-        public IdSet Customers { get; set; } = new();
+        public required IdSet Customers { get; set; }
 
         public int CategoryCount => _categories.Length;
 

@@ -1,3 +1,4 @@
+using Pipeline.Engine.Batches;
 using Pipeline.Engine.Collections;
 using Pipeline.Engine.Csv;
 
@@ -5,11 +6,18 @@ namespace Pipeline.Engine.Transform;
 
 /// <summary>
 /// The keys a batch must remember to check uniqueness and references: the only state besides the
-/// KPIs that grows with the input, kept compact (<see cref="IdSet"/>: about a bit per dense id).
+/// KPIs that grows with the input, kept compact (<see cref="IdSet"/>: about a bit per dense id); and the
+/// batch's days and categories, counted against its limits.
 /// </summary>
-internal sealed class BatchReferences
+internal sealed class BatchReferences(BatchLimits limits)
 {
+    public BatchLimits Limits { get; } = limits;
+
     public ProductCatalog Products { get; } = new();
+
+    public BatchDays Days { get; } = new(limits.MaxDays);
+
+    public IdRangeBudget IdRanges { get; } = new(limits);
 
     public IdSet OrderIds { get; } = new();
 

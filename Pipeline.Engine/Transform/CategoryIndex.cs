@@ -11,6 +11,8 @@ public sealed class CategoryIndex
 
     public int Count => _names.Count;
 
+    public bool Contains(ReadOnlySpan<char> name) => _indexByName.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(name);
+
     public ProductCategory GetOrAdd(ReadOnlySpan<char> name)
     {
         var lookup = _indexByName.GetAlternateLookup<ReadOnlySpan<char>>();

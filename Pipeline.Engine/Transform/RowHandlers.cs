@@ -1,3 +1,4 @@
+using Pipeline.Engine.Batches;
 using Pipeline.Engine.Collections;
 using Pipeline.Engine.Csv;
 using Pipeline.Engine.Kpis;
@@ -6,17 +7,32 @@ using static Pipeline.Engine.Csv.TableSchema;
 
 namespace Pipeline.Engine.Transform;
 
-/// <summary>products.csv rows → the product catalog (id → category).</summary>
+/// <summary>products.csv rows → the product catalog (id → category), within the limits on categories.</summary>
 internal sealed class ProductRowHandler(BatchReferences references) : IRowHandler
 {
     public void Handle(in RowContext row)
     {
         bool valid = row.RequireId(ProductColumn.Id, out long productId);
-        valid &= row.RequireValue(ProductColumn.Category);
+        valid &= row.RequireValue(ProductColumn.Category) && AllowedCategory(row);
         if (valid && !references.Products.TryAdd(productId, row.Field(ProductColumn.Category)))
         {
             row.Report(ValidationRule.DuplicateKey, ProductColumn.Id);
         }
+    }
+
+    private bool AllowedCategory(in RowContext row)
+    {
+        ReadOnlySpan<char> category = row.Field(ProductColumn.Category);
+        BatchLimits limits = references.Limits;
+        if (category.Length > limits.MaxCategoryChars)
+        {
+            return row.Report(ValidationRule.CategoryTooLong, ProductColumn.Category,
+                $"The category is {BatchLimits.Count(category.Length)} characters long; at most {BatchLimits.Count(limits.MaxCategoryChars)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxCategoryChars))}).");
+        }
+
+        CategoryIndex categories = references.Products.Categories;
+        return categories.Count < limits.MaxCategories || categories.Contains(category) || row.Report(ValidationRule.TooManyCategories, ProductColumn.Category,
+            $"The products file names more than {BatchLimits.Count(limits.MaxCategories)} distinct categories by this one; at most {BatchLimits.Count(limits.MaxCategories)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxCategories))}).");
     }
 }
 
@@ -24,7 +40,7 @@ internal sealed class ProductRowHandler(BatchReferences references) : IRowHandle
 /// orders rows → order facts for the per-day order KPIs. The part's order ids are collected in
 /// <paramref name="partOrderIds"/> (duplicates within the part are reported here, across parts on merge).
 /// </summary>
-internal sealed class OrderRowHandler(IdSet partOrderIds, KpiAccumulator kpis, IEnrichedRecordWriter? output) : IRowHandler
+internal sealed class OrderRowHandler(BatchReferences references, IdSet partOrderIds, KpiAccumulator kpis, IEnrichedRecordWriter? output) : IRowHandler
 {
     public void Handle(in RowContext row)
     {
@@ -32,7 +48,7 @@ internal sealed class OrderRowHandler(IdSet partOrderIds, KpiAccumulator kpis, I
             (partOrderIds.Add(orderId) || row.Report(ValidationRule.DuplicateKey, OrderColumn.OrderId));
         valid &= row.RequireId(OrderColumn.UserId, out long userId);
         valid &= row.RequireStatus(OrderColumn.Status, out OrderStatus status);
-        valid &= row.RequireCreatedAt(OrderColumn.CreatedAt, out DateOnly orderDate);
+        valid &= row.RequireCreatedAt(OrderColumn.CreatedAt, out DateOnly orderDate) && row.WithinDays(references.Days, OrderColumn.CreatedAt, orderDate);
         valid &= row.OptionalTimestamp(OrderColumn.ReturnedAt);
         valid &= row.OptionalTimestamp(OrderColumn.ShippedAt);
         valid &= row.OptionalTimestamp(OrderColumn.DeliveredAt);
@@ -61,7 +77,7 @@ internal sealed class OrderItemRowHandler(BatchReferences references, IdSet part
         ProductCategory category = default;
         valid &= row.RequireId(OrderItemColumn.ProductId, out long productId) && KnownProduct(row, productId, out category);
         valid &= row.RequireStatus(OrderItemColumn.Status, out OrderStatus status);
-        valid &= row.RequireCreatedAt(OrderItemColumn.CreatedAt, out DateOnly orderDate);
+        valid &= row.RequireCreatedAt(OrderItemColumn.CreatedAt, out DateOnly orderDate) && row.WithinDays(references.Days, OrderItemColumn.CreatedAt, orderDate);
         valid &= row.OptionalTimestamp(OrderItemColumn.ShippedAt);
         valid &= row.OptionalTimestamp(OrderItemColumn.DeliveredAt);
         valid &= row.OptionalTimestamp(OrderItemColumn.ReturnedAt);

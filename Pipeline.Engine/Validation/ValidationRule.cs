@@ -13,6 +13,7 @@ public static class ValidationRule
     public const string UnterminatedQuote = "row.unterminated_quote";
     public const string InvalidUtf8 = "row.invalid_utf8";
     public const string LineTooLong = "row.too_long";
+    public const string TooManyFields = "row.too_many_fields";
     public const string RequiredValue = "field.required";
     public const string InvalidId = "field.invalid_id";
     public const string InvalidStatus = "field.invalid_status";
@@ -23,6 +24,21 @@ public static class ValidationRule
     public const string DuplicateKey = "key.duplicate";
     public const string UnknownOrder = "ref.unknown_order";
     public const string UnknownProduct = "ref.unknown_product";
+
+    // Limits (BatchLimits): each names its limit and the value found.
+    public const string TooManyFiles = "batch.too_many_files";
+    public const string FileTooLarge = "file.too_large";
+    public const string BatchTooLarge = "batch.too_large";
+    public const string CategoryTooLong = "field.category_too_long";
+    public const string TooManyCategories = "batch.too_many_categories";
+    public const string TooManyDays = "batch.too_many_days";
+    public const string IdsTooScattered = "batch.ids_too_scattered";
+
+    /// <summary>Not found by the engine: the manifest in S3 is larger than the limit, so it is not read.</summary>
+    public const string ManifestTooLarge = "manifest.too_large";
+
+    /// <summary>Not found by the engine: the manifest is missing, malformed or lists keys outside the batch, or a listed file is missing.</summary>
+    public const string UnreadableManifest = "manifest";
 
     /// <summary>Not found by reading the batch alone: the key is already counted in another batch in force.</summary>
     public const string SeenInBatch = "key.seen_in_batch";
@@ -37,7 +53,8 @@ public static class ValidationRule
         FieldCount => "The row does not have as many fields as the header.",
         UnterminatedQuote => "A quoted field is never closed; the rest of the file was read as one field.",
         InvalidUtf8 => "The row contains bytes that are not valid UTF-8.",
-        LineTooLong => "The row is longer than the line length limit.",
+        LineTooLong => "The row is longer than the line length limit (Pipeline:Limits:MaxLineBytes).",
+        TooManyFields => "The row has more fields than the limit (Pipeline:Limits:MaxFields).",
         RequiredValue => "This value may not be empty.",
         InvalidId => "An id must be a positive integer.",
         InvalidStatus => "The status must be one of delivered, returned, shipped, pending.",
@@ -48,6 +65,15 @@ public static class ValidationRule
         DuplicateKey => "This key appears more than once in the batch.",
         UnknownOrder => "The item's order_id is not among the batch's orders.",
         UnknownProduct => "The item's product_id is not in products.csv.",
+        TooManyFiles => "The batch lists more files than the limit (Pipeline:Limits:MaxFiles).",
+        FileTooLarge => "The file is larger than the limit (Pipeline:Limits:MaxFileBytes).",
+        BatchTooLarge => "The batch's files are larger together than the limit (Pipeline:Limits:MaxBatchBytes).",
+        CategoryTooLong => "The category name is longer than the limit (Pipeline:Limits:MaxCategoryChars).",
+        TooManyCategories => "The products file names more distinct categories than the limit (Pipeline:Limits:MaxCategories).",
+        TooManyDays => "The batch's orders and items fall on more distinct days than the limit (Pipeline:Limits:MaxDays).",
+        IdsTooScattered => "The batch's ids are spread over more ranges than the limit (Pipeline:Limits:MaxIdRanges, Pipeline:Limits:MaxCustomerPages).",
+        ManifestTooLarge => "The manifest is larger than the limit (Pipeline:Limits:MaxManifestBytes).",
+        UnreadableManifest => "The manifest cannot be read as this batch's.",
         SeenInBatch => "This key is already counted in another batch in force: replace or retract that batch first, or leave the key out.",
         _ => rule,
     };

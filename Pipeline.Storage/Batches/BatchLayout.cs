@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Pipeline.Engine.Validation;
 using Pipeline.Topology;
 
 namespace Pipeline.Storage.Batches;
@@ -19,6 +20,12 @@ public static partial class BatchLayout
     public const string RetractedPrefix = BucketSpec.RetractedPrefix;
     public const string TransformedPrefix = BucketSpec.TransformedPrefix;
     public const string ProductMasterKey = "data/products.csv";
+
+    /// <summary>Where product files that several batches use live; no batch may have this name, so none can move them.</summary>
+    public const string SharedPrefix = DataPrefix + SharedFolderName + "/";
+
+    private const string SharedFolderName = "shared";
+
     public const string ReportName = "validation.json";
 
     public static string ManifestKey(string batch) => $"{DataPrefix}{RequireBatchName(batch)}/manifest_{batch}.json";
@@ -32,7 +39,7 @@ public static partial class BatchLayout
         if (!match.Success || match.Groups["batch"].Value != match.Groups["again"].Value || !IsBatchName(match.Groups["batch"].Value))
         {
             throw new BatchLayoutException(
-                $"'{Shorten(manifestKey)}' is not a manifest key: expected data/<batch>/manifest_<batch>.json with a batch name of letters, digits, '.', '_' or '-'.");
+                $"'{Shorten(manifestKey)}' is not a manifest key: expected data/<batch>/manifest_<batch>.json with a batch name of letters, digits, '.', '_' or '-' (not '{SharedFolderName}').");
         }
         return match.Groups["batch"].Value;
     }
@@ -45,12 +52,16 @@ public static partial class BatchLayout
         if (!SafeFileName().IsMatch(fileName))
         {
             throw new BatchLayoutException(
-                $"the manifest lists '{Shorten(fileName)}' under {table}: expected a plain .csv file name inside data/{batch}/{table}/ (no folders, no '..').");
+                $"the manifest lists '{Shorten(fileName)}' under {table}: expected a plain .csv file name of at most 100 characters inside data/{batch}/{table}/ (no folders, no '..').");
         }
         return $"{BatchPrefix(batch)}{table}/{fileName}";
     }
 
-    /// <summary>The products file of a batch: the manifest's own key (inside <c>data/</c>) or the product master.</summary>
+    /// <summary>
+    /// The products file of a batch: the product master when the manifest names none, else the manifest's key, which must
+    /// be the master, a shared file under <c>data/shared/</c> or a file in the batch's own folder — never another
+    /// batch's file (which moves away when that batch is archived), nothing outside <c>data/</c>, no <c>..</c>.
+    /// </summary>
     public static string ProductsKey(string batch, string? manifestProducts)
     {
         if (string.IsNullOrWhiteSpace(manifestProducts))
@@ -64,11 +75,20 @@ public static partial class BatchLayout
             throw new BatchLayoutException(
                 $"the manifest's products key '{Shorten(key)}' must be a .csv key inside data/ without '..' (such as {ProductMasterKey} or data/{batch}/products.csv).");
         }
+        if (key != ProductMasterKey && !key.StartsWith(SharedPrefix, StringComparison.Ordinal) && !IsInBatchFolder(batch, key))
+        {
+            throw new BatchLayoutException(
+                $"the manifest's products key '{Shorten(key)}' is another batch's file: use the product master {ProductMasterKey}, a shared file under {SharedPrefix} or data/{batch}/products.csv.");
+        }
         return key;
     }
 
     /// <summary>Whether a key belongs to the batch's own folder (a shared product master or another batch's file does not).</summary>
     public static bool IsInBatchFolder(string batch, string key) => key.StartsWith(BatchPrefix(batch), StringComparison.Ordinal);
+
+    /// <summary>Whether <paramref name="key"/> is an object inside <paramref name="folder"/> (no <c>..</c>, no empty or <c>.</c> segment on the way).</summary>
+    public static bool IsInFolder(string folder, string key) =>
+        key.Length > folder.Length && key.StartsWith(folder, StringComparison.Ordinal) && key[folder.Length..].Split('/').All(segment => segment is not ("" or "." or ".."));
 
     /// <summary>The folder of one version of a batch under an archive prefix: <c>processed/b/v3/</c>.</summary>
     public static string VersionFolder(string archivePrefix, string batch, int version) => $"{archivePrefix}{RequireBatchName(batch)}/v{version}/";
@@ -82,11 +102,12 @@ public static partial class BatchLayout
     public static string ReportKey(string batch, int version, bool accepted) =>
         VersionFolder(accepted ? ProcessedPrefix : ErrorsPrefix, batch, version) + ReportName;
 
-    public static bool IsBatchName(string name) => BatchName().IsMatch(name);
+    /// <summary>1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit; not <c>shared</c> (the folder of shared product files).</summary>
+    public static bool IsBatchName(string name) => BatchName().IsMatch(name) && name != SharedFolderName;
 
     private static string RequireBatchName(string batch) =>
         IsBatchName(batch) ? batch : throw new BatchLayoutException(
-            $"'{Shorten(batch)}' is not a batch name: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            $"'{Shorten(batch)}' is not a batch name: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit (not '{SharedFolderName}', the folder of shared product files).");
 
     private static string Shorten(string text) => text.Length <= 120 ? text : text[..120] + "...";
 
@@ -96,9 +117,16 @@ public static partial class BatchLayout
     [GeneratedRegex(@"^data/(?<batch>[^/]+)/manifest_(?<again>[^/]+)\.json$")]
     private static partial Regex ManifestKeyPattern();
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.csv$")]
+    // At most 100 characters: a part's keys travel in messages and run records (BatchLimits.MaxFiles says why that matters).
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\.csv$")]
     private static partial Regex SafeFileName();
 }
 
-/// <summary>A key or name that breaks the bucket layout; the message says what was expected.</summary>
-public sealed class BatchLayoutException(string message) : Exception(message);
+/// <summary>
+/// A key or name that breaks the bucket layout, or an upload beyond the limits; the message says what was expected, and
+/// <see cref="Rule"/> is the rejection's rule id.
+/// </summary>
+public sealed class BatchLayoutException(string message, string rule = ValidationRule.UnreadableManifest) : Exception(message)
+{
+    public string Rule { get; } = rule;
+}

@@ -25,20 +25,22 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
             throw new BatchLayoutException($"{folder} holds no orders or no order items (expected orders/*.csv and order_items/*.csv, or orders.csv and order_items.csv)");
         }
 
-        var orders = new List<string>();
-        var items = new List<string>();
-        string? products = null;
+        // What the pipeline would refuse before reading it is refused here, before anything is uploaded.
+        if (store.Limits.CheckFiles([.. parts.Select(p => (p.Name, p.Length))]) is { } breach)
+        {
+            throw new BatchLayoutException($"{breach.File}: {breach.Message}", breach.Rule);
+        }
+        var keys = parts.Select(part => part.Table switch
+        {
+            TableKind.Products => prefix + "products.csv",
+            TableKind.Orders => BatchLayout.PartKey(batchName, "orders", Path.GetFileName(part.Name)),
+            _ => BatchLayout.PartKey(batchName, "order_items", Path.GetFileName(part.Name)),
+        }).ToList();
+
         var etags = new Dictionary<string, string>();
         long sent = 0;
-        foreach (var part in parts)
+        foreach (var (part, key) in parts.Zip(keys))
         {
-            var fileName = Path.GetFileName(part.Name);
-            var key = part.Table switch
-            {
-                TableKind.Products => products = prefix + "products.csv",
-                TableKind.Orders => prefix + "orders/" + Add(orders, fileName),
-                _ => prefix + "order_items/" + Add(items, fileName),
-            };
             var before = sent;
             etags[key[prefix.Length..]] = await store.UploadFileAsync(bucket, key, Path.Combine(folder, part.Name),
                 progress is null ? null : new Progress<long>(done => progress.Report(before + done)), cancellationToken).ConfigureAwait(false);
@@ -46,8 +48,9 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
             progress?.Report(sent);
         }
 
+        var products = parts.Any(p => p.Table == TableKind.Products) ? prefix + "products.csv" : null;
         // The manifest goes last: its arrival is what says the batch is complete.
-        var manifest = new BatchManifest(batchName, orders, items, products, etags);
+        var manifest = new BatchManifest(batchName, FileNames(parts, TableKind.Orders), FileNames(parts, TableKind.OrderItems), products, etags);
         var manifestKey = BatchLayout.ManifestKey(batchName);
         var put = await s3.PutObjectAsync(new PutObjectRequest
         {
@@ -59,9 +62,6 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
         return new UploadedBatch(batchName, bucket, manifestKey, S3BatchStore.BareETag(put.ETag), sent, parts.Count);
     }
 
-    private static string Add(List<string> names, string name)
-    {
-        names.Add(name);
-        return name;
-    }
+    private static List<string> FileNames(IReadOnlyList<BatchPart> parts, TableKind table) =>
+        parts.Where(p => p.Table == table).Select(p => Path.GetFileName(p.Name)).ToList();
 }

@@ -25,13 +25,23 @@ public sealed class BatchChangedException(string message) : Exception(message);
 public sealed record ManifestVersion(string ETag, DateTimeOffset LastModified);
 
 /// <summary>Reads uploads from S3 for the engine, writes their reports and archives exactly their files.</summary>
-public sealed class S3BatchStore(IAmazonS3 s3)
+/// <param name="limits">What an upload may be (the manifest's size, the number and sizes of its files); the defaults when null.</param>
+public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
 {
     private const long PartSize = 8 * 1024 * 1024;
 
+    /// <summary>HEAD requests at once while an upload's files are found (a manifest may list up to <see cref="BatchLimits.MaxFiles"/>).</summary>
+    private const int MetadataRequestsAtOnce = 16;
+
+    private readonly BatchLimits _limits = limits ?? new BatchLimits();
+
+    /// <summary>What an upload may be, as this store checks it.</summary>
+    public BatchLimits Limits => _limits;
+
     /// <summary>
     /// Reads and checks the manifest (the one with <paramref name="manifestETag"/>) and finds every file it lists. A
-    /// malformed manifest, a key outside the batch, a missing file or a file the manifest's ETags do not match is a
+    /// malformed manifest, a key outside the batch, a missing file, a file the manifest's ETags do not match, or a
+    /// manifest or files beyond the limits (checked before anything beyond them is read) is a
     /// <see cref="BatchLayoutException"/> naming the problem; a manifest replaced meanwhile, a <see cref="BatchChangedException"/>.
     /// </summary>
     public async Task<StoredBatch> OpenAsync(string bucket, string manifestKey, string manifestETag, CancellationToken cancellationToken)
@@ -54,10 +64,9 @@ public sealed class S3BatchStore(IAmazonS3 s3)
 
         BatchManifest manifest;
         using (manifestObject)
-        using (var buffer = new MemoryStream())
         {
-            await manifestObject.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            manifest = BatchManifest.Parse(buffer.ToArray());
+            Refuse(_limits.CheckManifest(manifestKey, manifestObject.ContentLength));
+            manifest = BatchManifest.Parse(await ReadManifestAsync(manifestKey, manifestObject.ResponseStream, cancellationToken).ConfigureAwait(false));
         }
 
         var wanted = new List<(string Key, string Name, TableKind Table)>
@@ -66,23 +75,50 @@ public sealed class S3BatchStore(IAmazonS3 s3)
         };
         wanted.AddRange(manifest.Orders.Select(f => (BatchLayout.PartKey(name, "orders", f), $"orders/{f}", TableKind.Orders)));
         wanted.AddRange(manifest.OrderItems.Select(f => (BatchLayout.PartKey(name, "order_items", f), $"order_items/{f}", TableKind.OrderItems)));
+        Refuse(_limits.CheckFiles([.. wanted.Select(w => (w.Key, (long?)null))]));
 
-        var files = await Task.WhenAll(wanted.Select(async w =>
-        {
-            var metadata = await MetadataAsync(bucket, w.Key, cancellationToken).ConfigureAwait(false)
-                ?? throw new BatchLayoutException($"{w.Key}, listed in {manifestKey}, does not exist in bucket {bucket}");
-            var etag = BareETag(metadata.ETag);
-            if (manifest.ETags?.GetValueOrDefault(w.Name) is { } listed && listed != etag)
+        var files = new BatchObject[wanted.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, wanted.Count), new ParallelOptions { MaxDegreeOfParallelism = MetadataRequestsAtOnce, CancellationToken = cancellationToken },
+            async (i, ct) =>
             {
-                throw new BatchLayoutException(
-                    $"{w.Key} is not the file {manifestKey} was written for (its ETag is {etag}, the manifest lists {listed}): it changed after the manifest was written; upload the batch again");
-            }
-            return new BatchObject(w.Key, w.Name, w.Table, metadata.ContentLength, etag);
-        })).ConfigureAwait(false);
+                var w = wanted[i];
+                var metadata = await MetadataAsync(bucket, w.Key, ct).ConfigureAwait(false)
+                    ?? throw new BatchLayoutException($"{w.Key}, listed in {manifestKey}, does not exist in bucket {bucket}");
+                var etag = BareETag(metadata.ETag);
+                if (manifest.ETags?.GetValueOrDefault(w.Name) is { } listed && listed != etag)
+                {
+                    throw new BatchLayoutException(
+                        $"{w.Key} is not the file {manifestKey} was written for (its ETag is {etag}, the manifest lists {listed}): it changed after the manifest was written; upload the batch again");
+                }
+                files[i] = new BatchObject(w.Key, w.Name, w.Table, metadata.ContentLength, etag);
+            }).ConfigureAwait(false);
+        Refuse(_limits.CheckFiles([.. files.Select(f => (f.Key, (long?)f.Size))]));
         return new StoredBatch(name, bucket, manifest, new BatchContent(manifestKey, BareETag(manifestObject.ETag), files)
         {
             ManifestLastModified = manifestObject.LastModified is { } written ? Utc(written) : null,
         });
+    }
+
+    /// <summary>The manifest's bytes, read only up to the limit, whatever size S3 announced.</summary>
+    private async Task<byte[]> ReadManifestAsync(string manifestKey, Stream content, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[_limits.MaxManifestBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await content.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            length += read;
+        }
+        Refuse(_limits.CheckManifest(manifestKey, length));
+        return buffer[..length];
+    }
+
+    private static void Refuse(LimitBreach? breach)
+    {
+        if (breach is not null)
+        {
+            throw new BatchLayoutException($"{breach.File}: {breach.Message}", breach.Rule);
+        }
     }
 
     /// <summary>

@@ -129,6 +129,7 @@ public sealed partial class TopologyProvisioner(
         {
             [QueueAttributeName.VisibilityTimeout] = Seconds(queue.VisibilityTimeout),
             [QueueAttributeName.RedrivePolicy] = redrive,
+            [QueueAttributeName.MaximumMessageSize] = QueueSpec.MaxMessageBytes.ToString(CultureInfo.InvariantCulture),
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -38,6 +38,9 @@ public static class AwsClientsExtensions
 /// <summary>Builds AWS clients from <see cref="AwsOptions"/>; also used by tools and tests that have no host.</summary>
 public static class AwsClientFactory
 {
+    // Every client made here has its calls traced (as the OpenTelemetry AWS SDK conventions name them).
+    static AwsClientFactory() => AwsTracing.Enable();
+
     public static AmazonS3Client CreateS3(AwsOptions options, AWSCredentials credentials)
     {
         var config = new AmazonS3Config();

@@ -13,7 +13,7 @@ namespace Services.Compute.Handlers;
 /// contributes nothing, folded in like any other (so it is exact, and races with uploads of the same batch resolve by
 /// version); the retracted upload's files move to <c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c>. A batch with nothing in
 /// force, or another version in force than the one asked for, is refused; asking again for a retraction already made
-/// changes nothing. A request without a batch name is poison.
+/// changes nothing. A request without a batch name, or with a field longer than <see cref="FieldLimits"/> allows, is poison.
 /// </summary>
 public sealed partial class BatchRetractionRequestedHandler(
     S3BatchStore batches, DynamoKpiStore kpis, PipelineRunStore runs, InForceRecorder inForce, IEventBus bus, PipelineTopology topology, TimeProvider clock,
@@ -24,6 +24,13 @@ public sealed partial class BatchRetractionRequestedHandler(
         if (string.IsNullOrWhiteSpace(request.BatchId))
         {
             throw new PoisonMessageException("BatchRetractionRequested.batchId is missing: it is required");
+        }
+        if (FieldLimits.FirstTooLong(
+                ("BatchRetractionRequested.batchId", request.BatchId, FieldLimits.BatchId), ("BatchRetractionRequested.reason", request.Reason, FieldLimits.Reason),
+                (string.IsNullOrWhiteSpace(request.Source) ? "The envelope's sourceAddress" : "BatchRetractionRequested.source", Source(request, context), FieldLimits.Source))
+            is { } tooLong)
+        {
+            throw new PoisonMessageException(tooLong);
         }
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = request.BatchId });
         if (!BatchLayout.IsBatchName(request.BatchId))

@@ -5,6 +5,7 @@ using Pipeline.Engine.Transform;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
+using Pipeline.Topology;
 using Services.Compute.Folding;
 
 namespace Services.Compute.Handlers;
@@ -15,11 +16,12 @@ namespace Services.Compute.Handlers;
 /// files to <c>processed/&lt;batch&gt;/v&lt;n&gt;/</c>, closes the run and announces what changed.
 /// </summary>
 public sealed partial class BatchTransformedHandler(
-    S3BatchStore batches, DynamoKpiStore kpis, PipelineRunStore runs, InForceRecorder inForce, IEventBus bus, TimeProvider clock,
+    S3BatchStore batches, DynamoKpiStore kpis, PipelineRunStore runs, InForceRecorder inForce, IEventBus bus, PipelineTopology topology, TimeProvider clock,
     ILogger<BatchTransformedHandler> logger) : IIntegrationEventHandler<BatchTransformed>
 {
     public async Task HandleAsync(BatchTransformed transformed, MessageContext context, CancellationToken cancellationToken)
     {
+        RequireOwnData(transformed);
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = transformed.BatchId });
         using var activity = PipelineTelemetry.StartStage(Stages.Compute, transformed.BatchId);
         var started = clock.GetUtcNow();
@@ -86,6 +88,28 @@ public sealed partial class BatchTransformedHandler(
             var replaced = history!.Versions.Where(v => v.ChangedBy == run.Version && v.Status == RunStatus.Replaced).Select(v => v.Version).ToList();
             await bus.PublishAsync(new KpisUpdated(transformed.BatchId, transformed.ManifestKey, transformed.Version, replaced, fold.Days, [],
                 fold.CategoryRows, fold.OrderRows, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Poison unless the message names the pipeline's bucket and only files in its version's folder under
+    /// <c>transformed/</c>, which only Transform writes: a message from elsewhere cannot have another batch's data, or
+    /// any other object, folded into this batch's KPIs.
+    /// </summary>
+    private void RequireOwnData(BatchTransformed transformed)
+    {
+        if (transformed.Bucket != topology.Bucket.Name)
+        {
+            throw new PoisonMessageException($"BatchTransformed.bucket is invalid: {transformed.Bucket} is not the pipeline's bucket ({topology.Bucket.Name})");
+        }
+        if (!BatchLayout.IsBatchName(transformed.BatchId))
+        {
+            throw new PoisonMessageException("BatchTransformed.batchId is invalid: it is not a batch name");
+        }
+        var folder = BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, transformed.BatchId, transformed.Version);
+        if (transformed.DataKeys.FirstOrDefault(key => !BatchLayout.IsInFolder(folder, key)) is { } outside)
+        {
+            throw new PoisonMessageException($"BatchTransformed.dataKeys is invalid: '{outside[..Math.Min(outside.Length, 200)]}' is not in the version's folder {folder}");
         }
     }
 

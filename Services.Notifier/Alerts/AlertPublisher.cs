@@ -21,6 +21,8 @@ public sealed partial class AlertPublisher(
     /// <returns>False when the alert had been sent before.</returns>
     public async Task<bool> PublishOnceAsync(Alert alert, CancellationToken cancellationToken)
     {
+        using var activity = PipelineTelemetry.StartStage(Stages.Notify, alert.BatchId);
+        activity?.SetTag("pipeline.alert.status", alert.Status.ToString());
         var at = clock.GetUtcNow();
         var outcome = await sent.RunOnceAsync("alert/" + alert.AlertId, ct => PublishAsync(alert, ct), cancellationToken).ConfigureAwait(false);
         if (outcome == IdempotencyOutcome.AlreadyDone)

@@ -81,6 +81,11 @@ public sealed partial class FailureWatcher(
                 {
                     // Another notifier replica is reporting it right now.
                 }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    // One letter that cannot be reported now must not hold up the others (nor the stall checks): the next round tries it again.
+                    LogReportFailed(e, letter.MessageId, queue.Name);
+                }
             }
         }
     }
@@ -155,7 +160,7 @@ public sealed partial class FailureWatcher(
                     message.TryGetProperty("batchId", out var batch) && batch.ValueKind == JsonValueKind.String && BatchLayout.IsBatchName(batch.GetString()!) ? batch.GetString()
                     : message.TryGetProperty("manifestKey", out var key) && key.ValueKind == JsonValueKind.String && BatchLayout.IsManifestKey(key.GetString()!)
                         ? BatchLayout.BatchNameOf(key.GetString()!) : null,
-                    message.TryGetProperty("version", out var version) && version.TryGetInt32(out var number) ? number : null,
+                    message.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.Number && version.TryGetInt32(out var number) ? number : null,
                     root.TryGetProperty("messageId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null);
             }
             if (root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array)
@@ -199,6 +204,9 @@ public sealed partial class FailureWatcher(
     }
 
     private sealed record MessageAbout(string? BatchId, int? Version, string? MessageId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not report dead letter {MessageId} of {Queue}; trying again at the next interval")]
+    private partial void LogReportFailed(Exception exception, string messageId, string queue);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Checking for failed or stuck batches failed; retrying at the next interval")]
     private partial void LogCheckFailed(Exception exception);

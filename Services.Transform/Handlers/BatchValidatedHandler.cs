@@ -4,6 +4,7 @@ using Pipeline.Engine.Batches;
 using Pipeline.Engine.Csv;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
+using Pipeline.Topology;
 
 namespace Services.Transform.Handlers;
 
@@ -14,10 +15,16 @@ namespace Services.Transform.Handlers;
 /// superseded) is left alone; one whose files were replaced meanwhile is superseded by the newer upload.
 /// </summary>
 public sealed partial class BatchValidatedHandler(
-    S3BatchStore batches, PipelineRunStore runs, IEventBus bus, TimeProvider clock, ILogger<BatchValidatedHandler> logger) : IIntegrationEventHandler<BatchValidated>
+    S3BatchStore batches, BatchProcessor processor, PipelineRunStore runs, IEventBus bus, PipelineTopology topology, TimeProvider clock,
+    ILogger<BatchValidatedHandler> logger) : IIntegrationEventHandler<BatchValidated>
 {
     public async Task HandleAsync(BatchValidated validated, MessageContext context, CancellationToken cancellationToken)
     {
+        if (validated.Bucket != topology.Bucket.Name)
+        {
+            // The files come from the run record; the bucket too must be the pipeline's, never one a message names.
+            throw new PoisonMessageException($"BatchValidated.bucket is invalid: {validated.Bucket} is not the pipeline's bucket ({topology.Bucket.Name})");
+        }
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = validated.BatchId });
         using var activity = PipelineTelemetry.StartStage(Stages.Transform, validated.BatchId);
         var started = clock.GetUtcNow();
@@ -39,7 +46,7 @@ public sealed partial class BatchValidatedHandler(
         try
         {
             var input = batches.ToEngineInput(validated.Bucket, content.Files);
-            result = await Task.Run(() => new BatchProcessor().Process(input, cancellationToken: cancellationToken, output: output), cancellationToken).ConfigureAwait(false);
+            result = await Task.Run(() => processor.Process(input, cancellationToken: cancellationToken, output: output), cancellationToken).ConfigureAwait(false);
         }
         catch (BatchChangedException e)
         {

@@ -20,13 +20,14 @@ namespace Services.Validate.Handlers;
 /// submission that names no batch of this pipeline is poison: dead-lettered at once with the field named.
 /// </summary>
 public sealed partial class BatchSubmittedHandler(
-    S3BatchStore batches, PipelineRunStore runs, OrderKeyIndex keys, RejectionPublisher rejections, IEventBus bus,
+    S3BatchStore batches, BatchProcessor processor, PipelineRunStore runs, OrderKeyIndex keys, RejectionPublisher rejections, IEventBus bus,
     PipelineTopology topology, TimeProvider clock, ILogger<BatchSubmittedHandler> logger) : IIntegrationEventHandler<BatchSubmitted>
 {
     public async Task HandleAsync(BatchSubmitted message, MessageContext context, CancellationToken cancellationToken)
     {
         var submitted = Complete(message, context);
         var batchId = submitted.BatchId!;
+        PipelineTelemetry.NameTrace(batchId);
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = batchId });
         var upload = await IdentifyAsync(batchId, submitted, cancellationToken).ConfigureAwait(false);
         if (upload is null)
@@ -63,11 +64,20 @@ public sealed partial class BatchSubmittedHandler(
 
     /// <summary>
     /// The submission with every optional fact in place (batch name from the key, source from the sender, time from the
-    /// envelope), or a <see cref="PoisonMessageException"/> naming the required field that is missing or wrong: such a
-    /// message is wrong for good, so it is dead-lettered at once and reported, never retried.
+    /// envelope), or a <see cref="PoisonMessageException"/> naming the required field that is missing or wrong, or the
+    /// field that is longer than <see cref="FieldLimits"/> allows: such a message is wrong for good, so it is
+    /// dead-lettered at once and reported, never retried.
     /// </summary>
     private BatchSubmitted Complete(BatchSubmitted message, MessageContext context)
     {
+        var source = string.IsNullOrWhiteSpace(message.Source) ? context.SourceAddress?.ToString() : message.Source;
+        if (FieldLimits.FirstTooLong(
+                ("BatchSubmitted.batchId", message.BatchId, FieldLimits.BatchId), ("BatchSubmitted.bucket", message.Bucket, FieldLimits.Bucket),
+                ("BatchSubmitted.manifestKey", message.ManifestKey, FieldLimits.Key), ("BatchSubmitted.manifestETag", message.ManifestETag, FieldLimits.ETag),
+                (string.IsNullOrWhiteSpace(message.Source) ? "The envelope's sourceAddress" : "BatchSubmitted.source", source, FieldLimits.Source)) is { } tooLong)
+        {
+            throw new PoisonMessageException(tooLong);
+        }
         if (string.IsNullOrWhiteSpace(message.ManifestKey))
         {
             throw new PoisonMessageException("BatchSubmitted.manifestKey is missing: it is required (data/<batch>/manifest_<batch>.json)");
@@ -99,7 +109,7 @@ public sealed partial class BatchSubmittedHandler(
             // As S3 headers give it, quoted, or bare as in S3 events: identities use the bare value.
             ManifestETag = message.ManifestETag is { } etag ? S3BatchStore.BareETag(etag) : null,
             SubmittedAt = message.SubmittedAt ?? context.SentTime ?? clock.GetUtcNow(),
-            Source = string.IsNullOrWhiteSpace(message.Source) ? context.SourceAddress?.ToString() ?? "unknown producer" : message.Source,
+            Source = source ?? "unknown producer",
         };
     }
 
@@ -153,14 +163,49 @@ public sealed partial class BatchSubmittedHandler(
                 // Archived (the manifest moves last) or replaced while it was being read: a file missing now says nothing about the upload.
                 return await IdentifyAsync(batchId, submitted with { ManifestETag = manifest.ETag }, cancellationToken).ConfigureAwait(false);
             }
+            if (await TakenUpAlreadyAsync(batchId, manifest, cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
             // The manifest is all this upload can be known by: only it moves to errors/, the files stay for the next upload.
-            return new Upload(new BatchContent(submitted.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified }, e.Message);
+            return new Upload(new BatchContent(submitted.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified }, e.Message, e.Rule);
         }
         catch (BatchChangedException)
         {
             await NoteSupersededAsync(batchId, manifest.ETag, submitted, cancellationToken).ConfigureAwait(false);
             return null;
         }
+    }
+
+    /// <summary>
+    /// Whether a version already took this manifest up: then its files are missing because they are being archived, or
+    /// were by a delivery that died half-way (the manifest moves last), not because a new upload is incomplete. A
+    /// rejected version's archive and announcement are finished here, and so is the archive of an identical re-upload of
+    /// a succeeded one; a running version's stage finishes its own.
+    /// </summary>
+    private async Task<bool> TakenUpAlreadyAsync(string batchId, ManifestVersion manifest, CancellationToken cancellationToken)
+    {
+        var history = await runs.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (history?.Versions.LastOrDefault(v => v.Kind == RunKind.Upload && v.ManifestETag == manifest.ETag) is not { } known)
+        {
+            return false;
+        }
+        LogBeingArchived(batchId, known.Version, known.Status);
+        if (known.Content is not { } json)
+        {
+            return true;
+        }
+        // The files of the manifest there now (the same upload, or the same files uploaded again) are the ones to move.
+        var content = BatchContent.FromJson(json) with { ManifestLastModified = manifest.LastModified };
+        if (known.Status == RunStatus.Rejected)
+        {
+            await rejections.AnnounceAsync(known, content, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await ArchiveIdenticalReuploadAsync(known, content, cancellationToken).ConfigureAwait(false);
+        }
+        return true;
     }
 
     private async Task ValidateAsync(PipelineRun run, Upload upload, CancellationToken cancellationToken)
@@ -174,7 +219,7 @@ public sealed partial class BatchSubmittedHandler(
         await using var heartbeat = runs.KeepAlive(run.BatchId, run.Version);
         if (upload.Problem is { } problem)
         {
-            await rejections.RejectAsync(run, upload.Content, Verdict.Unreadable(upload.Content.ManifestKey, problem), started, cancellationToken).ConfigureAwait(false);
+            await rejections.RejectAsync(run, upload.Content, Verdict.Unreadable(upload.Content.ManifestKey, problem, upload.Rule), started, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -183,7 +228,7 @@ public sealed partial class BatchSubmittedHandler(
         try
         {
             // The engine is synchronous and CPU-bound: keep it off the receive loop's threads.
-            result = await Task.Run(() => new BatchProcessor().Process(input, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+            result = await Task.Run(() => processor.Process(input, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
             if ((await batches.ManifestAsync(topology.Bucket.Name, upload.Content.ManifestKey, cancellationToken).ConfigureAwait(false))?.ETag != upload.Content.ManifestETag)
             {
                 throw new BatchChangedException($"the manifest {upload.Content.ManifestKey} was replaced while the batch was being validated");
@@ -238,13 +283,10 @@ public sealed partial class BatchSubmittedHandler(
     }
 
     /// <summary>Where the conflicting ids are in the batch's files (a second look at the orders and items parts, only for a rejection).</summary>
-    private static IReadOnlyList<ValidationError> LocateConflicts(BatchInput input, KeyClaim claim)
-    {
-        var processor = new BatchProcessor();
-        return claim.FirstConflicts.GroupBy(c => c.Kind).SelectMany(group => processor.LocateKeys(input,
+    private IReadOnlyList<ValidationError> LocateConflicts(BatchInput input, KeyClaim claim) =>
+        claim.FirstConflicts.GroupBy(c => c.Kind).SelectMany(group => processor.LocateKeys(input,
             group.Key == KeyKind.Order ? TableKind.Orders : TableKind.OrderItems, ValidationRule.SeenInBatch,
             group.ToDictionary(c => c.Id, c => Verdict.CountedIn(c)))).ToList();
-    }
 
     /// <summary>A key holder still counts while its version may be (or is) in the KPIs.</summary>
     private async Task<bool> IsLiveAsync(KeyOwner holder, CancellationToken cancellationToken) =>
@@ -282,8 +324,8 @@ public sealed partial class BatchSubmittedHandler(
         }
     }
 
-    /// <summary>An upload as found: its content, and what makes it unreadable, if anything.</summary>
-    private sealed record Upload(BatchContent Content, string? Problem);
+    /// <summary>An upload as found: its content, and what makes it unreadable (or beyond a limit), if anything, with the rule it breaks.</summary>
+    private sealed record Upload(BatchContent Content, string? Problem, string Rule = ValidationRule.UnreadableManifest);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: valid, {Rows} rows in {Elapsed}")]
     private partial void LogValidated(string batchId, int version, long rows, TimeSpan elapsed);
@@ -293,6 +335,9 @@ public sealed partial class BatchSubmittedHandler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: this upload was processed as v{Version} ({Status}) and archived; nothing to do")]
     private partial void LogAlreadyArchived(string batchId, int version, RunStatus status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: this upload is v{Version} ({Status}), whose files are being archived; nothing to take up")]
+    private partial void LogBeingArchived(string batchId, int version, RunStatus status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} v{Version}: superseded: {Reason}")]
     private partial void LogSuperseded(string batchId, int version, string reason);

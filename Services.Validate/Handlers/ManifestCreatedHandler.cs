@@ -39,6 +39,7 @@ public sealed partial class ManifestCreatedHandler(IEventBus bus, TimeProvider c
                 continue;
             }
             LogManifestCreated(batchId, bucket, key);
+            PipelineTelemetry.NameTrace(batchId);
             await bus.PublishAsync(new BatchSubmitted(batchId, bucket, key, s3Object.ETag is { } etag ? S3BatchStore.BareETag(etag) : null, record.EventTime ?? clock.GetUtcNow(), "s3-event"),
                 cancellationToken).ConfigureAwait(false);
         }

@@ -18,9 +18,12 @@ public sealed record Verdict(ValidationReport Report, string Reason)
             : $"{report.ErrorCount} validation error{(report.ErrorCount == 1 ? "" : "s")} ({rules}); first: {Describe(first)}");
     }
 
-    /// <summary>An upload that cannot be read as a batch at all (no manifest, a malformed one, a missing file).</summary>
-    public static Verdict Unreadable(string manifestKey, string problem) =>
-        new(new ValidationReport(false, 0, 1, [], [new ValidationError(manifestKey, 0, null, null, "manifest", problem)]), problem);
+    /// <summary>
+    /// An upload that cannot be read as a batch at all (no manifest, a malformed one, a missing file: <see cref="ValidationRule.UnreadableManifest"/>),
+    /// or that is beyond a limit known before reading (the manifest's size, the number or sizes of its files).
+    /// </summary>
+    public static Verdict Unreadable(string manifestKey, string problem, string rule = ValidationRule.UnreadableManifest) =>
+        new(new ValidationReport(false, 0, 1, [], [new ValidationError(manifestKey, 0, null, null, rule, problem)]), problem);
 
     /// <summary>
     /// A batch that passed every rule, but whose orders or items are counted in another batch in force: its report

@@ -4,7 +4,7 @@ using System.Globalization;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Pipeline.Engine.Generation;
-using Pipeline.TestSupport;
+using Pipeline.Testing;
 
 namespace Dashboard.Benchmarks;
 
@@ -34,8 +34,8 @@ internal static class DashboardBenchmark
         }
 
         var started = Stopwatch.StartNew();
-        var host = new EmulatorAppFixture();
-        await host.InitializeAsync();
+        var host = new EmulatorApp();
+        await host.StartAsync();
         try
         {
             Console.WriteLine($"AppHost healthy in {started.Elapsed.TotalSeconds:F1} s; load average {LoadAverage()}");

@@ -7,34 +7,43 @@ using Pipeline.Contracts.Alerts;
 namespace Pipeline.EndToEnd.Benchmarks;
 
 /// <summary>
-/// Times the running pipeline from submit (upload + BatchSubmitted) to the Succeeded alert: the seed data ten
-/// times after one warm-up batch, each time with order ids of its own (the same orders twice would be refused as counted
-/// already; target: median at most 2 s), one generated batch of 1M orders (target: at most 30 s) and a new version of
-/// it replacing it (target: about what the first cost), with the run record's stage timings to show where the time goes
-/// and the share of the order key check (target: at most 10 %).
+/// Times the running pipeline from submit (upload + BatchSubmitted) to the Succeeded alert: the first batch after
+/// start-up (the seed data, target: at most 3 s), then the seed data ten times more, each time with order ids of its own
+/// (the same orders twice would be refused as counted already; target: median at most 1 s), one generated batch of 1M
+/// orders (target: at most 30 s) and a new version of it replacing it (target: about what the first cost), with the run
+/// record's stage timings to show where the time goes and the share of the order key check (target: at most 10 %).
+/// Every figure is printed with the load average, as the machine may be shared. The services' spans go to a receiver
+/// in this process, which shows where the first batch's time went (AWS calls against the rest, per stage).
 /// </summary>
 internal static class EndToEndBenchmark
 {
     private const int SeedRuns = 10;
-    private static readonly TimeSpan SeedTarget = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan FirstBatchTarget = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan SeedTarget = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LargeTarget = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan AlertTimeout = TimeSpan.FromMinutes(5);
 
-    /// <param name="args"><c>[--orders N]</c>: size of the large batch (default 1,000,000).</param>
+    /// <param name="args"><c>[--orders N]</c>: size of the large batch (default 1,000,000); <c>--seed-only</c>: no large batch.</param>
     public static async Task<int> RunAsync(string[] args)
     {
-        long largeOrders = args is ["--orders", var n] ? long.Parse(n, CultureInfo.InvariantCulture) : 1_000_000;
-        Console.WriteLine($"load average before start: {LoadAverage()} ({Environment.ProcessorCount} cores)");
+        var seedOnly = args.Contains("--seed-only");
+        long largeOrders = args.SkipWhile(a => a != "--orders").Skip(1).FirstOrDefault() is { } n ? long.Parse(n, CultureInfo.InvariantCulture) : 1_000_000;
+        Console.WriteLine($"load average before start: {LoadAverage()} ({Environment.ProcessorCount} cores); services built {BuildConfiguration()}");
 
         var started = Stopwatch.StartNew();
         await using var pipeline = await RunningPipeline.StartAsync();
         Console.WriteLine($"AppHost healthy in {started.Elapsed.TotalSeconds:F1} s; load average {LoadAverage()}");
 
         var seedMet = await SeedBatchesAsync(pipeline);
-        var largeMet = await LargeBatchAsync(pipeline, largeOrders);
+        var largeMet = seedOnly || await LargeBatchAsync(pipeline, largeOrders);
         Console.WriteLine($"load average at the end: {LoadAverage()}");
         return seedMet && largeMet ? 0 : 2;
     }
+
+    /// <summary>Debug or Release: the services are built with this benchmark (their project references), in its configuration.</summary>
+    private static string BuildConfiguration() =>
+        typeof(EndToEndBenchmark).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
+            .OfType<System.Reflection.AssemblyConfigurationAttribute>().FirstOrDefault()?.Configuration ?? "unknown";
 
     private static async Task<bool> SeedBatchesAsync(RunningPipeline pipeline)
     {
@@ -43,9 +52,12 @@ internal static class EndToEndBenchmark
             ? Generate(9_000, new DateOnly(2025, 3, 8), seed: 1, days: 31, parts: 6, idOffset: run * IdsPerRun)
             : WithIdsMovedBy(seed, run * IdsPerRun)).ToList();
         Console.WriteLine($"seed batch: {seed ?? "generated"}, with order and item ids moved up by {IdsPerRun:N0} a run");
-        // The first batch after start-up pays for the services' JIT and first connections; it is shown, not counted.
-        var warmUp = await SubmitAndWaitAsync(pipeline, folders[0], "bench-seed-warm-up");
-        Console.WriteLine($"  warm-up (not counted): {warmUp.Latency.TotalMilliseconds:F0} ms ({warmUp.Breakdown()})");
+        // The first batch after start-up pays for whatever the services did not do before they said they were healthy.
+        var first = await SubmitAndWaitAsync(pipeline, folders[0], "bench-seed-first");
+        var firstMet = first.Latency <= FirstBatchTarget;
+        Console.WriteLine($"first batch after start-up: {first.Latency.TotalMilliseconds:F0} ms (target <= {FirstBatchTarget.TotalSeconds:F0} s: {(firstMet ? "met" : "MISSED")}; " +
+            $"load {LoadAverage()}) ({first.Breakdown()})");
+        await pipeline.ReportSpansAsync("bench-seed-first");
         var latencies = new List<TimeSpan>();
         for (var run = 1; run <= SeedRuns; run++)
         {
@@ -57,9 +69,10 @@ internal static class EndToEndBenchmark
         folders.ForEach(f => Directory.Delete(f, recursive: true));
         var median = Median(latencies);
         var met = median <= SeedTarget;
-        Console.WriteLine($"seed data x{SeedRuns}: median {median.TotalMilliseconds:F0} ms, min {latencies.Min().TotalMilliseconds:F0} ms, max {latencies.Max().TotalMilliseconds:F0} ms " +
-            $"(target <= {SeedTarget.TotalSeconds:F0} s: {(met ? "met" : "MISSED")})");
-        return met;
+        Console.WriteLine($"warm seed batches x{SeedRuns}: median {median.TotalMilliseconds:F0} ms, min {latencies.Min().TotalMilliseconds:F0} ms, max {latencies.Max().TotalMilliseconds:F0} ms " +
+            $"(target <= {SeedTarget.TotalSeconds:F0} s: {(met ? "met" : "MISSED")}; load {LoadAverage()})");
+        await pipeline.ReportSpansAsync($"bench-seed-{SeedRuns:D2}");
+        return met && firstMet;
     }
 
     private static async Task<bool> LargeBatchAsync(RunningPipeline pipeline, long orders)

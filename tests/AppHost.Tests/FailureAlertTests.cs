@@ -97,6 +97,20 @@ public sealed class FailureAlertTests(EmulatorAppFixture app) : IDisposable
     }
 
     [Fact]
+    public async Task A_dead_letter_with_a_field_of_the_wrong_type_is_reported_and_does_not_hold_up_the_letters_after_it()
+    {
+        // Bad input another producer sent: a version that is not a number. It sits in the transform queue's dead letters,
+        // which the watcher reads before the compute queue's.
+        var odd = """{"messageId":"6f1c0000-0000-4000-8000-000000000001","messageType":["urn:message:Pipeline.Contracts:BatchValidated"],"message":{"batchId":"odd-version","version":"two"}}""";
+        await _pipeline.Sqs.SendMessageAsync(new SendMessageRequest((await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.TransformQueue.DeadLetterQueueName)).QueueUrl, odd));
+        await _pipeline.Sqs.SendMessageAsync(new SendMessageRequest((await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.ComputeQueue.DeadLetterQueueName)).QueueUrl,
+            Envelope(new BatchTransformed("after-odd", _pipeline.Topology.Bucket.Name, "data/after-odd/manifest_after-odd.json", 1, "p", [], 0, 0, DateTimeOffset.UtcNow))));
+
+        Assert.Contains("dead-letter queue of pipeline-transform", (await _pipeline.NextAlertAsync("odd-version")).Summary);
+        Assert.Contains("dead-letter queue of pipeline-compute", (await _pipeline.NextAlertAsync("after-odd")).Summary);
+    }
+
+    [Fact]
     public async Task An_outcome_dead_lettered_in_the_notifiers_own_queue_still_gets_its_alert()
     {
         // What the Notifier leaves behind when SNS stayed down through all its retries.

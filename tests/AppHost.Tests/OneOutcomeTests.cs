@@ -113,6 +113,40 @@ public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
         Assert.Empty(await _pipeline.KeysUnderAsync("errors/shared-broken/v1/shared/"));
     }
 
+    [Theory]
+    [InlineData(true, "errors/")]
+    [InlineData(false, "processed/")]
+    public async Task An_archive_cut_short_is_finished_by_the_next_announcement_not_taken_for_a_new_upload(bool rejected, string archive)
+    {
+        var name = rejected ? "half-archived-rejected" : "half-archived-accepted";
+        var folder = PipelineDriver.Generate(150, new DateOnly(2020, 9, 1), seed: 38, days: 2);
+        var part = Directory.GetFiles(Path.Combine(folder, "orders")).Order().First();
+        if (rejected)
+        {
+            var lines = File.ReadAllLines(part);
+            lines[1] = string.Join(',', lines[1].Split(',').Select((v, i) => i == 2 ? "teleported" : v));
+            File.WriteAllLines(part, lines);
+        }
+        var uploaded = await _pipeline.SubmitAsync(folder, name);
+        var outcome = await _pipeline.NextAlertAsync(name);
+        Assert.Equal((rejected ? AlertStatus.Rejected : AlertStatus.Succeeded, (int?)1), (outcome.Status, outcome.Version));
+
+        // What a Validate killed half-way through moving the files leaves (a rejection's, or an identical re-upload's):
+        // a part and the manifest, which moves last, still under data/.
+        var bucket = _pipeline.Topology.Bucket.Name;
+        foreach (var file in new[] { "orders/" + Path.GetFileName(part), $"manifest_{name}.json" })
+        {
+            await _pipeline.S3.CopyObjectAsync(bucket, $"{archive}{name}/v1/{file}", bucket, $"data/{name}/{file}");
+            await _pipeline.S3.DeleteObjectAsync(bucket, $"{archive}{name}/v1/{file}");
+        }
+        await _pipeline.Bus.PublishAsync(new BatchSubmitted(name, bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "s3-event"));
+
+        await _pipeline.AssertNoAlertAboutAsync(name);
+        Assert.Equal(1, Assert.Single((await _pipeline.HistoryAsync(name)).Versions).Version);
+        Assert.Empty(await _pipeline.KeysUnderAsync($"data/{name}/"));
+        Assert.Contains($"{archive}{name}/v1/manifest_{name}.json", await _pipeline.KeysUnderAsync($"{archive}{name}/v1/"));
+    }
+
     /// <summary>Uploads a folder's parts and a manifest that names the shared product master instead of a products file of its own.</summary>
     private async Task UploadWithSharedProductsAsync(string folder, string name)
     {

@@ -57,6 +57,19 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
         Assert.Equal(2, history.InForce!.Version);
         Assert.Contains("processed/seed/v2/manifest_seed.json", await _pipeline.KeysUnderAsync("processed/seed/v2/"));
 
+        // A third upload of the name that breaks a rule is rejected, and the second stays in force.
+        var broken = CopyWithRaisedPrice(corrected, new DateOnly(2025, 3, 9), 1.00m);
+        var part = Directory.GetFiles(Path.Combine(broken, "orders")).Order().First();
+        var lines = File.ReadAllLines(part);
+        lines[1] = string.Join(',', lines[1].Split(',').Select((field, i) => i == 2 ? "misplaced" : field));
+        File.WriteAllLines(part, lines);
+        await _pipeline.SubmitAsync(broken, "seed");
+        var rejected = await _pipeline.NextAlertAsync("seed");
+        Assert.Equal((AlertStatus.Rejected, (int?)3), (rejected.Status, rejected.Version));
+        Assert.Contains("field.invalid_status", rejected.Subject + rejected.Summary);
+        Assert.Equal(2, (await _pipeline.HistoryAsync("seed")).InForce!.Version);
+        await _pipeline.AssertKpisEqualAsync(PipelineDriver.EngineKpis(corrected));
+
         // The same orders again under another name would count every order twice: refused, naming the batch that holds them.
         await _pipeline.SubmitAsync(folder, "seed-again");
         var duplicate = await _pipeline.NextAlertAsync("seed-again");

@@ -19,6 +19,9 @@ internal sealed class RecordingHandler(HttpStatusCode status, string answer) : H
 {
     public List<CapturedRequest> Requests { get; } = [];
 
+    /// <summary>Answers given, one per request, before the fixed one (a throttled call, say).</summary>
+    public Queue<(HttpStatusCode Status, string Answer)> First { get; } = new();
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -35,6 +38,7 @@ internal sealed class RecordingHandler(HttpStatusCode status, string answer) : H
 
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken);
         Requests.Add(new CapturedRequest(request.Method.Method, request.RequestUri!, headers, body));
-        return new HttpResponseMessage(status) { Content = new StringContent(answer, Encoding.UTF8, "text/xml") };
+        var (replyStatus, reply) = First.TryDequeue(out var first) ? first : (status, answer);
+        return new HttpResponseMessage(replyStatus) { Content = new StringContent(reply, Encoding.UTF8, "text/xml") };
     }
 }

@@ -176,4 +176,40 @@ public class SnsClientProtocolTests
         Assert.Equal(HttpStatusCode.BadGateway, error.StatusCode);
         Assert.Contains("502 Bad Gateway", error.Message);
     }
+
+    private const string Throttled = """
+        <ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">
+          <Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>
+          <RequestId>5b3e3e1a-0000-4000-8000-000000000000</RequestId>
+        </ErrorResponse>
+        """;
+
+    [Fact]
+    public async Task A_throttled_call_is_sent_again_signed_afresh_until_it_gets_through()
+    {
+        var (client, wire) = ClientAnswering(Success("Publish", "<MessageId>m-1</MessageId>"));
+        wire.First.Enqueue((HttpStatusCode.BadRequest, Throttled));
+        wire.First.Enqueue((HttpStatusCode.BadRequest, Throttled));
+
+        var published = await client.PublishAsync(new PublishRequest(TopicArn, "x"));
+
+        Assert.Equal("m-1", published.MessageId);
+        Assert.Equal(3, wire.Requests.Count);
+        Assert.All(wire.Requests, r => Assert.StartsWith("AWS4-HMAC-SHA256 ", r.Header("Authorization")));
+        Assert.All(wire.Requests, r => Assert.Equal("x", r.Form["Message"]));
+    }
+
+    [Fact]
+    public async Task Throttling_that_lasts_fails_after_three_attempts_and_other_errors_are_not_sent_again()
+    {
+        var (throttled, throttledWire) = ClientAnswering(Throttled, HttpStatusCode.BadRequest);
+        var error = await Assert.ThrowsAsync<AmazonSnsException>(() => throttled.PublishAsync(new PublishRequest(TopicArn, "x")));
+        Assert.Equal(("Throttling", SnsClient.MaxAttempts), (error.ErrorCode, throttledWire.Requests.Count));
+
+        var (refused, refusedWire) = ClientAnswering("""
+            <ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>no</Message></Error></ErrorResponse>
+            """, HttpStatusCode.BadRequest);
+        await Assert.ThrowsAsync<AmazonSnsException>(() => refused.PublishAsync(new PublishRequest(TopicArn, "x")));
+        Assert.Single(refusedWire.Requests);
+    }
 }

@@ -24,7 +24,7 @@ public sealed class DashboardApp : IAsyncLifetime
     /// <summary>The seed data's days (or the generated stand-in's, on the same days).</summary>
     public static readonly DateOnly FirstDay = new(2025, 3, 8);
 
-    public EmulatorAppFixture Host { get; } = new();
+    public EmulatorApp Host { get; } = new();
 
     public PipelineDriver Pipeline { get; private set; } = null!;
 
@@ -41,7 +41,7 @@ public sealed class DashboardApp : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await Host.InitializeAsync();
+        await Host.StartAsync();
         Pipeline = new PipelineDriver(Host);
         Http = Host.App.CreateHttpClient("dashboard");
 

@@ -43,7 +43,7 @@ public sealed partial class GuardTests(SynthesizedStack stack)
     [GeneratedRegex(@"^(?<rule>ct-[\w.-]+\.guard/\w+)\s+FAIL\s*$", RegexOptions.Multiline)]
     private static partial Regex FailedRule();
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {

@@ -43,7 +43,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     }
 
     [Fact]
-    public void Every_queue_has_its_dead_letter_queue_with_the_redrive_and_timeouts_of_the_local_provisioner()
+    public void Every_queue_has_its_dead_letter_queue_with_the_redrive_timeouts_and_size_limit_of_the_local_provisioner()
     {
         var queues = stack.Resources("AWS::SQS::Queue").ToDictionary(q => (string)q.Resource["Properties"]!["QueueName"]!, q => q);
         Assert.Equal(_topology.Queues.Count * 2, queues.Count);
@@ -51,12 +51,14 @@ public sealed class TemplateTests(SynthesizedStack stack)
         {
             var properties = queues[queue.Name].Resource["Properties"]!;
             Assert.Equal((int)queue.VisibilityTimeout.TotalSeconds, (int)properties["VisibilityTimeout"]!);
+            Assert.Equal(QueueSpec.MaxMessageBytes, (int)properties["MaximumMessageSize"]!);
             Assert.Equal(queue.MaxReceiveCount, (int)properties["RedrivePolicy"]!["maxReceiveCount"]!);
             Assert.Equal(queues[queue.DeadLetterQueueName].Id, (string)properties["RedrivePolicy"]!["deadLetterTargetArn"]!["Fn::GetAtt"]![0]!);
             Assert.True((bool)properties["SqsManagedSseEnabled"]!);
 
             var deadLetters = queues[queue.DeadLetterQueueName].Resource["Properties"]!;
             Assert.Equal((int)QueueSpec.DeadLetterRetention.TotalSeconds, (int)deadLetters["MessageRetentionPeriod"]!);
+            Assert.Null(deadLetters["MaximumMessageSize"]); // SQS's default, 1 MiB: room for a dead letter's fault attributes
         }
     }
 
@@ -310,6 +312,76 @@ public sealed class TemplateTests(SynthesizedStack stack)
         Assert.Contains("DashboardUrl", stack.Json["Outputs"]!.AsObject().Select(o => o.Key));
     }
 
+    [Fact]
+    public void No_task_role_may_ask_for_a_retraction_or_publish_an_alert_but_the_notifier()
+    {
+        var publishes = TemplateReader.AllGrants(stack).Where(g => g.Action == "sns:Publish").ToList();
+
+        // Retractions come from operators (pipeline retract), whom IAM outside this stack allows (docs/security.md).
+        Assert.DoesNotContain(publishes, g => g.Resource == $"topic/{_topology.BatchRetractionRequestedTopic.Name}");
+        Assert.Equal([ServiceTask.AccessPolicyName("notifier")],
+            publishes.Where(g => g.Resource == $"topic/{_topology.AlertsTopic.Name}").Select(g => g.Policy).Distinct().Select(PolicyName));
+    }
+
+    [Fact]
+    public void The_tasks_admit_only_the_dashboards_load_balancer_and_reach_out_only_over_https()
+    {
+        var taskGroups = stack.Resources("AWS::ECS::Service")
+            .SelectMany(s => s.Resource["Properties"]!["NetworkConfiguration"]!["AwsvpcConfiguration"]!["SecurityGroups"]!.AsArray())
+            .Select(g => TemplateReader.Render(stack, g!)).Distinct().ToList();
+        var balancerGroups = stack.Resources("AWS::ElasticLoadBalancingV2::LoadBalancer")
+            .SelectMany(b => b.Resource["Properties"]!["SecurityGroups"]!.AsArray()).Select(g => TemplateReader.Render(stack, g!)).ToList();
+
+        Assert.Equal(2, taskGroups.Count); // the workers', the dashboard's
+        foreach (var group in taskGroups)
+        {
+            var properties = stack.Resource(group)["Properties"]!;
+            Assert.Null(properties["SecurityGroupIngress"]);
+            var egress = Assert.Single(properties["SecurityGroupEgress"]!.AsArray())!;
+            Assert.Equal(("0.0.0.0/0", "tcp", 443, 443), ((string)egress["CidrIp"]!, (string)egress["IpProtocol"]!, (int)egress["FromPort"]!, (int)egress["ToPort"]!));
+        }
+        // The one way in to any task: the dashboard's load balancer, to the container port.
+        var ingress = Assert.Single(stack.Resources("AWS::EC2::SecurityGroupIngress")).Resource["Properties"]!;
+        Assert.Equal(balancerGroups, [TemplateReader.Render(stack, ingress["SourceSecurityGroupId"]!)]);
+        Assert.Equal(ServiceTask.HttpPort, (int)ingress["FromPort"]!);
+        // And the load balancer reaches nothing but those tasks.
+        Assert.Null(stack.Resource(Assert.Single(balancerGroups))["Properties"]!["SecurityGroupEgress"]);
+        var balancerEgress = Assert.Single(stack.Resources("AWS::EC2::SecurityGroupEgress")).Resource["Properties"]!;
+        Assert.Contains(TemplateReader.Render(stack, balancerEgress["DestinationSecurityGroupId"]!), taskGroups);
+    }
+
+    [Fact]
+    public void No_container_is_given_a_credential_the_task_roles_are_the_only_ones()
+    {
+        var containers = stack.Resources("AWS::ECS::TaskDefinition").SelectMany(t => t.Resource["Properties"]!["ContainerDefinitions"]!.AsArray()).ToList();
+        var names = containers.SelectMany(c => c!["Environment"]?.AsArray() ?? []).Select(e => (string)e!["Name"]!).ToList();
+
+        Assert.Equal((new PipelineServices(_topology).All.Count + 1) * 2, containers.Count); // the workers and the dashboard, each with its collector
+        Assert.Contains("Pipeline__BucketName", names);
+        Assert.DoesNotContain(names, n => n.Contains("SECRET", StringComparison.OrdinalIgnoreCase) || n.Contains("ACCESS_KEY", StringComparison.OrdinalIgnoreCase)
+            || n.Contains("TOKEN", StringComparison.OrdinalIgnoreCase) || n.Contains("PASSWORD", StringComparison.OrdinalIgnoreCase));
+        Assert.All(containers, c => Assert.Null(c!["Secrets"]));
+    }
+
+    [Fact]
+    public void The_access_lists_in_docs_security_md_are_the_task_roles_grants()
+    {
+        const string Begin = "<!-- access lists: generated from the template, checked by tests/Deploy.Tests -->";
+        const string End = "<!-- end of access lists -->";
+        var lists = string.Join("\n", new[] { "compute", "dashboard", "notifier", "transform", "validate" }.Select(service =>
+            $"\n**{service}**\n\n| resource | actions |\n| --- | --- |\n" + string.Join("\n",
+                TemplateReader.Grants(stack, ServiceTask.AccessPolicyName(service)).Select(g => (Action: g[..g.IndexOf(' ', StringComparison.Ordinal)], Resource: g[(g.IndexOf(' ', StringComparison.Ordinal) + 1)..]))
+                    .GroupBy(g => g.Resource).OrderBy(g => g.Key, StringComparer.Ordinal)
+                    .Select(g => $"| `{g.Key}` | {string.Join(", ", g.Select(x => x.Action).Distinct().Order(StringComparer.Ordinal))} |")))) + "\n";
+        var doc = File.ReadAllText(Path.Combine(GuardTests.RepositoryRoot(), "docs", "security.md")).ReplaceLineEndings("\n");
+
+        var start = doc.IndexOf(Begin, StringComparison.Ordinal);
+        var end = doc.IndexOf(End, StringComparison.Ordinal);
+
+        Assert.True(start >= 0 && end > start, $"docs/security.md has no section between {Begin} and {End}");
+        Assert.True(doc[(start + Begin.Length)..end] == lists, $"docs/security.md's access lists differ from the template's grants; they are:\n{Begin}{lists}{End}");
+    }
+
     /// <summary>
     /// No action has a wildcard, and "*" as a resource appears only where AWS offers no resource-level permission
     /// (each with its reason; the same list is in docs/deploy.md).
@@ -414,6 +486,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
             Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(second, Path.GetFileName(file))));
         }
     }
+
+    private string PolicyName(string logicalId) =>
+        (string)stack.Resources("AWS::IAM::Policy").Single(p => p.Id == logicalId).Resource["Properties"]!["PolicyName"]!;
 
     internal JsonObject ContainerOf(string service) => stack.Resources("AWS::ECS::TaskDefinition")
         .Single(t => (string?)t.Resource["Properties"]!["Family"] == WorkerImages.ImageName(service)).Resource["Properties"]!["ContainerDefinitions"]!.AsArray()

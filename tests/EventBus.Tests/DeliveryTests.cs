@@ -12,6 +12,9 @@ public sealed record Unreliable(int Number);
 public sealed record Redriven(int Number);
 public sealed record SlowWork(string Name, int Milliseconds);
 public sealed record Reservation(string Sku, int Quantity);
+public sealed record Note(string Text);
+public sealed record Amplify(int Length);
+public sealed record Unwanted(int Number);
 public sealed record Audited(string Text)
 {
     public string Text { get; } = string.IsNullOrEmpty(Text) ? throw new ArgumentException("An audit entry needs a text.", nameof(Text)) : Text;
@@ -120,6 +123,86 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
         Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "poison-endpoint"));
     }
 
+    [Fact]
+    public async Task A_message_beyond_the_size_limit_is_not_published_and_the_exception_says_how_large_it_was()
+    {
+        var received = new Received<Note>();
+        await using var host = await BusHost.StartAsync(aws, "large-endpoint", bus => bus.AddSubscription<Note, RecordingHandler<Note>>(), services: s => s.AddSingleton(received));
+
+        var error = await Assert.ThrowsAsync<MessageTooLargeException>(() => host.Bus.PublishAsync(new Note(new string('x', 300_000))));
+        // Non-ASCII text: the limit is in bytes on the wire, not in characters.
+        await Assert.ThrowsAsync<MessageTooLargeException>(() => host.Bus.PublishAsync(new Note(new string('é', 60_000))));
+        await host.Bus.PublishAsync(new Note(new string('x', 250_000)));
+
+        Assert.Matches(@"^A Note message of 300,[0-9]{3} bytes cannot be published: at most 262,144 are allowed \(EventBus:MaxMessageBytes\)\.$", error.Message);
+        Assert.Equal(250_000, Assert.Single(await received.WaitForAsync(1)).Message.Text.Length);
+    }
+
+    [Fact]
+    public async Task A_queue_the_bus_creates_refuses_to_its_sender_a_message_larger_than_the_topics_deliver()
+    {
+        await using var host = await BusHost.StartAsync(aws, "sized-endpoint", bus => bus.AddSubscription<Note, RecordingHandler<Note>>(),
+            services: s => s.AddSingleton(new Received<Note>()));
+        using var sqs = aws.CreateSqsClient();
+
+        var error = await Assert.ThrowsAnyAsync<Amazon.SQS.AmazonSQSException>(() => QueueProbe.SendAsync(sqs, "sized-endpoint", new string('x', 300_000)));
+
+        Assert.Contains("262144", error.Message, StringComparison.Ordinal);
+        Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "sized-endpoint"));
+    }
+
+    [Fact]
+    public async Task A_received_message_beyond_the_size_limit_or_nested_too_deep_is_poison_with_the_reason()
+    {
+        var received = new Received<Note>();
+        using var sqs = aws.CreateSqsClient();
+        // A queue made by hand keeps SQS's own limit (1 MiB), so anyone allowed to send to it can send more than the topics deliver.
+        await sqs.CreateQueueAsync("oversized-endpoint");
+        await using var host = await BusHost.StartAsync(aws, "oversized-endpoint", bus => bus.AddSubscription<Note, RecordingHandler<Note>>(),
+            options => options.MaxMessageBytes = 100_000, services: s => s.AddSingleton(received));
+        var oversized = EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(new Note(new string('x', 200_000)), Guid.NewGuid(), DateTimeOffset.UtcNow));
+        var nested = EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(new Note("deep"), Guid.NewGuid(), DateTimeOffset.UtcNow))
+            .Replace("\"headers\":{}", "\"headers\":{\"deep\":" + new string('[', 5_000) + new string(']', 5_000) + "}", StringComparison.Ordinal);
+
+        await QueueProbe.SendAsync(sqs, "oversized-endpoint", oversized);
+        await QueueProbe.SendAsync(sqs, "oversized-endpoint", nested);
+        await host.Bus.PublishAsync(new Note("fits"));
+
+        Assert.Equal("fits", Assert.Single(await received.WaitForAsync(1)).Message.Text);
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "oversized-endpoint_error") == (2, 0), "two dead letters");
+        var letters = await new DeadLetterQueue(sqs, "oversized-endpoint").PeekAsync();
+        Assert.All(letters, l => Assert.Equal((DeadLetterQueue.PoisonReason, typeof(MessageFormatException).FullName), (l.Reason, l.ExceptionType)));
+        Assert.Contains(letters, l => l.Body == oversized && l.ExceptionMessage == $"The message is {oversized.Length:N0} bytes; at most 100,000 are allowed (EventBus:MaxMessageBytes).");
+        Assert.Contains(letters, l => l.Body == nested && l.ExceptionMessage!.StartsWith("The body is not JSON", StringComparison.Ordinal));
+    }
+
+    /// <summary>Answers each request with a note of the length asked for.</summary>
+    public sealed class AmplifyingHandler(IEventBus bus) : IIntegrationEventHandler<Amplify>
+    {
+        public static readonly ConcurrentQueue<int> Attempts = new();
+
+        public Task HandleAsync(Amplify message, MessageContext context, CancellationToken cancellationToken)
+        {
+            Attempts.Enqueue(context.ReceiveCount);
+            return bus.PublishAsync(new Note(new string('x', message.Length)), cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task A_handler_whose_answer_would_be_too_large_has_its_message_dead_lettered_at_once_naming_the_limit()
+    {
+        await using var host = await BusHost.StartAsync(aws, "amplifying-endpoint", bus => bus.AddSubscription<Amplify, AmplifyingHandler>());
+        using var sqs = aws.CreateSqsClient();
+
+        await host.Bus.PublishAsync(new Amplify(1_000_000));
+
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "amplifying-endpoint_error") == (1, 0), "one dead letter");
+        var letter = Assert.Single(await new DeadLetterQueue(sqs, "amplifying-endpoint").PeekAsync());
+        Assert.Equal((DeadLetterQueue.PoisonReason, typeof(MessageTooLargeException).FullName), (letter.Reason, letter.ExceptionType));
+        Assert.Contains("at most 262,144 are allowed (EventBus:MaxMessageBytes)", letter.ExceptionMessage, StringComparison.Ordinal);
+        Assert.Equal([1], AmplifyingHandler.Attempts);
+    }
+
     /// <summary>Refuses every reservation as poison, counting attempts by receive count.</summary>
     public sealed class RefusingHandler : IIntegrationEventHandler<Reservation>
     {
@@ -148,6 +231,36 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
         // Neither retried in process nor redelivered.
         Assert.Equal([1], RefusingHandler.Attempts);
         Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "refusing-endpoint"));
+    }
+
+    /// <summary>Refuses every message as poison, counting them.</summary>
+    public sealed class UnwantedHandler : IIntegrationEventHandler<Unwanted>
+    {
+        public static int Handled;
+
+        public Task HandleAsync(Unwanted message, MessageContext context, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Handled);
+            throw new PoisonMessageException($"{message.Number} is never wanted.");
+        }
+    }
+
+    [Fact]
+    public async Task A_redrive_moves_only_the_letters_there_when_it_began_so_a_poison_message_is_not_moved_round_and_round()
+    {
+        await using var host = await BusHost.StartAsync(aws, "unwanted-endpoint", bus => bus.AddSubscription<Unwanted, UnwantedHandler>());
+        using var sqs = aws.CreateSqsClient();
+        var deadLetters = new DeadLetterQueue(sqs, "unwanted-endpoint");
+        await host.Bus.PublishAsync(new Unwanted(1));
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "unwanted-endpoint_error") == (1, 0), "one dead letter");
+
+        // Back in the queue, it is refused at once again: a new letter, which this redrive leaves alone.
+        var moved = await deadLetters.RedriveAsync();
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "unwanted-endpoint_error") == (1, 0), "the letter back");
+
+        Assert.Equal(1, moved);
+        Assert.Equal(2, UnwantedHandler.Handled);
+        Assert.Equal("1 is never wanted.", Assert.Single(await deadLetters.PeekAsync()).ExceptionMessage);
     }
 
     /// <summary>Records when each message starts and ends, and takes its time.</summary>

@@ -20,10 +20,7 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private string[] Endpoints =>
-        ["--endpoint", aws.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", aws.Aws.ServiceUrls["DynamoDB"].ToString()];
-
-    private Task<CliRun> Run(params string[] args) => CliRun.RunAsync([.. args, .. Endpoints]);
+    private Task<CliRun> Run(params string[] args) => CliRun.RunAsync(aws, args);
 
     private string Generate(string name, long orders, DateOnly firstDay)
     {
@@ -83,6 +80,31 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
     }
 
     [Fact]
+    public async Task Submit_of_a_batch_the_pipeline_would_refuse_by_its_files_uploads_nothing_and_names_the_limit()
+    {
+        var many = Generate("many-parts", 20, new DateOnly(2024, 2, 1));
+        foreach (var i in Enumerable.Range(3, 500))
+        {
+            File.WriteAllText(Path.Combine(many, "orders", $"orders_part{i}.csv"), "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n");
+        }
+        var longName = Generate("long-name", 20, new DateOnly(2024, 2, 1));
+        File.Move(Path.Combine(longName, "orders", "orders_part1.csv"), Path.Combine(longName, "orders", new string('o', 120) + ".csv"));
+
+        var tooMany = await Run("submit", many, "--batch", "cli-too-many");
+        var tooLong = await Run("submit", longName, "--batch", "cli-too-long");
+
+        Assert.Equal(1, tooMany.ExitCode);
+        Assert.EndsWith("The batch lists 505 files; at most 500 are allowed (Pipeline:Limits:MaxFiles).", tooMany.Error.TrimEnd(), StringComparison.Ordinal);
+        Assert.Equal(1, tooLong.ExitCode);
+        Assert.Contains("expected a plain .csv file name of at most 100 characters", tooLong.Error, StringComparison.Ordinal);
+        using var s3 = aws.CreateS3();
+        foreach (var batch in new[] { "cli-too-many", "cli-too-long" })
+        {
+            Assert.Empty((await s3.ListObjectsV2Async(new() { BucketName = aws.Topology.Bucket.Name, Prefix = $"data/{batch}/" })).S3Objects ?? []);
+        }
+    }
+
+    [Fact]
     public async Task Without_the_emulators_a_command_says_to_start_the_AppHost()
     {
         var closed = ClosedPort();
@@ -129,6 +151,42 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
 
         var unknown = await Run("status", "never-submitted");
         Assert.Equal((1, "pipeline status: no run recorded for batch 'never-submitted'"), (unknown.ExitCode, unknown.Error.TrimEnd()));
+    }
+
+    [Fact]
+    public async Task Retract_asks_compute_for_the_version_in_force_and_refuses_a_batch_with_nothing_in_force()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, TimeProvider.System);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var content in new[] { "c1", "c2" })
+        {
+            await runs.BeginUploadAsync(new UploadStart("retract-cli", "data/retract-cli/manifest_retract-cli.json", "etag-" + content, content, null, "cli", now, "m-" + content), CancellationToken.None);
+        }
+        await runs.SucceedAsync("retract-cli", 2, "in force", Stages.Compute, new StageRecord(Stages.Succeeded, now, now, new Dictionary<string, long>()), CancellationToken.None);
+        await runs.AdvanceAppliedAsync("retract-cli", 2, CancellationToken.None);
+
+        var asked = await Run("retract", "retract-cli", "--reason", "sent twice", "--wait", "0");
+
+        Assert.Equal((0, ""), (asked.ExitCode, asked.Error));
+        using (var summary = JsonDocument.Parse(asked.Out))
+        {
+            Assert.Equal((2, "requested"), (summary.RootElement.GetProperty("retracted_version").GetInt32(), summary.RootElement.GetProperty("status").GetString()));
+        }
+        using var sqs = AwsClientFactory.CreateSqs(aws.Aws, aws.Credentials);
+        var queue = (await sqs.GetQueueUrlAsync(aws.Topology.ComputeQueue.Name)).QueueUrl;
+        var received = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queue, WaitTimeSeconds = 5 });
+        using var envelope = JsonDocument.Parse(Assert.Single(received.Messages).Body);
+        var message = envelope.RootElement.GetProperty("message");
+        // The version it means travels with it: if another is in force by then, Compute refuses instead of retracting that one.
+        Assert.Equal(("retract-cli", 2, "sent twice", "cli"), (message.GetProperty("batchId").GetString(), message.GetProperty("version").GetInt32(),
+            message.GetProperty("reason").GetString(), message.GetProperty("source").GetString()));
+
+        var unknown = await Run("retract", "never-submitted-either");
+        Assert.Equal((1, "pipeline retract: batch 'never-submitted-either' has nothing in force: no such batch was ever submitted"), (unknown.ExitCode, unknown.Error.TrimEnd()));
+        var invalid = await Run("retract", "../etc");
+        Assert.Equal(1, invalid.ExitCode);
+        Assert.Contains("not a valid batch name", invalid.Error);
     }
 
     [Fact]

@@ -8,6 +8,9 @@ namespace Pipeline.Engine.Tests;
 /// <summary>Small hand-written batches (valid as given; tests change one thing) and generated ones.</summary>
 internal static class TestBatches
 {
+    public const string OrdersHeader = "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n";
+    public const string ItemsHeader = "id,order_id,user_id,product_id,status,created_at,shipped_at,delivered_at,returned_at,sale_price\n";
+
     public const string Products = """
         id,sku,cost,category,name,brand,retail_price,department
         1,SKU-1,5.5,Books,A book,Acme,12.5,Media

@@ -10,8 +10,16 @@ namespace Pipeline.Engine.Tests;
 /// <summary>One minimal crafted batch per rule: exactly one error, with its rule id, file, line and column.</summary>
 public sealed class ValidationRuleTests
 {
-    private const string OrdersHeader = "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n";
-    private const string ItemsHeader = "id,order_id,user_id,product_id,status,created_at,shipped_at,delivered_at,returned_at,sale_price\n";
+    /// <summary>
+    /// Limits small enough for the crafted batch to reach each one with a small change (the batch as written has 3 files
+    /// of at most 250 bytes, 10 fields a row, 2 categories, 3 days, and its ids on 4 ranges of 4,096: one of order ids, one of
+    /// item ids, one of customers on each of two days, which are 2 pages of 65,536 customer ids).
+    /// </summary>
+    public static BatchLimits SmallLimits { get; } = new()
+    {
+        MaxLineBytes = 200, MaxFiles = 3, MaxFileBytes = 500, MaxBatchBytes = 1_000, MaxFields = 10, MaxCategories = 2, MaxCategoryChars = 20, MaxDays = 3,
+        MaxIdRanges = 4, MaxCustomerPages = 2,
+    };
 
     /// <summary>rule, batch, file, line, column.</summary>
     public static TheoryData<string, Func<BatchInput>, string, long, string?> Cases { get; } = new()
@@ -34,12 +42,23 @@ public sealed class ValidationRuleTests
         { ValidationRule.DuplicateKey, () => InMemory(orders: Orders.Replace("2,11,returned", "1,11,returned", StringComparison.Ordinal), items: ItemsHeader), "orders.csv", 3, "order_id" },
         { ValidationRule.UnknownOrder, () => InMemory(items: Items.Replace("3,2,11,1", "3,9,11,1", StringComparison.Ordinal)), "order_items.csv", 4, "order_id" },
         { ValidationRule.UnknownProduct, () => InMemory(items: Items.Replace("2,1,10,2,", "2,1,10,5,", StringComparison.Ordinal)), "order_items.csv", 3, "product_id" },
+        { ValidationRule.TooManyFields, () => InMemory(items: Items.Replace(",,,,7\n", ",,,,7,x\n", StringComparison.Ordinal)), "order_items.csv", 3, null },
+        { ValidationRule.TooManyFiles, () => InMemory([Part("products.csv", TableKind.Products, Products)],
+            [Part("orders/a.csv", TableKind.Orders, Orders), Part("orders/b.csv", TableKind.Orders, OrdersHeader)], [Part("order_items.csv", TableKind.OrderItems, Items)]), "order_items.csv", 0, null },
+        { ValidationRule.FileTooLarge, () => InMemory(orders: Orders + new string('\n', 300)), "orders.csv", 0, null },
+        { ValidationRule.BatchTooLarge, () => InMemory(orders: Orders + new string('\n', 200), items: Items + new string('\n', 200)), "order_items.csv", 0, null },
+        { ValidationRule.CategoryTooLong, () => InMemory(products: Products.Replace("4,Books,Spare", "4,Books and a great many other things,Spare", StringComparison.Ordinal)), "products.csv", 4, "category" },
+        { ValidationRule.TooManyCategories, () => InMemory(products: Products.Replace("4,Books,Spare", "4,Games,Spare", StringComparison.Ordinal)), "products.csv", 4, "category" },
+        // Line 3 opens a fourth range of ids (allowed), line 4 a fifth.
+        { ValidationRule.IdsTooScattered, () => InMemory(items: Items.Replace("2,1,10,2,", "5000,1,10,2,", StringComparison.Ordinal)), "order_items.csv", 4, null },
+        // Line 3 brings a third day (allowed), line 4 a fourth.
+        { ValidationRule.TooManyDays, () => InMemory(items: Items.Replace("2025-03-08T10:06:00", "2025-03-11T10:06:00", StringComparison.Ordinal)), "order_items.csv", 4, "created_at" },
     };
 
     [Fact]
     public void The_crafted_batch_is_valid_as_written()
     {
-        BatchResult result = Process(InMemory());
+        BatchResult result = Process(InMemory(), new EngineOptions { Limits = SmallLimits });
         Assert.True(result.Accepted, Describe(result));
         Assert.Equal(8, result.Report.RowsRead);
     }
@@ -48,7 +67,7 @@ public sealed class ValidationRuleTests
     [MemberData(nameof(Cases))]
     public void Each_rule_reports_one_error_with_its_file_line_and_column(string rule, Func<BatchInput> batch, string file, long line, string? column)
     {
-        BatchResult result = Process(batch(), new EngineOptions { MaxLineBytes = 200 });
+        BatchResult result = Process(batch(), new EngineOptions { Limits = SmallLimits });
 
         Assert.False(result.Accepted);
         Assert.Null(result.Kpis);
@@ -66,7 +85,8 @@ public sealed class ValidationRuleTests
         IEnumerable<string> rules = typeof(ValidationRule).GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(field => field.IsLiteral)
             .Select(field => (string)field.GetRawConstantValue()!)
-            .Except([ValidationRule.SeenInBatch]); // judged against other batches, after reading: see the next test
+            // Judged against other batches, after reading: see the next test. The manifest's rules are judged in S3 (tests/Pipeline.Storage.Tests).
+            .Except([ValidationRule.SeenInBatch, ValidationRule.ManifestTooLarge, ValidationRule.UnreadableManifest]);
         Assert.Equal(rules.Order(), Cases.Select(row => (string)row[0]).Order());
     }
 

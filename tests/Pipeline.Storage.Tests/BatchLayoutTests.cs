@@ -15,8 +15,44 @@ public class BatchLayoutTests
     [InlineData("processed/a/manifest_a.json")]
     [InlineData("data/a/b/manifest_a.json")]
     [InlineData("data/.hidden/manifest_.hidden.json")]
+    [InlineData("data/shared/manifest_shared.json")]
+    [InlineData("/data/a/manifest_a.json")]
     public void Anything_else_is_not_a_manifest_key(string key) =>
         Assert.Contains("expected data/<batch>/manifest_<batch>.json", Assert.Throws<BatchLayoutException>(() => BatchLayout.BatchNameOf(key)).Message);
+
+    [Fact]
+    public void The_folder_of_shared_product_files_is_no_batch_so_no_archive_can_move_them()
+    {
+        Assert.False(BatchLayout.IsBatchName("shared"));
+        Assert.Throws<BatchLayoutException>(() => BatchLayout.BatchPrefix("shared"));
+        Assert.Equal("data/shared/products.csv", BatchLayout.ProductsKey("b1", "data/shared/products.csv"));
+        Assert.Equal("data/b1/products.csv", BatchLayout.ProductsKey("b1", "data/b1/products.csv"));
+        Assert.Equal(BatchLayout.ProductMasterKey, BatchLayout.ProductsKey("b1", null));
+    }
+
+    [Theory]
+    [InlineData("b1", "../b2/x.csv")]
+    [InlineData("b1", "/etc/passwd.csv")]
+    [InlineData("b1", "sub/x.csv")]
+    [InlineData("b1", "x.json")]
+    [InlineData("b1", "..csv")]
+    [InlineData("b1", "a123456789b123456789c123456789d123456789e123456789f123456789g123456789h123456789i123456789j123456.csv")]
+    public void A_part_name_that_is_not_a_plain_csv_name_is_refused(string batch, string fileName) =>
+        Assert.Contains("plain .csv file name", Assert.Throws<BatchLayoutException>(() => BatchLayout.PartKey(batch, "orders", fileName)).Message);
+
+    [Fact]
+    public void A_part_name_of_100_characters_is_a_plain_csv_name() =>
+        Assert.EndsWith("/" + new string('p', 96) + ".csv", BatchLayout.PartKey("b1", "orders", new string('p', 96) + ".csv"));
+
+    [Theory]
+    [InlineData("transformed/b1/v2/orders/p1.pen", true)]
+    [InlineData("transformed/b1/v2/", false)]
+    [InlineData("transformed/b1/v2/../../b2/v1/orders/p1.pen", false)]
+    [InlineData("transformed/b1/v2//p1.pen", false)]
+    [InlineData("transformed/b1/v20/orders/p1.pen", false)]
+    [InlineData("transformed/b2/v1/orders/p1.pen", false)]
+    public void A_key_is_in_a_version_folder_only_below_it_without_a_way_out(string key, bool inside) =>
+        Assert.Equal(inside, BatchLayout.IsInFolder(BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, "b1", 2), key));
 
     [Fact]
     public void Archived_keys_keep_their_place_inside_their_versions_folder() =>

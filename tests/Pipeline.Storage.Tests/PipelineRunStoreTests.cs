@@ -57,6 +57,30 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         Assert.Single((await new PipelineRunStore(dynamoDb, aws.Topology, TimeProvider.System).GetHistoryAsync(batch, CancellationToken.None))!.Versions);
     }
 
+    [Fact]
+    public async Task A_version_at_the_limits_fits_its_run_record_and_four_times_as_many_files_would_not()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, TimeProvider.System);
+        var batch = $"b{Guid.NewGuid():N}".PadRight(Pipeline.Contracts.FieldLimits.BatchId, 'b');
+        var limits = new Engine.Batches.BatchLimits();
+        // The longest names the layout takes, and a multipart upload's ETag, for every file a batch may list.
+        string Content(int files) => new Batches.BatchContent(Batches.BatchLayout.ManifestKey(batch), "0123456789abcdef0123456789abcdef-99", [.. Enumerable.Range(0, files).Select(i =>
+        {
+            var name = $"{i:D6}".PadRight(96, 'p') + ".csv";
+            return new Batches.BatchObject(Batches.BatchLayout.PartKey(batch, "order_items", name), $"order_items/{name}", Engine.Csv.TableKind.OrderItems, limits.MaxFileBytes,
+                "0123456789abcdef0123456789abcdef-99");
+        })]).ToJson();
+        UploadStart Start(int files, string content) =>
+            new(batch, Batches.BatchLayout.ManifestKey(batch), $"etag-{files}", content, Content(files), new string('s', Pipeline.Contracts.FieldLimits.Source), T0, $"m{files}");
+
+        var begun = await runs.BeginUploadAsync(Start(limits.MaxFiles, "at-the-limit"), CancellationToken.None);
+        var tooLarge = await Assert.ThrowsAnyAsync<Amazon.DynamoDBv2.AmazonDynamoDBException>(() => runs.BeginUploadAsync(Start(4 * limits.MaxFiles, "beyond"), CancellationToken.None));
+
+        Assert.Equal(limits.MaxFiles, Batches.BatchContent.FromJson((await runs.GetAsync(batch, begun.Run.Version, CancellationToken.None))!.Content!).Files.Count);
+        Assert.Contains("size", tooLarge.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
     private static StageRecord Done(DateTimeOffset at) => new(Stages.Succeeded, at, at, new Dictionary<string, long>());
 
     [Fact]

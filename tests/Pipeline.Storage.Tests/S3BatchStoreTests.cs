@@ -3,6 +3,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Kpis;
+using Pipeline.Engine.Validation;
 using Pipeline.Storage.Batches;
 
 namespace Pipeline.Storage.Tests;
@@ -52,6 +53,8 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
     [InlineData("""{"files":{"orders":["a.csv"],"order_items":["a.csv"],"products":"processed/other/products.csv"}}""", "inside data/")]
     [InlineData("""{"files":{"orders":["a.csv"],"order_items":["a.csv"],"products":"data/../errors/products.csv"}}""", "without '..'")]
     [InlineData("""{"files":{"orders":["missing.csv"],"order_items":["a.csv"]}}""", "does not exist")]
+    [InlineData("""{"files":{"orders":["a.csv"],"order_items":["a.csv"],"products":"data/20250409/products.csv"}}""", "is another batch's file")]
+    [InlineData("""{"files":{"orders":["a.csv"],"order_items":["a.csv"],"products":"/data/products.csv"}}""", "inside data/")]
     public async Task A_bad_manifest_is_refused_with_a_reason_a_person_can_act_on(string manifest, string reason)
     {
         using var s3 = aws.CreateS3();
@@ -61,6 +64,43 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         var error = await Assert.ThrowsAsync<BatchLayoutException>(() => OpenAsync(new S3BatchStore(s3), manifestKey));
 
         Assert.Contains(reason, error.Message);
+        Assert.Equal(ValidationRule.UnreadableManifest, error.Rule);
+    }
+
+    [Fact]
+    public async Task A_manifest_listing_100_000_files_is_refused_by_its_size_and_with_a_larger_size_limit_by_its_count_before_any_file_is_looked_for()
+    {
+        using var s3 = aws.CreateS3();
+        var name = $"many-{Guid.NewGuid():N}";
+        var parts = Enumerable.Range(1, 100_000).Select(i => $"p{i}.csv").ToList();
+        var manifestKey = await UploadAsync(s3, name, System.Text.Encoding.UTF8.GetString(new BatchManifest(name, parts, ["i.csv"], null).ToJson()));
+
+        var bySize = await Assert.ThrowsAsync<BatchLayoutException>(() => OpenAsync(new S3BatchStore(s3), manifestKey));
+        // None of the files exists: had one been looked for, the refusal would say so.
+        var byCount = await Assert.ThrowsAsync<BatchLayoutException>(() => OpenAsync(new S3BatchStore(s3, new BatchLimits { MaxManifestBytes = 4 << 20 }), manifestKey));
+
+        Assert.Equal(ValidationRule.ManifestTooLarge, bySize.Rule);
+        Assert.Matches(@$"^data/{name}/manifest_{name}\.json: The manifest is [0-9,]+ bytes; at most 1,048,576 are allowed \(Pipeline:Limits:MaxManifestBytes\)\.$", bySize.Message);
+        Assert.Equal(ValidationRule.TooManyFiles, byCount.Rule);
+        Assert.Equal($"data/{name}/orders/p500.csv: The batch lists 100,002 files; at most 500 are allowed (Pipeline:Limits:MaxFiles).", byCount.Message);
+    }
+
+    [Fact]
+    public async Task Files_beyond_the_size_limits_are_refused_by_their_size_in_S3_before_they_are_read()
+    {
+        using var s3 = aws.CreateS3();
+        var name = $"large-{Guid.NewGuid():N}";
+        var manifestKey = await UploadAsync(s3, name, """{"files":{"orders":["o.csv"],"order_items":["i.csv"]}}""", ("orders/o.csv", Orders), ("order_items/i.csv", Items));
+        var sizes = Encoding.UTF8.GetByteCount(Products) + Encoding.UTF8.GetByteCount(Orders) + Encoding.UTF8.GetByteCount(Items);
+
+        var file = await Assert.ThrowsAsync<BatchLayoutException>(() => OpenAsync(new S3BatchStore(s3, new BatchLimits { MaxFileBytes = 200 }), manifestKey));
+        var batch = await Assert.ThrowsAsync<BatchLayoutException>(() => OpenAsync(new S3BatchStore(s3, new BatchLimits { MaxBatchBytes = sizes - 1 }), manifestKey));
+
+        Assert.Equal((ValidationRule.FileTooLarge, $"data/{name}/orders/o.csv: The file is {Encoding.UTF8.GetByteCount(Orders)} bytes; at most 200 are allowed (Pipeline:Limits:MaxFileBytes)."),
+            (file.Rule, file.Message));
+        Assert.Equal(ValidationRule.BatchTooLarge, batch.Rule);
+        Assert.StartsWith($"data/{name}/order_items/i.csv: The batch's files come to more than {sizes - 1:N0} bytes", batch.Message);
+        Assert.True((await OpenAsync(new S3BatchStore(s3, new BatchLimits { MaxBatchBytes = sizes }), manifestKey)).Files.Count == 3);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using Pipeline.Contracts.Alerts;
 using Amazon.SQS.Model;
 using EventBus;
 using EventBus.AwsSqs;
@@ -10,11 +9,12 @@ using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Topology;
 using ServiceDefaults.Aws;
+using Pipeline.Contracts.Alerts;
 
-namespace Pipeline.TestSupport;
+namespace Pipeline.Testing;
 
 /// <summary>Drives the running pipeline as a user would: uploads batches, submits them, reads alerts and KPIs.</summary>
-public sealed class PipelineDriver(EmulatorAppFixture app) : IDisposable
+public sealed class PipelineDriver(EmulatorApp app) : IDisposable
 {
     private static readonly TimeSpan AlertTimeout = TimeSpan.FromMinutes(3);
 
@@ -43,6 +43,23 @@ public sealed class PipelineDriver(EmulatorAppFixture app) : IDisposable
         var sns = app.CreateSnsClient();
         var topic = await sns.FindTopicArnAsync(MessageNaming.EntityNameOf<T>()) ?? throw new InvalidOperationException($"no topic for {typeof(T).Name}");
         await sns.PublishAsync(new global::Aws.Sns.PublishRequest(topic, EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(message, messageId, DateTimeOffset.UtcNow))));
+    }
+
+    /// <summary>
+    /// Publishes a MassTransit envelope as another producer would: its own ids, sender (<c>rabbitmq://producer-host/order-exporter</c>)
+    /// and sent time, and <paramref name="message"/>, the JSON of a <typeparamref name="T"/> of its making.
+    /// </summary>
+    public async Task PublishForeignAsync<T>(string message) where T : class
+    {
+        var sns = app.CreateSnsClient();
+        var topic = await sns.FindTopicArnAsync(MessageNaming.EntityNameOf<T>()) ?? throw new InvalidOperationException($"no topic for {typeof(T).Name}");
+        var envelope = $$$"""
+            {"messageId":"{{{Guid.NewGuid()}}}","conversationId":"{{{Guid.NewGuid()}}}","sourceAddress":"rabbitmq://producer-host/order-exporter",
+             "destinationAddress":"rabbitmq://producer-host/{{{typeof(T).Namespace}}}:{{{typeof(T).Name}}}","messageType":["{{{MessageNaming.UrnOf<T>()}}}"],
+             "message":{{{message}}},"sentTime":"2026-11-28T09:30:00Z","headers":{},
+             "host":{"machineName":"producer-host","processName":"order-exporter","processId":4242,"assembly":"OrderExporter","frameworkVersion":"8.0","massTransitVersion":"8.5.12.0","operatingSystemVersion":"Unix"}}
+            """;
+        await sns.PublishAsync(new global::Aws.Sns.PublishRequest(topic, envelope));
     }
 
     /// <summary>Uploads <paramref name="folder"/> as batch <paramref name="name"/> and publishes <see cref="BatchSubmitted"/>.</summary>
@@ -142,6 +159,39 @@ public sealed class PipelineDriver(EmulatorAppFixture app) : IDisposable
         foreach (var day in days)
         {
             Assert.Equal(expected.CategoryKpis.Where(r => r.OrderDate == day), await Kpis.GetCategoriesOnDayAsync(day, CancellationToken.None));
+        }
+    }
+
+    /// <summary>
+    /// Deletes the <paramref name="count"/> dead letters about <paramref name="batchId"/> from the dead-letter queue of
+    /// <paramref name="queue"/>, once their alert was read, so that no other test's redrive moves them again. Letters the
+    /// Notifier's watcher is looking at are hidden for a moment: it keeps looking until all are found.
+    /// </summary>
+    public async Task DeleteDeadLettersAsync(QueueSpec queue, string batchId, int count = 1)
+    {
+        var url = (await _sqs.GetQueueUrlAsync(queue.DeadLetterQueueName)).QueueUrl;
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);
+        var others = new List<Message>();
+        for (var deleted = 0; deleted < count;)
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"{deleted} of {count} dead letters about {batchId} found in {queue.DeadLetterQueueName}");
+            var received = (await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = url, MaxNumberOfMessages = 10, WaitTimeSeconds = 1, VisibilityTimeout = 30 })).Messages ?? [];
+            foreach (var message in received)
+            {
+                if (message.Body.Contains($"\"batchId\":\"{batchId}\"", StringComparison.Ordinal))
+                {
+                    await _sqs.DeleteMessageAsync(url, message.ReceiptHandle);
+                    deleted++;
+                }
+                else
+                {
+                    others.Add(message);
+                }
+            }
+        }
+        foreach (var other in others)
+        {
+            await _sqs.ChangeMessageVisibilityAsync(url, other.ReceiptHandle, 0);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Amazon.Runtime;
 using Aws.Sns;
 using Emulators;
@@ -5,63 +6,74 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ServiceDefaults.Aws;
 
-namespace Pipeline.TestSupport;
+namespace Pipeline.Testing;
 
 /// <summary>
-/// The real AppHost in emulator mode, started once for the collection: fauxqs and dynalite on random ports,
-/// the provisioner run to completion, and every service healthy. Each test project declares its own xunit collection
-/// on it (xunit wants the collection in the test assembly).
+/// The real AppHost in emulator mode: fauxqs and dynalite on random ports, the provisioner run to completion, and
+/// every service healthy. Subclasses change the app model before it is built (<see cref="Configure"/>) and act
+/// between the provisioning and the services' health (<see cref="OnProvisionedAsync"/>).
 /// </summary>
-public sealed class EmulatorAppFixture : IAsyncLifetime
+public class EmulatorApp : IAsyncDisposable
 {
-    private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(3);
+    /// <summary>The pipeline's services (queue workers).</summary>
+    public static readonly string[] Services = ["validate", "transform", "compute", "notifier"];
+
+    /// <summary>The web front ends the AppHost runs beside them.</summary>
+    public static readonly string[] WebApps = ["dashboard"];
+
+    private readonly List<Task> _logWatchers = [];
+    private readonly CancellationTokenSource _stopLogs = new();
+    private readonly ConcurrentQueue<string> _serviceLogs = new();
 
     public DistributedApplication App { get; private set; } = null!;
 
+    /// <summary>Where the emulators are, for the tests' own clients (straight to them).</summary>
     public AwsOptions Aws { get; private set; } = null!;
 
     public BasicAWSCredentials Credentials { get; } = new(EmulatorInstallation.AccessKeyId, EmulatorInstallation.SecretAccessKey);
 
-    public static readonly string[] Services = ["validate", "transform", "compute", "notifier", "dashboard"];
+    protected virtual TimeSpan StartupTimeout => TimeSpan.FromMinutes(3);
 
-    public async Task InitializeAsync()
+    public async Task StartAsync()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Aws:Emulator=emulators", "--DcpPublisher:WaitForResourceCleanup=false"]);
-        // Failures are tested too: let failed messages come back after a second, not five, and the notifier look often.
-        foreach (var service in builder.Resources.OfType<ProjectResource>().Where(r => Services.Contains(r.Name)))
-        {
-            builder.CreateResourceBuilder(service).WithEnvironment("EventBus__RedeliveryDelay", "00:00:01");
-        }
-        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "notifier"))
-            .WithEnvironment("Notifier__CheckInterval", "00:00:02");
-        // The resources' own logs are collected below; echoed to the console they would bury a benchmark's figures.
+        // The resources' own logs are collected below; echoed to the console they would bury a test's or benchmark's output.
         builder.Services.AddLogging(logging => logging.AddFilter("AppHost.Resources", LogLevel.Warning)
             .AddFilter("Aspire.Hosting", LogLevel.Warning).AddFilter("System.Net.Http.HttpClient", LogLevel.Warning)
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Error));
+        Configure(builder);
         App = await builder.BuildAsync();
 
         using var timeout = new CancellationTokenSource(StartupTimeout);
         await App.StartAsync(timeout.Token);
         await App.ResourceNotifications.WaitForResourceAsync("provisioner", KnownResourceStates.Finished, timeout.Token);
-        await Task.WhenAll(Services.Select(s => App.ResourceNotifications.WaitForResourceHealthyAsync(s, timeout.Token)));
-
-        foreach (var service in Services)
-        {
-            _logWatchers.Add(CollectLogsAsync(service, _stopLogs.Token));
-        }
-
         Aws = new AwsOptions
         {
             Region = EmulatorInstallation.Region,
             ServiceUrl = Loopback(App.GetEndpoint("aws-emulator", "http")),
             ServiceUrls = { ["DynamoDB"] = Loopback(App.GetEndpoint("dynamodb-emulator", "http")) },
         };
+        await OnProvisionedAsync(timeout.Token);
+        await Task.WhenAll(Services.Concat(WebApps).Select(s => App.ResourceNotifications.WaitForResourceHealthyAsync(s, timeout.Token)));
+
+        foreach (var service in Services.Concat(WebApps))
+        {
+            _logWatchers.Add(CollectLogsAsync(service, _stopLogs.Token));
+        }
     }
 
-    private readonly List<Task> _logWatchers = [];
-    private readonly CancellationTokenSource _stopLogs = new();
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _serviceLogs = new();
+    /// <summary>Changes the app model before it is built (the services' settings, say).</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
+    /// <summary>Runs once the provisioner has finished and <see cref="Aws"/> is known, before the services are waited for.</summary>
+    protected virtual Task OnProvisionedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The services' project resources in <paramref name="builder"/>, to change their settings.</summary>
+    protected static IEnumerable<IResourceBuilder<ProjectResource>> ServiceResources(IDistributedApplicationTestingBuilder builder) =>
+        builder.Resources.OfType<ProjectResource>().Where(r => Services.Contains(r.Name)).Select(builder.CreateResourceBuilder).ToList();
 
     /// <summary>The services' latest log lines, for a failure message that says what the system was doing.</summary>
     public string RecentServiceLogs(int lines = 60) => string.Join('\n', _serviceLogs.TakeLast(lines));
@@ -89,7 +101,7 @@ public sealed class EmulatorAppFixture : IAsyncLifetime
 
     public SnsClient CreateSnsClient() => SnsClient.Create(AwsClientFactory.SnsOptions(Aws, Credentials));
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _stopLogs.CancelAsync();
         await Task.WhenAll(_logWatchers);
@@ -97,6 +109,8 @@ public sealed class EmulatorAppFixture : IAsyncLifetime
         {
             await App.DisposeAsync();
         }
+        _stopLogs.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private static Uri Loopback(Uri endpoint) => new UriBuilder(endpoint) { Host = "127.0.0.1" }.Uri;

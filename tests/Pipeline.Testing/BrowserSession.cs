@@ -1,6 +1,6 @@
 using Microsoft.Playwright;
 
-namespace Pipeline.TestSupport;
+namespace Pipeline.Testing;
 
 /// <summary>
 /// Debian's Chromium driven by Playwright (which cannot download its own browsers here): one browser for all the

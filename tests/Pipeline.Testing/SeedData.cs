@@ -1,4 +1,4 @@
-namespace Pipeline.TestSupport;
+namespace Pipeline.Testing;
 
 /// <summary>The original project's sample data, found by walking up from the test folder to <c>shared/seed-data</c>; null when absent.</summary>
 public static class SeedData
