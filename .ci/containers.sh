@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares what the image tests need on a Debian 12 machine, as root: podman (with the configuration that works
 # here) and its Docker-compatible socket, a registry on 127.0.0.1:5000, the local base image in it, and the four
-# service images published into podman. Idempotent: what is there already is kept.
+# service images (and the dashboard's) published into podman. Idempotent: what is there already is kept.
 #   .ci/containers.sh [install|start|base|publish|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,12 +65,12 @@ base() {
 }
 
 publish() {
-  for service in Validate Transform Compute Notifier; do
+  for service in Validate Transform Compute Notifier Dashboard; do
     dotnet publish "Services.$service" -c Release --nologo -v:q /t:PublishContainer \
       -p:ContainerBaseImage="$registry/$base_image" -p:ContainerRegistry="$registry" >/dev/null
   done
   # Testcontainers takes images from podman's storage.
-  for service in validate transform compute notifier; do
+  for service in validate transform compute notifier dashboard; do
     podman pull --quiet --tls-verify=false "$registry/pipeline-$service:latest" >/dev/null
   done
 }

@@ -41,6 +41,15 @@ public sealed record DeploySettings
     /// <summary>NAT gateways of a new VPC (the tasks run in private subnets and reach AWS through them).</summary>
     public int NatGateways { get; init; } = 1;
 
+    /// <summary>
+    /// Who may reach the dashboard's internal load balancer (a CIDR block, such as the VPN's); the new VPC's own block
+    /// when not set. An existing VPC needs it: its block is not known at synthesis.
+    /// </summary>
+    public string? DashboardAllowedCidr { get; init; }
+
+    /// <summary>An ACM certificate for the dashboard's load balancer: HTTPS on 443 instead of HTTP on 80.</summary>
+    public string? DashboardCertificateArn { get; init; }
+
     private static readonly Dictionary<string, Func<DeploySettings, string, DeploySettings>> Keys = new(StringComparer.Ordinal)
     {
         ["stackName"] = (s, v) => s with { StackName = v },
@@ -56,6 +65,8 @@ public sealed record DeploySettings
         ["vpcId"] = (s, v) => s with { VpcId = v },
         ["subnetIds"] = (s, v) => s with { SubnetIds = List(v) },
         ["natGateways"] = (s, v) => s with { NatGateways = Number(v, 0) },
+        ["dashboardAllowedCidr"] = (s, v) => s with { DashboardAllowedCidr = Cidr(v) },
+        ["dashboardCertificateArn"] = (s, v) => s with { DashboardCertificateArn = v.StartsWith("arn:", StringComparison.Ordinal) ? v : throw new ArgumentException($"dashboardCertificateArn: '{v}' is not an ARN (arn:aws:acm:...).") },
     };
 
     public static IReadOnlyCollection<string> KeyNames => Keys.Keys;
@@ -87,6 +98,10 @@ public sealed record DeploySettings
         {
             throw new ArgumentException("An existing VPC needs both vpcId and subnetIds (its private subnets, comma-separated).");
         }
+        if (VpcId is not null && DashboardAllowedCidr is null)
+        {
+            throw new ArgumentException("An existing VPC needs dashboardAllowedCidr: who may reach the dashboard (its VPC's block is not known at synthesis).");
+        }
         if (AlertEmails.FirstOrDefault(e => !e.Contains('@', StringComparison.Ordinal)) is { } notEmail)
         {
             throw new ArgumentException($"alertEmails: '{notEmail}' is not an email address.");
@@ -100,6 +115,12 @@ public sealed record DeploySettings
     private static int Retention(int days) => RetentionDays.Contains(days)
         ? days
         : throw new ArgumentException($"logRetentionDays: CloudWatch Logs keeps logs {string.Join(", ", RetentionDays)} days, not {days}.");
+
+    /// <summary>An IPv4 block such as 10.0.0.0/16; 0.0.0.0/0 is refused (the dashboard is not for the whole internet).</summary>
+    private static string Cidr(string value) =>
+        System.Net.IPNetwork.TryParse(value, out var network) && network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+            ? network.PrefixLength > 0 ? value : throw new ArgumentException("dashboardAllowedCidr: 0.0.0.0/0 would let anyone reach the dashboard; name the network that may.")
+            : throw new ArgumentException($"dashboardAllowedCidr: '{value}' is not an IPv4 CIDR block (such as 10.20.0.0/16).");
 
     private static IReadOnlyList<string> List(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

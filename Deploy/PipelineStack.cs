@@ -16,8 +16,8 @@ namespace Deploy;
 
 /// <summary>
 /// The whole pipeline in one stack, generated from <see cref="PipelineTopology"/> (every bucket, table, topic, queue and
-/// subscription, by iterating its collections) and <see cref="PipelineServices"/> (one Fargate service per worker,
-/// whose task role allows exactly what the service's access declaration names).
+/// subscription, by iterating its collections) and <see cref="PipelineServices"/> (one Fargate service per worker and
+/// the dashboard behind its internal load balancer, each task role exactly what the service's access declaration names).
 /// </summary>
 public sealed class PipelineStack : Stack
 {
@@ -28,7 +28,7 @@ public sealed class PipelineStack : Stack
     public PipelineStack(Construct scope, DeploySettings settings)
         : base(scope, settings.StackName, new StackProps
         {
-            Description = "E-commerce data pipeline: S3, SQS/SNS, DynamoDB and four workers on ECS Fargate (generated from Pipeline.Topology)",
+            Description = "E-commerce data pipeline: S3, SQS/SNS, DynamoDB, four workers and the KPI dashboard on ECS Fargate (generated from Pipeline.Topology)",
             // No CDK bootstrap version check: the template also deploys with plain `aws cloudformation deploy`.
             Synthesizer = new DefaultStackSynthesizer(new DefaultStackSynthesizerProps { GenerateBootstrapVersionRule = false }),
         })
@@ -61,10 +61,12 @@ public sealed class PipelineStack : Stack
         var network = new WorkerNetwork(this, settings);
         var cluster = new Cluster(this, "Cluster", new ClusterProps { Vpc = network.Vpc });
         var images = new WorkerImages(this);
-        foreach (var access in new PipelineServices(Topology).All)
+        var services = new PipelineServices(Topology);
+        foreach (var access in services.All)
         {
             new WorkerService(this, access, settings, cluster, network, images);
         }
+        new DashboardService(this, services.Dashboard, settings, cluster, network, images);
 
         _ = new CfnOutput(this, "BucketName", new CfnOutputProps { Value = Bucket.BucketName });
         _ = new CfnOutput(this, "ClusterName", new CfnOutputProps { Value = cluster.ClusterName });

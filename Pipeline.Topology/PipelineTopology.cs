@@ -22,6 +22,7 @@ public sealed class PipelineTopology
             new(BatchRejectedTopic, NotifierQueue),
             new(BatchRetractedTopic, NotifierQueue),
             new(AlertsTopic, AlertsInboxQueue),
+            new(AlertsTopic, DashboardQueue),
         ];
     }
 
@@ -86,6 +87,9 @@ public sealed class PipelineTopology
     /// <summary>A queue on the alerts topic, so that alerts can be read locally and by tools.</summary>
     public QueueSpec AlertsInboxQueue { get; } = new("pipeline-alerts-inbox");
 
+    /// <summary>The dashboard's own queue on the alerts topic: open pages update when a batch finishes.</summary>
+    public QueueSpec DashboardQueue { get; } = new("pipeline-dashboard");
+
     public IReadOnlyList<TableSpec> Tables =>
         [CategoryKpisTable, OrderKpisTable, KpiContributionsTable, KpiDaysTable, PipelineRunsTable, OrderKeysTable, ProcessedMessagesTable];
 
@@ -94,7 +98,7 @@ public sealed class PipelineTopology
          BatchRetractionRequestedTopic, BatchRetractedTopic, AlertsTopic];
 
     public IReadOnlyList<QueueSpec> Queues =>
-        [ValidateQueue, TransformQueue, ComputeQueue, NotifierQueue, ManifestEventsQueue, AlertsInboxQueue];
+        [ValidateQueue, TransformQueue, ComputeQueue, NotifierQueue, ManifestEventsQueue, AlertsInboxQueue, DashboardQueue];
 
     public IReadOnlyList<SubscriptionSpec> Subscriptions { get; }
 

@@ -30,6 +30,9 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
 
     private const int ParallelDays = 8;
 
+    /// <summary>BatchGetItem's limit.</summary>
+    private const int KeysPerBatchGet = 100;
+
     /// <summary>Conditional writes on one item that may lose to other folds of the same day before the delivery gives up (and is retried).</summary>
     private const int MaxRaces = 100;
 
@@ -158,28 +161,63 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         await GetAsync(topology.OrderKpisTable.Name, new() { [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(day)) }, cancellationToken).ConfigureAwait(false)
             is { } item && !KpiItems.IsRemoved(item) ? KpiItems.ReadOrderRow(item) : null;
 
-    /// <summary>Every day's row in [from, to], ascending (both ends inclusive).</summary>
+    /// <summary>
+    /// Every day's row in [from, to], ascending (both ends inclusive): BatchGetItem for 100 days a request, a few
+    /// requests at once, so a year is four requests rather than 365.
+    /// </summary>
     public async Task<IReadOnlyList<OrderKpiRow>> GetDaysAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
-        var rows = new List<OrderKpiRow>();
+        var keys = new List<Dictionary<string, AttributeValue>>();
         for (var day = from; day <= to; day = day.AddDays(1))
         {
-            if (await GetDayAsync(day, cancellationToken).ConfigureAwait(false) is { } row)
-            {
-                rows.Add(row);
-            }
+            keys.Add(new() { [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(day)) });
         }
-        return rows;
+        var items = new System.Collections.Concurrent.ConcurrentBag<Dictionary<string, AttributeValue>>();
+        await Parallel.ForEachAsync(keys.Chunk(KeysPerBatchGet), Options(cancellationToken), async (chunk, ct) =>
+        {
+            foreach (var item in await GetAllAsync(topology.OrderKpisTable.Name, chunk, Projection(KpiItems.OrderRowAttributes), ct).ConfigureAwait(false))
+            {
+                items.Add(item);
+            }
+        }).ConfigureAwait(false);
+        return items.Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadOrderRow).OrderBy(r => r.OrderDate).ToList();
+    }
+
+    /// <summary>
+    /// Every day that has KPIs, ascending: a Scan of the order KPI table (one small row per day) that reads only the
+    /// date, for a caller that needs to know where the data is (a default range of "the last days with data").
+    /// </summary>
+    public async Task<IReadOnlyList<DateOnly>> ListDaysAsync(CancellationToken cancellationToken)
+    {
+        var days = new List<DateOnly>();
+        var request = new ScanRequest
+        {
+            TableName = topology.OrderKpisTable.Name,
+            ProjectionExpression = "order_date, #removed",
+            ExpressionAttributeNames = new() { ["#removed"] = KpiItems.Removed },
+        };
+        do
+        {
+            var page = await dynamoDb.ScanAsync(request, cancellationToken).ConfigureAwait(false);
+            days.AddRange((page.Items ?? []).Where(i => !KpiItems.IsRemoved(i)).Select(i => KpiItems.Date(i[KpiItems.OrderDate])));
+            request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+        days.Sort();
+        return days;
     }
 
     /// <summary>A category's rows, by day, optionally limited to [from, to].</summary>
     public async Task<IReadOnlyList<CategoryKpiRow>> GetCategoryAsync(string category, DateOnly? from, DateOnly? to, CancellationToken cancellationToken)
     {
+        var (projection, names) = Projection(KpiItems.CategoryRowAttributes);
         var request = new QueryRequest
         {
             TableName = topology.CategoryKpisTable.Name,
             ConsistentRead = true,
-            KeyConditionExpression = "category = :category AND order_date BETWEEN :from AND :to",
+            ProjectionExpression = projection,
+            ExpressionAttributeNames = names,
+            KeyConditionExpression = "#category = :category AND #order_date BETWEEN :from AND :to",
             ExpressionAttributeValues = new()
             {
                 [":category"] = new AttributeValue(category),
@@ -188,6 +226,41 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
             },
         };
         return (await QueryAllAsync(request, cancellationToken).ConfigureAwait(false)).Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadCategoryRow).ToList();
+    }
+
+    /// <summary>
+    /// Every category that has KPIs (or had: a category whose rows were all taken out is still named), in ordinal order:
+    /// a Scan of the category KPI table that reads only the category.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ListCategoriesAsync(CancellationToken cancellationToken)
+    {
+        var categories = new SortedSet<string>(StringComparer.Ordinal);
+        var request = new ScanRequest { TableName = topology.CategoryKpisTable.Name, ProjectionExpression = KpiItems.Category };
+        do
+        {
+            var page = await dynamoDb.ScanAsync(request, cancellationToken).ConfigureAwait(false);
+            categories.UnionWith((page.Items ?? []).Select(i => i[KpiItems.Category].S));
+            request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+        return categories.ToList();
+    }
+
+    /// <summary>
+    /// The rows of each of <paramref name="categories"/> in [from, to], by category then date: one Query per category (a
+    /// few at once), each reading a contiguous range of its partition.
+    /// </summary>
+    public async Task<IReadOnlyList<CategoryKpiRow>> GetCategoriesAsync(IEnumerable<string> categories, DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        var rows = new System.Collections.Concurrent.ConcurrentBag<CategoryKpiRow>();
+        await Parallel.ForEachAsync(categories.Distinct(), Options(cancellationToken), async (category, ct) =>
+        {
+            foreach (var row in await GetCategoryAsync(category, from, to, ct).ConfigureAwait(false))
+            {
+                rows.Add(row);
+            }
+        }).ConfigureAwait(false);
+        return rows.OrderBy(r => r.Category, StringComparer.Ordinal).ThenBy(r => r.OrderDate).ToList();
     }
 
     /// <summary>Every category's row on one day (through the index by order_date).</summary>
@@ -364,24 +437,52 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     }
 
     /// <summary>Writes items with BatchWriteItem, sending again whatever DynamoDB leaves unprocessed (throttling).</summary>
-    private async Task WriteAllAsync(IEnumerable<Dictionary<string, AttributeValue>> items, CancellationToken cancellationToken)
+    private Task WriteAllAsync(IEnumerable<Dictionary<string, AttributeValue>> items, CancellationToken cancellationToken) =>
+        UntilProcessedAsync(
+            new Dictionary<string, List<WriteRequest>> { [Contributions] = items.Select(item => new WriteRequest(new PutRequest(item))).ToList() },
+            async pending => (await dynamoDb.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false)).UnprocessedItems,
+            pending => $"{pending.Values.Sum(p => p.Count)} contribution items",
+            cancellationToken);
+
+    /// <summary>Reads items by key with BatchGetItem (at most 100 keys), asking again for whatever DynamoDB leaves unprocessed.</summary>
+    private async Task<List<Dictionary<string, AttributeValue>>> GetAllAsync(string table, IReadOnlyList<Dictionary<string, AttributeValue>> keys,
+        (string Expression, Dictionary<string, string> Names) projection, CancellationToken cancellationToken)
     {
-        var pending = new Dictionary<string, List<WriteRequest>>
-        {
-            [Contributions] = items.Select(item => new WriteRequest(new PutRequest(item))).ToList(),
-        };
+        var items = new List<Dictionary<string, AttributeValue>>();
+        await UntilProcessedAsync(
+            new Dictionary<string, KeysAndAttributes>
+            {
+                [table] = new() { Keys = keys.ToList(), ConsistentRead = true, ProjectionExpression = projection.Expression, ExpressionAttributeNames = projection.Names },
+            },
+            async pending =>
+            {
+                var response = await dynamoDb.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false);
+                items.AddRange(response.Responses?.GetValueOrDefault(table) ?? []);
+                return response.UnprocessedKeys;
+            },
+            pending => $"{pending.Values.Sum(p => p.Keys.Count)} keys of {table}",
+            cancellationToken).ConfigureAwait(false);
+        return items;
+    }
+
+    /// <summary>
+    /// Sends a batch request, then again what DynamoDB left unprocessed (throttling), backing off, until nothing is left or
+    /// <see cref="MaxRaces"/> attempts are spent.
+    /// </summary>
+    private static async Task UntilProcessedAsync<TRequests>(Dictionary<string, TRequests> pending,
+        Func<Dictionary<string, TRequests>, Task<Dictionary<string, TRequests>?>> send, Func<Dictionary<string, TRequests>, string> left, CancellationToken cancellationToken)
+    {
         for (var attempt = 0; pending.Count > 0; attempt++)
         {
             if (attempt == MaxRaces)
             {
-                throw new InvalidOperationException($"DynamoDB left {pending.Values.Sum(p => p.Count)} contribution items unprocessed after {MaxRaces} attempts; the delivery will be retried.");
+                throw new InvalidOperationException($"DynamoDB left {left(pending)} unprocessed after {MaxRaces} attempts.");
             }
             if (attempt > 0)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50 * Math.Min(attempt, 20)), cancellationToken).ConfigureAwait(false);
             }
-            var response = await dynamoDb.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false);
-            pending = response.UnprocessedItems is { Count: > 0 } unprocessed ? unprocessed : [];
+            pending = await send(pending).ConfigureAwait(false) is { Count: > 0 } unprocessed ? unprocessed : [];
         }
     }
 
@@ -402,6 +503,13 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         }
         while (request.ExclusiveStartKey is not null);
         return items;
+    }
+
+    /// <summary>A projection of a row's attributes (each by a placeholder: some are reserved words) and the removed mark.</summary>
+    private static (string Expression, Dictionary<string, string> Names) Projection(IEnumerable<string> attributes)
+    {
+        var names = attributes.Append(KpiItems.Removed).ToDictionary(a => "#" + a);
+        return (string.Join(", ", names.Keys), names);
     }
 
     private static ParallelOptions Options(CancellationToken cancellationToken) =>

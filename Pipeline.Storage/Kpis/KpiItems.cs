@@ -126,6 +126,10 @@ internal static class KpiItems
 
     // KPI rows.
 
+    public static readonly string[] OrderRowAttributes = [OrderDate, "total_orders", "total_revenue", "total_items_sold", "return_rate", "unique_customers"];
+
+    public static readonly string[] CategoryRowAttributes = [Category, OrderDate, "daily_revenue", "avg_order_value", "avg_return_rate"];
+
     public static Dictionary<string, AttributeValue> OrderRow(OrderKpiRow row, long stateVersion, DateTimeOffset now) => new()
     {
         [OrderDate] = new AttributeValue(Date(row.OrderDate)),

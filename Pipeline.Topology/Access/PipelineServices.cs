@@ -1,7 +1,7 @@
 namespace Pipeline.Topology.Access;
 
 /// <summary>
-/// The four services and what each one's code calls in AWS today (handlers, Pipeline.Storage, the event bus, the
+/// The four workers and the dashboard, and what each one's code calls in AWS today (handlers, Pipeline.Storage, the event bus, the
 /// Notifier's failure watcher). Their readiness checks and their task roles in AWS both come from here.
 /// </summary>
 public sealed class PipelineServices(PipelineTopology topology)
@@ -83,5 +83,30 @@ public sealed class PipelineServices(PipelineTopology topology)
         ],
         WatchesDeadLetters: [topology.ValidateQueue, topology.ManifestEventsQueue, topology.TransformQueue, topology.ComputeQueue, topology.NotifierQueue]);
 
+    /// <summary>
+    /// The web dashboard: reads KPIs, run records and validation reports, and the depth of every service queue; hears
+    /// alerts on a queue of its own. Writes no data (its queue's messages only); "Redrive dead letters" is the AppHost's.
+    /// </summary>
+    public ServiceAccess Dashboard { get; } = new(
+        "dashboard",
+        Consumes: [topology.DashboardQueue],
+        Publishes: [],
+        Objects:
+        [
+            new(BucketSpec.ProcessedPrefix, ObjectOperations.Read),
+            new(BucketSpec.ErrorsPrefix, ObjectOperations.Read),
+        ],
+        Tables:
+        [
+            new(topology.OrderKpisTable, TableOperations.BatchGetItem | TableOperations.Scan),
+            new(topology.CategoryKpisTable, TableOperations.Query | TableOperations.Scan),
+            new(topology.PipelineRunsTable, TableOperations.Query | TableOperations.Scan),
+        ],
+        WatchesDeadLetters: [])
+    {
+        ReadsQueueDepths = [topology.ValidateQueue, topology.ManifestEventsQueue, topology.TransformQueue, topology.ComputeQueue, topology.NotifierQueue],
+    };
+
+    /// <summary>The queue workers (each an ECS service scaled on its backlog); the dashboard is a web service apart.</summary>
     public IReadOnlyList<ServiceAccess> All => [Validate, Transform, Compute, Notifier];
 }

@@ -27,6 +27,8 @@ public enum TableOperations
 
     /// <summary>Query on the table's global secondary indexes.</summary>
     QueryIndexes = 128,
+
+    BatchGetItem = 256,
 }
 
 public sealed record ObjectGrant(string Prefix, ObjectOperations Operations);
@@ -52,6 +54,9 @@ public sealed record ServiceAccess(
     IReadOnlyList<TableGrant> Tables,
     IReadOnlyList<QueueSpec> WatchesDeadLetters)
 {
+    /// <summary>Queues whose depth it reads (messages waiting, in flight), with their dead-letter queues'.</summary>
+    public IReadOnlyList<QueueSpec> ReadsQueueDepths { get; init; } = [];
+
     /// <summary>The queue of the service's endpoint (its event bus receives here).</summary>
     public QueueSpec EndpointQueue => Consumes[0];
 
@@ -104,6 +109,11 @@ public sealed record ServiceAccess(
         foreach (var queue in WatchesDeadLetters)
         {
             Allow(AwsResource.DeadLetterQueue(queue), "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility");
+        }
+        foreach (var queue in ReadsQueueDepths)
+        {
+            Allow(AwsResource.Queue(queue), "sqs:GetQueueUrl", "sqs:GetQueueAttributes");
+            Allow(AwsResource.DeadLetterQueue(queue), "sqs:GetQueueUrl", "sqs:GetQueueAttributes");
         }
 
         foreach (var topic in SubscribedTopics(topology))

@@ -37,6 +37,10 @@ public static class AwsResourceHealthChecks
         {
             builder.AddDeadLetterQueue(queue);
         }
+        foreach (var queue in access.ReadsQueueDepths)
+        {
+            builder.AddQueue(queue);
+        }
         foreach (var topic in access.SubscribedTopics(topology).Union(access.Publishes))
         {
             builder.AddTopic(topic);

@@ -1,3 +1,4 @@
+using Pipeline.Contracts.Alerts;
 using System.Globalization;
 using Pipeline.Contracts;
 using Pipeline.Storage.Runs;

@@ -1,3 +1,4 @@
+using Pipeline.Contracts.Alerts;
 using Aws.Sns;
 using EventBus.AwsSqs;
 using Pipeline.Storage.Runs;

@@ -1,3 +1,4 @@
+using Pipeline.Contracts.Alerts;
 using System.Text.Json;
 using Amazon.SQS;
 using EventBus;

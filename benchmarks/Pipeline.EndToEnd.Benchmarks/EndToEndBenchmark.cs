@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Pipeline.Engine.Generation;
 using Pipeline.Storage.Runs;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts.Alerts;
 
 namespace Pipeline.EndToEnd.Benchmarks;
 

@@ -1,3 +1,4 @@
+using Pipeline.Contracts.Alerts;
 using Amazon.Runtime;
 using Amazon.SQS.Model;
 using Aspire.Hosting;
@@ -14,7 +15,6 @@ using Pipeline.Storage.Runs;
 using Pipeline.Testing;
 using Pipeline.Topology;
 using ServiceDefaults.Aws;
-using Services.Notifier.Alerts;
 
 namespace Pipeline.EndToEnd.Benchmarks;
 

@@ -3,7 +3,7 @@ namespace AppHost.Tests;
 /// <summary>The application model the AppHost declares for each <c>Aws:Emulator</c> mode, without starting anything.</summary>
 public class AppModelTests
 {
-    private static readonly string[] Services = ["provisioner", "validate", "transform", "compute", "notifier"];
+    private static readonly string[] Services = ["provisioner", "validate", "transform", "compute", "notifier", "dashboard"];
 
     private static async Task<IDistributedApplicationTestingBuilder> AppHostIn(string mode, params string[] more) =>
         await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([$"--Aws:Emulator={mode}", .. more]);
@@ -109,6 +109,25 @@ public class AppModelTests
         Assert.Equal("us-east-1", environment["Aws__Region"]);
         Assert.False(environment.ContainsKey("Aws__ServiceUrl"));
         Assert.False(environment.ContainsKey("AWS_ACCESS_KEY_ID")); // real credentials come from the default chain
+    }
+
+    [Fact]
+    public async Task The_kpi_dashboard_is_on_port_15100_after_the_provisioner_with_a_health_check_and_the_pipeline_commands_are_where_people_reach_for_them()
+    {
+        await using var builder = await AppHostIn("emulators");
+
+        var dashboard = builder.Resources.Single(r => r.Name == "dashboard");
+        Assert.Equal(15100, dashboard.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http").Port);
+        Assert.Single(dashboard.Annotations.OfType<HealthCheckAnnotation>());
+        Assert.Contains(dashboard.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "provisioner" && w.WaitType == WaitType.WaitForCompletion);
+
+        string[] Commands(string resource) => builder.Resources.Single(r => r.Name == resource).Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.DisplayName).ToArray();
+        Assert.Contains("Submit sample batch", Commands("validate"));
+        Assert.Contains("Submit sample batch", Commands("dashboard"));
+        foreach (var worker in new[] { "validate", "transform", "compute", "notifier" })
+        {
+            Assert.Contains("Redrive dead letters", Commands(worker));
+        }
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Pipeline.Testing;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts.Alerts;
 
 namespace AppHost.Tests;
 

@@ -1,6 +1,6 @@
+using Pipeline.Contracts.Alerts;
 using Pipeline.Contracts;
 using Pipeline.Storage.Runs;
-using Services.Notifier.Alerts;
 
 namespace AppHost.Tests;
 

@@ -1,9 +1,9 @@
+using Pipeline.Contracts.Alerts;
 using Amazon.SQS.Model;
 using EventBus;
 using EventBus.AwsSqs;
 using Pipeline.Contracts;
 using Pipeline.Storage.Runs;
-using Services.Notifier.Alerts;
 
 namespace AppHost.Tests;
 

@@ -1,6 +1,6 @@
 using Pipeline.Contracts;
 using Pipeline.Storage.Batches;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts.Alerts;
 
 namespace AppHost.Tests;
 

@@ -3,7 +3,7 @@ using Amazon.SQS;
 using Pipeline.Contracts;
 using Pipeline.Engine.Validation;
 using Pipeline.Storage.Batches;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts.Alerts;
 
 namespace AppHost.Tests;
 

@@ -1,8 +1,8 @@
+using Pipeline.Contracts.Alerts;
 using Amazon.S3.Model;
 using Pipeline.Contracts;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
-using Services.Notifier.Alerts;
 
 namespace AppHost.Tests;
 

@@ -2,7 +2,7 @@ using Pipeline.Engine.Batches;
 using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts.Alerts;
 
 namespace AppHost.Tests;
 
@@ -207,24 +207,5 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
         await _pipeline.Sqs.SendMessageAsync(queue, eventJson);
 
         Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("from-s3-event")).Status);
-    }
-}
-
-/// <summary>The original project's sample data, found by walking up from the test folder to <c>shared/seed-data</c>; null when absent.</summary>
-internal static class SeedData
-{
-    public static string? Directory { get; } = Find();
-
-    private static string? Find()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, "shared", "seed-data");
-            if (File.Exists(Path.Combine(candidate, "products.csv")))
-            {
-                return candidate;
-            }
-        }
-        return null;
     }
 }

@@ -1,7 +1,7 @@
 using Amazon.SQS.Model;
 using Pipeline.Contracts;
 using Pipeline.Storage.Runs;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts.Alerts;
 
 namespace AppHost.Tests;
 

@@ -4,13 +4,13 @@ namespace Deploy.Tests;
 
 /// <summary>
 /// The container engine the image tests use: Docker's API on a Unix socket (podman's <c>podman system service</c>, or
-/// Docker), with the four service images already in its storage (<c>.ci/containers.sh</c> publishes them).
+/// Docker), with the service images already in its storage (<c>.ci/containers.sh</c> publishes them).
 /// </summary>
 public static class ContainerEngine
 {
     public const string PodmanSocket = "/run/podman/podman.sock";
 
-    public static readonly string[] Services = ["validate", "transform", "compute", "notifier"];
+    public static readonly string[] Services = ["validate", "transform", "compute", "notifier", "dashboard"];
 
     /// <summary>The image a test runs: what <c>.ci/containers.sh</c> publishes to the local registry and pulls into the engine.</summary>
     public static string Image(string service) => $"localhost:5000/{WorkerImages.ImageName(service)}:latest";

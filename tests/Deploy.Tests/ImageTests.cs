@@ -1,3 +1,4 @@
+using Pipeline.Contracts.Alerts;
 using Amazon.SQS.Model;
 using EventBus.AwsSqs;
 using Pipeline.Contracts;
@@ -8,7 +9,6 @@ using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
 using ServiceDefaults.Aws;
-using Services.Notifier.Alerts;
 using Xunit.Abstractions;
 
 namespace Deploy.Tests;
@@ -36,6 +36,13 @@ public sealed class ImageTests(ServiceContainers images, ITestOutputHelper outpu
 
         Assert.Equal(AlertStatus.Succeeded, alert.Status);
         await AssertKpisAsync(expected);
+
+        // The dashboard's image, with its read-only role's environment, serves the same numbers.
+        using var dashboard = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{images.Ports["dashboard"]}") };
+        var days = expected.OrderKpis.Select(r => r.OrderDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        using var json = System.Text.Json.JsonDocument.Parse(await dashboard.GetStringAsync($"/api/kpis/daily?from={days[0]}&to={days[^1]}"));
+        Assert.Equal(expected.OrderKpis.Select(r => r.TotalRevenue), json.RootElement.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("total_revenue").GetDecimal()));
+        Assert.Contains("<script", await dashboard.GetStringAsync("/"), StringComparison.Ordinal);
     }
 
     [ContainerFact]

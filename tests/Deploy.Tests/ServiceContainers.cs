@@ -39,6 +39,9 @@ public sealed class ServiceContainers : IAsyncLifetime
 
     public AWSCredentials Credentials { get; } = new BasicAWSCredentials(EmulatorInstallation.AccessKeyId, EmulatorInstallation.SecretAccessKey);
 
+    /// <summary>The port each service's container listens on (they share the host's network).</summary>
+    public Dictionary<string, int> Ports { get; } = new(StringComparer.Ordinal);
+
     /// <summary>How long each service's first container took from start to a passing health check.</summary>
     public Dictionary<string, TimeSpan> StartToHealthy { get; } = new(StringComparer.Ordinal);
 
@@ -80,7 +83,8 @@ public sealed class ServiceContainers : IAsyncLifetime
         environment["Aws__ServiceUrls__DynamoDB"] = Aws.ServiceUrls["DynamoDB"].ToString();
         environment["AWS_ACCESS_KEY_ID"] = EmulatorInstallation.AccessKeyId;
         environment["AWS_SECRET_ACCESS_KEY"] = EmulatorInstallation.SecretAccessKey;
-        environment["ASPNETCORE_HTTP_PORTS"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Ports[service] = FreePort();
+        environment["ASPNETCORE_HTTP_PORTS"] = Ports[service].ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var container = new ContainerBuilder(ContainerEngine.Image(service))
             .WithName($"deploy-tests-{service}-{Guid.NewGuid():N}")

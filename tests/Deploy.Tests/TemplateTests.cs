@@ -228,24 +228,88 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 .. DeadLetterWatcher("pipeline-compute"), .. DeadLetterWatcher("pipeline-notifier"),
             ]
         },
+        {
+            "dashboard",
+            [
+                "dynamodb:BatchGetItem table/pipeline-order-kpis", "dynamodb:DescribeTable table/pipeline-order-kpis", "dynamodb:Scan table/pipeline-order-kpis",
+                "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:Query table/pipeline-category-kpis", "dynamodb:Scan table/pipeline-category-kpis",
+                "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:Query table/pipeline-runs", "dynamodb:Scan table/pipeline-runs",
+                "s3:GetObject bucket/ecommerce-pipeline-data/errors/*", "s3:GetObject bucket/ecommerce-pipeline-data/processed/*",
+                "s3:ListBucket bucket/ecommerce-pipeline-data",
+                "sns:GetTopicAttributes topic/pipeline-alerts", "sns:ListSubscriptionsByTopic topic/pipeline-alerts",
+                .. Consumer("pipeline-dashboard"),
+                .. DepthReader("pipeline-validate"), .. DepthReader("pipeline-manifest-events"), .. DepthReader("pipeline-transform"),
+                .. DepthReader("pipeline-compute"), .. DepthReader("pipeline-notifier"),
+            ]
+        },
     };
 
     [Theory]
     [MemberData(nameof(ExpectedGrants))]
     public void Each_task_role_allows_exactly_what_its_service_calls(string service, string[] expected)
     {
-        Assert.Equal(expected.Distinct().Order(StringComparer.Ordinal), TemplateReader.Grants(stack, WorkerService.AccessPolicyName(service)));
+        Assert.Equal(expected.Distinct().Order(StringComparer.Ordinal), TemplateReader.Grants(stack, ServiceTask.AccessPolicyName(service)));
     }
 
     [Fact]
     public void The_notifier_cannot_write_the_kpi_tables_and_transform_cannot_touch_errors()
     {
-        var notifier = TemplateReader.Grants(stack, WorkerService.AccessPolicyName("notifier"));
+        var notifier = TemplateReader.Grants(stack, ServiceTask.AccessPolicyName("notifier"));
         Assert.DoesNotContain(notifier, g => g.Contains("kpi", StringComparison.Ordinal));
 
-        var transform = TemplateReader.Grants(stack, WorkerService.AccessPolicyName("transform"));
+        var transform = TemplateReader.Grants(stack, ServiceTask.AccessPolicyName("transform"));
         Assert.DoesNotContain(transform, g => g.Contains("/errors/", StringComparison.Ordinal));
         Assert.DoesNotContain(transform, g => g.Contains("kpi", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_dashboard_writes_no_data_publishes_nothing_and_reads_only_reports_in_s3()
+    {
+        var grants = TemplateReader.Grants(stack, ServiceTask.AccessPolicyName("dashboard"));
+
+        Assert.DoesNotContain(grants, g => g.StartsWith("dynamodb:", StringComparison.Ordinal)
+            && !new[] { "dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan" }.Contains(g.Split(' ')[0]));
+        Assert.DoesNotContain(grants, g => g.StartsWith("sns:Publish", StringComparison.Ordinal));
+        Assert.DoesNotContain(grants, g => g.StartsWith("s3:", StringComparison.Ordinal) && !g.StartsWith("s3:GetObject", StringComparison.Ordinal) && !g.StartsWith("s3:ListBucket", StringComparison.Ordinal));
+        Assert.DoesNotContain(grants, g => g.Contains("/data/", StringComparison.Ordinal) || g.Contains("/transformed/", StringComparison.Ordinal));
+        // Its own queue only: it deletes the alerts it has read there, and nowhere else.
+        Assert.All(grants.Where(g => g.StartsWith("sqs:DeleteMessage", StringComparison.Ordinal) || g.StartsWith("sqs:ReceiveMessage", StringComparison.Ordinal)),
+            g => Assert.EndsWith(" queue/pipeline-dashboard", g, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_dashboard_runs_one_task_behind_an_internal_load_balancer_that_admits_only_the_vpc_and_checks_its_health()
+    {
+        var balancer = Assert.Single(stack.Resources("AWS::ElasticLoadBalancingV2::LoadBalancer")).Resource["Properties"]!;
+        Assert.Equal("internal", (string)balancer["Scheme"]!);
+
+        var listener = Assert.Single(stack.Resources("AWS::ElasticLoadBalancingV2::Listener")).Resource["Properties"]!;
+        Assert.Equal((DashboardService.HttpListenerPort, "HTTP"), ((int)listener["Port"]!, (string)listener["Protocol"]!));
+        var target = Assert.Single(stack.Resources("AWS::ElasticLoadBalancingV2::TargetGroup")).Resource["Properties"]!;
+        Assert.Equal((DashboardService.HealthCheckPath, ServiceTask.HttpPort, "200"),
+            ((string)target["HealthCheckPath"]!, (int)target["Port"]!, (string)target["Matcher"]!["HttpCode"]!));
+
+        // In: the VPC's own block to the load balancer, the load balancer to the tasks; nothing else anywhere.
+        var balancerGroup = TemplateReader.Render(stack, balancer["SecurityGroups"]![0]!);
+        var ingress = stack.Resources("AWS::EC2::SecurityGroup").SelectMany(g => g.Resource["Properties"]!["SecurityGroupIngress"]?.AsArray() ?? [])
+            .Select(rule => TemplateReader.Render(stack, rule!["CidrIp"]!) + $":{(int)rule["FromPort"]!}").ToList();
+        var vpc = stack.Resources("AWS::EC2::VPC").Single().Id;
+        Assert.Equal([$"{vpc}:{DashboardService.HttpListenerPort}"], ingress);
+        var fromBalancer = Assert.Single(stack.Resources("AWS::EC2::SecurityGroupIngress")).Resource["Properties"]!;
+        Assert.Equal((ServiceTask.HttpPort, balancerGroup), ((int)fromBalancer["FromPort"]!, TemplateReader.Render(stack, fromBalancer["SourceSecurityGroupId"]!)));
+
+        stack.Template.HasResourceProperties("AWS::ECS::Service", new Dictionary<string, object>
+        {
+            ["ServiceName"] = WorkerImages.ImageName("dashboard"),
+            ["DesiredCount"] = 1,
+            ["LaunchType"] = "FARGATE",
+            ["LoadBalancers"] = Match.ArrayWith([Match.ObjectLike(new Dictionary<string, object> { ["ContainerName"] = "dashboard", ["ContainerPort"] = ServiceTask.HttpPort })]),
+        });
+        var container = ContainerOf("dashboard");
+        Assert.Equal(["CMD", ServiceTask.Executable("dashboard"), "--health-check"], container["HealthCheck"]!["Command"]!.AsArray().Select(c => (string)c!));
+        Assert.True((bool)container["ReadonlyRootFilesystem"]!);
+        Assert.Contains("{\"Ref\":\"RepositoryDashboard\"}", container["Image"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains("DashboardUrl", stack.Json["Outputs"]!.AsObject().Select(o => o.Key));
     }
 
     [Fact]
@@ -255,19 +319,35 @@ public sealed class TemplateTests(SynthesizedStack stack)
 
         // Retractions come from operators (pipeline retract), whom IAM outside this stack allows (docs/security.md).
         Assert.DoesNotContain(publishes, g => g.Resource == $"topic/{_topology.BatchRetractionRequestedTopic.Name}");
-        Assert.Equal([WorkerService.AccessPolicyName("notifier")],
+        Assert.Equal([ServiceTask.AccessPolicyName("notifier")],
             publishes.Where(g => g.Resource == $"topic/{_topology.AlertsTopic.Name}").Select(g => g.Policy).Distinct().Select(PolicyName));
     }
 
     [Fact]
-    public void The_tasks_admit_nothing_inbound_and_reach_out_only_over_https()
+    public void The_tasks_admit_only_the_dashboards_load_balancer_and_reach_out_only_over_https()
     {
-        var group = Assert.Single(stack.Resources("AWS::EC2::SecurityGroup")).Resource["Properties"]!;
+        var taskGroups = stack.Resources("AWS::ECS::Service")
+            .SelectMany(s => s.Resource["Properties"]!["NetworkConfiguration"]!["AwsvpcConfiguration"]!["SecurityGroups"]!.AsArray())
+            .Select(g => TemplateReader.Render(stack, g!)).Distinct().ToList();
+        var balancerGroups = stack.Resources("AWS::ElasticLoadBalancingV2::LoadBalancer")
+            .SelectMany(b => b.Resource["Properties"]!["SecurityGroups"]!.AsArray()).Select(g => TemplateReader.Render(stack, g!)).ToList();
 
-        Assert.Null(group["SecurityGroupIngress"]);
-        Assert.Empty(stack.Resources("AWS::EC2::SecurityGroupIngress"));
-        var egress = Assert.Single(group["SecurityGroupEgress"]!.AsArray())!;
-        Assert.Equal(("0.0.0.0/0", "tcp", 443, 443), ((string)egress["CidrIp"]!, (string)egress["IpProtocol"]!, (int)egress["FromPort"]!, (int)egress["ToPort"]!));
+        Assert.Equal(2, taskGroups.Count); // the workers', the dashboard's
+        foreach (var group in taskGroups)
+        {
+            var properties = stack.Resource(group)["Properties"]!;
+            Assert.Null(properties["SecurityGroupIngress"]);
+            var egress = Assert.Single(properties["SecurityGroupEgress"]!.AsArray())!;
+            Assert.Equal(("0.0.0.0/0", "tcp", 443, 443), ((string)egress["CidrIp"]!, (string)egress["IpProtocol"]!, (int)egress["FromPort"]!, (int)egress["ToPort"]!));
+        }
+        // The one way in to any task: the dashboard's load balancer, to the container port.
+        var ingress = Assert.Single(stack.Resources("AWS::EC2::SecurityGroupIngress")).Resource["Properties"]!;
+        Assert.Equal(balancerGroups, [TemplateReader.Render(stack, ingress["SourceSecurityGroupId"]!)]);
+        Assert.Equal(ServiceTask.HttpPort, (int)ingress["FromPort"]!);
+        // And the load balancer reaches nothing but those tasks.
+        Assert.Null(stack.Resource(Assert.Single(balancerGroups))["Properties"]!["SecurityGroupEgress"]);
+        var balancerEgress = Assert.Single(stack.Resources("AWS::EC2::SecurityGroupEgress")).Resource["Properties"]!;
+        Assert.Contains(TemplateReader.Render(stack, balancerEgress["DestinationSecurityGroupId"]!), taskGroups);
     }
 
     [Fact]
@@ -276,7 +356,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
         var containers = stack.Resources("AWS::ECS::TaskDefinition").SelectMany(t => t.Resource["Properties"]!["ContainerDefinitions"]!.AsArray()).ToList();
         var names = containers.SelectMany(c => c!["Environment"]?.AsArray() ?? []).Select(e => (string)e!["Name"]!).ToList();
 
-        Assert.Equal(new PipelineServices(_topology).All.Count * 2, containers.Count); // each service and its collector
+        Assert.Equal((new PipelineServices(_topology).All.Count + 1) * 2, containers.Count); // the workers and the dashboard, each with its collector
         Assert.Contains("Pipeline__BucketName", names);
         Assert.DoesNotContain(names, n => n.Contains("SECRET", StringComparison.OrdinalIgnoreCase) || n.Contains("ACCESS_KEY", StringComparison.OrdinalIgnoreCase)
             || n.Contains("TOKEN", StringComparison.OrdinalIgnoreCase) || n.Contains("PASSWORD", StringComparison.OrdinalIgnoreCase));
@@ -288,9 +368,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
     {
         const string Begin = "<!-- access lists: generated from the template, checked by tests/Deploy.Tests -->";
         const string End = "<!-- end of access lists -->";
-        var lists = string.Join("\n", new[] { "compute", "notifier", "transform", "validate" }.Select(service =>
+        var lists = string.Join("\n", new[] { "compute", "dashboard", "notifier", "transform", "validate" }.Select(service =>
             $"\n**{service}**\n\n| resource | actions |\n| --- | --- |\n" + string.Join("\n",
-                TemplateReader.Grants(stack, WorkerService.AccessPolicyName(service)).Select(g => (Action: g[..g.IndexOf(' ', StringComparison.Ordinal)], Resource: g[(g.IndexOf(' ', StringComparison.Ordinal) + 1)..]))
+                TemplateReader.Grants(stack, ServiceTask.AccessPolicyName(service)).Select(g => (Action: g[..g.IndexOf(' ', StringComparison.Ordinal)], Resource: g[(g.IndexOf(' ', StringComparison.Ordinal) + 1)..]))
                     .GroupBy(g => g.Resource).OrderBy(g => g.Key, StringComparer.Ordinal)
                     .Select(g => $"| `{g.Key}` | {string.Join(", ", g.Select(x => x.Action).Distinct().Order(StringComparer.Ordinal))} |")))) + "\n";
         var doc = File.ReadAllText(Path.Combine(GuardTests.RepositoryRoot(), "docs", "security.md")).ReplaceLineEndings("\n");
@@ -339,7 +419,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 }),
             });
             var container = ContainerOf(access.Name);
-            Assert.Equal(["CMD", WorkerService.Executable(access.Name), "--health-check"], container["HealthCheck"]!["Command"]!.AsArray().Select(c => (string)c!));
+            Assert.Equal(["CMD", ServiceTask.Executable(access.Name), "--health-check"], container["HealthCheck"]!["Command"]!.AsArray().Select(c => (string)c!));
             var image = container["Image"]!.ToJsonString();
             Assert.Contains($"{{\"Ref\":\"{PipelineStack.Id("Repository", access.Name)}\"}}", image, StringComparison.Ordinal);
             Assert.Contains("{\"Ref\":\"ImageTag\"}", image, StringComparison.Ordinal);
@@ -419,6 +499,12 @@ public sealed class TemplateTests(SynthesizedStack stack)
         $"sqs:ChangeMessageVisibility queue/{queue}", $"sqs:DeleteMessage queue/{queue}", $"sqs:GetQueueAttributes queue/{queue}",
         $"sqs:GetQueueUrl queue/{queue}", $"sqs:ReceiveMessage queue/{queue}",
         $"sqs:GetQueueAttributes queue/{queue}_error", $"sqs:GetQueueUrl queue/{queue}_error", $"sqs:SendMessage queue/{queue}_error",
+    ];
+
+    private static string[] DepthReader(string queue) =>
+    [
+        $"sqs:GetQueueAttributes queue/{queue}", $"sqs:GetQueueUrl queue/{queue}",
+        $"sqs:GetQueueAttributes queue/{queue}_error", $"sqs:GetQueueUrl queue/{queue}_error",
     ];
 
     private static string[] DeadLetterWatcher(string queue) =>

@@ -288,6 +288,34 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         Assert.NotEmpty(rows);
     }
 
+    [Fact]
+    public async Task A_long_range_reads_back_by_day_and_by_category_and_rows_taken_out_stay_invisible()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var store = Store(dynamoDb);
+        var first = new DateOnly(2050, 1, 1); // a year no other test of the class writes
+        // 250 days: three BatchGetItem requests (100, 100, 50 keys).
+        var kept = RandomBatch(seed: 40, first, days: 250, customers: 400);
+        var retracted = RandomBatch(seed: 41, first.AddDays(260), days: 3, customers: 50);
+        await store.AddBatchAsync("long-range", 1, kept, CancellationToken.None);
+        await store.AddBatchAsync("long-range-retracted", 1, retracted, CancellationToken.None);
+        await store.RetractAsync("long-range-retracted", 2, CancellationToken.None);
+
+        var days = await store.GetDaysAsync(first, first.AddDays(270), CancellationToken.None);
+        var named = await store.ListCategoriesAsync(CancellationToken.None);
+        var categories = await store.GetCategoriesAsync(named, first, first.AddDays(270), CancellationToken.None);
+
+        var expected = KpiCalculator.Compute(kept);
+        Assert.Equal(expected.OrderKpis, days);
+        Assert.Equal(expected.CategoryKpis, categories);
+        Assert.Superset(Categories.ToHashSet(), named.ToHashSet());
+        Assert.Equal(named.Order(StringComparer.Ordinal), named);
+        var listed = await store.ListDaysAsync(CancellationToken.None);
+        Assert.Superset(days.Select(d => d.OrderDate).ToHashSet(), listed.ToHashSet());
+        Assert.DoesNotContain(listed, d => d >= first.AddDays(260) && d < first.AddDays(263));
+        Assert.Equal(listed.Order(), listed);
+    }
+
     private static async Task AssertStoredEqual(DynamoKpiStore store, KpiPartial expectedState, DateOnly from, DateOnly to)
     {
         var expected = KpiCalculator.Compute(expectedState);

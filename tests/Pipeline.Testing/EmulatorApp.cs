@@ -3,6 +3,7 @@ using Amazon.Runtime;
 using Aws.Sns;
 using Emulators;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ServiceDefaults.Aws;
 
 namespace Pipeline.Testing;
@@ -14,7 +15,11 @@ namespace Pipeline.Testing;
 /// </summary>
 public class EmulatorApp : IAsyncDisposable
 {
+    /// <summary>The pipeline's services (queue workers).</summary>
     public static readonly string[] Services = ["validate", "transform", "compute", "notifier"];
+
+    /// <summary>The web front ends the AppHost runs beside them.</summary>
+    public static readonly string[] WebApps = ["dashboard"];
 
     private readonly List<Task> _logWatchers = [];
     private readonly CancellationTokenSource _stopLogs = new();
@@ -33,6 +38,10 @@ public class EmulatorApp : IAsyncDisposable
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Aws:Emulator=emulators", "--DcpPublisher:WaitForResourceCleanup=false"]);
+        // The resources' own logs are collected below; echoed to the console they would bury a test's or benchmark's output.
+        builder.Services.AddLogging(logging => logging.AddFilter("AppHost.Resources", LogLevel.Warning)
+            .AddFilter("Aspire.Hosting", LogLevel.Warning).AddFilter("System.Net.Http.HttpClient", LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Error));
         Configure(builder);
         App = await builder.BuildAsync();
 
@@ -46,9 +55,9 @@ public class EmulatorApp : IAsyncDisposable
             ServiceUrls = { ["DynamoDB"] = Loopback(App.GetEndpoint("dynamodb-emulator", "http")) },
         };
         await OnProvisionedAsync(timeout.Token);
-        await Task.WhenAll(Services.Select(s => App.ResourceNotifications.WaitForResourceHealthyAsync(s, timeout.Token)));
+        await Task.WhenAll(Services.Concat(WebApps).Select(s => App.ResourceNotifications.WaitForResourceHealthyAsync(s, timeout.Token)));
 
-        foreach (var service in Services)
+        foreach (var service in Services.Concat(WebApps))
         {
             _logWatchers.Add(CollectLogsAsync(service, _stopLogs.Token));
         }

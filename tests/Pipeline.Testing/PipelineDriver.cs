@@ -9,7 +9,7 @@ using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Topology;
 using ServiceDefaults.Aws;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts.Alerts;
 
 namespace Pipeline.Testing;
 

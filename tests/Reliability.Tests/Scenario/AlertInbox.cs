@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Amazon.SQS;
 using Amazon.SQS.Model;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts.Alerts;
 
 namespace Reliability.Tests.Scenario;
 

@@ -5,7 +5,7 @@ using Pipeline.Contracts;
 using Pipeline.Storage.Batches;
 using Reliability.Tests.Chaos;
 using Reliability.Tests.Faults;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts.Alerts;
 
 namespace Reliability.Tests.Scenario;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Reliability.Tests.Faults;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts.Alerts;
 
 namespace Reliability.Tests.Scenario;
 

@@ -4,7 +4,7 @@ using EventBus.AwsSqs;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
 using Pipeline.Topology;
-using Services.Notifier.Alerts;
+using Pipeline.Contracts.Alerts;
 
 namespace Reliability.Tests.Scenario;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Services.Notifier.Alerts;
+namespace Pipeline.Contracts.Alerts;
 
 public enum AlertStatus { Succeeded, Rejected, Failed, Retracted }
 

@@ -1,0 +1,132 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.ECS;
+using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.Logs;
+using Constructs;
+using Pipeline.Topology;
+using Pipeline.Topology.Access;
+
+namespace Deploy;
+
+/// <summary>
+/// What every service of the pipeline runs as, worker or dashboard: its task role (exactly its access declaration),
+/// the service container and the telemetry collector beside it, logs, and a health check the image itself answers.
+/// </summary>
+public sealed class ServiceTask
+{
+    /// <summary>The port the images listen on (ASPNETCORE_HTTP_PORTS in the image).</summary>
+    public const int HttpPort = 8080;
+
+    /// <summary>The user of the images (the SDK's non-root "app" user, by number).</summary>
+    public const string ImageUser = "1654";
+
+    /// <summary>The ADOT collector image's own non-root user.</summary>
+    public const string CollectorUser = "10001";
+
+    /// <summary>The collector's share of the task's memory; the service has the rest.</summary>
+    public const int CollectorMemoryMiB = 128;
+
+    /// <summary>A stop lets in-flight batches finish (Fargate's longest); the bus releases what is still running after its own timeout.</summary>
+    public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(120);
+
+    public ServiceTask(Construct scope, PipelineStack stack, ServiceAccess access, DeploySettings settings, WorkerImages images)
+    {
+        var name = access.Name;
+        var logs = new LogGroup(scope, "Logs", new LogGroupProps { LogGroupName = LogGroupName(name), RemovalPolicy = RemovalPolicy.DESTROY });
+        ((CfnLogGroup)logs.Node.DefaultChild!).RetentionInDays = settings.LogRetentionDays;
+
+        var taskRole = new Role(scope, "TaskRole", new RoleProps
+        {
+            AssumedBy = new ServicePrincipal("ecs-tasks.amazonaws.com"),
+            Description = $"The {name} service: exactly what Pipeline.Topology's access declaration of {name} names",
+        });
+        _ = new Policy(scope, "AccessPolicy", new PolicyProps
+        {
+            PolicyName = AccessPolicyName(name),
+            Roles = [taskRole],
+            Statements = access.Permissions(stack.Topology).GroupBy(p => p.Resource)
+                .Select(g => new PolicyStatement(new PolicyStatementProps { Actions = g.Select(p => p.Action).ToArray(), Resources = [stack.ArnOf(g.Key)] }))
+                .ToArray(),
+        });
+        _ = new Policy(scope, "TelemetryPolicy", new PolicyProps
+        {
+            PolicyName = TelemetryPolicyName(name),
+            Roles = [taskRole],
+            Statements =
+            [
+                new PolicyStatement(new PolicyStatementProps { Actions = ["logs:CreateLogStream", "logs:PutLogEvents"], Resources = [logs.LogGroupArn] }),
+                // X-Ray has no resource-level permissions: trace segments can only be allowed on "*" (see docs/deploy.md).
+                new PolicyStatement(new PolicyStatementProps { Actions = ["xray:PutTraceSegments"], Resources = ["*"] }),
+            ],
+        });
+
+        var task = Definition = new FargateTaskDefinition(scope, "Task", new FargateTaskDefinitionProps
+        {
+            Family = WorkerImages.ImageName(name),
+            Cpu = settings.TaskCpu,
+            MemoryLimitMiB = settings.TaskMemoryMiB,
+            TaskRole = taskRole,
+            RuntimePlatform = new RuntimePlatform { CpuArchitecture = CpuArchitecture.X86_64, OperatingSystemFamily = OperatingSystemFamily.LINUX },
+        });
+        // The root file system is read-only; temporary files (Transform's enriched parts) go to the task's own storage.
+        task.AddVolume(new Amazon.CDK.AWS.ECS.Volume { Name = "tmp" });
+
+        var app = task.AddContainer("App", new ContainerDefinitionOptions
+        {
+            ContainerName = name,
+            Image = images.Service(name),
+            Environment = Environment(stack.Topology, name),
+            Logging = LogDrivers.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "app" }),
+            PortMappings = [new PortMapping { ContainerPort = HttpPort }],
+            ReadonlyRootFilesystem = true,
+            User = ImageUser,
+            MemoryLimitMiB = settings.TaskMemoryMiB - CollectorMemoryMiB,
+            HealthCheck = new Amazon.CDK.AWS.ECS.HealthCheck
+            {
+                // The image has no shell or curl: the service binary probes its own /health and exits 0 or 1.
+                Command = ["CMD", Executable(name), "--health-check"],
+                Interval = Duration.Seconds(30),
+                Timeout = Duration.Seconds(5),
+                Retries = 3,
+                StartPeriod = Duration.Seconds(60),
+            },
+            StopTimeout = Duration.Seconds(StopTimeout.TotalSeconds),
+        });
+        app.AddMountPoints(new MountPoint { ContainerPath = "/tmp", SourceVolume = "tmp", ReadOnly = false });
+
+        task.AddContainer("Collector", new ContainerDefinitionOptions
+        {
+            ContainerName = "otel-collector",
+            Image = images.Collector,
+            // Losing telemetry must not stop the work.
+            Essential = false,
+            MemoryLimitMiB = CollectorMemoryMiB,
+            ReadonlyRootFilesystem = true,
+            User = CollectorUser,
+            Environment = new Dictionary<string, string> { ["AOT_CONFIG_CONTENT"] = TelemetryCollector.Config(LogGroupName(name)) },
+            Logging = LogDrivers.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "otel-collector" }),
+        });
+    }
+
+    public FargateTaskDefinition Definition { get; }
+
+    public static string LogGroupName(string service) => $"/pipeline/{service}";
+
+    public static string AccessPolicyName(string service) => $"{service}-access";
+
+    public static string TelemetryPolicyName(string service) => $"{service}-telemetry";
+
+    /// <summary>The service binary inside its image (the SDK puts the app in /app; self-contained, so the apphost is the entry point).</summary>
+    public static string Executable(string service) => $"/app/Services.{char.ToUpperInvariant(service[0])}{service[1..]}";
+
+    /// <summary>What the service reads from its environment in AWS; credentials come from the task role.</summary>
+    private static Dictionary<string, string> Environment(PipelineTopology topology, string name) => new()
+    {
+        ["Aws__Region"] = Amazon.CDK.Aws.REGION,
+        ["Aws__AccountId"] = Amazon.CDK.Aws.ACCOUNT_ID,
+        [TopologyExtensions.BucketNameKey.Replace(":", "__", StringComparison.Ordinal)] = topology.Bucket.Name,
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = TelemetryCollector.OtlpEndpoint,
+        ["OTEL_SERVICE_NAME"] = name,
+        ["Logging__Console__FormatterName"] = "json",
+    };
+}

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Amazon.S3;
+using Pipeline.Engine.Validation;
+using Pipeline.Storage.Batches;
+using Pipeline.Storage.Runs;
+using Pipeline.Topology;
+
+namespace Services.Dashboard.Reading;
+
+/// <summary>A version of a batch in the runs list.</summary>
+/// <param name="Orders">Order rows read by validation (null before it finished).</param>
+public sealed record RunSummary(
+    string BatchId, int Version, RunKind Kind, RunStatus Status, string Source, DateTimeOffset SubmittedAt,
+    DateTimeOffset? FinishedAt, double? DurationSeconds, string? CurrentStage, long? Orders, long? OrderItems);
+
+/// <summary>The recent versions of any batch, and those running now.</summary>
+public sealed record RunsOverview(IReadOnlyList<RunSummary> Recent, IReadOnlyList<RunSummary> Running);
+
+public sealed record StageDetail(string Name, string Status, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, double? DurationSeconds, IReadOnlyDictionary<string, long> Counts, string? Error);
+
+/// <param name="Report">The validation report from S3 (rule, file, line, column, value, message of the first errors); null when it cannot be read.</param>
+public sealed record RejectionDetail(string Reason, long ErrorCount, IReadOnlyList<string> FirstErrors, string? ReportKey, ValidationReport? Report);
+
+public sealed record VersionDetail(
+    int Version, RunKind Kind, RunStatus Status, bool InForce, int? ChangedBy, int? RetractsVersion, string Source, string ManifestKey,
+    DateTimeOffset SubmittedAt, DateTimeOffset? FinishedAt, double? DurationSeconds, string? CurrentStage, int Attempt, string? Summary,
+    IReadOnlyList<StageDetail> Stages, RejectionDetail? Rejection);
+
+/// <summary>A batch name's versions, oldest first, and the one in force.</summary>
+public sealed record BatchDetail(string BatchId, int LatestVersion, int? InForceVersion, IReadOnlyList<VersionDetail> Versions);
+
+/// <summary>Reads run records through the run store, and rejected versions' reports from S3.</summary>
+public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopology topology)
+{
+    private static readonly string[] StageOrder = [Stages.Validate, Stages.Transform, Stages.Compute, Stages.Notify];
+
+    /// <summary>The <paramref name="limit"/> newest versions and every running one, from one Scan of the runs table.</summary>
+    public async Task<RunsOverview> OverviewAsync(int limit, CancellationToken cancellationToken)
+    {
+        var all = await runs.ListRecentAsync(int.MaxValue, cancellationToken).ConfigureAwait(false);
+        return new RunsOverview(
+            all.Take(limit).Select(Summary).ToList(),
+            all.Where(r => r.Status == RunStatus.Running).Select(Summary).ToList());
+    }
+
+    /// <summary>The batch's history with each rejected version's report; null for a name never seen.</summary>
+    public async Task<BatchDetail?> BatchAsync(string batchId, CancellationToken cancellationToken)
+    {
+        if (await runs.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false) is not { } history)
+        {
+            return null;
+        }
+        var inForce = history.InForce?.Version;
+        var versions = await Task.WhenAll(history.Versions.Select(async v => new VersionDetail(
+            v.Version, v.Kind, v.Status, v.Version == inForce, v.ChangedBy, v.RetractsVersion, v.Source, v.ManifestKey,
+            v.SubmittedAt, v.FinishedAt, Seconds(v.SubmittedAt, v.FinishedAt), v.CurrentStage, v.Attempt, v.Summary,
+            v.Stages.OrderBy(s => Array.IndexOf(StageOrder, s.Key)).Select(s => new StageDetail(
+                s.Key, s.Value.Status, s.Value.StartedAt, s.Value.FinishedAt, Seconds(s.Value.StartedAt, s.Value.FinishedAt), s.Value.Counts, s.Value.Error)).ToList(),
+            v.Rejection is { } r
+                ? new RejectionDetail(r.Reason, r.ErrorCount, r.FirstErrors, r.ReportKey, await ReportAsync(r.ReportKey, cancellationToken).ConfigureAwait(false))
+                : null))).ConfigureAwait(false);
+        return new BatchDetail(history.BatchId, history.LatestVersion, inForce, versions);
+    }
+
+    private async Task<ValidationReport?> ReportAsync(string? key, CancellationToken cancellationToken)
+    {
+        if (key is null)
+        {
+            return null;
+        }
+        try
+        {
+            using var response = await s3.GetObjectAsync(topology.Bucket.Name, key, cancellationToken).ConfigureAwait(false);
+            return await JsonSerializer.DeserializeAsync<ValidationReport>(response.ResponseStream, ReportJson.Options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null; // a rejection whose report was never written (the version died first)
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static RunSummary Summary(PipelineRun run)
+    {
+        var validate = run.Stages.GetValueOrDefault(Stages.Validate);
+        return new RunSummary(run.BatchId, run.Version, run.Kind, run.Status, run.Source, run.SubmittedAt, run.FinishedAt,
+            Seconds(run.SubmittedAt, run.FinishedAt), run.CurrentStage,
+            validate?.Counts.GetValueOrDefault("orders"), validate?.Counts.GetValueOrDefault("order_items"));
+    }
+
+    private static double? Seconds(DateTimeOffset start, DateTimeOffset? end) => end is { } e ? (e - start).TotalSeconds : null;
+
+    public static bool IsBatchName(string name) => BatchLayout.IsBatchName(name);
+}

@@ -1,0 +1,3 @@
+using Dashboard.Benchmarks;
+
+return await DashboardBenchmark.RunAsync(args);
