@@ -5,21 +5,34 @@ using Amazon.SQS.Model;
 namespace EventBus.AwsSqs;
 
 /// <summary>A message in a dead-letter queue, with the reason it is there when the bus put it there.</summary>
+/// <param name="MessageId">The letter's own SQS message id.</param>
+/// <param name="OriginalMessageId">
+/// The SQS message id the message had in its endpoint queue when the bus moved it; null when SQS redrive moved it (which
+/// keeps the id). A move cut between its send and its delete is made again when the original comes back, so one
+/// message can leave two letters: they share this id.
+/// </param>
 /// <param name="Reason"><c>poison</c> (it could never be handled) or <c>fault</c> (its handler kept failing); null when SQS redrive moved it.</param>
 public sealed record DeadLetter(
     string MessageId,
+    string? OriginalMessageId,
     string Body,
     string? Reason,
     string? ExceptionType,
     string? ExceptionMessage,
     DateTimeOffset? FaultTime,
-    IReadOnlyDictionary<string, string> Attributes);
+    IReadOnlyDictionary<string, string> Attributes)
+{
+    /// <summary>The message the letter stands for: every copy of one move has the same (report and count letters by it).</summary>
+    public string Identity => OriginalMessageId ?? MessageId;
+}
 
 /// <summary>The dead-letter queue <c>{queue}_error</c> of an endpoint queue: what is in it, and moving it back.</summary>
 public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
 {
     public const string PoisonReason = "poison";
     public const string FaultReason = "fault";
+    /// <summary>The attribute that carries <see cref="DeadLetter.OriginalMessageId"/>.</summary>
+    public const string OriginalMessageIdAttribute = "DeadLetter-OriginalMessageId";
     private const int MaxFaultMessageLength = 1024;
 
     public string QueueName { get; } = SqsNames.CheckQueueName(queueName);
@@ -91,10 +104,14 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
     private static long SentAt(Message message) =>
         message.Attributes?.GetValueOrDefault("SentTimestamp") is { } sent && long.TryParse(sent, CultureInfo.InvariantCulture, out var at) ? at : 0;
 
-    /// <summary>Moves a message that cannot or may not be handled to the dead-letter queue with the reason, then deletes the original.</summary>
+    /// <summary>
+    /// Moves a message that cannot or may not be handled to the dead-letter queue with the reason and its own message id,
+    /// then deletes the original.
+    /// </summary>
     internal static async Task MoveAsync(IAmazonSQS sqs, EndpointQueue queue, Message message, string reason, Exception error, CancellationToken cancellationToken)
     {
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        MessageAttributes.AddIfRoom(attributes, OriginalMessageIdAttribute, message.MessageId);
         MessageAttributes.AddIfRoom(attributes, MessageAttributes.Reason, reason);
         MessageAttributes.AddIfRoom(attributes, MessageAttributes.FaultExceptionType, error.GetType().FullName);
         MessageAttributes.AddIfRoom(attributes, MessageAttributes.FaultMessage, Truncate(error.Message));
@@ -150,6 +167,7 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
             .ToDictionary(a => a.Key, a => a.Value.StringValue, StringComparer.Ordinal);
         return new DeadLetter(
             message.MessageId,
+            attributes.GetValueOrDefault(OriginalMessageIdAttribute),
             message.Body,
             attributes.GetValueOrDefault(MessageAttributes.Reason),
             attributes.GetValueOrDefault(MessageAttributes.FaultExceptionType),

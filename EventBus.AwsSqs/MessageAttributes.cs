@@ -16,7 +16,7 @@ internal static partial class MessageAttributes
     public const string FaultExceptionType = "MT-Fault-ExceptionType";
     public const string FaultMessage = "MT-Fault-Message";
     public const string FaultTimestamp = "MT-Fault-Timestamp";
-    public static readonly string[] FaultNames = [Reason, FaultExceptionType, FaultMessage, FaultTimestamp];
+    public static readonly string[] FaultNames = [DeadLetterQueue.OriginalMessageIdAttribute, Reason, FaultExceptionType, FaultMessage, FaultTimestamp];
 
     private static readonly string[] TraceHeaders =
         [EventBusTelemetry.TraceParentHeader, EventBusTelemetry.TraceStateHeader, EventBusTelemetry.MassTransitActivityIdHeader];

@@ -35,7 +35,7 @@ public sealed class FailureWatcherOptions
 
 /// <summary>
 /// Turns failures nobody announces into alerts. A dead letter in any service's dead-letter queue is reported once
-/// (its SQS message id is recorded): the version it belongs to — by the version its message names, or by the message
+/// (the id of the message it stands for is recorded, so the copies a cut move leaves are one report): the version it belongs to — by the version its message names, or by the message
 /// that began it — is failed, or, when no running version owns it, the letter itself is reported. A version with no
 /// progress for longer than the stall timeout is failed, on condition that it made none since it was seen. Every
 /// failed version is announced once per attempt, whoever failed it; a resumed version that fails again is announced again.
@@ -74,7 +74,7 @@ public sealed partial class FailureWatcher(
             {
                 try
                 {
-                    await reported.RunOnceAsync($"deadletter/{queue.Name}/{letter.MessageId}", ct => ReportAsync(queue, letter, ct), cancellationToken)
+                    await reported.RunOnceAsync($"deadletter/{queue.Name}/{letter.Identity}", ct => ReportAsync(queue, letter, ct), cancellationToken)
                         .ConfigureAwait(false);
                 }
                 catch (IdempotencyConflictException)
@@ -84,7 +84,7 @@ public sealed partial class FailureWatcher(
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     // One letter that cannot be reported now must not hold up the others (nor the stall checks): the next round tries it again.
-                    LogReportFailed(e, letter.MessageId, queue.Name);
+                    LogReportFailed(e, letter.Identity, queue.Name);
                 }
             }
         }
@@ -111,7 +111,7 @@ public sealed partial class FailureWatcher(
             return;
         }
         var note = run is null ? null : $"Version {run.Version} of the batch had already ended ({run.Status}); the pipeline does not need this message any more.";
-        await alerts.PublishOnceAsync(AlertComposer.DeadLetter(queue, letter.MessageId, about.BatchId, note, error), cancellationToken).ConfigureAwait(false);
+        await alerts.PublishOnceAsync(AlertComposer.DeadLetter(queue, letter.Identity, about.BatchId, note, error), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The version a dead message was about: the one it names, or the one it began (a submission).</summary>

@@ -97,6 +97,22 @@ public sealed class FailureAlertTests(EmulatorAppFixture app) : IDisposable
     }
 
     [Fact]
+    public async Task The_two_letters_a_move_cut_between_its_send_and_its_delete_leaves_are_reported_once()
+    {
+        var url = (await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.ValidateQueue.DeadLetterQueueName)).QueueUrl;
+        var body = Envelope(new BatchSubmitted("cut-move", _pipeline.Topology.Bucket.Name, "data/cut-move/manifest_cut-move.json", null, DateTimeOffset.UtcNow, "tests"));
+        var original = new Dictionary<string, MessageAttributeValue>
+        {
+            [DeadLetterQueue.OriginalMessageIdAttribute] = new() { DataType = "String", StringValue = Guid.NewGuid().ToString() },
+        };
+        await _pipeline.Sqs.SendMessageAsync(new SendMessageRequest(url, body) { MessageAttributes = original });
+        await _pipeline.Sqs.SendMessageAsync(new SendMessageRequest(url, body) { MessageAttributes = original });
+
+        Assert.Contains("dead-letter queue of pipeline-validate", (await _pipeline.NextAlertAsync("cut-move")).Summary);
+        await _pipeline.AssertNoAlertAboutAsync("cut-move");
+    }
+
+    [Fact]
     public async Task A_dead_letter_with_a_field_of_the_wrong_type_is_reported_and_does_not_hold_up_the_letters_after_it()
     {
         // Bad input another producer sent: a version that is not a number. It sits in the transform queue's dead letters,

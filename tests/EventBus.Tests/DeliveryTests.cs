@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Amazon.SQS;
+using Amazon.SQS.Model;
 using EventBus.AwsSqs;
 using EventBus.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -262,6 +264,62 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
         Assert.Equal(2, UnwantedHandler.Handled);
         Assert.Equal("1 is never wanted.", Assert.Single(await deadLetters.PeekAsync()).ExceptionMessage);
     }
+
+    [Fact]
+    public async Task A_move_cut_between_its_send_and_its_delete_leaves_two_letters_that_stand_for_one_message()
+    {
+        using var sqs = aws.CreateSqsClient();
+        var url = (await sqs.CreateQueueAsync("cut-move-endpoint")).QueueUrl;
+        var deadUrl = (await sqs.CreateQueueAsync("cut-move-endpoint_error")).QueueUrl;
+        var queue = new EndpointQueue("cut-move-endpoint", url, "arn:aws:sqs:us-east-1:000000000000:cut-move-endpoint", deadUrl, TimeSpan.FromSeconds(1), 5);
+        var sent = await sqs.SendMessageAsync(new SendMessageRequest(url, "never handled"));
+        var error = new PoisonMessageException("never wanted");
+
+        // The first move sends its letter, then the process dies before the delete: the original comes back and is moved again.
+        var first = await ReceiveOneAsync(sqs, url);
+        try
+        {
+            await DeadLetterQueue.MoveAsync(sqs, queue, CutAfterSend(first), DeadLetterQueue.PoisonReason, error, CancellationToken.None);
+        }
+        catch (AmazonSQSException)
+        {
+            // The delete that never happened (SQS may refuse the handle or ignore it; either way the original stays).
+        }
+        await DeadLetterQueue.MoveAsync(sqs, queue, await ReceiveOneAsync(sqs, url), DeadLetterQueue.PoisonReason, error, CancellationToken.None);
+
+        var letters = await new DeadLetterQueue(sqs, "cut-move-endpoint").PeekAsync();
+        Assert.Equal(2, letters.Select(l => l.MessageId).Distinct().Count());
+        Assert.All(letters, l => Assert.Equal((sent.MessageId, sent.MessageId), (l.OriginalMessageId, l.Identity)));
+        Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "cut-move-endpoint"));
+
+        // Redriven, each is a new message: if it dies again, that is a new letter, not one of these.
+        Assert.Equal(2, await new DeadLetterQueue(sqs, "cut-move-endpoint").RedriveAsync());
+        var back = await ReceiveOneAsync(sqs, url);
+        Assert.DoesNotContain(DeadLetterQueue.OriginalMessageIdAttribute, (back.MessageAttributes ?? []).Keys);
+        Assert.NotEqual(sent.MessageId, back.MessageId);
+    }
+
+    private static async Task<Message> ReceiveOneAsync(IAmazonSQS sqs, string url)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var response = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest(url) { WaitTimeSeconds = 1, VisibilityTimeout = 1, MessageAttributeNames = ["All"] });
+            if (response.Messages is [var message, ..])
+            {
+                return message;
+            }
+        }
+        throw new TimeoutException($"nothing to receive from {url}");
+    }
+
+    /// <summary>The received message as a move sees it when its delete never happens: a receipt handle that deletes nothing.</summary>
+    private static Message CutAfterSend(Message received) => new()
+    {
+        MessageId = received.MessageId,
+        Body = received.Body,
+        MessageAttributes = received.MessageAttributes,
+        ReceiptHandle = "cut-before-the-delete",
+    };
 
     /// <summary>Records when each message starts and ends, and takes its time.</summary>
     public sealed class SlowHandler : IIntegrationEventHandler<SlowWork>

@@ -177,7 +177,7 @@ public sealed class Verification(
     /// <summary>
     /// Exactly the poison sent on purpose is dead-lettered, each in its queue, as poison with its reason. The Notifier
     /// peeks at the same queues (a peek hides the letters it reads for a moment), so the letters are gathered over a few
-    /// looks, by their message id.
+    /// looks, by the message each stands for (<see cref="DeadLetter.Identity"/>).
     /// </summary>
     private async Task CheckDeadLettersAsync(CancellationToken cancellationToken)
     {
@@ -192,7 +192,7 @@ public sealed class Verification(
             {
                 foreach (var letter in await new DeadLetterQueue(driver.Sqs, queue.Name).PeekAsync(1_000, cancellationToken))
                 {
-                    letters[letter.MessageId] = (queue, letter);
+                    letters[letter.Identity] = (queue, letter); // the copies a cut move leaves are one letter
                 }
             }
         }
