@@ -5,6 +5,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Pipeline.Engine.Generation;
 using Pipeline.Testing;
+using static Benchmarks.Figures;
 
 namespace Dashboard.Benchmarks;
 
@@ -161,12 +162,5 @@ internal static class DashboardBenchmark
     private static async Task<TimeSpan> NowAsync(Microsoft.Playwright.IPage page) =>
         TimeSpan.FromMilliseconds(await page.EvaluateAsync<double>("performance.now()"));
 
-    private static TimeSpan Median(List<TimeSpan> times) => Percentile(times, 0.5);
-
-    private static TimeSpan Percentile(List<TimeSpan> times, double share) =>
-        times.Order().ElementAt((int)Math.Min(times.Count - 1, Math.Floor(share * times.Count)));
-
     private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using static Benchmarks.Figures;
 
 namespace Pipeline.Benchmarks;
 
@@ -12,7 +13,7 @@ internal static class EndToEnd
     public static void Run(string batch, int runs, bool withDuckDb)
     {
         long bytes = Directory.EnumerateFiles(batch, "*.csv", SearchOption.AllDirectories).Sum(file => new FileInfo(file).Length);
-        Console.WriteLine($"batch {batch}: {bytes / 1e6:F1} MB of CSV; {Environment.ProcessorCount} cores; {runs} runs each; {LoadAverage()}");
+        Console.WriteLine($"batch {batch}: {bytes / 1e6:F1} MB of CSV; {Environment.ProcessorCount} cores; {runs} runs each; load average {LoadAverage()}");
 
         string output = Path.Combine(Path.GetTempPath(), "pipeline-bench-out");
         string pipeline = Path.Combine(AppContext.BaseDirectory, "pipeline");
@@ -52,10 +53,6 @@ internal static class EndToEnd
             $"{name,-20} best {best.Seconds,6:F2} s, median {median,6:F2} s, {rows}{bytes / 1e6 / best.Seconds,7:F1} MB/s, " +
             $"peak RSS {measurements.Max(measurement => measurement.PeakRssBytes) / 1e6,6:F0} MB, exit {best.ExitCode}");
     }
-
-    /// <summary>Other work on the machine skews every figure: say how busy it was.</summary>
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? $"load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}" : "load average unknown";
 
     private sealed record Measurement(double Seconds, long PeakRssBytes, long Rows, int ExitCode);
 }

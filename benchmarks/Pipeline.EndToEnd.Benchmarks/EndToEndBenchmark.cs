@@ -3,6 +3,8 @@ using System.Globalization;
 using Pipeline.Engine.Generation;
 using Pipeline.Storage.Runs;
 using Pipeline.Contracts.Alerts;
+using Pipeline.Testing;
+using static Benchmarks.Figures;
 
 namespace Pipeline.EndToEnd.Benchmarks;
 
@@ -47,7 +49,7 @@ internal static class EndToEndBenchmark
 
     private static async Task<bool> SeedBatchesAsync(RunningPipeline pipeline)
     {
-        var seed = SeedDataFolder();
+        var seed = SeedData.Directory;
         var folders = Enumerable.Range(0, SeedRuns + 1).Select(run => seed is null
             ? Generate(9_000, new DateOnly(2025, 3, 8), seed: 1, days: 31, parts: 6, idOffset: run * IdsPerRun)
             : WithIdsMovedBy(seed, run * IdsPerRun)).ToList();
@@ -179,21 +181,6 @@ internal static class EndToEndBenchmark
         var folder = Directory.CreateTempSubdirectory("pipeline-e2e-bench-").FullName;
         SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, parts, seed, days) { FirstDay = firstDay, IdOffset = idOffset });
         return folder;
-    }
-
-    /// <summary>The original project's sample data (<c>shared/seed-data</c> beside a parent of this program or of the working folder), if present.</summary>
-    private static string? SeedDataFolder() =>
-        new[] { AppContext.BaseDirectory, Environment.CurrentDirectory }
-            .SelectMany(start => Ancestors(new DirectoryInfo(start)))
-            .Select(folder => Path.Combine(folder.FullName, "shared", "seed-data"))
-            .FirstOrDefault(candidate => File.Exists(Path.Combine(candidate, "products.csv")));
-
-    private static IEnumerable<DirectoryInfo> Ancestors(DirectoryInfo? folder)
-    {
-        for (; folder is not null; folder = folder.Parent)
-        {
-            yield return folder;
-        }
     }
 
     private static TimeSpan Median(List<TimeSpan> values)

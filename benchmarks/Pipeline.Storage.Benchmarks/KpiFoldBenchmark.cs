@@ -10,6 +10,7 @@ using Pipeline.Storage.Kpis;
 using Pipeline.Topology;
 using Pipeline.Topology.Provisioning;
 using ServiceDefaults.Aws;
+using static Benchmarks.Figures;
 
 namespace Pipeline.Storage.Benchmarks;
 
@@ -122,13 +123,4 @@ internal static class KpiFoldBenchmark
         var at = Array.IndexOf(args, name);
         return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
-
-    private static TimeSpan Median(IEnumerable<TimeSpan> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -10,6 +10,7 @@ using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
 using ServiceDefaults.Aws;
 using Xunit.Abstractions;
+using Pipeline.Testing;
 
 namespace Deploy.Tests;
 
@@ -26,7 +27,7 @@ public sealed class ImageTests(ServiceContainers images, ITestOutputHelper outpu
         {
             output.WriteLine($"{service}: container start to healthy {took.TotalSeconds:0.0} s");
         }
-        var folder = SeedDataFolder() ?? Generate(9_000, new DateOnly(2025, 3, 8), seed: 1, days: 31, idOffset: 0);
+        var folder = SeedData.Directory ?? Generate(9_000, new DateOnly(2025, 3, 8), seed: 1, days: 31, idOffset: 0);
         var expected = KpiCalculator.Compute(new BatchProcessor().Process(LocalBatchFolder.Open(folder)).Kpis!);
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -130,19 +131,5 @@ public sealed class ImageTests(ServiceContainers images, ITestOutputHelper outpu
         var folder = Directory.CreateTempSubdirectory("deploy-tests-batch-").FullName;
         SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, Parts: 3, Seed: seed, Days: days, Products: 500) { FirstDay = firstDay, IdOffset = idOffset });
         return folder;
-    }
-
-    /// <summary>shared/seed-data above the test folder, when this checkout has it.</summary>
-    private static string? SeedDataFolder()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, "shared", "seed-data");
-            if (File.Exists(Path.Combine(candidate, "products.csv")))
-            {
-                return candidate;
-            }
-        }
-        return null;
     }
 }

@@ -1,6 +1,7 @@
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Csv;
 using Pipeline.Engine.Kpis;
+using Pipeline.Testing;
 
 namespace Pipeline.Engine.Tests;
 

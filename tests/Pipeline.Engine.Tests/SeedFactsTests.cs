@@ -1,5 +1,6 @@
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Kpis;
+using Pipeline.Testing;
 
 namespace Pipeline.Engine.Tests;
 
