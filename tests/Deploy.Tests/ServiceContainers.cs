@@ -86,21 +86,8 @@ public sealed class ServiceContainers : IAsyncLifetime
         Ports[service] = FreePort();
         environment["ASPNETCORE_HTTP_PORTS"] = Ports[service].ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        var container = new ContainerBuilder(ContainerEngine.Image(service))
-            .WithName($"deploy-tests-{service}-{Guid.NewGuid():N}")
-            .WithEnvironment(environment)
-            .WithCreateParameterModifier(parameters =>
-            {
-                parameters.HostConfig ??= new HostConfig();
-                parameters.HostConfig.NetworkMode = "host";
-                parameters.HostConfig.ReadonlyRootfs = (bool)definition["ReadonlyRootFilesystem"]!;
-                parameters.HostConfig.Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,exec,mode=1777" };
-                parameters.StopTimeout = TimeSpan.FromSeconds((int)definition["StopTimeout"]!);
-            })
-            .Build();
-
         var started = Stopwatch.StartNew();
-        await container.StartAsync();
+        var container = await StartContainerAsync(service, definition, environment);
         _running[service] = container;
         var healthCheck = definition["HealthCheck"]!["Command"]!.AsArray().Skip(1).Select(c => (string)c!).ToList(); // after "CMD"
         while (true)
@@ -115,6 +102,39 @@ public sealed class ServiceContainers : IAsyncLifetime
                 throw new TimeoutException($"{service} was not healthy after {HealthyTimeout}: {probe.Stdout}{probe.Stderr}\n{await LogsAsync(container)}");
             }
             await Task.Delay(250);
+        }
+    }
+
+    /// <summary>
+    /// Creates and starts the container. Podman 4.3 (Debian 12's) now and then fails a start under load with
+    /// "write child: broken pipe" (runc's sync pipe; testcontainers/testcontainers-java#6640): that start is made again,
+    /// with a new container, up to three times.
+    /// </summary>
+    private static async Task<IContainer> StartContainerAsync(string service, JsonObject definition, Dictionary<string, string> environment)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var container = new ContainerBuilder(ContainerEngine.Image(service))
+                .WithName($"deploy-tests-{service}-{Guid.NewGuid():N}")
+                .WithEnvironment(environment)
+                .WithCreateParameterModifier(parameters =>
+                {
+                    parameters.HostConfig ??= new HostConfig();
+                    parameters.HostConfig.NetworkMode = "host";
+                    parameters.HostConfig.ReadonlyRootfs = (bool)definition["ReadonlyRootFilesystem"]!;
+                    parameters.HostConfig.Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,exec,mode=1777" };
+                    parameters.StopTimeout = TimeSpan.FromSeconds((int)definition["StopTimeout"]!);
+                })
+                .Build();
+            try
+            {
+                await container.StartAsync();
+                return container;
+            }
+            catch (DockerApiException e) when (attempt < 3 && e.StatusCode == HttpStatusCode.InternalServerError && e.ResponseBody?.Contains("broken pipe", StringComparison.Ordinal) == true)
+            {
+                await container.DisposeAsync();
+            }
         }
     }
 
