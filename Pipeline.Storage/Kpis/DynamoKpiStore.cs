@@ -167,11 +167,10 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// </summary>
     public async Task<IReadOnlyList<OrderKpiRow>> GetDaysAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
-        var keys = new List<Dictionary<string, AttributeValue>>();
-        for (var day = from; day <= to; day = day.AddDays(1))
-        {
-            keys.Add(new() { [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(day)) });
-        }
+        // By day number: a range that ends on DateOnly.MaxValue has no day after it.
+        var keys = Enumerable.Range(from.DayNumber, Math.Max(0, to.DayNumber - from.DayNumber + 1))
+            .Select(day => new Dictionary<string, AttributeValue> { [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(DateOnly.FromDayNumber(day))) })
+            .ToList();
         var items = new System.Collections.Concurrent.ConcurrentBag<Dictionary<string, AttributeValue>>();
         await Parallel.ForEachAsync(keys.Chunk(KeysPerBatchGet), Options(cancellationToken), async (chunk, ct) =>
         {
@@ -189,22 +188,13 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// </summary>
     public async Task<IReadOnlyList<DateOnly>> ListDaysAsync(CancellationToken cancellationToken)
     {
-        var days = new List<DateOnly>();
-        var request = new ScanRequest
+        var items = await ScanAllAsync(new ScanRequest
         {
             TableName = topology.OrderKpisTable.Name,
             ProjectionExpression = "order_date, #removed",
             ExpressionAttributeNames = new() { ["#removed"] = KpiItems.Removed },
-        };
-        do
-        {
-            var page = await dynamoDb.ScanAsync(request, cancellationToken).ConfigureAwait(false);
-            days.AddRange((page.Items ?? []).Where(i => !KpiItems.IsRemoved(i)).Select(i => KpiItems.Date(i[KpiItems.OrderDate])));
-            request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-        }
-        while (request.ExclusiveStartKey is not null);
-        days.Sort();
-        return days;
+        }, cancellationToken).ConfigureAwait(false);
+        return items.Where(i => !KpiItems.IsRemoved(i)).Select(i => KpiItems.Date(i[KpiItems.OrderDate])).Order().ToList();
     }
 
     /// <summary>A category's rows, by day, optionally limited to [from, to].</summary>
@@ -234,16 +224,9 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// </summary>
     public async Task<IReadOnlyList<string>> ListCategoriesAsync(CancellationToken cancellationToken)
     {
-        var categories = new SortedSet<string>(StringComparer.Ordinal);
-        var request = new ScanRequest { TableName = topology.CategoryKpisTable.Name, ProjectionExpression = KpiItems.Category };
-        do
-        {
-            var page = await dynamoDb.ScanAsync(request, cancellationToken).ConfigureAwait(false);
-            categories.UnionWith((page.Items ?? []).Select(i => i[KpiItems.Category].S));
-            request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-        }
-        while (request.ExclusiveStartKey is not null);
-        return categories.ToList();
+        var items = await ScanAllAsync(new ScanRequest { TableName = topology.CategoryKpisTable.Name, ProjectionExpression = KpiItems.Category }, cancellationToken)
+            .ConfigureAwait(false);
+        return items.Select(i => i[KpiItems.Category].S).Distinct().Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>
@@ -498,6 +481,19 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         do
         {
             var page = await dynamoDb.QueryAsync(request, cancellationToken).ConfigureAwait(false);
+            items.AddRange(page.Items ?? []);
+            request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+        return items;
+    }
+
+    private async Task<List<Dictionary<string, AttributeValue>>> ScanAllAsync(ScanRequest request, CancellationToken cancellationToken)
+    {
+        var items = new List<Dictionary<string, AttributeValue>>();
+        do
+        {
+            var page = await dynamoDb.ScanAsync(request, cancellationToken).ConfigureAwait(false);
             items.AddRange(page.Items ?? []);
             request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
         }

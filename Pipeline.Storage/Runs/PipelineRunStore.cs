@@ -298,6 +298,16 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
             },
         }, cancellationToken);
 
+    /// <summary>The versions running now: a Scan filtered on the status (the table has no index by status).</summary>
+    public Task<IReadOnlyList<PipelineRun>> ListRunningAsync(CancellationToken cancellationToken) =>
+        ScanAsync(new ScanRequest
+        {
+            TableName = Table,
+            FilterExpression = "#status = :running",
+            ExpressionAttributeNames = new() { ["#status"] = RunItems.Status },
+            ExpressionAttributeValues = new() { [":running"] = new AttributeValue(nameof(RunStatus.Running)) },
+        }, cancellationToken);
+
     /// <summary>Failed versions whose failure no alert has announced yet (none since they failed).</summary>
     public Task<IReadOnlyList<PipelineRun>> FindUnannouncedFailuresAsync(CancellationToken cancellationToken) =>
         ScanAsync(new ScanRequest

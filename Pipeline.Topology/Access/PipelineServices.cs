@@ -84,18 +84,14 @@ public sealed class PipelineServices(PipelineTopology topology)
         WatchesDeadLetters: [topology.ValidateQueue, topology.ManifestEventsQueue, topology.TransformQueue, topology.ComputeQueue, topology.NotifierQueue]);
 
     /// <summary>
-    /// The web dashboard: reads KPIs, run records and validation reports, and the depth of every service queue; hears
+    /// The web dashboard: reads KPIs, run records and rejected versions' validation reports, and the depth of every service queue; hears
     /// alerts on a queue of its own. Writes no data (its queue's messages only); "Redrive dead letters" is the AppHost's.
     /// </summary>
     public ServiceAccess Dashboard { get; } = new(
         "dashboard",
         Consumes: [topology.DashboardQueue],
         Publishes: [],
-        Objects:
-        [
-            new(BucketSpec.ProcessedPrefix, ObjectOperations.Read),
-            new(BucketSpec.ErrorsPrefix, ObjectOperations.Read),
-        ],
+        Objects: [new(BucketSpec.ErrorsPrefix, ObjectOperations.Read)], // rejected versions' validation reports
         Tables:
         [
             new(topology.OrderKpisTable, TableOperations.BatchGetItem | TableOperations.Scan),

@@ -67,8 +67,8 @@ public static class DashboardApi
         .WithSummary("The newest versions of any batch, and those running now");
 
         api.MapGet("/runs/{batch}", async (string batch, RunReader runs, CancellationToken ct) =>
-            !RunReader.IsBatchName(batch)
-                ? (Results<Ok<BatchDetail>, NotFound<ProblemDetails>, ProblemHttpResult>)Invalid($"'{batch}' is not a batch name (1-100 letters, digits, '.', '_' or '-').")
+            RunReader.WhyNotABatchName(batch) is { } notAName
+                ? (Results<Ok<BatchDetail>, NotFound<ProblemDetails>, ProblemHttpResult>)Invalid(notAName)
                 : await runs.BatchAsync(batch, ct) is { } detail
                     ? TypedResults.Ok(detail)
                     : TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "No such batch", Detail = $"No run of batch {batch} is recorded." }))

@@ -9,8 +9,10 @@ public static class Display
 {
     private static readonly CultureInfo Culture = CultureInfo.InvariantCulture;
 
-    /// <summary>Money as stored: grouped, at least the cents, and every further digit there is (never rounded).</summary>
-    public static string Money(decimal value) => value.ToString("#,0.00##########", Culture);
+    /// <summary>Money as stored: grouped, at least the cents, and every further digit there is (never rounded: a decimal has at most 28).</summary>
+    public static string Money(decimal value) => value.ToString(MoneyFormat, Culture);
+
+    private static readonly string MoneyFormat = "#,0.00" + new string('#', 26);
 
     /// <summary>A money figure that is a quotient (an average), to the cent.</summary>
     public static string Money(double value) => value.ToString("#,0.00", Culture);

@@ -12,8 +12,9 @@ namespace Services.Dashboard.Components;
 /// <typeparam name="TView">What the page shows, as read; handed from the prerender to the interactive render (<see cref="PrerenderedViews"/>).</typeparam>
 public abstract class LivePage<TView> : ComponentBase, IDisposable where TView : class
 {
+    /// <summary>Where alerts arrive (and the last one is kept).</summary>
     [Inject]
-    private PipelineChanges Changes { get; set; } = null!;
+    protected PipelineChanges Changes { get; set; } = null!;
 
     [Inject]
     private PersistentComponentState State { get; set; } = null!;
@@ -24,12 +25,18 @@ public abstract class LivePage<TView> : ComponentBase, IDisposable where TView :
     private readonly CancellationTokenSource _disposed = new();
     private PersistingComponentStateSubscription _persisting;
     private bool _restored;
+    private int _loads;
 
     /// <summary>The page's data; null before the first read, or when there is none to show.</summary>
     protected TView? View { get; private set; }
 
     /// <summary>Reads the page's data (on parameter changes, and after each alert).</summary>
     protected abstract Task<TView?> LoadAsync(CancellationToken cancellationToken);
+
+    /// <summary>Called when a read's answer becomes the page's <see cref="View"/> (the newest read's only).</summary>
+    protected virtual void OnViewLoaded(TView? view)
+    {
+    }
 
     /// <summary>Why the last read failed (AWS unreachable, say), shown instead of the data.</summary>
     protected string? LoadError { get; private set; }
@@ -65,25 +72,39 @@ public abstract class LivePage<TView> : ComponentBase, IDisposable where TView :
         return ReloadAsync();
     }
 
+    /// <summary>
+    /// Reads the page's data. Reads can overlap (new parameters, an alert, a timer): only the newest one's answer is
+    /// shown, so a slow older read never overwrites what was asked for last.
+    /// </summary>
     protected async Task ReloadAsync()
     {
+        var load = ++_loads; // on the renderer's thread, like every caller
         try
         {
-            View = await LoadAsync(_disposed.Token);
-            LoadError = null;
-            Loaded = true;
+            var view = await LoadAsync(_disposed.Token);
+            if (load == _loads)
+            {
+                (View, LoadError, Loaded) = (view, null, true);
+                OnViewLoaded(view);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LoadError = e.Message;
+            if (load == _loads)
+            {
+                LoadError = e.Message;
+            }
         }
     }
 
-    private void OnAlert(Alert alert) => _ = InvokeAsync(async () =>
+    /// <summary>Reads the page's data again and pushes the new render (from outside the renderer: alerts, timers).</summary>
+    protected Task ReloadAndRenderAsync() => InvokeAsync(async () =>
     {
         await ReloadAsync();
         StateHasChanged();
     });
+
+    private void OnAlert(Alert alert) => _ = ReloadAndRenderAsync();
 
     public void Dispose()
     {

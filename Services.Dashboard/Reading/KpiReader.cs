@@ -12,25 +12,32 @@ public sealed record CategoryKpis(DateOnly From, DateOnly To, string? Category, 
 
 /// <summary>
 /// Reads KPIs through the store the CLI uses. The days that have data (for the default range) and the categories are
-/// remembered until the next alert, since only a finished batch changes them.
+/// remembered until the next alert, since only a finished batch changes them; a read that failed is not remembered.
 /// </summary>
 public sealed class KpiReader
 {
     private readonly DynamoKpiStore _store;
     private readonly TimeProvider _clock;
-    private Task<IReadOnlyList<DateOnly>>? _daysWithData;
-    private Task<IReadOnlyList<string>>? _categories;
+    private readonly Remembered<IReadOnlyList<DateOnly>> _daysWithData;
+    private readonly Remembered<IReadOnlyList<string>> _categories;
 
     public KpiReader(DynamoKpiStore store, PipelineChanges changes, TimeProvider clock)
     {
         _store = store;
         _clock = clock;
-        changes.AlertReceived += _ => (_daysWithData, _categories) = (null, null);
+        _daysWithData = new(() => _store.ListDaysAsync(CancellationToken.None));
+        _categories = new(() => _store.ListCategoriesAsync(CancellationToken.None));
+        changes.AlertReceived += _ =>
+        {
+            _daysWithData.Forget();
+            _categories.Forget();
+        };
     }
 
     /// <summary>
-    /// The range to read: as asked; with one end given, <see cref="KpiRequest.DefaultDays"/> days from it; with none,
-    /// from the 31st-latest day that has data to the latest (the last 31 days before today when nothing has data).
+    /// The range to read: as asked; with one end given, <see cref="KpiRequest.DefaultDays"/> days from it (no further
+    /// than the calendar goes); with none, from the 31st-latest day that has data to the latest, but not more than
+    /// <see cref="KpiRequest.MaxDays"/> days (the last 31 days before today when nothing has data).
     /// </summary>
     public async Task<KpiRange> ResolveAsync(KpiRequest request, CancellationToken cancellationToken)
     {
@@ -40,17 +47,19 @@ public sealed class KpiReader
             case { From: { } from, To: { } to }:
                 return new KpiRange(from, to, Defaulted: false);
             case { From: { } from }:
-                return new KpiRange(from, from.AddDays(window), Defaulted: false);
+                return new KpiRange(from, AddDays(from, window), Defaulted: false);
             case { To: { } to }:
-                return new KpiRange(to.AddDays(-window), to, Defaulted: false);
+                return new KpiRange(AddDays(to, -window), to, Defaulted: false);
         }
-        var days = await (_daysWithData ??= _store.ListDaysAsync(CancellationToken.None)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var days = await _daysWithData.GetAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         if (days.Count == 0)
         {
             var today = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime);
-            return new KpiRange(today.AddDays(-window), today, Defaulted: true);
+            return new KpiRange(AddDays(today, -window), today, Defaulted: true);
         }
-        return new KpiRange(days[Math.Max(0, days.Count - KpiRequest.DefaultDays)], days[^1], Defaulted: true);
+        var first = days[Math.Max(0, days.Count - KpiRequest.DefaultDays)];
+        var earliest = AddDays(days[^1], -(KpiRequest.MaxDays - 1));
+        return new KpiRange(first > earliest ? first : earliest, days[^1], Defaulted: true);
     }
 
     public async Task<DailyKpis> DailyAsync(KpiRange range, CancellationToken cancellationToken) =>
@@ -60,8 +69,39 @@ public sealed class KpiReader
     public async Task<CategoryKpis> CategoriesAsync(KpiRange range, string? category, CancellationToken cancellationToken)
     {
         IReadOnlyList<string> categories = category is null
-            ? await (_categories ??= _store.ListCategoriesAsync(CancellationToken.None)).WaitAsync(cancellationToken).ConfigureAwait(false)
+            ? await _categories.GetAsync().WaitAsync(cancellationToken).ConfigureAwait(false)
             : [category];
         return new(range.From, range.To, category, await _store.GetCategoriesAsync(categories, range.From, range.To, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary><paramref name="day"/> moved by <paramref name="days"/>, stopping at the first and last days of the calendar.</summary>
+    private static DateOnly AddDays(DateOnly day, int days) =>
+        DateOnly.FromDayNumber(Math.Clamp(day.DayNumber + days, DateOnly.MinValue.DayNumber, DateOnly.MaxValue.DayNumber));
+
+    /// <summary>A read shared by every caller until forgotten; one that failed or was cancelled is made again by the next caller.</summary>
+    private sealed class Remembered<T>(Func<Task<T>> read)
+    {
+        private readonly Lock _gate = new();
+        private Task<T>? _task;
+
+        public Task<T> GetAsync()
+        {
+            lock (_gate)
+            {
+                if (_task is null || _task.IsFaulted || _task.IsCanceled)
+                {
+                    _task = read();
+                }
+                return _task;
+            }
+        }
+
+        public void Forget()
+        {
+            lock (_gate)
+            {
+                _task = null;
+            }
+        }
     }
 }

@@ -30,9 +30,14 @@ public sealed record VersionDetail(
 public sealed record BatchDetail(string BatchId, int LatestVersion, int? InForceVersion, IReadOnlyList<VersionDetail> Versions);
 
 /// <summary>Reads run records through the run store, and rejected versions' reports from S3.</summary>
-public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopology topology)
+public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopology topology, TimeProvider clock)
 {
+    /// <summary>How long one read of the running versions serves every open health page.</summary>
+    public static readonly TimeSpan RunningReadInterval = TimeSpan.FromSeconds(5);
+
     private static readonly string[] StageOrder = [Stages.Validate, Stages.Transform, Stages.Compute, Stages.Notify];
+    private readonly Lock _gate = new();
+    private (Task<IReadOnlyList<RunSummary>> Read, DateTimeOffset At)? _running;
 
     /// <summary>The <paramref name="limit"/> newest versions and every running one, from one Scan of the runs table.</summary>
     public async Task<RunsOverview> OverviewAsync(int limit, CancellationToken cancellationToken)
@@ -42,6 +47,27 @@ public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopol
             all.Take(limit).Select(Summary).ToList(),
             all.Where(r => r.Status == RunStatus.Running).Select(Summary).ToList());
     }
+
+    /// <summary>
+    /// The versions running now (a Scan filtered on the status), read at most once per <see cref="RunningReadInterval"/>
+    /// however many pages ask; a read that failed is made again by the next caller.
+    /// </summary>
+    public Task<IReadOnlyList<RunSummary>> RunningAsync()
+    {
+        lock (_gate)
+        {
+            var now = clock.GetUtcNow();
+            if (_running is not { } last || now - last.At >= RunningReadInterval || last.Read.IsFaulted || last.Read.IsCanceled)
+            {
+                _running = (ReadRunningAsync(), now);
+            }
+            return _running.Value.Read;
+        }
+    }
+
+    private async Task<IReadOnlyList<RunSummary>> ReadRunningAsync() =>
+        (await runs.ListRunningAsync(CancellationToken.None).ConfigureAwait(false))
+            .OrderByDescending(r => r.SubmittedAt).Select(Summary).ToList();
 
     /// <summary>The batch's history with each rejected version's report; null for a name never seen.</summary>
     public async Task<BatchDetail?> BatchAsync(string batchId, CancellationToken cancellationToken)
@@ -73,9 +99,9 @@ public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopol
             using var response = await s3.GetObjectAsync(topology.Bucket.Name, key, cancellationToken).ConfigureAwait(false);
             return await JsonSerializer.DeserializeAsync<ValidationReport>(response.ResponseStream, ReportJson.Options, cancellationToken).ConfigureAwait(false);
         }
-        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        catch (AmazonS3Exception)
         {
-            return null; // a rejection whose report was never written (the version died first)
+            return null; // a rejection whose report was never written (the version died first), or S3 failing now: the rest of the page still shows
         }
         catch (JsonException)
         {
@@ -93,5 +119,7 @@ public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopol
 
     private static double? Seconds(DateTimeOffset start, DateTimeOffset? end) => end is { } e ? (e - start).TotalSeconds : null;
 
-    public static bool IsBatchName(string name) => BatchLayout.IsBatchName(name);
+    /// <summary>Why <paramref name="name"/> cannot name a batch (the API's 400 and the batch page say the same); null when it can.</summary>
+    public static string? WhyNotABatchName(string name) =>
+        BatchLayout.IsBatchName(name) ? null : $"'{name}' is not a batch name (1-100 letters, digits, '.', '_' or '-').";
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Kpis;
 
 namespace Dashboard.Tests;
@@ -85,6 +87,40 @@ public sealed class DashboardApiTests(DashboardApp app)
     }
 
     [Fact]
+    public async Task A_replaced_then_retracted_batch_shows_each_version_and_which_is_in_force_and_its_days_empty_at_the_end()
+    {
+        // On days of its own, far before the seed's: the other tests' numbers and default range stay as they are.
+        var firstDay = new DateOnly(2022, 5, 1);
+        var (original, corrected) = (PipelineDriver.Generate(60, firstDay, seed: 21, days: 2), PipelineDriver.Generate(80, firstDay, seed: 22, days: 2));
+        var days = $"/api/kpis/daily?from={Day(firstDay)}&to={Day(firstDay.AddDays(2))}";
+        await app.Pipeline.SubmitAsync(original, "corrected");
+        Assert.Equal(AlertStatus.Succeeded, (await app.Pipeline.NextAlertAsync("corrected")).Status);
+        await app.Pipeline.SubmitAsync(corrected, "corrected");
+        Assert.Equal(AlertStatus.Succeeded, (await app.Pipeline.NextAlertAsync("corrected")).Status);
+
+        using (var replaced = await GetJsonAsync("/api/runs/corrected"))
+        using (var kpis = await GetJsonAsync(days))
+        {
+            Assert.Equal(2, replaced.RootElement.GetProperty("in_force_version").GetInt32());
+            Assert.Equal([(1, "Replaced", false), (2, "Succeeded", true)], Versions(replaced));
+            Assert.Equal(PipelineDriver.EngineKpis(corrected).OrderKpis, kpis.RootElement.GetProperty("rows").EnumerateArray().Select(OrderRow));
+        }
+
+        await app.Pipeline.Bus.PublishAsync(new BatchRetractionRequested("corrected", Reason: "test data", Source: "tests"));
+        Assert.Equal(AlertStatus.Retracted, (await app.Pipeline.NextAlertAsync("corrected")).Status);
+
+        using var retracted = await GetJsonAsync("/api/runs/corrected");
+        using var none = await GetJsonAsync(days);
+        Assert.Equal(JsonValueKind.Null, retracted.RootElement.GetProperty("in_force_version").ValueKind);
+        Assert.Equal([(1, "Replaced", false), (2, "Retracted", false), (3, "Succeeded", false)], Versions(retracted));
+        Assert.Empty(none.RootElement.GetProperty("rows").EnumerateArray());
+    }
+
+    private static List<(int Version, string? Status, bool InForce)> Versions(JsonDocument batch) =>
+        batch.RootElement.GetProperty("versions").EnumerateArray()
+            .Select(v => (v.GetProperty("version").GetInt32(), v.GetProperty("status").GetString(), v.GetProperty("in_force").GetBoolean())).OrderBy(v => v.Item1).ToList();
+
+    [Fact]
     public async Task A_rejected_batch_shows_the_report_with_the_rule_file_line_column_and_value_the_engine_found()
     {
         using var batch = await GetJsonAsync($"/api/runs/{DashboardApp.RejectedBatch}");
@@ -164,6 +200,22 @@ public sealed class DashboardApiTests(DashboardApp app)
 
         Assert.Equal(HttpStatusCode.BadRequest, category.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, batch.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/api/kpis/daily?from=9999-12-31", "9999-12-31", "9999-12-31")]
+    [InlineData("/api/kpis/daily?to=0001-01-10", "0001-01-01", "0001-01-10")]
+    [InlineData("/api/kpis/daily?from=9999-12-01&to=9999-12-31", "9999-12-01", "9999-12-31")]
+    [InlineData("/api/kpis/categories?from=9999-12-31", "9999-12-31", "9999-12-31")]
+    [InlineData("/api/kpis/daily?to=2025-03-10", "2025-02-08", "2025-03-10")]
+    public async Task A_range_with_one_end_is_31_days_from_it_up_to_the_ends_of_the_calendar(string url, string from, string to)
+    {
+        using var json = await GetJsonAsync(url);
+
+        Assert.Equal((from, to), (json.RootElement.GetProperty("from").GetString(), json.RootElement.GetProperty("to").GetString()));
+        var days = json.RootElement.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("order_date").GetString()!).ToList();
+        Assert.All(days, day => Assert.InRange(string.CompareOrdinal(day, from), 0, int.MaxValue));
+        Assert.All(days, day => Assert.InRange(string.CompareOrdinal(day, to), int.MinValue, 0));
     }
 
     private async Task<JsonDocument> GetJsonAsync(string url)

@@ -245,4 +245,22 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         Assert.Equal([prefix + "c", prefix + "a"], (await runs.ListRecentAsync(2, CancellationToken.None)).Select(r => r.BatchId));
         Assert.Equal([prefix + "c", prefix + "a", prefix + "b"], (await runs.ListRecentAsync(3, CancellationToken.None)).Select(r => r.BatchId));
     }
+
+    [Fact]
+    public async Task The_running_list_has_the_versions_running_and_none_that_ended()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
+        var (running, done) = ($"running-{Guid.NewGuid():N}", $"done-{Guid.NewGuid():N}");
+        await runs.BeginUploadAsync(Upload(running, "c", "m1"), CancellationToken.None);
+        await runs.BeginUploadAsync(Upload(done, "c", "m2"), CancellationToken.None);
+        await runs.StartStageAsync(done, 1, Stages.Compute, CancellationToken.None);
+        await runs.SucceedAsync(done, 1, "folded", Stages.Compute, Done(T0), CancellationToken.None);
+
+        var listed = await runs.ListRunningAsync(CancellationToken.None);
+
+        Assert.All(listed, r => Assert.Equal(RunStatus.Running, r.Status));
+        Assert.Equal((1, RunStatus.Running), (listed.Single(r => r.BatchId == running).Version, listed.Single(r => r.BatchId == running).Status));
+        Assert.DoesNotContain(listed, r => r.BatchId == done);
+    }
 }
