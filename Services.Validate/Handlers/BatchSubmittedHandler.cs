@@ -29,7 +29,7 @@ public sealed partial class BatchSubmittedHandler(
         var batchId = submitted.BatchId!;
         PipelineTelemetry.NameTrace(batchId);
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = batchId });
-        var upload = await IdentifyAsync(batchId, submitted, cancellationToken).ConfigureAwait(false);
+        var upload = await IdentifyAsync(batchId, submitted, context.MessageId, cancellationToken).ConfigureAwait(false);
         if (upload is null)
         {
             return;
@@ -117,7 +117,7 @@ public sealed partial class BatchSubmittedHandler(
     /// The upload a submission is about, or null when there is nothing to take up: a repeated submission of an upload
     /// already archived, or a submission whose manifest a newer upload has replaced (noted in the run history).
     /// </summary>
-    private async Task<Upload?> IdentifyAsync(string batchId, BatchSubmitted submitted, CancellationToken cancellationToken)
+    private async Task<Upload?> IdentifyAsync(string batchId, BatchSubmitted submitted, string messageId, CancellationToken cancellationToken)
     {
         var manifest = await batches.ManifestAsync(submitted.Bucket, submitted.ManifestKey, cancellationToken).ConfigureAwait(false);
         if (manifest is null)
@@ -161,9 +161,9 @@ public sealed partial class BatchSubmittedHandler(
             if ((await batches.ManifestAsync(submitted.Bucket, submitted.ManifestKey, cancellationToken).ConfigureAwait(false))?.ETag != manifest.ETag)
             {
                 // Archived (the manifest moves last) or replaced while it was being read: a file missing now says nothing about the upload.
-                return await IdentifyAsync(batchId, submitted with { ManifestETag = manifest.ETag }, cancellationToken).ConfigureAwait(false);
+                return await IdentifyAsync(batchId, submitted with { ManifestETag = manifest.ETag }, messageId, cancellationToken).ConfigureAwait(false);
             }
-            if (await TakenUpAlreadyAsync(batchId, manifest, cancellationToken).ConfigureAwait(false))
+            if (await TakenUpAlreadyAsync(batchId, manifest, messageId, cancellationToken).ConfigureAwait(false))
             {
                 return null;
             }
@@ -181,12 +181,16 @@ public sealed partial class BatchSubmittedHandler(
     /// Whether a version already took this manifest up: then its files are missing because they are being archived, or
     /// were by a delivery that died half-way (the manifest moves last), not because a new upload is incomplete. A
     /// rejected version's archive and announcement are finished here, and so is the archive of an identical re-upload of
-    /// a succeeded one; a running version's stage finishes its own.
+    /// a succeeded one; a running version's stage finishes its own — unless this message is the one that began it and the
+    /// version is still in Validate (its delivery died before the verdict was recorded, and SQS delivers it again; a
+    /// version in Validate has moved no file, since a rejection is recorded before its files move): then it takes it up.
     /// </summary>
-    private async Task<bool> TakenUpAlreadyAsync(string batchId, ManifestVersion manifest, CancellationToken cancellationToken)
+    private async Task<bool> TakenUpAlreadyAsync(string batchId, ManifestVersion manifest, string messageId, CancellationToken cancellationToken)
     {
         var history = await runs.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
-        if (history?.Versions.LastOrDefault(v => v.Kind == RunKind.Upload && v.ManifestETag == manifest.ETag) is not { } known)
+        if (history?.Versions.LastOrDefault(v => v.Kind == RunKind.Upload && v.ManifestETag == manifest.ETag) is not { } known
+            || (known.Status == RunStatus.Running && known.OwnerMessage == messageId
+                && known.Stages.GetValueOrDefault(Stages.Validate)?.Status != Stages.Succeeded))
         {
             return false;
         }

@@ -147,6 +147,36 @@ public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
         Assert.Contains($"{archive}{name}/v1/manifest_{name}.json", await _pipeline.KeysUnderAsync($"{archive}{name}/v1/"));
     }
 
+    [Fact]
+    public async Task An_unreadable_upload_whose_delivery_died_before_its_verdict_is_rejected_when_that_delivery_comes_back()
+    {
+        // Found by the hour-long soak: two such batches began in Validate as S3 became unreachable, and their redelivered
+        // messages were taken for copies of a delivery still at work and dropped; the versions stalled until reported stuck.
+        const string name = "died-before-verdict";
+        var bucket = _pipeline.Topology.Bucket.Name;
+        var store = new S3BatchStore(_pipeline.S3);
+        var uploaded = await new BatchUploader(_pipeline.S3, store)
+            .UploadAsync(bucket, PipelineDriver.Generate(100, new DateOnly(2020, 10, 1), seed: 39, days: 2), name, null, CancellationToken.None);
+        await _pipeline.S3.DeleteObjectAsync(bucket, (await _pipeline.KeysUnderAsync($"data/{name}/orders/"))[0]); // listed, not there: unreadable
+
+        // The first delivery began the version and its stage, then died before the rejection was recorded.
+        var messageId = Guid.NewGuid();
+        var manifest = (await store.ManifestAsync(bucket, uploaded.ManifestKey, CancellationToken.None))!;
+        var content = new BatchContent(uploaded.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified };
+        var runs = _pipeline.Runs(TimeProvider.System);
+        await runs.BeginUploadAsync(new UploadStart(name, uploaded.ManifestKey, manifest.ETag, content.Id, content.ToJson(), "tests", DateTimeOffset.UtcNow,
+            messageId.ToString()), CancellationToken.None);
+        Assert.NotNull(await runs.StartStageAsync(name, 1, Stages.Validate, CancellationToken.None));
+
+        // SQS delivers that very message again.
+        await _pipeline.PublishAsAsync(messageId, new BatchSubmitted(name, bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "tests"));
+
+        var alert = await _pipeline.NextAlertAsync(name);
+        Assert.Equal((AlertStatus.Rejected, (int?)1), (alert.Status, alert.Version));
+        Assert.Equal(RunStatus.Rejected, Assert.Single((await _pipeline.HistoryAsync(name)).Versions).Status);
+        Assert.Contains($"errors/{name}/v1/manifest_{name}.json", await _pipeline.KeysUnderAsync($"errors/{name}/v1/"));
+    }
+
     /// <summary>Uploads a folder's parts and a manifest that names the shared product master instead of a products file of its own.</summary>
     private async Task UploadWithSharedProductsAsync(string folder, string name)
     {
