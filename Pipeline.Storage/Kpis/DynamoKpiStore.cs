@@ -93,7 +93,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// </summary>
     public async Task<KpiFold?> FoldAsync(string batchId, CancellationToken cancellationToken)
     {
-        var summaries = await QueryAllAsync(new QueryRequest
+        var summaries = await dynamoDb.QueryAllAsync(new QueryRequest
         {
             TableName = Contributions,
             ConsistentRead = true,
@@ -188,7 +188,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// </summary>
     public async Task<IReadOnlyList<DateOnly>> ListDaysAsync(CancellationToken cancellationToken)
     {
-        var items = await ScanAllAsync(new ScanRequest
+        var items = await dynamoDb.ScanAllAsync(new ScanRequest
         {
             TableName = topology.OrderKpisTable.Name,
             ProjectionExpression = "order_date, #removed",
@@ -215,7 +215,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
                 [":to"] = new AttributeValue(KpiItems.Date(to ?? DateOnly.MaxValue)),
             },
         };
-        return (await QueryAllAsync(request, cancellationToken).ConfigureAwait(false)).Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadCategoryRow).ToList();
+        return (await dynamoDb.QueryAllAsync(request, cancellationToken).ConfigureAwait(false)).Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadCategoryRow).ToList();
     }
 
     /// <summary>
@@ -224,7 +224,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// </summary>
     public async Task<IReadOnlyList<string>> ListCategoriesAsync(CancellationToken cancellationToken)
     {
-        var items = await ScanAllAsync(new ScanRequest { TableName = topology.CategoryKpisTable.Name, ProjectionExpression = KpiItems.Category }, cancellationToken)
+        var items = await dynamoDb.ScanAllAsync(new ScanRequest { TableName = topology.CategoryKpisTable.Name, ProjectionExpression = KpiItems.Category }, cancellationToken)
             .ConfigureAwait(false);
         return items.Select(i => i[KpiItems.Category].S).Distinct().Order(StringComparer.Ordinal).ToList();
     }
@@ -256,7 +256,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
             KeyConditionExpression = "order_date = :day",
             ExpressionAttributeValues = new() { [":day"] = new AttributeValue(KpiItems.Date(day)) },
         };
-        return (await QueryAllAsync(request, cancellationToken).ConfigureAwait(false))
+        return (await dynamoDb.QueryAllAsync(request, cancellationToken).ConfigureAwait(false))
             .Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadCategoryRow).OrderBy(r => r.Category, StringComparer.Ordinal).ToList();
     }
 
@@ -360,7 +360,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// </summary>
     private async Task<(int OrderRows, int CategoryRows)> WriteRowsAsync(DateOnly day, CancellationToken cancellationToken)
     {
-        var state = await QueryAllAsync(new QueryRequest
+        var state = await dynamoDb.QueryAllAsync(new QueryRequest
         {
             TableName = DayStates,
             ConsistentRead = true,
@@ -473,32 +473,6 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     {
         var response = await dynamoDb.GetItemAsync(new GetItemRequest { TableName = table, Key = key, ConsistentRead = true }, cancellationToken).ConfigureAwait(false);
         return response.IsItemSet ? response.Item : null;
-    }
-
-    private async Task<List<Dictionary<string, AttributeValue>>> QueryAllAsync(QueryRequest request, CancellationToken cancellationToken)
-    {
-        var items = new List<Dictionary<string, AttributeValue>>();
-        do
-        {
-            var page = await dynamoDb.QueryAsync(request, cancellationToken).ConfigureAwait(false);
-            items.AddRange(page.Items ?? []);
-            request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-        }
-        while (request.ExclusiveStartKey is not null);
-        return items;
-    }
-
-    private async Task<List<Dictionary<string, AttributeValue>>> ScanAllAsync(ScanRequest request, CancellationToken cancellationToken)
-    {
-        var items = new List<Dictionary<string, AttributeValue>>();
-        do
-        {
-            var page = await dynamoDb.ScanAsync(request, cancellationToken).ConfigureAwait(false);
-            items.AddRange(page.Items ?? []);
-            request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-        }
-        while (request.ExclusiveStartKey is not null);
-        return items;
     }
 
     /// <summary>A projection of a row's attributes (each by a placeholder: some are reserved words) and the removed mark.</summary>

@@ -257,21 +257,13 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
     /// <summary>The batch name's versions, oldest first, with the one applied; null for a name never seen.</summary>
     public async Task<BatchHistory?> GetHistoryAsync(string batchId, CancellationToken cancellationToken)
     {
-        var items = new List<Dictionary<string, AttributeValue>>();
-        var request = new QueryRequest
+        var items = await dynamoDb.QueryAllAsync(new QueryRequest
         {
             TableName = Table,
             ConsistentRead = true,
             KeyConditionExpression = "batch_id = :batch",
             ExpressionAttributeValues = new() { [":batch"] = new AttributeValue(batchId) },
-        };
-        do
-        {
-            var page = await dynamoDb.QueryAsync(request, cancellationToken).ConfigureAwait(false);
-            items.AddRange(page.Items ?? []);
-            request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-        }
-        while (request.ExclusiveStartKey is not null);
+        }, cancellationToken).ConfigureAwait(false);
         if (items.Count == 0)
         {
             return null;
@@ -331,18 +323,8 @@ public sealed class PipelineRunStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
         return runs.OrderByDescending(r => r.SubmittedAt).ThenBy(r => r.BatchId, StringComparer.Ordinal).ThenByDescending(r => r.Version).Take(count).ToList();
     }
 
-    private async Task<IReadOnlyList<PipelineRun>> ScanAsync(ScanRequest request, CancellationToken cancellationToken)
-    {
-        var runs = new List<PipelineRun>();
-        do
-        {
-            var page = await dynamoDb.ScanAsync(request, cancellationToken).ConfigureAwait(false);
-            runs.AddRange((page.Items ?? []).Where(i => !RunItems.IsHead(i)).Select(RunItems.FromItem));
-            request.ExclusiveStartKey = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
-        }
-        while (request.ExclusiveStartKey is not null);
-        return runs;
-    }
+    private async Task<IReadOnlyList<PipelineRun>> ScanAsync(ScanRequest request, CancellationToken cancellationToken) =>
+        (await dynamoDb.ScanAllAsync(request, cancellationToken).ConfigureAwait(false)).Where(i => !RunItems.IsHead(i)).Select(RunItems.FromItem).ToList();
 
     /// <param name="lastUpdate">Only if nothing changed the version since (its <c>updated_at</c>).</param>
     /// <param name="inStage">Only while the version is in that stage (no later stage has begun).</param>
