@@ -18,15 +18,15 @@ public sealed class KpiReader
 {
     private readonly DynamoKpiStore _store;
     private readonly TimeProvider _clock;
-    private readonly Remembered<IReadOnlyList<DateOnly>> _daysWithData;
-    private readonly Remembered<IReadOnlyList<string>> _categories;
+    private readonly SharedRead<IReadOnlyList<DateOnly>> _daysWithData;
+    private readonly SharedRead<IReadOnlyList<string>> _categories;
 
     public KpiReader(DynamoKpiStore store, PipelineChanges changes, TimeProvider clock)
     {
         _store = store;
         _clock = clock;
-        _daysWithData = new(() => _store.ListDaysAsync(CancellationToken.None));
-        _categories = new(() => _store.ListCategoriesAsync(CancellationToken.None));
+        _daysWithData = new(() => _store.ListDaysAsync(CancellationToken.None), clock);
+        _categories = new(() => _store.ListCategoriesAsync(CancellationToken.None), clock);
         changes.AlertReceived += _ =>
         {
             _daysWithData.Forget();
@@ -77,31 +77,4 @@ public sealed class KpiReader
     /// <summary><paramref name="day"/> moved by <paramref name="days"/>, stopping at the first and last days of the calendar.</summary>
     private static DateOnly AddDays(DateOnly day, int days) =>
         DateOnly.FromDayNumber(Math.Clamp(day.DayNumber + days, DateOnly.MinValue.DayNumber, DateOnly.MaxValue.DayNumber));
-
-    /// <summary>A read shared by every caller until forgotten; one that failed or was cancelled is made again by the next caller.</summary>
-    private sealed class Remembered<T>(Func<Task<T>> read)
-    {
-        private readonly Lock _gate = new();
-        private Task<T>? _task;
-
-        public Task<T> GetAsync()
-        {
-            lock (_gate)
-            {
-                if (_task is null || _task.IsFaulted || _task.IsCanceled)
-                {
-                    _task = read();
-                }
-                return _task;
-            }
-        }
-
-        public void Forget()
-        {
-            lock (_gate)
-            {
-                _task = null;
-            }
-        }
-    }
 }

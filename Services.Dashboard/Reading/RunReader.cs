@@ -36,8 +36,10 @@ public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopol
     public static readonly TimeSpan RunningReadInterval = TimeSpan.FromSeconds(5);
 
     private static readonly string[] StageOrder = [Stages.Validate, Stages.Transform, Stages.Compute, Stages.Notify];
-    private readonly Lock _gate = new();
-    private (Task<IReadOnlyList<RunSummary>> Read, DateTimeOffset At)? _running;
+
+    private readonly SharedRead<IReadOnlyList<RunSummary>> _running = new(
+        async () => (await runs.ListRunningAsync(CancellationToken.None).ConfigureAwait(false)).OrderByDescending(r => r.SubmittedAt).Select(Summary).ToList(),
+        clock, RunningReadInterval);
 
     /// <summary>The <paramref name="limit"/> newest versions and every running one, from one Scan of the runs table.</summary>
     public async Task<RunsOverview> OverviewAsync(int limit, CancellationToken cancellationToken)
@@ -52,22 +54,7 @@ public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopol
     /// The versions running now (a Scan filtered on the status), read at most once per <see cref="RunningReadInterval"/>
     /// however many pages ask; a read that failed is made again by the next caller.
     /// </summary>
-    public Task<IReadOnlyList<RunSummary>> RunningAsync()
-    {
-        lock (_gate)
-        {
-            var now = clock.GetUtcNow();
-            if (_running is not { } last || now - last.At >= RunningReadInterval || last.Read.IsFaulted || last.Read.IsCanceled)
-            {
-                _running = (ReadRunningAsync(), now);
-            }
-            return _running.Value.Read;
-        }
-    }
-
-    private async Task<IReadOnlyList<RunSummary>> ReadRunningAsync() =>
-        (await runs.ListRunningAsync(CancellationToken.None).ConfigureAwait(false))
-            .OrderByDescending(r => r.SubmittedAt).Select(Summary).ToList();
+    public Task<IReadOnlyList<RunSummary>> RunningAsync() => _running.GetAsync();
 
     /// <summary>The batch's history with each rejected version's report; null for a name never seen.</summary>
     public async Task<BatchDetail?> BatchAsync(string batchId, CancellationToken cancellationToken)
