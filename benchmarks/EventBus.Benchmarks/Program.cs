@@ -10,6 +10,7 @@ using EventBus.AwsSqs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using static Benchmarks.Figures;
 
 // Both sides move the same number of messages through the same emulator, with 8 producers and 8 consumers:
 //   bare: SendMessage -> ReceiveMessage (batches of 10, long polling) -> DeleteMessageBatch
@@ -38,7 +39,7 @@ using var host = builder.Build();
 await host.StartAsync();
 var publisher = host.Services.GetRequiredService<IEventBus>();
 
-Console.WriteLine($"{messages} messages per run, {rounds} rounds, concurrency {Concurrency}, fauxqs at {emulator.ServiceUrl}");
+Console.WriteLine($"{messages} messages per run, {rounds} rounds, concurrency {Concurrency}, fauxqs at {emulator.ServiceUrl}; load average {LoadAverage()}");
 await BareLoopAsync(500);
 await BusAsync(500);
 
@@ -62,7 +63,7 @@ for (var round = 1; round <= rounds; round++)
 
 var (bareMedian, busMedian) = (Median(bare), Median(bus));
 await host.StopAsync();
-Console.WriteLine($"median: bare AWSSDK loop {bareMedian:N0} msg/s, event bus {busMedian:N0} msg/s, ratio {busMedian / bareMedian:P0} (target: at least 80%)");
+Console.WriteLine($"median: bare AWSSDK loop {bareMedian:N0} msg/s, event bus {busMedian:N0} msg/s, ratio {busMedian / bareMedian:P0} (target: at least 80%; load average {LoadAverage()})");
 return 0;
 
 async Task<double> BareLoopAsync(int count)

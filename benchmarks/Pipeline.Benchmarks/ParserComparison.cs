@@ -3,6 +3,7 @@ using System.Diagnostics;
 using CsvHelper;
 using nietras.SeparatedValues;
 using Pipeline.Engine.Validation;
+using static Benchmarks.Figures;
 
 namespace Pipeline.Benchmarks;
 
@@ -17,7 +18,7 @@ internal static class ParserComparison
     public static void Run(IReadOnlyList<string> files, int runs)
     {
         long bytes = files.Sum(file => new FileInfo(file).Length);
-        Console.WriteLine($"{files.Count} files, {bytes / 1e6:F1} MB, best of {runs} runs, one thread");
+        Console.WriteLine($"{files.Count} files, {bytes / 1e6:F1} MB, best of {runs} runs, one thread; load average {LoadAverage()}");
         Measure("Sep 0.17.1", files, bytes, runs, ReadWithSep);
         Measure("Sylvan.Data.Csv 1.4.4", files, bytes, runs, ReadWithSylvan);
         Measure("CsvHelper 34.0.0 (UTF-8 bytes)", files, bytes, runs, ReadWithCsvHelper);

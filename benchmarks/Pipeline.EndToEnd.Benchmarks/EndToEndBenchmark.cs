@@ -182,13 +182,4 @@ internal static class EndToEndBenchmark
         SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, parts, seed, days) { FirstDay = firstDay, IdOffset = idOffset });
         return folder;
     }
-
-    private static TimeSpan Median(List<TimeSpan> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }
