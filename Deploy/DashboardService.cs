@@ -75,8 +75,9 @@ public sealed class DashboardService : Construct
             AssignPublicIp = network.AssignPublicIp,
             HealthCheckGracePeriod = Duration.Seconds(60),
         });
-        listener.AddTargets("Tasks", new AddApplicationTargetsProps
+        TargetGroup = new ApplicationTargetGroup(listener, "TasksGroup", new ApplicationTargetGroupProps
         {
+            Vpc = network.Vpc,
             Port = ServiceTask.HttpPort,
             Protocol = ApplicationProtocol.HTTP,
             Targets = [service],
@@ -94,10 +95,15 @@ public sealed class DashboardService : Construct
             },
         });
 
+        listener.AddAction("Tasks", new AddApplicationActionProps { Action = ListenerAction.Forward([TargetGroup]) });
+
         _ = new CfnOutput(stack, "DashboardUrl", new CfnOutputProps
         {
             Description = "The KPI dashboard (inside the VPC and the allowed network only)",
             Value = $"{(settings.DashboardCertificateArn is null ? "http" : "https")}://{balancer.LoadBalancerDnsName}",
         });
     }
+
+    /// <summary>The dashboard's tasks as the load balancer sees them (their health is an operations alarm).</summary>
+    public ApplicationTargetGroup TargetGroup { get; }
 }

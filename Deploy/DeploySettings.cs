@@ -38,8 +38,15 @@ public sealed record DeploySettings
 
     public IReadOnlyList<string> SubnetIds { get; init; } = [];
 
-    /// <summary>NAT gateways of a new VPC (the tasks run in private subnets and reach AWS through them).</summary>
+    /// <summary>
+    /// NAT gateways of a new VPC, which spans two zones: 1 (the default) is one gateway that the tasks of both zones share,
+    /// 2 is one per zone (a zone's outage does not cut the other zone's tasks off), 0 puts the tasks in public subnets with
+    /// public addresses instead. S3 and DynamoDB go through gateway endpoints either way; not used with an existing VPC.
+    /// </summary>
     public int NatGateways { get; init; } = 1;
+
+    /// <summary>The zones of a new VPC (and so the most NAT gateways it can use).</summary>
+    public const int Zones = 2;
 
     /// <summary>
     /// Who may reach the dashboard's internal load balancer (a CIDR block, such as the VPN's); the new VPC's own block
@@ -64,7 +71,7 @@ public sealed record DeploySettings
         ["taskMemoryMiB"] = (s, v) => s with { TaskMemoryMiB = Number(v, 512) },
         ["vpcId"] = (s, v) => s with { VpcId = v },
         ["subnetIds"] = (s, v) => s with { SubnetIds = List(v) },
-        ["natGateways"] = (s, v) => s with { NatGateways = Number(v, 0) },
+        ["natGateways"] = (s, v) => s with { NatGateways = NatGatewayCount(v) },
         ["dashboardAllowedCidr"] = (s, v) => s with { DashboardAllowedCidr = Cidr(v) },
         ["dashboardCertificateArn"] = (s, v) => s with { DashboardCertificateArn = v.StartsWith("arn:", StringComparison.Ordinal) ? v : throw new ArgumentException($"dashboardCertificateArn: '{v}' is not an ARN (arn:aws:acm:...).") },
     };
@@ -121,6 +128,15 @@ public sealed record DeploySettings
         System.Net.IPNetwork.TryParse(value, out var network) && network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
             ? network.PrefixLength > 0 ? value : throw new ArgumentException("dashboardAllowedCidr: 0.0.0.0/0 would let anyone reach the dashboard; name the network that may.")
             : throw new ArgumentException($"dashboardAllowedCidr: '{value}' is not an IPv4 CIDR block (such as 10.20.0.0/16).");
+
+    private static int NatGatewayCount(string value)
+    {
+        var count = Number(value, 0);
+        return count <= Zones
+            ? count
+            : throw new ArgumentException(
+                $"natGateways: the new VPC spans {Zones} zones: 0 (no NAT, public subnets), 1 (one shared) or {Zones} (one per zone), not {count}.");
+    }
 
     private static IReadOnlyList<string> List(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
