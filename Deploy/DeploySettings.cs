@@ -54,8 +54,17 @@ public sealed record DeploySettings
     /// </summary>
     public string? DashboardAllowedCidr { get; init; }
 
-    /// <summary>An ACM certificate for the dashboard's load balancer: HTTPS on 443 instead of HTTP on 80.</summary>
+    /// <summary>
+    /// An ACM certificate for the dashboard's load balancer: HTTPS on 443 instead of HTTP on 80, and people sign in
+    /// (<see cref="SignIn"/>).
+    /// </summary>
     public string? DashboardCertificateArn { get; init; }
+
+    /// <summary>The name people open the dashboard by (the certificate's; a DNS record of yours points it at the load balancer).</summary>
+    public string? DashboardDomainName { get; init; }
+
+    /// <summary>How people sign in to the dashboard (see <see cref="Deploy.DashboardSignIn"/>).</summary>
+    public DashboardSignInSettings SignIn { get; init; } = new();
 
     private static readonly Dictionary<string, Func<DeploySettings, string, DeploySettings>> Keys = new(StringComparer.Ordinal)
     {
@@ -74,7 +83,17 @@ public sealed record DeploySettings
         ["natGateways"] = (s, v) => s with { NatGateways = NatGatewayCount(v) },
         ["dashboardAllowedCidr"] = (s, v) => s with { DashboardAllowedCidr = Cidr(v) },
         ["dashboardCertificateArn"] = (s, v) => s with { DashboardCertificateArn = v.StartsWith("arn:", StringComparison.Ordinal) ? v : throw new ArgumentException($"dashboardCertificateArn: '{v}' is not an ARN (arn:aws:acm:...).") },
+        ["dashboardDomainName"] = (s, v) => s with { DashboardDomainName = Deploy.DashboardSignIn.DomainName("dashboardDomainName", v) },
     };
+
+    static DeploySettings()
+    {
+        // The sign-in's own settings are declared beside it (DashboardSignIn.cs).
+        foreach (var (key, apply) in DashboardSignInSettings.Keys)
+        {
+            Keys.Add(key, (s, v) => s with { SignIn = apply(s.SignIn, v) });
+        }
+    }
 
     public static IReadOnlyCollection<string> KeyNames => Keys.Keys;
 
@@ -113,6 +132,7 @@ public sealed record DeploySettings
         {
             throw new ArgumentException($"alertEmails: '{notEmail}' is not an email address.");
         }
+        _ = Deploy.DashboardSignIn.ModeOf(this);
         return this;
     }
 
