@@ -127,6 +127,8 @@ public sealed class OperationsTests(SynthesizedStack stack)
             .Where(p => (string?)p["TopicArn"]!["Ref"] == topic).Select(p => ((string)p["Protocol"]!, (string)p["Endpoint"]!));
         Assert.Equal(stack.Settings.AlertEmails.Select(e => ("email", e)).Order(), emails.Order());
         Assert.Equal(topic, (string)stack.Json["Outputs"]!["OperationsTopicArn"]!["Value"]!["Ref"]!);
+        // Alarms only: no role of the stack may publish there.
+        Assert.DoesNotContain(TemplateReader.AllGrants(stack), g => g.Resource == $"topic/{Operations.TopicName(stack.Settings)}");
     }
 
     [Theory]
