@@ -153,6 +153,7 @@ public sealed class DashboardSignInTests(SynthesizedStack stack)
     /// <summary>HTTPS only; people still only from the allowed network; the load balancer may call the provider (HTTPS out).</summary>
     private static void AssertHttpsBehindTheAllowedNetworkWithAWayOutToTheProvider(Synthesized template)
     {
+        Assert.Empty(template.Messages);
         var listener = template.Resources("AWS::ElasticLoadBalancingV2::Listener").Single().Resource["Properties"]!;
         Assert.Equal((DashboardService.HttpsListenerPort, "HTTPS"), ((int)listener["Port"]!, (string)listener["Protocol"]!));
         var balancerGroup = (string)template.Resources("AWS::ElasticLoadBalancingV2::LoadBalancer").Single().Resource["Properties"]!["SecurityGroups"]![0]!

@@ -139,6 +139,7 @@ public sealed class OperationsTests(SynthesizedStack stack)
         string setting, int natGateways)
     {
         var template = Synthesized.With(setting);
+        Assert.Empty(template.Messages);
 
         var taskSubnets = template.Resources("AWS::ECS::Service")
             .SelectMany(s => s.Resource["Properties"]!["NetworkConfiguration"]!["AwsvpcConfiguration"]!["Subnets"]!.AsArray()).Select(s => (string)s!["Ref"]!)
@@ -214,9 +215,12 @@ internal sealed class Synthesized
 {
     private static readonly Dictionary<string, Synthesized> Cache = new(StringComparer.Ordinal);
 
-    private Synthesized(JsonObject json) => Json = json;
+    private Synthesized(JsonObject json, IReadOnlyList<string> messages) => (Json, Messages) = (json, messages);
 
     public JsonObject Json { get; }
+
+    /// <summary>What synthesis warned or erred about (nothing, for every configuration the docs offer).</summary>
+    public IReadOnlyList<string> Messages { get; }
 
     /// <summary>The template for these settings, synthesized once per test run.</summary>
     public static Synthesized With(params string[] arguments)
@@ -224,9 +228,11 @@ internal sealed class Synthesized
         var key = string.Join(' ', arguments);
         if (!Cache.TryGetValue(key, out var template))
         {
-            var stack = new PipelineStack(DeployCommand.CreateApp(), DeploySettings.Parse(arguments));
+            var app = DeployCommand.CreateApp();
+            var stack = new PipelineStack(app, DeploySettings.Parse(arguments));
             var json = JsonSerializer.Serialize(Amazon.CDK.Assertions.Template.FromStack(stack).ToJSON());
-            template = Cache[key] = new Synthesized(JsonNode.Parse(json)!.AsObject());
+            var messages = app.Synth().GetStackByName(stack.StackName).Messages.Select(m => $"{m.Level}: {m.Entry.Data}").ToList();
+            template = Cache[key] = new Synthesized(JsonNode.Parse(json)!.AsObject(), messages);
         }
         return template;
     }
