@@ -10,7 +10,8 @@ namespace Deploy;
 /// <summary>
 /// The KPI dashboard on Fargate behind an internal Application Load Balancer: the load balancer has no public address
 /// and admits only <see cref="DeploySettings.DashboardAllowedCidr"/> (by default the VPC itself: people reach it over
-/// the company's VPN or Direct Connect, or a bastion's port forwarding); the tasks admit only the load balancer. The
+/// the company's VPN or Direct Connect, or a bastion's port forwarding); with a certificate it also signs people in
+/// (<see cref="DashboardSignIn"/>); the tasks admit only the load balancer. The
 /// task role is the dashboard's read-only access declaration. One task: the dashboard is light, and its alerts queue
 /// gives each alert to one reader (see docs/dashboard.md).
 /// </summary>
@@ -75,8 +76,9 @@ public sealed class DashboardService : Construct
             AssignPublicIp = network.AssignPublicIp,
             HealthCheckGracePeriod = Duration.Seconds(60),
         });
-        listener.AddTargets("Tasks", new AddApplicationTargetsProps
+        TargetGroup = new ApplicationTargetGroup(listener, "TasksGroup", new ApplicationTargetGroupProps
         {
+            Vpc = network.Vpc,
             Port = ServiceTask.HttpPort,
             Protocol = ApplicationProtocol.HTTP,
             Targets = [service],
@@ -94,10 +96,16 @@ public sealed class DashboardService : Construct
             },
         });
 
+        // Sign-in first when the settings ask for it (DashboardSignIn), then to the tasks.
+        listener.AddAction("Tasks", new AddApplicationActionProps { Action = DashboardSignIn.Action(this, settings, ListenerAction.Forward([TargetGroup])) });
+
         _ = new CfnOutput(stack, "DashboardUrl", new CfnOutputProps
         {
             Description = "The KPI dashboard (inside the VPC and the allowed network only)",
-            Value = $"{(settings.DashboardCertificateArn is null ? "http" : "https")}://{balancer.LoadBalancerDnsName}",
+            Value = $"{(settings.DashboardCertificateArn is null ? "http" : "https")}://{settings.DashboardDomainName ?? balancer.LoadBalancerDnsName}",
         });
     }
+
+    /// <summary>The dashboard's tasks as the load balancer sees them (their health is an operations alarm).</summary>
+    public ApplicationTargetGroup TargetGroup { get; }
 }

@@ -38,8 +38,15 @@ public sealed record DeploySettings
 
     public IReadOnlyList<string> SubnetIds { get; init; } = [];
 
-    /// <summary>NAT gateways of a new VPC (the tasks run in private subnets and reach AWS through them).</summary>
+    /// <summary>
+    /// NAT gateways of a new VPC, which spans two zones: 1 (the default) is one gateway that the tasks of both zones share,
+    /// 2 is one per zone (a zone's outage does not cut the other zone's tasks off), 0 puts the tasks in public subnets with
+    /// public addresses instead. S3 and DynamoDB go through gateway endpoints either way; not used with an existing VPC.
+    /// </summary>
     public int NatGateways { get; init; } = 1;
+
+    /// <summary>The zones of a new VPC (and so the most NAT gateways it can use).</summary>
+    public const int Zones = 2;
 
     /// <summary>
     /// Who may reach the dashboard's internal load balancer (a CIDR block, such as the VPN's); the new VPC's own block
@@ -47,8 +54,17 @@ public sealed record DeploySettings
     /// </summary>
     public string? DashboardAllowedCidr { get; init; }
 
-    /// <summary>An ACM certificate for the dashboard's load balancer: HTTPS on 443 instead of HTTP on 80.</summary>
+    /// <summary>
+    /// An ACM certificate for the dashboard's load balancer: HTTPS on 443 instead of HTTP on 80, and people sign in
+    /// (<see cref="SignIn"/>).
+    /// </summary>
     public string? DashboardCertificateArn { get; init; }
+
+    /// <summary>The name people open the dashboard by (the certificate's; a DNS record of yours points it at the load balancer).</summary>
+    public string? DashboardDomainName { get; init; }
+
+    /// <summary>How people sign in to the dashboard (see <see cref="Deploy.DashboardSignIn"/>).</summary>
+    public DashboardSignInSettings SignIn { get; init; } = new();
 
     private static readonly Dictionary<string, Func<DeploySettings, string, DeploySettings>> Keys = new(StringComparer.Ordinal)
     {
@@ -64,10 +80,20 @@ public sealed record DeploySettings
         ["taskMemoryMiB"] = (s, v) => s with { TaskMemoryMiB = Number(v, 512) },
         ["vpcId"] = (s, v) => s with { VpcId = v },
         ["subnetIds"] = (s, v) => s with { SubnetIds = List(v) },
-        ["natGateways"] = (s, v) => s with { NatGateways = Number(v, 0) },
+        ["natGateways"] = (s, v) => s with { NatGateways = NatGatewayCount(v) },
         ["dashboardAllowedCidr"] = (s, v) => s with { DashboardAllowedCidr = Cidr(v) },
         ["dashboardCertificateArn"] = (s, v) => s with { DashboardCertificateArn = v.StartsWith("arn:", StringComparison.Ordinal) ? v : throw new ArgumentException($"dashboardCertificateArn: '{v}' is not an ARN (arn:aws:acm:...).") },
+        ["dashboardDomainName"] = (s, v) => s with { DashboardDomainName = Deploy.DashboardSignIn.DomainName("dashboardDomainName", v) },
     };
+
+    static DeploySettings()
+    {
+        // The sign-in's own settings are declared beside it (DashboardSignIn.cs).
+        foreach (var (key, apply) in DashboardSignInSettings.Keys)
+        {
+            Keys.Add(key, (s, v) => s with { SignIn = apply(s.SignIn, v) });
+        }
+    }
 
     public static IReadOnlyCollection<string> KeyNames => Keys.Keys;
 
@@ -106,6 +132,7 @@ public sealed record DeploySettings
         {
             throw new ArgumentException($"alertEmails: '{notEmail}' is not an email address.");
         }
+        _ = Deploy.DashboardSignIn.ModeOf(this);
         return this;
     }
 
@@ -121,6 +148,15 @@ public sealed record DeploySettings
         System.Net.IPNetwork.TryParse(value, out var network) && network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
             ? network.PrefixLength > 0 ? value : throw new ArgumentException("dashboardAllowedCidr: 0.0.0.0/0 would let anyone reach the dashboard; name the network that may.")
             : throw new ArgumentException($"dashboardAllowedCidr: '{value}' is not an IPv4 CIDR block (such as 10.20.0.0/16).");
+
+    private static int NatGatewayCount(string value)
+    {
+        var count = Number(value, 0);
+        return count <= Zones
+            ? count
+            : throw new ArgumentException(
+                $"natGateways: the new VPC spans {Zones} zones: 0 (no NAT, public subnets), 1 (one shared) or {Zones} (one per zone), not {count}.");
+    }
 
     private static IReadOnlyList<string> List(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

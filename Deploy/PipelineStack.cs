@@ -62,11 +62,9 @@ public sealed class PipelineStack : Stack
         var cluster = new Cluster(this, "Cluster", new ClusterProps { Vpc = network.Vpc });
         var images = new WorkerImages(this);
         var services = new PipelineServices(Topology);
-        foreach (var access in services.All)
-        {
-            new WorkerService(this, access, settings, cluster, network, images);
-        }
-        new DashboardService(this, services.Dashboard, settings, cluster, network, images);
+        var workers = services.All.Select(access => new WorkerService(this, access, settings, cluster, network, images)).ToList();
+        var dashboard = new DashboardService(this, services.Dashboard, settings, cluster, network, images);
+        _ = new Operations(this, settings, services, workers, dashboard);
 
         _ = new CfnOutput(this, "BucketName", new CfnOutputProps { Value = Bucket.BucketName });
         _ = new CfnOutput(this, "ClusterName", new CfnOutputProps { Value = cluster.ClusterName });

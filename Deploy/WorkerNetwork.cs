@@ -24,9 +24,9 @@ public sealed class WorkerNetwork
             // Without NAT gateways the tasks sit in public subnets with public addresses (cheaper; nothing can reach in).
             // Nothing gets a public address by default: the NAT gateway has its own, and the service asks for one when it needs it.
             var privateTasks = settings.NatGateways > 0;
-            Vpc = new Vpc(scope, "Vpc", new VpcProps
+            var vpc = new Vpc(scope, "Vpc", new VpcProps
             {
-                MaxAzs = 2,
+                MaxAzs = DeploySettings.Zones,
                 NatGateways = settings.NatGateways,
                 SubnetConfiguration = privateTasks
                     ?
@@ -38,6 +38,8 @@ public sealed class WorkerNetwork
             });
             Subnets = new SubnetSelection { SubnetType = privateTasks ? SubnetType.PRIVATE_WITH_EGRESS : SubnetType.PUBLIC };
             AssignPublicIp = !privateTasks;
+            GatewayEndpoints.Add(vpc, Subnets);
+            Vpc = vpc;
         }
 
         // The workers only call AWS APIs and pull images, all over HTTPS; nothing may connect to them.

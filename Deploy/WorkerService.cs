@@ -19,7 +19,8 @@ public sealed class WorkerService : Construct
     {
         var task = new ServiceTask(this, stack, access, settings, images);
         var minTasks = MinTasks(access, settings);
-        var service = new FargateService(this, "Service", new FargateServiceProps
+        Access = access;
+        var service = Service = new FargateService(this, "Service", new FargateServiceProps
         {
             ServiceName = WorkerImages.ImageName(access.Name),
             Cluster = cluster,
@@ -35,6 +36,10 @@ public sealed class WorkerService : Construct
 
         BacklogScaling.Add(this, stack, access, service, cluster, settings, minTasks);
     }
+
+    public ServiceAccess Access { get; }
+
+    public FargateService Service { get; }
 
     /// <summary>The Notifier's failure watcher must always run (dead letters, stalled batches): it keeps at least one task.</summary>
     public static int MinTasks(ServiceAccess access, DeploySettings settings) =>

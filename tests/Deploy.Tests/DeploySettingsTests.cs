@@ -13,7 +13,7 @@ public sealed class DeploySettingsTests(SynthesizedStack stack)
         _ = stack; // the collection's temporary folder is jsii's
         var app = DeployCommand.CreateApp();
         var template = Template.FromStack(new PipelineStack(app, DeploySettings.Parse(["vpcId=vpc-0abc", "subnetIds=subnet-1,subnet-2", "stackName=existing-vpc",
-            "dashboardAllowedCidr=10.20.0.0/16", $"dashboardCertificateArn={Certificate}"])));
+            "dashboardAllowedCidr=10.20.0.0/16", $"dashboardCertificateArn={Certificate}", "dashboardDomainName=kpis.example.com"])));
         var json = JsonNode.Parse(JsonSerializer.Serialize(template.ToJSON()))!;
 
         template.ResourceCountIs("AWS::EC2::VPC", 0);

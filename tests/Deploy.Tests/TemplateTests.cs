@@ -66,7 +66,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
     public void Every_topic_and_subscription_of_the_topology_is_there_with_raw_delivery()
     {
         var topics = stack.Resources("AWS::SNS::Topic").ToDictionary(t => t.Id, t => (string)t.Resource["Properties"]!["TopicName"]!);
-        Assert.Equal(_topology.Topics.Select(t => t.Name).Order(), topics.Values.Order());
+        // And the deployment's own operations topic (OperationsTests), which nothing of the pipeline uses.
+        Assert.Equal(_topology.Topics.Select(t => t.Name).Append(Operations.TopicName(stack.Settings)).Order(), topics.Values.Order());
 
         var subscriptions = stack.Resources("AWS::SNS::Subscription")
             .Select(s => s.Resource["Properties"]!)
@@ -84,7 +85,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
         var alerts = stack.Resources("AWS::SNS::Topic").Single(t => (string?)t.Resource["Properties"]!["TopicName"] == _topology.AlertsTopic.Name).Id;
 
         var emails = stack.Resources("AWS::SNS::Subscription").Select(s => s.Resource["Properties"]!)
-            .Where(p => (string?)p["Protocol"] == "email")
+            .Where(p => (string?)p["Protocol"] == "email" && (string?)p["TopicArn"]!["Ref"] != OperationsTopic)
             .Select(p => ((string)p["TopicArn"]!["Ref"]!, (string)p["Endpoint"]!));
 
         Assert.Equal([(alerts, "data@example.com"), (alerts, "ops@example.com")], emails.Order());
@@ -486,6 +487,10 @@ public sealed class TemplateTests(SynthesizedStack stack)
             Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(second, Path.GetFileName(file))));
         }
     }
+
+    /// <summary>The operations topic, which the same addresses receive (OperationsTests).</summary>
+    private string OperationsTopic => stack.Resources("AWS::SNS::Topic")
+        .Single(t => (string?)t.Resource["Properties"]!["TopicName"] == Operations.TopicName(stack.Settings)).Id;
 
     private string PolicyName(string logicalId) =>
         (string)stack.Resources("AWS::IAM::Policy").Single(p => p.Id == logicalId).Resource["Properties"]!["PolicyName"]!;
