@@ -38,6 +38,10 @@ internal sealed class SubmitCommand : AwsCommand
         {
             throw new ArgumentException($"'{name}' is not a valid batch name (letters, digits, '.', '_', '-'; at most 100; not 'shared')");
         }
+        if (name == SmokeBatch.Name)
+        {
+            throw new ArgumentException($"'{name}' is the batch pipeline smoke sends and retracts; give your data another name (--batch)");
+        }
         CliTelemetry.Name("submit", name);
 
         var stopwatch = Stopwatch.StartNew();
