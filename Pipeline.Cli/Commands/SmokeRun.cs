@@ -184,7 +184,7 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
         }
         const int Shown = 5;
         return $"the KPIs read back differ from the engine's in {differences.Count} figure{(differences.Count == 1 ? "" : "s")}: " +
-            string.Join("; ", differences.Take(Shown)) + (differences.Count > Shown ? "; ..." : "");
+            string.Join("; ", differences.Take(Shown)) + (differences.Count > Shown ? $"; and {differences.Count - Shown} more." : ".");
     }
 
     /// <summary>
@@ -237,11 +237,11 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
         try
         {
             await RetractAsync(version, alertRequired: false, cancellationToken);
-            return $". Version {version} was retracted again";
+            return $" Version {version} was retracted again.";
         }
         catch (SmokeFailure failure)
         {
-            return $". Retracting version {version} failed too: {failure.Message}";
+            return $" Retracting version {version} failed too: {failure.Message}";
         }
     }
 
