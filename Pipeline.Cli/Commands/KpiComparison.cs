@@ -12,7 +12,8 @@ internal static class KpiComparison
     private static readonly string[] OrderFigures = KpiCsv.OrderHeader.Split(',')[1..];
     private static readonly string[] CategoryFigures = KpiCsv.CategoryHeader.Split(',')[2..];
 
-    public static IReadOnlyList<string> Differences(KpiTables expected, IReadOnlyList<OrderKpiRow> storedOrders, IReadOnlyList<CategoryKpiRow> storedCategories) =>
+    public static IReadOnlyList<string> Differences(
+        KpiTables expected, IReadOnlyList<OrderKpiRow> storedOrders, IReadOnlyList<CategoryKpiRow> storedCategories) =>
     [
         .. Compare("order KPIs", OrderFigures, expected.OrderKpis.Select(OrderRow), storedOrders.Select(OrderRow)),
         .. Compare("category KPIs", CategoryFigures, expected.CategoryKpis.Select(CategoryRow), storedCategories.Select(CategoryRow)),
@@ -20,10 +21,14 @@ internal static class KpiComparison
 
     private static (string Key, string[] Figures) OrderRow(OrderKpiRow row) =>
         (KpiCsv.Format(row.OrderDate),
-         [KpiCsv.Format(row.TotalOrders), KpiCsv.Format(row.TotalRevenue), KpiCsv.Format(row.TotalItemsSold), KpiCsv.Format(row.ReturnRate), KpiCsv.Format(row.UniqueCustomers)]);
+         [
+             KpiCsv.Format(row.TotalOrders), KpiCsv.Format(row.TotalRevenue), KpiCsv.Format(row.TotalItemsSold),
+             KpiCsv.Format(row.ReturnRate), KpiCsv.Format(row.UniqueCustomers),
+         ]);
 
     private static (string Key, string[] Figures) CategoryRow(CategoryKpiRow row) =>
-        ($"{row.Category} on {KpiCsv.Format(row.OrderDate)}", [KpiCsv.Format(row.DailyRevenue), KpiCsv.Format(row.AvgOrderValue), KpiCsv.Format(row.AvgReturnRate)]);
+        ($"{row.Category} on {KpiCsv.Format(row.OrderDate)}",
+         [KpiCsv.Format(row.DailyRevenue), KpiCsv.Format(row.AvgOrderValue), KpiCsv.Format(row.AvgReturnRate)]);
 
     private static IEnumerable<string> Compare(
         string table, string[] names, IEnumerable<(string Key, string[] Figures)> expected, IEnumerable<(string Key, string[] Figures)> stored)

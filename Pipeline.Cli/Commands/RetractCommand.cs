@@ -44,7 +44,8 @@ internal sealed class RetractCommand : AwsCommand
 
         var stopwatch = Stopwatch.StartNew();
         // The version it means: if another is in force by the time Compute takes the request, it is refused, not retracted.
-        await aws.Bus.PublishAsync(new BatchRetractionRequested(batch, target.Version, result.GetValue(_reason), DateTimeOffset.UtcNow, "cli"), cancellationToken);
+        await aws.Bus.PublishAsync(
+            new BatchRetractionRequested(batch, target.Version, result.GetValue(_reason), DateTimeOffset.UtcNow, "cli"), cancellationToken);
 
         var deadline = TimeSpan.FromSeconds(result.GetValue(_wait));
         // The reads while waiting are polls, not part of the retraction's trace.

@@ -12,7 +12,8 @@ internal sealed class SmokeCommand : AwsCommand
 {
     private readonly Option<double> _timeout = new("--timeout")
     {
-        Description = "Seconds to wait for each alert: the batch's Succeeded, then its Retracted (default 600: a stack that scales to zero starts tasks first).",
+        Description = "Seconds to wait for each alert: the batch's Succeeded, then its Retracted "
+            + "(default 600: a stack that scales to zero starts tasks first).",
         DefaultValueFactory = _ => 600,
         CustomParser = argument =>
         {

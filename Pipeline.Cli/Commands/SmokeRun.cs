@@ -86,7 +86,8 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
     private async Task<IReadOnlyList<int>> CheckDaysAsync(CancellationToken cancellationToken)
     {
         var history = await _runs.GetHistoryAsync(Name, cancellationToken);
-        var earlier = history?.Versions.Where(v => v.Kind == RunKind.Upload && (v.IsOpen || v.Version == history.AppliedVersion)).Select(v => v.Version).ToList() ?? [];
+        var earlier = history?.Versions.Where(v => v.Kind == RunKind.Upload && (v.IsOpen || v.Version == history.AppliedVersion))
+            .Select(v => v.Version).ToList() ?? [];
         if (earlier.Count > 0)
         {
             Step($"{Name}: an earlier run left version {string.Join(", ", earlier)} in force or unfinished; this run's upload replaces it");
@@ -119,7 +120,8 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
 
     private async Task<UploadedBatch> SubmitAsync(SmokeBatch batch, CancellationToken cancellationToken)
     {
-        var uploaded = await new BatchUploader(aws.S3, new S3BatchStore(aws.S3)).UploadAsync(aws.Topology.Bucket.Name, batch.Folder, Name, null, cancellationToken);
+        var uploaded = await new BatchUploader(aws.S3, new S3BatchStore(aws.S3))
+            .UploadAsync(aws.Topology.Bucket.Name, batch.Folder, Name, null, cancellationToken);
         await aws.Bus.PublishAsync(
             new BatchSubmitted(Name, uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "smoke"), cancellationToken);
         // What follows are polls, not part of the batch's trace.
@@ -152,8 +154,8 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
                 Step($"version {run.Version} succeeded in {took} ({StageTimes(run)}) and its Succeeded alert was sent");
                 return run.Version;
             case RunStatus.Succeeded:
-                throw new SmokeFailure($"version {run.Version} of {Name} succeeded (its KPIs are in) but its Succeeded alert was not sent within {Format(timeout)}: " +
-                    "is the Notifier running?" + await CleanUpAsync(run.Version, cancellationToken));
+                throw new SmokeFailure($"version {run.Version} of {Name} succeeded (its KPIs are in) but its Succeeded alert was not sent " +
+                    $"within {Format(timeout)}: is the Notifier running?" + await CleanUpAsync(run.Version, cancellationToken));
             case RunStatus.Running:
                 throw new SmokeFailure($"no Succeeded alert about {Name} within {Format(timeout)}: version {run.Version} is {Whereabouts(run)}. " +
                     $"It may still finish: the next pipeline smoke replaces and retracts it, or run: pipeline retract {Name}");
@@ -195,8 +197,8 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
     {
         Activity.Current = _root;
         // The version it means: if another is in force by the time Compute takes the request, it is refused, not retracted.
-        await aws.Bus.PublishAsync(new BatchRetractionRequested(Name, version, "pipeline smoke: its test batch is taken out again", DateTimeOffset.UtcNow, "smoke"),
-            cancellationToken);
+        var request = new BatchRetractionRequested(Name, version, "pipeline smoke: its test batch is taken out again", DateTimeOffset.UtcNow, "smoke");
+        await aws.Bus.PublishAsync(request, cancellationToken);
         Activity.Current = null;
         Step($"retraction of version {version} requested; waiting for its Retracted alert");
 
@@ -205,7 +207,8 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
         bool NoLongerInForce(BatchHistory history) => Retraction(history) is null && history.InForce?.Version != version;
 
         var (history, settled) = await FollowAsync(
-            h => NoLongerInForce(h) || Retraction(h) is { IsFinished: true } r && (r.Status != RunStatus.Succeeded || !alertRequired || Alerted(r)), cancellationToken);
+            h => NoLongerInForce(h) || Retraction(h) is { IsFinished: true } r && (r.Status != RunStatus.Succeeded || !alertRequired || Alerted(r)),
+            cancellationToken);
         var run = history is null ? null : Retraction(history);
         if (run is null)
         {
@@ -216,8 +219,8 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
         return run.Status switch
         {
             RunStatus.Succeeded when settled => Retracted(run),
-            RunStatus.Succeeded => throw new SmokeFailure($"version {run.Version} retracted version {version} of {Name}, but its Retracted alert was not sent " +
-                $"within {Format(timeout)}: is the Notifier running?"),
+            RunStatus.Succeeded => throw new SmokeFailure($"version {run.Version} retracted version {version} of {Name}, " +
+                $"but its Retracted alert was not sent within {Format(timeout)}: is the Notifier running?"),
             RunStatus.Running => throw new SmokeFailure($"no Retracted alert about {Name} within {Format(timeout)}: the retraction, version {run.Version}, " +
                 $"is {Whereabouts(run)}"),
             _ => throw new SmokeFailure($"the retraction of version {version} of {Name} (version {run.Version}) ended {run.Status}: {run.Summary}"),

@@ -52,7 +52,8 @@ internal sealed class SubmitCommand : AwsCommand
                 .UploadAsync(aws.Topology.Bucket.Name, folder.FullName, name, progress, cancellationToken);
         }
 
-        await aws.Bus.PublishAsync(new BatchSubmitted(name, uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "cli"), cancellationToken);
+        await aws.Bus.PublishAsync(
+            new BatchSubmitted(name, uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "cli"), cancellationToken);
 
         Summary.Print(new
         {

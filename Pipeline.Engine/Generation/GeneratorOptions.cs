@@ -29,7 +29,8 @@ public sealed record GeneratorOptions(long Orders, int Parts = 4, ulong Seed = 4
         }
         if (Categories is { } categories && (categories.Count == 0 || categories.Any(c => !IsPlainCategory(c))))
         {
-            throw new ArgumentException($"categories must be at least one name of 1 to {MaxCategoryChars} characters without a comma, a quote or a line break.");
+            throw new ArgumentException(
+                $"categories must be at least one name of 1 to {MaxCategoryChars} characters without a comma, a quote or a line break.");
         }
     }
 

@@ -45,7 +45,8 @@ public sealed partial class SmokeCommandTests(EmulatorAppFixture app, ITestOutpu
         // Each step a line on stderr with its time.
         var steps = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.All(steps, step => Assert.Matches(StepLine(), step));
-        Assert.Contains(steps, s => s.Contains($"version {version} succeeded", StringComparison.Ordinal) && s.EndsWith("its Succeeded alert was sent", StringComparison.Ordinal));
+        Assert.Contains(steps, s => s.Contains($"version {version} succeeded", StringComparison.Ordinal)
+            && s.EndsWith("its Succeeded alert was sent", StringComparison.Ordinal));
         Assert.Contains(steps, s => s.Contains("the KPIs read back equal the engine's", StringComparison.Ordinal));
         Assert.Contains(steps, s => s.Contains($"version {retraction} retracted version {version}", StringComparison.Ordinal));
 
@@ -112,7 +113,8 @@ public sealed partial class SmokeCommandTests(EmulatorAppFixture app, ITestOutpu
 
         Assert.Equal(1, late.ExitCode);
         Assert.Equal("", late.Out);
-        Assert.Matches($@"^pipeline smoke: no Succeeded alert about {SmokeBatch.Name} within 0\.05 s: ", late.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        var failure = late.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+        Assert.Matches($@"^pipeline smoke: no Succeeded alert about {SmokeBatch.Name} within 0\.05 s: ", failure);
 
         // The late batch goes on through the pipeline; the next run replaces it, and retracting that leaves the days empty.
         var next = await SmokeAsync();
@@ -126,7 +128,8 @@ public sealed partial class SmokeCommandTests(EmulatorAppFixture app, ITestOutpu
     /// <summary>Runs <c>pipeline smoke</c> against the fixture's emulators; its stderr goes to the test's output.</summary>
     private async Task<CliRun> SmokeAsync(params string[] args)
     {
-        var run = await CliRun.RunAsync(["smoke", .. args, "--endpoint", app.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", app.Aws.ServiceUrls["DynamoDB"].ToString()]);
+        var run = await CliRun.RunAsync(
+            ["smoke", .. args, "--endpoint", app.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", app.Aws.ServiceUrls["DynamoDB"].ToString()]);
         output.WriteLine($"{string.Join(' ', ["pipeline smoke", .. args])}: exit {run.ExitCode}\n{run.Error}");
         return run;
     }
@@ -167,8 +170,8 @@ public sealed partial class SmokeCommandTests(EmulatorAppFixture app, ITestOutpu
             {
                 if (!item.ContainsKey("removed"))
                 {
-                    rows.Add(table + " " + string.Join(", ", item.Where(a => a.Key is not ("state_version" or "updated_at")).OrderBy(a => a.Key, StringComparer.Ordinal)
-                        .Select(a => $"{a.Key}={a.Value.S ?? a.Value.N}")));
+                    var figures = item.Where(a => a.Key is not ("state_version" or "updated_at")).OrderBy(a => a.Key, StringComparer.Ordinal);
+                    rows.Add(table + " " + string.Join(", ", figures.Select(a => $"{a.Key}={a.Value.S ?? a.Value.N}")));
                 }
             }
         }

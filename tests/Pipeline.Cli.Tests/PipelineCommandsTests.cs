@@ -128,12 +128,14 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
 
         Assert.Equal((1, ""), (run.ExitCode, run.Out));
         var lines = run.Error.TrimEnd().Split('\n');
-        Assert.Equal("pipeline smoke: no Succeeded alert about pipeline-smoke within 1 s: Validate has not taken the upload up (is Validate running?)", lines[^1]);
+        Assert.Equal(
+            "pipeline smoke: no Succeeded alert about pipeline-smoke within 1 s: Validate has not taken the upload up (is Validate running?)", lines[^1]);
         Assert.Contains(lines, l => l.EndsWith("its days, 1901-01-01 to 1901-01-03, have no KPIs", StringComparison.Ordinal));
         // It did submit: its BatchSubmitted waits in Validate's queue (taken out here, leaving any other message in view).
         using var sqs = AwsClientFactory.CreateSqs(aws.Aws, aws.Credentials);
         var queue = (await sqs.GetQueueUrlAsync(aws.Topology.ValidateQueue.Name)).QueueUrl;
-        var received = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queue, WaitTimeSeconds = 2, MaxNumberOfMessages = 10, VisibilityTimeout = 0 });
+        var received = await sqs.ReceiveMessageAsync(
+            new ReceiveMessageRequest { QueueUrl = queue, WaitTimeSeconds = 2, MaxNumberOfMessages = 10, VisibilityTimeout = 0 });
         var submitted = Assert.Single(received.Messages, m => m.Body.Contains("\"batchId\":\"pipeline-smoke\"", StringComparison.Ordinal));
         Assert.Contains("\"source\":\"smoke\"", submitted.Body, StringComparison.Ordinal);
         await sqs.DeleteMessageAsync(queue, submitted.ReceiptHandle);
