@@ -16,6 +16,7 @@ internal static class PipelineCommandLine
         new RetractCommand(),
         new KpisCommand(),
         new DlqCommand(),
+        new SmokeCommand(),
     };
 
     /// <summary>Runs the command line; a usage error is one line on stderr and exit code 1.</summary>

@@ -48,11 +48,12 @@ internal abstract class AwsCommand : Command
 
     protected abstract Task<int> RunAsync(ParseResult result, AwsConnection aws, CancellationToken cancellationToken);
 
-    private int Fail(string message)
+    /// <summary>One line on stderr, <c>pipeline &lt;command&gt;: &lt;message&gt;</c>, the span marked failed, and the exit code.</summary>
+    protected int Fail(string message, int exitCode = ExitCodes.Failed)
     {
         Activity.Current?.SetStatus(ActivityStatusCode.Error, message);
         Console.Error.WriteLine($"pipeline {Path()}: {message}");
-        return ExitCodes.Failed;
+        return exitCode;
     }
 
     /// <summary>"dlq list" rather than "list": the name as typed.</summary>

@@ -7,6 +7,8 @@ using Amazon.S3;
 using Amazon.SQS;
 using Aws.Sns;
 using Emulators;
+using EventBus;
+using EventBus.AwsSqs;
 using Pipeline.Topology;
 using ServiceDefaults.Aws;
 
@@ -102,6 +104,7 @@ internal sealed class AwsConnection(AwsOptions options, AWSCredentials credentia
     private AmazonS3Client? _s3;
     private AmazonSQSClient? _sqs;
     private AmazonDynamoDBClient? _dynamoDb;
+    private IEventBus? _bus;
 
     public PipelineTopology Topology { get; } = topology;
 
@@ -112,6 +115,9 @@ internal sealed class AwsConnection(AwsOptions options, AWSCredentials credentia
     public AmazonDynamoDBClient DynamoDb => _dynamoDb ??= AwsClientFactory.CreateDynamoDb(Options, credentials);
 
     public SnsClient CreateSns() => SnsClient.Create(AwsClientFactory.SnsOptions(Options, credentials));
+
+    /// <summary>Publishes on the pipeline's topics as the producer <c>pipeline-cli</c>.</summary>
+    public IEventBus Bus => _bus ??= SqsPublisher.Create(Sqs, CreateSns(), "pipeline-cli");
 
     public void Dispose()
     {

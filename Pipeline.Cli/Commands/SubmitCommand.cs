@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using EventBus.AwsSqs;
 using Pipeline.Contracts;
 using Pipeline.Storage.Batches;
 
@@ -39,6 +38,10 @@ internal sealed class SubmitCommand : AwsCommand
         {
             throw new ArgumentException($"'{name}' is not a valid batch name (letters, digits, '.', '_', '-'; at most 100; not 'shared')");
         }
+        if (name == SmokeBatch.Name)
+        {
+            throw new ArgumentException($"'{name}' is the batch pipeline smoke sends and retracts; give your data another name (--batch)");
+        }
         CliTelemetry.Name("submit", name);
 
         var stopwatch = Stopwatch.StartNew();
@@ -49,8 +52,8 @@ internal sealed class SubmitCommand : AwsCommand
                 .UploadAsync(aws.Topology.Bucket.Name, folder.FullName, name, progress, cancellationToken);
         }
 
-        var bus = SqsPublisher.Create(aws.Sqs, aws.CreateSns(), "pipeline-cli");
-        await bus.PublishAsync(new BatchSubmitted(name, uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "cli"), cancellationToken);
+        await aws.Bus.PublishAsync(
+            new BatchSubmitted(name, uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "cli"), cancellationToken);
 
         Summary.Print(new
         {

@@ -12,13 +12,31 @@ public sealed record GeneratorOptions(long Orders, int Parts = 4, ulong Seed = 4
     /// </summary>
     public long IdOffset { get; init; }
 
+    /// <summary>
+    /// The category names products are drawn from, each product's department named after its category; null for the
+    /// seed data's seven (Beauty, Books, ...). Names are written unquoted, so none may contain a comma, a quote or a line break.
+    /// </summary>
+    public IReadOnlyList<string>? Categories { get; init; }
+
+    /// <summary>The longest category name <see cref="Categories"/> may give (the pipeline's default limit).</summary>
+    public const int MaxCategoryChars = 100;
+
     public void Validate()
     {
         if (Orders < 0 || Parts < 1 || Days < 1 || Products < 1 || IdOffset < 0)
         {
             throw new ArgumentException("orders and the id offset must be >= 0; parts, days and products must be >= 1.");
         }
+        if (Categories is { } categories && (categories.Count == 0 || categories.Any(c => !IsPlainCategory(c))))
+        {
+            throw new ArgumentException(
+                $"categories must be at least one name of 1 to {MaxCategoryChars} characters without a comma, a quote or a line break.");
+        }
     }
+
+    /// <summary>Whether <paramref name="category"/> can be written as it is: 1 to 100 characters, no comma, quote or line break.</summary>
+    public static bool IsPlainCategory(string category) =>
+        category.Length is > 0 and <= MaxCategoryChars && category.AsSpan().IndexOfAny(",\"\r\n") < 0;
 }
 
 /// <summary>What was written.</summary>

@@ -62,13 +62,15 @@ public static class SyntheticBatchGenerator
     private static long[] WriteProducts(string path, GeneratorOptions options)
     {
         var retailCents = new long[options.Products + 1];
+        var categories = options.Categories ?? Categories;
+        var departments = options.Categories ?? Departments;
         using var writer = new CsvLineWriter(File.Create(path));
         writer.Text("id").Text("sku").Text("cost").Text("category").Text("name").Text("brand").Text("retail_price").Text("department").EndLine();
         Span<char> sku = stackalloc char[12];
         for (int productId = 1; productId <= options.Products; productId++)
         {
             SplitMix64 random = SplitMix64.For(options.Seed ^ 0x5EED, productId);
-            int category = (int)random.Below(Categories.Length);
+            int category = (int)random.Below(categories.Count);
             long retail = random.Between(945, 16_984);
             retailCents[productId] = retail;
             for (int letter = 0; letter < 3; letter++)
@@ -78,9 +80,9 @@ public static class SyntheticBatchGenerator
 
             sku[3] = '-';
             random.Between(10_000_000, 99_999_999).TryFormat(sku[4..], out _);
-            writer.Number(productId).Text(sku).Money(retail * random.Between(30, 60) / 100).Text(Categories[category])
-                .Text($"{Categories[category]} product {productId}").Text(Brands[random.Below(Brands.Length)])
-                .Money(retail).Text(Departments[category]).EndLine();
+            writer.Number(productId).Text(sku).Money(retail * random.Between(30, 60) / 100).Text(categories[category])
+                .Text($"{categories[category]} product {productId}").Text(Brands[random.Below(Brands.Length)])
+                .Money(retail).Text(departments[category]).EndLine();
         }
 
         return retailCents;

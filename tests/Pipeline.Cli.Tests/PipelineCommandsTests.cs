@@ -77,6 +77,10 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         Assert.Equal(1, badName.ExitCode);
         Assert.StartsWith("pipeline submit: '../escape' is not a valid batch name", badName.Error, StringComparison.Ordinal);
         Assert.Single(badName.Error.TrimEnd().Split('\n'));
+
+        var smokes = await Run("submit", Generate("not-a-smoke", 10, new DateOnly(2024, 1, 1)), "--batch", SmokeBatch.Name);
+        Assert.Equal((1, "pipeline submit: 'pipeline-smoke' is the batch pipeline smoke sends and retracts; give your data another name (--batch)"),
+            (smokes.ExitCode, smokes.Error.TrimEnd()));
     }
 
     [Fact]
@@ -115,6 +119,26 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         Assert.StartsWith("pipeline status: cannot reach AWS", run.Error, StringComparison.Ordinal);
         Assert.EndsWith("is the AppHost running? (dotnet run --project AppHost)", run.Error.TrimEnd(), StringComparison.Ordinal);
         Assert.Single(run.Error.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Smoke_with_no_service_to_take_its_batch_up_fails_after_the_timeout_saying_which_service_to_look_at()
+    {
+        var run = await Run("smoke", "--timeout", "1");
+
+        Assert.Equal((1, ""), (run.ExitCode, run.Out));
+        var lines = run.Error.TrimEnd().Split('\n');
+        Assert.Equal(
+            "pipeline smoke: no Succeeded alert about pipeline-smoke within 1 s: Validate has not taken the upload up (is Validate running?)", lines[^1]);
+        Assert.Contains(lines, l => l.EndsWith("its days, 1901-01-01 to 1901-01-03, have no KPIs", StringComparison.Ordinal));
+        // It did submit: its BatchSubmitted waits in Validate's queue (taken out here, leaving any other message in view).
+        using var sqs = AwsClientFactory.CreateSqs(aws.Aws, aws.Credentials);
+        var queue = (await sqs.GetQueueUrlAsync(aws.Topology.ValidateQueue.Name)).QueueUrl;
+        var received = await sqs.ReceiveMessageAsync(
+            new ReceiveMessageRequest { QueueUrl = queue, WaitTimeSeconds = 2, MaxNumberOfMessages = 10, VisibilityTimeout = 0 });
+        var submitted = Assert.Single(received.Messages, m => m.Body.Contains("\"batchId\":\"pipeline-smoke\"", StringComparison.Ordinal));
+        Assert.Contains("\"source\":\"smoke\"", submitted.Body, StringComparison.Ordinal);
+        await sqs.DeleteMessageAsync(queue, submitted.ReceiptHandle);
     }
 
     [Fact]
@@ -222,6 +246,8 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
     [InlineData("kpis", "--from", "2024-06-01")]
     [InlineData("kpis", "--date", "June 1st")]
     [InlineData("dlq", "list", "--queue", "nowhere")]
+    [InlineData("smoke", "--timeout", "0")]
+    [InlineData("smoke", "--timeout", "soon")]
     public async Task Usage_errors_exit_1_with_one_line(params string[] args)
     {
         var run = await Run(args);
