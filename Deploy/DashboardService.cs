@@ -30,7 +30,7 @@ public sealed class DashboardService : Construct
         var balancerGroup = new SecurityGroup(this, "LoadBalancerSecurityGroup", new SecurityGroupProps
         {
             Vpc = network.Vpc,
-            Description = "Dashboard load balancer: the allowed network in, the dashboard's tasks out",
+            Description = "Dashboard load balancer: the allowed network in, the dashboard tasks out", // EC2 refuses an apostrophe here
             AllowAllOutbound = false,
         });
         balancerGroup.AddIngressRule(Peer.Ipv4(allowed), Port.Tcp(listenerPort), "Who may open the dashboard (dashboardAllowedCidr)");

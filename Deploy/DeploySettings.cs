@@ -62,8 +62,8 @@ public sealed record DeploySettings
         ["idleMinutes"] = (s, v) => s with { IdleMinutes = Number(v, 1) },
         ["taskCpu"] = (s, v) => s with { TaskCpu = Number(v, 256) },
         ["taskMemoryMiB"] = (s, v) => s with { TaskMemoryMiB = Number(v, 512) },
-        ["vpcId"] = (s, v) => s with { VpcId = v },
-        ["subnetIds"] = (s, v) => s with { SubnetIds = List(v) },
+        ["vpcId"] = (s, v) => s with { VpcId = ResourceId("vpcId", "vpc", v) },
+        ["subnetIds"] = (s, v) => s with { SubnetIds = List(v).Select(id => ResourceId("subnetIds", "subnet", id)).ToList() },
         ["natGateways"] = (s, v) => s with { NatGateways = Number(v, 0) },
         ["dashboardAllowedCidr"] = (s, v) => s with { DashboardAllowedCidr = Cidr(v) },
         ["dashboardCertificateArn"] = (s, v) => s with { DashboardCertificateArn = v.StartsWith("arn:", StringComparison.Ordinal) ? v : throw new ArgumentException($"dashboardCertificateArn: '{v}' is not an ARN (arn:aws:acm:...).") },
@@ -121,6 +121,12 @@ public sealed record DeploySettings
         System.Net.IPNetwork.TryParse(value, out var network) && network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
             ? network.PrefixLength > 0 ? value : throw new ArgumentException("dashboardAllowedCidr: 0.0.0.0/0 would let anyone reach the dashboard; name the network that may.")
             : throw new ArgumentException($"dashboardAllowedCidr: '{value}' is not an IPv4 CIDR block (such as 10.20.0.0/16).");
+
+    /// <summary>An EC2 id as EC2 writes it: <c>vpc-</c> or <c>subnet-</c> and 8 or 17 hexadecimal digits (CloudFormation checks the same).</summary>
+    private static string ResourceId(string key, string prefix, string value) =>
+        System.Text.RegularExpressions.Regex.IsMatch(value, $"^{prefix}-([0-9a-fA-F]{{8}}|[0-9a-fA-F]{{17}})$")
+            ? value
+            : throw new ArgumentException($"{key}: '{value}' is not a {prefix} id ({prefix}- and 8 or 17 hexadecimal digits, such as {prefix}-0a1b2c3d4e5f60718).");
 
     private static IReadOnlyList<string> List(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
