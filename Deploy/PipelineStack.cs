@@ -41,7 +41,8 @@ public sealed class PipelineStack : Stack
         }
         foreach (var topic in Topology.Topics)
         {
-            _topics[topic] = new Topic(this, Id("Topic", topic.Name), new TopicProps { TopicName = topic.Name, EnforceSSL = true });
+            _topics[topic] = new Topic(this, Id("Topic", topic.Name), new TopicProps { TopicName = topic.Name });
+            TopicPolicies.RequireTls(_topics[topic]);
         }
         foreach (var queue in Topology.Queues)
         {

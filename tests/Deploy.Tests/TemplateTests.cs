@@ -78,6 +78,26 @@ public sealed class TemplateTests(SynthesizedStack stack)
             subscriptions.Order());
     }
 
+    /// <summary>Every topic in the stack, whoever adds it, refuses a publish without TLS (CDK 2.160's EnforceSSL writes nothing: the stack does).</summary>
+    [Fact]
+    public void Every_topic_has_a_policy_that_refuses_publishing_without_tls()
+    {
+        foreach (var template in stack.Configurations.Prepend(stack))
+        {
+            var topics = template.Resources("AWS::SNS::Topic").Select(t => t.Id).ToList();
+            Assert.NotEmpty(topics);
+            var tlsOnly = template.Resources("AWS::SNS::TopicPolicy").Select(p => p.Resource["Properties"]!)
+                .Where(p => p["PolicyDocument"]!["Statement"]!.AsArray().Any(s =>
+                    (string?)s!["Effect"] == "Deny"
+                    && TemplateReader.OneOrMany(s["Action"]!).Any(a => (string?)a == "sns:Publish")
+                    && (s["Principal"]!.ToJsonString() is "\"*\"" or "{\"AWS\":\"*\"}")
+                    && (string?)s["Condition"]?["Bool"]?["aws:SecureTransport"] == "false"))
+                .SelectMany(p => p["Topics"]!.AsArray().Select(t => (string)t!["Ref"]!))
+                .ToHashSet();
+            Assert.All(topics, topic => Assert.True(tlsOnly.Contains(topic), $"{template}: topic {topic} has no policy that refuses publishing without TLS"));
+        }
+    }
+
     [Fact]
     public void The_alerts_topic_has_an_email_subscription_for_each_address_of_the_setting()
     {
