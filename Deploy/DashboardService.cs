@@ -63,7 +63,7 @@ public sealed class DashboardService : Construct
 
         var service = new FargateService(this, "Service", new FargateServiceProps
         {
-            ServiceName = WorkerImages.ImageName(access.Name),
+            ServiceName = stack.Topology.ServiceName(access.Name),
             Cluster = cluster,
             TaskDefinition = task.Definition,
             DesiredCount = 1,

@@ -90,6 +90,15 @@ public sealed record DeploySettings
 
     private DeploySettings Checked()
     {
+        try
+        {
+            // The stack's name is the environment, the prefix of every name: it must make names AWS accepts.
+            _ = new Pipeline.Topology.PipelineTopology(BucketName ?? Pipeline.Topology.PipelineTopology.AccountBucketName(StackName, "123456789012", "us-east-1"), StackName);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"stackName names every resource of the stack: {e.Message}", e);
+        }
         if (MaxTasks < Math.Max(MinTasks, 1))
         {
             throw new ArgumentException($"maxTasks ({MaxTasks}) must be at least minTasks ({MinTasks}) and at least 1.");

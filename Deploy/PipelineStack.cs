@@ -33,7 +33,9 @@ public sealed class PipelineStack : Stack
             Synthesizer = new DefaultStackSynthesizer(new DefaultStackSynthesizerProps { GenerateBootstrapVersionRule = false }),
         })
     {
-        Topology = new PipelineTopology(settings.BucketName);
+        // Every name derives from the stack's name (the environment), the default bucket's from its account and region too.
+        Topology = new PipelineTopology(
+            settings.BucketName ?? PipelineTopology.AccountBucketName(settings.StackName, Amazon.CDK.Aws.ACCOUNT_ID, Amazon.CDK.Aws.REGION), settings.StackName);
         Bucket = AddBucket();
         foreach (var table in Topology.Tables)
         {

@@ -21,7 +21,7 @@ public sealed class WorkerService : Construct
         var minTasks = MinTasks(access, settings);
         var service = new FargateService(this, "Service", new FargateServiceProps
         {
-            ServiceName = WorkerImages.ImageName(access.Name),
+            ServiceName = stack.Topology.ServiceName(access.Name),
             Cluster = cluster,
             TaskDefinition = task.Definition,
             DesiredCount = minTasks,
@@ -60,14 +60,14 @@ internal static class BacklogScaling
             MaxCapacity = settings.MaxTasks,
         });
 
-        var busy = StepPolicy(scope, "ScaleOnBacklog", $"{access.Name}-backlog", target, cooldownSeconds: 60,
+        var busy = StepPolicy(scope, "ScaleOnBacklog", stack.Topology.ServicePolicyName(access.Name, "backlog"), target, cooldownSeconds: 60,
             Enumerable.Range(1, settings.MaxTasks).Select(tasks => new CfnScalingPolicy.StepAdjustmentProperty
             {
                 MetricIntervalLowerBound = (tasks - 1) * settings.BacklogPerTask,
                 MetricIntervalUpperBound = tasks == settings.MaxTasks ? null : tasks * settings.BacklogPerTask,
                 ScalingAdjustment = tasks,
             }));
-        var idle = StepPolicy(scope, "ScaleInWhenIdle", $"{access.Name}-idle", target, cooldownSeconds: 300,
+        var idle = StepPolicy(scope, "ScaleInWhenIdle", stack.Topology.ServicePolicyName(access.Name, "idle"), target, cooldownSeconds: 300,
             [new CfnScalingPolicy.StepAdjustmentProperty { MetricIntervalUpperBound = 0, ScalingAdjustment = minTasks }]);
 
         _ = new CfnAlarm(scope, "BacklogAlarm", new CfnAlarmProps

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using EventBus.AwsSqs;
 using Pipeline.Contracts;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
@@ -44,7 +43,7 @@ internal sealed class RetractCommand : AwsCommand
         }
 
         var stopwatch = Stopwatch.StartNew();
-        var bus = SqsPublisher.Create(aws.Sqs, aws.CreateSns(), "pipeline-cli");
+        var bus = aws.CreateBus();
         // The version it means: if another is in force by the time Compute takes the request, it is refused, not retracted.
         await bus.PublishAsync(new BatchRetractionRequested(batch, target.Version, result.GetValue(_reason), DateTimeOffset.UtcNow, "cli"), cancellationToken);
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using EventBus.AwsSqs;
 using Pipeline.Contracts;
 using Pipeline.Storage.Batches;
 
@@ -49,7 +48,7 @@ internal sealed class SubmitCommand : AwsCommand
                 .UploadAsync(aws.Topology.Bucket.Name, folder.FullName, name, progress, cancellationToken);
         }
 
-        var bus = SqsPublisher.Create(aws.Sqs, aws.CreateSns(), "pipeline-cli");
+        var bus = aws.CreateBus();
         await bus.PublishAsync(new BatchSubmitted(name, uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "cli"), cancellationToken);
 
         Summary.Print(new

@@ -46,6 +46,9 @@ public sealed class DeploySettingsTests(SynthesizedStack stack)
     [InlineData("dashboardAllowedCidr=10.0.0.0/33", "not an IPv4 CIDR block")]
     [InlineData("dashboardAllowedCidr=office", "not an IPv4 CIDR block")]
     [InlineData("dashboardCertificateArn=my-cert", "not an ARN")]
+    [InlineData("stackName=Pipeline-Prod", "stackName names every resource of the stack: 'Pipeline-Prod' cannot name an environment: use lower-case")]
+    [InlineData("stackName=pipeline-production-eu-west-1-blue", "name the bucket, or use at most 30 characters")]
+    [InlineData("stackName=pipeline-production-eu-west-1-blue-green-and-then-some-more bucketName=b", "at most 58 characters")]
     public void Settings_that_cannot_work_are_refused_with_the_reason(string argument, string named)
     {
         var error = Assert.Throws<ArgumentException>(() => DeploySettings.Parse(argument.Split(' ')));

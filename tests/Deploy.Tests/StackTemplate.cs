@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Amazon.CDK.Assertions;
+using Pipeline.Topology;
 
 namespace Deploy.Tests;
 
@@ -35,6 +36,13 @@ public class StackTemplate
 
     /// <summary>The template as JSON, for the checks the assertion library has no words for.</summary>
     public JsonObject Json { get; }
+
+    /// <summary>
+    /// The topology as the template names its resources: the stack's name as the environment, and the bucket's default
+    /// name with the account and region written as <see cref="TemplateReader.Render"/> writes them.
+    /// </summary>
+    public PipelineTopology Topology =>
+        new(Settings.BucketName ?? PipelineTopology.AccountBucketName(Settings.StackName, "{AWS::AccountId}", "{AWS::Region}"), Settings.StackName);
 
     /// <summary>The template on disk (for cfn-lint and cfn-guard).</summary>
     public string TemplateFile { get; }

@@ -40,9 +40,9 @@ public static class TemplateReader
         var properties = stack.Resource(logicalId)["Properties"]?.AsObject();
         foreach (var (property, kind) in new[] { ("QueueName", "queue"), ("TableName", "table"), ("TopicName", "topic"), ("BucketName", "bucket"), ("LogGroupName", "log-group"), ("ServiceName", "service") })
         {
-            if (properties?[property] is JsonValue name)
+            if (properties?[property] is { } name)
             {
-                return $"{kind}/{(string)name!}";
+                return $"{kind}/{Render(stack, name)}"; // a name may be built in the template (the default bucket's, with the account and region)
             }
         }
         return logicalId;
