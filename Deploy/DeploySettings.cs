@@ -50,6 +50,12 @@ public sealed record DeploySettings
     /// <summary>An ACM certificate for the dashboard's load balancer: HTTPS on 443 instead of HTTP on 80.</summary>
     public string? DashboardCertificateArn { get; init; }
 
+    /// <summary>
+    /// DynamoDB's deletion protection on the tables: nobody may delete them, CloudFormation included, until it is turned
+    /// off (see docs/deploy.md for a first create that fails).
+    /// </summary>
+    public bool TableDeletionProtection { get; init; } = true;
+
     private static readonly Dictionary<string, Func<DeploySettings, string, DeploySettings>> Keys = new(StringComparer.Ordinal)
     {
         ["stackName"] = (s, v) => s with { StackName = v },
@@ -65,6 +71,7 @@ public sealed record DeploySettings
         ["vpcId"] = (s, v) => s with { VpcId = ResourceId("vpcId", "vpc", v) },
         ["subnetIds"] = (s, v) => s with { SubnetIds = List(v).Select(id => ResourceId("subnetIds", "subnet", id)).ToList() },
         ["natGateways"] = (s, v) => s with { NatGateways = Number(v, 0) },
+        ["tableDeletionProtection"] = (s, v) => s with { TableDeletionProtection = Boolean("tableDeletionProtection", v) },
         ["dashboardAllowedCidr"] = (s, v) => s with { DashboardAllowedCidr = Cidr(v) },
         ["dashboardCertificateArn"] = (s, v) => s with { DashboardCertificateArn = v.StartsWith("arn:", StringComparison.Ordinal) ? v : throw new ArgumentException($"dashboardCertificateArn: '{v}' is not an ARN (arn:aws:acm:...).") },
     };
@@ -136,6 +143,13 @@ public sealed record DeploySettings
         System.Text.RegularExpressions.Regex.IsMatch(value, $"^{prefix}-([0-9a-fA-F]{{8}}|[0-9a-fA-F]{{17}})$")
             ? value
             : throw new ArgumentException($"{key}: '{value}' is not a {prefix} id ({prefix}- and 8 or 17 hexadecimal digits, such as {prefix}-0a1b2c3d4e5f60718).");
+
+    private static bool Boolean(string key, string value) => value switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new ArgumentException($"{key}: '{value}' is neither true nor false."),
+    };
 
     private static IReadOnlyList<string> List(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

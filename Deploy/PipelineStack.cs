@@ -39,7 +39,7 @@ public sealed class PipelineStack : Stack
         Bucket = AddBucket();
         foreach (var table in Topology.Tables)
         {
-            _tables[table.Name] = AddTable(table);
+            _tables[table.Name] = AddTable(table, settings.TableDeletionProtection);
         }
         foreach (var topic in Topology.Topics)
         {
@@ -76,6 +76,13 @@ public sealed class PipelineStack : Stack
         _ = new CfnOutput(this, "AlertsTopicArn", new CfnOutputProps { Value = _topics[Topology.AlertsTopic].TopicArn });
     }
 
+    /// <summary>
+    /// What happens to data (the bucket, the tables, the dead letters) when the stack lets go of it: kept when the stack is
+    /// deleted or the resource replaced, removed when the stack's first create fails and rolls back (nothing was in it yet),
+    /// so that the create can simply be tried again.
+    /// </summary>
+    public static readonly RemovalPolicy KeptData = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+
     public PipelineTopology Topology { get; }
 
     public Bucket Bucket { get; }
@@ -105,19 +112,21 @@ public sealed class PipelineStack : Stack
         EnforceSSL = true,
         Versioned = true,
         ObjectOwnership = ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        RemovalPolicy = RemovalPolicy.RETAIN,
+        RemovalPolicy = KeptData,
         LifecycleRules =
         [
-            // Versions protect against mistakes; the moved and replaced ones need not be kept for ever.
+            // Versions protect against mistakes; the moved and replaced ones need not be kept for ever, nor the delete
+            // markers left alone once the versions under them have expired.
             new LifecycleRule
             {
                 NoncurrentVersionExpiration = Duration.Days(30),
+                ExpiredObjectDeleteMarker = true,
                 AbortIncompleteMultipartUploadAfter = Duration.Days(1),
             },
         ],
     });
 
-    private Table AddTable(TableSpec spec)
+    private Table AddTable(TableSpec spec, bool deletionProtection)
     {
         var table = new Table(this, Id("Table", spec.Name), new TableProps
         {
@@ -127,7 +136,9 @@ public sealed class PipelineStack : Stack
             BillingMode = BillingMode.PAY_PER_REQUEST,
             PointInTimeRecovery = true,
             Encryption = TableEncryption.AWS_MANAGED,
-            RemovalPolicy = RemovalPolicy.RETAIN,
+            RemovalPolicy = KeptData,
+            DeletionProtection = deletionProtection,
+            TimeToLiveAttribute = spec.TimeToLiveAttribute,
         });
         foreach (var index in spec.GlobalIndexes)
         {
@@ -150,6 +161,7 @@ public sealed class PipelineStack : Stack
             RetentionPeriod = Duration.Seconds(QueueSpec.DeadLetterRetention.TotalSeconds),
             Encryption = QueueEncryption.SQS_MANAGED,
             EnforceSSL = true,
+            RemovalPolicy = KeptData,
         });
         _queues[spec.DeadLetterQueueName] = deadLetters;
         _queues[spec.Name] = new Queue(this, Id("Queue", spec.Name), new QueueProps

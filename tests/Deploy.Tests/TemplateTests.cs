@@ -23,7 +23,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
         {
             stack.Template.HasResource("AWS::DynamoDB::Table", new Dictionary<string, object>
             {
-                ["DeletionPolicy"] = "Retain",
+                ["DeletionPolicy"] = "RetainExceptOnCreate",
                 ["Properties"] = new Dictionary<string, object>
                 {
                     ["TableName"] = table.Name,
