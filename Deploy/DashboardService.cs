@@ -18,7 +18,8 @@ public sealed class DashboardService : Construct
 {
     public const int HttpListenerPort = 80;
     public const int HttpsListenerPort = 443;
-    public const string HealthCheckPath = "/health";
+    /// <summary>Liveness, as the container's own health check: readiness (AWS reachable) gates only the task's start.</summary>
+    public const string HealthCheckPath = "/alive";
 
     public DashboardService(PipelineStack stack, ServiceAccess access, DeploySettings settings, Cluster cluster, WorkerNetwork network, WorkerImages images)
         : base(stack, "Dashboard")
@@ -73,8 +74,9 @@ public sealed class DashboardService : Construct
             VpcSubnets = network.Subnets,
             SecurityGroups = [taskGroup],
             AssignPublicIp = network.AssignPublicIp,
-            HealthCheckGracePeriod = Duration.Seconds(60),
+            HealthCheckGracePeriod = Duration.Seconds(ServiceTask.StartPeriod.TotalSeconds),
         });
+        service.Node.AddDependency([network.RouteOut, .. task.Policies, .. stack.StartAfter(access)]);
         listener.AddTargets("Tasks", new AddApplicationTargetsProps
         {
             Port = ServiceTask.HttpPort,

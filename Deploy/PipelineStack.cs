@@ -24,6 +24,7 @@ public sealed class PipelineStack : Stack
     private readonly Dictionary<string, Table> _tables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Queue> _queues = new(StringComparer.Ordinal);
     private readonly Dictionary<TopicSpec, Topic> _topics = [];
+    private readonly Dictionary<string, List<IDependable>> _subscriptions = new(StringComparer.Ordinal);
 
     public PipelineStack(Construct scope, DeploySettings settings)
         : base(scope, settings.StackName, new StackProps
@@ -52,8 +53,10 @@ public sealed class PipelineStack : Stack
         }
         foreach (var subscription in Topology.Subscriptions)
         {
-            _topics[subscription.Topic].AddSubscription(new SqsSubscription(_queues[subscription.Queue.Name],
+            var subscribed = _topics[subscription.Topic].AddSubscription(new SqsSubscription(_queues[subscription.Queue.Name],
                 new SqsSubscriptionProps { RawMessageDelivery = subscription.RawMessageDelivery }));
+            _subscriptions.TryAdd(subscription.Queue.Name, []);
+            _subscriptions[subscription.Queue.Name].Add(subscribed);
         }
         AddBucketNotifications();
         foreach (var email in settings.AlertEmails)
@@ -100,6 +103,13 @@ public sealed class PipelineStack : Stack
     };
 
     public Queue QueueOf(QueueSpec queue) => _queues[queue.Name];
+
+    /// <summary>
+    /// What must be in place before a service's tasks start, or its first messages would be missed or its start fail: the
+    /// subscriptions that fill the queues it consumes, and those queues' policies (which let the topics and the bucket send).
+    /// </summary>
+    public IDependable[] StartAfter(ServiceAccess access) =>
+        access.Consumes.SelectMany(queue => _subscriptions.GetValueOrDefault(queue.Name, []).Append(_queues[queue.Name].Node.FindChild("Policy"))).ToArray();
 
     private Bucket AddBucket() => new(this, "Bucket", new BucketProps
     {

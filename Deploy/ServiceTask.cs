@@ -26,6 +26,9 @@ public sealed class ServiceTask
     /// <summary>The collector's share of the task's memory; the service has the rest.</summary>
     public const int CollectorMemoryMiB = 128;
 
+    /// <summary>How long a task may take to become ready before failed health checks count (and the dashboard's load balancer's).</summary>
+    public static readonly TimeSpan StartPeriod = TimeSpan.FromSeconds(120);
+
     /// <summary>A stop lets in-flight batches finish (Fargate's longest); the bus releases what is still running after its own timeout.</summary>
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(120);
 
@@ -41,7 +44,7 @@ public sealed class ServiceTask
             AssumedBy = new ServicePrincipal("ecs-tasks.amazonaws.com"),
             Description = $"The {name} service: exactly what Pipeline.Topology's access declaration of {name} names",
         });
-        _ = new Policy(scope, "AccessPolicy", new PolicyProps
+        var accessPolicy = new Policy(scope, "AccessPolicy", new PolicyProps
         {
             PolicyName = topology.ServicePolicyName(name, AccessPolicy),
             Roles = [taskRole],
@@ -49,7 +52,7 @@ public sealed class ServiceTask
                 .Select(g => new PolicyStatement(new PolicyStatementProps { Actions = g.Select(p => p.Action).ToArray(), Resources = [stack.ArnOf(g.Key)] }))
                 .ToArray(),
         });
-        _ = new Policy(scope, "TelemetryPolicy", new PolicyProps
+        var telemetryPolicy = new Policy(scope, "TelemetryPolicy", new PolicyProps
         {
             PolicyName = topology.ServicePolicyName(name, TelemetryPolicy),
             Roles = [taskRole],
@@ -60,6 +63,8 @@ public sealed class ServiceTask
                 new PolicyStatement(new PolicyStatementProps { Actions = ["xray:PutTraceSegments"], Resources = ["*"] }),
             ],
         });
+
+        Policies = [accessPolicy, telemetryPolicy];
 
         var task = Definition = new FargateTaskDefinition(scope, "Task", new FargateTaskDefinitionProps
         {
@@ -84,12 +89,14 @@ public sealed class ServiceTask
             MemoryLimitMiB = settings.TaskMemoryMiB - CollectorMemoryMiB,
             HealthCheck = new Amazon.CDK.AWS.ECS.HealthCheck
             {
-                // The image has no shell or curl: the service binary probes its own /health and exits 0 or 1.
+                // The image has no shell or curl: the service binary probes its own /alive and exits 0 or 1. Liveness, which
+                // passes once the service has been ready (AWS reachable, warmed up) since its start: an AWS outage later does
+                // not make ECS replace every task. StartPeriod gives a slow start (a warm-up on a fraction of a vCPU) room.
                 Command = ["CMD", Executable(name), "--health-check"],
                 Interval = Duration.Seconds(30),
                 Timeout = Duration.Seconds(5),
                 Retries = 3,
-                StartPeriod = Duration.Seconds(60),
+                StartPeriod = Duration.Seconds(StartPeriod.TotalSeconds),
             },
             StopTimeout = Duration.Seconds(StopTimeout.TotalSeconds),
         });
@@ -110,6 +117,9 @@ public sealed class ServiceTask
     }
 
     public FargateTaskDefinition Definition { get; }
+
+    /// <summary>The task role's policies: the service's tasks wait for them (and so for the resources they name), not only for the role.</summary>
+    public IReadOnlyList<Policy> Policies { get; }
 
     /// <summary>The purpose in the name of the task role's policy of what the service calls (<c>pipeline-validate-access</c>).</summary>
     public const string AccessPolicy = "access";

@@ -32,6 +32,7 @@ public sealed class WorkerService : Construct
             SecurityGroups = [network.SecurityGroup],
             AssignPublicIp = network.AssignPublicIp,
         });
+        service.Node.AddDependency([network.RouteOut, .. task.Policies, .. stack.StartAfter(access)]);
 
         BacklogScaling.Add(this, stack, access, service, cluster, settings, minTasks);
     }
