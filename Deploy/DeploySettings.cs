@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pipeline.Topology;
 
 namespace Deploy;
 
@@ -100,7 +101,7 @@ public sealed record DeploySettings
         try
         {
             // The stack's name is the environment, the prefix of every name: it must make names AWS accepts.
-            _ = new Pipeline.Topology.PipelineTopology(BucketName ?? Pipeline.Topology.PipelineTopology.AccountBucketName(StackName, "123456789012", "us-east-1"), StackName);
+            _ = new PipelineTopology(BucketName ?? PipelineTopology.AccountBucketName(StackName, "123456789012", "us-east-1"), StackName);
         }
         catch (ArgumentException e)
         {
@@ -142,7 +143,8 @@ public sealed record DeploySettings
     private static string ResourceId(string key, string prefix, string value) =>
         System.Text.RegularExpressions.Regex.IsMatch(value, $"^{prefix}-([0-9a-fA-F]{{8}}|[0-9a-fA-F]{{17}})$")
             ? value
-            : throw new ArgumentException($"{key}: '{value}' is not a {prefix} id ({prefix}- and 8 or 17 hexadecimal digits, such as {prefix}-0a1b2c3d4e5f60718).");
+            : throw new ArgumentException(
+                $"{key}: '{value}' is not a {prefix} id ({prefix}- and 8 or 17 hexadecimal digits, such as {prefix}-0a1b2c3d4e5f60718).");
 
     private static bool Boolean(string key, string value) => value switch
     {

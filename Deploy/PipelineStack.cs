@@ -35,8 +35,8 @@ public sealed class PipelineStack : Stack
         })
     {
         // Every name derives from the stack's name (the environment), the default bucket's from its account and region too.
-        Topology = new PipelineTopology(
-            settings.BucketName ?? PipelineTopology.AccountBucketName(settings.StackName, Amazon.CDK.Aws.ACCOUNT_ID, Amazon.CDK.Aws.REGION), settings.StackName);
+        var bucketName = settings.BucketName ?? PipelineTopology.AccountBucketName(settings.StackName, Amazon.CDK.Aws.ACCOUNT_ID, Amazon.CDK.Aws.REGION);
+        Topology = new PipelineTopology(bucketName, settings.StackName);
         Bucket = AddBucket();
         foreach (var table in Topology.Tables)
         {

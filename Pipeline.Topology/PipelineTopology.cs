@@ -196,7 +196,8 @@ public sealed partial class PipelineTopology
         {
             throw new ArgumentException(
                 $"The environment name '{environment}' is too long for the default bucket name '{environment}-data-<account>-<region>' " +
-                $"(S3 allows {MaxBucketNameLength} characters): name the bucket, or use at most {environment.Length - (longest - MaxBucketNameLength)} characters.");
+                $"(S3 allows {MaxBucketNameLength} characters): name the bucket, or use at most " +
+                $"{environment.Length - (longest - MaxBucketNameLength)} characters.");
         }
         return $"{environment}-data-{accountId}-{region}";
     }

@@ -29,7 +29,8 @@ internal sealed class AwsConnectionOptions
     private readonly Option<string> _profile = new("--profile") { Description = "AWS profile for credentials; real AWS unless an endpoint is given." };
     private readonly Option<string> _bucket = new("--bucket")
     {
-        Description = $"The pipeline's bucket (default: {PipelineTopology.DefaultBucketName} locally; with --profile, the deployed environment's, <environment>-data-<account>-<region>).",
+        Description = $"The pipeline's bucket (default: {PipelineTopology.DefaultBucketName} locally; with --profile, the deployed "
+            + "environment's, <environment>-data-<account>-<region>).",
     };
     private readonly Option<string> _environment = new("--environment")
     {
@@ -110,7 +111,8 @@ internal sealed class AwsConnectionOptions
             catch (Amazon.SQS.Model.QueueDoesNotExistException)
             {
                 throw new ArgumentException(
-                    $"no environment '{environment}' in {connection.Options.ResolvedRegion}: its queue {connection.Topology.ValidateQueue.Name} does not exist " +
+                    $"no environment '{environment}' in {connection.Options.ResolvedRegion}: " +
+                    $"its queue {connection.Topology.ValidateQueue.Name} does not exist " +
                     "(--environment is the stack's name; --region its region)");
             }
             var bucket = PipelineTopology.AccountBucketName(environment, AccountOf(url), connection.Options.ResolvedRegion);

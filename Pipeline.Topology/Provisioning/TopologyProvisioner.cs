@@ -101,7 +101,8 @@ public sealed partial class TopologyProvisioner(
     {
         var current = (await dynamoDb.DescribeTimeToLiveAsync(new DescribeTimeToLiveRequest { TableName = table }, cancellationToken).ConfigureAwait(false))
             .TimeToLiveDescription;
-        if (current?.AttributeName == attribute && (current.TimeToLiveStatus == TimeToLiveStatus.ENABLED || current.TimeToLiveStatus == TimeToLiveStatus.ENABLING))
+        if (current?.AttributeName == attribute
+            && (current.TimeToLiveStatus == TimeToLiveStatus.ENABLED || current.TimeToLiveStatus == TimeToLiveStatus.ENABLING))
         {
             LogExists("time to live", $"{table}.{attribute}");
             return;

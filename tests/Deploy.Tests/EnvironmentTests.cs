@@ -32,8 +32,10 @@ public sealed class EnvironmentTests(SynthesizedStack stack)
         var staging = Names(stack.Configuration("existing-vpc"));
         Assert.Equal("pipeline-staging", stack.Configuration("existing-vpc").Settings.StackName);
 
-        Assert.Equal(["AWS::ApplicationAutoScaling::ScalingPolicy", "AWS::DynamoDB::Table", "AWS::ECS::Service", "AWS::ECS::TaskDefinition", "AWS::IAM::Policy",
-            "AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::SQS::Queue"], staging.Select(n => n.Type).Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["AWS::ApplicationAutoScaling::ScalingPolicy", "AWS::DynamoDB::Table", "AWS::ECS::Service", "AWS::ECS::TaskDefinition", "AWS::IAM::Policy",
+             "AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::SQS::Queue"],
+            staging.Select(n => n.Type).Distinct().Order(StringComparer.Ordinal));
         Assert.All(staging, n => Assert.Matches("^(pipeline-staging[-_]|/pipeline-staging/)", n.Name));
         Assert.Empty(production.Select(n => n.Name).Intersect(staging.Select(n => n.Name)));
         Assert.Equal(production.Count, staging.Count);
@@ -51,7 +53,8 @@ public sealed class EnvironmentTests(SynthesizedStack stack)
                 .ToList();
 
             Assert.Equal(5, environments.Count);
-            Assert.All(environments, e => Assert.Equal((template.Settings.StackName, topology.Bucket.Name), (e["Pipeline__Environment"], e["Pipeline__BucketName"])));
+            Assert.All(environments, e =>
+                Assert.Equal((template.Settings.StackName, topology.Bucket.Name), (e["Pipeline__Environment"], e["Pipeline__BucketName"])));
             Assert.Equal($"{template.Settings.StackName}-data-{{AWS::AccountId}}-{{AWS::Region}}", topology.Bucket.Name);
         }
     }

@@ -18,8 +18,9 @@ public sealed partial class GuardTests(SynthesizedStack stack)
     {
         var templates = stack.Configurations.ToDictionary(c => c.TemplateFile, c => c.ToString());
 
+        var rules = Path.Combine(Package, "rules", "control-tower", "cfn-guard");
         using var guard = Process.Start(new ProcessStartInfo(Path.Combine(Package, "bin", "ubuntu", "x86_64", "cfn-guard"),
-            ["validate", .. templates.Keys.SelectMany(t => new[] { "-d", t }), "-r", Path.Combine(Package, "rules", "control-tower", "cfn-guard"), "--show-summary", "fail"])
+            ["validate", .. templates.Keys.SelectMany(t => new[] { "-d", t }), "-r", rules, "--show-summary", "fail"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -29,11 +30,13 @@ public sealed partial class GuardTests(SynthesizedStack stack)
         guard.WaitForExit();
 
         Assert.True(guard.ExitCode is 0 or 19, $"cfn-guard failed to run (exit {guard.ExitCode}):\n{output}\n{errors.Result}"); // 19: a rule failed
-        var failed = FailedRule().Matches(output).Select(m => (Configuration: templates[m.Groups["file"].Value], Rule: m.Groups["rule"].Value, Detail: "")).Distinct().ToList();
+        var failed = FailedRule().Matches(output)
+            .Select(m => (Configuration: templates[m.Groups["file"].Value], Rule: m.Groups["rule"].Value, Detail: "")).Distinct().ToList();
         AcceptList.AssertMatches("accepted-failures.txt", failed);
 
         // The one accepted failure that a setting lifts: with a certificate, the dashboard's listener is HTTPS only.
-        Assert.DoesNotContain(failed, f => f.Configuration == stack.Configuration("existing-vpc").ToString() && f.Rule.EndsWith("/alb_http_to_https_redirection_check", StringComparison.Ordinal));
+        var https = stack.Configuration("existing-vpc").ToString();
+        Assert.DoesNotContain(failed, f => f.Configuration == https && f.Rule.EndsWith("/alb_http_to_https_redirection_check", StringComparison.Ordinal));
     }
 
     [GeneratedRegex(@"^(?<file>\S+) Status = FAIL\s*\nFAILED rules\s*\n(?<rule>ct-[\w.-]+\.guard/\w+)\s+FAIL\s*$", RegexOptions.Multiline)]

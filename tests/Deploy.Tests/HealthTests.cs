@@ -36,12 +36,14 @@ public sealed class HealthTests(SynthesizedStack stack)
             var services = new PipelineServices(topology);
             foreach (var access in services.All.Append(services.Dashboard))
             {
-                var (id, service) = template.Resources("AWS::ECS::Service").Single(s => (string?)s.Resource["Properties"]!["ServiceName"] == topology.ServiceName(access.Name));
+                var (id, service) = template.Resources("AWS::ECS::Service")
+                    .Single(s => (string?)s.Resource["Properties"]!["ServiceName"] == topology.ServiceName(access.Name));
                 var consumed = access.Consumes.Select(q => $"queue/{q.Name}").ToHashSet();
                 var needed = new List<string>();
 
                 // The default routes of the tasks' subnets (to the NAT gateways, or the internet gateway without them).
-                var subnets = service["Properties"]!["NetworkConfiguration"]!["AwsvpcConfiguration"]!["Subnets"]!.AsArray().Select(s => TemplateReader.Render(template, s!)).ToHashSet();
+                var subnets = service["Properties"]!["NetworkConfiguration"]!["AwsvpcConfiguration"]!["Subnets"]!.AsArray()
+                    .Select(s => TemplateReader.Render(template, s!)).ToHashSet();
                 var routeTables = template.Resources("AWS::EC2::SubnetRouteTableAssociation")
                     .Where(a => subnets.Contains(TemplateReader.Render(template, a.Resource["Properties"]!["SubnetId"]!)))
                     .Select(a => TemplateReader.Render(template, a.Resource["Properties"]!["RouteTableId"]!)).ToHashSet();
@@ -51,16 +53,16 @@ public sealed class HealthTests(SynthesizedStack stack)
                     .Select(r => r.Id));
                 Assert.Equal(template.Settings.VpcId is null ? 2 : 0, needed.Count); // a route per zone in a new VPC; an existing one's are not ours
 
+                var policyNames = new[] { ServiceTask.AccessPolicy, ServiceTask.TelemetryPolicy }.Select(p => topology.ServicePolicyName(access.Name, p));
                 needed.AddRange(template.Resources("AWS::IAM::Policy")
-                    .Where(p => (string?)p.Resource["Properties"]!["PolicyName"] is { } name
-                        && (name == topology.ServicePolicyName(access.Name, ServiceTask.AccessPolicy) || name == topology.ServicePolicyName(access.Name, ServiceTask.TelemetryPolicy)))
-                    .Select(p => p.Id));
+                    .Where(p => policyNames.Contains((string)p.Resource["Properties"]!["PolicyName"]!)).Select(p => p.Id));
                 var subscriptions = template.Resources("AWS::SNS::Subscription")
                     .Where(s => consumed.Contains(TemplateReader.Render(template, s.Resource["Properties"]!["Endpoint"]!))).Select(s => s.Id).ToList();
                 Assert.Equal(topology.Subscriptions.Count(s => access.Consumes.Contains(s.Queue)), subscriptions.Count);
                 needed.AddRange(subscriptions);
                 var queuePolicies = template.Resources("AWS::SQS::QueuePolicy")
-                    .Where(p => p.Resource["Properties"]!["Queues"]!.AsArray().Any(q => consumed.Contains(TemplateReader.Render(template, q!)))).Select(p => p.Id).ToList();
+                    .Where(p => p.Resource["Properties"]!["Queues"]!.AsArray().Any(q => consumed.Contains(TemplateReader.Render(template, q!))))
+                    .Select(p => p.Id).ToList();
                 Assert.Equal(access.Consumes.Count, queuePolicies.Count);
                 needed.AddRange(queuePolicies);
 

@@ -20,7 +20,8 @@ public sealed class LifecycleTests(SynthesizedStack stack)
         var workQueues = stack.Resources("AWS::SQS::Queue").Where(q => !deadLetterQueues.Contains((string)q.Resource["Properties"]!["QueueName"]!)).ToList();
 
         Assert.Equal(1 + topology.Tables.Count + topology.Queues.Count, data.Count);
-        Assert.All(data, d => Assert.Equal(("RetainExceptOnCreate", "Retain"), ((string?)d.Resource["DeletionPolicy"], (string?)d.Resource["UpdateReplacePolicy"])));
+        Assert.All(data, d =>
+            Assert.Equal(("RetainExceptOnCreate", "Retain"), ((string?)d.Resource["DeletionPolicy"], (string?)d.Resource["UpdateReplacePolicy"])));
         // The work queues hold only messages in flight, which the dead-letter queues and the run records account for.
         Assert.Equal(topology.Queues.Count, workQueues.Count);
         Assert.All(workQueues, q => Assert.Equal("Delete", (string?)q.Resource["DeletionPolicy"]));
@@ -33,7 +34,8 @@ public sealed class LifecycleTests(SynthesizedStack stack)
 
         Assert.True(DeploySettings.Parse([]).TableDeletionProtection);
         Assert.False(DeploySettings.Parse(["tableDeletionProtection=false"]).TableDeletionProtection);
-        Assert.Contains("neither true nor false", Assert.Throws<ArgumentException>(() => DeploySettings.Parse(["tableDeletionProtection=yes"])).Message, StringComparison.Ordinal);
+        var error = Assert.Throws<ArgumentException>(() => DeploySettings.Parse(["tableDeletionProtection=yes"]));
+        Assert.Contains("neither true nor false", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -44,9 +46,8 @@ public sealed class LifecycleTests(SynthesizedStack stack)
             .Where(t => t.Resource["Properties"]!["TimeToLiveSpecification"] is not null)
             .Select(t => ((string)t.Resource["Properties"]!["TableName"]!, t.Resource["Properties"]!["TimeToLiveSpecification"]!.ToJsonString()));
 
-        Assert.Equal(
-            [(topology.ProcessedMessagesTable.Name, new JsonObject { ["AttributeName"] = EventBus.AwsSqs.IdempotencyStore.ExpiresAtAttribute, ["Enabled"] = true }.ToJsonString())],
-            withTtl);
+        var expected = new JsonObject { ["AttributeName"] = EventBus.AwsSqs.IdempotencyStore.ExpiresAtAttribute, ["Enabled"] = true };
+        Assert.Equal([(topology.ProcessedMessagesTable.Name, expected.ToJsonString())], withTtl);
     }
 
     [Fact]

@@ -30,7 +30,8 @@ public sealed partial class LintTests(SynthesizedStack stack)
         lint.WaitForExit();
 
         // The exit code is a bit mask of what was found (2 errors, 4 warnings, 8 informational); 1 is cfn-lint failing itself.
-        Assert.True((lint.ExitCode & 1) == 0 && output.TrimStart().StartsWith('['), $"cfn-lint failed to run (exit {lint.ExitCode}):\n{output}\n{errors.Result}");
+        Assert.True((lint.ExitCode & 1) == 0 && output.TrimStart().StartsWith('['),
+            $"cfn-lint failed to run (exit {lint.ExitCode}):\n{output}\n{errors.Result}");
         var findings = JsonNode.Parse(output)!.AsArray().Select(f => (
             Configuration: templates[Path.GetFullPath((string)f!["Filename"]!)],
             Level: (string)f["Level"]!,
@@ -47,9 +48,8 @@ public sealed partial class LintTests(SynthesizedStack stack)
     public void Every_security_group_and_rule_description_is_one_ec2_accepts()
     {
         var descriptions = stack.Configurations.Prepend(stack).SelectMany(template =>
-            template.Resources("AWS::EC2::SecurityGroup").SelectMany(g => new[] { g.Resource["Properties"]!["GroupDescription"] }
-                    .Concat((g.Resource["Properties"]!["SecurityGroupIngress"]?.AsArray() ?? []).Concat(g.Resource["Properties"]!["SecurityGroupEgress"]?.AsArray() ?? [])
-                        .Select(rule => rule!["Description"])))
+            template.Resources("AWS::EC2::SecurityGroup").Select(g => g.Resource["Properties"]!).SelectMany(group =>
+                    new[] { group["GroupDescription"] }.Concat(Rules(group, "SecurityGroupIngress")).Concat(Rules(group, "SecurityGroupEgress")))
                 .Concat(template.Resources("AWS::EC2::SecurityGroupIngress").Concat(template.Resources("AWS::EC2::SecurityGroupEgress"))
                     .Select(r => r.Resource["Properties"]!["Description"])))
             .OfType<JsonValue>().Select(d => (string)d!).Distinct().ToList();
@@ -57,6 +57,8 @@ public sealed partial class LintTests(SynthesizedStack stack)
         Assert.NotEmpty(descriptions);
         Assert.All(descriptions, d => Assert.Matches(Ec2Description(), d));
     }
+
+    private static IEnumerable<JsonNode?> Rules(JsonNode group, string kind) => (group[kind]?.AsArray() ?? []).Select(rule => rule!["Description"]);
 
     /// <summary>EC2's pattern for GroupDescription and rule descriptions (as cfn-lint checks it).</summary>
     [GeneratedRegex(@"^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*$")]

@@ -271,16 +271,16 @@ public sealed class TemplateTests(SynthesizedStack stack)
     [MemberData(nameof(ExpectedGrants))]
     public void Each_task_role_allows_exactly_what_its_service_calls(string service, string[] expected)
     {
-        Assert.Equal(expected.Distinct().Order(StringComparer.Ordinal), TemplateReader.Grants(stack, _topology.ServicePolicyName(service, ServiceTask.AccessPolicy)));
+        Assert.Equal(expected.Distinct().Order(StringComparer.Ordinal), TemplateReader.Grants(stack, AccessPolicyName(service)));
     }
 
     [Fact]
     public void The_notifier_cannot_write_the_kpi_tables_and_transform_cannot_touch_errors()
     {
-        var notifier = TemplateReader.Grants(stack, _topology.ServicePolicyName("notifier", ServiceTask.AccessPolicy));
+        var notifier = TemplateReader.Grants(stack, AccessPolicyName("notifier"));
         Assert.DoesNotContain(notifier, g => g.Contains("kpi", StringComparison.Ordinal));
 
-        var transform = TemplateReader.Grants(stack, _topology.ServicePolicyName("transform", ServiceTask.AccessPolicy));
+        var transform = TemplateReader.Grants(stack, AccessPolicyName("transform"));
         Assert.DoesNotContain(transform, g => g.Contains("/errors/", StringComparison.Ordinal));
         Assert.DoesNotContain(transform, g => g.Contains("kpi", StringComparison.Ordinal));
     }
@@ -288,7 +288,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     [Fact]
     public void The_dashboard_writes_no_data_publishes_nothing_and_reads_only_reports_in_s3()
     {
-        var grants = TemplateReader.Grants(stack, _topology.ServicePolicyName("dashboard", ServiceTask.AccessPolicy));
+        var grants = TemplateReader.Grants(stack, AccessPolicyName("dashboard"));
 
         Assert.DoesNotContain(grants, g => g.StartsWith("dynamodb:", StringComparison.Ordinal)
             && !new[] { "dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan" }.Contains(g.Split(' ')[0]));
@@ -342,7 +342,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
 
         // Retractions come from operators (pipeline retract), whom IAM outside this stack allows (docs/security.md).
         Assert.DoesNotContain(publishes, g => g.Resource == $"topic/{_topology.BatchRetractionRequestedTopic.Name}");
-        Assert.Equal([_topology.ServicePolicyName("notifier", ServiceTask.AccessPolicy)],
+        Assert.Equal([AccessPolicyName("notifier")],
             publishes.Where(g => g.Resource == $"topic/{_topology.AlertsTopic.Name}").Select(g => g.Policy).Distinct().Select(PolicyName));
     }
 
@@ -393,7 +393,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
         const string End = "<!-- end of access lists -->";
         var lists = string.Join("\n", new[] { "compute", "dashboard", "notifier", "transform", "validate" }.Select(service =>
             $"\n**{service}**\n\n| resource | actions |\n| --- | --- |\n" + string.Join("\n",
-                TemplateReader.Grants(stack, _topology.ServicePolicyName(service, ServiceTask.AccessPolicy)).Select(g => (Action: g[..g.IndexOf(' ', StringComparison.Ordinal)], Resource: g[(g.IndexOf(' ', StringComparison.Ordinal) + 1)..]))
+                TemplateReader.Grants(stack, AccessPolicyName(service))
+                    .Select(g => (Action: g[..g.IndexOf(' ', StringComparison.Ordinal)], Resource: g[(g.IndexOf(' ', StringComparison.Ordinal) + 1)..]))
                     .GroupBy(g => g.Resource).OrderBy(g => g.Key, StringComparer.Ordinal)
                     .Select(g => $"| `{g.Key}` | {string.Join(", ", g.Select(x => x.Action).Distinct().Order(StringComparer.Ordinal))} |")))) + "\n";
         var doc = File.ReadAllText(Path.Combine(GuardTests.RepositoryRoot(), "docs", "security.md")).ReplaceLineEndings("\n");
@@ -458,17 +459,20 @@ public sealed class TemplateTests(SynthesizedStack stack)
         foreach (var access in new PipelineServices(_topology).All)
         {
             var minimum = WorkerService.MinTasks(access, stack.Settings);
-            var target = targets.Single(t => TemplateReader.Render(stack, t.Resource["Properties"]!["ResourceId"]!).EndsWith($"/service/{_topology.ServiceName(access.Name)}", StringComparison.Ordinal));
+            var target = targets.Single(t => TemplateReader.Render(stack, t.Resource["Properties"]!["ResourceId"]!)
+                .EndsWith($"/service/{_topology.ServiceName(access.Name)}", StringComparison.Ordinal));
             Assert.Equal((minimum, stack.Settings.MaxTasks), ((int)target.Resource["Properties"]!["MinCapacity"]!, (int)target.Resource["Properties"]!["MaxCapacity"]!));
 
             var policies = stack.Resources("AWS::ApplicationAutoScaling::ScalingPolicy").Where(p => (string?)p.Resource["Properties"]!["ScalingTargetId"]!["Ref"] == target.Id).ToList();
-            var busy = policies.Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == _topology.ServicePolicyName(access.Name, "backlog")).Resource["Properties"]!["StepScalingPolicyConfiguration"]!;
+            var busy = policies.Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == _topology.ServicePolicyName(access.Name, "backlog"))
+                .Resource["Properties"]!["StepScalingPolicyConfiguration"]!;
             Assert.Equal("ExactCapacity", (string)busy["AdjustmentType"]!);
             // One task per backlogPerTask messages, up to the maximum.
             Assert.Equal(
                 Enumerable.Range(1, stack.Settings.MaxTasks).Select(n => ((n - 1) * stack.Settings.BacklogPerTask, n)),
                 busy["StepAdjustments"]!.AsArray().Select(s => ((int)s!["MetricIntervalLowerBound"]!, (int)s["ScalingAdjustment"]!)));
-            var idle = policies.Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == _topology.ServicePolicyName(access.Name, "idle")).Resource["Properties"]!["StepScalingPolicyConfiguration"]!;
+            var idle = policies.Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == _topology.ServicePolicyName(access.Name, "idle"))
+                .Resource["Properties"]!["StepScalingPolicyConfiguration"]!;
             Assert.Equal(minimum, (int)idle["StepAdjustments"]![0]!["ScalingAdjustment"]!);
 
             // Both alarms watch exactly the consumed queues, waiting and in flight.
@@ -509,6 +513,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
             Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(second, Path.GetFileName(file))));
         }
     }
+
+    private string AccessPolicyName(string service) => _topology.ServicePolicyName(service, ServiceTask.AccessPolicy);
 
     private string PolicyName(string logicalId) =>
         (string)stack.Resources("AWS::IAM::Policy").Single(p => p.Id == logicalId).Resource["Properties"]!["PolicyName"]!;

@@ -66,7 +66,8 @@ public class IdempotencyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture
         using var dynamoDb = aws.CreateDynamoDbClient();
         var item = (await dynamoDb.GetItemAsync(store.TableName, new() { [IdempotencyStore.KeyAttribute] = new() { S = "batch-1" } })).Item;
         Assert.Equal(IdempotencyStore.ExpiresAtAttribute, new Pipeline.Topology.PipelineTopology().ProcessedMessagesTable.TimeToLiveAttribute);
-        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(long.Parse(item[IdempotencyStore.ExpiresAtAttribute].N, System.Globalization.CultureInfo.InvariantCulture));
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(
+            long.Parse(item[IdempotencyStore.ExpiresAtAttribute].N, System.Globalization.CultureInfo.InvariantCulture));
         Assert.InRange(expiresAt - DateTimeOffset.UtcNow, store.Retention - TimeSpan.FromMinutes(5), store.Retention);
     }
 

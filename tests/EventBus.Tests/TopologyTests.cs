@@ -2,6 +2,7 @@ using System.Reflection;
 using EventBus.AwsSqs;
 using EventBus.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts;
 using Pipeline.Topology;
@@ -96,7 +97,7 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
     public async Task Services_of_an_environment_of_their_own_use_its_names_end_to_end_and_stay_apart_from_the_default_one()
     {
         // As a service in ECS finds it: the environment from its configuration (the task definition sets Pipeline__Environment).
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { DisableDefaults = true });
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration[TopologyExtensions.EnvironmentKey] = "pipeline-staging";
         var staging = builder.AddPipelineTopology();
         var local = new PipelineTopology();
