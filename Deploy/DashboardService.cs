@@ -19,7 +19,8 @@ public sealed class DashboardService : Construct
 {
     public const int HttpListenerPort = 80;
     public const int HttpsListenerPort = 443;
-    public const string HealthCheckPath = "/health";
+    /// <summary>Liveness, as the container's own health check: readiness (AWS reachable) gates only the task's start.</summary>
+    public const string HealthCheckPath = "/alive";
 
     public DashboardService(PipelineStack stack, ServiceAccess access, DeploySettings settings, Cluster cluster, WorkerNetwork network, WorkerImages images)
         : base(stack, "Dashboard")
@@ -31,7 +32,7 @@ public sealed class DashboardService : Construct
         var balancerGroup = new SecurityGroup(this, "LoadBalancerSecurityGroup", new SecurityGroupProps
         {
             Vpc = network.Vpc,
-            Description = "Dashboard load balancer: the allowed network in, the dashboard's tasks out",
+            Description = "Dashboard load balancer: the allowed network in, the dashboard tasks out", // EC2 refuses an apostrophe here
             AllowAllOutbound = false,
         });
         balancerGroup.AddIngressRule(Peer.Ipv4(allowed), Port.Tcp(listenerPort), "Who may open the dashboard (dashboardAllowedCidr)");
@@ -64,7 +65,7 @@ public sealed class DashboardService : Construct
 
         var service = new FargateService(this, "Service", new FargateServiceProps
         {
-            ServiceName = WorkerImages.ImageName(access.Name),
+            ServiceName = stack.Topology.ServiceName(access.Name),
             Cluster = cluster,
             TaskDefinition = task.Definition,
             DesiredCount = 1,
@@ -74,8 +75,9 @@ public sealed class DashboardService : Construct
             VpcSubnets = network.Subnets,
             SecurityGroups = [taskGroup],
             AssignPublicIp = network.AssignPublicIp,
-            HealthCheckGracePeriod = Duration.Seconds(60),
+            HealthCheckGracePeriod = Duration.Seconds(ServiceTask.StartPeriod.TotalSeconds),
         });
+        service.Node.AddDependency([network.RouteOut, .. task.Policies, .. stack.StartAfter(access)]);
         TargetGroup = new ApplicationTargetGroup(listener, "TasksGroup", new ApplicationTargetGroupProps
         {
             Vpc = network.Vpc,

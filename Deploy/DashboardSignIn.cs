@@ -4,6 +4,7 @@ using Amazon.CDK.AWS.Cognito;
 using Amazon.CDK.AWS.ElasticLoadBalancingV2;
 using Amazon.CDK.AWS.ElasticLoadBalancingV2.Actions;
 using Constructs;
+using Pipeline.Topology;
 
 namespace Deploy;
 
@@ -225,7 +226,7 @@ public static partial class DashboardSignIn
     /// <summary>Only an administrator adds people (each gets an email with a temporary password); a second factor by app is offered.</summary>
     private static UserPool NewUserPool(Construct scope, DeploySettings settings) => new(scope, "UserPool", new UserPoolProps
     {
-        UserPoolName = $"{settings.StackName}-dashboard",
+        UserPoolName = ((PipelineStack)Stack.Of(scope)).Topology.DashboardUserPoolName,
         SelfSignUpEnabled = false,
         SignInAliases = new SignInAliases { Email = true },
         AutoVerify = new AutoVerifiedAttrs { Email = true },
@@ -253,7 +254,7 @@ public static partial class DashboardSignIn
 
     /// <summary>The new pool's domain prefix: the setting, or <c>&lt;stack&gt;-&lt;account&gt;</c> (prefixes are unique per region across AWS).</summary>
     private static string NewPoolDomainPrefix(DeploySettings settings) =>
-        settings.SignIn.CognitoDomain ?? $"{settings.StackName.ToLowerInvariant()}-{Amazon.CDK.Aws.ACCOUNT_ID}";
+        settings.SignIn.CognitoDomain ?? PipelineTopology.SignInDomainPrefix(settings.StackName, Amazon.CDK.Aws.ACCOUNT_ID);
 
     private static void CheckNewPoolDomainPrefix(DeploySettings settings)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pipeline.Topology;
 
 namespace Deploy;
 
@@ -66,6 +67,12 @@ public sealed record DeploySettings
     /// <summary>How people sign in to the dashboard (see <see cref="Deploy.DashboardSignIn"/>).</summary>
     public DashboardSignInSettings SignIn { get; init; } = new();
 
+    /// <summary>
+    /// DynamoDB's deletion protection on the tables: nobody may delete them, CloudFormation included, until it is turned
+    /// off (see docs/deploy.md for a first create that fails).
+    /// </summary>
+    public bool TableDeletionProtection { get; init; } = true;
+
     private static readonly Dictionary<string, Func<DeploySettings, string, DeploySettings>> Keys = new(StringComparer.Ordinal)
     {
         ["stackName"] = (s, v) => s with { StackName = v },
@@ -78,9 +85,10 @@ public sealed record DeploySettings
         ["idleMinutes"] = (s, v) => s with { IdleMinutes = Number(v, 1) },
         ["taskCpu"] = (s, v) => s with { TaskCpu = Number(v, 256) },
         ["taskMemoryMiB"] = (s, v) => s with { TaskMemoryMiB = Number(v, 512) },
-        ["vpcId"] = (s, v) => s with { VpcId = v },
-        ["subnetIds"] = (s, v) => s with { SubnetIds = List(v) },
+        ["vpcId"] = (s, v) => s with { VpcId = ResourceId("vpcId", "vpc", v) },
+        ["subnetIds"] = (s, v) => s with { SubnetIds = List(v).Select(id => ResourceId("subnetIds", "subnet", id)).ToList() },
         ["natGateways"] = (s, v) => s with { NatGateways = NatGatewayCount(v) },
+        ["tableDeletionProtection"] = (s, v) => s with { TableDeletionProtection = Boolean("tableDeletionProtection", v) },
         ["dashboardAllowedCidr"] = (s, v) => s with { DashboardAllowedCidr = Cidr(v) },
         ["dashboardCertificateArn"] = (s, v) => s with { DashboardCertificateArn = v.StartsWith("arn:", StringComparison.Ordinal) ? v : throw new ArgumentException($"dashboardCertificateArn: '{v}' is not an ARN (arn:aws:acm:...).") },
         ["dashboardDomainName"] = (s, v) => s with { DashboardDomainName = Deploy.DashboardSignIn.DomainName("dashboardDomainName", v) },
@@ -116,6 +124,15 @@ public sealed record DeploySettings
 
     private DeploySettings Checked()
     {
+        try
+        {
+            // The stack's name is the environment, the prefix of every name: it must make names AWS accepts.
+            _ = new PipelineTopology(BucketName ?? PipelineTopology.AccountBucketName(StackName, "123456789012", "us-east-1"), StackName);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"stackName names every resource of the stack: {e.Message}", e);
+        }
         if (MaxTasks < Math.Max(MinTasks, 1))
         {
             throw new ArgumentException($"maxTasks ({MaxTasks}) must be at least minTasks ({MinTasks}) and at least 1.");
@@ -157,6 +174,20 @@ public sealed record DeploySettings
             : throw new ArgumentException(
                 $"natGateways: the new VPC spans {Zones} zones: 0 (no NAT, public subnets), 1 (one shared) or {Zones} (one per zone), not {count}.");
     }
+
+    /// <summary>An EC2 id as EC2 writes it: <c>vpc-</c> or <c>subnet-</c> and 8 or 17 hexadecimal digits (CloudFormation checks the same).</summary>
+    private static string ResourceId(string key, string prefix, string value) =>
+        System.Text.RegularExpressions.Regex.IsMatch(value, $"^{prefix}-([0-9a-fA-F]{{8}}|[0-9a-fA-F]{{17}})$")
+            ? value
+            : throw new ArgumentException(
+                $"{key}: '{value}' is not a {prefix} id ({prefix}- and 8 or 17 hexadecimal digits, such as {prefix}-0a1b2c3d4e5f60718).");
+
+    private static bool Boolean(string key, string value) => value switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new ArgumentException($"{key}: '{value}' is neither true nor false."),
+    };
 
     private static IReadOnlyList<string> List(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

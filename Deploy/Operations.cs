@@ -33,17 +33,9 @@ public sealed class Operations : Construct
     public Operations(PipelineStack stack, DeploySettings settings, PipelineServices services, IReadOnlyList<WorkerService> workers, DashboardService dashboard)
         : base(stack, "Operations")
     {
-        Topic = new Topic(this, "Topic", new TopicProps { TopicName = TopicName(settings), DisplayName = $"{settings.StackName} operations" });
-        Topic.AddToResourcePolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            // SNS's own enforceSSL writes no policy in CDK 2.160: the statement is written out here.
-            Sid = "DenyPublishWithoutTls",
-            Effect = Effect.DENY,
-            Principals = [new AnyPrincipal()],
-            Actions = ["sns:Publish"],
-            Resources = [Topic.TopicArn],
-            Conditions = new Dictionary<string, object> { ["Bool"] = new Dictionary<string, object> { ["aws:SecureTransport"] = "false" } },
-        }));
+        _topology = stack.Topology;
+        Topic = new Topic(this, "Topic", new TopicProps { TopicName = _topology.OperationsTopicName, DisplayName = $"{settings.StackName} operations" });
+        TopicPolicies.RequireTls(Topic);
         Topic.AddToResourcePolicy(new PolicyStatement(new PolicyStatementProps
         {
             Sid = "AllowThisAccountsAlarms",
@@ -70,7 +62,7 @@ public sealed class Operations : Construct
                 $"A message in {queue.DeadLetterQueueName} could not be handled: `pipeline dlq list` (the services' queues) or the SQS console " +
                 "shows why; `pipeline dlq redrive` moves it back once the cause is fixed.",
                 stack.QueueOf(queue).DeadLetterQueue!.Queue.MetricApproximateNumberOfMessagesVisible(PerMinute("Maximum")),
-                ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, minutes: 1, TreatMissingData.NOT_BREACHING, settings);
+                ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, minutes: 1, TreatMissingData.NOT_BREACHING);
         }
 
         foreach (var queue in services.All.Concat([services.Dashboard]).SelectMany(s => s.Consumes).Distinct())
@@ -81,7 +73,7 @@ public sealed class Operations : Construct
                 $"{queue.VisibilityTimeout.TotalSeconds:0} s) plus {StartAllowance.TotalMinutes:0} minutes to start a task: nobody is taking it " +
                 "(no task, or one that cannot start or keeps failing).",
                 stack.QueueOf(queue).MetricApproximateAgeOfOldestMessage(PerMinute("Maximum")),
-                ComparisonOperator.GREATER_THAN_THRESHOLD, limit.TotalSeconds, minutes: 2, TreatMissingData.NOT_BREACHING, settings);
+                ComparisonOperator.GREATER_THAN_THRESHOLD, limit.TotalSeconds, minutes: 2, TreatMissingData.NOT_BREACHING);
         }
 
         // A Fargate service publishes its CPUUtilization each minute while a task of it runs, and nothing while none does:
@@ -92,17 +84,17 @@ public sealed class Operations : Construct
                 $"The {worker.Access.Name} service should run at least {WorkerService.MinTasks(worker.Access, settings)} task(s) and has run none for " +
                 $"{NoTaskMinutes} minutes: its ECS events say why (an image that cannot be pulled, a task that fails its health check).",
                 worker.Service.MetricCpuUtilization(PerMinute("SampleCount")),
-                ComparisonOperator.LESS_THAN_THRESHOLD, threshold: 1, NoTaskMinutes, TreatMissingData.BREACHING, settings);
+                ComparisonOperator.LESS_THAN_THRESHOLD, threshold: 1, NoTaskMinutes, TreatMissingData.BREACHING);
         }
 
         Alarm("DashboardUnhealthyTargets", "dashboard has unhealthy targets",
             $"A dashboard task has failed the load balancer's health check ({DashboardService.HealthCheckPath}) for {UnhealthyTargetMinutes} minutes.",
             dashboard.TargetGroup.Metrics.UnhealthyHostCount(PerMinute("Maximum")),
-            ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, UnhealthyTargetMinutes, TreatMissingData.NOT_BREACHING, settings);
+            ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold: 1, UnhealthyTargetMinutes, TreatMissingData.NOT_BREACHING);
         Alarm("DashboardNoHealthyTarget", "dashboard has no healthy target",
             $"No dashboard task has been healthy behind the load balancer for {UnhealthyTargetMinutes} minutes: the dashboard is down.",
             dashboard.TargetGroup.Metrics.HealthyHostCount(PerMinute("Minimum")),
-            ComparisonOperator.LESS_THAN_THRESHOLD, threshold: 1, UnhealthyTargetMinutes, TreatMissingData.BREACHING, settings);
+            ComparisonOperator.LESS_THAN_THRESHOLD, threshold: 1, UnhealthyTargetMinutes, TreatMissingData.BREACHING);
 
         _ = new CfnOutput(stack, "OperationsTopicArn", new CfnOutputProps
         {
@@ -111,10 +103,9 @@ public sealed class Operations : Construct
         });
     }
 
-    public Topic Topic { get; }
+    private readonly PipelineTopology _topology;
 
-    /// <summary>The operations topic of a stack: a deployment's own, so named after the stack (two stacks, two topics).</summary>
-    public static string TopicName(DeploySettings settings) => $"{settings.StackName}-operations";
+    public Topic Topic { get; }
 
     /// <summary>
     /// How old a queue's oldest message may get: by then it has been handled, or failed <see cref="QueueSpec.MaxReceiveCount"/>
@@ -124,11 +115,11 @@ public sealed class Operations : Construct
     public static TimeSpan OldestMessageAgeLimit(QueueSpec queue) => queue.VisibilityTimeout * queue.MaxReceiveCount + StartAllowance;
 
     private void Alarm(string id, string name, string description, IMetric metric, ComparisonOperator comparison, double threshold, int minutes,
-        TreatMissingData missingData, DeploySettings settings)
+        TreatMissingData missingData)
     {
         var alarm = new Alarm(this, id, new AlarmProps
         {
-            AlarmName = $"{settings.StackName}: {name}",
+            AlarmName = _topology.AlarmName(name),
             AlarmDescription = description,
             Metric = metric,
             ComparisonOperator = comparison,

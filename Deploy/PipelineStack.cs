@@ -24,6 +24,7 @@ public sealed class PipelineStack : Stack
     private readonly Dictionary<string, Table> _tables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Queue> _queues = new(StringComparer.Ordinal);
     private readonly Dictionary<TopicSpec, Topic> _topics = [];
+    private readonly Dictionary<string, List<IDependable>> _subscriptions = new(StringComparer.Ordinal);
 
     public PipelineStack(Construct scope, DeploySettings settings)
         : base(scope, settings.StackName, new StackProps
@@ -33,15 +34,18 @@ public sealed class PipelineStack : Stack
             Synthesizer = new DefaultStackSynthesizer(new DefaultStackSynthesizerProps { GenerateBootstrapVersionRule = false }),
         })
     {
-        Topology = new PipelineTopology(settings.BucketName);
+        // Every name derives from the stack's name (the environment), the default bucket's from its account and region too.
+        var bucketName = settings.BucketName ?? PipelineTopology.AccountBucketName(settings.StackName, Amazon.CDK.Aws.ACCOUNT_ID, Amazon.CDK.Aws.REGION);
+        Topology = new PipelineTopology(bucketName, settings.StackName);
         Bucket = AddBucket();
         foreach (var table in Topology.Tables)
         {
-            _tables[table.Name] = AddTable(table);
+            _tables[table.Name] = AddTable(table, settings.TableDeletionProtection);
         }
         foreach (var topic in Topology.Topics)
         {
-            _topics[topic] = new Topic(this, Id("Topic", topic.Name), new TopicProps { TopicName = topic.Name, EnforceSSL = true });
+            _topics[topic] = new Topic(this, Id("Topic", topic.Name), new TopicProps { TopicName = topic.Name });
+            TopicPolicies.RequireTls(_topics[topic]);
         }
         foreach (var queue in Topology.Queues)
         {
@@ -49,8 +53,10 @@ public sealed class PipelineStack : Stack
         }
         foreach (var subscription in Topology.Subscriptions)
         {
-            _topics[subscription.Topic].AddSubscription(new SqsSubscription(_queues[subscription.Queue.Name],
+            var subscribed = _topics[subscription.Topic].AddSubscription(new SqsSubscription(_queues[subscription.Queue.Name],
                 new SqsSubscriptionProps { RawMessageDelivery = subscription.RawMessageDelivery }));
+            _subscriptions.TryAdd(subscription.Queue.Name, []);
+            _subscriptions[subscription.Queue.Name].Add(subscribed);
         }
         AddBucketNotifications();
         foreach (var email in settings.AlertEmails)
@@ -71,6 +77,13 @@ public sealed class PipelineStack : Stack
         _ = new CfnOutput(this, "AlertsTopicArn", new CfnOutputProps { Value = _topics[Topology.AlertsTopic].TopicArn });
     }
 
+    /// <summary>
+    /// What happens to data (the bucket, the tables, the dead letters) when the stack lets go of it: kept when the stack is
+    /// deleted or the resource replaced, removed when the stack's first create fails and rolls back (nothing was in it yet),
+    /// so that the create can simply be tried again.
+    /// </summary>
+    public static readonly RemovalPolicy KeptData = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+
     public PipelineTopology Topology { get; }
 
     public Bucket Bucket { get; }
@@ -89,6 +102,13 @@ public sealed class PipelineStack : Stack
 
     public Queue QueueOf(QueueSpec queue) => _queues[queue.Name];
 
+    /// <summary>
+    /// What must be in place before a service's tasks start, or its first messages would be missed or its start fail: the
+    /// subscriptions that fill the queues it consumes, and those queues' policies (which let the topics and the bucket send).
+    /// </summary>
+    public IDependable[] StartAfter(ServiceAccess access) =>
+        access.Consumes.SelectMany(queue => _subscriptions.GetValueOrDefault(queue.Name, []).Append(_queues[queue.Name].Node.FindChild("Policy"))).ToArray();
+
     private Bucket AddBucket() => new(this, "Bucket", new BucketProps
     {
         BucketName = Topology.Bucket.Name,
@@ -100,19 +120,21 @@ public sealed class PipelineStack : Stack
         EnforceSSL = true,
         Versioned = true,
         ObjectOwnership = ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        RemovalPolicy = RemovalPolicy.RETAIN,
+        RemovalPolicy = KeptData,
         LifecycleRules =
         [
-            // Versions protect against mistakes; the moved and replaced ones need not be kept for ever.
+            // Versions protect against mistakes; the moved and replaced ones need not be kept for ever, nor the delete
+            // markers left alone once the versions under them have expired.
             new LifecycleRule
             {
                 NoncurrentVersionExpiration = Duration.Days(30),
+                ExpiredObjectDeleteMarker = true,
                 AbortIncompleteMultipartUploadAfter = Duration.Days(1),
             },
         ],
     });
 
-    private Table AddTable(TableSpec spec)
+    private Table AddTable(TableSpec spec, bool deletionProtection)
     {
         var table = new Table(this, Id("Table", spec.Name), new TableProps
         {
@@ -122,7 +144,9 @@ public sealed class PipelineStack : Stack
             BillingMode = BillingMode.PAY_PER_REQUEST,
             PointInTimeRecovery = true,
             Encryption = TableEncryption.AWS_MANAGED,
-            RemovalPolicy = RemovalPolicy.RETAIN,
+            RemovalPolicy = KeptData,
+            DeletionProtection = deletionProtection,
+            TimeToLiveAttribute = spec.TimeToLiveAttribute,
         });
         foreach (var index in spec.GlobalIndexes)
         {
@@ -145,6 +169,7 @@ public sealed class PipelineStack : Stack
             RetentionPeriod = Duration.Seconds(QueueSpec.DeadLetterRetention.TotalSeconds),
             Encryption = QueueEncryption.SQS_MANAGED,
             EnforceSSL = true,
+            RemovalPolicy = KeptData,
         });
         _queues[spec.DeadLetterQueueName] = deadLetters;
         _queues[spec.Name] = new Queue(this, Id("Queue", spec.Name), new QueueProps

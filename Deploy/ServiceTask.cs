@@ -26,13 +26,17 @@ public sealed class ServiceTask
     /// <summary>The collector's share of the task's memory; the service has the rest.</summary>
     public const int CollectorMemoryMiB = 128;
 
+    /// <summary>How long a task may take to become ready before failed health checks count (and the dashboard's load balancer's).</summary>
+    public static readonly TimeSpan StartPeriod = TimeSpan.FromSeconds(120);
+
     /// <summary>A stop lets in-flight batches finish (Fargate's longest); the bus releases what is still running after its own timeout.</summary>
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(120);
 
     public ServiceTask(Construct scope, PipelineStack stack, ServiceAccess access, DeploySettings settings, WorkerImages images)
     {
         var name = access.Name;
-        var logs = new LogGroup(scope, "Logs", new LogGroupProps { LogGroupName = LogGroupName(name), RemovalPolicy = RemovalPolicy.DESTROY });
+        var topology = stack.Topology;
+        var logs = new LogGroup(scope, "Logs", new LogGroupProps { LogGroupName = topology.LogGroupName(name), RemovalPolicy = RemovalPolicy.DESTROY });
         ((CfnLogGroup)logs.Node.DefaultChild!).RetentionInDays = settings.LogRetentionDays;
 
         var taskRole = new Role(scope, "TaskRole", new RoleProps
@@ -40,17 +44,17 @@ public sealed class ServiceTask
             AssumedBy = new ServicePrincipal("ecs-tasks.amazonaws.com"),
             Description = $"The {name} service: exactly what Pipeline.Topology's access declaration of {name} names",
         });
-        _ = new Policy(scope, "AccessPolicy", new PolicyProps
+        var accessPolicy = new Policy(scope, "AccessPolicy", new PolicyProps
         {
-            PolicyName = AccessPolicyName(name),
+            PolicyName = topology.ServicePolicyName(name, AccessPolicy),
             Roles = [taskRole],
-            Statements = access.Permissions(stack.Topology).GroupBy(p => p.Resource)
+            Statements = access.Permissions(topology).GroupBy(p => p.Resource)
                 .Select(g => new PolicyStatement(new PolicyStatementProps { Actions = g.Select(p => p.Action).ToArray(), Resources = [stack.ArnOf(g.Key)] }))
                 .ToArray(),
         });
-        _ = new Policy(scope, "TelemetryPolicy", new PolicyProps
+        var telemetryPolicy = new Policy(scope, "TelemetryPolicy", new PolicyProps
         {
-            PolicyName = TelemetryPolicyName(name),
+            PolicyName = topology.ServicePolicyName(name, TelemetryPolicy),
             Roles = [taskRole],
             Statements =
             [
@@ -60,9 +64,11 @@ public sealed class ServiceTask
             ],
         });
 
+        Policies = [accessPolicy, telemetryPolicy];
+
         var task = Definition = new FargateTaskDefinition(scope, "Task", new FargateTaskDefinitionProps
         {
-            Family = WorkerImages.ImageName(name),
+            Family = topology.ServiceName(name),
             Cpu = settings.TaskCpu,
             MemoryLimitMiB = settings.TaskMemoryMiB,
             TaskRole = taskRole,
@@ -75,7 +81,7 @@ public sealed class ServiceTask
         {
             ContainerName = name,
             Image = images.Service(name),
-            Environment = Environment(stack.Topology, name),
+            Environment = Environment(topology, name),
             Logging = LogDrivers.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "app" }),
             PortMappings = [new PortMapping { ContainerPort = HttpPort }],
             ReadonlyRootFilesystem = true,
@@ -83,12 +89,14 @@ public sealed class ServiceTask
             MemoryLimitMiB = settings.TaskMemoryMiB - CollectorMemoryMiB,
             HealthCheck = new Amazon.CDK.AWS.ECS.HealthCheck
             {
-                // The image has no shell or curl: the service binary probes its own /health and exits 0 or 1.
+                // The image has no shell or curl: the service binary probes its own /alive and exits 0 or 1. Liveness, which
+                // passes once the service has been ready (AWS reachable, warmed up) since its start: an AWS outage later does
+                // not make ECS replace every task. StartPeriod gives a slow start (a warm-up on a fraction of a vCPU) room.
                 Command = ["CMD", Executable(name), "--health-check"],
                 Interval = Duration.Seconds(30),
                 Timeout = Duration.Seconds(5),
                 Retries = 3,
-                StartPeriod = Duration.Seconds(60),
+                StartPeriod = Duration.Seconds(StartPeriod.TotalSeconds),
             },
             StopTimeout = Duration.Seconds(StopTimeout.TotalSeconds),
         });
@@ -103,30 +111,37 @@ public sealed class ServiceTask
             MemoryLimitMiB = CollectorMemoryMiB,
             ReadonlyRootFilesystem = true,
             User = CollectorUser,
-            Environment = new Dictionary<string, string> { ["AOT_CONFIG_CONTENT"] = TelemetryCollector.Config(LogGroupName(name)) },
+            Environment = new Dictionary<string, string> { ["AOT_CONFIG_CONTENT"] = TelemetryCollector.Config(topology.LogGroupName(name)) },
             Logging = LogDrivers.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "otel-collector" }),
         });
     }
 
     public FargateTaskDefinition Definition { get; }
 
-    public static string LogGroupName(string service) => $"/pipeline/{service}";
+    /// <summary>The task role's policies: the service's tasks wait for them (and so for the resources they name), not only for the role.</summary>
+    public IReadOnlyList<Policy> Policies { get; }
 
-    public static string AccessPolicyName(string service) => $"{service}-access";
+    /// <summary>The purpose in the name of the task role's policy of what the service calls (<c>pipeline-validate-access</c>).</summary>
+    public const string AccessPolicy = "access";
 
-    public static string TelemetryPolicyName(string service) => $"{service}-telemetry";
+    /// <summary>The purpose in the name of the task role's policy for the collector sidecar (<c>pipeline-validate-telemetry</c>).</summary>
+    public const string TelemetryPolicy = "telemetry";
 
     /// <summary>The service binary inside its image (the SDK puts the app in /app; self-contained, so the apphost is the entry point).</summary>
     public static string Executable(string service) => $"/app/Services.{char.ToUpperInvariant(service[0])}{service[1..]}";
 
-    /// <summary>What the service reads from its environment in AWS; credentials come from the task role.</summary>
+    /// <summary>What the service reads from its environment in AWS (its names: the environment and the bucket); credentials come from the task role.</summary>
     private static Dictionary<string, string> Environment(PipelineTopology topology, string name) => new()
     {
         ["Aws__Region"] = Amazon.CDK.Aws.REGION,
         ["Aws__AccountId"] = Amazon.CDK.Aws.ACCOUNT_ID,
-        [TopologyExtensions.BucketNameKey.Replace(":", "__", StringComparison.Ordinal)] = topology.Bucket.Name,
+        [EnvironmentVariable(TopologyExtensions.EnvironmentKey)] = topology.Environment,
+        [EnvironmentVariable(TopologyExtensions.BucketNameKey)] = topology.Bucket.Name,
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = TelemetryCollector.OtlpEndpoint,
         ["OTEL_SERVICE_NAME"] = name,
         ["Logging__Console__FormatterName"] = "json",
     };
+
+    /// <summary>A configuration key as an environment variable (<c>Pipeline:BucketName</c> is <c>Pipeline__BucketName</c>).</summary>
+    private static string EnvironmentVariable(string key) => key.Replace(":", "__", StringComparison.Ordinal);
 }

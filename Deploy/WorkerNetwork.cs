@@ -59,4 +59,10 @@ public sealed class WorkerNetwork
     public bool AssignPublicIp { get; }
 
     public SecurityGroup SecurityGroup { get; }
+
+    /// <summary>
+    /// The tasks' subnets' way out (a new VPC's default routes, to its NAT gateways or internet gateway): a service waits for
+    /// it, or its first tasks would start without a route to AWS and the image registry. Nothing for an existing VPC.
+    /// </summary>
+    public IDependable RouteOut => Vpc.SelectSubnets(Subnets).InternetConnectivityEstablished;
 }

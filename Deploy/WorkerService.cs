@@ -22,7 +22,7 @@ public sealed class WorkerService : Construct
         Access = access;
         var service = Service = new FargateService(this, "Service", new FargateServiceProps
         {
-            ServiceName = WorkerImages.ImageName(access.Name),
+            ServiceName = stack.Topology.ServiceName(access.Name),
             Cluster = cluster,
             TaskDefinition = task.Definition,
             DesiredCount = minTasks,
@@ -33,6 +33,7 @@ public sealed class WorkerService : Construct
             SecurityGroups = [network.SecurityGroup],
             AssignPublicIp = network.AssignPublicIp,
         });
+        service.Node.AddDependency([network.RouteOut, .. task.Policies, .. stack.StartAfter(access)]);
 
         BacklogScaling.Add(this, stack, access, service, cluster, settings, minTasks);
     }
@@ -65,14 +66,14 @@ internal static class BacklogScaling
             MaxCapacity = settings.MaxTasks,
         });
 
-        var busy = StepPolicy(scope, "ScaleOnBacklog", $"{access.Name}-backlog", target, cooldownSeconds: 60,
+        var busy = StepPolicy(scope, "ScaleOnBacklog", stack.Topology.ServicePolicyName(access.Name, "backlog"), target, cooldownSeconds: 60,
             Enumerable.Range(1, settings.MaxTasks).Select(tasks => new CfnScalingPolicy.StepAdjustmentProperty
             {
                 MetricIntervalLowerBound = (tasks - 1) * settings.BacklogPerTask,
                 MetricIntervalUpperBound = tasks == settings.MaxTasks ? null : tasks * settings.BacklogPerTask,
                 ScalingAdjustment = tasks,
             }));
-        var idle = StepPolicy(scope, "ScaleInWhenIdle", $"{access.Name}-idle", target, cooldownSeconds: 300,
+        var idle = StepPolicy(scope, "ScaleInWhenIdle", stack.Topology.ServicePolicyName(access.Name, "idle"), target, cooldownSeconds: 300,
             [new CfnScalingPolicy.StepAdjustmentProperty { MetricIntervalUpperBound = 0, ScalingAdjustment = minTasks }]);
 
         _ = new CfnAlarm(scope, "BacklogAlarm", new CfnAlarmProps

@@ -38,6 +38,9 @@ public sealed class IdempotencyConflictException(string key) : Exception($"'{key
 public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string tableName, ILogger<IdempotencyStore>? logger = null)
 {
     public const string KeyAttribute = "id";
+
+    /// <summary>When a claim or done mark may go (epoch seconds): the table's TTL attribute.</summary>
+    public const string ExpiresAtAttribute = "expires_at";
     private const string Started = "started";
     private const string Done = "done";
     private static readonly TimeSpan MinimumLease = TimeSpan.FromMilliseconds(500);
@@ -129,7 +132,7 @@ public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string ta
                     ["status"] = new() { S = Started },
                     ["owner"] = new() { S = owner },
                     ["lease_until"] = Milliseconds(now + lease),
-                    ["expires_at"] = new() { N = (now + Retention).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) },
+                    [ExpiresAtAttribute] = new() { N = (now + Retention).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) },
                 },
                 // New, or claimed by a consumer whose lease ran out; never over a done mark.
                 ConditionExpression = "attribute_not_exists(#id) OR (#status = :started AND lease_until < :now)",

@@ -4,15 +4,18 @@ using Aws.Sns;
 
 namespace EventBus.AwsSqs;
 
-/// <summary>Publishes each message type to its own SNS topic, as a MassTransit envelope of at most <paramref name="maxMessageBytes"/>.</summary>
-internal sealed class SqsEventBus(SnsClient sns, SqsTopology topology, string endpointQueueName, int maxMessageBytes) : IEventBus
+/// <summary>
+/// Publishes each message type to its own SNS topic (under <paramref name="topicScope"/>, if any), as a MassTransit envelope
+/// of at most <paramref name="maxMessageBytes"/>.
+/// </summary>
+internal sealed class SqsEventBus(SnsClient sns, SqsTopology topology, string endpointQueueName, int maxMessageBytes, string? topicScope) : IEventBus
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _topicArns = new(StringComparer.Ordinal);
 
     public async Task PublishAsync<TMessage>(TMessage message, CancellationToken cancellationToken = default) where TMessage : class
     {
         ArgumentNullException.ThrowIfNull(message);
-        var topicName = MessageNaming.EntityNameOf<TMessage>();
+        var topicName = MessageNaming.ScopedEntityName(MessageNaming.EntityNameOf<TMessage>(), topicScope);
         var topicArn = await TopicArnAsync(topicName, cancellationToken).ConfigureAwait(false);
 
         var messageId = Guid.CreateVersion7();

@@ -41,7 +41,8 @@ public static class SqsEventBusExtensions
         services.TryAddSingleton<IEventBus>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SqsEventBusOptions>>().Value;
-            return new SqsEventBus(sp.GetRequiredService<SnsClient>(), sp.GetRequiredService<SqsTopology>(), options.QueueName!, options.MaxMessageBytes);
+            return new SqsEventBus(
+                sp.GetRequiredService<SnsClient>(), sp.GetRequiredService<SqsTopology>(), options.QueueName!, options.MaxMessageBytes, options.TopicScope);
         });
         // The host cancels the bus's stop at its own deadline (30 s by default, no more than the bus's drain): raise it to
         // what the drain needs, so that ShutdownTimeout is the one setting.

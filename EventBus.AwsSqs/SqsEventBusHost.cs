@@ -39,7 +39,9 @@ internal sealed class SqsEventBusHost(
         // A bus without subscriptions only publishes (a command line tool, say): it needs no queue.
         if (registration.Subscriptions.All.Count > 0)
         {
-            var topics = registration.Subscriptions.All.Select(s => MessageNaming.EntityNameOf(s.MessageType)).Distinct().ToList();
+            var topics = registration.Subscriptions.All
+                .Select(s => MessageNaming.ScopedEntityName(MessageNaming.EntityNameOf(s.MessageType), settings.TopicScope))
+                .Distinct().ToList();
             var queue = await topology.EndpointAsync(settings.QueueName!, topics, settings, cancellationToken).ConfigureAwait(false);
             endpoints.Add(new SqsReceiveEndpoint(sqs, scopes, queue, BodyFormat.Envelope, registration.Subscriptions, settings, logger));
         }

@@ -19,6 +19,12 @@ public sealed class SqsEventBusOptions
     /// <summary>The endpoint's queue; the endpoint name when not set. Its dead-letter queue is <c>{QueueName}_error</c>.</summary>
     public string? QueueName { get; set; }
 
+    /// <summary>
+    /// The scope of the topics, as MassTransit's <c>Scope(scope, scopeTopics: true)</c>: each message type's topic is
+    /// <c>{TopicScope}_{entity name}</c> (<c>staging_Pipeline_Contracts-BatchSubmitted</c>); the entity name alone when not set.
+    /// </summary>
+    public string? TopicScope { get; set; }
+
     public TopologyMode Topology { get; set; } = TopologyMode.Ensure;
 
     /// <summary>Receives before SQS redrive moves a message to the dead-letter queue, for queues the bus creates.</summary>

@@ -8,6 +8,7 @@ public static class SqsPublisher
 {
     /// <param name="sourceName">How the messages name their source (<c>amazonsqs://{region}/{sourceName}</c>), such as <c>pipeline-cli</c>.</param>
     /// <param name="mode"><see cref="TopologyMode.Verify"/>: topics must exist already; <see cref="TopologyMode.Ensure"/> creates missing ones.</param>
-    public static IEventBus Create(IAmazonSQS sqs, SnsClient sns, string sourceName, TopologyMode mode = TopologyMode.Verify) =>
-        new SqsEventBus(sns, new SqsTopology(sqs, sns, mode), sourceName, SqsEventBusOptions.SnsMaxMessageBytes);
+    /// <param name="topicScope">The scope of the topics (<see cref="SqsEventBusOptions.TopicScope"/>), as the receiving services have it.</param>
+    public static IEventBus Create(IAmazonSQS sqs, SnsClient sns, string sourceName, TopologyMode mode = TopologyMode.Verify, string? topicScope = null) =>
+        new SqsEventBus(sns, new SqsTopology(sqs, sns, mode), sourceName, SqsEventBusOptions.SnsMaxMessageBytes, topicScope);
 }

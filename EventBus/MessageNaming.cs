@@ -42,6 +42,13 @@ public static class MessageNaming
 
     public static string EntityNameOf<TMessage>() => EntityNameOf(typeof(TMessage));
 
+    /// <summary>
+    /// An entity name under a scope, as MassTransit names topics with <c>Scope(scope, scopeTopics: true)</c>:
+    /// <c>{scope}_{entityName}</c>, or the entity name itself without a scope.
+    /// </summary>
+    public static string ScopedEntityName(string entityName, string? scope) =>
+        string.IsNullOrEmpty(scope) ? entityName : $"{scope}_{entityName}";
+
     private static string QualifiedName(Type type, char separator)
     {
         if (type.IsGenericType)

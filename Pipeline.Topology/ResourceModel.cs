@@ -42,6 +42,9 @@ public sealed record TableSpec(string Name, TableKey Key, IReadOnlyList<GlobalIn
 {
     public TableSpec(string name, TableKey key) : this(name, key, []) { }
 
+    /// <summary>The attribute (epoch seconds) after which DynamoDB deletes an item; none when null.</summary>
+    public string? TimeToLiveAttribute { get; init; }
+
     /// <summary>Every attribute that is part of a key, declared once (what CreateTable's AttributeDefinitions wants).</summary>
     public IEnumerable<KeyAttribute> KeyAttributes =>
         Key.Attributes.Concat(GlobalIndexes.SelectMany(i => i.Key.Attributes)).DistinctBy(a => a.Name);

@@ -17,9 +17,11 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public static class Extensions
 {
-    private const string HealthEndpointPath = "/health";
-    private const string AlivenessEndpointPath = "/alive";
-    private const string LiveTag = "live";
+    public const string HealthEndpointPath = "/health";
+    public const string AlivenessEndpointPath = "/alive";
+
+    /// <summary>The tag of the checks <c>/alive</c> reports (liveness); <c>/health</c> reports every check.</summary>
+    public const string LiveTag = "live";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -70,14 +72,17 @@ public static class Extensions
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.Services.AddSingleton<StartupGate>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StartupGate>());
         builder.Services.AddHealthChecks()
-            .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+            .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag])
+            .Add(new HealthCheckRegistration(StartupGate.HealthCheckName, sp => sp.GetRequiredService<StartupGate>(), HealthStatus.Unhealthy, [LiveTag]));
         return builder;
     }
 
     /// <summary>
-    /// <c>/health</c>: every check, including the AWS resources the service depends on (readiness).
-    /// <c>/alive</c>: only the process itself (liveness).
+    /// <c>/health</c>: every check, including the AWS resources the service depends on (readiness; what the AppHost waits for).
+    /// <c>/alive</c>: the process itself, once it has been ready since start-up (liveness; what ECS and the load balancer check).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {

@@ -1,8 +1,10 @@
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// <c>&lt;service&gt; --health-check</c>: asks the running service's own <c>/health</c> and exits 0 when healthy, 1
-/// otherwise. The container health check of the images, which have no shell and no curl.
+/// <c>&lt;service&gt; --health-check</c>: asks the running service's own <c>/alive</c> and exits 0 when healthy, 1
+/// otherwise. The container health check of the images, which have no shell and no curl. Liveness, not readiness: a task
+/// is healthy once it has been ready since start-up, and an AWS outage afterwards does not make ECS replace it
+/// (<see cref="StartupGate"/>).
 /// </summary>
 public static class HealthProbe
 {
@@ -19,18 +21,19 @@ public static class HealthProbe
         }
     }
 
-    private static int Probe(int port)
+    /// <summary>The exit code of the health check: 0 when the service on <paramref name="port"/> is alive, 1 otherwise.</summary>
+    public static int Probe(int port)
     {
         using var http = new HttpClient { Timeout = Timeout };
         try
         {
-            using var response = http.Send(new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/health"));
-            Console.WriteLine($"/health: {(int)response.StatusCode} {response.StatusCode}");
+            using var response = http.Send(new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}{Extensions.AlivenessEndpointPath}"));
+            Console.WriteLine($"{Extensions.AlivenessEndpointPath}: {(int)response.StatusCode} {response.StatusCode}");
             return response.IsSuccessStatusCode ? 0 : 1;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
-            Console.WriteLine($"/health: {e.Message}");
+            Console.WriteLine($"{Extensions.AlivenessEndpointPath}: {e.Message}");
             return 1;
         }
     }

@@ -18,7 +18,7 @@ public static class ComputeServiceExtensions
         builder.Services.AddPipelineStorage();
         builder.Services.AddSingleton<InForceRecorder>();
 
-        builder.AddSqsEventBus("compute", bus => bus.QueueName = topology.ComputeQueue.Name)
+        builder.AddSqsEventBus("compute", bus => (bus.QueueName, bus.TopicScope) = (topology.ComputeQueue.Name, topology.TopicScope))
             .AddSubscription<BatchTransformed, BatchTransformedHandler>()
             .AddSubscription<BatchRetractionRequested, BatchRetractionRequestedHandler>();
 

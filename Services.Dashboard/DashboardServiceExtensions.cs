@@ -30,7 +30,7 @@ public static class DashboardServiceExtensions
         builder.Services.AddSingleton<QueueDepthReader>();
         builder.Services.AddSingleton(new AspireDashboardLink(builder.Configuration[TracesDashboardKey]));
 
-        builder.AddSqsEventBus("dashboard", bus => bus.QueueName = topology.DashboardQueue.Name)
+        builder.AddSqsEventBus("dashboard", bus => (bus.QueueName, bus.TopicScope) = (topology.DashboardQueue.Name, topology.TopicScope))
             .AddPlainJsonQueue<Alert, AlertReceivedHandler>(topology.DashboardQueue.Name);
         builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Dashboard);
 

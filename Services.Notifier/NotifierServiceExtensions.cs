@@ -26,7 +26,7 @@ public static class NotifierServiceExtensions
         builder.Services.Configure<FailureWatcherOptions>(builder.Configuration.GetSection(FailureWatcherOptions.SectionName));
         builder.Services.AddHostedService<FailureWatcher>();
 
-        builder.AddSqsEventBus("notifier", bus => bus.QueueName = topology.NotifierQueue.Name)
+        builder.AddSqsEventBus("notifier", bus => (bus.QueueName, bus.TopicScope) = (topology.NotifierQueue.Name, topology.TopicScope))
             .AddSubscription<KpisUpdated, KpisUpdatedHandler>()
             .AddSubscription<BatchRejected, BatchRejectedHandler>()
             .AddSubscription<BatchRetracted, BatchRetractedHandler>();

@@ -16,7 +16,7 @@ public static class TransformServiceExtensions
         var topology = builder.AddPipelineTopology();
         builder.Services.AddPipelineStorage();
 
-        builder.AddSqsEventBus("transform", bus => bus.QueueName = topology.TransformQueue.Name)
+        builder.AddSqsEventBus("transform", bus => (bus.QueueName, bus.TopicScope) = (topology.TransformQueue.Name, topology.TopicScope))
             .AddSubscription<BatchValidated, BatchValidatedHandler>();
 
         var access = new PipelineServices(topology).Transform;

@@ -19,7 +19,7 @@ public static class ValidateServiceExtensions
         builder.Services.AddPipelineStorage();
         builder.Services.AddSingleton<RejectionPublisher>();
 
-        builder.AddSqsEventBus("validate", bus => bus.QueueName = topology.ValidateQueue.Name)
+        builder.AddSqsEventBus("validate", bus => (bus.QueueName, bus.TopicScope) = (topology.ValidateQueue.Name, topology.TopicScope))
             .AddSubscription<BatchSubmitted, BatchSubmittedHandler>()
             .AddPlainJsonQueue<S3EventNotification, ManifestCreatedHandler>(topology.ManifestEventsQueue.Name);
 

@@ -27,7 +27,7 @@ internal abstract class AwsCommand : Command
             using var activity = CliTelemetry.Source.StartActivity(Path());
             try
             {
-                using var connection = _aws.Connect(result);
+                using var connection = await _aws.ConnectAsync(result, cancellationToken);
                 return await RunAsync(result, connection, cancellationToken);
             }
             catch (Exception error) when (Unreachable(error) is { } network)

@@ -27,7 +27,28 @@ internal sealed class AwsConnectionOptions
     private readonly Option<Uri> _dynamoDbEndpoint = EndpointOption("--dynamodb-endpoint", "DynamoDB's endpoint, when it differs from --endpoint.");
     private readonly Option<string> _region = new("--region") { Description = "AWS region (default: the profile's, AWS_REGION, then us-east-1)." };
     private readonly Option<string> _profile = new("--profile") { Description = "AWS profile for credentials; real AWS unless an endpoint is given." };
-    private readonly Option<string> _bucket = new("--bucket") { Description = $"The pipeline's bucket (default {PipelineTopology.DefaultBucketName})." };
+    private readonly Option<string> _bucket = new("--bucket")
+    {
+        Description = $"The pipeline's bucket (default: {PipelineTopology.DefaultBucketName} locally; with --profile, the deployed "
+            + "environment's, <environment>-data-<account>-<region>).",
+    };
+    private readonly Option<string> _environment = new("--environment")
+    {
+        Description = $"The environment, the prefix of every name: the stack's name in AWS (default {PipelineTopology.DefaultEnvironment}).",
+        CustomParser = argument =>
+        {
+            var name = argument.Tokens.Single().Value;
+            try
+            {
+                return new PipelineTopology(environment: name).Environment;
+            }
+            catch (ArgumentException e)
+            {
+                argument.AddError($"--environment: {e.Message}");
+                return null;
+            }
+        },
+    };
 
     public void AddTo(Command command)
     {
@@ -36,6 +57,7 @@ internal sealed class AwsConnectionOptions
         command.Options.Add(_region);
         command.Options.Add(_profile);
         command.Options.Add(_bucket);
+        command.Options.Add(_environment);
     }
 
     public AwsConnection Connect(ParseResult result)
@@ -64,8 +86,45 @@ internal sealed class AwsConnectionOptions
         }
 
         var credentials = profile is not null ? profile.GetAWSCredentials(profiles) : DefaultCredentials(emulated: endpoint is not null);
-        return new AwsConnection(options, credentials, new PipelineTopology(result.GetValue(_bucket)));
+        return new AwsConnection(options, credentials, new PipelineTopology(result.GetValue(_bucket), result.GetValue(_environment)));
     }
+
+    /// <summary>
+    /// <see cref="Connect"/>, then, in AWS without <c>--bucket</c>, the bucket the environment's stack made by default: named
+    /// after its account, which its own validate queue's address tells (and whose absence says the environment is not there).
+    /// </summary>
+    public async Task<AwsConnection> ConnectAsync(ParseResult result, CancellationToken cancellationToken)
+    {
+        var connection = Connect(result);
+        if (result.GetValue(_bucket) is not null || connection.Options.EndpointFor("SQS") is not null)
+        {
+            return connection;
+        }
+        using (connection)
+        {
+            var environment = connection.Topology.Environment;
+            string url;
+            try
+            {
+                url = (await connection.Sqs.GetQueueUrlAsync(connection.Topology.ValidateQueue.Name, cancellationToken)).QueueUrl;
+            }
+            catch (Amazon.SQS.Model.QueueDoesNotExistException)
+            {
+                throw new ArgumentException(
+                    $"no environment '{environment}' in {connection.Options.ResolvedRegion}: " +
+                    $"its queue {connection.Topology.ValidateQueue.Name} does not exist " +
+                    "(--environment is the stack's name; --region its region)");
+            }
+            var bucket = PipelineTopology.AccountBucketName(environment, AccountOf(url), connection.Options.ResolvedRegion);
+            return new AwsConnection(connection.Options, connection.Credentials, new PipelineTopology(bucket, environment));
+        }
+    }
+
+    /// <summary>The account in a queue's URL (<c>https://sqs.&lt;region&gt;.amazonaws.com/&lt;account&gt;/&lt;queue&gt;</c>).</summary>
+    internal static string AccountOf(string queueUrl) =>
+        new Uri(queueUrl).Segments is [_, var account, _] && account.TrimEnd('/') is { Length: 12 } digits && digits.All(char.IsAsciiDigit)
+            ? digits
+            : throw new ArgumentException($"'{queueUrl}' is not an SQS queue URL with an account");
 
     private static Option<Uri> EndpointOption(string name, string description) => new(name)
     {
@@ -101,6 +160,8 @@ internal sealed class AwsConnection(AwsOptions options, AWSCredentials credentia
 {
     public AwsOptions Options { get; } = options;
 
+    public AWSCredentials Credentials { get; } = credentials;
+
     private AmazonS3Client? _s3;
     private AmazonSQSClient? _sqs;
     private AmazonDynamoDBClient? _dynamoDb;
@@ -108,16 +169,16 @@ internal sealed class AwsConnection(AwsOptions options, AWSCredentials credentia
 
     public PipelineTopology Topology { get; } = topology;
 
-    public AmazonS3Client S3 => _s3 ??= AwsClientFactory.CreateS3(Options, credentials);
+    public AmazonS3Client S3 => _s3 ??= AwsClientFactory.CreateS3(Options, Credentials);
 
-    public AmazonSQSClient Sqs => _sqs ??= AwsClientFactory.CreateSqs(Options, credentials);
+    public AmazonSQSClient Sqs => _sqs ??= AwsClientFactory.CreateSqs(Options, Credentials);
 
-    public AmazonDynamoDBClient DynamoDb => _dynamoDb ??= AwsClientFactory.CreateDynamoDb(Options, credentials);
+    public AmazonDynamoDBClient DynamoDb => _dynamoDb ??= AwsClientFactory.CreateDynamoDb(Options, Credentials);
 
-    public SnsClient CreateSns() => SnsClient.Create(AwsClientFactory.SnsOptions(Options, credentials));
+    public SnsClient CreateSns() => SnsClient.Create(AwsClientFactory.SnsOptions(Options, Credentials));
 
-    /// <summary>Publishes on the pipeline's topics as the producer <c>pipeline-cli</c>.</summary>
-    public IEventBus Bus => _bus ??= SqsPublisher.Create(Sqs, CreateSns(), "pipeline-cli");
+    /// <summary>A publish-only bus on the environment's topics, its messages naming <c>pipeline-cli</c> as their source.</summary>
+    public IEventBus Bus => _bus ??= SqsPublisher.Create(Sqs, CreateSns(), "pipeline-cli", topicScope: Topology.TopicScope);
 
     public void Dispose()
     {

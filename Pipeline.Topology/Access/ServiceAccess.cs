@@ -40,7 +40,7 @@ public sealed record TableGrant(TableSpec Table, TableOperations Operations);
 /// deployment's task role allows exactly <see cref="Permissions"/> on them. Adding a table to a service is one
 /// <see cref="TableGrant"/> here; both follow.
 /// </summary>
-/// <param name="Name">The service's endpoint name (its queue is <c>pipeline-{Name}</c>).</param>
+/// <param name="Name">The service's endpoint name (its queue is <c>{environment}-{Name}</c>, such as <c>pipeline-validate</c>).</param>
 /// <param name="Consumes">Queues it receives from (its endpoint queue first); their dead-letter queues come with them.</param>
 /// <param name="Publishes">Topics it publishes to.</param>
 /// <param name="Objects">Prefixes of the bucket it reads, writes or deletes under.</param>

@@ -87,6 +87,39 @@ public sealed partial class TopologyProvisioner(
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
             description = (await dynamoDb.DescribeTableAsync(table.Name, cancellationToken).ConfigureAwait(false)).Table;
         }
+        if (table.TimeToLiveAttribute is { } expiry)
+        {
+            await EnsureTimeToLiveAsync(table.Name, expiry, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Lets DynamoDB delete the table's items once their <paramref name="attribute"/> (epoch seconds) has passed. dynalite
+    /// (the local emulator) has no UpdateTimeToLive: there the items stay, which a local run never notices.
+    /// </summary>
+    private async Task EnsureTimeToLiveAsync(string table, string attribute, CancellationToken cancellationToken)
+    {
+        var current = (await dynamoDb.DescribeTimeToLiveAsync(new DescribeTimeToLiveRequest { TableName = table }, cancellationToken).ConfigureAwait(false))
+            .TimeToLiveDescription;
+        if (current?.AttributeName == attribute
+            && (current.TimeToLiveStatus == TimeToLiveStatus.ENABLED || current.TimeToLiveStatus == TimeToLiveStatus.ENABLING))
+        {
+            LogExists("time to live", $"{table}.{attribute}");
+            return;
+        }
+        try
+        {
+            await dynamoDb.UpdateTimeToLiveAsync(new UpdateTimeToLiveRequest
+            {
+                TableName = table,
+                TimeToLiveSpecification = new TimeToLiveSpecification { AttributeName = attribute, Enabled = true },
+            }, cancellationToken).ConfigureAwait(false);
+            LogCreated("time to live", $"{table}.{attribute}");
+        }
+        catch (AmazonDynamoDBException e) when (e.ErrorCode == "UnknownOperationException")
+        {
+            LogNoTimeToLive(table, attribute);
+        }
     }
 
     private async Task<HashSet<string>> ExistingTablesAsync(CancellationToken cancellationToken)
@@ -177,6 +210,9 @@ public sealed partial class TopologyProvisioner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Name} already exists")]
     private partial void LogExists(string kind, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "This DynamoDB has no time to live (dynalite): items of {Table} stay after their {Attribute}")]
+    private partial void LogNoTimeToLive(string table, string attribute);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ensured {Kind} {Name}")]
     private partial void LogEnsured(string kind, string name);

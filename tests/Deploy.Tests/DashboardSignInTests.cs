@@ -34,7 +34,7 @@ public sealed class DashboardSignInTests(SynthesizedStack stack)
     [Fact]
     public void Oidc_signs_people_in_before_the_tasks_and_the_template_names_the_client_secret_in_secrets_manager_never_the_secret()
     {
-        var template = Synthesized.With([.. Https, .. Oidc]);
+        var template = stack.With([.. Https, .. Oidc]);
 
         var (signIn, forward) = SignInThenForward(template, "authenticate-oidc");
         var config = signIn["AuthenticateOidcConfig"]!;
@@ -56,7 +56,7 @@ public sealed class DashboardSignInTests(SynthesizedStack stack)
     [Fact]
     public void An_existing_cognito_user_pool_signs_people_in_and_the_stack_makes_no_pool_of_its_own()
     {
-        var template = Synthesized.With([.. Https, .. ExistingPool]);
+        var template = stack.With([.. Https, .. ExistingPool]);
 
         var (signIn, _) = SignInThenForward(template, "authenticate-cognito");
         var config = signIn["AuthenticateCognitoConfig"]!;
@@ -69,7 +69,7 @@ public sealed class DashboardSignInTests(SynthesizedStack stack)
     [Fact]
     public void A_certificate_alone_gives_a_user_pool_of_the_stacks_own_whose_users_only_an_administrator_creates()
     {
-        var template = Synthesized.With(Https);
+        var template = stack.With(Https);
 
         var (signIn, _) = SignInThenForward(template, "authenticate-cognito");
         var (poolId, pool) = Assert.Single(template.Resources("AWS::Cognito::UserPool"));
@@ -81,7 +81,7 @@ public sealed class DashboardSignInTests(SynthesizedStack stack)
 
         var properties = pool["Properties"]!;
         Assert.True((bool)properties["AdminCreateUserConfig"]!["AllowAdminCreateUserOnly"]!);
-        Assert.Equal("pipeline-dashboard", (string)properties["UserPoolName"]!);
+        Assert.Equal("pipeline-dashboard-users", (string)properties["UserPoolName"]!);
         Assert.Equal(["email"], properties["UsernameAttributes"]!.AsArray().Select(a => (string)a!));
         Assert.Equal(12, (int)properties["Policies"]!["PasswordPolicy"]!["MinimumLength"]!);
         Assert.Contains(Domain, (string)properties["AdminCreateUserConfig"]!["InviteMessageTemplate"]!["EmailMessage"]!, StringComparison.Ordinal);
@@ -124,7 +124,7 @@ public sealed class DashboardSignInTests(SynthesizedStack stack)
             "OIDC and a pool" => [.. Https, .. Oidc, .. ExistingPool],
             "a certificate without a name" => [$"dashboardCertificateArn={Certificate}"],
             "a certificate and natGateways=0" => [.. Https, "natGateways=0"],
-            "a certificate and a long stack name" => [.. Https, $"stackName=pipeline-{new string('x', 50)}"],
+            "a certificate and a long stack name" => [.. Https, $"stackName=pipeline-{new string('x', 45)}", "bucketName=acme-pipeline-data"],
             "a certificate and a stack named aws-pipeline" => [.. Https, "stackName=aws-pipeline"],
             "dashboardCognitoUserPoolArn=" + PoolArn or "dashboardCognitoDomain=Acme_KPIs" => [.. Https, given],
             _ => [given],
@@ -143,7 +143,7 @@ public sealed class DashboardSignInTests(SynthesizedStack stack)
             ["Properties"]!["DefaultActions"]!.AsArray().Select(a => a!.AsObject());
 
     /// <summary>The listener's default: sign in (order 1), then forward to the dashboard's tasks (order 2); nothing else.</summary>
-    private static (JsonObject SignIn, JsonObject Forward) SignInThenForward(Synthesized template, string type)
+    private static (JsonObject SignIn, JsonObject Forward) SignInThenForward(StackTemplate template, string type)
     {
         var actions = ListenerActions(template.Json).OrderBy(a => (int)a["Order"]!).ToList();
         Assert.Equal([type, "forward"], actions.Select(a => (string)a["Type"]!));
@@ -151,7 +151,7 @@ public sealed class DashboardSignInTests(SynthesizedStack stack)
     }
 
     /// <summary>HTTPS only; people still only from the allowed network; the load balancer may call the provider (HTTPS out).</summary>
-    private static void AssertHttpsBehindTheAllowedNetworkWithAWayOutToTheProvider(Synthesized template)
+    private static void AssertHttpsBehindTheAllowedNetworkWithAWayOutToTheProvider(StackTemplate template)
     {
         Assert.Empty(template.Messages);
         var listener = template.Resources("AWS::ElasticLoadBalancingV2::Listener").Single().Resource["Properties"]!;

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Amazon.CDK.Assertions;
 
 namespace Deploy.Tests;
@@ -10,27 +8,23 @@ public sealed class DeploySettingsTests(SynthesizedStack stack)
     [Fact]
     public void An_existing_vpc_is_used_by_its_ids_without_look_ups_or_a_vpc_of_our_own_and_the_dashboard_admits_the_network_named_over_https()
     {
-        _ = stack; // the collection's temporary folder is jsii's
-        var app = DeployCommand.CreateApp();
-        var template = Template.FromStack(new PipelineStack(app, DeploySettings.Parse(["vpcId=vpc-0abc", "subnetIds=subnet-1,subnet-2", "stackName=existing-vpc",
-            "dashboardAllowedCidr=10.20.0.0/16", $"dashboardCertificateArn={Certificate}", "dashboardDomainName=kpis.example.com"])));
-        var json = JsonNode.Parse(JsonSerializer.Serialize(template.ToJSON()))!;
+        var existing = stack.Configuration("existing-vpc");
+        var template = existing.Template;
 
         template.ResourceCountIs("AWS::EC2::VPC", 0);
         template.ResourceCountIs("AWS::EC2::NatGateway", 0);
-        var services = json["Resources"]!.AsObject().Select(r => r.Value!).Where(r => (string?)r["Type"] == "AWS::ECS::Service").ToList();
+        var services = existing.Resources("AWS::ECS::Service").ToList();
         Assert.Equal(5, services.Count); // four workers and the dashboard
-        Assert.All(services, s => Assert.Equal(["subnet-1", "subnet-2"],
-            s["Properties"]!["NetworkConfiguration"]!["AwsvpcConfiguration"]!["Subnets"]!.AsArray().Select(n => (string)n!)));
-        Assert.All(json["Resources"]!.AsObject().Where(r => (string?)r.Value!["Type"] == "AWS::EC2::SecurityGroup"),
-            g => Assert.Equal("vpc-0abc", (string)g.Value!["Properties"]!["VpcId"]!));
+        Assert.All(services, s => Assert.Equal(existing.Settings.SubnetIds,
+            s.Resource["Properties"]!["NetworkConfiguration"]!["AwsvpcConfiguration"]!["Subnets"]!.AsArray().Select(n => (string)n!)));
+        Assert.All(existing.Resources("AWS::EC2::SecurityGroup"), g => Assert.Equal(existing.Settings.VpcId, (string)g.Resource["Properties"]!["VpcId"]!));
 
         // HTTPS only, with the certificate given, and only from the network named.
         template.HasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", new Dictionary<string, object>
         {
             ["Port"] = 443,
             ["Protocol"] = "HTTPS",
-            ["Certificates"] = new object[] { new Dictionary<string, object> { ["CertificateArn"] = Certificate } },
+            ["Certificates"] = new object[] { new Dictionary<string, object> { ["CertificateArn"] = existing.Settings.DashboardCertificateArn! } },
         });
         template.ResourcePropertiesCountIs("AWS::ElasticLoadBalancingV2::Listener", new Dictionary<string, object> { ["Protocol"] = "HTTP" }, 0);
         template.HasResourceProperties("AWS::EC2::SecurityGroup", new Dictionary<string, object>
@@ -39,19 +33,22 @@ public sealed class DeploySettingsTests(SynthesizedStack stack)
         });
     }
 
-    private const string Certificate = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
-
     [Theory]
-    [InlineData("vpcId=vpc-0abc", "subnetIds")]
+    [InlineData("vpcId=vpc-0a1b2c3d", "subnetIds")]
+    [InlineData("vpcId=vpc-0abc", "not a vpc id")]
+    [InlineData("vpcId=vpc-0a1b2c3d subnetIds=subnet-1", "not a subnet id")]
     [InlineData("minTasks=5", "maxTasks")]
     [InlineData("logRetentionDays=10", "logRetentionDays")]
     [InlineData("alertEmails=not-an-address", "not-an-address")]
     [InlineData("colour=blue", "colour=blue")]
-    [InlineData("vpcId=vpc-0abc subnetIds=subnet-1", "dashboardAllowedCidr")]
+    [InlineData("vpcId=vpc-0a1b2c3d subnetIds=subnet-0a1b2c3d", "dashboardAllowedCidr")]
     [InlineData("dashboardAllowedCidr=0.0.0.0/0", "anyone")]
     [InlineData("dashboardAllowedCidr=10.0.0.0/33", "not an IPv4 CIDR block")]
     [InlineData("dashboardAllowedCidr=office", "not an IPv4 CIDR block")]
     [InlineData("dashboardCertificateArn=my-cert", "not an ARN")]
+    [InlineData("stackName=Pipeline-Prod", "stackName names every resource of the stack: 'Pipeline-Prod' cannot name an environment: use lower-case")]
+    [InlineData("stackName=pipeline-production-eu-west-1-blue", "name the bucket, or use at most 30 characters")]
+    [InlineData("stackName=pipeline-production-eu-west-1-blue-green-and-then-some-more bucketName=b", "at most 58 characters")]
     public void Settings_that_cannot_work_are_refused_with_the_reason(string argument, string named)
     {
         var error = Assert.Throws<ArgumentException>(() => DeploySettings.Parse(argument.Split(' ')));

@@ -56,9 +56,9 @@ public sealed class OperationsTests(SynthesizedStack stack)
         Assert.Null(stack.Resources("AWS::ECS::Cluster").Single().Resource["Properties"]?["ClusterSettings"]);
 
         // With the default minTasks=1 every worker keeps a task, and each has the alarm.
-        var defaults = Synthesized.With("natGateways=2");
+        var defaults = stack.With("natGateways=2");
         Assert.Equal(new PipelineServices(_topology).All.Select(s => $"pipeline-{s.Name}").Order(), OperationsAlarms(defaults.Json)
-            .Where(a => (string?)a["Namespace"] == "AWS/ECS").Select(a => defaults.ServiceNameOf(a)).Order());
+            .Where(a => (string?)a["Namespace"] == "AWS/ECS").Select(a => ServiceNameOf(defaults, a)).Order());
     }
 
     [Fact]
@@ -106,8 +106,8 @@ public sealed class OperationsTests(SynthesizedStack stack)
     public void The_operations_topic_refuses_publishing_without_tls_lets_only_this_accounts_alarms_publish_and_mails_the_alert_addresses()
     {
         var topic = OperationsTopicId(stack.Json);
-        Assert.Equal(Operations.TopicName(stack.Settings), (string)stack.Resource(topic)["Properties"]!["TopicName"]!);
-        Assert.Equal($"pipeline-operations", Operations.TopicName(stack.Settings));
+        Assert.Equal(stack.Topology.OperationsTopicName, (string)stack.Resource(topic)["Properties"]!["TopicName"]!);
+        Assert.Equal($"pipeline-operations", stack.Topology.OperationsTopicName);
 
         var policy = Assert.Single(stack.Resources("AWS::SNS::TopicPolicy"), p => p.Resource["Properties"]!["Topics"]!.AsArray()
             .Any(t => (string?)t!["Ref"] == topic)).Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray().Select(s => s!).ToList();
@@ -128,7 +128,7 @@ public sealed class OperationsTests(SynthesizedStack stack)
         Assert.Equal(stack.Settings.AlertEmails.Select(e => ("email", e)).Order(), emails.Order());
         Assert.Equal(topic, (string)stack.Json["Outputs"]!["OperationsTopicArn"]!["Value"]!["Ref"]!);
         // Alarms only: no role of the stack may publish there.
-        Assert.DoesNotContain(TemplateReader.AllGrants(stack), g => g.Resource == $"topic/{Operations.TopicName(stack.Settings)}");
+        Assert.DoesNotContain(TemplateReader.AllGrants(stack), g => g.Resource == $"topic/{stack.Topology.OperationsTopicName}");
     }
 
     [Theory]
@@ -138,7 +138,7 @@ public sealed class OperationsTests(SynthesizedStack stack)
     public void S3_and_dynamodb_go_through_gateway_endpoints_of_the_tasks_subnets_and_each_zone_has_its_own_nat_gateway_when_asked(
         string setting, int natGateways)
     {
-        var template = Synthesized.With(setting);
+        var template = stack.With(setting);
         Assert.Empty(template.Messages);
 
         var taskSubnets = template.Resources("AWS::ECS::Service")
@@ -208,42 +208,9 @@ public sealed class OperationsTests(SynthesizedStack stack)
         return ((string)alarm["Namespace"]!, (string)alarm["Statistic"]!, (int)alarm["Period"]!, (string)alarm["ComparisonOperator"]!,
             (double)alarm["Threshold"]!, (int)alarm["EvaluationPeriods"]!, (string)alarm["TreatMissingData"]!);
     }
-}
-
-/// <summary>A template synthesized with other settings than the shared one's (in the CDK collection: jsii is single-threaded).</summary>
-internal sealed class Synthesized
-{
-    private static readonly Dictionary<string, Synthesized> Cache = new(StringComparer.Ordinal);
-
-    private Synthesized(JsonObject json, IReadOnlyList<string> messages) => (Json, Messages) = (json, messages);
-
-    public JsonObject Json { get; }
-
-    /// <summary>What synthesis warned or erred about (nothing, for every configuration the docs offer).</summary>
-    public IReadOnlyList<string> Messages { get; }
-
-    /// <summary>The template for these settings, synthesized once per test run.</summary>
-    public static Synthesized With(params string[] arguments)
-    {
-        var key = string.Join(' ', arguments);
-        if (!Cache.TryGetValue(key, out var template))
-        {
-            var app = DeployCommand.CreateApp();
-            var stack = new PipelineStack(app, DeploySettings.Parse(arguments));
-            var json = JsonSerializer.Serialize(Amazon.CDK.Assertions.Template.FromStack(stack).ToJSON());
-            var messages = app.Synth().GetStackByName(stack.StackName).Messages.Select(m => $"{m.Level}: {m.Entry.Data}").ToList();
-            template = Cache[key] = new Synthesized(JsonNode.Parse(json)!.AsObject(), messages);
-        }
-        return template;
-    }
-
-    public IEnumerable<(string Id, JsonObject Resource)> Resources(string type) =>
-        Json["Resources"]!.AsObject().Where(r => (string?)r.Value!["Type"] == type).Select(r => (r.Key, r.Value!.AsObject()));
-
-    public JsonObject Resource(string id) => Json["Resources"]![id]!.AsObject();
 
     /// <summary>The name of the ECS service an alarm's ServiceName dimension points at.</summary>
-    public string ServiceNameOf(JsonObject alarm) =>
-        (string)Resource((string)alarm["Dimensions"]!.AsArray().Single(d => (string?)d!["Name"] == "ServiceName")!["Value"]!["Fn::GetAtt"]![0]!)
+    private static string ServiceNameOf(StackTemplate template, JsonObject alarm) =>
+        (string)template.Resource((string)alarm["Dimensions"]!.AsArray().Single(d => (string?)d!["Name"] == "ServiceName")!["Value"]!["Fn::GetAtt"]![0]!)
             ["Properties"]!["ServiceName"]!;
 }

@@ -34,7 +34,8 @@ public sealed class ServiceContainers : IAsyncLifetime
     /// <summary>The synthesized template (the default settings), read as CloudFormation would.</summary>
     public JsonObject Template { get; private set; } = null!;
 
-    public PipelineTopology Topology { get; } = new();
+    /// <summary>The names the services are given (the stack's environment and its bucket, as CloudFormation resolves them here).</summary>
+    public PipelineTopology Topology { get; private set; } = null!;
 
     public AwsOptions Aws { get; private set; } = null!;
 
@@ -53,9 +54,12 @@ public sealed class ServiceContainers : IAsyncLifetime
             return; // the tests say why they are skipped
         }
         ContainerEngine.Configure();
-        var template = DeployCommand.Synthesize(new DeploySettings(), Directory.CreateTempSubdirectory("deploy-tests-synth-").FullName);
+        var template = DeployCommand.Synthesize(Settings, Directory.CreateTempSubdirectory("deploy-tests-synth-").FullName);
         Template = JsonNode.Parse(await File.ReadAllTextAsync(template))!.AsObject();
         Directory.Delete(Path.GetDirectoryName(template)!, recursive: true);
+        var names = EnvironmentOf(ContainerDefinition("validate"));
+        Topology = new PipelineTopology(names[TopologyExtensions.BucketNameKey.Replace(":", "__", StringComparison.Ordinal)],
+            names[TopologyExtensions.EnvironmentKey.Replace(":", "__", StringComparison.Ordinal)]);
 
         var starting = (Aws: LocalEmulator.StartAsync(EmulatedService.Aws), DynamoDb: LocalEmulator.StartAsync(EmulatedService.DynamoDb));
         _aws = await starting.Aws;
@@ -79,7 +83,7 @@ public sealed class ServiceContainers : IAsyncLifetime
     public async Task<TimeSpan> StartAsync(string service)
     {
         var definition = ContainerDefinition(service);
-        var environment = definition["Environment"]!.AsArray().ToDictionary(e => (string)e!["Name"]!, e => Resolve(e!["Value"]!));
+        var environment = EnvironmentOf(definition);
         environment["Aws__ServiceUrl"] = Aws.ServiceUrl!.ToString();
         environment["Aws__ServiceUrls__DynamoDB"] = Aws.ServiceUrls["DynamoDB"].ToString();
         environment["AWS_ACCESS_KEY_ID"] = EmulatorInstallation.AccessKeyId;
@@ -186,16 +190,24 @@ public sealed class ServiceContainers : IAsyncLifetime
         if (_dynamoDb is not null) await _dynamoDb.DisposeAsync();
     }
 
+    /// <summary>The stack's settings: the defaults.</summary>
+    private static readonly DeploySettings Settings = new();
+
     private JsonObject ContainerDefinition(string service) =>
         Template["Resources"]!.AsObject().Select(r => r.Value!)
-            .Where(r => (string?)r["Type"] == "AWS::ECS::TaskDefinition" && (string?)r["Properties"]!["Family"] == WorkerImages.ImageName(service))
+            .Where(r => (string?)r["Type"] == "AWS::ECS::TaskDefinition"
+                && (string?)r["Properties"]!["Family"] == new PipelineTopology(environment: Settings.StackName).ServiceName(service))
             .Single()["Properties"]!["ContainerDefinitions"]!.AsArray()
             .Single(c => (string?)c!["Name"] == service)!.AsObject();
+
+    private static Dictionary<string, string> EnvironmentOf(JsonObject definition) =>
+        definition["Environment"]!.AsArray().ToDictionary(e => (string)e!["Name"]!, e => Resolve(e!["Value"]!));
 
     /// <summary>A value as CloudFormation would resolve it in the emulators' account and region; anything else is a test failure.</summary>
     private static string Resolve(JsonNode value) => value switch
     {
         JsonValue text => (string)text!,
+        JsonObject { Count: 1 } o when o["Fn::Join"] is JsonArray join => string.Join((string)join[0]!, join[1]!.AsArray().Select(part => Resolve(part!))),
         JsonObject { Count: 1 } o when (string?)o["Ref"] == "AWS::Region" => EmulatorInstallation.Region,
         JsonObject { Count: 1 } o when (string?)o["Ref"] == "AWS::AccountId" => "000000000000", // fauxqs's account
         _ => throw new InvalidOperationException($"The task definition's environment has a value the test cannot resolve: {value.ToJsonString()}"),

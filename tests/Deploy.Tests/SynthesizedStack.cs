@@ -1,8 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Amazon.CDK.Assertions;
-using Deploy;
-
 namespace Deploy.Tests;
 
 /// <summary>
@@ -15,48 +10,78 @@ public sealed class CdkCollection : ICollectionFixture<SynthesizedStack>
     public const string Name = "CDK (jsii is single-threaded)";
 }
 
-public sealed class SynthesizedStack : IDisposable
+/// <summary>
+/// The stack with settings other than the defaults (so that the tests see them arrive in the template), and the
+/// configurations docs/deploy.md offers, each synthesized once when a test first asks for it.
+/// </summary>
+public sealed class SynthesizedStack : StackTemplate, IDisposable
 {
     /// <summary>Settings other than the defaults, so that the tests see them arrive in the template.</summary>
-    public static readonly string[] Arguments = ["alertEmails=ops@example.com,data@example.com", "minTasks=0", "maxTasks=3", "backlogPerTask=2", "logRetentionDays=14"];
+    public static readonly string[] SharedArguments =
+        ["alertEmails=ops@example.com,data@example.com", "minTasks=0", "maxTasks=3", "backlogPerTask=2", "logRetentionDays=14"];
 
-    private readonly string _temp = Directory.CreateTempSubdirectory("deploy-tests-jsii-").FullName;
-    private readonly string? _previousTemp = Environment.GetEnvironmentVariable("TMPDIR");
+    /// <summary>
+    /// The configurations the docs offer, linted and checked each: the defaults; no NAT gateway and workers that scale to
+    /// zero; an existing VPC with HTTPS for the dashboard, as a second environment (another stack name) in the same account.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string[]> DocumentedConfigurations = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["defaults"] = [],
+        ["no-nat"] = ["natGateways=0", "minTasks=0"],
+        ["existing-vpc"] =
+        [
+            "stackName=pipeline-staging", "vpcId=vpc-0a1b2c3d4e5f60718", "subnetIds=subnet-0a1b2c3d4e5f60718,subnet-08f7e6d5c4b3a2910",
+            "dashboardAllowedCidr=10.20.0.0/16", "dashboardCertificateArn=arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+            "dashboardDomainName=kpis.example.com",
+        ],
+    };
+
+    private readonly string? _previousTemp;
+    private readonly Dictionary<string, StackTemplate> _configurations = new(StringComparer.Ordinal);
 
     public SynthesizedStack()
+        : this(Directory.CreateTempSubdirectory("deploy-tests-jsii-").FullName, Environment.GetEnvironmentVariable("TMPDIR"))
     {
-        Environment.SetEnvironmentVariable("TMPDIR", _temp);
-        Settings = DeploySettings.Parse(Arguments);
-        App = DeployCommand.CreateApp(Path.Combine(_temp, "cdk.out"));
-        Stack = new PipelineStack(App, Settings);
-        Template = Template.FromStack(Stack);
-        Json = JsonNode.Parse(JsonSerializer.Serialize(Template.ToJSON()))!.AsObject();
     }
 
-    public DeploySettings Settings { get; }
+    private SynthesizedStack(string temp, string? previousTemp)
+        : base(UseForJsii(temp), SharedArguments)
+    {
+        TempFolder = temp;
+        _previousTemp = previousTemp;
+    }
 
-    public Amazon.CDK.App App { get; }
+    public string TempFolder { get; }
 
-    public PipelineStack Stack { get; }
+    /// <summary>One of <see cref="DocumentedConfigurations"/>, synthesized on first use.</summary>
+    public StackTemplate Configuration(string name) => With(DocumentedConfigurations[name]);
 
-    public Template Template { get; }
+    /// <summary>The stack synthesized with these settings, once per test run.</summary>
+    public StackTemplate With(params string[] arguments)
+    {
+        var key = string.Join(' ', arguments);
+        if (!_configurations.TryGetValue(key, out var template))
+        {
+            template = _configurations[key] = new StackTemplate(Path.Combine(TempFolder, $"configuration-{_configurations.Count}"), arguments);
+        }
+        return template;
+    }
 
-    /// <summary>The template as JSON, for the checks the assertion library has no words for.</summary>
-    public JsonObject Json { get; }
+    public IEnumerable<StackTemplate> Configurations => DocumentedConfigurations.Keys.Select(Configuration);
 
-    public string TempFolder => _temp;
-
-    public IEnumerable<(string Id, JsonObject Resource)> Resources(string type) =>
-        Json["Resources"]!.AsObject().Where(r => (string?)r.Value!["Type"] == type).Select(r => (r.Key, r.Value!.AsObject()));
-
-    public JsonObject Resource(string id) => Json["Resources"]![id]!.AsObject();
+    /// <summary>jsii unpacks its runtime into TMPDIR: give it <paramref name="temp"/>, and return the cloud assembly's folder in it.</summary>
+    private static string UseForJsii(string temp)
+    {
+        Environment.SetEnvironmentVariable("TMPDIR", temp);
+        return Path.Combine(temp, "cdk.out");
+    }
 
     public void Dispose()
     {
         Environment.SetEnvironmentVariable("TMPDIR", _previousTemp);
         try
         {
-            Directory.Delete(_temp, recursive: true);
+            Directory.Delete(TempFolder, recursive: true);
         }
         catch (IOException)
         {

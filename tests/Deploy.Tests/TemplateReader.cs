@@ -6,27 +6,27 @@ namespace Deploy.Tests;
 public static class TemplateReader
 {
     /// <summary>"action resource" for every statement of the policy named <paramref name="policyName"/>, sorted.</summary>
-    public static IReadOnlyList<string> Grants(SynthesizedStack stack, string policyName) =>
+    public static IReadOnlyList<string> Grants(StackTemplate stack, string policyName) =>
         stack.Resources("AWS::IAM::Policy").Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == policyName).Resource
             .Pipe(policy => Statements(stack, policy))
             .Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Every (action, resource) of every IAM policy in the template, with the policy's logical id.</summary>
-    public static IEnumerable<(string Policy, string Action, string Resource)> AllGrants(SynthesizedStack stack) =>
+    public static IEnumerable<(string Policy, string Action, string Resource)> AllGrants(StackTemplate stack) =>
         stack.Resources("AWS::IAM::Policy").SelectMany(p => Statements(stack, p.Resource).Select(g =>
         {
             var space = g.IndexOf(' ', StringComparison.Ordinal);
             return (p.Id, g[..space], g[(space + 1)..]);
         }));
 
-    private static IEnumerable<string> Statements(SynthesizedStack stack, JsonObject policy) =>
+    private static IEnumerable<string> Statements(StackTemplate stack, JsonObject policy) =>
         from statement in policy["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray()
         from action in OneOrMany(statement!["Action"]!)
         from resource in OneOrMany(statement["Resource"]!)
         select $"{(string)action!} {Render(stack, resource!)}";
 
     /// <summary>A resource as "kind/name": the ARN of the topology's queue pipeline-validate reads <c>queue/pipeline-validate</c>.</summary>
-    public static string Render(SynthesizedStack stack, JsonNode node) => node switch
+    public static string Render(StackTemplate stack, JsonNode node) => node switch
     {
         JsonValue value => (string)value!,
         JsonObject o when o["Fn::GetAtt"] is JsonArray getAtt => NameOf(stack, (string)getAtt[0]!),
@@ -35,14 +35,14 @@ public static class TemplateReader
         _ => node.ToJsonString(),
     };
 
-    private static string NameOf(SynthesizedStack stack, string logicalId)
+    private static string NameOf(StackTemplate stack, string logicalId)
     {
         var properties = stack.Resource(logicalId)["Properties"]?.AsObject();
         foreach (var (property, kind) in new[] { ("QueueName", "queue"), ("TableName", "table"), ("TopicName", "topic"), ("BucketName", "bucket"), ("LogGroupName", "log-group"), ("ServiceName", "service") })
         {
-            if (properties?[property] is JsonValue name)
+            if (properties?[property] is { } name)
             {
-                return $"{kind}/{(string)name!}";
+                return $"{kind}/{Render(stack, name)}"; // a name may be built in the template (the default bucket's, with the account and region)
             }
         }
         return logicalId;

@@ -10,7 +10,10 @@ namespace Deploy.Tests;
 [Collection(CdkCollection.Name)]
 public sealed class TemplateTests(SynthesizedStack stack)
 {
-    private readonly PipelineTopology _topology = new();
+    private readonly PipelineTopology _topology = stack.Topology;
+
+    /// <summary>The bucket as the template names it by default: the environment's, in the stack's account and region.</summary>
+    private const string Bucket = "pipeline-data-{AWS::AccountId}-{AWS::Region}";
 
     [Fact]
     public void Every_table_is_in_the_stack_with_its_keys_and_indexes_on_demand_with_point_in_time_recovery()
@@ -20,7 +23,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
         {
             stack.Template.HasResource("AWS::DynamoDB::Table", new Dictionary<string, object>
             {
-                ["DeletionPolicy"] = "Retain",
+                ["DeletionPolicy"] = "RetainExceptOnCreate",
                 ["Properties"] = new Dictionary<string, object>
                 {
                     ["TableName"] = table.Name,
@@ -67,7 +70,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     {
         var topics = stack.Resources("AWS::SNS::Topic").ToDictionary(t => t.Id, t => (string)t.Resource["Properties"]!["TopicName"]!);
         // And the deployment's own operations topic (OperationsTests), which nothing of the pipeline uses.
-        Assert.Equal(_topology.Topics.Select(t => t.Name).Append(Operations.TopicName(stack.Settings)).Order(), topics.Values.Order());
+        Assert.Equal(_topology.Topics.Select(t => t.Name).Append(stack.Topology.OperationsTopicName).Order(), topics.Values.Order());
 
         var subscriptions = stack.Resources("AWS::SNS::Subscription")
             .Select(s => s.Resource["Properties"]!)
@@ -77,6 +80,26 @@ public sealed class TemplateTests(SynthesizedStack stack)
         Assert.Equal(
             _topology.Subscriptions.Select(s => (s.Topic.Name, $"queue/{s.Queue.Name}", (bool?)s.RawMessageDelivery)).Order(),
             subscriptions.Order());
+    }
+
+    /// <summary>Every topic in the stack, whoever adds it, refuses a publish without TLS (CDK 2.160's EnforceSSL writes nothing: the stack does).</summary>
+    [Fact]
+    public void Every_topic_has_a_policy_that_refuses_publishing_without_tls()
+    {
+        foreach (var template in stack.Configurations.Prepend(stack))
+        {
+            var topics = template.Resources("AWS::SNS::Topic").Select(t => t.Id).ToList();
+            Assert.NotEmpty(topics);
+            var tlsOnly = template.Resources("AWS::SNS::TopicPolicy").Select(p => p.Resource["Properties"]!)
+                .Where(p => p["PolicyDocument"]!["Statement"]!.AsArray().Any(s =>
+                    (string?)s!["Effect"] == "Deny"
+                    && TemplateReader.OneOrMany(s["Action"]!).Any(a => (string?)a == "sns:Publish")
+                    && (s["Principal"]!.ToJsonString() is "\"*\"" or "{\"AWS\":\"*\"}")
+                    && (string?)s["Condition"]?["Bool"]?["aws:SecureTransport"] == "false"))
+                .SelectMany(p => p["Topics"]!.AsArray().Select(t => (string)t!["Ref"]!))
+                .ToHashSet();
+            Assert.All(topics, topic => Assert.True(tlsOnly.Contains(topic), $"{template}: topic {topic} has no policy that refuses publishing without TLS"));
+        }
     }
 
     [Fact]
@@ -94,9 +117,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
     [Fact]
     public void The_bucket_is_private_encrypted_versioned_and_refuses_plain_http()
     {
+        Assert.Equal(_topology.Bucket.Name, TemplateReader.Render(stack, stack.Resources("AWS::S3::Bucket").Single().Resource["Properties"]!["BucketName"]!));
         stack.Template.HasResourceProperties("AWS::S3::Bucket", new Dictionary<string, object>
         {
-            ["BucketName"] = _topology.Bucket.Name,
             ["PublicAccessBlockConfiguration"] = new Dictionary<string, object>
             {
                 ["BlockPublicAcls"] = true, ["BlockPublicPolicy"] = true, ["IgnorePublicAcls"] = true, ["RestrictPublicBuckets"] = true,
@@ -158,12 +181,12 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:DescribeTable table/pipeline-order-keys", "dynamodb:GetItem table/pipeline-order-keys", "dynamodb:PutItem table/pipeline-order-keys",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:PutItem table/pipeline-runs",
                 "dynamodb:Query table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
-                "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/errors/*", "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/processed/*",
-                "s3:DeleteObject bucket/ecommerce-pipeline-data/data/*",
-                "s3:GetObject bucket/ecommerce-pipeline-data/data/*", "s3:GetObject bucket/ecommerce-pipeline-data/errors/*",
-                "s3:GetObject bucket/ecommerce-pipeline-data/processed/*",
-                "s3:ListBucket bucket/ecommerce-pipeline-data",
-                "s3:PutObject bucket/ecommerce-pipeline-data/errors/*", "s3:PutObject bucket/ecommerce-pipeline-data/processed/*",
+                $"s3:AbortMultipartUpload bucket/{Bucket}/errors/*", $"s3:AbortMultipartUpload bucket/{Bucket}/processed/*",
+                $"s3:DeleteObject bucket/{Bucket}/data/*",
+                $"s3:GetObject bucket/{Bucket}/data/*", $"s3:GetObject bucket/{Bucket}/errors/*",
+                $"s3:GetObject bucket/{Bucket}/processed/*",
+                $"s3:ListBucket bucket/{Bucket}",
+                $"s3:PutObject bucket/{Bucket}/errors/*", $"s3:PutObject bucket/{Bucket}/processed/*",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchSubmitted",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchValidated",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchSubmitted",
@@ -176,10 +199,10 @@ public sealed class TemplateTests(SynthesizedStack stack)
             "transform",
             [
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
-                "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/transformed/*",
-                "s3:GetObject bucket/ecommerce-pipeline-data/data/*", "s3:GetObject bucket/ecommerce-pipeline-data/transformed/*",
-                "s3:ListBucket bucket/ecommerce-pipeline-data",
-                "s3:PutObject bucket/ecommerce-pipeline-data/transformed/*",
+                $"s3:AbortMultipartUpload bucket/{Bucket}/transformed/*",
+                $"s3:GetObject bucket/{Bucket}/data/*", $"s3:GetObject bucket/{Bucket}/transformed/*",
+                $"s3:ListBucket bucket/{Bucket}",
+                $"s3:PutObject bucket/{Bucket}/transformed/*",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchTransformed", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchValidated",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchValidated",
                 "sns:Publish topic/Pipeline_Contracts-BatchTransformed",
@@ -197,12 +220,12 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:DescribeTable table/pipeline-order-kpis", "dynamodb:PutItem table/pipeline-order-kpis",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:PutItem table/pipeline-runs",
                 "dynamodb:Query table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
-                "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/processed/*", "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/retracted/*",
-                "s3:DeleteObject bucket/ecommerce-pipeline-data/data/*", "s3:DeleteObject bucket/ecommerce-pipeline-data/processed/*",
-                "s3:GetObject bucket/ecommerce-pipeline-data/data/*", "s3:GetObject bucket/ecommerce-pipeline-data/processed/*",
-                "s3:GetObject bucket/ecommerce-pipeline-data/retracted/*", "s3:GetObject bucket/ecommerce-pipeline-data/transformed/*",
-                "s3:ListBucket bucket/ecommerce-pipeline-data",
-                "s3:PutObject bucket/ecommerce-pipeline-data/processed/*", "s3:PutObject bucket/ecommerce-pipeline-data/retracted/*",
+                $"s3:AbortMultipartUpload bucket/{Bucket}/processed/*", $"s3:AbortMultipartUpload bucket/{Bucket}/retracted/*",
+                $"s3:DeleteObject bucket/{Bucket}/data/*", $"s3:DeleteObject bucket/{Bucket}/processed/*",
+                $"s3:GetObject bucket/{Bucket}/data/*", $"s3:GetObject bucket/{Bucket}/processed/*",
+                $"s3:GetObject bucket/{Bucket}/retracted/*", $"s3:GetObject bucket/{Bucket}/transformed/*",
+                $"s3:ListBucket bucket/{Bucket}",
+                $"s3:PutObject bucket/{Bucket}/processed/*", $"s3:PutObject bucket/{Bucket}/retracted/*",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRequested", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchTransformed",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated",
@@ -235,8 +258,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:BatchGetItem table/pipeline-order-kpis", "dynamodb:DescribeTable table/pipeline-order-kpis", "dynamodb:Scan table/pipeline-order-kpis",
                 "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:Query table/pipeline-category-kpis", "dynamodb:Scan table/pipeline-category-kpis",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:Query table/pipeline-runs", "dynamodb:Scan table/pipeline-runs",
-                "s3:GetObject bucket/ecommerce-pipeline-data/errors/*",
-                "s3:ListBucket bucket/ecommerce-pipeline-data",
+                $"s3:GetObject bucket/{Bucket}/errors/*",
+                $"s3:ListBucket bucket/{Bucket}",
                 "sns:GetTopicAttributes topic/pipeline-alerts", "sns:ListSubscriptionsByTopic topic/pipeline-alerts",
                 .. Consumer("pipeline-dashboard"),
                 .. DepthReader("pipeline-validate"), .. DepthReader("pipeline-manifest-events"), .. DepthReader("pipeline-transform"),
@@ -249,16 +272,16 @@ public sealed class TemplateTests(SynthesizedStack stack)
     [MemberData(nameof(ExpectedGrants))]
     public void Each_task_role_allows_exactly_what_its_service_calls(string service, string[] expected)
     {
-        Assert.Equal(expected.Distinct().Order(StringComparer.Ordinal), TemplateReader.Grants(stack, ServiceTask.AccessPolicyName(service)));
+        Assert.Equal(expected.Distinct().Order(StringComparer.Ordinal), TemplateReader.Grants(stack, AccessPolicyName(service)));
     }
 
     [Fact]
     public void The_notifier_cannot_write_the_kpi_tables_and_transform_cannot_touch_errors()
     {
-        var notifier = TemplateReader.Grants(stack, ServiceTask.AccessPolicyName("notifier"));
+        var notifier = TemplateReader.Grants(stack, AccessPolicyName("notifier"));
         Assert.DoesNotContain(notifier, g => g.Contains("kpi", StringComparison.Ordinal));
 
-        var transform = TemplateReader.Grants(stack, ServiceTask.AccessPolicyName("transform"));
+        var transform = TemplateReader.Grants(stack, AccessPolicyName("transform"));
         Assert.DoesNotContain(transform, g => g.Contains("/errors/", StringComparison.Ordinal));
         Assert.DoesNotContain(transform, g => g.Contains("kpi", StringComparison.Ordinal));
     }
@@ -266,7 +289,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     [Fact]
     public void The_dashboard_writes_no_data_publishes_nothing_and_reads_only_reports_in_s3()
     {
-        var grants = TemplateReader.Grants(stack, ServiceTask.AccessPolicyName("dashboard"));
+        var grants = TemplateReader.Grants(stack, AccessPolicyName("dashboard"));
 
         Assert.DoesNotContain(grants, g => g.StartsWith("dynamodb:", StringComparison.Ordinal)
             && !new[] { "dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan" }.Contains(g.Split(' ')[0]));
@@ -301,7 +324,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
 
         stack.Template.HasResourceProperties("AWS::ECS::Service", new Dictionary<string, object>
         {
-            ["ServiceName"] = WorkerImages.ImageName("dashboard"),
+            ["ServiceName"] = _topology.ServiceName("dashboard"),
             ["DesiredCount"] = 1,
             ["LaunchType"] = "FARGATE",
             ["LoadBalancers"] = Match.ArrayWith([Match.ObjectLike(new Dictionary<string, object> { ["ContainerName"] = "dashboard", ["ContainerPort"] = ServiceTask.HttpPort })]),
@@ -320,7 +343,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
 
         // Retractions come from operators (pipeline retract), whom IAM outside this stack allows (docs/security.md).
         Assert.DoesNotContain(publishes, g => g.Resource == $"topic/{_topology.BatchRetractionRequestedTopic.Name}");
-        Assert.Equal([ServiceTask.AccessPolicyName("notifier")],
+        Assert.Equal([AccessPolicyName("notifier")],
             publishes.Where(g => g.Resource == $"topic/{_topology.AlertsTopic.Name}").Select(g => g.Policy).Distinct().Select(PolicyName));
     }
 
@@ -371,7 +394,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
         const string End = "<!-- end of access lists -->";
         var lists = string.Join("\n", new[] { "compute", "dashboard", "notifier", "transform", "validate" }.Select(service =>
             $"\n**{service}**\n\n| resource | actions |\n| --- | --- |\n" + string.Join("\n",
-                TemplateReader.Grants(stack, ServiceTask.AccessPolicyName(service)).Select(g => (Action: g[..g.IndexOf(' ', StringComparison.Ordinal)], Resource: g[(g.IndexOf(' ', StringComparison.Ordinal) + 1)..]))
+                TemplateReader.Grants(stack, AccessPolicyName(service))
+                    .Select(g => (Action: g[..g.IndexOf(' ', StringComparison.Ordinal)], Resource: g[(g.IndexOf(' ', StringComparison.Ordinal) + 1)..]))
                     .GroupBy(g => g.Resource).OrderBy(g => g.Key, StringComparer.Ordinal)
                     .Select(g => $"| `{g.Key}` | {string.Join(", ", g.Select(x => x.Action).Distinct().Order(StringComparer.Ordinal))} |")))) + "\n";
         var doc = File.ReadAllText(Path.Combine(GuardTests.RepositoryRoot(), "docs", "security.md")).ReplaceLineEndings("\n");
@@ -412,7 +436,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
         {
             stack.Template.HasResourceProperties("AWS::ECS::Service", new Dictionary<string, object>
             {
-                ["ServiceName"] = WorkerImages.ImageName(access.Name),
+                ["ServiceName"] = _topology.ServiceName(access.Name),
                 ["LaunchType"] = "FARGATE",
                 ["DeploymentConfiguration"] = Match.ObjectLike(new Dictionary<string, object>
                 {
@@ -436,17 +460,20 @@ public sealed class TemplateTests(SynthesizedStack stack)
         foreach (var access in new PipelineServices(_topology).All)
         {
             var minimum = WorkerService.MinTasks(access, stack.Settings);
-            var target = targets.Single(t => TemplateReader.Render(stack, t.Resource["Properties"]!["ResourceId"]!).EndsWith($"/service/{WorkerImages.ImageName(access.Name)}", StringComparison.Ordinal));
+            var target = targets.Single(t => TemplateReader.Render(stack, t.Resource["Properties"]!["ResourceId"]!)
+                .EndsWith($"/service/{_topology.ServiceName(access.Name)}", StringComparison.Ordinal));
             Assert.Equal((minimum, stack.Settings.MaxTasks), ((int)target.Resource["Properties"]!["MinCapacity"]!, (int)target.Resource["Properties"]!["MaxCapacity"]!));
 
             var policies = stack.Resources("AWS::ApplicationAutoScaling::ScalingPolicy").Where(p => (string?)p.Resource["Properties"]!["ScalingTargetId"]!["Ref"] == target.Id).ToList();
-            var busy = policies.Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == $"{access.Name}-backlog").Resource["Properties"]!["StepScalingPolicyConfiguration"]!;
+            var busy = policies.Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == _topology.ServicePolicyName(access.Name, "backlog"))
+                .Resource["Properties"]!["StepScalingPolicyConfiguration"]!;
             Assert.Equal("ExactCapacity", (string)busy["AdjustmentType"]!);
             // One task per backlogPerTask messages, up to the maximum.
             Assert.Equal(
                 Enumerable.Range(1, stack.Settings.MaxTasks).Select(n => ((n - 1) * stack.Settings.BacklogPerTask, n)),
                 busy["StepAdjustments"]!.AsArray().Select(s => ((int)s!["MetricIntervalLowerBound"]!, (int)s["ScalingAdjustment"]!)));
-            var idle = policies.Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == $"{access.Name}-idle").Resource["Properties"]!["StepScalingPolicyConfiguration"]!;
+            var idle = policies.Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == _topology.ServicePolicyName(access.Name, "idle"))
+                .Resource["Properties"]!["StepScalingPolicyConfiguration"]!;
             Assert.Equal(minimum, (int)idle["StepAdjustments"]![0]!["ScalingAdjustment"]!);
 
             // Both alarms watch exactly the consumed queues, waiting and in flight.
@@ -490,13 +517,15 @@ public sealed class TemplateTests(SynthesizedStack stack)
 
     /// <summary>The operations topic, which the same addresses receive (OperationsTests).</summary>
     private string OperationsTopic => stack.Resources("AWS::SNS::Topic")
-        .Single(t => (string?)t.Resource["Properties"]!["TopicName"] == Operations.TopicName(stack.Settings)).Id;
+        .Single(t => (string?)t.Resource["Properties"]!["TopicName"] == stack.Topology.OperationsTopicName).Id;
+
+    private string AccessPolicyName(string service) => _topology.ServicePolicyName(service, ServiceTask.AccessPolicy);
 
     private string PolicyName(string logicalId) =>
         (string)stack.Resources("AWS::IAM::Policy").Single(p => p.Id == logicalId).Resource["Properties"]!["PolicyName"]!;
 
     internal JsonObject ContainerOf(string service) => stack.Resources("AWS::ECS::TaskDefinition")
-        .Single(t => (string?)t.Resource["Properties"]!["Family"] == WorkerImages.ImageName(service)).Resource["Properties"]!["ContainerDefinitions"]!.AsArray()
+        .Single(t => (string?)t.Resource["Properties"]!["Family"] == _topology.ServiceName(service)).Resource["Properties"]!["ContainerDefinitions"]!.AsArray()
         .Single(c => (string?)c!["Name"] == service)!.AsObject();
 
     private static string[] Consumer(string queue) =>

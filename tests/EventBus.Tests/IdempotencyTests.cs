@@ -56,6 +56,21 @@ public class IdempotencyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture
         Assert.Equal(["pay-1"], captures);
     }
 
+    /// <summary>The table's TTL (in the stack, and where the provisioner can set one) is the attribute the store writes.</summary>
+    [Fact]
+    public async Task Every_mark_carries_the_expiry_the_pipelines_table_deletes_it_by()
+    {
+        var store = await StoreAsync("processed-expiry");
+        await store.RunOnceAsync("batch-1", _ => Task.CompletedTask);
+
+        using var dynamoDb = aws.CreateDynamoDbClient();
+        var item = (await dynamoDb.GetItemAsync(store.TableName, new() { [IdempotencyStore.KeyAttribute] = new() { S = "batch-1" } })).Item;
+        Assert.Equal(IdempotencyStore.ExpiresAtAttribute, new Pipeline.Topology.PipelineTopology().ProcessedMessagesTable.TimeToLiveAttribute);
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(
+            long.Parse(item[IdempotencyStore.ExpiresAtAttribute].N, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.InRange(expiresAt - DateTimeOffset.UtcNow, store.Retention - TimeSpan.FromMinutes(5), store.Retention);
+    }
+
     [Fact]
     public async Task Work_that_fails_releases_its_key_so_a_redelivery_runs_it()
     {

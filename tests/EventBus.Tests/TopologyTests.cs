@@ -2,6 +2,7 @@ using System.Reflection;
 using EventBus.AwsSqs;
 using EventBus.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts;
 using Pipeline.Topology;
@@ -62,10 +63,74 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
         }
     }
 
-    /// <summary>Applies the pipeline's topology to the emulators as the AppHost and the provisioner tool do.</summary>
-    private async Task<PipelineTopology> ProvisionAsync()
+    [Fact]
+    public void An_environment_prefixes_every_name_and_scopes_the_message_topics_as_the_bus_names_them()
     {
-        var topology = new PipelineTopology();
+        var local = new PipelineTopology();
+        var staging = new PipelineTopology(environment: "pipeline-staging");
+
+        Assert.Equal((PipelineTopology.DefaultEnvironment, (string?)null), (local.Environment, local.TopicScope));
+        Assert.Equal(("pipeline-staging-validate", "pipeline-staging-runs", "pipeline-staging-alerts"),
+            (staging.ValidateQueue.Name, staging.PipelineRunsTable.Name, staging.AlertsTopic.Name));
+        Assert.Equal(
+            staging.Topics.Except([staging.AlertsTopic]).Select(t => t.Name).Order(),
+            Contracts.Select(c => MessageNaming.ScopedEntityName(MessageNaming.EntityNameOf(c), staging.TopicScope)).Order());
+        Assert.All(staging.Topics.Select(t => t.Name).Concat(staging.Queues.Select(q => q.DeadLetterQueueName)).Concat(staging.Tables.Select(t => t.Name)),
+            name => Assert.StartsWith("pipeline-staging", name, StringComparison.Ordinal));
+        Assert.Empty(staging.Topics.Select(t => t.Name).Concat(staging.Queues.Select(q => q.Name)).Concat(staging.Tables.Select(t => t.Name))
+            .Intersect(local.Topics.Select(t => t.Name).Concat(local.Queues.Select(q => q.Name)).Concat(local.Tables.Select(t => t.Name))));
+    }
+
+    [Theory]
+    [InlineData("Pipeline-Staging", "lower-case")]
+    [InlineData("staging_1", "lower-case")]
+    [InlineData("staging-", "not ending with '-'")]
+    [InlineData("a-name-so-long-that-its-manifest-events-dead-letter-queue-passes-sqs-limits", "at most 58 characters")]
+    public void An_environment_name_that_would_make_a_name_aws_refuses_is_refused_with_the_reason(string environment, string reason)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new PipelineTopology(environment: environment));
+
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Services_of_an_environment_of_their_own_use_its_names_end_to_end_and_stay_apart_from_the_default_one()
+    {
+        // As a service in ECS finds it: the environment from its configuration (the task definition sets Pipeline__Environment).
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration[TopologyExtensions.EnvironmentKey] = "pipeline-staging";
+        var staging = builder.AddPipelineTopology();
+        var local = new PipelineTopology();
+        await ProvisionAsync(staging);
+        await ProvisionAsync(local);
+
+        var toStaging = new Received<BatchSubmitted>();
+        var toLocal = new Received<BatchSubmitted>();
+        await using var stagingValidate = await StartValidateAsync(staging, toStaging);
+        await using var localValidate = await StartValidateAsync(local, toLocal);
+
+        // A publisher of the environment (pipeline submit --environment pipeline-staging) reaches its Validate only.
+        using var sqs = aws.CreateSqsClient();
+        var publisher = SqsPublisher.Create(sqs, aws.CreateSnsClient(), "pipeline-cli", TopologyMode.Verify, staging.TopicScope);
+        var batch = new BatchSubmitted("20250409", staging.Bucket.Name, "data/20250409/manifest_20250409.json", "\"9b2cf535\"", DateTimeOffset.UtcNow, "test");
+        await publisher.PublishAsync(batch);
+
+        var (message, context) = Assert.Single(await toStaging.WaitForAsync(1));
+        Assert.Equal(batch, message);
+        Assert.Equal("pipeline-staging-validate", context.Endpoint);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // a long poll of the local endpoint
+        Assert.Empty(toLocal.Items);
+
+        Task<RunningBus> StartValidateAsync(PipelineTopology topology, Received<BatchSubmitted> received) =>
+            BusHost.StartAsync(aws, topology.ValidateQueue.Name, bus => bus.AddSubscription<BatchSubmitted, Inbox<BatchSubmitted>>(),
+                options => (options.Topology, options.TopicScope) = (TopologyMode.Verify, topology.TopicScope),
+                services: s => s.AddSingleton(received));
+    }
+
+    /// <summary>Applies the pipeline's topology to the emulators as the AppHost and the provisioner tool do.</summary>
+    private async Task<PipelineTopology> ProvisionAsync(PipelineTopology? environment = null)
+    {
+        var topology = environment ?? new PipelineTopology();
         using var sqs = aws.CreateSqsClient();
         using var s3 = aws.CreateS3Client();
         using var dynamoDb = aws.CreateDynamoDbClient();

@@ -28,6 +28,24 @@ public sealed class AwsConnectionOptionsTests
     }
 
     [Fact]
+    public void The_environment_option_names_every_resource_and_the_topics_scope()
+    {
+        using var local = Connect("");
+        using var staging = Connect("--environment pipeline-staging");
+
+        Assert.Equal(("pipeline-validate", (string?)null), (local.Topology.ValidateQueue.Name, local.Topology.TopicScope));
+        Assert.Equal(("pipeline-staging-validate", "pipeline-staging"), (staging.Topology.ValidateQueue.Name, staging.Topology.TopicScope));
+        Assert.Contains("lower-case", string.Join('\n', Parse("--environment Staging").Errors.Select(e => e.Message)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_deployed_environments_account_is_read_from_its_queue_url()
+    {
+        Assert.Equal("123456789012", AwsConnectionOptions.AccountOf("https://sqs.eu-west-1.amazonaws.com/123456789012/pipeline-staging-validate"));
+        Assert.Throws<ArgumentException>(() => AwsConnectionOptions.AccountOf("http://127.0.0.1:4566/queue/pipeline-validate"));
+    }
+
+    [Fact]
     public void An_unknown_profile_is_an_error()
     {
         var name = $"no-such-profile-{Guid.NewGuid():N}";
@@ -40,5 +58,12 @@ public sealed class AwsConnectionOptionsTests
         var command = new RootCommand();
         options.AddTo(command);
         return options.Connect(command.Parse(args));
+    }
+
+    private static ParseResult Parse(string args)
+    {
+        var command = new RootCommand();
+        new AwsConnectionOptions().AddTo(command);
+        return command.Parse(args);
     }
 }
