@@ -94,7 +94,7 @@ public sealed class DashboardService : Construct
             },
         });
 
-        _ = new CfnOutput(stack, "DashboardUrl", new CfnOutputProps
+        _ = new CfnOutput(stack, StackOutputNames.DashboardUrl, new CfnOutputProps
         {
             Description = "The KPI dashboard (inside the VPC and the allowed network only)",
             Value = $"{(settings.DashboardCertificateArn is null ? "http" : "https")}://{balancer.LoadBalancerDnsName}",

@@ -60,7 +60,7 @@ public sealed class PipelineStack : Stack
 
         var network = new WorkerNetwork(this, settings);
         var cluster = new Cluster(this, "Cluster", new ClusterProps { Vpc = network.Vpc });
-        var images = new WorkerImages(this);
+        var images = new WorkerImages(this, settings.ImageArchives);
         var services = new PipelineServices(Topology);
         foreach (var access in services.All)
         {
@@ -68,9 +68,9 @@ public sealed class PipelineStack : Stack
         }
         new DashboardService(this, services.Dashboard, settings, cluster, network, images);
 
-        _ = new CfnOutput(this, "BucketName", new CfnOutputProps { Value = Bucket.BucketName });
+        _ = new CfnOutput(this, StackOutputNames.BucketName, new CfnOutputProps { Value = Bucket.BucketName });
         _ = new CfnOutput(this, "ClusterName", new CfnOutputProps { Value = cluster.ClusterName });
-        _ = new CfnOutput(this, "AlertsTopicArn", new CfnOutputProps { Value = _topics[Topology.AlertsTopic].TopicArn });
+        _ = new CfnOutput(this, StackOutputNames.AlertsTopicArn, new CfnOutputProps { Value = _topics[Topology.AlertsTopic].TopicArn });
     }
 
     public PipelineTopology Topology { get; }
