@@ -137,7 +137,7 @@ public sealed class Preflight(Workspace workspace, AwsTarget target)
     }
 
     /// <summary>The exact bootstrap command, with this deployment's CDK CLI, account, region and profile.</summary>
-    public string BootstrapCommand(string account) =>
+    private string BootstrapCommand(string account) =>
         new ExternalCommand(workspace.Display(workspace.CdkExecutable), ["bootstrap", $"aws://{account}/{target.Region}", .. target.CdkArguments], workspace.RepositoryRoot)
             .ToString() + (File.Exists(workspace.CdkExecutable) ? "" : $" (after npm ci --prefix {workspace.Display(workspace.CdkPackage)})");
 

@@ -33,36 +33,13 @@ public sealed class AspirePublishTests : IDisposable
 
     public void Dispose() => _cli.Dispose();
 
-    /// <summary>The pinned Aspire CLI from the repository's root, without AWS credentials (the same environment as the deploy command's tests).</summary>
-    private async Task<(int ExitCode, string Output)> RunAspireAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            WorkingDirectory = GuardTests.RepositoryRoot(),
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in (string[])["tool", "run", "aspire", .. arguments])
-        {
-            start.ArgumentList.Add(argument);
-        }
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-        start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
-        start.Environment["AWS_CONFIG_FILE"] = Path.Combine(_cli.Folder, "no-aws-config");
-        start.Environment["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(_cli.Folder, "no-aws-credentials");
-        start.Environment["ASPIRE_CLI_TELEMETRY_OPTOUT"] = "true";
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
-    }
+    /// <summary>
+    /// The pinned Aspire CLI from the repository's root, in the deploy command's test environment (no AWS credentials).
+    /// HOME stays the user's: the CLI keeps its own state there.
+    /// </summary>
+    private Task<(int ExitCode, string Output)> RunAspireAsync(params string[] arguments) =>
+        _cli.RunDotnetAsync(new Dictionary<string, string> { ["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? "/root", ["ASPIRE_CLI_TELEMETRY_OPTOUT"] = "true" },
+            GuardTests.RepositoryRoot(), ["tool", "run", "aspire", .. arguments]);
 
     /// <summary>Runs when the Aspire CLI is restored (<c>dotnet tool restore</c>; .ci/run does), and says how to restore it otherwise.</summary>
     private sealed class AspireCliFactAttribute : FactAttribute

@@ -56,15 +56,20 @@ public sealed class DeployCli : IDisposable
         return bin;
     }
 
-    public async Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    /// <summary>Runs the deploy command (the build in this test's output) with <paramref name="arguments"/>.</summary>
+    public Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        RunDotnetAsync(environment, Environment.CurrentDirectory, [Path.Combine(AppContext.BaseDirectory, "Deploy.dll"), .. arguments]);
+
+    /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> in <paramref name="workingDirectory"/>, in this class's environment.</summary>
+    public async Task<(int ExitCode, string Output)> RunDotnetAsync(IReadOnlyDictionary<string, string> environment, string workingDirectory, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {
+            WorkingDirectory = workingDirectory,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Deploy.dll"));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -87,7 +92,7 @@ public sealed class DeployCli : IDisposable
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await output + await error);
     }
