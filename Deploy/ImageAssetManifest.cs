@@ -25,13 +25,15 @@ public static class ImageAssetManifest
         }
         foreach (var (_, image) in images)
         {
-            if (image?["source"]?["executable"] is JsonArray { Count: 3 } executable && ((string?)executable[2])?.StartsWith(DockerLoad, StringComparison.Ordinal) == true)
+            if (image?["source"]?["executable"] is JsonArray { Count: 3 } executable
+                && ((string?)executable[2])?.StartsWith(DockerLoad, StringComparison.Ordinal) == true)
             {
                 var archive = ((string)executable[2]!)[DockerLoad.Length..].Split(' ')[0];
                 executable[2] = LoadCommand(archive);
             }
         }
-        File.WriteAllText(assetManifest, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        File.WriteAllText(assetManifest,
+            manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 
     /// <summary>The shell command that loads <paramref name="archive"/> and prints the loaded image's name, which the CLI then tags and pushes.</summary>

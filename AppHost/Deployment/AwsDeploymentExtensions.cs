@@ -19,10 +19,12 @@ public static class AwsDeploymentExtensions
 
     public static IDistributedApplicationBuilder AddAwsDeployment(this IDistributedApplicationBuilder builder)
     {
-        var command = new DeployCommandRunner(Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "Deploy")), builder.Configuration.GetSection("Deploy"));
+        var command = new DeployCommandRunner(
+            Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "Deploy")), builder.Configuration.GetSection("Deploy"));
         builder.Pipeline.AddStep(PlanStep, context => command.RunAsync(context, "deploy", "--dry-run"), requiredBy: WellKnownPipelineSteps.Publish);
         builder.Pipeline.AddStep(DeployStep, context => command.RunAsync(context, "deploy"), requiredBy: WellKnownPipelineSteps.Deploy);
-        builder.Pipeline.AddStep(DestroyStep, async context => await command.RunAsync(context, "destroy", await ConfirmedAsync(context, command.StackDescription)),
+        builder.Pipeline.AddStep(DestroyStep,
+            async context => await command.RunAsync(context, "destroy", await ConfirmedAsync(context, command.StackDescription)),
             requiredBy: WellKnownPipelineSteps.Destroy);
         return builder;
     }
@@ -43,7 +45,8 @@ public static class AwsDeploymentExtensions
             return [];
         }
         var answer = await interaction.PromptInputAsync($"Delete {stack} in AWS?",
-            "Everything in it is deleted except the resources that hold data (the bucket, the tables, the dead-letter queues): the deploy command lists what is left.",
+            "Everything in it is deleted except the resources that hold data (the bucket, the tables, the dead-letter queues): " +
+            "the deploy command lists what is left.",
             new InteractionInput { Name = "delete", Label = "Delete it", InputType = InputType.Boolean, Required = true },
             cancellationToken: context.CancellationToken);
         return answer is { Canceled: false, Data.Value: "true" or "True" } ? ["--yes"] : [];

@@ -49,14 +49,16 @@ public sealed class DeployCommandRunner(string deployProject, IConfigurationSect
         }
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"the deploy command exited with {process.ExitCode} (its output above; the plan is in {Path.Combine(output, "plan.txt")})");
+            throw new InvalidOperationException(
+                $"the deploy command exited with {process.ExitCode} (its output above; the plan is in {Path.Combine(output, "plan.txt")})");
         }
         context.Summary.Add("AWS plan", Path.Combine(output, "plan.txt"));
     }
 
     private IEnumerable<string> Arguments(string command, string output, string[] options)
     {
-        string[] named = [.. Option("--profile", "Profile"), .. Option("--region", "Region"), .. Option("--base-image", "BaseImage"), .. Option("--images", "Images")];
+        string[] named =
+            [.. Option("--profile", "Profile"), .. Option("--region", "Region"), .. Option("--base-image", "BaseImage"), .. Option("--images", "Images")];
         var settings = configuration.GetSection("Settings").GetChildren().Where(s => s.Value is not null).Select(s => $"{s.Key}={s.Value}");
         return ["run", "--project", deployProject, "--", command, "--out", output, .. options, .. named, .. settings];
     }

@@ -27,7 +27,8 @@ public static class CommonSteps
                 plan.Line($"{PlanRunner.Indent}(dry run: going on; a real run stops here until each MISSING line is fixed)");
                 return StepResult.Done;
             }
-            return new StepResult(ExitCodes.PrerequisitesMissing, "a prerequisite is missing (fix each MISSING line above); nothing was built, deployed or deleted");
+            return new StepResult(ExitCodes.PrerequisitesMissing,
+                "a prerequisite is missing (fix each MISSING line above); nothing was built, deployed or deleted");
         })
     {
         InDryRun = true,

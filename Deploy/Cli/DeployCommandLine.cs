@@ -20,11 +20,16 @@ public static class DeployCommandLine
         Description = "A folder with the image archives already built (pipeline-<service>.tar): nothing is built",
     };
 
-    private static readonly Option<string?> Profile = new("--profile") { Description = "The AWS profile to deploy with (else AWS_PROFILE or the default chain)" };
+    private static readonly Option<string?> Profile = new("--profile")
+    {
+        Description = "The AWS profile to deploy with (else AWS_PROFILE or the default chain)",
+    };
+
     private static readonly Option<string?> Region = new("--region") { Description = "The AWS region (else AWS_REGION, AWS_DEFAULT_REGION, the profile's)" };
     private static readonly Option<bool> DryRun = new("--dry-run")
     {
-        Description = "Print every step and its exact commands; run the checks (reported, not fatal), build the images and write the template; touch nothing in AWS",
+        Description = "Print every step and its exact commands; run the checks (reported, not fatal), build the images and write the template; " +
+            "touch nothing in AWS",
     };
 
     public static RootCommand Create() => new("Synthesizes, deploys and deletes the pipeline's CloudFormation stack (docs/deploy.md).")

@@ -60,7 +60,10 @@ public sealed class DeployPlan(DeploymentRequest request)
                     var result = await plan.RunCommandAsync(builder.Command(service, Images), cancellationToken);
                     if (!result.Succeeded)
                     {
-                        return result with { Reason = $"{result.Reason} (building {WorkerImages.ImageName(service)}; without access to mcr.microsoft.com pass --base-image)" };
+                        return result with
+                        {
+                            Reason = $"{result.Reason} (building {WorkerImages.ImageName(service)}; without access to mcr.microsoft.com pass --base-image)",
+                        };
                     }
                 }
                 return StepResult.Done;

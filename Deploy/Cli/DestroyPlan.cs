@@ -46,7 +46,8 @@ public sealed class DestroyPlan(DeploymentRequest request, TextReader input, boo
             (plan, _) =>
             {
                 WriteKept(plan);
-                plan.Line($"{PlanRunner.Indent}a new deploy with the same names fails while these exist: delete them by hand when you mean it (docs/deploy.md), or deploy another stackName");
+                plan.Line($"{PlanRunner.Indent}a new deploy with the same names fails while these exist: " +
+                    "delete them by hand when you mean it (docs/deploy.md), or deploy another stackName");
                 return Task.FromResult(StepResult.Done);
             }),
     ];

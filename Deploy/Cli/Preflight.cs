@@ -119,7 +119,8 @@ public sealed class Preflight(Workspace workspace, AwsTarget target)
             var version = int.TryParse(parameter.Parameter.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 0;
             return version >= MinimumBootstrapVersion
                 ? new(name, CheckOutcome.Passed, $"version {version} in aws://{account}/{target.Region}")
-                : new(name, CheckOutcome.Failed, $"version {parameter.Parameter.Value} in aws://{account}/{target.Region}, older than the {MinimumBootstrapVersion} image assets need", fix);
+                : new(name, CheckOutcome.Failed,
+                    $"version {parameter.Parameter.Value} in aws://{account}/{target.Region}, older than the {MinimumBootstrapVersion} image assets need", fix);
         }
         catch (ParameterNotFoundException)
         {
@@ -138,7 +139,8 @@ public sealed class Preflight(Workspace workspace, AwsTarget target)
 
     /// <summary>The exact bootstrap command, with this deployment's CDK CLI, account, region and profile.</summary>
     private string BootstrapCommand(string account) =>
-        new ExternalCommand(workspace.Display(workspace.CdkExecutable), ["bootstrap", $"aws://{account}/{target.Region}", .. target.CdkArguments], workspace.RepositoryRoot)
+        new ExternalCommand(workspace.Display(workspace.CdkExecutable), ["bootstrap", $"aws://{account}/{target.Region}", .. target.CdkArguments],
+                workspace.RepositoryRoot)
             .ToString() + (File.Exists(workspace.CdkExecutable) ? "" : $" (after npm ci --prefix {workspace.Display(workspace.CdkPackage)})");
 
     /// <summary>CDK_DOCKER when set (the CDK CLI uses it), else docker, else podman: the first whose <c>info</c> answers.</summary>
@@ -164,7 +166,8 @@ public sealed class Preflight(Workspace workspace, AwsTarget target)
     private async Task<CheckResult> NodeAsync(CancellationToken cancellationToken)
     {
         const string name = "Node.js and npm";
-        var fix = $"install Node.js {MinimumNodeMajor} or newer with npm (https://nodejs.org, or apt-get install nodejs npm): the CDK's jsii and its CLI run on it";
+        var fix = $"install Node.js {MinimumNodeMajor} or newer with npm (https://nodejs.org, or apt-get install nodejs npm): " +
+            "the CDK's jsii and its CLI run on it";
         var node = await new ExternalCommand("node", ["--version"], workspace.RepositoryRoot).CaptureAsync(ProbeTimeout, cancellationToken);
         if (node is not (0, var version))
         {
@@ -179,7 +182,9 @@ public sealed class Preflight(Workspace workspace, AwsTarget target)
         {
             return new(name, CheckOutcome.Failed, $"node {version}, but npm not found", fix);
         }
-        var cli = File.Exists(workspace.CdkExecutable) ? "the CDK CLI is installed" : $"the CDK CLI will be installed (npm ci --prefix {workspace.Display(workspace.CdkPackage)})";
+        var cli = File.Exists(workspace.CdkExecutable)
+            ? "the CDK CLI is installed"
+            : $"the CDK CLI will be installed (npm ci --prefix {workspace.Display(workspace.CdkPackage)})";
         return new(name, CheckOutcome.Passed, $"node {version}, npm {npmVersion}; {cli}");
     }
 

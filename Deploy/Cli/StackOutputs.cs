@@ -17,7 +17,8 @@ public static class StackOutputs
         yield return $"upload batches to   s3://{bucket}/data/<batch>/  (dotnet run --project Pipeline.Cli -- submit <folder> --bucket {bucket}{profile})";
         yield return $"KPI dashboard       {Output(StackOutputNames.DashboardUrl)}  (from inside the VPC or dashboardAllowedCidr only)";
         yield return $"alerts topic        {Output(StackOutputNames.AlertsTopicArn)}  (each alertEmails address confirms its subscription by email)";
-        foreach (var (name, value) in outputs.Where(o => o.Key is not (StackOutputNames.BucketName or StackOutputNames.DashboardUrl or StackOutputNames.AlertsTopicArn))
+        foreach (var (name, value) in outputs
+            .Where(o => o.Key is not (StackOutputNames.BucketName or StackOutputNames.DashboardUrl or StackOutputNames.AlertsTopicArn))
             .OrderBy(o => o.Key, StringComparer.Ordinal))
         {
             yield return $"{name,-19} {value}";

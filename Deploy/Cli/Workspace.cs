@@ -54,6 +54,7 @@ public sealed class Workspace
                 }
             }
         }
-        throw new InvalidOperationException($"no Distributed.sln above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}: run the deploy command from the repository");
+        throw new InvalidOperationException(
+            $"no Distributed.sln above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}: run the deploy command from the repository");
     }
 }

@@ -28,7 +28,8 @@ public sealed class AspirePublishTests : IDisposable
         Assert.Contains($"AWS_REGION=eu-west-1", plan, StringComparison.Ordinal);
         Assert.Contains($"Deploy/cdk/node_modules/.bin/cdk deploy pipeline --app {Path.Combine(_cli.Output, "cdk.out")}", plan, StringComparison.Ordinal);
         var template = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_cli.Output, "cdk.out", "pipeline.template.json")))!;
-        Assert.Single(template["Resources"]!.AsObject(), r => (string?)r.Value!["Type"] == "AWS::SNS::Subscription" && (string?)r.Value!["Properties"]!["Protocol"] == "email");
+        Assert.Single(template["Resources"]!.AsObject(),
+            r => (string?)r.Value!["Type"] == "AWS::SNS::Subscription" && (string?)r.Value!["Properties"]!["Protocol"] == "email");
     }
 
     public void Dispose() => _cli.Dispose();
@@ -38,7 +39,8 @@ public sealed class AspirePublishTests : IDisposable
     /// HOME stays the user's: the CLI keeps its own state there.
     /// </summary>
     private Task<(int ExitCode, string Output)> RunAspireAsync(params string[] arguments) =>
-        _cli.RunDotnetAsync(new Dictionary<string, string> { ["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? "/root", ["ASPIRE_CLI_TELEMETRY_OPTOUT"] = "true" },
+        _cli.RunDotnetAsync(
+            new Dictionary<string, string> { ["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? "/root", ["ASPIRE_CLI_TELEMETRY_OPTOUT"] = "true" },
             GuardTests.RepositoryRoot(), ["tool", "run", "aspire", .. arguments]);
 
     /// <summary>Runs when the Aspire CLI is restored (<c>dotnet tool restore</c>; .ci/run does), and says how to restore it otherwise.</summary>

@@ -26,7 +26,10 @@ public sealed class DeployCli : IDisposable
 
     private string Temp => Path.Combine(Folder, "tmp");
 
-    /// <summary>Image archives that are not images: enough for synthesis, which only copies and hashes them (building the five real ones takes minutes).</summary>
+    /// <summary>
+    /// Image archives that are not images: enough for synthesis, which only copies and hashes them (building the five real
+    /// ones takes minutes).
+    /// </summary>
     public string PlaceholderImages()
     {
         var folder = Path.Combine(Folder, "images");
@@ -61,7 +64,8 @@ public sealed class DeployCli : IDisposable
         RunDotnetAsync(environment, Environment.CurrentDirectory, [Path.Combine(AppContext.BaseDirectory, "Deploy.dll"), .. arguments]);
 
     /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> in <paramref name="workingDirectory"/>, in this class's environment.</summary>
-    public async Task<(int ExitCode, string Output)> RunDotnetAsync(IReadOnlyDictionary<string, string> environment, string workingDirectory, IEnumerable<string> arguments)
+    public async Task<(int ExitCode, string Output)> RunDotnetAsync(
+        IReadOnlyDictionary<string, string> environment, string workingDirectory, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {

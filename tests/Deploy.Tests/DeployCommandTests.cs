@@ -33,11 +33,13 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
             "deploy", "--dry-run", "--out", _cli.Output, "--images", images, "--region", Region, "alertEmails=ops@example.com", "minTasks=0");
 
         Assert.True(exit == 0, output);
-        Assert.Equal(DeploySteps.Select(s => s.Replace("{images}", images, StringComparison.Ordinal)), StepTitles().Matches(output).Select(m => m.Groups["title"].Value));
+        Assert.Equal(DeploySteps.Select(s => s.Replace("{images}", images, StringComparison.Ordinal)),
+            StepTitles().Matches(output).Select(m => m.Groups["title"].Value));
 
         // The checks: each missing one with how to fix it; a dry run goes on.
         Assert.Contains("MISSING  AWS credentials: none found (environment, profile, SSO, container or instance role)", output, StringComparison.Ordinal);
-        Assert.Contains("fix: sign in with a profile that may deploy (aws configure sso, then aws sso login --profile NAME) and pass --profile NAME", output, StringComparison.Ordinal);
+        Assert.Contains("fix: sign in with a profile that may deploy (aws configure sso, then aws sso login --profile NAME) and pass --profile NAME",
+            output, StringComparison.Ordinal);
         Assert.Contains($"ok       AWS region: {Region}", output, StringComparison.Ordinal);
         Assert.Contains("skipped  CDK bootstrap: needs credentials and a region", output, StringComparison.Ordinal);
         Assert.Contains("MISSING  container engine: none answers (docker: not installed; podman: not installed)", output, StringComparison.Ordinal);
@@ -47,7 +49,8 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
 
         // The exact commands, the settings substituted.
         var assembly = Path.Combine(_cli.Output, "cdk.out");
-        Assert.Contains($"(in this process; the same as: dotnet run --project Deploy -- synth --out {assembly} --images {images} alertEmails=ops@example.com minTasks=0)",
+        Assert.Contains(
+            $"(in this process; the same as: dotnet run --project Deploy -- synth --out {assembly} --images {images} alertEmails=ops@example.com minTasks=0)",
             output, StringComparison.Ordinal);
         Assert.Contains(File.Exists(Path.Combine(GuardTests.RepositoryRoot(), "Deploy", "cdk", "node_modules", ".bin", "cdk"))
             ? "already installed in Deploy/cdk/node_modules" : "$ npm ci --prefix Deploy/cdk --no-audit --no-fund", output, StringComparison.Ordinal);
@@ -63,7 +66,8 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
         // ... which the CDK CLI loads with the engine it pushes with (CDK_DOCKER), not a literal docker.
         var assets = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(assembly, "pipeline.assets.json")))!["dockerImages"]!.AsObject();
         Assert.Equal(ImageBuilder.Services.Count, assets.Count);
-        Assert.All(assets, a => Assert.StartsWith("\"${CDK_DOCKER:-docker}\" load -i asset.", (string)a.Value!["source"]!["executable"]![2]!, StringComparison.Ordinal));
+        Assert.All(assets, a =>
+            Assert.StartsWith("\"${CDK_DOCKER:-docker}\" load -i asset.", (string)a.Value!["source"]!["executable"]![2]!, StringComparison.Ordinal));
 
         // The plan, as printed, is in the output folder.
         var plan = await File.ReadAllTextAsync(Path.Combine(_cli.Output, "plan.txt"));
@@ -78,12 +82,14 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
         var (exit, output) = await _cli.RunAsync(moto.Environment(Region), "deploy", "--out", _cli.Output, "--images", _cli.PlaceholderImages());
 
         Assert.True(exit == ExitCodes.PrerequisitesMissing, output);
-        Assert.Contains($"ok       AWS credentials: arn:aws:sts::{MotoServer.Account}:user/moto (account {MotoServer.Account})", output, StringComparison.Ordinal);
+        Assert.Contains($"ok       AWS credentials: arn:aws:sts::{MotoServer.Account}:user/moto (account {MotoServer.Account})",
+            output, StringComparison.Ordinal);
         Assert.Contains($"MISSING  CDK bootstrap: aws://{MotoServer.Account}/{Region} is not bootstrapped (no SSM parameter /cdk-bootstrap/hnb659fds/version)",
             output, StringComparison.Ordinal);
         Assert.Contains($"fix: bootstrap the account once per region: Deploy/cdk/node_modules/.bin/cdk bootstrap aws://{MotoServer.Account}/{Region}",
             output, StringComparison.Ordinal);
-        Assert.Contains("stopped: a prerequisite is missing (fix each MISSING line above); nothing was built, deployed or deleted", output, StringComparison.Ordinal);
+        Assert.Contains("stopped: a prerequisite is missing (fix each MISSING line above); nothing was built, deployed or deleted",
+            output, StringComparison.Ordinal);
         Assert.DoesNotContain("[2/6]", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_cli.Output, "cdk.out")));
     }
@@ -100,7 +106,8 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
 
         // What is kept is what the template retains: the data (the bucket and the tables at least), each named.
         var template = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_cli.Output, "cdk.out", "pipeline.template.json")))!;
-        var retained = template["Resources"]!.AsObject().Where(r => ((string?)r.Value!["DeletionPolicy"])?.StartsWith("Retain", StringComparison.Ordinal) == true).ToList();
+        var retained = template["Resources"]!.AsObject()
+            .Where(r => ((string?)r.Value!["DeletionPolicy"])?.StartsWith("Retain", StringComparison.Ordinal) == true).ToList();
         Assert.Contains(retained, r => (string?)r.Value!["Type"] == "AWS::S3::Bucket");
         Assert.Contains(retained, r => (string?)r.Value!["Type"] == "AWS::DynamoDB::Table");
         Assert.Contains("kept, with their data:", output, StringComparison.Ordinal);

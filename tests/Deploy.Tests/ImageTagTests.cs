@@ -6,8 +6,9 @@ namespace Deploy.Tests;
 
 /// <summary>
 /// The tags ServiceContainer.targets gives each service image, as MSBuild computes them for <c>dotnet publish /t:PublishContainer</c>:
-/// exactly one, the version and the commit, which the image's revision label names in full. A second, moving tag such as <c>latest</c> cannot be pushed twice to an
-/// immutable ECR repository (the second release's push of it fails), and says nothing about what runs.
+/// exactly one, the version and the commit, which the image's revision label names in full. A second, moving tag such as
+/// <c>latest</c> cannot be pushed twice to an immutable ECR repository (the second release's push of it fails), and says
+/// nothing about what runs.
 /// </summary>
 public sealed partial class ImageTagTests
 {
@@ -32,7 +33,10 @@ public sealed partial class ImageTagTests
     [GeneratedRegex(@"^1\.0\.0-[0-9a-f]{12}$")]
     private static partial Regex VersionAndCommit();
 
-    /// <summary>The image's properties and labels as the SDK computes them for <c>dotnet publish /t:PublishContainer</c> (<c>dotnet msbuild -getProperty -getItem</c>).</summary>
+    /// <summary>
+    /// The image's properties and labels as the SDK computes them for <c>dotnet publish /t:PublishContainer</c>
+    /// (<c>dotnet msbuild -getProperty -getItem</c>).
+    /// </summary>
     private static async Task<(Dictionary<string, string> Properties, Dictionary<string, string> Labels)> ContainerConfigAsync(string service)
     {
         var project = Path.Combine(GuardTests.RepositoryRoot(), $"Services.{service}", $"Services.{service}.csproj");
