@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 # The SDK talks plain HTTP to a registry named localhost (it listens on 127.0.0.1 only).
 registry=localhost:5000
 base_image=pipeline-base/debian-deps:12
+# The image tests run the images by this tag (tests/Deploy.Tests/ContainerEngine.cs). It lives in this local registry
+# only: what goes to AWS is the deploy command's image archive, tagged <version>-<commit> (docs/deploy.md).
+local_tag=local
 socket=/run/podman/podman.sock
 state=/var/lib/pipeline-ci
 step="${1:-all}"
@@ -67,11 +70,11 @@ base() {
 publish() {
   for service in Validate Transform Compute Notifier Dashboard; do
     dotnet publish "Services.$service" -c Release --nologo -v:q /t:PublishContainer \
-      -p:ContainerBaseImage="$registry/$base_image" -p:ContainerRegistry="$registry" >/dev/null
+      -p:ContainerBaseImage="$registry/$base_image" -p:ContainerRegistry="$registry" -p:ContainerImageTags="$local_tag" >/dev/null
   done
   # Testcontainers takes images from podman's storage.
   for service in validate transform compute notifier dashboard; do
-    podman pull --quiet --tls-verify=false "$registry/pipeline-$service:latest" >/dev/null
+    podman pull --quiet --tls-verify=false "$registry/pipeline-$service:$local_tag" >/dev/null
   done
 }
 

@@ -1,5 +1,6 @@
 using AppHost.Aws;
 using AppHost.Commands;
+using AppHost.Deployment;
 using Pipeline.Topology;
 using Pipeline.Topology.Access;
 
@@ -46,5 +47,8 @@ builder.AddProject<Projects.Services_Dashboard>("dashboard")
     .WithUrlForEndpoint("http", url => url.DisplayText = "KPI dashboard")
     .WithAspireDashboardLink(builder.Configuration)
     .WithSubmitSampleBatchCommand(aws, topology);
+
+// aspire publish | deploy | destroy: the AWS stack, by the Deploy command (docs/deploy.md).
+builder.AddAwsDeployment();
 
 builder.Build().Run();

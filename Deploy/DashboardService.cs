@@ -101,7 +101,7 @@ public sealed class DashboardService : Construct
         // Sign-in first when the settings ask for it (DashboardSignIn), then to the tasks.
         listener.AddAction("Tasks", new AddApplicationActionProps { Action = DashboardSignIn.Action(this, settings, ListenerAction.Forward([TargetGroup])) });
 
-        _ = new CfnOutput(stack, "DashboardUrl", new CfnOutputProps
+        _ = new CfnOutput(stack, StackOutputNames.DashboardUrl, new CfnOutputProps
         {
             Description = "The KPI dashboard (inside the VPC and the allowed network only)",
             Value = $"{(settings.DashboardCertificateArn is null ? "http" : "https")}://{settings.DashboardDomainName ?? balancer.LoadBalancerDnsName}",

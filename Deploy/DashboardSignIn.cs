@@ -201,7 +201,7 @@ public static partial class DashboardSignIn
                 {
                     CognitoDomain = new CognitoDomainOptions { DomainPrefix = NewPoolDomainPrefix(settings) },
                 });
-                _ = new CfnOutput(Stack.Of(scope), "DashboardUserPoolId", new CfnOutputProps
+                _ = new CfnOutput(Stack.Of(scope), StackOutputNames.DashboardUserPoolId, new CfnOutputProps
                 {
                     Description = "The dashboard's user pool: add people with aws cognito-idp admin-create-user (docs/dashboard.md)",
                     Value = pool.UserPoolId,

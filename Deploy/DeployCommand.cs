@@ -1,44 +1,11 @@
-using System.Diagnostics;
 using Amazon.CDK;
 
 namespace Deploy;
 
-/// <summary><c>synth [--out DIR] [key=value ...]</c>: writes the stack's CloudFormation template (and the CDK cloud assembly) offline.</summary>
+/// <summary>Synthesis of the stack: the CloudFormation template (and the CDK cloud assembly), offline and the same on every run.</summary>
 public static class DeployCommand
 {
     public const string DefaultOutput = "cdk.out";
-
-    public static int Run(string[] args)
-    {
-        if (args is not ["synth", .. var rest])
-        {
-            Console.Error.WriteLine($"usage: dotnet run --project Deploy -- synth [--out DIR] [key=value ...]\n  keys: {string.Join(", ", DeploySettings.KeyNames)}");
-            return 64;
-        }
-
-        var output = DefaultOutput;
-        if (rest is ["--out", var folder, .. var afterOut])
-        {
-            output = folder;
-            rest = afterOut;
-        }
-
-        DeploySettings settings;
-        try
-        {
-            settings = DeploySettings.Parse(rest);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"synth: {e.Message}");
-            return 64;
-        }
-
-        var watch = Stopwatch.StartNew();
-        var template = Synthesize(settings, output);
-        Console.WriteLine($"{template} ({watch.Elapsed.TotalSeconds:0.0} s)");
-        return 0;
-    }
 
     /// <summary>Synthesizes the stack into <paramref name="output"/> and returns the template's path.</summary>
     public static string Synthesize(DeploySettings settings, string output)
@@ -46,6 +13,10 @@ public static class DeployCommand
         var app = CreateApp(output);
         var stack = new PipelineStack(app, settings);
         app.Synth();
+        if (settings.ImageArchives is not null)
+        {
+            ImageAssetManifest.UseCdkDockerEngine(Path.Combine(output, $"{stack.ArtifactId}.assets.json"));
+        }
         return Path.Combine(output, stack.TemplateFile);
     }
 

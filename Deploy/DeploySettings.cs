@@ -73,6 +73,12 @@ public sealed record DeploySettings
     /// </summary>
     public bool TableDeletionProtection { get; init; } = true;
 
+    /// <summary>
+    /// A folder with the service images as archives (<c>pipeline-&lt;service&gt;.tar</c>), deployed as CDK image assets;
+    /// without it the template takes the images as parameters (see <see cref="WorkerImages"/>). Set by the commands, not a key.
+    /// </summary>
+    public string? ImageArchives { get; init; }
+
     private static readonly Dictionary<string, Func<DeploySettings, string, DeploySettings>> Keys = new(StringComparer.Ordinal)
     {
         ["stackName"] = (s, v) => s with { StackName = v },

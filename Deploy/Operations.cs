@@ -96,7 +96,7 @@ public sealed class Operations : Construct
             dashboard.TargetGroup.Metrics.HealthyHostCount(PerMinute("Minimum")),
             ComparisonOperator.LESS_THAN_THRESHOLD, threshold: 1, UnhealthyTargetMinutes, TreatMissingData.BREACHING);
 
-        _ = new CfnOutput(stack, "OperationsTopicArn", new CfnOutputProps
+        _ = new CfnOutput(stack, StackOutputNames.OperationsTopicArn, new CfnOutputProps
         {
             Description = "Where the operations alarms go (alertEmails are subscribed)",
             Value = Topic.TopicArn,

@@ -66,15 +66,15 @@ public sealed class PipelineStack : Stack
 
         var network = new WorkerNetwork(this, settings);
         var cluster = new Cluster(this, "Cluster", new ClusterProps { Vpc = network.Vpc });
-        var images = new WorkerImages(this);
+        var images = new WorkerImages(this, settings.ImageArchives);
         var services = new PipelineServices(Topology);
         var workers = services.All.Select(access => new WorkerService(this, access, settings, cluster, network, images)).ToList();
         var dashboard = new DashboardService(this, services.Dashboard, settings, cluster, network, images);
         _ = new Operations(this, settings, services, workers, dashboard);
 
-        _ = new CfnOutput(this, "BucketName", new CfnOutputProps { Value = Bucket.BucketName });
+        _ = new CfnOutput(this, StackOutputNames.BucketName, new CfnOutputProps { Value = Bucket.BucketName });
         _ = new CfnOutput(this, "ClusterName", new CfnOutputProps { Value = cluster.ClusterName });
-        _ = new CfnOutput(this, "AlertsTopicArn", new CfnOutputProps { Value = _topics[Topology.AlertsTopic].TopicArn });
+        _ = new CfnOutput(this, StackOutputNames.AlertsTopicArn, new CfnOutputProps { Value = _topics[Topology.AlertsTopic].TopicArn });
     }
 
     /// <summary>

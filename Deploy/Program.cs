@@ -1,1 +1,1 @@
-return Deploy.DeployCommand.Run(args);
+return await Deploy.Cli.DeployCommandLine.InvokeAsync(args);

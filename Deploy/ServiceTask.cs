@@ -128,7 +128,10 @@ public sealed class ServiceTask
     public const string TelemetryPolicy = "telemetry";
 
     /// <summary>The service binary inside its image (the SDK puts the app in /app; self-contained, so the apphost is the entry point).</summary>
-    public static string Executable(string service) => $"/app/Services.{char.ToUpperInvariant(service[0])}{service[1..]}";
+    public static string Executable(string service) => $"/app/{ProjectName(service)}";
+
+    /// <summary>The project a service's image is built from: Services.Validate for validate.</summary>
+    public static string ProjectName(string service) => $"Services.{char.ToUpperInvariant(service[0])}{service[1..]}";
 
     /// <summary>What the service reads from its environment in AWS (its names: the environment and the bucket); credentials come from the task role.</summary>
     private static Dictionary<string, string> Environment(PipelineTopology topology, string name) => new()

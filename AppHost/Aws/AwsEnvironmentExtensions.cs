@@ -10,10 +10,14 @@ public static class AwsEnvironmentExtensions
     /// <summary>The last LocalStack community image that starts without an auth token.</summary>
     public const string LocalStackTag = "4.14.0";
 
-    /// <summary>Declares where AWS is for this run, from <c>Aws:Emulator</c> (auto, localstack, emulators, none) and <c>Aws:Region</c>.</summary>
+    /// <summary>
+    /// Declares where AWS is for this run, from <c>Aws:Emulator</c> (auto, localstack, emulators, none) and <c>Aws:Region</c>.
+    /// Publishing (<c>aspire publish</c>, <c>deploy</c>, <c>destroy</c>) starts nothing locally: no local AWS, and no container
+    /// engine asked for (or made to pull) LocalStack's image.
+    /// </summary>
     public static AwsEnvironment AddAwsEnvironment(this IDistributedApplicationBuilder builder)
     {
-        var mode = ReadMode(builder.Configuration);
+        var mode = builder.ExecutionContext.IsPublishMode ? AwsEmulatorMode.None : ReadMode(builder.Configuration);
         if (mode == AwsEmulatorMode.Auto)
         {
             mode = ChooseAutomatically(builder.Configuration[ContainerRuntimeProbe.RuntimeKey]);

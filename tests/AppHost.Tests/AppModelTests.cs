@@ -112,6 +112,16 @@ public class AppModelTests
     }
 
     [Fact]
+    public async Task Publishing_declares_no_local_aws_and_asks_no_container_engine_even_in_auto_mode()
+    {
+        // `true` answers every engine command, a pull of LocalStack's image included: asked, it would choose LocalStack.
+        await using var builder = await AppHostIn("auto", "--ASPIRE_CONTAINER_RUNTIME=true", "--operation", "publish");
+
+        Assert.True(builder.ExecutionContext.IsPublishMode);
+        Assert.DoesNotContain(builder.Resources, r => r.Name is "localstack" or "aws-emulator" or "dynamodb-emulator");
+    }
+
+    [Fact]
     public async Task The_kpi_dashboard_is_on_port_15100_after_the_provisioner_with_a_health_check_and_the_pipeline_commands_are_where_people_reach_for_them()
     {
         await using var builder = await AppHostIn("emulators");
