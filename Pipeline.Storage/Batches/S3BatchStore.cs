@@ -151,7 +151,7 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
             .Where(o => BatchLayout.IsInBatchFolder(batchName, o.Key)).Distinct()
             .Select(o => (o.Key, o.ETag, Target: BatchLayout.ArchiveKey(batchName, version, archivePrefix, o.Key))).ToList();
         var moved = new bool[files.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), RequestConcurrency.Options(cancellationToken),
             async (i, ct) => moved[i] = await MoveAsync(bucket, files[i].Key, files[i].Target, files[i].ETag, content.ManifestLastModified, ct).ConfigureAwait(false))
             .ConfigureAwait(false);
         var targets = files.Where((_, i) => moved[i]).Select(f => f.Target).ToList();
@@ -173,7 +173,7 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
     {
         var keys = await ListAsync(bucket, fromFolder, cancellationToken).ConfigureAwait(false);
         var moved = 0;
-        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (key, ct) =>
+        await Parallel.ForEachAsync(keys, RequestConcurrency.Options(cancellationToken), async (key, ct) =>
         {
             if (await MoveAsync(bucket, key, toFolder + key[fromFolder.Length..], expectedETag: null, writtenBy: null, ct).ConfigureAwait(false))
             {

@@ -34,8 +34,7 @@ public sealed partial class BatchTransformedHandler(
 
         await using var heartbeat = runs.KeepAlive(transformed.BatchId, transformed.Version);
         var data = await ReadBatchAsync(transformed, cancellationToken).ConfigureAwait(false);
-        await kpis.WriteContributionAsync(transformed.BatchId, transformed.Version, data, cancellationToken).ConfigureAwait(false);
-        var fold = (await kpis.FoldAsync(transformed.BatchId, cancellationToken).ConfigureAwait(false))!;
+        var fold = await kpis.AddBatchAsync(transformed.BatchId, transformed.Version, data, cancellationToken).ConfigureAwait(false);
         var replaced = await inForce.RecordAsync(transformed.BatchId, transformed.Version, fold, RunStatus.Replaced, cancellationToken).ConfigureAwait(false);
         if (replaced is null)
         {

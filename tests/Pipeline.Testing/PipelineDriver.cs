@@ -31,7 +31,7 @@ public sealed class PipelineDriver(EmulatorApp app) : IDisposable
 
     public Amazon.SQS.AmazonSQSClient Sqs => _sqs;
 
-    public DynamoKpiStore Kpis => new(_dynamoDb, Topology, TimeProvider.System);
+    public KpiQueries Kpis => new(_dynamoDb, Topology);
 
     public Pipeline.Storage.Runs.PipelineRunStore Runs(TimeProvider clock) => new(_dynamoDb, Topology, clock);
 
