@@ -42,9 +42,9 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         var kpis = new KpiAccumulator(references.Products.Categories);
         var reports = new List<FileDiagnostics>();
 
-        List<PartJob> productJobs = Jobs(batch, TableKind.Products, "products.csv", reports);
-        List<PartJob> orderJobs = Jobs(batch, TableKind.Orders, "orders/", reports);
-        List<PartJob> itemJobs = Jobs(batch, TableKind.OrderItems, "order_items/", reports);
+        List<PartJob> productJobs = Jobs(batch, TableKind.Products, TableNames.ProductsFile, reports);
+        List<PartJob> orderJobs = Jobs(batch, TableKind.Orders, TableNames.Orders + "/", reports);
+        List<PartJob> itemJobs = Jobs(batch, TableKind.OrderItems, TableNames.OrderItems + "/", reports);
 
         // Products and orders first: items are checked against them. Products are small and
         // fill one catalog, so they are read one part at a time.

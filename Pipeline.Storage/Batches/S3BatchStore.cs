@@ -69,12 +69,14 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
             manifest = BatchManifest.Parse(await ReadManifestAsync(manifestKey, manifestObject.ResponseStream, cancellationToken).ConfigureAwait(false));
         }
 
+        (string Key, string Name, TableKind Table) Part(TableKind table, string file) =>
+            (BatchLayout.PartKey(name, TableNames.Of(table), file), $"{TableNames.Of(table)}/{file}", table);
         var wanted = new List<(string Key, string Name, TableKind Table)>
         {
-            (BatchLayout.ProductsKey(name, manifest.Products), "products.csv", TableKind.Products),
+            (BatchLayout.ProductsKey(name, manifest.Products), TableNames.ProductsFile, TableKind.Products),
         };
-        wanted.AddRange(manifest.Orders.Select(f => (BatchLayout.PartKey(name, "orders", f), $"orders/{f}", TableKind.Orders)));
-        wanted.AddRange(manifest.OrderItems.Select(f => (BatchLayout.PartKey(name, "order_items", f), $"order_items/{f}", TableKind.OrderItems)));
+        wanted.AddRange(manifest.Orders.Select(f => Part(TableKind.Orders, f)));
+        wanted.AddRange(manifest.OrderItems.Select(f => Part(TableKind.OrderItems, f)));
         Refuse(_limits.CheckFiles([.. wanted.Select(w => (w.Key, (long?)null))]));
 
         var files = new BatchObject[wanted.Count];

@@ -1,5 +1,6 @@
 using EventBus;
 using Pipeline.Contracts;
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Transform;
 using Pipeline.Storage.Batches;
@@ -63,8 +64,8 @@ public sealed partial class BatchTransformedHandler(
         LogComputed(transformed.BatchId, transformed.Version, fold.Days.Count, categories.Count, finished - started);
         PipelineTelemetry.StageFinished(Stages.Compute, "succeeded", finished - started, new Dictionary<string, long>
         {
-            ["orders"] = transformed.OrderRows,
-            ["order_items"] = transformed.OrderItemRows,
+            [TableNames.Orders] = transformed.OrderRows,
+            [TableNames.OrderItems] = transformed.OrderItemRows,
         });
 
         await bus.PublishAsync(new KpisUpdated(transformed.BatchId, transformed.ManifestKey, transformed.Version, replaced.Select(r => r.Version).ToList(),
