@@ -28,7 +28,8 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     private readonly EngineOptions _options = options ?? new EngineOptions();
 
     /// <param name="output">Receives the validated, enriched records of each orders and items part (the Transform stage writes them out).</param>
-    public BatchResult Process(BatchInput batch, ProgressCounter? progress = null, CancellationToken cancellationToken = default, IEnrichedOutput? output = null)
+    public BatchResult Process(BatchInput batch, ProgressCounter? progress = null, IEnrichedOutput? output = null,
+        CancellationToken cancellationToken = default)
     {
         if (_options.Limits.CheckFiles([.. batch.Parts.Select(part => (part.Name, part.Length))]) is { } breach)
         {
