@@ -76,12 +76,17 @@ public static class Extensions
     }
 
     /// <summary>
-    /// <c>/health</c>: every check, including the AWS resources the service depends on (readiness).
+    /// <c>/health</c>: every check, including the AWS resources the service depends on (readiness); while the service
+    /// warms up, "not ready" without running them (<see cref="WarmUpExtensions.NotReadyWhileWarmingUp"/>).
     /// <c>/alive</c>: only the process itself (liveness).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath);
+        var readiness = app.MapHealthChecks(HealthEndpointPath);
+        if (app.Services.GetService<WarmUpService>() is { } warmUp)
+        {
+            readiness.Add(endpoint => endpoint.RequestDelegate = WarmUpExtensions.NotReadyWhileWarmingUp(warmUp, endpoint.RequestDelegate!));
+        }
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         return app;
     }
