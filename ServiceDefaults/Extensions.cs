@@ -58,7 +58,8 @@ public static class Extensions
                     aspnet.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
-                .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = _ => PipelineTelemetry.TraceHttpCall(Activity.Current)));
+                .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = _ => PipelineTelemetry.TraceHttpCall(Activity.Current))
+                .AddProcessor(new CircuitTransportFilter()));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
