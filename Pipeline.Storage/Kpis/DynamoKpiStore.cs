@@ -240,6 +240,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
             }
         }
         var stateKey = string.Join("/", key.Values.Select(v => v.S));
-        throw new InvalidOperationException($"The KPI state {stateKey} kept changing under {RetryBudgets.KpiStateRaces} attempts; the delivery will be retried.");
+        throw new InvalidOperationException(
+            $"The KPI state {stateKey} kept changing under {RetryBudgets.KpiStateRaces} attempts; the delivery will be retried.");
     }
 }
