@@ -35,16 +35,21 @@ public sealed class IdempotencyConflictException(string key) : Exception($"'{key
 /// end and the done mark (at-least-once, like SQS). The table has a string partition key <c>id</c>;
 /// <c>expires_at</c> (epoch seconds) suits a DynamoDB TTL.
 /// </remarks>
-public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string tableName, ILogger<IdempotencyStore>? logger = null)
+/// <param name="clock">What leases and done marks are timed on (the system's clock unless given).</param>
+public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string tableName, ILogger<IdempotencyStore>? logger = null, TimeProvider? clock = null)
 {
     public const string KeyAttribute = "id";
 
     /// <summary>When a claim or done mark may go (epoch seconds): the table's TTL attribute.</summary>
     public const string ExpiresAtAttribute = "expires_at";
+
+    /// <summary>Until when (epoch milliseconds) the consumer that claimed a key holds it, unless it renews the lease.</summary>
+    internal const string LeaseUntilAttribute = "lease_until";
     private const string Started = "started";
     private const string Done = "done";
     private static readonly TimeSpan MinimumLease = TimeSpan.FromMilliseconds(500);
     private readonly ILogger _logger = logger ?? NullLogger<IdempotencyStore>.Instance;
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public string TableName { get; } = tableName;
 
@@ -77,7 +82,7 @@ public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string ta
         {
             // Renewed three times a lease, so that one failed renewal does not lose it.
             await using (new Heartbeat(lease / 3, renewing => RenewAsync(key, owner, lease, claim, renewing),
-                             error => LogRenewalFailed(key, error.Message), claim.Token))
+                             error => LogRenewalFailed(key, error.Message), _clock, claim.Token))
             {
                 await work(claim.Token).ConfigureAwait(false);
             }
@@ -121,7 +126,7 @@ public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string ta
 
     private async Task<bool> TryClaimAsync(string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _clock.GetUtcNow();
         try
         {
             await dynamoDb.PutItemAsync(new PutItemRequest
@@ -131,11 +136,11 @@ public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string ta
                 {
                     ["status"] = new() { S = Started },
                     ["owner"] = new() { S = owner },
-                    ["lease_until"] = Milliseconds(now + lease),
+                    [LeaseUntilAttribute] = Milliseconds(now + lease),
                     [ExpiresAtAttribute] = new() { N = (now + Retention).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) },
                 },
                 // New, or claimed by a consumer whose lease ran out; never over a done mark.
-                ConditionExpression = "attribute_not_exists(#id) OR (#status = :started AND lease_until < :now)",
+                ConditionExpression = $"attribute_not_exists(#id) OR (#status = :started AND {LeaseUntilAttribute} < :now)",
                 ExpressionAttributeNames = new() { ["#id"] = KeyAttribute, ["#status"] = "status" },
                 ExpressionAttributeValues = new() { [":started"] = new() { S = Started }, [":now"] = Milliseconds(now) },
             }, cancellationToken).ConfigureAwait(false);
@@ -150,8 +155,8 @@ public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string ta
     /// <summary>Pushes the lease out again while the claim is ours; cancels <paramref name="claim"/> once it is not.</summary>
     private async Task RenewAsync(string key, string owner, TimeSpan lease, CancellationTokenSource claim, CancellationToken cancellationToken)
     {
-        if (!await UpdateIfClaimedAsync(key, owner, "SET lease_until = :until",
-                new() { [":until"] = Milliseconds(DateTimeOffset.UtcNow + lease) }, cancellationToken).ConfigureAwait(false))
+        if (!await UpdateIfClaimedAsync(key, owner, $"SET {LeaseUntilAttribute} = :until",
+                new() { [":until"] = Milliseconds(_clock.GetUtcNow() + lease) }, cancellationToken).ConfigureAwait(false))
         {
             // Our lease ran out (this process stalled or lost the network) and another consumer took the key over.
             await claim.CancelAsync().ConfigureAwait(false);
@@ -160,10 +165,10 @@ public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string ta
 
     private async Task MarkDoneAsync(string key, string owner, CancellationToken cancellationToken)
     {
-        if (!await UpdateIfClaimedAsync(key, owner, "SET #status = :done, done_at = :now REMOVE lease_until", new()
+        if (!await UpdateIfClaimedAsync(key, owner, $"SET #status = :done, done_at = :now REMOVE {LeaseUntilAttribute}", new()
             {
                 [":done"] = new() { S = Done },
-                [":now"] = new() { S = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) },
+                [":now"] = new() { S = _clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) },
             }, cancellationToken).ConfigureAwait(false))
         {
             // Our lease ran out and another consumer took the key over: let the delivery fail and be redelivered.

@@ -20,6 +20,7 @@ internal static partial class VisibilityExtender
             cancellationToken => sqs.ChangeMessageVisibilityAsync(queue.Url, receiptHandle, timeout, cancellationToken),
             // The handler goes on; at worst the message is delivered again, which at-least-once allows.
             error => LogExtensionFailed(logger, queue.Name, error.Message),
+            TimeProvider.System,
             abort);
     }
 

@@ -12,7 +12,7 @@ namespace Pipeline.Storage;
 public static class StorageExtensions
 {
     /// <summary>
-    /// The batch store (S3), the KPI store, the run records and the order key index (DynamoDB), and the engine with the
+    /// The batch store (S3), the KPI store and its queries, the run records and the order key index (DynamoDB), and the engine with the
     /// batch limits of the configuration section <see cref="BatchLimits.SectionName"/> (the defaults where it says
     /// nothing). Needs the AWS clients and the topology.
     /// </summary>
@@ -26,6 +26,7 @@ public static class StorageExtensions
         services.TryAddSingleton<S3BatchStore>();
         services.TryAddSingleton<BatchUploader>();
         services.TryAddSingleton<DynamoKpiStore>();
+        services.TryAddSingleton<KpiQueries>();
         services.TryAddSingleton<PipelineRunStore>();
         services.TryAddSingleton<OrderKeyIndex>();
         return services;

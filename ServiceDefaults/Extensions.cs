@@ -60,7 +60,8 @@ public static class Extensions
                     aspnet.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
-                .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = _ => PipelineTelemetry.TraceHttpCall(Activity.Current)));
+                .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = _ => PipelineTelemetry.TraceHttpCall(Activity.Current))
+                .AddProcessor(new CircuitTransportFilter()));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
@@ -81,12 +82,17 @@ public static class Extensions
     }
 
     /// <summary>
-    /// <c>/health</c>: every check, including the AWS resources the service depends on (readiness; what the AppHost waits for).
+    /// <c>/health</c>: every check, including the AWS resources the service depends on (readiness; what the AppHost waits for);
+    /// while the service warms up, "not ready" without running them (<see cref="WarmUpExtensions.NotReadyWhileWarmingUp"/>).
     /// <c>/alive</c>: the process itself, once it has been ready since start-up (liveness; what ECS and the load balancer check).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath);
+        var readiness = app.MapHealthChecks(HealthEndpointPath);
+        if (app.Services.GetService<WarmUpService>() is { } warmUp)
+        {
+            readiness.Add(endpoint => endpoint.RequestDelegate = WarmUpExtensions.NotReadyWhileWarmingUp(warmUp, endpoint.RequestDelegate!));
+        }
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         return app;
     }

@@ -11,7 +11,8 @@ namespace Microsoft.Extensions.Hosting;
 /// its health check and its deployment is rolled back, while a short AWS outage later costs retries, not every task at
 /// once: liveness no longer looks at AWS.
 /// </summary>
-internal sealed partial class StartupGate(HealthCheckService health, ILogger<StartupGate> logger) : BackgroundService, IHealthCheck
+internal sealed partial class StartupGate(HealthCheckService health, IServiceProvider services, ILogger<StartupGate> logger)
+    : BackgroundService, IHealthCheck
 {
     public const string HealthCheckName = "started";
 
@@ -24,6 +25,11 @@ internal sealed partial class StartupGate(HealthCheckService health, ILogger<Sta
     {
         var waiting = Stopwatch.StartNew();
         var logged = TimeSpan.Zero;
+        // Warming up is not a failure: the checks run (and an unhealthy one is logged) only once it is over.
+        if (services.GetService(typeof(WarmUpService)) is WarmUpService warmUp)
+        {
+            await warmUp.Done.WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
         while (true)
         {
             // What /health answers (200 unless a check is Unhealthy), without the liveness checks, this one among them.

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -13,7 +14,9 @@ public sealed record WarmUpStep(string Name, Func<IServiceProvider, Cancellation
 /// Warm-up at start-up: the service runs its steps (the engine on a tiny batch, the AWS calls its first batch makes) in
 /// the background as soon as it starts, and its readiness check (<c>/health</c>, what the AppHost waits for) says
 /// unhealthy until they are done, so that "healthy" means the first batch costs what any batch costs. A failed step is
-/// logged and does not keep the service from becoming ready (it only stays slower on its first batch).
+/// logged and does not keep the service from becoming ready (it only stays slower on its first batch). Warming up is
+/// no fault: until it is over, <c>/health</c> answers "not ready" without running its checks, so that no probe logs an
+/// error and none adds AWS calls to a start that is busy enough.
 /// </summary>
 public static class WarmUpExtensions
 {
@@ -35,6 +38,22 @@ public static class WarmUpExtensions
         services.AddSingleton(new WarmUpStep(name, step));
         return services;
     }
+
+    /// <summary>
+    /// The readiness endpoint <paramref name="checks"/>, answering 503 <c>Unhealthy</c> (what the checks would say) by itself
+    /// until <paramref name="warmUp"/> is over.
+    /// </summary>
+    internal static RequestDelegate NotReadyWhileWarmingUp(WarmUpService warmUp, RequestDelegate checks) => context =>
+    {
+        if (warmUp.Done.IsCompleted)
+        {
+            return checks(context);
+        }
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.CacheControl = "no-store, no-cache";
+        context.Response.ContentType = "text/plain";
+        return context.Response.WriteAsync(nameof(HealthStatus.Unhealthy), context.RequestAborted);
+    };
 }
 
 internal sealed partial class WarmUpService(IEnumerable<WarmUpStep> steps, IServiceProvider services, ILogger<WarmUpService> logger) : BackgroundService

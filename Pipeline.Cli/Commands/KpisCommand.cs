@@ -42,7 +42,7 @@ internal sealed class KpisCommand : AwsCommand
 
     protected override async Task<int> RunAsync(ParseResult result, AwsConnection aws, CancellationToken cancellationToken)
     {
-        var kpis = new DynamoKpiStore(aws.DynamoDb, aws.Topology, TimeProvider.System);
+        var kpis = new KpiQueries(aws.DynamoDb, aws.Topology);
         var csv = result.GetValue(_csv) || Console.IsOutputRedirected;
         var (from, to) = (result.GetValue(_from), result.GetValue(_to));
 

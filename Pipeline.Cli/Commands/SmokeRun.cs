@@ -36,7 +36,7 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
     private static readonly string[] StageOrder = [Stages.Validate, Stages.Transform, Stages.Compute, Stages.Notify];
 
     private readonly PipelineRunStore _runs = new(aws.DynamoDb, aws.Topology, TimeProvider.System);
-    private readonly DynamoKpiStore _kpis = new(aws.DynamoDb, aws.Topology, TimeProvider.System);
+    private readonly KpiQueries _kpis = new(aws.DynamoDb, aws.Topology);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     /// <summary>The command's span: messages are sent in it (so the batch's trace starts at the command), the polls outside it.</summary>

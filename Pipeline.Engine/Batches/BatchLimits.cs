@@ -51,15 +51,17 @@ public sealed record BatchLimits
     public int MaxDays { get; init; } = 3_660;
 
     /// <summary>
-    /// Ranges of 4,096 consecutive ids that a batch's order ids, order item ids and each day's customer ids may fall on.
-    /// Dense ids (real data) take few: a million orders take about 9,500. Scattered ids take one each, and what the
-    /// batch holds in memory and the key pages Validate claims grow with the ranges, not with the rows.
+    /// Ranges of 4,096 consecutive ids (<see cref="Collections.IdSet"/> blocks) that a batch's order ids, order item ids and
+    /// each day's customer ids may fall on. Dense ids (real data) take few: a million orders take about 9,500. Scattered
+    /// ids take one each, and what the batch holds in memory and the key pages Validate claims grow with the ranges, not
+    /// with the rows.
     /// </summary>
     public int MaxIdRanges { get; init; } = 200_000;
 
     /// <summary>
-    /// Pages of 65,536 customer ids, summed over a batch's days, that its customers may fall on: Compute records them in
-    /// one DynamoDB item per version (400 KB, about 36,000 pages). A million orders take about 550.
+    /// Pages of 65,536 customer ids (<see cref="Kpis.CustomerPages"/>), summed over a batch's days, that its customers may
+    /// fall on: Compute records them in one DynamoDB item per version (400 KB, about 36,000 pages). A million orders take
+    /// about 550.
     /// </summary>
     public int MaxCustomerPages { get; init; } = 20_000;
 

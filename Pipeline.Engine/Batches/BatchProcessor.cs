@@ -28,7 +28,8 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     private readonly EngineOptions _options = options ?? new EngineOptions();
 
     /// <param name="output">Receives the validated, enriched records of each orders and items part (the Transform stage writes them out).</param>
-    public BatchResult Process(BatchInput batch, ProgressCounter? progress = null, CancellationToken cancellationToken = default, IEnrichedOutput? output = null)
+    public BatchResult Process(BatchInput batch, ProgressCounter? progress = null, IEnrichedOutput? output = null,
+        CancellationToken cancellationToken = default)
     {
         if (_options.Limits.CheckFiles([.. batch.Parts.Select(part => (part.Name, part.Length))]) is { } breach)
         {
@@ -42,9 +43,9 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         var kpis = new KpiAccumulator(references.Products.Categories);
         var reports = new List<FileDiagnostics>();
 
-        List<PartJob> productJobs = Jobs(batch, TableKind.Products, "products.csv", reports);
-        List<PartJob> orderJobs = Jobs(batch, TableKind.Orders, "orders/", reports);
-        List<PartJob> itemJobs = Jobs(batch, TableKind.OrderItems, "order_items/", reports);
+        List<PartJob> productJobs = Jobs(batch, TableKind.Products, TableNames.ProductsFile, reports);
+        List<PartJob> orderJobs = Jobs(batch, TableKind.Orders, TableNames.Orders + "/", reports);
+        List<PartJob> itemJobs = Jobs(batch, TableKind.OrderItems, TableNames.OrderItems + "/", reports);
 
         // Products and orders first: items are checked against them. Products are small and
         // fill one catalog, so they are read one part at a time.

@@ -17,14 +17,15 @@ public static class LocalBatchFolder
         }
 
         var parts = new List<BatchPart>();
-        AddFile(parts, directory, "products.csv", TableKind.Products);
-        AddTable(parts, directory, "orders", TableKind.Orders);
-        AddTable(parts, directory, "order_items", TableKind.OrderItems);
+        AddFile(parts, directory, TableNames.ProductsFile, TableKind.Products);
+        AddTable(parts, directory, TableKind.Orders);
+        AddTable(parts, directory, TableKind.OrderItems);
         return new BatchInput(parts);
     }
 
-    private static void AddTable(List<BatchPart> parts, string directory, string table, TableKind kind)
+    private static void AddTable(List<BatchPart> parts, string directory, TableKind kind)
     {
+        string table = TableNames.Of(kind);
         string folder = Path.Combine(directory, table);
         if (Directory.Exists(folder))
         {

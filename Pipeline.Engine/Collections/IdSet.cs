@@ -5,7 +5,7 @@ namespace Pipeline.Engine.Collections;
 
 /// <summary>
 /// A set of non-negative 64-bit ids that stays small for the ids real data has (mostly dense ranges):
-/// ids are grouped in blocks of 4,096; a block holds a short list of 16-bit offsets while it is sparse
+/// ids are grouped in blocks of 4,096 (<see cref="BlockSize"/>); a block holds a short list of 16-bit offsets while it is sparse
 /// and turns into a 512-byte bitmap once that is smaller. Dense ids cost about one bit each, scattered
 /// ids a few dozen bytes each (never the kilobytes a plain paged bitmap would spend on them).
 /// Blocks of ids below 2^32 are found through an array, others through a dictionary.
@@ -13,8 +13,11 @@ namespace Pipeline.Engine.Collections;
 /// </summary>
 public sealed class IdSet : IReadOnlyCollection<long>
 {
-    private const int BlockBits = 12;
-    private const int BlockSize = 1 << BlockBits;
+    /// <summary>A block holds the ids that share all but their lowest 12 bits: <see cref="BlockSize"/> of them.</summary>
+    public const int BlockBits = 12;
+
+    public const int BlockSize = 1 << BlockBits;
+
     private const long DirectoryLimit = 1L << 20;
 
     private readonly Action<long>? _onNewBlock;
@@ -28,7 +31,7 @@ public sealed class IdSet : IReadOnlyCollection<long>
     }
 
     /// <summary>
-    /// A set that calls <paramref name="onNewBlock"/> with a block's key (the id shifted right by 12) before
+    /// A set that calls <paramref name="onNewBlock"/> with a block's key (the id shifted right by <see cref="BlockBits"/>) before
     /// <see cref="Add"/> opens a new block, so a caller can bound how many blocks (and so how much memory) ids take;
     /// an exception it throws leaves the set as it was. Merging (<see cref="UnionWith"/>) does not call it.
     /// </summary>

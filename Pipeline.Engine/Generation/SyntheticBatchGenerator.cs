@@ -25,10 +25,10 @@ public static class SyntheticBatchGenerator
         CancellationToken cancellationToken = default)
     {
         options.Validate();
-        Directory.CreateDirectory(Path.Combine(directory, "orders"));
-        Directory.CreateDirectory(Path.Combine(directory, "order_items"));
+        Directory.CreateDirectory(Path.Combine(directory, TableNames.Orders));
+        Directory.CreateDirectory(Path.Combine(directory, TableNames.OrderItems));
 
-        long[] retailCents = WriteProducts(Path.Combine(directory, "products.csv"), options);
+        long[] retailCents = WriteProducts(Path.Combine(directory, TableNames.ProductsFile), options);
 
         // Item ids run on across parts, so each part first learns how many items come before it.
         var firstItemId = new long[options.Parts + 1];
@@ -91,8 +91,8 @@ public static class SyntheticBatchGenerator
     private static void WritePart(string directory, GeneratorOptions options, int part, long firstItemId, long[] retailCents, ProgressCounter? ordersWritten)
     {
         string name = $"part{part + 1}.csv";
-        using var orders = new CsvLineWriter(File.Create(Path.Combine(directory, "orders", "orders_" + name)));
-        using var items = new CsvLineWriter(File.Create(Path.Combine(directory, "order_items", "order_items_" + name)));
+        using var orders = new CsvLineWriter(File.Create(Path.Combine(directory, TableNames.Orders, $"{TableNames.Orders}_{name}")));
+        using var items = new CsvLineWriter(File.Create(Path.Combine(directory, TableNames.OrderItems, $"{TableNames.OrderItems}_{name}")));
         orders.Text("order_id").Text("user_id").Text("status").Text("created_at").Text("returned_at").Text("shipped_at")
             .Text("delivered_at").Text("num_of_item").EndLine();
         items.Text("id").Text("order_id").Text("user_id").Text("product_id").Text("status").Text("created_at")

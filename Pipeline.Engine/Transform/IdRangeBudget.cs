@@ -1,4 +1,6 @@
 using Pipeline.Engine.Batches;
+using Pipeline.Engine.Collections;
+using Pipeline.Engine.Kpis;
 
 namespace Pipeline.Engine.Transform;
 
@@ -6,11 +8,11 @@ namespace Pipeline.Engine.Transform;
 internal sealed class IdsTooScatteredException(string message) : Exception(message);
 
 /// <summary>
-/// Counts the distinct ranges of 4,096 ids (an <see cref="Collections.IdSet"/> block) that a batch's order ids, item
-/// ids and each day's customer ids take, as the part readers open them; dense ids take few, scattered ids one each.
-/// What a batch holds in memory, and the key pages Validate claims, grow with these ranges, not with the rows; the
-/// customers' pages of 65,536 ids per day are what Compute records for the batch. Shared by the readers of all threads
-/// (only a new block of a set takes the lock).
+/// Counts the distinct ranges of <see cref="IdSet.BlockSize"/> ids (an <see cref="IdSet"/> block) that a batch's order
+/// ids, item ids and each day's customer ids take, as the part readers open them; dense ids take few, scattered ids one
+/// each. What a batch holds in memory, and the key pages Validate claims, grow with these ranges, not with the rows; the
+/// customers' pages of <see cref="CustomerPages.Size"/> ids per day are what Compute records for the batch. Shared by
+/// the readers of all threads (only a new block of a set takes the lock).
 /// </summary>
 internal sealed class IdRangeBudget(BatchLimits limits)
 {
@@ -33,19 +35,23 @@ internal sealed class IdRangeBudget(BatchLimits limits)
 
             if (_ranges.Count > limits.MaxIdRanges)
             {
+                var allowed = BatchLimits.Count(limits.MaxIdRanges);
                 throw new IdsTooScatteredException(
-                    $"The batch's order, item and customer ids fall on more than {BatchLimits.Count(limits.MaxIdRanges)} ranges of 4,096 ids; at most {BatchLimits.Count(limits.MaxIdRanges)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxIdRanges))}): ids this scattered cost memory and requests for every range.");
+                    $"The batch's order, item and customer ids fall on more than {allowed} ranges of {BatchLimits.Count(IdSet.BlockSize)} ids; " +
+                    $"at most {allowed} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxIdRanges))}): " +
+                    "ids this scattered cost memory and requests for every range.");
             }
 
-            // A page of 65,536 customer ids holds 16 ranges.
-            if (scope >= 0 && _customerPages.Add((scope, range >> 4)) && _customerPages.Count > limits.MaxCustomerPages)
+            if (scope >= 0 && _customerPages.Add((scope, CustomerPages.OfBlock(range))) && _customerPages.Count > limits.MaxCustomerPages)
             {
+                var allowed = BatchLimits.Count(limits.MaxCustomerPages);
                 throw new IdsTooScatteredException(
-                    $"The batch's customers fall on more than {BatchLimits.Count(limits.MaxCustomerPages)} pages of 65,536 ids over its days; at most {BatchLimits.Count(limits.MaxCustomerPages)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxCustomerPages))}).");
+                    $"The batch's customers fall on more than {allowed} pages of {BatchLimits.Count(CustomerPages.Size)} ids over its days; " +
+                    $"at most {allowed} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxCustomerPages))}).");
             }
         }
     }
 
     /// <summary>The set a reader fills with ids of <paramref name="scope"/>, charging each new range here.</summary>
-    public Collections.IdSet NewSet(int scope) => new(range => Charge(scope, range));
+    public IdSet NewSet(int scope) => new(range => Charge(scope, range));
 }

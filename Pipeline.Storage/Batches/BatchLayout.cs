@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Validation;
 using Pipeline.Topology;
 
@@ -19,7 +20,7 @@ public static partial class BatchLayout
     public const string ErrorsPrefix = BucketSpec.ErrorsPrefix;
     public const string RetractedPrefix = BucketSpec.RetractedPrefix;
     public const string TransformedPrefix = BucketSpec.TransformedPrefix;
-    public const string ProductMasterKey = "data/products.csv";
+    public const string ProductMasterKey = DataPrefix + TableNames.ProductsFile;
 
     /// <summary>Where product files that several batches use live; no batch may have this name, so none can move them.</summary>
     public const string SharedPrefix = DataPrefix + SharedFolderName + "/";

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Pipeline.Engine.Csv;
 
 namespace Pipeline.Storage.Batches;
 
@@ -54,7 +55,7 @@ public sealed record BatchManifest(string? Date, IReadOnlyList<string> Orders, I
         [property: JsonPropertyName("etags")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Dictionary<string, string>? ETags = null);
 
     private sealed record ManifestFiles(
-        [property: JsonPropertyName("orders")] List<string>? Orders,
-        [property: JsonPropertyName("order_items")] List<string>? OrderItems,
-        [property: JsonPropertyName("products")][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Products);
+        [property: JsonPropertyName(TableNames.Orders)] List<string>? Orders,
+        [property: JsonPropertyName(TableNames.OrderItems)] List<string>? OrderItems,
+        [property: JsonPropertyName(TableNames.Products)][property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Products);
 }

@@ -32,9 +32,8 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
         }
         var keys = parts.Select(part => part.Table switch
         {
-            TableKind.Products => prefix + "products.csv",
-            TableKind.Orders => BatchLayout.PartKey(batchName, "orders", Path.GetFileName(part.Name)),
-            _ => BatchLayout.PartKey(batchName, "order_items", Path.GetFileName(part.Name)),
+            TableKind.Products => prefix + TableNames.ProductsFile,
+            _ => BatchLayout.PartKey(batchName, TableNames.Of(part.Table), Path.GetFileName(part.Name)),
         }).ToList();
 
         var etags = new Dictionary<string, string>();
@@ -48,7 +47,7 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
             progress?.Report(sent);
         }
 
-        var products = parts.Any(p => p.Table == TableKind.Products) ? prefix + "products.csv" : null;
+        var products = parts.Any(p => p.Table == TableKind.Products) ? prefix + TableNames.ProductsFile : null;
         // The manifest goes last: its arrival is what says the batch is complete.
         var manifest = new BatchManifest(batchName, FileNames(parts, TableKind.Orders), FileNames(parts, TableKind.OrderItems), products, etags);
         var manifestKey = BatchLayout.ManifestKey(batchName);

@@ -69,12 +69,14 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
             manifest = BatchManifest.Parse(await ReadManifestAsync(manifestKey, manifestObject.ResponseStream, cancellationToken).ConfigureAwait(false));
         }
 
+        (string Key, string Name, TableKind Table) Part(TableKind table, string file) =>
+            (BatchLayout.PartKey(name, TableNames.Of(table), file), $"{TableNames.Of(table)}/{file}", table);
         var wanted = new List<(string Key, string Name, TableKind Table)>
         {
-            (BatchLayout.ProductsKey(name, manifest.Products), "products.csv", TableKind.Products),
+            (BatchLayout.ProductsKey(name, manifest.Products), TableNames.ProductsFile, TableKind.Products),
         };
-        wanted.AddRange(manifest.Orders.Select(f => (BatchLayout.PartKey(name, "orders", f), $"orders/{f}", TableKind.Orders)));
-        wanted.AddRange(manifest.OrderItems.Select(f => (BatchLayout.PartKey(name, "order_items", f), $"order_items/{f}", TableKind.OrderItems)));
+        wanted.AddRange(manifest.Orders.Select(f => Part(TableKind.Orders, f)));
+        wanted.AddRange(manifest.OrderItems.Select(f => Part(TableKind.OrderItems, f)));
         Refuse(_limits.CheckFiles([.. wanted.Select(w => (w.Key, (long?)null))]));
 
         var files = new BatchObject[wanted.Count];
@@ -151,7 +153,7 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
             .Where(o => BatchLayout.IsInBatchFolder(batchName, o.Key)).Distinct()
             .Select(o => (o.Key, o.ETag, Target: BatchLayout.ArchiveKey(batchName, version, archivePrefix, o.Key))).ToList();
         var moved = new bool[files.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), RequestConcurrency.Options(cancellationToken),
             async (i, ct) => moved[i] = await MoveAsync(bucket, files[i].Key, files[i].Target, files[i].ETag, content.ManifestLastModified, ct).ConfigureAwait(false))
             .ConfigureAwait(false);
         var targets = files.Where((_, i) => moved[i]).Select(f => f.Target).ToList();
@@ -173,7 +175,7 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
     {
         var keys = await ListAsync(bucket, fromFolder, cancellationToken).ConfigureAwait(false);
         var moved = 0;
-        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (key, ct) =>
+        await Parallel.ForEachAsync(keys, RequestConcurrency.Options(cancellationToken), async (key, ct) =>
         {
             if (await MoveAsync(bucket, key, toFolder + key[fromFolder.Length..], expectedETag: null, writtenBy: null, ct).ConfigureAwait(false))
             {

@@ -44,7 +44,11 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
 {
     private const int PageBits = 15;
     private const int MaxReportedConflicts = 10;
-    private const int MaxRaces = 50;
+
+    // The attributes of a page item: its key, how often it was written, and each holder's encoded offsets.
+    private const string PageAttribute = "page";
+    private const string VersionAttribute = "version";
+    private const string HoldersAttribute = "holders";
 
     private string Table => topology.OrderKeysTable.Name;
 
@@ -59,7 +63,7 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
         // Read everything first: a batch with conflicts is reported in full and writes nothing.
         var found = new ConcurrentBag<KeyConflict>();
         long conflictCount = 0;
-        await Parallel.ForEachAsync(pages, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (page, ct) =>
+        await Parallel.ForEachAsync(pages, RequestConcurrency.Options(cancellationToken), async (page, ct) =>
         {
             var (_, holders) = await ReadPageAsync(page.Key, ct).ConfigureAwait(false);
             var conflicts = await ConflictsAsync(owner, page, holders, IsLive).ConfigureAwait(false);
@@ -94,7 +98,7 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
     {
         foreach (var page in pages)
         {
-            for (var race = 0; race < MaxRaces; race++)
+            for (var race = 0; race < RetryBudgets.KeyPageRaces; race++)
             {
                 var (version, holders) = await ReadPageAsync(page, cancellationToken).ConfigureAwait(false);
                 if (!holders.Remove(owner.ToString()))
@@ -112,7 +116,7 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
     /// <summary>Claims one page: conflicts found on it (nothing written), or none (the owner's ids written, dead holders dropped).</summary>
     private async Task<List<KeyConflict>> WritePageAsync(KeyOwner owner, KeyPage page, Func<KeyOwner, Task<bool>> isLive, CancellationToken cancellationToken)
     {
-        for (var race = 0; race < MaxRaces; race++)
+        for (var race = 0; race < RetryBudgets.KeyPageRaces; race++)
         {
             var (version, holders) = await ReadPageAsync(page.Key, cancellationToken).ConfigureAwait(false);
             var conflicts = await ConflictsAsync(owner, page, holders, isLive).ConfigureAwait(false);
@@ -133,7 +137,7 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
                 return [];
             }
         }
-        throw new InvalidOperationException($"The key page {page.Key} kept changing under {MaxRaces} attempts; the delivery will be retried.");
+        throw new InvalidOperationException($"The key page {page.Key} kept changing under {RetryBudgets.KeyPageRaces} attempts; the delivery will be retried.");
     }
 
     /// <summary>The ids of the page that live holders of other batches hold too.</summary>
@@ -162,7 +166,7 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
         var response = await dynamoDb.GetItemAsync(new GetItemRequest
         {
             TableName = Table,
-            Key = new() { ["page"] = new AttributeValue(page) },
+            Key = new() { [PageAttribute] = new AttributeValue(page) },
             ConsistentRead = true,
         }, cancellationToken).ConfigureAwait(false);
         if (!response.IsItemSet)
@@ -170,8 +174,8 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
             return (0, []);
         }
         var item = response.Item;
-        var holders = (item.TryGetValue("holders", out var map) ? map.M : null)?.ToDictionary(h => h.Key, h => h.Value.B.ToArray()) ?? [];
-        return (long.Parse(item["version"].N, CultureInfo.InvariantCulture), holders);
+        var holders = (item.TryGetValue(HoldersAttribute, out var map) ? map.M : null)?.ToDictionary(h => h.Key, h => h.Value.B.ToArray()) ?? [];
+        return (long.Parse(item[VersionAttribute].N, CultureInfo.InvariantCulture), holders);
     }
 
     private async Task<bool> TryWritePageAsync(string page, long version, Dictionary<string, byte[]> holders, CancellationToken cancellationToken)
@@ -183,16 +187,16 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
                 TableName = Table,
                 Item = new()
                 {
-                    ["page"] = new AttributeValue(page),
-                    ["version"] = new AttributeValue { N = (version + 1).ToString(CultureInfo.InvariantCulture) },
-                    ["holders"] = new AttributeValue
+                    [PageAttribute] = new AttributeValue(page),
+                    [VersionAttribute] = new AttributeValue { N = (version + 1).ToString(CultureInfo.InvariantCulture) },
+                    [HoldersAttribute] = new AttributeValue
                     {
                         M = holders.ToDictionary(h => h.Key, h => new AttributeValue { B = new MemoryStream(h.Value, writable: false) }),
                         IsMSet = true,
                     },
                 },
                 ConditionExpression = version == 0 ? "attribute_not_exists(#page)" : "#version = :version",
-                ExpressionAttributeNames = version == 0 ? new() { ["#page"] = "page" } : new() { ["#version"] = "version" },
+                ExpressionAttributeNames = version == 0 ? new() { ["#page"] = PageAttribute } : new() { ["#version"] = VersionAttribute },
                 ExpressionAttributeValues = version == 0 ? null : new() { [":version"] = new AttributeValue { N = version.ToString(CultureInfo.InvariantCulture) } },
             }, cancellationToken).ConfigureAwait(false);
             return true;

@@ -28,8 +28,35 @@ internal static class KpiItems
     public const string Counts = "counts";
     public const string Ids = "ids";
 
-    public const string TotalsPart = "totals";
+    // The sums and counts of a day (a contribution's day item, the day's totals item), and of each category in it.
+    public const string Orders = "orders";
+    public const string ItemsSold = "items_sold";
+    public const string ReturnedOrders = "returned_orders";
+    public const string Categories = "categories";
+    public const string Revenue = "revenue";
+    public const string Items = "items";
+    public const string ReturnedItems = "returned_items";
+
+    // Of a version's summary: the customer pages of each day it has, and whether it is a retraction.
+    public const string SummaryDays = "days";
+    public const string Retraction = "retraction";
+
+    // The KPI rows' own attributes, named like the fields of OrderKpiRow and CategoryKpiRow.
+    public const string TotalOrders = "total_orders";
+    public const string TotalRevenue = "total_revenue";
+    public const string TotalItemsSold = "total_items_sold";
+    public const string ReturnRate = "return_rate";
+    public const string UniqueCustomers = "unique_customers";
+    public const string DailyRevenue = "daily_revenue";
+    public const string AvgOrderValue = "avg_order_value";
+    public const string AvgReturnRate = "avg_return_rate";
+
+    // Parts: of a contribution (summary, day, customer page of a day) and of a day's state (totals, customer counts of a page).
     public const string SummaryPrefix = "s#";
+    public const string DayPrefix = "d#";
+    public const string CustomersPrefix = "c#";
+    public const string TotalsPart = "totals";
+    public const string CustomerCountsPrefix = "customers#";
 
     public static string Date(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
@@ -57,9 +84,9 @@ internal static class KpiItems
 
     public static string SummaryPart(int version) => $"{SummaryPrefix}{version:D6}";
 
-    public static string DayPart(int version, DateOnly day) => $"d#{version:D6}#{Date(day)}";
+    public static string DayPart(int version, DateOnly day) => $"{DayPrefix}{version:D6}#{Date(day)}";
 
-    public static string CustomersPart(int version, DateOnly day, long page) => $"c#{version:D6}#{Date(day)}#{page:D10}";
+    public static string CustomersPart(int version, DateOnly day, long page) => $"{CustomersPrefix}{version:D6}#{Date(day)}#{page:D10}";
 
     public static int VersionOfSummary(string part) => int.Parse(part[SummaryPrefix.Length..], CultureInfo.InvariantCulture);
 
@@ -71,7 +98,7 @@ internal static class KpiItems
 
     // Day state (pipeline-kpi-days, key order_date + part): "totals" and "customers#<page>".
 
-    public static string CustomerCountsPart(long page) => $"customers#{page:D10}";
+    public static string CustomerCountsPart(long page) => $"{CustomerCountsPrefix}{page:D10}";
 
     public static Dictionary<string, AttributeValue> DayKey(DateOnly day, string part) => new()
     {
@@ -82,18 +109,18 @@ internal static class KpiItems
     /// <summary>The sums and counts of a day (a contribution's, or the folded state's), under the same attribute names in both tables.</summary>
     public static void WriteTotals(Dictionary<string, AttributeValue> item, DayTotals totals)
     {
-        item["orders"] = Number(totals.Orders);
-        item["items_sold"] = Number(totals.ItemsSold);
-        item["returned_orders"] = Number(totals.ReturnedOrders);
-        item["categories"] = new AttributeValue
+        item[Orders] = Number(totals.Orders);
+        item[ItemsSold] = Number(totals.ItemsSold);
+        item[ReturnedOrders] = Number(totals.ReturnedOrders);
+        item[Categories] = new AttributeValue
         {
             M = totals.Categories.ToDictionary(c => c.Key, c => new AttributeValue
             {
                 M = new()
                 {
-                    ["revenue"] = Number(c.Value.Revenue),
-                    ["items"] = Number(c.Value.Items),
-                    ["returned_items"] = Number(c.Value.ReturnedItems),
+                    [Revenue] = Number(c.Value.Revenue),
+                    [Items] = Number(c.Value.Items),
+                    [ReturnedItems] = Number(c.Value.ReturnedItems),
                 },
             }),
             IsMSet = true,
@@ -102,13 +129,13 @@ internal static class KpiItems
 
     public static DayTotals ReadTotals(Dictionary<string, AttributeValue>? item)
     {
-        if (item is null || !item.ContainsKey("orders"))
+        if (item is null || !item.ContainsKey(Orders))
         {
             return DayTotals.Empty;
         }
-        var categories = (item.TryGetValue("categories", out var map) ? map.M : null) ?? [];
-        return new DayTotals(Long(item, "orders"), Long(item, "items_sold"), Long(item, "returned_orders"),
-            categories.ToDictionary(c => c.Key, c => new CategorySums(Decimal(c.Value.M, "revenue"), Long(c.Value.M, "items"), Long(c.Value.M, "returned_items")),
+        var categories = (item.TryGetValue(Categories, out var map) ? map.M : null) ?? [];
+        return new DayTotals(Long(item, Orders), Long(item, ItemsSold), Long(item, ReturnedOrders),
+            categories.ToDictionary(c => c.Key, c => new CategorySums(Decimal(c.Value.M, Revenue), Long(c.Value.M, Items), Long(c.Value.M, ReturnedItems)),
                 StringComparer.Ordinal));
     }
 
@@ -126,37 +153,37 @@ internal static class KpiItems
 
     // KPI rows.
 
-    public static readonly string[] OrderRowAttributes = [OrderDate, "total_orders", "total_revenue", "total_items_sold", "return_rate", "unique_customers"];
+    public static readonly string[] OrderRowAttributes = [OrderDate, TotalOrders, TotalRevenue, TotalItemsSold, ReturnRate, UniqueCustomers];
 
-    public static readonly string[] CategoryRowAttributes = [Category, OrderDate, "daily_revenue", "avg_order_value", "avg_return_rate"];
+    public static readonly string[] CategoryRowAttributes = [Category, OrderDate, DailyRevenue, AvgOrderValue, AvgReturnRate];
 
     public static Dictionary<string, AttributeValue> OrderRow(OrderKpiRow row, long stateVersion, DateTimeOffset now) => new()
     {
         [OrderDate] = new AttributeValue(Date(row.OrderDate)),
-        ["total_orders"] = Number(row.TotalOrders),
-        ["total_revenue"] = Number(row.TotalRevenue),
-        ["total_items_sold"] = Number(row.TotalItemsSold),
-        ["return_rate"] = Number(row.ReturnRate),
-        ["unique_customers"] = Number(row.UniqueCustomers),
+        [TotalOrders] = Number(row.TotalOrders),
+        [TotalRevenue] = Number(row.TotalRevenue),
+        [TotalItemsSold] = Number(row.TotalItemsSold),
+        [ReturnRate] = Number(row.ReturnRate),
+        [UniqueCustomers] = Number(row.UniqueCustomers),
         [StateVersion] = Number(stateVersion),
         [UpdatedAt] = Timestamp(now),
     };
 
     public static OrderKpiRow ReadOrderRow(Dictionary<string, AttributeValue> item) => new(
         Date(item[OrderDate]),
-        Long(item, "total_orders"),
-        Decimal(item, "total_revenue"),
-        Long(item, "total_items_sold"),
-        Double(item, "return_rate"),
-        Long(item, "unique_customers"));
+        Long(item, TotalOrders),
+        Decimal(item, TotalRevenue),
+        Long(item, TotalItemsSold),
+        Double(item, ReturnRate),
+        Long(item, UniqueCustomers));
 
     public static Dictionary<string, AttributeValue> CategoryRow(CategoryKpiRow row, long stateVersion, DateTimeOffset now) => new()
     {
         [Category] = new AttributeValue(row.Category),
         [OrderDate] = new AttributeValue(Date(row.OrderDate)),
-        ["daily_revenue"] = Number(row.DailyRevenue),
-        ["avg_order_value"] = Number(row.AvgOrderValue),
-        ["avg_return_rate"] = Number(row.AvgReturnRate),
+        [DailyRevenue] = Number(row.DailyRevenue),
+        [AvgOrderValue] = Number(row.AvgOrderValue),
+        [AvgReturnRate] = Number(row.AvgReturnRate),
         [StateVersion] = Number(stateVersion),
         [UpdatedAt] = Timestamp(now),
     };
@@ -164,9 +191,9 @@ internal static class KpiItems
     public static CategoryKpiRow ReadCategoryRow(Dictionary<string, AttributeValue> item) => new(
         item[Category].S,
         Date(item[OrderDate]),
-        Decimal(item, "daily_revenue"),
-        Double(item, "avg_order_value"),
-        Double(item, "avg_return_rate"));
+        Decimal(item, DailyRevenue),
+        Double(item, AvgOrderValue),
+        Double(item, AvgReturnRate));
 
     /// <summary>A row that no longer has data; it keeps its key and version so that no older computation can bring it back.</summary>
     public static Dictionary<string, AttributeValue> RemovedRow(Dictionary<string, AttributeValue> key, long stateVersion, DateTimeOffset now) =>

@@ -1,5 +1,6 @@
 using EventBus;
 using Pipeline.Contracts;
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Transform;
 using Pipeline.Storage.Batches;
@@ -34,8 +35,7 @@ public sealed partial class BatchTransformedHandler(
 
         await using var heartbeat = runs.KeepAlive(transformed.BatchId, transformed.Version);
         var data = await ReadBatchAsync(transformed, cancellationToken).ConfigureAwait(false);
-        await kpis.WriteContributionAsync(transformed.BatchId, transformed.Version, data, cancellationToken).ConfigureAwait(false);
-        var fold = (await kpis.FoldAsync(transformed.BatchId, cancellationToken).ConfigureAwait(false))!;
+        var fold = await kpis.AddBatchAsync(transformed.BatchId, transformed.Version, data, cancellationToken).ConfigureAwait(false);
         var replaced = await inForce.RecordAsync(transformed.BatchId, transformed.Version, fold, RunStatus.Replaced, cancellationToken).ConfigureAwait(false);
         if (replaced is null)
         {
@@ -64,8 +64,8 @@ public sealed partial class BatchTransformedHandler(
         LogComputed(transformed.BatchId, transformed.Version, fold.Days.Count, categories.Count, finished - started);
         PipelineTelemetry.StageFinished(Stages.Compute, "succeeded", finished - started, new Dictionary<string, long>
         {
-            ["orders"] = transformed.OrderRows,
-            ["order_items"] = transformed.OrderItemRows,
+            [TableNames.Orders] = transformed.OrderRows,
+            [TableNames.OrderItems] = transformed.OrderItemRows,
         });
 
         await bus.PublishAsync(new KpisUpdated(transformed.BatchId, transformed.ManifestKey, transformed.Version, replaced.Select(r => r.Version).ToList(),

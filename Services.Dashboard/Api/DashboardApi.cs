@@ -23,35 +23,39 @@ public static class DashboardApi
     {
         var api = app.MapGroup("/api").WithTags("Dashboard");
 
-        api.MapGet("/kpis/daily", (HttpRequest request, KpiReader kpis, CancellationToken ct,
+        api.MapGet("/kpis/daily", (HttpRequest request, KpiReader kpis,
                 [Description("First day, yyyy-MM-dd (inclusive)")] string? from = null,
-                [Description("Last day, yyyy-MM-dd (inclusive); with one end only, 31 days from it; with none, the last 31 days that have data")] string? to = null) =>
+                [Description("Last day, yyyy-MM-dd (inclusive); with one end only, 31 days from it; " +
+                    "with none, the last 31 days that have data")] string? to = null,
+                CancellationToken ct = default) =>
             Answer(request, from, to, null, KpiParameters[..2], async asked =>
                 TypedResults.Ok(await kpis.DailyAsync(await kpis.ResolveAsync(asked, ct), ct))))
             .WithSummary("Order KPIs per day")
             .WithDescription("Each day's total_orders, total_revenue, total_items_sold, return_rate (%) and unique_customers, ascending.");
 
-        api.MapGet("/kpis/categories", (HttpRequest request, KpiReader kpis, CancellationToken ct,
+        api.MapGet("/kpis/categories", (HttpRequest request, KpiReader kpis,
                 [Description("First day, yyyy-MM-dd (inclusive)")] string? from = null,
                 [Description("Last day, yyyy-MM-dd (inclusive)")] string? to = null,
-                [Description("One category; all when absent")] string? category = null) =>
+                [Description("One category; all when absent")] string? category = null,
+                CancellationToken ct = default) =>
             Answer(request, from, to, category, KpiParameters, async asked =>
                 TypedResults.Ok(await kpis.CategoriesAsync(await kpis.ResolveAsync(asked, ct), asked.Category, ct))))
             .WithSummary("KPIs per category and day")
             .WithDescription("Each category's daily_revenue, avg_order_value and avg_return_rate (%) per day, by category then date.");
 
-        api.MapGet("/kpis/daily.csv", (HttpRequest request, KpiReader kpis, CancellationToken ct, string? from = null, string? to = null) =>
+        api.MapGet("/kpis/daily.csv", (HttpRequest request, KpiReader kpis, string? from = null, string? to = null, CancellationToken ct = default) =>
             Answer(request, from, to, null, KpiParameters[..2], async asked =>
                 Csv((w, rows) => KpiCsv.WriteOrderKpis(w, rows), (await kpis.DailyAsync(await kpis.ResolveAsync(asked, ct), ct)).Rows, "order_kpis.csv")))
             .WithSummary("Order KPIs per day as CSV (full precision, the columns of order_kpis.csv)");
 
-        api.MapGet("/kpis/categories.csv", (HttpRequest request, KpiReader kpis, CancellationToken ct, string? from = null, string? to = null, string? category = null) =>
+        api.MapGet("/kpis/categories.csv", (HttpRequest request, KpiReader kpis, string? from = null, string? to = null, string? category = null,
+                CancellationToken ct = default) =>
             Answer(request, from, to, category, KpiParameters, async asked =>
                 Csv((w, rows) => KpiCsv.WriteCategoryKpis(w, rows), (await kpis.CategoriesAsync(await kpis.ResolveAsync(asked, ct), asked.Category, ct)).Rows, "category_kpis.csv")))
             .WithSummary("KPIs per category and day as CSV (full precision, the columns of category_kpis.csv)");
 
-        api.MapGet("/runs", async (HttpRequest request, RunReader runs, CancellationToken ct,
-                [Description("How many of the newest versions (1-500, default 50)")] string? limit = null) =>
+        api.MapGet("/runs", async (HttpRequest request, RunReader runs,
+                [Description("How many of the newest versions (1-500, default 50)")] string? limit = null, CancellationToken ct = default) =>
         {
             if (UnknownParameter(request, ["limit"]) is { } unknown)
             {

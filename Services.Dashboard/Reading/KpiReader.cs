@@ -11,22 +11,22 @@ public sealed record DailyKpis(DateOnly From, DateOnly To, IReadOnlyList<OrderKp
 public sealed record CategoryKpis(DateOnly From, DateOnly To, string? Category, IReadOnlyList<CategoryKpiRow> Rows);
 
 /// <summary>
-/// Reads KPIs through the store the CLI uses. The days that have data (for the default range) and the categories are
+/// Reads KPIs through the queries the CLI uses. The days that have data (for the default range) and the categories are
 /// remembered until the next alert, since only a finished batch changes them; a read that failed is not remembered.
 /// </summary>
 public sealed class KpiReader
 {
-    private readonly DynamoKpiStore _store;
+    private readonly KpiQueries _queries;
     private readonly TimeProvider _clock;
     private readonly SharedRead<IReadOnlyList<DateOnly>> _daysWithData;
     private readonly SharedRead<IReadOnlyList<string>> _categories;
 
-    public KpiReader(DynamoKpiStore store, PipelineChanges changes, TimeProvider clock)
+    public KpiReader(KpiQueries queries, PipelineChanges changes, TimeProvider clock)
     {
-        _store = store;
+        _queries = queries;
         _clock = clock;
-        _daysWithData = new(() => _store.ListDaysAsync(CancellationToken.None), clock);
-        _categories = new(() => _store.ListCategoriesAsync(CancellationToken.None), clock);
+        _daysWithData = new(() => _queries.ListDaysAsync(CancellationToken.None), clock);
+        _categories = new(() => _queries.ListCategoriesAsync(CancellationToken.None), clock);
         changes.AlertReceived += _ =>
         {
             _daysWithData.Forget();
@@ -63,7 +63,7 @@ public sealed class KpiReader
     }
 
     public async Task<DailyKpis> DailyAsync(KpiRange range, CancellationToken cancellationToken) =>
-        new(range.From, range.To, await _store.GetDaysAsync(range.From, range.To, cancellationToken).ConfigureAwait(false));
+        new(range.From, range.To, await _queries.GetDaysAsync(range.From, range.To, cancellationToken).ConfigureAwait(false));
 
     /// <summary>One category's rows, or every category's: one Query per category.</summary>
     public async Task<CategoryKpis> CategoriesAsync(KpiRange range, string? category, CancellationToken cancellationToken)
@@ -71,7 +71,8 @@ public sealed class KpiReader
         IReadOnlyList<string> categories = category is null
             ? await _categories.GetAsync().WaitAsync(cancellationToken).ConfigureAwait(false)
             : [category];
-        return new(range.From, range.To, category, await _store.GetCategoriesAsync(categories, range.From, range.To, cancellationToken).ConfigureAwait(false));
+        var rows = await _queries.GetCategoriesAsync(categories, range.From, range.To, cancellationToken).ConfigureAwait(false);
+        return new(range.From, range.To, category, rows);
     }
 
     /// <summary><paramref name="day"/> moved by <paramref name="days"/>, stopping at the first and last days of the calendar.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Amazon.S3;
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Validation;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
@@ -101,7 +102,7 @@ public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopol
         var validate = run.Stages.GetValueOrDefault(Stages.Validate);
         return new RunSummary(run.BatchId, run.Version, run.Kind, run.Status, run.Source, run.SubmittedAt, run.FinishedAt,
             Seconds(run.SubmittedAt, run.FinishedAt), run.CurrentStage,
-            validate?.Counts.GetValueOrDefault("orders"), validate?.Counts.GetValueOrDefault("order_items"));
+            validate?.Counts.GetValueOrDefault(TableNames.Orders), validate?.Counts.GetValueOrDefault(TableNames.OrderItems));
     }
 
     private static double? Seconds(DateTimeOffset start, DateTimeOffset? end) => end is { } e ? (e - start).TotalSeconds : null;

@@ -70,7 +70,7 @@ public sealed partial class BatchValidatedHandler(
 
         var orders = result.Report.RowsOf(TableKind.Orders);
         var items = result.Report.RowsOf(TableKind.OrderItems);
-        var counts = new Dictionary<string, long> { ["orders"] = orders, ["order_items"] = items };
+        var counts = new Dictionary<string, long> { [TableNames.Orders] = orders, [TableNames.OrderItems] = items };
         if (!await runs.RecordStageAsync(validated.BatchId, validated.Version, Stages.Transform, new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(),
                 new Dictionary<string, long>(counts) { ["files"] = keys.Count }), cancellationToken).ConfigureAwait(false))
         {
@@ -99,7 +99,8 @@ public sealed partial class BatchValidatedHandler(
         var prefix = BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version);
         var keys = await batches.ListAsync(validated.Bucket, prefix, cancellationToken).ConfigureAwait(false);
         await bus.PublishAsync(new BatchTransformed(validated.BatchId, validated.Bucket, validated.ManifestKey, validated.Version, prefix, keys,
-            stage.Counts.GetValueOrDefault("orders"), stage.Counts.GetValueOrDefault("order_items"), clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            stage.Counts.GetValueOrDefault(TableNames.Orders), stage.Counts.GetValueOrDefault(TableNames.OrderItems),
+            clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: transformed {Orders} orders and {Items} items into {Files} files in {Elapsed}")]

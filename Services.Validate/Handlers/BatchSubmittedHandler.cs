@@ -282,7 +282,8 @@ public sealed partial class BatchSubmittedHandler(
         var stage = run.Stages[Stages.Validate];
         return bus.PublishAsync(new BatchValidated(run.BatchId, topology.Bucket.Name, run.ManifestKey, run.Version, run.ContentId,
             BatchLayout.ReportKey(run.BatchId, run.Version, accepted: true),
-            stage.Counts.GetValueOrDefault("orders"), stage.Counts.GetValueOrDefault("order_items"), stage.Counts.GetValueOrDefault("products"),
+            stage.Counts.GetValueOrDefault(TableNames.Orders), stage.Counts.GetValueOrDefault(TableNames.OrderItems),
+            stage.Counts.GetValueOrDefault(TableNames.Products),
             clock.GetUtcNow()), cancellationToken);
     }
 

@@ -32,7 +32,8 @@ public sealed record Verdict(ValidationReport Report, string Reason)
     public static Verdict KeysCounted(ValidationReport passed, KeyClaim claim, IReadOnlyList<ValidationError> located)
     {
         var errors = located.Count > 0 ? located : claim.FirstConflicts.Select(c => new ValidationError(
-            c.Kind == KeyKind.Order ? "orders" : "order_items", 0, c.Kind == KeyKind.Order ? "order_id" : "id", c.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            c.Kind == KeyKind.Order ? TableNames.Orders : TableNames.OrderItems, 0, c.Kind == KeyKind.Order ? "order_id" : "id",
+            c.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ValidationRule.SeenInBatch, CountedIn(c))).ToList();
         var perFile = errors.GroupBy(e => e.File).ToDictionary(g => g.Key, g => (long)g.Count());
         var files = passed.Files.Select(f => perFile.TryGetValue(f.File, out var count)
@@ -54,8 +55,8 @@ public sealed record Verdict(ValidationReport Report, string Reason)
 
     public static Dictionary<string, long> RowCounts(ValidationReport report) => new()
     {
-        ["products"] = report.RowsOf(TableKind.Products),
-        ["orders"] = report.RowsOf(TableKind.Orders),
-        ["order_items"] = report.RowsOf(TableKind.OrderItems),
+        [TableNames.Products] = report.RowsOf(TableKind.Products),
+        [TableNames.Orders] = report.RowsOf(TableKind.Orders),
+        [TableNames.OrderItems] = report.RowsOf(TableKind.OrderItems),
     };
 }

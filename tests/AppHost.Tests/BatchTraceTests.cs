@@ -80,8 +80,21 @@ public sealed class BatchTraceTests(EmulatorAppFixture app)
             .Single(s => IsRootOf(s, batch));
         Assert.Equal(("validate", $"batch {batch}"), (root.Service, root.Name));
 
-        // Several rounds of every poll: receives (long polls), backlog reads, the notifier's dead-letter and run checks (every 2 s here).
-        await Task.Delay(TimeSpan.FromSeconds(8));
+        // Rounds of every poll since, each shown by what it did: the notifier's dead-letter and run checks (every 2 s here)
+        // report two dead letters, one after the other, so a whole round ran between; another batch goes through every
+        // service's receive loop. (Each queue's backlog is read as its endpoint starts, before the app is healthy.)
+        for (var letter = 1; letter <= 2; letter++)
+        {
+            await driver.ReportDeadLetterAsync($"{batch}-letter{letter}");
+        }
+        var sentinel = $"sentinel-{Guid.NewGuid():N}"[..20];
+        await driver.SubmitAsync(PipelineDriver.Generate(20, new DateOnly(2018, 7, 2), seed: 18, days: 1), sentinel);
+        Assert.Equal(AlertStatus.Succeeded, (await driver.NextAlertAsync(sentinel)).Status);
+        // Each process exports its spans in the order they end: once the sentinel's are in from every service, so is any
+        // span that a poll made before.
+        await app.Traces.WaitForAsync(
+            spans => EmulatorAppFixture.Services.All(service => spans.Any(s => s.Service == service && s["pipeline.batch.id"] == sentinel)),
+            SpanTimeout, $"spans of {sentinel} from every service");
         var roots = app.Traces.Spans.Where(s => s.IsRoot).ToList();
         Assert.DoesNotContain(roots, s => s.Scope is "Amazon.AWSSDK" or "Aws.Sns" or "System.Net.Http" or "Microsoft.AspNetCore"
             || s.Name.StartsWith("receive ", StringComparison.Ordinal));

@@ -9,22 +9,15 @@ public sealed class EmulatorAppCollection : ICollectionFixture<EmulatorAppFixtur
     public const string Name = "AppHost on the emulators";
 }
 
-/// <summary>The real AppHost in emulator mode, started once for the collection (see <see cref="EmulatorApp"/>).</summary>
-public sealed class EmulatorAppFixture : EmulatorApp, IAsyncLifetime
+/// <summary>
+/// The real AppHost in emulator mode, started once for the collection (see <see cref="EmulatorApp"/>), with every span of
+/// the collection's run in <see cref="TracedEmulatorApp.Traces"/>.
+/// </summary>
+public sealed class EmulatorAppFixture : TracedEmulatorApp, IAsyncLifetime
 {
-    /// <summary>What the services' OTLP exporters send (as the dashboard would get it): every span of the collection's run.</summary>
-    public OtlpTraceReceiver Traces { get; } = OtlpTraceReceiver.Start();
-
     protected override void Configure(IDistributedApplicationTestingBuilder builder)
     {
-        foreach (var project in builder.Resources.OfType<ProjectResource>())
-        {
-            var traced = builder.CreateResourceBuilder(project);
-            foreach (var (name, value) in Traces.ExporterEnvironment)
-            {
-                traced.WithEnvironment(name, value);
-            }
-        }
+        base.Configure(builder);
         // Failures are tested too: let failed messages come back after a second, not five, and the notifier look often.
         foreach (var service in ServiceResources(builder))
         {
@@ -38,9 +31,5 @@ public sealed class EmulatorAppFixture : EmulatorApp, IAsyncLifetime
 
     public Task InitializeAsync() => StartAsync();
 
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await DisposeAsync();
-        await Traces.DisposeAsync();
-    }
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
 }

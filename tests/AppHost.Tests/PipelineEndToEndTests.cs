@@ -14,10 +14,11 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
 
     public void Dispose() => _pipeline.Dispose();
 
-    [Fact]
+    [SkippableFact]
     public async Task The_seed_data_as_one_batch_gives_the_engines_kpis_and_a_succeeded_alert()
     {
-        // The seed data when this checkout has it (with the old system's facts); otherwise generated data shaped like it.
+        // The seed data when this checkout has it (with the old system's facts); otherwise generated data shaped like it,
+        // and the test ends as skipped, saying that the old system's facts were not checked.
         var folder = SeedData.Directory ?? PipelineDriver.Generate(9_000, new DateOnly(2025, 3, 8), seed: 1, days: 31);
         var expected = KpiCalculator.Compute(new BatchProcessor().Process(LocalBatchFolder.Open(folder)).Kpis!);
 
@@ -78,6 +79,8 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
         Assert.Contains("already counted in batch seed (version 2)", duplicate.Summary);
         Assert.Matches(@"orders/orders_part\d+\.csv line \d+ column order_id", duplicate.Summary);
         await _pipeline.AssertKpisEqualAsync(PipelineDriver.EngineKpis(corrected));
+        DynamicSkip.Unless(SeedData.Directory is not null,
+            "shared/seed-data not found above the test folder: the batch was generated data, and the old system's figures for the seed data were not checked.");
     }
 
     /// <summary>A copy of a batch folder with the sale_price of the first item created on <paramref name="day"/> raised by <paramref name="raise"/>.</summary>

@@ -24,7 +24,7 @@ public sealed class DashboardApp : IAsyncLifetime
     /// <summary>The seed data's days (or the generated stand-in's, on the same days).</summary>
     public static readonly DateOnly FirstDay = new(2025, 3, 8);
 
-    public EmulatorApp Host { get; } = new();
+    public TracedEmulatorApp Host { get; } = new();
 
     public PipelineDriver Pipeline { get; private set; } = null!;
 

@@ -1,5 +1,7 @@
 using Pipeline.Contracts.Alerts;
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
@@ -8,8 +10,9 @@ namespace Dashboard.Tests;
 
 /// <summary>
 /// The pages in Debian's Chromium, as a person would use them: the numbers on screen are the engine's, charts are
-/// drawn, runs and a rejection read right, a page updates by itself when a batch finishes, and axe finds no serious
-/// accessibility problem. Screenshots go to artifacts/dashboard-screenshots.
+/// drawn, runs and a rejection read right, a page updates by itself when a batch finishes, the health page reads the
+/// queues without a trace of its own, and axe finds no serious accessibility problem. Screenshots go to
+/// artifacts/dashboard-screenshots.
 /// </summary>
 [Collection(DashboardCollection.Name)]
 public sealed class DashboardBrowserTests(DashboardApp app)
@@ -124,6 +127,41 @@ public sealed class DashboardBrowserTests(DashboardApp app)
     }
 
     [BrowserFact]
+    public async Task The_pipeline_health_page_reads_the_queues_every_5_s_without_starting_a_trace()
+    {
+        // Each read of the queues is pushed to the page as a render over its circuit.
+        var renders = new ConcurrentQueue<DateTimeOffset>();
+        var page = await Browser.NewPageAsync(Dashboard);
+        page.WebSocket += (_, socket) => socket.FrameReceived += (_, frame) =>
+        {
+            if (frame.Binary is { } bytes && Encoding.UTF8.GetString(bytes).Contains("JS.RenderBatch", StringComparison.Ordinal))
+            {
+                renders.Enqueue(DateTimeOffset.UtcNow);
+            }
+        };
+        await page.GotoAsync("/pipeline-health");
+        await page.Locator("main[data-interactive] #health[data-state=loaded]").WaitForAsync();
+
+        // From a read well after the page was drawn, two more reads; then a request of ours, whose span the dashboard
+        // exports after every span that ended before it (in the order they end).
+        var drawn = renders.Count;
+        var deadline = DateTimeOffset.UtcNow + LiveUpdateTimeout;
+        while (renders.Count < drawn + 4)
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"{renders.Count - drawn} reads of the queues in {LiveUpdateTimeout.TotalMinutes} minutes");
+            await Task.Delay(100);
+        }
+        var from = renders.ElementAt(drawn + 1);
+        var asked = DateTimeOffset.UtcNow;
+        (await app.Http.GetAsync("/api/runs?limit=1")).EnsureSuccessStatusCode();
+        var spans = await app.Host.Traces.WaitForAsync(all => all.Any(s => s.Service == "dashboard" && s.Name == "GET /api/runs" && s.Start >= asked),
+            LiveUpdateTimeout, "the dashboard's span of GET /api/runs");
+
+        Assert.Empty(spans.Where(s => s.Service == "dashboard" && s.Start >= from && s.Start < asked).Select(s => s.ToString()));
+        await page.Context.CloseAsync();
+    }
+
+    [BrowserFact]
     public async Task Axe_finds_no_serious_or_critical_accessibility_violation_on_the_main_pages()
     {
         foreach (var (path, ready, shot) in new[]
@@ -131,7 +169,7 @@ public sealed class DashboardBrowserTests(DashboardApp app)
             ("/", "#kpis[data-state=loaded]", (string?)null),
             ("/runs", "#runs-table", null),
             ($"/runs/{DashboardApp.RejectedBatch}", "#batch[data-state=loaded]", null),
-            ("/health", "#health[data-state=loaded]", "health"),
+            ("/pipeline-health", "#health[data-state=loaded]", "health"),
         })
         {
             var page = await Browser.OpenAsync(Dashboard, path);

@@ -82,7 +82,7 @@ public sealed class ImageTests(ServiceContainers images, ITestOutputHelper outpu
 
     private async Task AssertKpisAsync(KpiTables expected)
     {
-        var kpis = new DynamoKpiStore(AwsClientFactory.CreateDynamoDb(images.Aws, images.Credentials), images.Topology, TimeProvider.System);
+        var kpis = new KpiQueries(AwsClientFactory.CreateDynamoDb(images.Aws, images.Credentials), images.Topology);
         var days = expected.OrderKpis.Select(r => r.OrderDate).ToList();
         Assert.Equal(expected.OrderKpis, await kpis.GetDaysAsync(days.Min(), days.Max(), CancellationToken.None));
         foreach (var day in days)

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using Amazon.SQS;
 using EventBus.AwsSqs;
 using EventBus.Tests.Infrastructure;
+using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EventBus.Tests;
 
@@ -11,10 +13,12 @@ public sealed record PaymentCaptured(string PaymentId, decimal Amount);
 /// <summary>The DynamoDB idempotency helper on dynalite: duplicates are detected with conditional writes only.</summary>
 public class IdempotencyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<AwsAndDynamoDbEmulatorFixture>
 {
-    private async Task<IdempotencyStore> StoreAsync(string table, TimeSpan? lease = null)
+    private async Task<IdempotencyStore> StoreAsync(string table, TimeSpan? lease = null, TimeProvider? clock = null)
     {
         var dynamoDb = aws.CreateDynamoDbClient();
-        var store = lease is null ? new IdempotencyStore(dynamoDb, table) : new IdempotencyStore(dynamoDb, table) { LeaseOutsideHandlers = lease.Value };
+        var store = lease is null
+            ? new IdempotencyStore(dynamoDb, table)
+            : new IdempotencyStore(dynamoDb, table, clock: clock) { LeaseOutsideHandlers = lease.Value };
         await dynamoDb.CreateTableAsync(store.CreateTableRequest());
         return store;
     }
@@ -88,9 +92,11 @@ public class IdempotencyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture
     [Fact]
     public async Task A_live_holder_keeps_its_key_past_the_lease_and_a_crashed_one_loses_it_when_the_lease_runs_out()
     {
-        var other = await StoreAsync("processed-leases", lease: TimeSpan.FromSeconds(2));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var lease = TimeSpan.FromSeconds(2);
+        var other = await StoreAsync("processed-leases", lease, clock);
         var faults = new NetworkFaults(TimeSpan.FromSeconds(5));
-        var holder = new IdempotencyStore(aws.CreateDynamoDbClient(faults), other.TableName) { LeaseOutsideHandlers = other.LeaseOutsideHandlers };
+        var holder = new IdempotencyStore(aws.CreateDynamoDbClient(faults), other.TableName, clock: clock) { LeaseOutsideHandlers = lease };
         var (working, finish) = (new TaskCompletionSource(), new TaskCompletionSource());
         var inProgress = holder.RunOnceAsync("batch-2", async _ =>
         {
@@ -99,19 +105,36 @@ public class IdempotencyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture
         });
         await working.Task;
 
-        // Past its lease, the holder still has the key: it renews the lease while the work runs.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Past its lease, the holder still has the key: it renews the lease (every third of it) while the work runs.
+        var renewal = lease / 3;
+        for (var elapsed = renewal; elapsed <= lease + renewal; elapsed += renewal)
+        {
+            clock.Advance(renewal);
+            var renewed = (clock.GetUtcNow() + lease).ToUnixTimeMilliseconds();
+            await QueueProbe.EventuallyAsync(async () => await LeaseUntilAsync(other.TableName, "batch-2") == renewed, $"the lease renewed at {elapsed}");
+        }
         var conflict = await Assert.ThrowsAsync<IdempotencyConflictException>(() => other.RunOnceAsync("batch-2", _ => Task.CompletedTask));
         Assert.Equal("batch-2", conflict.Key);
 
         // The holder loses the network, as a crashed consumer does: once its lease runs out, the key can be taken over.
         faults.Cut();
-        await QueueProbe.EventuallyAsync(async () => await TryRunOnceAsync(other, "batch-2") == IdempotencyOutcome.Executed, "the key is taken over");
+        clock.Advance(lease + renewal);
+        Assert.Equal(IdempotencyOutcome.Executed, await TryRunOnceAsync(other, "batch-2"));
         faults.Heal();
         finish.SetResult();
         // The late finisher learns that the key is no longer its own.
         await Assert.ThrowsAsync<IdempotencyConflictException>(() => inProgress);
         Assert.True(await other.IsDoneAsync("batch-2"));
+    }
+
+    /// <summary>Until when the key's holder has it, as stored.</summary>
+    private async Task<long?> LeaseUntilAsync(string table, string key)
+    {
+        using var dynamoDb = aws.CreateDynamoDbClient();
+        var item = await dynamoDb.GetItemAsync(new GetItemRequest(table, new() { [IdempotencyStore.KeyAttribute] = new(key) }, consistentRead: true));
+        return item.Item?.GetValueOrDefault(IdempotencyStore.LeaseUntilAttribute)?.N is { } until
+            ? long.Parse(until, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
     }
 
     private static async Task<IdempotencyOutcome?> TryRunOnceAsync(IdempotencyStore store, string key)

@@ -20,6 +20,7 @@ public class ReceiveLoopTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulato
 {
     private const string ReceiveMessage = "AmazonSQS.ReceiveMessage";
     private const string ChangeMessageVisibility = "AmazonSQS.ChangeMessageVisibility";
+    private const string ExtensionFailed = "Could not extend the visibility of a message";
 
     private static Action<IServiceCollection> Services(AwsEmulatorFixture aws, NetworkFaults faults, LogRecorder logs, params object[] singletons) => services =>
     {
@@ -84,15 +85,13 @@ public class ReceiveLoopTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulato
         Assert.Equal($"Not receiving from {queue}", stopped.Description);
     }
 
-    /// <summary>Works until the visibility extension under it has failed, then a little longer, and succeeds.</summary>
-    public sealed class OutlastTheFailedExtension(NetworkFaults faults, ConcurrentQueue<int> handled) : IIntegrationEventHandler<Extended>
+    /// <summary>Works until the visibility extension under it has failed and said so, and succeeds.</summary>
+    public sealed class OutlastTheFailedExtension(LogRecorder logs, ConcurrentQueue<int> handled) : IIntegrationEventHandler<Extended>
     {
         public async Task HandleAsync(Extended message, MessageContext context, CancellationToken cancellationToken)
         {
             handled.Enqueue(context.ReceiveCount);
-            await QueueProbe.EventuallyAsync(() => Task.FromResult(faults.Happened.Count > 0), "the extension fails");
-            // Long enough for the failure to reach the extension.
-            await Task.Delay(500, cancellationToken);
+            await QueueProbe.EventuallyAsync(() => Task.FromResult(logs.Find(LogLevel.Warning, ExtensionFailed).Count > 0), "the extension fails and says so");
         }
     }
 
@@ -103,7 +102,7 @@ public class ReceiveLoopTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulato
         var (faults, logs, handled) = (new NetworkFaults(TimeSpan.FromSeconds(5)), new LogRecorder(), new ConcurrentQueue<int>());
         await using var host = await BusHost.StartAsync(aws, queue, bus => bus.AddSubscription<Extended, OutlastTheFailedExtension>(),
             options => { options.VisibilityTimeout = TimeSpan.FromSeconds(2); options.MaxConcurrency = 1; },
-            Services(aws, faults, logs, handled));
+            Services(aws, faults, logs, handled, logs));
         using var sqs = aws.CreateSqsClient();
         faults.Inject(ChangeMessageVisibility, NetworkFault.Cancelled);
 
@@ -112,6 +111,6 @@ public class ReceiveLoopTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulato
         await QueueProbe.EventuallyAsync(async () => !handled.IsEmpty && await QueueProbe.CountAsync(sqs, queue) == (0, 0), "the message is handled and deleted");
         Assert.Equal([(ChangeMessageVisibility, NetworkFault.Cancelled)], faults.Happened);
         Assert.Equal([1], handled);
-        Assert.Single(logs.Find(LogLevel.Warning, $"Could not extend the visibility of a message on {queue}"));
+        Assert.Single(logs.Find(LogLevel.Warning, $"{ExtensionFailed} on {queue}"));
     }
 }

@@ -13,6 +13,8 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
 
     private DynamoKpiStore Store(IAmazonDynamoDB dynamoDb) => new(dynamoDb, aws.Topology, TimeProvider.System);
 
+    private KpiQueries Queries(IAmazonDynamoDB dynamoDb) => new(dynamoDb, aws.Topology);
+
     [Fact]
     public async Task Two_batches_on_the_same_days_give_the_kpis_of_their_union()
     {
@@ -27,11 +29,11 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
 
         Assert.Equal(Enumerable.Range(2, 5).Select(first.AddDays), update.Days);
         Assert.Equal(1, update.AppliedVersion);
-        await AssertStoredEqual(store, KpiPartial.Merge(a, b), first, first.AddDays(6));
+        await AssertStoredEqual(Queries(dynamoDb), KpiPartial.Merge(a, b), first, first.AddDays(6));
 
         // Independently of the engine's arithmetic: revenue adds up and customers are a true distinct count.
         var day = first.AddDays(3);
-        var row = (await store.GetDayAsync(day, CancellationToken.None))!;
+        var row = (await Queries(dynamoDb).GetDayAsync(day, CancellationToken.None))!;
         Assert.Equal(a.CategoryDays.Concat(b.CategoryDays).Where(c => c.OrderDate == day).Sum(c => c.Revenue), row.TotalRevenue);
         Assert.Equal(a.Days.Concat(b.Days).Where(d => d.OrderDate == day).SelectMany(d => d.CustomerIds).Distinct().Count(), row.UniqueCustomers);
     }
@@ -47,7 +49,7 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         await store.AddBatchAsync("batch-replayed", 1, batch, CancellationToken.None);
         await store.AddBatchAsync("batch-replayed", 1, batch, CancellationToken.None);
 
-        await AssertStoredEqual(store, batch, first, first.AddDays(3));
+        await AssertStoredEqual(Queries(dynamoDb), batch, first, first.AddDays(3));
     }
 
     [Fact]
@@ -64,7 +66,7 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
             await Store(replica).AddBatchAsync($"concurrent-{i}", 1, batch, CancellationToken.None);
         }));
 
-        await AssertStoredEqual(Store(dynamoDb), KpiPartial.Merge(batches), first, first.AddDays(2));
+        await AssertStoredEqual(Queries(dynamoDb), KpiPartial.Merge(batches), first, first.AddDays(2));
     }
 
     [Theory]
@@ -98,7 +100,7 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
 
         await Store(dynamoDb).AddBatchAsync($"crashed-{crashAt}", 1, crashing, CancellationToken.None); // the redelivery
 
-        await AssertStoredEqual(Store(dynamoDb), KpiPartial.Merge(earlier, crashing), first, first.AddDays(39));
+        await AssertStoredEqual(Queries(dynamoDb), KpiPartial.Merge(earlier, crashing), first, first.AddDays(39));
     }
 
     [Fact]
@@ -115,7 +117,7 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         await store.AddBatchAsync("many-customers-a", 1, Batch(1, 45_000), CancellationToken.None);
         await store.AddBatchAsync("many-customers-b", 1, Batch(30_001, 30_000), CancellationToken.None);
 
-        var row = (await store.GetDayAsync(day, CancellationToken.None))!;
+        var row = (await Queries(dynamoDb).GetDayAsync(day, CancellationToken.None))!;
         Assert.Equal(60_000, row.UniqueCustomers);
         Assert.Equal(75_000, row.TotalOrders);
         Assert.Equal(750_000m, row.TotalRevenue);
@@ -137,10 +139,10 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
 
         Assert.Equal(2, fold.AppliedVersion);
         Assert.Equal(Enumerable.Range(0, 6).Select(first.AddDays), fold.Days); // every day either version touches
-        await AssertStoredEqual(store, KpiPartial.Merge(newA, other), first, first.AddDays(8));
+        await AssertStoredEqual(Queries(dynamoDb), KpiPartial.Merge(newA, other), first, first.AddDays(8));
         // Days only the old version had are gone, not left at zero.
-        Assert.Null(await store.GetDayAsync(first, CancellationToken.None));
-        Assert.Empty(await store.GetCategoriesOnDayAsync(first, CancellationToken.None));
+        Assert.Null(await Queries(dynamoDb).GetDayAsync(first, CancellationToken.None));
+        Assert.Empty(await Queries(dynamoDb).GetCategoriesOnDayAsync(first, CancellationToken.None));
     }
 
     [Fact]
@@ -159,7 +161,7 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         await store.AddBatchAsync("retracted-a", 1, a, CancellationToken.None); // a stale redelivery of the first version
 
         Assert.Equal(2, fold.AppliedVersion);
-        await AssertStoredEqual(store, b, first, first.AddDays(4));
+        await AssertStoredEqual(Queries(dynamoDb), b, first, first.AddDays(4));
     }
 
     [Fact]
@@ -190,7 +192,7 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         }));
 
         using var reader = aws.CreateDynamoDb();
-        await AssertStoredEqual(Store(reader), KpiPartial.Merge(newcomers.Append(replacement)), first, first.AddDays(4));
+        await AssertStoredEqual(Queries(reader), KpiPartial.Merge(newcomers.Append(replacement)), first, first.AddDays(4));
     }
 
     [Theory]
@@ -224,7 +226,7 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
 
         await Store(dynamoDb).AddBatchAsync(name, 2, newVersion, CancellationToken.None); // the redelivery
 
-        await AssertStoredEqual(Store(dynamoDb), newVersion, first, first.AddDays(15));
+        await AssertStoredEqual(Queries(dynamoDb), newVersion, first, first.AddDays(15));
     }
 
     [Fact]
@@ -268,7 +270,7 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
             }
         }
 
-        await AssertStoredEqual(store, KpiPartial.Merge(inForce.Values), first, first.AddDays(8));
+        await AssertStoredEqual(Queries(dynamoDb), KpiPartial.Merge(inForce.Values), first, first.AddDays(8));
     }
 
     [Fact]
@@ -280,7 +282,7 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         var batch = RandomBatch(seed: 30, first, days: 10, customers: 100);
         await store.AddBatchAsync("ranges", 1, batch, CancellationToken.None);
 
-        var rows = await store.GetCategoryAsync("Electronics", first.AddDays(2), first.AddDays(4), CancellationToken.None);
+        var rows = await Queries(dynamoDb).GetCategoryAsync("Electronics", first.AddDays(2), first.AddDays(4), CancellationToken.None);
 
         var expected = KpiCalculator.Compute(batch).CategoryKpis
             .Where(r => r.Category == "Electronics" && r.OrderDate >= first.AddDays(2) && r.OrderDate <= first.AddDays(4));
@@ -301,30 +303,30 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         await store.AddBatchAsync("long-range-retracted", 1, retracted, CancellationToken.None);
         await store.RetractAsync("long-range-retracted", 2, CancellationToken.None);
 
-        var days = await store.GetDaysAsync(first, first.AddDays(270), CancellationToken.None);
-        var named = await store.ListCategoriesAsync(CancellationToken.None);
-        var categories = await store.GetCategoriesAsync(named, first, first.AddDays(270), CancellationToken.None);
+        var days = await Queries(dynamoDb).GetDaysAsync(first, first.AddDays(270), CancellationToken.None);
+        var named = await Queries(dynamoDb).ListCategoriesAsync(CancellationToken.None);
+        var categories = await Queries(dynamoDb).GetCategoriesAsync(named, first, first.AddDays(270), CancellationToken.None);
 
         var expected = KpiCalculator.Compute(kept);
         Assert.Equal(expected.OrderKpis, days);
         Assert.Equal(expected.CategoryKpis, categories);
         Assert.Superset(Categories.ToHashSet(), named.ToHashSet());
         Assert.Equal(named.Order(StringComparer.Ordinal), named);
-        var listed = await store.ListDaysAsync(CancellationToken.None);
+        var listed = await Queries(dynamoDb).ListDaysAsync(CancellationToken.None);
         Assert.Superset(days.Select(d => d.OrderDate).ToHashSet(), listed.ToHashSet());
         Assert.DoesNotContain(listed, d => d >= first.AddDays(260) && d < first.AddDays(263));
         Assert.Equal(listed.Order(), listed);
     }
 
-    private static async Task AssertStoredEqual(DynamoKpiStore store, KpiPartial expectedState, DateOnly from, DateOnly to)
+    private static async Task AssertStoredEqual(KpiQueries queries, KpiPartial expectedState, DateOnly from, DateOnly to)
     {
         var expected = KpiCalculator.Compute(expectedState);
-        Assert.Equal(expected.OrderKpis, await store.GetDaysAsync(from, to, CancellationToken.None));
+        Assert.Equal(expected.OrderKpis, await queries.GetDaysAsync(from, to, CancellationToken.None));
 
         var stored = new List<CategoryKpiRow>();
         for (var day = from; day <= to; day = day.AddDays(1))
         {
-            stored.AddRange(await store.GetCategoriesOnDayAsync(day, CancellationToken.None));
+            stored.AddRange(await queries.GetCategoriesOnDayAsync(day, CancellationToken.None));
         }
         Assert.Equal(expected.CategoryKpis, stored.OrderBy(r => r.Category, StringComparer.Ordinal).ThenBy(r => r.OrderDate));
     }

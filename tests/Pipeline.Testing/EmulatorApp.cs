@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Amazon.Runtime;
 using Aws.Sns;
 using Emulators;
@@ -21,10 +20,6 @@ public class EmulatorApp : IAsyncDisposable
     /// <summary>The web front ends the AppHost runs beside them.</summary>
     public static readonly string[] WebApps = ["dashboard"];
 
-    private readonly List<Task> _logWatchers = [];
-    private readonly CancellationTokenSource _stopLogs = new();
-    private readonly ConcurrentQueue<string> _serviceLogs = new();
-
     public DistributedApplication App { get; private set; } = null!;
 
     /// <summary>Where the emulators are, for the tests' own clients (straight to them).</summary>
@@ -32,16 +27,20 @@ public class EmulatorApp : IAsyncDisposable
 
     public BasicAWSCredentials Credentials { get; } = new(EmulatorInstallation.AccessKeyId, EmulatorInstallation.SecretAccessKey);
 
+    /// <summary>What the resources write: every line of the start (until every service is healthy), and the latest ones.</summary>
+    public ResourceLogs Logs { get; } = new();
+
     protected virtual TimeSpan StartupTimeout => TimeSpan.FromMinutes(3);
 
     public async Task StartAsync()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Aws:Emulator=emulators", "--DcpPublisher:WaitForResourceCleanup=false"]);
-        // The resources' own logs are collected below; echoed to the console they would bury a test's or benchmark's output.
+        // The resources' own logs are kept in Logs; echoed to the console they would bury a test's or benchmark's output.
         builder.Services.AddLogging(logging => logging.AddFilter("AppHost.Resources", LogLevel.Warning)
             .AddFilter("Aspire.Hosting", LogLevel.Warning).AddFilter("System.Net.Http.HttpClient", LogLevel.Warning)
-            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Error));
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Error)
+            .AddProvider(Logs).AddFilter<ResourceLogs>(ResourceLogs.CategoryPrefix, LogLevel.Trace));
         Configure(builder);
         App = await builder.BuildAsync();
 
@@ -56,11 +55,7 @@ public class EmulatorApp : IAsyncDisposable
         };
         await OnProvisionedAsync(timeout.Token);
         await Task.WhenAll(Services.Concat(WebApps).Select(s => App.ResourceNotifications.WaitForResourceHealthyAsync(s, timeout.Token)));
-
-        foreach (var service in Services.Concat(WebApps))
-        {
-            _logWatchers.Add(CollectLogsAsync(service, _stopLogs.Token));
-        }
+        Logs.MarkStarted();
     }
 
     /// <summary>Changes the app model before it is built (the services' settings, say).</summary>
@@ -76,42 +71,23 @@ public class EmulatorApp : IAsyncDisposable
         builder.Resources.OfType<ProjectResource>().Where(r => Services.Contains(r.Name)).Select(builder.CreateResourceBuilder).ToList();
 
     /// <summary>The services' latest log lines, for a failure message that says what the system was doing.</summary>
-    public string RecentServiceLogs(int lines = 60) => string.Join('\n', _serviceLogs.TakeLast(lines));
-
-    private async Task CollectLogsAsync(string service, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var logs = App.Services.GetRequiredService<ResourceLoggerService>();
-            await foreach (var batch in logs.WatchAsync(service).WithCancellation(cancellationToken))
-            {
-                foreach (var line in batch)
-                {
-                    _serviceLogs.Enqueue($"{service}: {line.Content}");
-                }
-                while (_serviceLogs.Count > 2_000 && _serviceLogs.TryDequeue(out _))
-                {
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+    public string RecentServiceLogs(int lines = 60) => string.Join('\n', Logs.Recent
+        .Where(l => Services.Contains(l.Resource) || WebApps.Contains(l.Resource)).TakeLast(lines).Select(l => $"{l.Resource}: {l.Text}"));
 
     public SnsClient CreateSnsClient() => SnsClient.Create(AwsClientFactory.SnsOptions(Aws, Credentials));
 
     public async ValueTask DisposeAsync()
     {
-        await _stopLogs.CancelAsync();
-        await Task.WhenAll(_logWatchers);
         if (App is not null)
         {
             await App.DisposeAsync();
         }
-        _stopLogs.Dispose();
+        await OnDisposedAsync();
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>Runs once the app is disposed (what a subclass must release after it).</summary>
+    protected virtual ValueTask OnDisposedAsync() => ValueTask.CompletedTask;
 
     private static Uri Loopback(Uri endpoint) => new UriBuilder(endpoint) { Host = "127.0.0.1" }.Uri;
 }
