@@ -89,7 +89,7 @@ public sealed partial class BatchRetractionRequestedHandler(
         var retracted = await RetractedVersionAsync(retraction, cancellationToken).ConfigureAwait(false);
         var moved = await batches.MoveFolderAsync(topology.Bucket.Name, BatchLayout.VersionFolder(BatchLayout.ProcessedPrefix, request.BatchId, retracted),
             BatchLayout.VersionFolder(BatchLayout.RetractedPrefix, request.BatchId, retracted), cancellationToken).ConfigureAwait(false);
-        var stage = new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(), new Dictionary<string, long> { ["days"] = fold.Days.Count, ["files_moved"] = moved });
+        var stage = new StageRecord(StageStatus.Succeeded, started, clock.GetUtcNow(), new Dictionary<string, long> { ["days"] = fold.Days.Count, ["files_moved"] = moved });
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "" : $" ({request.Reason})";
         if (await runs.SucceedAsync(request.BatchId, retraction.Version,
                 $"Version {retracted} retracted{reason}: taken out of the KPIs of {fold.Days.Count} days; its files are in " +

@@ -48,7 +48,7 @@ public sealed partial class BatchTransformedHandler(
 
         var finished = clock.GetUtcNow();
         var categories = data.CategoryDays.Select(c => c.Category).Distinct().Order(StringComparer.Ordinal).ToList();
-        var stage = new StageRecord(Stages.Succeeded, started, finished, new Dictionary<string, long>
+        var stage = new StageRecord(StageStatus.Succeeded, started, finished, new Dictionary<string, long>
         {
             ["days"] = fold.Days.Count,
             ["categories"] = categories.Count,

@@ -71,7 +71,7 @@ public sealed partial class BatchValidatedHandler(
         var orders = result.Report.RowsOf(TableKind.Orders);
         var items = result.Report.RowsOf(TableKind.OrderItems);
         var counts = new Dictionary<string, long> { ["orders"] = orders, ["order_items"] = items };
-        if (!await runs.RecordStageAsync(validated.BatchId, validated.Version, Stages.Transform, new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(),
+        if (!await runs.RecordStageAsync(validated.BatchId, validated.Version, Stages.Transform, new StageRecord(StageStatus.Succeeded, started, clock.GetUtcNow(),
                 new Dictionary<string, long>(counts) { ["files"] = keys.Count }), cancellationToken).ConfigureAwait(false))
         {
             return; // superseded or failed meanwhile
@@ -92,7 +92,7 @@ public sealed partial class BatchValidatedHandler(
     {
         var run = await runs.GetAsync(validated.BatchId, validated.Version, cancellationToken).ConfigureAwait(false);
         LogNothingToDo(validated.BatchId, validated.Version);
-        if (run is not { IsOpen: true } || run.Stages.GetValueOrDefault(Stages.Transform) is not { Status: Stages.Succeeded } stage)
+        if (run is not { IsOpen: true } || run.Stages.GetValueOrDefault(Stages.Transform) is not { Status: StageStatus.Succeeded } stage)
         {
             return;
         }

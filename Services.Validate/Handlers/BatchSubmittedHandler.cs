@@ -51,7 +51,7 @@ public sealed partial class BatchSubmittedHandler(
                 // This very message again, after the verdict was recorded: finish announcing it.
                 await rejections.AnnounceAsync(run, upload.Content, cancellationToken).ConfigureAwait(false);
                 return;
-            case RunStatus.Running when run.Stages.GetValueOrDefault(Stages.Validate)?.Status == Stages.Succeeded:
+            case RunStatus.Running when run.Stages.GetValueOrDefault(Stages.Validate)?.Status == StageStatus.Succeeded:
                 await PublishValidatedAsync(run, cancellationToken).ConfigureAwait(false);
                 return;
             case RunStatus.Running:
@@ -190,7 +190,7 @@ public sealed partial class BatchSubmittedHandler(
         var history = await runs.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
         if (history?.Versions.LastOrDefault(v => v.Kind == RunKind.Upload && v.ManifestETag == manifest.ETag) is not { } known
             || (known.Status == RunStatus.Running && known.OwnerMessage == messageId
-                && known.Stages.GetValueOrDefault(Stages.Validate)?.Status != Stages.Succeeded))
+                && known.Stages.GetValueOrDefault(Stages.Validate)?.Status != StageStatus.Succeeded))
         {
             return false;
         }
@@ -268,7 +268,7 @@ public sealed partial class BatchSubmittedHandler(
         };
         await rejections.WriteReportAsync(run, result.Report, cancellationToken).ConfigureAwait(false);
         if (!await runs.RecordStageAsync(run.BatchId, run.Version, Stages.Validate,
-                new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(), counts), cancellationToken).ConfigureAwait(false))
+                new StageRecord(StageStatus.Succeeded, started, clock.GetUtcNow(), counts), cancellationToken).ConfigureAwait(false))
         {
             return; // superseded or failed meanwhile: no verdict from this delivery
         }

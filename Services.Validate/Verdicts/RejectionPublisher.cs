@@ -24,7 +24,7 @@ public sealed partial class RejectionPublisher(
         var reportKey = await WriteReportAsync(run, verdict.Report, cancellationToken).ConfigureAwait(false);
         var rejection = new RejectionRecord(verdict.Reason, verdict.Report.Errors.Take(ErrorsInMessage).Select(Verdict.Describe).ToList(), verdict.Report.ErrorCount, reportKey);
         var counts = Verdict.RowCounts(verdict.Report);
-        await runs.RecordStageAsync(run.BatchId, run.Version, Stages.Validate, new StageRecord(Stages.Failed, started, clock.GetUtcNow(), counts, verdict.Reason), cancellationToken)
+        await runs.RecordStageAsync(run.BatchId, run.Version, Stages.Validate, new StageRecord(StageStatus.Failed, started, clock.GetUtcNow(), counts, verdict.Reason), cancellationToken)
             .ConfigureAwait(false);
         if (await runs.RejectAsync(run.BatchId, run.Version, rejection, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
         {
