@@ -4,6 +4,7 @@ using Pipeline.Engine.Validation;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
 using Pipeline.Topology;
+using Pipeline.Workers;
 
 namespace Services.Validate.Verdicts;
 
@@ -14,24 +15,23 @@ namespace Services.Validate.Verdicts;
 /// may have died before them; the Notifier sends the alert once whatever it receives.
 /// </summary>
 public sealed partial class RejectionPublisher(
-    S3BatchStore batches, PipelineRunStore runs, IEventBus bus, PipelineTopology topology, TimeProvider clock, ILogger<RejectionPublisher> logger)
+    S3BatchStore batches, IEventBus bus, PipelineTopology topology, TimeProvider clock, ILogger<RejectionPublisher> logger)
 {
     /// <summary>How many of the report's errors travel in the rejection (the report has up to 100).</summary>
     private const int ErrorsInMessage = 10;
 
-    public async Task RejectAsync(PipelineRun run, BatchContent content, Verdict verdict, DateTimeOffset started, CancellationToken cancellationToken)
+    public async Task RejectAsync(OpenStage stage, BatchContent content, Verdict verdict, CancellationToken cancellationToken)
     {
-        var reportKey = await WriteReportAsync(run, verdict.Report, cancellationToken).ConfigureAwait(false);
-        var rejection = new RejectionRecord(verdict.Reason, verdict.Report.Errors.Take(ErrorsInMessage).Select(Verdict.Describe).ToList(), verdict.Report.ErrorCount, reportKey);
+        var reportKey = await WriteReportAsync(stage.Run, verdict.Report, cancellationToken).ConfigureAwait(false);
+        var rejection = new RejectionRecord(verdict.Reason, verdict.Report.Errors.Take(ErrorsInMessage).Select(Verdict.Describe).ToList(), verdict.Report.ErrorCount,
+            reportKey);
         var counts = Verdict.RowCounts(verdict.Report);
-        await runs.RecordStageAsync(run.BatchId, run.Version, Stages.Validate, new StageRecord(StageStatus.Failed, started, clock.GetUtcNow(), counts, verdict.Reason), cancellationToken)
-            .ConfigureAwait(false);
-        if (await runs.RejectAsync(run.BatchId, run.Version, rejection, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
+        if (await stage.RejectAsync(rejection, counts, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
         {
             return; // superseded or failed meanwhile: that outcome stands
         }
-        PipelineTelemetry.StageFinished(Stages.Validate, "rejected", clock.GetUtcNow() - started, counts);
-        await AnnounceAsync(run with { Rejection = rejection }, content, cancellationToken).ConfigureAwait(false);
+        stage.Finished("rejected", counts);
+        await AnnounceAsync(stage.Run with { Rejection = rejection }, content, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>After the verdict is recorded: the version's files go to errors/ and the rejection is published. Safe to repeat.</summary>
