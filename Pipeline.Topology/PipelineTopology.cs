@@ -21,6 +21,7 @@ public sealed class PipelineTopology
             new(KpisUpdatedTopic, NotifierQueue),
             new(BatchRejectedTopic, NotifierQueue),
             new(BatchRetractedTopic, NotifierQueue),
+            new(BatchRetractionRefusedTopic, NotifierQueue),
             new(AlertsTopic, AlertsInboxQueue),
             new(AlertsTopic, DashboardQueue),
         ];
@@ -68,6 +69,7 @@ public sealed class PipelineTopology
     public TopicSpec KpisUpdatedTopic { get; } = new("Pipeline_Contracts-KpisUpdated");
     public TopicSpec BatchRetractionRequestedTopic { get; } = new("Pipeline_Contracts-BatchRetractionRequested");
     public TopicSpec BatchRetractedTopic { get; } = new("Pipeline_Contracts-BatchRetracted");
+    public TopicSpec BatchRetractionRefusedTopic { get; } = new("Pipeline_Contracts-BatchRetractionRefused");
 
     /// <summary>Human-readable notifications of every success and failure (email subscribers in AWS).</summary>
     public TopicSpec AlertsTopic { get; } = new("pipeline-alerts");
@@ -95,7 +97,7 @@ public sealed class PipelineTopology
 
     public IReadOnlyList<TopicSpec> Topics =>
         [BatchSubmittedTopic, BatchValidatedTopic, BatchRejectedTopic, BatchTransformedTopic, KpisUpdatedTopic,
-         BatchRetractionRequestedTopic, BatchRetractedTopic, AlertsTopic];
+         BatchRetractionRequestedTopic, BatchRetractedTopic, BatchRetractionRefusedTopic, AlertsTopic];
 
     public IReadOnlyList<QueueSpec> Queues =>
         [ValidateQueue, TransformQueue, ComputeQueue, NotifierQueue, ManifestEventsQueue, AlertsInboxQueue, DashboardQueue];

@@ -15,7 +15,8 @@ public static class NotifierServiceExtensions
         var worker = builder.AddPipelineWorker(services => services.Notifier, runsEngine: false)
             .Handle<KpisUpdated, KpisUpdatedHandler>()
             .Handle<BatchRejected, BatchRejectedHandler>()
-            .Handle<BatchRetracted, BatchRetractedHandler>();
+            .Handle<BatchRetracted, BatchRetractedHandler>()
+            .Handle<BatchRetractionRefused, BatchRetractionRefusedHandler>();
 
         worker.Services.AddSingleton<AlertPublisher>();
         // Alerts sent and dead letters reported are recorded here, so each goes out once.

@@ -1,7 +1,7 @@
 using Pipeline.Contracts;
 using Pipeline.Workers;
 using Services.Validate.Handlers;
-using Services.Validate.S3Events;
+using Pipeline.Storage.Batches;
 using Services.Validate.Uploads;
 using Services.Validate.Validation;
 using Services.Validate.Verdicts;

@@ -7,14 +7,14 @@ namespace Pipeline.Topology.Access;
 public sealed class PipelineServices(PipelineTopology topology)
 {
     /// <summary>
-    /// Reads submitted uploads (HEAD, then GET only with the version's ETags); turns S3 events into submissions; takes
-    /// versions up and records their stages; claims order ids; writes the report; on rejection moves the version's
+    /// Reads submitted uploads (HEAD, then GET only with the version's ETags), announced on its queue or by S3 events;
+    /// takes versions up and records their stages; claims order ids; writes the report; on rejection moves the version's
     /// files to errors/ (copy, check the copy, delete), and an identical re-upload of a finished version to its folder.
     /// </summary>
     public ServiceAccess Validate { get; } = new(
         "validate",
         Consumes: [topology.ValidateQueue, topology.ManifestEventsQueue],
-        Publishes: [topology.BatchSubmittedTopic, topology.BatchValidatedTopic, topology.BatchRejectedTopic],
+        Publishes: [topology.BatchValidatedTopic, topology.BatchRejectedTopic],
         Objects:
         [
             new(BucketSpec.DataPrefix, ObjectOperations.Read | ObjectOperations.Delete),
@@ -49,7 +49,7 @@ public sealed class PipelineServices(PipelineTopology topology)
     public ServiceAccess Compute { get; } = new(
         "compute",
         Consumes: [topology.ComputeQueue],
-        Publishes: [topology.KpisUpdatedTopic, topology.BatchRetractedTopic, topology.BatchRejectedTopic],
+        Publishes: [topology.KpisUpdatedTopic, topology.BatchRetractedTopic, topology.BatchRetractionRefusedTopic],
         Objects:
         [
             new(BucketSpec.DataPrefix, ObjectOperations.Read | ObjectOperations.Delete),

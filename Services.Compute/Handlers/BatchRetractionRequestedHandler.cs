@@ -12,8 +12,8 @@ namespace Services.Compute.Handlers;
 /// Takes a batch's data out of the KPIs: the upload in force is retracted by a new version of the batch that
 /// contributes nothing, folded in like any other (so it is exact, and races with uploads of the same batch resolve by
 /// version); the retracted upload's files move to <c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c>. A batch with nothing in
-/// force, or another version in force than the one asked for, is refused; asking again for a retraction already made
-/// changes nothing. A request without a batch name, or with a field longer than <see cref="FieldLimits"/> allows, is poison.
+/// force, or another version in force than the one asked for, is refused (<see cref="BatchRetractionRefused"/>); asking
+/// again for a retraction already made changes nothing. A request without a batch name, or with a field longer than <see cref="FieldLimits"/> allows, is poison.
 /// </summary>
 public sealed partial class BatchRetractionRequestedHandler(
     S3BatchStore batches, DynamoKpiStore kpis, PipelineRunStore runs, StageRunner stages, IEventBus bus, PipelineTopology topology, TimeProvider clock,
@@ -55,7 +55,7 @@ public sealed partial class BatchRetractionRequestedHandler(
     {
         if (!BatchLayout.IsBatchName(request.BatchId))
         {
-            await RefuseAsync(request, $"'{request.BatchId}' is not a batch name", cancellationToken).ConfigureAwait(false);
+            await RefuseAsync(request, $"'{request.BatchId}' is not a batch name", context.MessageId, cancellationToken).ConfigureAwait(false);
             return null;
         }
         var history = await runs.GetHistoryAsync(request.BatchId, cancellationToken).ConfigureAwait(false);
@@ -65,7 +65,7 @@ public sealed partial class BatchRetractionRequestedHandler(
         }
         if (BatchLife.RetractionRefusal(history, request.Version) is { } why)
         {
-            await RefuseAsync(request, why, cancellationToken).ConfigureAwait(false);
+            await RefuseAsync(request, why, context.MessageId, cancellationToken).ConfigureAwait(false);
             return null;
         }
         var target = history!.InForce!;
@@ -125,12 +125,10 @@ public sealed partial class BatchRetractionRequestedHandler(
     private static string Source(BatchRetractionRequested request, MessageContext context) =>
         string.IsNullOrWhiteSpace(request.Source) ? context.SourceAddress?.ToString() ?? "unknown producer" : request.Source;
 
-    private Task RefuseAsync(BatchRetractionRequested request, string why, CancellationToken cancellationToken)
+    private Task RefuseAsync(BatchRetractionRequested request, string why, string requestId, CancellationToken cancellationToken)
     {
         LogRefused(request.BatchId, why);
-        var manifestKey = BatchLayout.IsBatchName(request.BatchId) ? BatchLayout.ManifestKey(request.BatchId) : request.BatchId;
-        return bus.PublishAsync(new BatchRejected(request.BatchId, topology.Bucket.Name, manifestKey, null, $"retraction refused: {why}", [], 0, null, clock.GetUtcNow()),
-            cancellationToken);
+        return bus.PublishAsync(new BatchRetractionRefused(request.BatchId, request.Version, why, requestId, clock.GetUtcNow()), cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: version {Version} retracted from the KPIs of {Days} days")]

@@ -4,9 +4,10 @@ using Services.Notifier.Alerts;
 
 namespace Services.Notifier.Handlers;
 
-/// <summary>A version (or a submission, or a retraction request) was refused: its alert, once.</summary>
+/// <summary>A version was rejected: its alert, once.</summary>
 public sealed class BatchRejectedHandler(AlertPublisher alerts) : IIntegrationEventHandler<BatchRejected>
 {
-    public Task HandleAsync(BatchRejected message, MessageContext context, CancellationToken cancellationToken) =>
-        alerts.PublishOnceAsync(AlertComposer.Rejected(message, context.InitiatorId?.ToString() ?? context.MessageId), cancellationToken);
+    public Task HandleAsync(BatchRejected message, MessageContext context, CancellationToken cancellationToken) => message.Version is null
+        ? throw new PoisonMessageException("BatchRejected.version is missing: a rejection names the version it rejected")
+        : alerts.PublishOnceAsync(AlertComposer.Rejected(message), cancellationToken);
 }
