@@ -122,3 +122,17 @@ public sealed record BatchRetractionRefused(
     string Reason,
     string RequestId,
     DateTimeOffset RefusedAt);
+
+/// <summary>
+/// The files of a version that succeeded were uploaded again, unchanged (the same content, so nothing runs again): they
+/// are back under <c>data/&lt;batch&gt;/</c> and belong in the version's archive, which Compute keeps.
+/// </summary>
+/// <param name="Version">The version whose content was uploaded again.</param>
+/// <param name="ContentId">That version's content id (its manifest and files, with their ETags).</param>
+public sealed record BatchUploadRepeated(
+    string BatchId,
+    string Bucket,
+    string ManifestKey,
+    int Version,
+    string ContentId,
+    DateTimeOffset RepeatedAt);

@@ -18,6 +18,7 @@ public sealed class PipelineTopology
             new(BatchValidatedTopic, TransformQueue),
             new(BatchTransformedTopic, ComputeQueue),
             new(BatchRetractionRequestedTopic, ComputeQueue),
+            new(BatchUploadRepeatedTopic, ComputeQueue),
             new(KpisUpdatedTopic, NotifierQueue),
             new(BatchRejectedTopic, NotifierQueue),
             new(BatchRetractedTopic, NotifierQueue),
@@ -70,6 +71,7 @@ public sealed class PipelineTopology
     public TopicSpec BatchRetractionRequestedTopic { get; } = new("Pipeline_Contracts-BatchRetractionRequested");
     public TopicSpec BatchRetractedTopic { get; } = new("Pipeline_Contracts-BatchRetracted");
     public TopicSpec BatchRetractionRefusedTopic { get; } = new("Pipeline_Contracts-BatchRetractionRefused");
+    public TopicSpec BatchUploadRepeatedTopic { get; } = new("Pipeline_Contracts-BatchUploadRepeated");
 
     /// <summary>Human-readable notifications of every success and failure (email subscribers in AWS).</summary>
     public TopicSpec AlertsTopic { get; } = new("pipeline-alerts");
@@ -97,7 +99,7 @@ public sealed class PipelineTopology
 
     public IReadOnlyList<TopicSpec> Topics =>
         [BatchSubmittedTopic, BatchValidatedTopic, BatchRejectedTopic, BatchTransformedTopic, KpisUpdatedTopic,
-         BatchRetractionRequestedTopic, BatchRetractedTopic, BatchRetractionRefusedTopic, AlertsTopic];
+         BatchRetractionRequestedTopic, BatchRetractedTopic, BatchRetractionRefusedTopic, BatchUploadRepeatedTopic, AlertsTopic];
 
     public IReadOnlyList<QueueSpec> Queues =>
         [ValidateQueue, TransformQueue, ComputeQueue, NotifierQueue, ManifestEventsQueue, AlertsInboxQueue, DashboardQueue];

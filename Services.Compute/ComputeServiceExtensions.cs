@@ -11,7 +11,8 @@ public static class ComputeServiceExtensions
     {
         builder.AddPipelineWorker(services => services.Compute)
             .Handle<BatchTransformed, BatchTransformedHandler>()
-            .Handle<BatchRetractionRequested, BatchRetractionRequestedHandler>();
+            .Handle<BatchRetractionRequested, BatchRetractionRequestedHandler>()
+            .Handle<BatchUploadRepeated, BatchUploadRepeatedHandler>();
         return builder;
     }
 }

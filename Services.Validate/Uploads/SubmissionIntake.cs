@@ -17,7 +17,7 @@ namespace Services.Validate.Uploads;
 /// </summary>
 public sealed partial class SubmissionIntake(
     UploadIdentifier identifier, PipelineRunStore runs, ValidateStage validation, RejectionPublisher rejections, S3BatchStore batches, StageRunner stages,
-    PipelineTopology topology, TimeProvider clock, ILogger<SubmissionIntake> logger)
+    IEventBus bus, PipelineTopology topology, TimeProvider clock, ILogger<SubmissionIntake> logger)
 {
     public async Task TakeUpAsync(BatchSubmitted message, MessageContext context, CancellationToken cancellationToken)
     {
@@ -64,19 +64,24 @@ public sealed partial class SubmissionIntake(
 
     /// <summary>
     /// The same content uploaded again after its version finished: its files are back under <c>data/</c>. They are the
-    /// version's files, so they join its archive (where identical copies are already) instead of lingering.
+    /// version's files, so they join its archive (where identical copies are already) instead of lingering: a rejected
+    /// version's in errors/, which is Validate's; an accepted one's in processed/, which is Compute's (it is told so).
     /// </summary>
     private async Task ArchiveRepeatedUploadAsync(PipelineRun run, BatchContent content, CancellationToken cancellationToken)
     {
-        var archive = run.Status switch
+        if (content.ManifestETag.Length == 0)
         {
-            RunStatus.Succeeded => BatchLayout.ProcessedPrefix,
-            RunStatus.Rejected => BatchLayout.ErrorsPrefix,
-            _ => null,
-        };
-        if (archive is not null && content.ManifestETag.Length > 0)
+            return; // no manifest: nothing was uploaded again
+        }
+        switch (run.Status)
         {
-            await batches.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, archive, cancellationToken).ConfigureAwait(false);
+            case RunStatus.Rejected:
+                await batches.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, BatchLayout.ErrorsPrefix, cancellationToken).ConfigureAwait(false);
+                break;
+            case RunStatus.Succeeded:
+                await bus.PublishAsync(new BatchUploadRepeated(run.BatchId, topology.Bucket.Name, run.ManifestKey, run.Version, run.ContentId, clock.GetUtcNow()),
+                    cancellationToken).ConfigureAwait(false);
+                break;
         }
     }
 

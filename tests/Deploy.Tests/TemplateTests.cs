@@ -157,16 +157,17 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:DescribeTable table/pipeline-order-keys", "dynamodb:GetItem table/pipeline-order-keys", "dynamodb:PutItem table/pipeline-order-keys",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:PutItem table/pipeline-runs",
                 "dynamodb:Query table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
-                "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/errors/*", "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/processed/*",
+                "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/errors/*",
+                "s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/processed/*/validation.json",
                 "s3:DeleteObject bucket/ecommerce-pipeline-data/data/*",
                 "s3:GetObject bucket/ecommerce-pipeline-data/data/*", "s3:GetObject bucket/ecommerce-pipeline-data/errors/*",
-                "s3:GetObject bucket/ecommerce-pipeline-data/processed/*",
                 "s3:ListBucket bucket/ecommerce-pipeline-data",
-                "s3:PutObject bucket/ecommerce-pipeline-data/errors/*", "s3:PutObject bucket/ecommerce-pipeline-data/processed/*",
+                "s3:PutObject bucket/ecommerce-pipeline-data/errors/*", "s3:PutObject bucket/ecommerce-pipeline-data/processed/*/validation.json",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchSubmitted",
-                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchValidated",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchUploadRepeated", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchValidated",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchSubmitted",
-                "sns:Publish topic/Pipeline_Contracts-BatchRejected", "sns:Publish topic/Pipeline_Contracts-BatchValidated",
+                "sns:Publish topic/Pipeline_Contracts-BatchRejected", "sns:Publish topic/Pipeline_Contracts-BatchUploadRepeated",
+                "sns:Publish topic/Pipeline_Contracts-BatchValidated",
                 .. Consumer("pipeline-validate"), .. Consumer("pipeline-manifest-events"),
             ]
         },
@@ -203,8 +204,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "s3:PutObject bucket/ecommerce-pipeline-data/processed/*", "s3:PutObject bucket/ecommerce-pipeline-data/retracted/*",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRequested", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchTransformed",
-                "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchUploadRepeated", "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRetractionRequested", "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchTransformed",
+                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchUploadRepeated",
                 "sns:Publish topic/Pipeline_Contracts-BatchRetracted", "sns:Publish topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:Publish topic/Pipeline_Contracts-KpisUpdated",
                 .. Consumer("pipeline-compute"),
@@ -262,6 +264,20 @@ public sealed class TemplateTests(SynthesizedStack stack)
         var transform = TemplateReader.Grants(stack, ServiceTask.AccessPolicyName("transform"));
         Assert.DoesNotContain(transform, g => g.Contains("/errors/", StringComparison.Ordinal));
         Assert.DoesNotContain(transform, g => g.Contains("kpi", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Only_compute_archives_into_processed_and_validate_writes_nothing_there_but_its_reports()
+    {
+        string[] Writes(string service) => TemplateReader.Grants(stack, ServiceTask.AccessPolicyName(service))
+            .Where(g => g.Contains("/processed/", StringComparison.Ordinal) && !g.StartsWith("s3:GetObject", StringComparison.Ordinal)).ToArray();
+
+        Assert.Equal(["s3:AbortMultipartUpload bucket/ecommerce-pipeline-data/processed/*/validation.json",
+            "s3:PutObject bucket/ecommerce-pipeline-data/processed/*/validation.json"], Writes("validate"));
+        Assert.Contains("s3:PutObject bucket/ecommerce-pipeline-data/processed/*", Writes("compute"));
+        Assert.Empty(Writes("transform"));
+        Assert.Empty(Writes("notifier"));
+        Assert.Empty(Writes("dashboard"));
     }
 
     [Fact]
@@ -401,9 +417,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
         Assert.NotEmpty(grants);
         Assert.DoesNotContain(grants, g => g.Action.Contains('*', StringComparison.Ordinal));
         Assert.DoesNotContain(grants, g => g.Resource == "*" && !WildcardResourceAllowed.ContainsKey(g.Action));
-        // Object keys are the one place a resource ends in a wildcard: a prefix of the bucket.
+        // Object keys are the one place a resource has a wildcard: a prefix of the bucket, or a version's report in any folder under one.
         Assert.All(grants.Where(g => g.Resource != "*" && g.Resource.Contains('*', StringComparison.Ordinal)),
-            g => Assert.Matches($"^bucket/{_topology.Bucket.Name}/[a-z]+/\\*$", g.Resource));
+            g => Assert.Matches($"^bucket/{_topology.Bucket.Name}/[a-z]+/\\*(/{BucketSpec.ReportName.Replace(".", "\\.", StringComparison.Ordinal)})?$", g.Resource));
     }
 
     [Fact]
