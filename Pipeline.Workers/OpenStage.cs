@@ -10,7 +10,8 @@ namespace Pipeline.Workers;
 /// that finishes the version), or ending the version otherwise (<see cref="RejectAsync"/>, <see cref="SupersedeAsync"/>,
 /// <see cref="RecordFoldAsync"/>). Each is a row of <see cref="BatchLife"/>'s table, made by this stage.
 /// </summary>
-public sealed partial class OpenStage(PipelineRunStore runs, TimeProvider clock, ILogger<OpenStage> logger, string stage, PipelineRun run, DateTimeOffset startedAt)
+public sealed partial class OpenStage(
+    PipelineRunStore runs, TimeProvider clock, ILogger<OpenStage> logger, string stage, PipelineRun run, DateTimeOffset startedAt)
 {
     public string Stage => stage;
 

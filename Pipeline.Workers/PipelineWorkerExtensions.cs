@@ -21,7 +21,8 @@ public static class PipelineWorkerExtensions
     /// </summary>
     /// <param name="worker">Which worker this is: its declaration in <see cref="PipelineServices"/>.</param>
     /// <param name="runsEngine">Whether the worker runs the engine (then it is warmed up too).</param>
-    public static PipelineWorkerBuilder AddPipelineWorker(this IHostApplicationBuilder builder, Func<PipelineServices, ServiceAccess> worker, bool runsEngine = true)
+    public static PipelineWorkerBuilder AddPipelineWorker(
+        this IHostApplicationBuilder builder, Func<PipelineServices, ServiceAccess> worker, bool runsEngine = true)
     {
         var topology = builder.AddPipelineTopology();
         builder.Services.AddPipelineStorage();

@@ -1,5 +1,3 @@
-using Pipeline.Contracts;
-using Pipeline.Workers;
 using Services.Compute.Handlers;
 
 namespace Services.Compute;

@@ -1,6 +1,4 @@
 using EventBus.AwsSqs;
-using Pipeline.Contracts;
-using Pipeline.Workers;
 using Services.Notifier.Alerts;
 using Services.Notifier.Failures;
 using Services.Notifier.Handlers;
@@ -13,10 +11,10 @@ public static class NotifierServiceExtensions
     public static IHostApplicationBuilder AddNotifierService(this IHostApplicationBuilder builder)
     {
         var worker = builder.AddPipelineWorker(services => services.Notifier, runsEngine: false)
-            .Handle<KpisUpdated, KpisUpdatedHandler>()
-            .Handle<BatchRejected, BatchRejectedHandler>()
-            .Handle<BatchRetracted, BatchRetractedHandler>()
-            .Handle<BatchRetractionRefused, BatchRetractionRefusedHandler>();
+            .Handle<KpisUpdated, OutcomeHandler<KpisUpdated>>()
+            .Handle<BatchRejected, OutcomeHandler<BatchRejected>>()
+            .Handle<BatchRetracted, OutcomeHandler<BatchRetracted>>()
+            .Handle<BatchRetractionRefused, OutcomeHandler<BatchRetractionRefused>>();
 
         worker.Services.AddSingleton<AlertPublisher>();
         // Alerts sent and dead letters reported are recorded here, so each goes out once.

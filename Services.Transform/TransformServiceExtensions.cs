@@ -1,5 +1,3 @@
-using Pipeline.Contracts;
-using Pipeline.Workers;
 using Services.Transform.Handlers;
 
 namespace Services.Transform;

@@ -1,7 +1,4 @@
-using Pipeline.Contracts;
-using Pipeline.Workers;
 using Services.Validate.Handlers;
-using Pipeline.Storage.Batches;
 using Services.Validate.Uploads;
 using Services.Validate.Validation;
 using Services.Validate.Verdicts;

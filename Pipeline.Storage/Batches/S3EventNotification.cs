@@ -16,7 +16,10 @@ public sealed record S3EventRecord(string? EventName, DateTimeOffset? EventTime,
     /// <summary>The object's key, decoded: S3 URL-encodes keys in events, with '+' for a space.</summary>
     public string? Key => S3?.Object?.Key is { } encoded ? WebUtility.UrlDecode(encoded) : null;
 
-    /// <summary>The key when it is shaped as a manifest's (<c>data/&lt;batch&gt;/manifest_&lt;batch&gt;.json</c>; the names are checked by <see cref="BatchLayout.BatchNameOf"/>).</summary>
+    /// <summary>
+    /// The key when it is shaped as a manifest's (<c>data/&lt;batch&gt;/manifest_&lt;batch&gt;.json</c>; the names are
+    /// checked by <see cref="BatchLayout.BatchNameOf"/>).
+    /// </summary>
     public string? ManifestKey => Key is { } key && BatchLayout.IsManifestKey(key) ? key : null;
 }
 

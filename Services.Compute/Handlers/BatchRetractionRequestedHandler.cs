@@ -1,10 +1,4 @@
-using EventBus;
-using Pipeline.Contracts;
-using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
-using Pipeline.Workers;
 
 namespace Services.Compute.Handlers;
 
@@ -13,10 +7,11 @@ namespace Services.Compute.Handlers;
 /// contributes nothing, folded in like any other (so it is exact, and races with uploads of the same batch resolve by
 /// version); the retracted upload's files move to <c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c>. A batch with nothing in
 /// force, or another version in force than the one asked for, is refused (<see cref="BatchRetractionRefused"/>); asking
-/// again for a retraction already made changes nothing. A request without a batch name, or with a field longer than <see cref="FieldLimits"/> allows, is poison.
+/// again for a retraction already made changes nothing. A request without a batch name, or with a field longer than
+/// <see cref="FieldLimits"/> allows, is poison.
 /// </summary>
 public sealed partial class BatchRetractionRequestedHandler(
-    S3BatchStore batches, DynamoKpiStore kpis, PipelineRunStore runs, StageRunner stages, IEventBus bus, PipelineTopology topology, TimeProvider clock,
+    BatchArchive archives, DynamoKpiStore kpis, PipelineRunStore runs, StageRunner stages, IEventBus bus, PipelineTopology topology, TimeProvider clock,
     ILogger<BatchRetractionRequestedHandler> logger) : IIntegrationEventHandler<BatchRetractionRequested>
 {
     public async Task HandleAsync(BatchRetractionRequested request, MessageContext context, CancellationToken cancellationToken)
@@ -89,8 +84,8 @@ public sealed partial class BatchRetractionRequestedHandler(
 
         var retracted = await RetractedVersionAsync(stage.Run, cancellationToken).ConfigureAwait(false);
         var archive = BatchLayout.VersionFolder(BatchLayout.RetractedPrefix, request.BatchId, retracted);
-        var moved = await batches.MoveFolderAsync(topology.Bucket.Name, BatchLayout.VersionFolder(BatchLayout.ProcessedPrefix, request.BatchId, retracted), archive,
-            cancellationToken).ConfigureAwait(false);
+        var processed = BatchLayout.VersionFolder(BatchLayout.ProcessedPrefix, request.BatchId, retracted);
+        var moved = await archives.MoveFolderAsync(topology.Bucket.Name, processed, archive, cancellationToken).ConfigureAwait(false);
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "" : $" ({request.Reason})";
         var summary = $"Version {retracted} retracted{reason}: taken out of the KPIs of {fold.Days.Count} days; its files are in {archive}";
         if (await stage.SucceedAsync(summary, new Dictionary<string, long> { ["days"] = fold.Days.Count, ["files_moved"] = moved }, cancellationToken)

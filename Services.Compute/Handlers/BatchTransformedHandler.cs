@@ -1,12 +1,6 @@
-using EventBus;
-using Pipeline.Contracts;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Transform;
-using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
-using Pipeline.Workers;
 
 namespace Services.Compute.Handlers;
 
@@ -16,8 +10,8 @@ namespace Services.Compute.Handlers;
 /// files to <c>processed/&lt;batch&gt;/v&lt;n&gt;/</c>, closes the run and announces what changed.
 /// </summary>
 public sealed partial class BatchTransformedHandler(
-    S3BatchStore batches, DynamoKpiStore kpis, PipelineRunStore runs, StageRunner stages, IEventBus bus, PipelineTopology topology, TimeProvider clock,
-    ILogger<BatchTransformedHandler> logger) : IIntegrationEventHandler<BatchTransformed>
+    S3BatchStore batches, BatchArchive archive, DynamoKpiStore kpis, PipelineRunStore runs, StageRunner stages, IEventBus bus, PipelineTopology topology,
+    TimeProvider clock, ILogger<BatchTransformedHandler> logger) : IIntegrationEventHandler<BatchTransformed>
 {
     public async Task HandleAsync(BatchTransformed transformed, MessageContext context, CancellationToken cancellationToken)
     {
@@ -39,8 +33,9 @@ public sealed partial class BatchTransformedHandler(
         }
 
         // Exactly this version's files (same ETags), never a newer upload's.
-        await batches.ArchiveAsync(transformed.Bucket, transformed.BatchId, transformed.Version, BatchContent.FromJson(stage.Run.Content!), BatchLayout.ProcessedPrefix,
-            cancellationToken).ConfigureAwait(false);
+        var content = BatchContent.FromJson(stage.Run.Content!);
+        await archive.ArchiveAsync(transformed.Bucket, transformed.BatchId, transformed.Version, content, BatchLayout.ProcessedPrefix, cancellationToken)
+            .ConfigureAwait(false);
 
         var categories = data.CategoryDays.Select(c => c.Category).Distinct().Order(StringComparer.Ordinal).ToList();
         var counts = new Dictionary<string, long>

@@ -1,10 +1,3 @@
-using EventBus;
-using Pipeline.Contracts;
-using Pipeline.Storage.Batches;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
-using Pipeline.Workers;
-
 namespace Services.Compute.Handlers;
 
 /// <summary>
@@ -13,7 +6,7 @@ namespace Services.Compute.Handlers;
 /// <c>retracted/</c> if it was retracted meanwhile — instead of lingering under <c>data/</c>. Exactly the version's files
 /// move (same ETags, written no later than the manifest there now), the manifest last; nothing is processed again.
 /// </summary>
-public sealed partial class BatchUploadRepeatedHandler(S3BatchStore batches, PipelineRunStore runs, PipelineTopology topology,
+public sealed partial class BatchUploadRepeatedHandler(S3BatchStore batches, BatchArchive archives, PipelineRunStore runs, PipelineTopology topology,
     ILogger<BatchUploadRepeatedHandler> logger) : IIntegrationEventHandler<BatchUploadRepeated>
 {
     public async Task HandleAsync(BatchUploadRepeated repeated, MessageContext context, CancellationToken cancellationToken)
@@ -41,11 +34,12 @@ public sealed partial class BatchUploadRepeatedHandler(S3BatchStore batches, Pip
             return; // not that version's content, or archived already (the manifest moves last)
         }
         var content = BatchContent.FromJson(json) with { ManifestLastModified = manifest.LastModified };
-        var moved = await batches.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, archive, cancellationToken).ConfigureAwait(false);
+        var moved = await archives.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, archive, cancellationToken).ConfigureAwait(false);
         LogArchived(repeated.BatchId, repeated.Version, moved.Count, archive);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: its files uploaded again moved to its archive ({Files} files, {Archive})")]
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Batch {BatchId} v{Version}: its files uploaded again moved to its archive ({Files} files, {Archive})")]
     private partial void LogArchived(string batchId, int version, int files, string archive);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version} ({Status}): no upload of it left to archive")]

@@ -1,8 +1,5 @@
 using Pipeline.Contracts.Alerts;
 using System.Globalization;
-using Pipeline.Contracts;
-using Pipeline.Storage.Batches;
-using Pipeline.Storage.Runs;
 
 namespace Services.Notifier.Alerts;
 
@@ -16,6 +13,19 @@ public static class AlertComposer
 {
     /// <summary>SNS subjects are limited to 100 characters.</summary>
     private const int MaxSubjectLength = 100;
+
+    /// <summary>The messages that announce an outcome, each turned into its alert by <see cref="ForOutcome"/>.</summary>
+    public static IReadOnlyList<Type> Outcomes { get; } = [typeof(KpisUpdated), typeof(BatchRejected), typeof(BatchRetracted), typeof(BatchRetractionRefused)];
+
+    /// <summary>The alert an outcome message announces; null for any other message, and for a rejection that names no version.</summary>
+    public static Alert? ForOutcome(object message) => message switch
+    {
+        KpisUpdated update => Succeeded(update),
+        BatchRejected { Version: not null } rejection => Rejected(rejection),
+        BatchRetracted retraction => Retracted(retraction, BatchLayout.ManifestKey(retraction.BatchId)),
+        BatchRetractionRefused refusal => RetractionRefused(refusal),
+        _ => null,
+    };
 
     public static Alert Succeeded(KpisUpdated update)
     {
@@ -40,8 +50,8 @@ public static class AlertComposer
         var report = rejection.ReportKey is null ? "" : $" The full report is at s3://{rejection.Bucket}/{rejection.ReportKey}.";
         return new Alert(AlertStatus.Rejected, rejection.BatchId, version, rejection.ManifestKey,
             Subject($"Batch {rejection.BatchId} rejected: {rejection.Reason}"),
-            $"Batch {rejection.BatchId} (version {version}, {rejection.ManifestKey}) was rejected and its files were moved to errors/{rejection.BatchId}/v{version}/: " +
-            $"{rejection.Reason}.{errors}{report} Fix the data and submit the batch again.",
+            $"Batch {rejection.BatchId} (version {version}, {rejection.ManifestKey}) was rejected and its files were moved to " +
+            $"errors/{rejection.BatchId}/v{version}/: {rejection.Reason}.{errors}{report} Fix the data and submit the batch again.",
             Id(rejection.BatchId, version, "rejected"));
     }
 

@@ -1,8 +1,6 @@
 using Pipeline.Contracts.Alerts;
 using Aws.Sns;
 using EventBus.AwsSqs;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
 
 namespace Services.Notifier.Alerts;
 

@@ -1,13 +1,8 @@
 using Pipeline.Contracts.Alerts;
 using System.Text.Json;
 using Amazon.SQS;
-using EventBus;
 using EventBus.AwsSqs;
-using Pipeline.Contracts;
 using Microsoft.Extensions.Options;
-using Pipeline.Storage.Batches;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
 using Pipeline.Topology.Access;
 using Services.Notifier.Alerts;
 
@@ -181,15 +176,9 @@ public sealed partial class FailureWatcher(
         try
         {
             var envelope = EnvelopeSerializer.Deserialize(body);
-            object? Read<T>() => envelope.MessageType!.Contains(MessageNaming.UrnOf(typeof(T))) ? EnvelopeSerializer.ReadMessage(envelope.Message!.Value, typeof(T)) : null;
-            return (Read<KpisUpdated>() ?? Read<BatchRejected>() ?? Read<BatchRetracted>() ?? Read<BatchRetractionRefused>()) switch
-            {
-                KpisUpdated update => AlertComposer.Succeeded(update),
-                BatchRejected { Version: not null } rejection => AlertComposer.Rejected(rejection),
-                BatchRetracted retraction => AlertComposer.Retracted(retraction, BatchLayout.ManifestKey(retraction.BatchId)),
-                BatchRetractionRefused refusal => AlertComposer.RetractionRefused(refusal),
-                _ => null,
-            };
+            return AlertComposer.Outcomes.FirstOrDefault(type => envelope.MessageType!.Contains(MessageNaming.UrnOf(type))) is { } outcome
+                ? AlertComposer.ForOutcome(EnvelopeSerializer.ReadMessage(envelope.Message!.Value, outcome))
+                : null;
         }
         catch (Exception e) when (e is MessageFormatException or BatchLayoutException)
         {

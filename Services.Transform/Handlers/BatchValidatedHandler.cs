@@ -1,11 +1,5 @@
-using EventBus;
-using Pipeline.Contracts;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Csv;
-using Pipeline.Storage.Batches;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
-using Pipeline.Workers;
 
 namespace Services.Transform.Handlers;
 
@@ -93,16 +87,17 @@ public sealed partial class BatchValidatedHandler(
         {
             return;
         }
-        var stage = run.Stages[Stages.Transform];
         var keys = await batches.ListAsync(validated.Bucket, BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version),
             cancellationToken).ConfigureAwait(false);
-        await PublishTransformedAsync(validated, keys, stage.Counts.GetValueOrDefault("orders"), stage.Counts.GetValueOrDefault("order_items"), cancellationToken)
+        var counts = run.Stages[Stages.Transform].Counts;
+        await PublishTransformedAsync(validated, keys, counts.GetValueOrDefault("orders"), counts.GetValueOrDefault("order_items"), cancellationToken)
             .ConfigureAwait(false);
     }
 
     private Task PublishTransformedAsync(BatchValidated validated, IReadOnlyList<string> keys, long orders, long items, CancellationToken cancellationToken) =>
         bus.PublishAsync(new BatchTransformed(validated.BatchId, validated.Bucket, validated.ManifestKey, validated.Version,
-            BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version), keys, orders, items, clock.GetUtcNow()), cancellationToken);
+            BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version), keys, orders, items, clock.GetUtcNow()),
+            cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: transformed {Orders} orders and {Items} items into {Files} files in {Elapsed}")]
     private partial void LogTransformed(string batchId, int version, long orders, long items, int files, TimeSpan elapsed);

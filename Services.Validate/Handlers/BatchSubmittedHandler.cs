@@ -1,5 +1,3 @@
-using EventBus;
-using Pipeline.Contracts;
 using Services.Validate.Uploads;
 
 namespace Services.Validate.Handlers;

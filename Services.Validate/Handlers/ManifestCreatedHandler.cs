@@ -1,6 +1,3 @@
-using EventBus;
-using Pipeline.Contracts;
-using Pipeline.Storage.Batches;
 using Services.Validate.Uploads;
 
 namespace Services.Validate.Handlers;
@@ -10,7 +7,8 @@ namespace Services.Validate.Handlers;
 /// taken up here as every submission is (<see cref="SubmissionIntake"/>), with the source <c>s3-event</c>; other objects
 /// (S3's test event, a key shaped like a manifest that names no batch) are ignored.
 /// </summary>
-public sealed partial class ManifestCreatedHandler(SubmissionIntake intake, ILogger<ManifestCreatedHandler> logger) : IIntegrationEventHandler<S3EventNotification>
+public sealed partial class ManifestCreatedHandler(SubmissionIntake intake, ILogger<ManifestCreatedHandler> logger)
+    : IIntegrationEventHandler<S3EventNotification>
 {
     private const string Source = "s3-event";
 

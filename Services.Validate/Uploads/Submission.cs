@@ -1,7 +1,3 @@
-using EventBus;
-using Pipeline.Contracts;
-using Pipeline.Storage.Batches;
-
 namespace Services.Validate.Uploads;
 
 /// <summary>
@@ -10,7 +6,8 @@ namespace Services.Validate.Uploads;
 /// </summary>
 /// <param name="ManifestETag">The manifest's ETag the submission announces (bare), or null to take what is there.</param>
 /// <param name="MessageId">The message that brings it: a version it begins is owned by it (its redelivery carries on).</param>
-public sealed record Submission(string BatchId, string Bucket, string ManifestKey, string? ManifestETag, DateTimeOffset SubmittedAt, string Source, string MessageId)
+public sealed record Submission(
+    string BatchId, string Bucket, string ManifestKey, string? ManifestETag, DateTimeOffset SubmittedAt, string Source, string MessageId)
 {
     /// <summary>
     /// Admits <paramref name="message"/>, or refuses it with a <see cref="PoisonMessageException"/> naming the required
@@ -20,10 +17,11 @@ public sealed record Submission(string BatchId, string Bucket, string ManifestKe
     public static Submission Admit(BatchSubmitted message, MessageContext context, string pipelineBucket, DateTimeOffset now)
     {
         var source = string.IsNullOrWhiteSpace(message.Source) ? context.SourceAddress?.ToString() : message.Source;
+        var sourceField = string.IsNullOrWhiteSpace(message.Source) ? "The envelope's sourceAddress" : "BatchSubmitted.source";
         if (FieldLimits.FirstTooLong(
                 ("BatchSubmitted.batchId", message.BatchId, FieldLimits.BatchId), ("BatchSubmitted.bucket", message.Bucket, FieldLimits.Bucket),
                 ("BatchSubmitted.manifestKey", message.ManifestKey, FieldLimits.Key), ("BatchSubmitted.manifestETag", message.ManifestETag, FieldLimits.ETag),
-                (string.IsNullOrWhiteSpace(message.Source) ? "The envelope's sourceAddress" : "BatchSubmitted.source", source, FieldLimits.Source)) is { } tooLong)
+                (sourceField, source, FieldLimits.Source)) is { } tooLong)
         {
             throw new PoisonMessageException(tooLong);
         }

@@ -1,9 +1,3 @@
-using EventBus;
-using Pipeline.Contracts;
-using Pipeline.Storage.Batches;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
-using Pipeline.Workers;
 using Services.Validate.Validation;
 using Services.Validate.Verdicts;
 
@@ -16,7 +10,7 @@ namespace Services.Validate.Uploads;
 /// the validate stage on it (<see cref="ValidateStage"/>).
 /// </summary>
 public sealed partial class SubmissionIntake(
-    UploadIdentifier identifier, PipelineRunStore runs, ValidateStage validation, RejectionPublisher rejections, S3BatchStore batches, StageRunner stages,
+    UploadIdentifier identifier, PipelineRunStore runs, ValidateStage validation, RejectionPublisher rejections, BatchArchive archive, StageRunner stages,
     IEventBus bus, PipelineTopology topology, TimeProvider clock, ILogger<SubmissionIntake> logger)
 {
     public async Task TakeUpAsync(BatchSubmitted message, MessageContext context, CancellationToken cancellationToken)
@@ -44,8 +38,9 @@ public sealed partial class SubmissionIntake(
     private async Task TakeUpVersionAsync(Submission submission, Identified.Upload upload, CancellationToken cancellationToken)
     {
         var content = upload.Content;
-        var begin = await runs.BeginUploadAsync(new UploadStart(submission.BatchId, submission.ManifestKey, content.ManifestETag.Length == 0 ? null : content.ManifestETag,
-            content.Id, content.ToJson(), submission.Source, submission.SubmittedAt, submission.MessageId), cancellationToken).ConfigureAwait(false);
+        var manifestETag = content.ManifestETag.Length == 0 ? null : content.ManifestETag;
+        var begin = await runs.BeginUploadAsync(new UploadStart(submission.BatchId, submission.ManifestKey, manifestETag, content.Id, content.ToJson(),
+            submission.Source, submission.SubmittedAt, submission.MessageId), cancellationToken).ConfigureAwait(false);
         if (begin.Kind == RunBeginKind.Duplicate)
         {
             LogDuplicate(submission.BatchId, begin.Run.Version, begin.Run.Status);
@@ -58,8 +53,8 @@ public sealed partial class SubmissionIntake(
     private async Task NoteSupersededAsync(Submission submission, string manifestETag, CancellationToken cancellationToken)
     {
         LogSupersededAnnouncement(submission.BatchId, manifestETag, submission.Source);
-        await runs.RecordSupersededAsync(submission.BatchId, new SupersededAnnouncement(manifestETag, submission.Source, submission.SubmittedAt, clock.GetUtcNow()),
-            cancellationToken).ConfigureAwait(false);
+        var announcement = new SupersededAnnouncement(manifestETag, submission.Source, submission.SubmittedAt, clock.GetUtcNow());
+        await runs.RecordSupersededAsync(submission.BatchId, announcement, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -76,11 +71,12 @@ public sealed partial class SubmissionIntake(
         switch (run.Status)
         {
             case RunStatus.Rejected:
-                await batches.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, BatchLayout.ErrorsPrefix, cancellationToken).ConfigureAwait(false);
+                await archive.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, BatchLayout.ErrorsPrefix, cancellationToken)
+                    .ConfigureAwait(false);
                 break;
             case RunStatus.Succeeded:
-                await bus.PublishAsync(new BatchUploadRepeated(run.BatchId, topology.Bucket.Name, run.ManifestKey, run.Version, run.ContentId, clock.GetUtcNow()),
-                    cancellationToken).ConfigureAwait(false);
+                var repeated = new BatchUploadRepeated(run.BatchId, topology.Bucket.Name, run.ManifestKey, run.Version, run.ContentId, clock.GetUtcNow());
+                await bus.PublishAsync(repeated, cancellationToken).ConfigureAwait(false);
                 break;
         }
     }

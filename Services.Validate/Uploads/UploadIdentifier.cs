@@ -1,6 +1,4 @@
 using Pipeline.Engine.Validation;
-using Pipeline.Storage.Batches;
-using Pipeline.Storage.Runs;
 
 namespace Services.Validate.Uploads;
 
@@ -71,7 +69,8 @@ public sealed partial class UploadIdentifier(S3BatchStore batches, PipelineRunSt
                 return takenUp;
             }
             // The manifest is all this upload can be known by: only it moves to errors/, the files stay for the next upload.
-            return new Identified.Upload(new BatchContent(submission.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified }, e.Message, e.Rule);
+            var manifestOnly = new BatchContent(submission.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified };
+            return new Identified.Upload(manifestOnly, e.Message, e.Rule);
         }
     }
 
@@ -92,7 +91,8 @@ public sealed partial class UploadIdentifier(S3BatchStore batches, PipelineRunSt
         {
             return new Identified.Overwritten(manifestETag);
         }
-        return new Identified.Upload(BatchContent.Missing(submission.ManifestKey), $"the manifest {submission.ManifestKey} does not exist in bucket {submission.Bucket}");
+        return new Identified.Upload(BatchContent.Missing(submission.ManifestKey),
+            $"the manifest {submission.ManifestKey} does not exist in bucket {submission.Bucket}");
     }
 
     /// <summary>
@@ -110,12 +110,14 @@ public sealed partial class UploadIdentifier(S3BatchStore batches, PipelineRunSt
         }
         LogBeingArchived(submission.BatchId, known.Version, known.Status);
         // The files of the manifest there now (the same upload, or the same files uploaded again) are the ones to move.
-        return new Identified.TakenUp(known, known.Content is { } json ? BatchContent.FromJson(json) with { ManifestLastModified = manifest.LastModified } : null);
+        return new Identified.TakenUp(known,
+            known.Content is { } json ? BatchContent.FromJson(json) with { ManifestLastModified = manifest.LastModified } : null);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: this upload was processed as v{Version} ({Status}) and archived; nothing to do")]
     private partial void LogAlreadyArchived(string batchId, int version, RunStatus status);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: this upload is v{Version} ({Status}), whose files are being archived; nothing to take up")]
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Batch {BatchId}: this upload is v{Version} ({Status}), whose files are being archived; nothing to take up")]
     private partial void LogBeingArchived(string batchId, int version, RunStatus status);
 }

@@ -1,13 +1,7 @@
-using EventBus;
-using Pipeline.Contracts;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Csv;
 using Pipeline.Engine.Validation;
-using Pipeline.Storage.Batches;
 using Pipeline.Storage.Keys;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
-using Pipeline.Workers;
 using Services.Validate.Uploads;
 using Services.Validate.Verdicts;
 

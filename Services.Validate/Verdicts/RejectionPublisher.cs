@@ -1,10 +1,4 @@
-using EventBus;
-using Pipeline.Contracts;
 using Pipeline.Engine.Validation;
-using Pipeline.Storage.Batches;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
-using Pipeline.Workers;
 
 namespace Services.Validate.Verdicts;
 
@@ -15,7 +9,7 @@ namespace Services.Validate.Verdicts;
 /// may have died before them; the Notifier sends the alert once whatever it receives.
 /// </summary>
 public sealed partial class RejectionPublisher(
-    S3BatchStore batches, IEventBus bus, PipelineTopology topology, TimeProvider clock, ILogger<RejectionPublisher> logger)
+    S3BatchStore batches, BatchArchive archive, IEventBus bus, PipelineTopology topology, TimeProvider clock, ILogger<RejectionPublisher> logger)
 {
     /// <summary>How many of the report's errors travel in the rejection (the report has up to 100).</summary>
     private const int ErrorsInMessage = 10;
@@ -23,8 +17,8 @@ public sealed partial class RejectionPublisher(
     public async Task RejectAsync(OpenStage stage, BatchContent content, Verdict verdict, CancellationToken cancellationToken)
     {
         var reportKey = await WriteReportAsync(stage.Run, verdict.Report, cancellationToken).ConfigureAwait(false);
-        var rejection = new RejectionRecord(verdict.Reason, verdict.Report.Errors.Take(ErrorsInMessage).Select(Verdict.Describe).ToList(), verdict.Report.ErrorCount,
-            reportKey);
+        var firstErrors = verdict.Report.Errors.Take(ErrorsInMessage).Select(Verdict.Describe).ToList();
+        var rejection = new RejectionRecord(verdict.Reason, firstErrors, verdict.Report.ErrorCount, reportKey);
         var counts = Verdict.RowCounts(verdict.Report);
         if (await stage.RejectAsync(rejection, counts, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
         {
@@ -38,7 +32,7 @@ public sealed partial class RejectionPublisher(
     public async Task AnnounceAsync(PipelineRun run, BatchContent content, CancellationToken cancellationToken)
     {
         var rejection = run.Rejection ?? throw new InvalidOperationException($"Batch {run.BatchId} v{run.Version} has no recorded rejection.");
-        await batches.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, BatchLayout.ErrorsPrefix, cancellationToken).ConfigureAwait(false);
+        await archive.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, BatchLayout.ErrorsPrefix, cancellationToken).ConfigureAwait(false);
         LogRejected(run.BatchId, run.Version, rejection.Reason);
         await bus.PublishAsync(new BatchRejected(run.BatchId, topology.Bucket.Name, run.ManifestKey, run.Version, rejection.Reason, rejection.FirstErrors,
             rejection.ErrorCount, rejection.ReportKey, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);

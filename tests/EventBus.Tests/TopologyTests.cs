@@ -84,7 +84,8 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
             ("validate", [typeof(BatchSubmitted)], bus => bus.AddSubscription<BatchSubmitted, Inbox<BatchSubmitted>>()),
             ("transform", [typeof(BatchValidated)], bus => bus.AddSubscription<BatchValidated, Inbox<BatchValidated>>()),
             ("compute", [typeof(BatchTransformed), typeof(BatchRetractionRequested), typeof(BatchUploadRepeated)],
-                bus => bus.AddSubscription<BatchTransformed, Inbox<BatchTransformed>>().AddSubscription<BatchRetractionRequested, Inbox<BatchRetractionRequested>>()
+                bus => bus.AddSubscription<BatchTransformed, Inbox<BatchTransformed>>()
+                    .AddSubscription<BatchRetractionRequested, Inbox<BatchRetractionRequested>>()
                     .AddSubscription<BatchUploadRepeated, Inbox<BatchUploadRepeated>>()),
             ("notifier", [typeof(KpisUpdated), typeof(BatchRejected), typeof(BatchRetracted), typeof(BatchRetractionRefused)],
                 bus => bus.AddSubscription<KpisUpdated, Inbox<KpisUpdated>>().AddSubscription<BatchRejected, Inbox<BatchRejected>>()

@@ -23,7 +23,8 @@ public class AlertComposerTests
             (alert.Status, alert.BatchId, alert.Version, alert.ManifestKey, alert.AlertId));
         Assert.Equal("Batch 20250409 processed: KPIs updated for 3 days (2025-04-09 to 2025-04-11)", alert.Subject);
         Assert.Equal("Batch 20250409 (version 2, data/20250409/manifest_20250409.json) was validated, transformed and folded into the KPIs: " +
-            "3 daily rows and 36 category rows over 3 days (2025-04-09 to 2025-04-11), 12 categories (c01, c02, c03, c04, c05, c06, c07, c08, c09, c10, ...). " +
+            "3 daily rows and 36 category rows over 3 days (2025-04-09 to 2025-04-11), " +
+            "12 categories (c01, c02, c03, c04, c05, c06, c07, c08, c09, c10, ...). " +
             "It replaces version 1 of the batch, whose data is no longer counted.", alert.Summary);
     }
 
@@ -64,7 +65,8 @@ public class AlertComposerTests
     [Fact]
     public void A_refused_retraction_is_a_rejection_of_the_request_alerted_once_per_request()
     {
-        var refusal = new BatchRetractionRefused("b", 2, "version 2 is not in force (version 3 is); nothing changed", "5e8c0b1c-0000-4000-8000-000000000001", At);
+        var refusal = new BatchRetractionRefused("b", 2, "version 2 is not in force (version 3 is); nothing changed",
+            "5e8c0b1c-0000-4000-8000-000000000001", At);
 
         var alert = AlertComposer.RetractionRefused(refusal);
 
@@ -127,7 +129,8 @@ public class AlertComposerTests
     [Fact]
     public void A_dead_letter_no_version_owns_is_reported_once_per_original_message()
     {
-        var about = AlertComposer.DeadLetter("pipeline-validate", "m-1", "b", "Version 1 of the batch had already ended (Succeeded).", "PoisonMessageException: x");
+        var about = AlertComposer.DeadLetter("pipeline-validate", "m-1", "b", "Version 1 of the batch had already ended (Succeeded).",
+            "PoisonMessageException: x");
         var unknown = AlertComposer.DeadLetter("pipeline-manifest-events", "m-2", null, null, null);
 
         Assert.Equal((AlertStatus.Failed, "b", (int?)null, "deadletter/pipeline-validate/m-1", "Message dead-lettered in pipeline-validate (batch b)"),
@@ -137,6 +140,23 @@ public class AlertComposerTests
             "once the cause is fixed, or delete it if it is not needed.", about.Summary);
         Assert.Equal(("(unknown)", "Message dead-lettered in pipeline-manifest-events"), (unknown.BatchId, unknown.Subject));
         Assert.StartsWith("A message was moved to the dead-letter queue of pipeline-manifest-events. Look at it", unknown.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Each_outcome_message_gives_its_alert_and_any_other_message_none()
+    {
+        var update = new KpisUpdated("b", "data/b/manifest_b.json", 1, [], [Day], [], 0, 1, At);
+        var rejection = new BatchRejected("b", "bucket", "data/b/manifest_b.json", 1, "reason", [], 1, null, At);
+        var retraction = new BatchRetracted("b", 2, 1, null, [Day], "retracted/b/v1/", At);
+        var refusal = new BatchRetractionRefused("b", null, "it was retracted already", "r1", At);
+
+        Assert.Equal(AlertComposer.Succeeded(update), AlertComposer.ForOutcome(update));
+        Assert.Equal(AlertComposer.Rejected(rejection), AlertComposer.ForOutcome(rejection));
+        Assert.Equal(AlertComposer.Retracted(retraction, "data/b/manifest_b.json"), AlertComposer.ForOutcome(retraction));
+        Assert.Equal(AlertComposer.RetractionRefused(refusal), AlertComposer.ForOutcome(refusal));
+        Assert.Null(AlertComposer.ForOutcome(rejection with { Version = null }));
+        Assert.Null(AlertComposer.ForOutcome(new BatchSubmitted("b", "bucket", "data/b/manifest_b.json")));
+        Assert.Equal(AlertComposer.Outcomes, new[] { update, rejection, retraction, (object)refusal }.Select(o => o.GetType()));
     }
 
     [Fact]
