@@ -12,11 +12,21 @@ namespace EventBus.AwsSqs;
 /// redelivered through its visibility timeout with a doubling delay, then dead-lettered with the error; a poison one
 /// (unreadable, or refused by its handler with <see cref="PoisonMessageException"/>) is dead-lettered at once.
 /// </summary>
-/// <param name="abort">Cancelled when the endpoint gives up on its handlers at shutdown: their messages are released.</param>
 internal sealed partial class MessageDelivery(
     IAmazonSQS sqs, IServiceScopeFactory scopes, EndpointQueue queue, BodyFormat format, EventBusSubscriptions subscriptions, SqsEventBusOptions options,
-    DeleteBatcher deletes, ILogger logger, CancellationToken abort)
+    ILogger logger)
 {
+    private readonly DeleteBatcher _deletes = new(sqs, queue.Url);
+
+    /// <summary>Cancelled when the endpoint gives up on its handlers at shutdown: their messages are released.</summary>
+    private readonly CancellationTokenSource _abort = new();
+
+    /// <summary>Cancels the handlers still at work (the shutdown's deadline); their messages are made visible again.</summary>
+    public Task AbortAsync() => _abort.CancelAsync();
+
+    /// <summary>Sends the deletes still batched (at the stop, once no handler is left).</summary>
+    public Task CompleteDeletesAsync() => _deletes.CompleteAsync();
+
     /// <summary>Handles one message to its end (deleted, released for redelivery, or dead-lettered); never throws.</summary>
     public async Task HandleAsync(Message message)
     {
@@ -35,7 +45,7 @@ internal sealed partial class MessageDelivery(
             }
             await HandleAsync(message, inbound).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
             await ReleaseAsync(message).ConfigureAwait(false);
         }
@@ -60,7 +70,7 @@ internal sealed partial class MessageDelivery(
         var started = Stopwatch.GetTimestamp();
 
         Exception? error;
-        await using (VisibilityExtender.Start(sqs, queue, message.ReceiptHandle, logger, abort))
+        await using (VisibilityExtender.Start(sqs, queue, message.ReceiptHandle, logger, _abort.Token))
         {
             error = await InvokeAsync(inbound).ConfigureAwait(false);
             // A message its handler refused as poison is never retried.
@@ -68,14 +78,14 @@ internal sealed partial class MessageDelivery(
             {
                 EventBusTelemetry.Retried(queue.Name);
                 LogRetrying(error, queue.Name, inbound.Subscription.MessageType.Name, retry, options.ImmediateRetries);
-                await Task.Delay(options.RetryDelay * Math.Pow(2, retry - 1), abort).ConfigureAwait(false);
+                await Task.Delay(options.RetryDelay * Math.Pow(2, retry - 1), _abort.Token).ConfigureAwait(false);
                 error = await InvokeAsync(inbound).ConfigureAwait(false);
             }
         }
 
         if (error is null)
         {
-            await deletes.DeleteAsync(message.ReceiptHandle).ConfigureAwait(false);
+            await _deletes.DeleteAsync(message.ReceiptHandle).ConfigureAwait(false);
             EventBusTelemetry.Consumed(queue.Name, Stopwatch.GetElapsedTime(started));
             return;
         }
@@ -111,11 +121,11 @@ internal sealed partial class MessageDelivery(
             await using var scope = scopes.CreateAsyncScope();
             using (MessageContext.Enter(inbound.Context))
             {
-                await inbound.Subscription.InvokeAsync(scope.ServiceProvider, inbound.Message, inbound.Context, abort).ConfigureAwait(false);
+                await inbound.Subscription.InvokeAsync(scope.ServiceProvider, inbound.Message, inbound.Context, _abort.Token).ConfigureAwait(false);
             }
             return null;
         }
-        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
             throw;
         }

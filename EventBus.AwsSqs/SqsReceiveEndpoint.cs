@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Amazon.SQS;
 using Amazon.SQS.Model;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace EventBus.AwsSqs;
@@ -21,24 +20,19 @@ internal sealed partial class SqsReceiveEndpoint
     private readonly SqsEventBusOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _slots;
-    private readonly DeleteBatcher _deletes;
     private readonly MessageDelivery _delivery;
     private readonly CancellationTokenSource _stopReceiving = new();
     private readonly CancellationTokenSource _abortReceive = new();
-    private readonly CancellationTokenSource _abortHandlers = new();
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private Task _receiving = Task.CompletedTask;
     private Task _backlog = Task.CompletedTask;
     private volatile int _receiveFailures;
     private volatile Exception? _lastReceiveFailure;
 
-    public SqsReceiveEndpoint(IAmazonSQS sqs, IServiceScopeFactory scopes, EndpointQueue queue, BodyFormat format,
-        EventBusSubscriptions subscriptions, SqsEventBusOptions options, ILogger logger)
+    public SqsReceiveEndpoint(IAmazonSQS sqs, EndpointQueue queue, SqsEventBusOptions options, MessageDelivery delivery, ILogger logger)
     {
-        (_sqs, _queue, _options, _logger) = (sqs, queue, options, logger);
+        (_sqs, _queue, _options, _delivery, _logger) = (sqs, queue, options, delivery, logger);
         _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
-        _deletes = new DeleteBatcher(sqs, queue.Url);
-        _delivery = new MessageDelivery(sqs, scopes, queue, format, subscriptions, options, _deletes, logger, _abortHandlers.Token);
     }
 
     public string QueueName => _queue.Name;
@@ -78,11 +72,11 @@ internal sealed partial class SqsReceiveEndpoint
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
             LogAbortingHandlers(_queue.Name, _inFlight.Count);
-            await _abortHandlers.CancelAsync().ConfigureAwait(false);
+            await _delivery.AbortAsync().ConfigureAwait(false);
             // Handlers that ignore cancellation are left behind; their messages reappear when their visibility runs out.
             await inFlight.WaitAsync(SqsEventBusOptions.ReleaseTimeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
-        await _deletes.CompleteAsync().ConfigureAwait(false);
+        await _delivery.CompleteDeletesAsync().ConfigureAwait(false);
         LogStopped(_queue.Name);
     }
 
