@@ -92,7 +92,7 @@ public sealed class PipelineStack : Stack
     public string ArnOf(AwsResource resource) => resource.Kind switch
     {
         AwsResourceKind.Bucket => Bucket.BucketArn,
-        AwsResourceKind.Objects => Bucket.ArnForObjects(resource.Path + "*"),
+        AwsResourceKind.Objects => Bucket.ArnForObjects(resource.Path!),
         AwsResourceKind.Table => _tables[resource.Name].TableArn,
         AwsResourceKind.TableIndex => $"{_tables[resource.Name].TableArn}/index/{resource.Path}",
         AwsResourceKind.Queue or AwsResourceKind.DeadLetterQueue => _queues[resource.Name].QueueArn,

@@ -43,12 +43,14 @@ internal sealed class SqsEventBusHost(
                 .Select(s => MessageNaming.ScopedEntityName(MessageNaming.EntityNameOf(s.MessageType), settings.TopicScope))
                 .Distinct().ToList();
             var queue = await topology.EndpointAsync(settings.QueueName!, topics, settings, cancellationToken).ConfigureAwait(false);
-            endpoints.Add(new SqsReceiveEndpoint(sqs, scopes, queue, BodyFormat.Envelope, registration.Subscriptions, settings, logger));
+            endpoints.Add(new SqsReceiveEndpoint(sqs, queue, settings,
+                new MessageDelivery(sqs, scopes, queue, BodyFormat.Envelope, registration.Subscriptions, settings, logger), logger));
         }
         foreach (var (queueName, subscriptions) in registration.PlainJsonQueues)
         {
             var queue = await topology.EndpointAsync(queueName, [], settings, cancellationToken).ConfigureAwait(false);
-            endpoints.Add(new SqsReceiveEndpoint(sqs, scopes, queue, BodyFormat.PlainJson, subscriptions, settings, logger));
+            endpoints.Add(new SqsReceiveEndpoint(sqs, queue, settings,
+                new MessageDelivery(sqs, scopes, queue, BodyFormat.PlainJson, subscriptions, settings, logger), logger));
         }
         endpoints.ForEach(e => e.Start());
         Endpoints = endpoints;

@@ -41,7 +41,7 @@ public sealed record BatchValidated(
     DateTimeOffset ValidatedAt);
 
 /// <summary>The version failed validation, or could not be read at all; its files were moved to <c>errors/&lt;batch&gt;/v&lt;n&gt;/</c>.</summary>
-/// <param name="Version">Null when no version could be opened (a key that names no batch, another bucket).</param>
+/// <param name="Version">The version rejected (nullable only as the wire format has it: Validate always names one).</param>
 /// <param name="Reason">One line a person can act on, such as the rule that failed or the missing file.</param>
 /// <param name="FirstErrors">The first errors of the report (a bounded number), so a notification needs no S3 read.</param>
 /// <param name="ReportKey">The full report in S3, when one was written.</param>
@@ -108,3 +108,31 @@ public sealed record BatchRetracted(
     IReadOnlyList<DateOnly> Days,
     string ArchiveFolder,
     DateTimeOffset RetractedAt);
+
+/// <summary>
+/// A retraction request was not carried out, and nothing changed: the batch has nothing in force (never submitted, none
+/// accepted, retracted already), another version is in force than the one asked for, or the name is no batch name.
+/// </summary>
+/// <param name="Version">The version the request asked for, when it named one.</param>
+/// <param name="Reason">Why, in a person's words.</param>
+/// <param name="RequestId">The id of the request's message: one request is refused (and alerted) once, however often it is delivered.</param>
+public sealed record BatchRetractionRefused(
+    string BatchId,
+    int? Version,
+    string Reason,
+    string RequestId,
+    DateTimeOffset RefusedAt);
+
+/// <summary>
+/// The files of a version that succeeded were uploaded again, unchanged (the same content, so nothing runs again): they
+/// are back under <c>data/&lt;batch&gt;/</c> and belong in the version's archive, which Compute keeps.
+/// </summary>
+/// <param name="Version">The version whose content was uploaded again.</param>
+/// <param name="ContentId">That version's content id (its manifest and files, with their ETags).</param>
+public sealed record BatchUploadRepeated(
+    string BatchId,
+    string Bucket,
+    string ManifestKey,
+    int Version,
+    string ContentId,
+    DateTimeOffset RepeatedAt);

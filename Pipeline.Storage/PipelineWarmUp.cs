@@ -67,7 +67,7 @@ public static class PipelineWarmUp
         var readable = access.Objects.FirstOrDefault(o => o.Operations.HasFlag(ObjectOperations.Read))?.Prefix;
         foreach (var grant in access.Objects)
         {
-            var key = $"{grant.Prefix}{Key}-{Guid.NewGuid():N}";
+            var key = grant.KeyIn($"{Key}-{Guid.NewGuid():N}");
             if (grant.Operations.HasFlag(ObjectOperations.Read))
             {
                 await Missing(() => s3.GetObjectMetadataAsync(bucket, key, cancellationToken)).ConfigureAwait(false);

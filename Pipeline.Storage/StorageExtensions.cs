@@ -24,6 +24,7 @@ public static class StorageExtensions
         services.TryAddSingleton(provider => provider.GetRequiredService<IOptions<BatchLimits>>().Value);
         services.TryAddSingleton(provider => new BatchProcessor(new EngineOptions { Limits = provider.GetRequiredService<BatchLimits>() }));
         services.TryAddSingleton<S3BatchStore>();
+        services.TryAddSingleton<BatchArchive>();
         services.TryAddSingleton<BatchUploader>();
         services.TryAddSingleton<DynamoKpiStore>();
         services.TryAddSingleton<KpiQueries>();

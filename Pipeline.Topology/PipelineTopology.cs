@@ -52,6 +52,8 @@ public sealed partial class PipelineTopology
         KpisUpdatedTopic = MessageTopic("Pipeline_Contracts-KpisUpdated");
         BatchRetractionRequestedTopic = MessageTopic("Pipeline_Contracts-BatchRetractionRequested");
         BatchRetractedTopic = MessageTopic("Pipeline_Contracts-BatchRetracted");
+        BatchRetractionRefusedTopic = MessageTopic("Pipeline_Contracts-BatchRetractionRefused");
+        BatchUploadRepeatedTopic = MessageTopic("Pipeline_Contracts-BatchUploadRepeated");
         AlertsTopic = new(Name("alerts"));
 
         // One queue per service endpoint; long work (a whole batch) gets a longer visibility timeout.
@@ -70,9 +72,11 @@ public sealed partial class PipelineTopology
             new(BatchValidatedTopic, TransformQueue),
             new(BatchTransformedTopic, ComputeQueue),
             new(BatchRetractionRequestedTopic, ComputeQueue),
+            new(BatchUploadRepeatedTopic, ComputeQueue),
             new(KpisUpdatedTopic, NotifierQueue),
             new(BatchRejectedTopic, NotifierQueue),
             new(BatchRetractedTopic, NotifierQueue),
+            new(BatchRetractionRefusedTopic, NotifierQueue),
             new(AlertsTopic, AlertsInboxQueue),
             new(AlertsTopic, DashboardQueue),
         ];
@@ -128,6 +132,8 @@ public sealed partial class PipelineTopology
     public TopicSpec KpisUpdatedTopic { get; }
     public TopicSpec BatchRetractionRequestedTopic { get; }
     public TopicSpec BatchRetractedTopic { get; }
+    public TopicSpec BatchRetractionRefusedTopic { get; }
+    public TopicSpec BatchUploadRepeatedTopic { get; }
 
     /// <summary>Human-readable notifications of every success and failure (email subscribers in AWS).</summary>
     public TopicSpec AlertsTopic { get; }
@@ -151,7 +157,7 @@ public sealed partial class PipelineTopology
 
     public IReadOnlyList<TopicSpec> Topics =>
         [BatchSubmittedTopic, BatchValidatedTopic, BatchRejectedTopic, BatchTransformedTopic, KpisUpdatedTopic,
-         BatchRetractionRequestedTopic, BatchRetractedTopic, AlertsTopic];
+         BatchRetractionRequestedTopic, BatchRetractedTopic, BatchRetractionRefusedTopic, BatchUploadRepeatedTopic, AlertsTopic];
 
     public IReadOnlyList<QueueSpec> Queues =>
         [ValidateQueue, TransformQueue, ComputeQueue, NotifierQueue, ManifestEventsQueue, AlertsInboxQueue, DashboardQueue];

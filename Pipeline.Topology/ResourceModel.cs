@@ -17,6 +17,9 @@ public sealed record BucketSpec(string Name)
 
     /// <summary>The enriched files Transform writes for Compute.</summary>
     public const string TransformedPrefix = "transformed/";
+
+    /// <summary>The name of a version's validation report, in its folder under processed/ (accepted) or errors/ (rejected).</summary>
+    public const string ReportName = "validation.json";
 }
 
 /// <summary>

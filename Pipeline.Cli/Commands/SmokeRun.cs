@@ -305,7 +305,7 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
     /// <summary>Where a running version is: "in transform since 10:02:03Z", or "waiting for compute (is Compute running?)".</summary>
     private static string Whereabouts(PipelineRun run)
     {
-        if (StageOrder.FirstOrDefault(s => run.Stages.TryGetValue(s, out var r) && r.Status == Stages.Running) is { } busy)
+        if (StageOrder.FirstOrDefault(s => run.Stages.TryGetValue(s, out var r) && r.Status == StageStatus.Running) is { } busy)
         {
             return $"in {busy} since {run.Stages[busy].StartedAt.UtcDateTime.ToString("HH:mm:ss'Z'", CultureInfo.InvariantCulture)}";
         }

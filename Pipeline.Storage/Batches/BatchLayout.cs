@@ -27,7 +27,7 @@ public static partial class BatchLayout
 
     private const string SharedFolderName = "shared";
 
-    public const string ReportName = "validation.json";
+    public const string ReportName = BucketSpec.ReportName;
 
     public static string ManifestKey(string batch) => $"{DataPrefix}{RequireBatchName(batch)}/manifest_{batch}.json";
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Amazon.S3;
+using static Pipeline.Storage.Batches.S3Objects;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
 using Pipeline.Engine.Batches;
@@ -24,7 +25,7 @@ public sealed class BatchChangedException(string message) : Exception(message);
 /// <summary>A manifest as S3 has it now: its ETag and when it was written.</summary>
 public sealed record ManifestVersion(string ETag, DateTimeOffset LastModified);
 
-/// <summary>Reads uploads from S3 for the engine, writes their reports and archives exactly their files.</summary>
+/// <summary>Reads uploads from S3 for the engine and writes the pipeline's own files; <see cref="BatchArchive"/> moves them.</summary>
 /// <param name="limits">What an upload may be (the manifest's size, the number and sizes of its files); the defaults when null.</param>
 public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
 {
@@ -141,96 +142,6 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
         }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// Moves one upload — the files its manifest lists inside the batch's folder, never a shared product master or
-    /// another batch's file, then the manifest — to its version's folder under <paramref name="archivePrefix"/>. A file
-    /// is moved only while it is still the upload's (same ETag, written no later than the manifest): a newer upload's
-    /// files stay. Each original is deleted only after its copy is confirmed, and only if it is still that object
-    /// (S3's conditional delete). Returns the keys written.
-    /// </summary>
-    public async Task<IReadOnlyList<string>> ArchiveAsync(string bucket, string batchName, int version, BatchContent content, string archivePrefix, CancellationToken cancellationToken)
-    {
-        var files = content.Files.Select(f => (f.Key, f.ETag))
-            .Where(o => BatchLayout.IsInBatchFolder(batchName, o.Key)).Distinct()
-            .Select(o => (o.Key, o.ETag, Target: BatchLayout.ArchiveKey(batchName, version, archivePrefix, o.Key))).ToList();
-        var moved = new bool[files.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), RequestConcurrency.Options(cancellationToken),
-            async (i, ct) => moved[i] = await MoveAsync(bucket, files[i].Key, files[i].Target, files[i].ETag, content.ManifestLastModified, ct).ConfigureAwait(false))
-            .ConfigureAwait(false);
-        var targets = files.Where((_, i) => moved[i]).Select(f => f.Target).ToList();
-
-        // The manifest last: while it is in data/, every file it lists is there too (or was never uploaded).
-        if (content.ManifestETag.Length > 0)
-        {
-            var manifestTarget = BatchLayout.ArchiveKey(batchName, version, archivePrefix, content.ManifestKey);
-            if (await MoveAsync(bucket, content.ManifestKey, manifestTarget, content.ManifestETag, content.ManifestLastModified, cancellationToken).ConfigureAwait(false))
-            {
-                targets.Add(manifestTarget);
-            }
-        }
-        return targets;
-    }
-
-    /// <summary>Moves everything under one folder to another (a retracted version's archive), copy first, delete after.</summary>
-    public async Task<int> MoveFolderAsync(string bucket, string fromFolder, string toFolder, CancellationToken cancellationToken)
-    {
-        var keys = await ListAsync(bucket, fromFolder, cancellationToken).ConfigureAwait(false);
-        var moved = 0;
-        await Parallel.ForEachAsync(keys, RequestConcurrency.Options(cancellationToken), async (key, ct) =>
-        {
-            if (await MoveAsync(bucket, key, toFolder + key[fromFolder.Length..], expectedETag: null, writtenBy: null, ct).ConfigureAwait(false))
-            {
-                Interlocked.Increment(ref moved);
-            }
-        }).ConfigureAwait(false);
-        return moved;
-    }
-
-    /// <summary>Copy, confirm the copy, then delete the original; false when the source is gone or is no longer the expected object.</summary>
-    private async Task<bool> MoveAsync(string bucket, string source, string target, string? expectedETag, DateTimeOffset? writtenBy, CancellationToken cancellationToken)
-    {
-        var current = await MetadataAsync(bucket, source, cancellationToken).ConfigureAwait(false);
-        if (current is null
-            || (expectedETag is not null && BareETag(current.ETag) != expectedETag)
-            || (writtenBy is { } limit && current.LastModified is { } written && Utc(written) > limit))
-        {
-            return false; // already moved by an earlier delivery, or overwritten by a newer upload: not ours to move
-        }
-        try
-        {
-            await s3.CopyObjectAsync(new CopyObjectRequest
-            {
-                SourceBucket = bucket,
-                SourceKey = source,
-                DestinationBucket = bucket,
-                DestinationKey = target,
-                ETagToMatch = Quoted(BareETag(current.ETag)),
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception e) when (IsMissing(e) || e.StatusCode == HttpStatusCode.PreconditionFailed)
-        {
-            return false;
-        }
-
-        // A copy's ETag need not be the original's (a multipart upload's is not an MD5; its copy's is): compare sizes.
-        var copy = await MetadataAsync(bucket, target, cancellationToken).ConfigureAwait(false);
-        if (copy is null || copy.ContentLength != current.ContentLength)
-        {
-            throw new InvalidOperationException($"The copy of s3://{bucket}/{source} at {target} is missing or differs; the original is kept.");
-        }
-        try
-        {
-            // If-Match: a newer upload that overwrote the key since the copy keeps its file.
-            await s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = source, IfMatch = Quoted(BareETag(current.ETag)) }, cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
-        {
-            return false;
-        }
-        return true;
-    }
-
-    /// <summary>
     /// Uploads a local file and returns its bare ETag. Above 8 MiB it goes in 8 MiB parts (multipart upload): large
     /// files never need one huge request, which some S3 implementations refuse. <paramref name="progress"/> receives the bytes sent so far.
     /// </summary>
@@ -261,42 +172,14 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
             : null;
 
     /// <summary>S3 quotes ETags in headers but not in event notifications; identities use the bare value.</summary>
-    public static string BareETag(string etag) => etag.Trim('"');
+    public static string BareETag(string etag) => S3Objects.BareETag(etag);
 
-    private static DateTimeOffset Utc(DateTime time) =>
-        new(time.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(time, DateTimeKind.Utc) : time.ToUniversalTime());
-
-    private static string Quoted(string bareETag) => $"\"{bareETag}\"";
-
-    private static bool IsMissing(AmazonS3Exception e) => e.ErrorCode is "NoSuchKey" or "NotFound" || e.StatusCode == HttpStatusCode.NotFound;
-
-    private async Task<GetObjectMetadataResponse?> MetadataAsync(string bucket, string key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await s3.GetObjectMetadataAsync(bucket, key, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception e) when (IsMissing(e))
-        {
-            return null;
-        }
-    }
+    private Task<GetObjectMetadataResponse?> MetadataAsync(string bucket, string key, CancellationToken cancellationToken) =>
+        s3.MetadataAsync(bucket, key, cancellationToken);
 
     /// <summary>Every key under <paramref name="prefix"/>.</summary>
-    public async Task<IReadOnlyList<string>> ListAsync(string bucket, string prefix, CancellationToken cancellationToken)
-    {
-        var keys = new List<string>();
-        var request = new ListObjectsV2Request { BucketName = bucket, Prefix = prefix };
-        ListObjectsV2Response page;
-        do
-        {
-            page = await s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
-            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
-            request.ContinuationToken = page.NextContinuationToken;
-        }
-        while (page.IsTruncated == true);
-        return keys;
-    }
+    public Task<IReadOnlyList<string>> ListAsync(string bucket, string prefix, CancellationToken cancellationToken) =>
+        s3.ListKeysAsync(bucket, prefix, cancellationToken);
 
     // The engine opens parts from its worker threads, which may block: no synchronization context, no thread-pool starvation.
     private Stream OpenObject(string bucket, BatchObject file)

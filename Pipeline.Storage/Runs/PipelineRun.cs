@@ -3,7 +3,7 @@ namespace Pipeline.Storage.Runs;
 /// <summary>
 /// Where a version of a batch stands. <see cref="Running"/> is the only state work happens in; <see cref="Failed"/>
 /// can be resumed (a redrive, a late redelivery); the others are final. The transitions, who makes each and what
-/// guards it are in docs/pipeline.md ("The run's state machine").
+/// guards it: <see cref="BatchLife"/>.
 /// </summary>
 public enum RunStatus
 {
@@ -43,9 +43,14 @@ public sealed record StageRecord(
 /// <summary>Why a version was rejected, kept so that a repeated delivery can announce the same verdict.</summary>
 public sealed record RejectionRecord(string Reason, IReadOnlyList<string> FirstErrors, long ErrorCount, string? ReportKey);
 
+/// <summary>What Validate knows when it takes up an upload.</summary>
+public sealed record UploadStart(
+    string BatchId, string ManifestKey, string? ManifestETag, string ContentId, string? Content, string Source, DateTimeOffset SubmittedAt, string MessageId);
+
 /// <summary>
 /// One version of a batch through the pipeline (what Step Functions' execution history gave the old system): an
-/// upload (its manifest, content and source) or a retraction, the state of each stage and the outcome.
+/// upload (its manifest, content and source) or a retraction, the state of each stage and the outcome. New records come
+/// from the factories (<see cref="NewUpload"/>, <see cref="NewRetraction"/>, <see cref="Interrupted"/>).
 /// </summary>
 /// <param name="Version">1, 2, ... in the order the pipeline took them up; uploads and retractions share the sequence.</param>
 /// <param name="ContentId">The upload's identity: a hash of its manifest and every file it lists (key and ETag).</param>
@@ -75,32 +80,50 @@ public sealed record PipelineRun(
     int? ChangedBy = null,
     int? RetractsVersion = null)
 {
+    /// <summary>An upload about to be taken up (its version is given when it is allocated).</summary>
+    public static PipelineRun NewUpload(UploadStart start, DateTimeOffset now) => new(
+        start.BatchId, Version: 0, RunKind.Upload, start.ManifestKey, start.ManifestETag, start.ContentId, start.Content, start.Source,
+        RunStatus.Running, CurrentStage: null, start.SubmittedAt, UpdatedAt: now, FinishedAt: null, NoStages, Summary: null, Attempt: 1,
+        OwnerMessage: start.MessageId);
+
+    /// <summary>A retraction of <paramref name="retractsVersion"/> about to be taken up: a version that contributes nothing.</summary>
+    public static PipelineRun NewRetraction(string batchId, string manifestKey, int retractsVersion, string source, string messageId, DateTimeOffset now) =>
+        new(
+            batchId, Version: 0, RunKind.Retraction, manifestKey, ManifestETag: null, ContentId: $"retraction-of-{retractsVersion}", Content: null, source,
+            RunStatus.Running, CurrentStage: null, SubmittedAt: now, UpdatedAt: now, FinishedAt: null, NoStages, Summary: null, Attempt: 1,
+            OwnerMessage: messageId, RetractsVersion: retractsVersion);
+
+    /// <summary>
+    /// A version allocated for <paramref name="contentId"/> by a delivery that died before writing its record, which newer
+    /// content overtook: recorded for the history as superseded.
+    /// </summary>
+    public static PipelineRun Interrupted(string batchId, int version, string manifestKey, string contentId, DateTimeOffset now) => new(
+        batchId, version, RunKind.Upload, manifestKey, ManifestETag: null, contentId, Content: null, Source: "unknown",
+        RunStatus.Superseded, CurrentStage: null, SubmittedAt: now, UpdatedAt: now, FinishedAt: now, NoStages,
+        Summary: "Interrupted before its run record was written; a newer version came first.", Attempt: 1, OwnerMessage: null);
+
+    private static IReadOnlyDictionary<string, StageRecord> NoStages => new Dictionary<string, StageRecord>();
+
     public bool IsFinished => Status != RunStatus.Running;
 
     /// <summary>Work may still happen: running, or failed and resumable.</summary>
     public bool IsOpen => Status is RunStatus.Running or RunStatus.Failed;
+
+    /// <summary>Its data is, or may yet be, in the KPIs (running, in force, or failed and resumable): its order ids stay claimed.</summary>
+    public bool MayCount => Status is RunStatus.Running or RunStatus.Succeeded or RunStatus.Failed;
+
+    /// <summary>Whether <paramref name="stage"/> recorded its work as done.</summary>
+    public bool HasPassed(string stage) => Stages.GetValueOrDefault(stage)?.Status == StageStatus.Succeeded;
+
+    /// <summary>
+    /// Whether this version is still in Validate, begun by <paramref name="messageId"/>: that message's delivery died before
+    /// the verdict was recorded, and its redelivery takes the version up again.
+    /// </summary>
+    public bool AwaitsVerdictFrom(string messageId) => Status == RunStatus.Running && OwnerMessage == messageId && !HasPassed(Runs.Stages.Validate);
 }
 
 /// <summary>A submission whose manifest had already been replaced by a newer upload when the pipeline took it up.</summary>
 public sealed record SupersededAnnouncement(string ManifestETag, string Source, DateTimeOffset SubmittedAt, DateTimeOffset SeenAt);
-
-/// <summary>
-/// Everything about a batch name: its versions, newest last, the one whose data is in the KPIs now, and the
-/// announcements that came too late to be processed.
-/// </summary>
-/// <param name="AppliedVersion">The newest version folded into the KPIs (an upload, or a retraction that emptied them); 0 for none.</param>
-public sealed record BatchHistory(
-    string BatchId,
-    int LatestVersion,
-    int AppliedVersion,
-    IReadOnlyList<PipelineRun> Versions,
-    IReadOnlyList<SupersededAnnouncement> Superseded)
-{
-    /// <summary>The accepted upload whose data is in the KPIs, or null (none yet, or retracted).</summary>
-    public PipelineRun? InForce => Versions.SingleOrDefault(v => v.Version == AppliedVersion && v.Kind == RunKind.Upload);
-
-    public PipelineRun? Latest => Versions.LastOrDefault();
-}
 
 /// <summary>How a version came to be handled by the delivery that asked.</summary>
 public enum RunBeginKind

@@ -7,18 +7,19 @@ namespace Pipeline.Topology.Access;
 public sealed class PipelineServices(PipelineTopology topology)
 {
     /// <summary>
-    /// Reads submitted uploads (HEAD, then GET only with the version's ETags); turns S3 events into submissions; takes
-    /// versions up and records their stages; claims order ids; writes the report; on rejection moves the version's
-    /// files to errors/ (copy, check the copy, delete), and an identical re-upload of a finished version to its folder.
+    /// Reads submitted uploads (HEAD, then GET only with the version's ETags), announced on its queue or by S3 events;
+    /// takes versions up and records their stages; claims order ids; writes the version's report (in processed/ only
+    /// that); on rejection moves the version's files to errors/ (copy, check the copy, delete), as it does an identical
+    /// re-upload of a rejected version, and hands an identical re-upload of an accepted one to Compute.
     /// </summary>
     public ServiceAccess Validate { get; } = new(
         "validate",
         Consumes: [topology.ValidateQueue, topology.ManifestEventsQueue],
-        Publishes: [topology.BatchSubmittedTopic, topology.BatchValidatedTopic, topology.BatchRejectedTopic],
+        Publishes: [topology.BatchValidatedTopic, topology.BatchRejectedTopic, topology.BatchUploadRepeatedTopic],
         Objects:
         [
             new(BucketSpec.DataPrefix, ObjectOperations.Read | ObjectOperations.Delete),
-            new(BucketSpec.ProcessedPrefix, ObjectOperations.Read | ObjectOperations.Write),
+            new(BucketSpec.ProcessedPrefix, ObjectOperations.Write) { OnlyNamed = BucketSpec.ReportName },
             new(BucketSpec.ErrorsPrefix, ObjectOperations.Read | ObjectOperations.Write),
         ],
         Tables:
@@ -44,12 +45,13 @@ public sealed class PipelineServices(PipelineTopology topology)
 
     /// <summary>
     /// Writes versions' contributions and folds batches into the KPI tables (and retracted ones out), records which
-    /// version is in force, moves the version's raw files to processed/ and a retracted version's to retracted/.
+    /// version is in force, moves the version's raw files to processed/ (and an identical re-upload of them after), and a
+    /// retracted version's to retracted/.
     /// </summary>
     public ServiceAccess Compute { get; } = new(
         "compute",
         Consumes: [topology.ComputeQueue],
-        Publishes: [topology.KpisUpdatedTopic, topology.BatchRetractedTopic, topology.BatchRejectedTopic],
+        Publishes: [topology.KpisUpdatedTopic, topology.BatchRetractedTopic, topology.BatchRetractionRefusedTopic],
         Objects:
         [
             new(BucketSpec.DataPrefix, ObjectOperations.Read | ObjectOperations.Delete),

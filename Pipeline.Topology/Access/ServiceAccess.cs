@@ -31,7 +31,18 @@ public enum TableOperations
     BatchGetItem = 256,
 }
 
-public sealed record ObjectGrant(string Prefix, ObjectOperations Operations);
+/// <summary>A prefix of the bucket, and what a service does with the objects under it.</summary>
+public sealed record ObjectGrant(string Prefix, ObjectOperations Operations)
+{
+    /// <summary>When set, the grant covers only objects of this name, in any folder under <see cref="Prefix"/> (a version's report).</summary>
+    public string? OnlyNamed { get; init; }
+
+    /// <summary>The keys the grant covers, as IAM matches them: <c>processed/*</c>, or <c>processed/*/validation.json</c>.</summary>
+    public string KeyPattern => OnlyNamed is null ? Prefix + "*" : $"{Prefix}*/{OnlyNamed}";
+
+    /// <summary>A key the grant covers, in the folder <paramref name="folder"/> (the warm-up probes with keys that do not exist).</summary>
+    public string KeyIn(string folder) => OnlyNamed is null ? Prefix + folder : $"{Prefix}{folder}/{OnlyNamed}";
+}
 
 public sealed record TableGrant(TableSpec Table, TableOperations Operations);
 
@@ -77,7 +88,7 @@ public sealed record ServiceAccess(
         }
         foreach (var grant in Objects)
         {
-            var objects = AwsResource.Objects(topology.Bucket, grant.Prefix);
+            var objects = AwsResource.Objects(topology.Bucket, grant.KeyPattern);
             if (grant.Operations.HasFlag(ObjectOperations.Read)) Allow(objects, "s3:GetObject");
             if (grant.Operations.HasFlag(ObjectOperations.Write)) Allow(objects, "s3:PutObject", "s3:AbortMultipartUpload");
             if (grant.Operations.HasFlag(ObjectOperations.Delete)) Allow(objects, "s3:DeleteObject");
@@ -136,11 +147,11 @@ public enum AwsResourceKind { Bucket, Objects, Table, TableIndex, Queue, DeadLet
 
 /// <summary>A resource of the topology as IAM names it; the deployment turns it into an ARN.</summary>
 /// <param name="Name">The bucket, table, queue or topic name (the dead-letter queue's own name for <see cref="AwsResourceKind.DeadLetterQueue"/>).</param>
-/// <param name="Path">The object key prefix, or the index name.</param>
+/// <param name="Path">The object keys (a pattern with <c>*</c>, as IAM has it), or the index name.</param>
 public sealed record AwsResource(AwsResourceKind Kind, string Name, string? Path = null)
 {
     public static AwsResource Bucket(BucketSpec bucket) => new(AwsResourceKind.Bucket, bucket.Name);
-    public static AwsResource Objects(BucketSpec bucket, string prefix) => new(AwsResourceKind.Objects, bucket.Name, prefix);
+    public static AwsResource Objects(BucketSpec bucket, string keyPattern) => new(AwsResourceKind.Objects, bucket.Name, keyPattern);
     public static AwsResource Table(TableSpec table) => new(AwsResourceKind.Table, table.Name);
     public static AwsResource TableIndex(TableSpec table, GlobalIndexSpec index) => new(AwsResourceKind.TableIndex, table.Name, index.Name);
     public static AwsResource Queue(QueueSpec queue) => new(AwsResourceKind.Queue, queue.Name);

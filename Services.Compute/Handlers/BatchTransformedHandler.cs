@@ -1,13 +1,7 @@
-using EventBus;
-using Pipeline.Contracts;
 using Pipeline.Engine.Csv;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Transform;
-using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
-using Services.Compute.Folding;
 
 namespace Services.Compute.Handlers;
 
@@ -17,75 +11,69 @@ namespace Services.Compute.Handlers;
 /// files to <c>processed/&lt;batch&gt;/v&lt;n&gt;/</c>, closes the run and announces what changed.
 /// </summary>
 public sealed partial class BatchTransformedHandler(
-    S3BatchStore batches, DynamoKpiStore kpis, PipelineRunStore runs, InForceRecorder inForce, IEventBus bus, PipelineTopology topology, TimeProvider clock,
-    ILogger<BatchTransformedHandler> logger) : IIntegrationEventHandler<BatchTransformed>
+    S3BatchStore batches, BatchArchive archive, DynamoKpiStore kpis, PipelineRunStore runs, StageRunner stages, IEventBus bus, PipelineTopology topology,
+    TimeProvider clock, ILogger<BatchTransformedHandler> logger) : IIntegrationEventHandler<BatchTransformed>
 {
     public async Task HandleAsync(BatchTransformed transformed, MessageContext context, CancellationToken cancellationToken)
     {
         RequireOwnData(transformed);
-        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = transformed.BatchId });
-        using var activity = PipelineTelemetry.StartStage(Stages.Compute, transformed.BatchId);
-        var started = clock.GetUtcNow();
-        var run = await runs.StartStageAsync(transformed.BatchId, transformed.Version, Stages.Compute, cancellationToken).ConfigureAwait(false);
-        if (run is null)
-        {
-            await AnnounceAgainIfSucceededAsync(transformed, cancellationToken).ConfigureAwait(false);
-            return;
-        }
+        using var batch = StageRunner.BeginBatch(logger, transformed.BatchId);
+        await stages.RunAsync(Stages.Compute, transformed.BatchId, transformed.Version, new StageWork(
+            (stage, ct) => FoldAsync(transformed, stage, ct),
+            (run, ct) => AnnounceAgainIfSucceededAsync(transformed, run, ct)), cancellationToken).ConfigureAwait(false);
+    }
 
-        await using var heartbeat = runs.KeepAlive(transformed.BatchId, transformed.Version);
+    private async Task FoldAsync(BatchTransformed transformed, OpenStage stage, CancellationToken cancellationToken)
+    {
         var data = await ReadBatchAsync(transformed, cancellationToken).ConfigureAwait(false);
         var fold = await kpis.AddBatchAsync(transformed.BatchId, transformed.Version, data, cancellationToken).ConfigureAwait(false);
-        var replaced = await inForce.RecordAsync(transformed.BatchId, transformed.Version, fold, RunStatus.Replaced, cancellationToken).ConfigureAwait(false);
-        if (replaced is null)
+        if (await stage.RecordFoldAsync(fold.AppliedVersion, RunStatus.Replaced, cancellationToken).ConfigureAwait(false) is not { } replaced)
         {
             return;
         }
 
         // Exactly this version's files (same ETags), never a newer upload's.
-        await batches.ArchiveAsync(transformed.Bucket, transformed.BatchId, transformed.Version, BatchContent.FromJson(run.Content!), BatchLayout.ProcessedPrefix, cancellationToken)
+        var content = BatchContent.FromJson(stage.Run.Content!);
+        await archive.ArchiveAsync(transformed.Bucket, transformed.BatchId, transformed.Version, content, BatchLayout.ProcessedPrefix, cancellationToken)
             .ConfigureAwait(false);
 
-        var finished = clock.GetUtcNow();
         var categories = data.CategoryDays.Select(c => c.Category).Distinct().Order(StringComparer.Ordinal).ToList();
-        var stage = new StageRecord(Stages.Succeeded, started, finished, new Dictionary<string, long>
+        var counts = new Dictionary<string, long>
         {
             ["days"] = fold.Days.Count,
             ["categories"] = categories.Count,
             ["order_kpi_rows"] = fold.OrderRows,
             ["category_kpi_rows"] = fold.CategoryRows,
-        });
+        };
         var summary = $"{transformed.OrderRows} orders and {transformed.OrderItemRows} items folded into the KPIs of {fold.Days.Count} days and {categories.Count} categories" +
             (replaced.Count == 0 ? "" : $", replacing version {string.Join(", ", replaced.Select(r => r.Version))}");
-        if (await runs.SucceedAsync(transformed.BatchId, transformed.Version, summary, Stages.Compute, stage, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
+        if (await stage.SucceedAsync(summary, counts, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
         {
             return; // a newer version took this one out of force first
         }
-        LogComputed(transformed.BatchId, transformed.Version, fold.Days.Count, categories.Count, finished - started);
-        PipelineTelemetry.StageFinished(Stages.Compute, "succeeded", finished - started, new Dictionary<string, long>
+        LogComputed(transformed.BatchId, transformed.Version, fold.Days.Count, categories.Count, stage.Elapsed);
+        stage.Finished("succeeded", new Dictionary<string, long>
         {
             [TableNames.Orders] = transformed.OrderRows,
             [TableNames.OrderItems] = transformed.OrderItemRows,
         });
 
         await bus.PublishAsync(new KpisUpdated(transformed.BatchId, transformed.ManifestKey, transformed.Version, replaced.Select(r => r.Version).ToList(),
-            fold.Days, categories, fold.CategoryRows, fold.OrderRows, finished), cancellationToken).ConfigureAwait(false);
+            fold.Days, categories, fold.CategoryRows, fold.OrderRows, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// A repeated delivery of a version that already succeeded: the first may have died between recording the outcome
     /// and announcing it, so announce it again (the Notifier alerts once, however often it hears it).
     /// </summary>
-    private async Task AnnounceAgainIfSucceededAsync(BatchTransformed transformed, CancellationToken cancellationToken)
+    private async Task AnnounceAgainIfSucceededAsync(BatchTransformed transformed, PipelineRun? run, CancellationToken cancellationToken)
     {
-        var history = await runs.GetHistoryAsync(transformed.BatchId, cancellationToken).ConfigureAwait(false);
-        var run = history?.Versions.SingleOrDefault(v => v.Version == transformed.Version);
         LogNothingToDo(transformed.BatchId, transformed.Version, run?.Status);
         if (run is { Status: RunStatus.Succeeded })
         {
             // Folding again changes nothing and tells which days the version touches.
             var fold = (await kpis.FoldAsync(transformed.BatchId, cancellationToken).ConfigureAwait(false))!;
-            var replaced = history!.Versions.Where(v => v.ChangedBy == run.Version && v.Status == RunStatus.Replaced).Select(v => v.Version).ToList();
+            var replaced = (await runs.GetHistoryAsync(transformed.BatchId, cancellationToken).ConfigureAwait(false))!.ReplacedBy(run.Version);
             await bus.PublishAsync(new KpisUpdated(transformed.BatchId, transformed.ManifestKey, transformed.Version, replaced, fold.Days, [],
                 fold.CategoryRows, fold.OrderRows, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         }

@@ -1,19 +1,31 @@
 using Pipeline.Contracts.Alerts;
 using System.Globalization;
-using Pipeline.Contracts;
-using Pipeline.Storage.Runs;
 
 namespace Services.Notifier.Alerts;
 
 /// <summary>
 /// Turns pipeline outcomes into alerts a person can act on. Pure: no I/O. Each alert's id names the outcome it
-/// reports (a version's success, rejection or retraction; a failure of one attempt; one dead letter), so the same
+/// reports (a version's success, rejection or retraction; a refused retraction request; a failure of one attempt; one
+/// dead letter), so the same
 /// outcome always gives the same id and is sent once.
 /// </summary>
 public static class AlertComposer
 {
     /// <summary>SNS subjects are limited to 100 characters.</summary>
     private const int MaxSubjectLength = 100;
+
+    /// <summary>The messages that announce an outcome, each turned into its alert by <see cref="ForOutcome"/>.</summary>
+    public static IReadOnlyList<Type> Outcomes { get; } = [typeof(KpisUpdated), typeof(BatchRejected), typeof(BatchRetracted), typeof(BatchRetractionRefused)];
+
+    /// <summary>The alert an outcome message announces; null for any other message, and for a rejection that names no version.</summary>
+    public static Alert? ForOutcome(object message) => message switch
+    {
+        KpisUpdated update => Succeeded(update),
+        BatchRejected { Version: not null } rejection => Rejected(rejection),
+        BatchRetracted retraction => Retracted(retraction, BatchLayout.ManifestKey(retraction.BatchId)),
+        BatchRetractionRefused refusal => RetractionRefused(refusal),
+        _ => null,
+    };
 
     public static Alert Succeeded(KpisUpdated update)
     {
@@ -29,19 +41,32 @@ public static class AlertComposer
             Id(update.BatchId, update.Version, "succeeded"));
     }
 
-    /// <param name="initiator">The message the rejection answers, for a rejection that concerns no version.</param>
-    public static Alert Rejected(BatchRejected rejection, string initiator)
+    /// <summary>A version that Validate rejected (<paramref name="rejection"/> names it).</summary>
+    public static Alert Rejected(BatchRejected rejection)
     {
+        var version = rejection.Version ?? throw new ArgumentException("A rejection names the version it rejected.", nameof(rejection));
         var errors = rejection.FirstErrors.Count == 0 ? ""
             : $" First errors: {string.Join("; ", rejection.FirstErrors.Take(5))}{(rejection.ErrorCount > 5 ? $" (and {rejection.ErrorCount - 5} more)" : "")}.";
         var report = rejection.ReportKey is null ? "" : $" The full report is at s3://{rejection.Bucket}/{rejection.ReportKey}.";
-        var summary = rejection.Version is { } version
-            ? $"Batch {rejection.BatchId} (version {version}, {rejection.ManifestKey}) was rejected and its files were moved to errors/{rejection.BatchId}/v{version}/: " +
-              $"{rejection.Reason}.{errors}{report} Fix the data and submit the batch again."
-            : $"Batch {rejection.BatchId} ({rejection.ManifestKey}): {rejection.Reason}.{errors}";
-        return new Alert(AlertStatus.Rejected, rejection.BatchId, rejection.Version, rejection.ManifestKey,
-            Subject($"Batch {rejection.BatchId} rejected: {rejection.Reason}"), summary,
-            rejection.Version is { } v ? Id(rejection.BatchId, v, "rejected") : $"{rejection.BatchId}/refused/{initiator}");
+        return new Alert(AlertStatus.Rejected, rejection.BatchId, version, rejection.ManifestKey,
+            Subject($"Batch {rejection.BatchId} rejected: {rejection.Reason}"),
+            $"Batch {rejection.BatchId} (version {version}, {rejection.ManifestKey}) was rejected and its files were moved to " +
+            $"errors/{rejection.BatchId}/v{version}/: {rejection.Reason}.{errors}{report} Fix the data and submit the batch again.",
+            Id(rejection.BatchId, version, "rejected"));
+    }
+
+    /// <summary>
+    /// A retraction request that was not carried out (nothing changed): a rejection of the request, which has no version of
+    /// its own, so its id names the request instead (one alert per request).
+    /// </summary>
+    public static Alert RetractionRefused(BatchRetractionRefused refusal)
+    {
+        var manifestKey = BatchLayout.IsBatchName(refusal.BatchId) ? BatchLayout.ManifestKey(refusal.BatchId) : refusal.BatchId;
+        var reason = $"retraction refused: {refusal.Reason}";
+        return new Alert(AlertStatus.Rejected, refusal.BatchId, null, manifestKey,
+            Subject($"Batch {refusal.BatchId} rejected: {reason}"),
+            $"Batch {refusal.BatchId} ({manifestKey}): {reason}.",
+            $"{refusal.BatchId}/refused/{refusal.RequestId}");
     }
 
     public static Alert Retracted(BatchRetracted retraction, string manifestKey) =>

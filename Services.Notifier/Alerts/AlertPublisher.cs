@@ -1,8 +1,6 @@
 using Pipeline.Contracts.Alerts;
 using Aws.Sns;
 using EventBus.AwsSqs;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
 
 namespace Services.Notifier.Alerts;
 
@@ -36,7 +34,7 @@ public sealed partial class AlertPublisher(
         // Also after a repeat: the delivery that sent it may have died before noting it.
         if (alert.Version is { } version)
         {
-            await runs.RecordNotifiedAsync(alert.BatchId, version, new StageRecord(Stages.Succeeded, at, clock.GetUtcNow(),
+            await runs.RecordNotifiedAsync(alert.BatchId, version, new StageRecord(StageStatus.Succeeded, at, clock.GetUtcNow(),
                 new Dictionary<string, long>(), alert.Status == AlertStatus.Succeeded ? null : alert.Subject), cancellationToken).ConfigureAwait(false);
         }
         return outcome == IdempotencyOutcome.Executed;

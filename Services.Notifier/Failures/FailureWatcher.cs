@@ -1,13 +1,8 @@
 using Pipeline.Contracts.Alerts;
 using System.Text.Json;
 using Amazon.SQS;
-using EventBus;
 using EventBus.AwsSqs;
-using Pipeline.Contracts;
 using Microsoft.Extensions.Options;
-using Pipeline.Storage.Batches;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
 using Pipeline.Topology.Access;
 using Services.Notifier.Alerts;
 
@@ -121,8 +116,8 @@ public sealed partial class FailureWatcher(
         {
             return await runs.GetAsync(about.BatchId!, version, cancellationToken).ConfigureAwait(false);
         }
-        var history = await runs.GetHistoryAsync(about.BatchId!, cancellationToken).ConfigureAwait(false);
-        return about.MessageId is null ? null : history?.Versions.LastOrDefault(v => v.OwnerMessage == about.MessageId);
+        return about.MessageId is null ? null
+            : (await runs.GetHistoryAsync(about.BatchId!, cancellationToken).ConfigureAwait(false))?.VersionBegunBy(about.MessageId);
     }
 
     private async Task CheckStalledAsync(CancellationToken cancellationToken)
@@ -142,7 +137,8 @@ public sealed partial class FailureWatcher(
 
     /// <summary>
     /// Which batch (and version) a message was about: a bus envelope's <c>message.batchId</c> and <c>message.version</c>
-    /// (and its <c>messageId</c>), or the manifest key of an S3 event. Nothing for a body that is neither.
+    /// (and its <c>messageId</c>), or the manifest an S3 event names (<see cref="S3EventNotification"/>). Nothing for a
+    /// body that is neither.
     /// </summary>
     private static MessageAbout Describe(string body)
     {
@@ -163,39 +159,26 @@ public sealed partial class FailureWatcher(
                     message.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.Number && version.TryGetInt32(out var number) ? number : null,
                     root.TryGetProperty("messageId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null);
             }
-            if (root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var record in records.EnumerateArray())
-                {
-                    if (record.TryGetProperty("s3", out var s3) && s3.TryGetProperty("object", out var s3Object) && s3Object.TryGetProperty("key", out var key)
-                        && key.ValueKind == JsonValueKind.String && BatchLayout.IsManifestKey(System.Net.WebUtility.UrlDecode(key.GetString()!)))
-                    {
-                        return new MessageAbout(BatchLayout.BatchNameOf(System.Net.WebUtility.UrlDecode(key.GetString()!)), null, null);
-                    }
-                }
-            }
+            var s3Event = (S3EventNotification?)EnvelopeSerializer.ReadMessage(root, typeof(S3EventNotification));
+            return new MessageAbout(s3Event?.Records?.Select(r => r.ManifestKey).FirstOrDefault(k => k is not null) is { } manifestKey
+                ? BatchLayout.BatchNameOf(manifestKey) : null, null, null);
         }
-        catch (Exception e) when (e is JsonException or BatchLayoutException)
+        catch (Exception e) when (e is JsonException or MessageFormatException or BatchLayoutException)
         {
             // poison: not JSON, or a key outside the layout
         }
         return new MessageAbout(null, null, null);
     }
 
-    /// <summary>The alert an outcome message (a success, a rejection, a retraction) was to produce; null for anything else.</summary>
+    /// <summary>The alert an outcome message (a success, a rejection, a retraction or a refused one) was to produce; null for anything else.</summary>
     private static Alert? OutcomeAlert(string body)
     {
         try
         {
             var envelope = EnvelopeSerializer.Deserialize(body);
-            object? Read<T>() => envelope.MessageType!.Contains(MessageNaming.UrnOf(typeof(T))) ? EnvelopeSerializer.ReadMessage(envelope.Message!.Value, typeof(T)) : null;
-            return (Read<KpisUpdated>() ?? Read<BatchRejected>() ?? Read<BatchRetracted>()) switch
-            {
-                KpisUpdated update => AlertComposer.Succeeded(update),
-                BatchRejected rejection => AlertComposer.Rejected(rejection, envelope.InitiatorId ?? envelope.MessageId ?? ""),
-                BatchRetracted retraction => AlertComposer.Retracted(retraction, BatchLayout.ManifestKey(retraction.BatchId)),
-                _ => null,
-            };
+            return AlertComposer.Outcomes.FirstOrDefault(type => envelope.MessageType!.Contains(MessageNaming.UrnOf(type))) is { } outcome
+                ? AlertComposer.ForOutcome(EnvelopeSerializer.ReadMessage(envelope.Message!.Value, outcome))
+                : null;
         }
         catch (Exception e) when (e is MessageFormatException or BatchLayoutException)
         {

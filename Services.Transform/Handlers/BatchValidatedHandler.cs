@@ -1,10 +1,5 @@
-using EventBus;
-using Pipeline.Contracts;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Csv;
-using Pipeline.Storage.Batches;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
 
 namespace Services.Transform.Handlers;
 
@@ -15,7 +10,7 @@ namespace Services.Transform.Handlers;
 /// superseded) is left alone; one whose files were replaced meanwhile is superseded by the newer upload.
 /// </summary>
 public sealed partial class BatchValidatedHandler(
-    S3BatchStore batches, BatchProcessor processor, PipelineRunStore runs, IEventBus bus, PipelineTopology topology, TimeProvider clock,
+    S3BatchStore batches, BatchProcessor processor, StageRunner stages, IEventBus bus, PipelineTopology topology, TimeProvider clock,
     ILogger<BatchValidatedHandler> logger) : IIntegrationEventHandler<BatchValidated>
 {
     public async Task HandleAsync(BatchValidated validated, MessageContext context, CancellationToken cancellationToken)
@@ -25,22 +20,25 @@ public sealed partial class BatchValidatedHandler(
             // The files come from the run record; the bucket too must be the pipeline's, never one a message names.
             throw new PoisonMessageException($"BatchValidated.bucket is invalid: {validated.Bucket} is not the pipeline's bucket ({topology.Bucket.Name})");
         }
-        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["BatchId"] = validated.BatchId });
-        using var activity = PipelineTelemetry.StartStage(Stages.Transform, validated.BatchId);
-        var started = clock.GetUtcNow();
-        var run = await runs.StartStageAsync(validated.BatchId, validated.Version, Stages.Transform, cancellationToken).ConfigureAwait(false);
-        if (run is null)
-        {
-            await AnnounceAgainIfTransformedAsync(validated, cancellationToken).ConfigureAwait(false);
-            return;
-        }
+        using var batch = StageRunner.BeginBatch(logger, validated.BatchId);
+        await stages.RunAsync(Stages.Transform, validated.BatchId, validated.Version, new StageWork(
+            (stage, ct) => TransformAsync(validated, stage, ct),
+            (run, ct) => AnnounceAgainIfTransformedAsync(validated, run, ct),
+            run => RequireSameContent(validated, run)), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void RequireSameContent(BatchValidated validated, PipelineRun run)
+    {
         if (run.ContentId != validated.ContentId || run.Content is null)
         {
-            throw new PoisonMessageException($"BatchValidated for {validated.BatchId} v{validated.Version} names content {validated.ContentId}, but the version's is {run.ContentId}");
+            throw new PoisonMessageException(
+                $"BatchValidated for {validated.BatchId} v{validated.Version} names content {validated.ContentId}, but the version's is {run.ContentId}");
         }
+    }
 
-        await using var heartbeat = runs.KeepAlive(validated.BatchId, validated.Version);
-        var content = BatchContent.FromJson(run.Content);
+    private async Task TransformAsync(BatchValidated validated, OpenStage stage, CancellationToken cancellationToken)
+    {
+        var content = BatchContent.FromJson(stage.Run.Content!);
         using var output = new EnrichedPartFiles();
         BatchResult result;
         try
@@ -50,10 +48,7 @@ public sealed partial class BatchValidatedHandler(
         }
         catch (BatchChangedException e)
         {
-            // Only while this is still the version's stage: once Compute began, its files were read already (and are being archived).
-            LogSuperseded(validated.BatchId, validated.Version, e.Message);
-            await runs.SupersedeAsync(validated.BatchId, validated.Version, $"Superseded: {e.Message}; the newer upload is processed on its own submission.", null,
-                Stages.Transform, cancellationToken).ConfigureAwait(false);
+            await stage.SupersedeAsync(e.Message, cancellationToken).ConfigureAwait(false);
             return;
         }
         if (!result.Accepted)
@@ -71,16 +66,13 @@ public sealed partial class BatchValidatedHandler(
         var orders = result.Report.RowsOf(TableKind.Orders);
         var items = result.Report.RowsOf(TableKind.OrderItems);
         var counts = new Dictionary<string, long> { [TableNames.Orders] = orders, [TableNames.OrderItems] = items };
-        if (!await runs.RecordStageAsync(validated.BatchId, validated.Version, Stages.Transform, new StageRecord(Stages.Succeeded, started, clock.GetUtcNow(),
-                new Dictionary<string, long>(counts) { ["files"] = keys.Count }), cancellationToken).ConfigureAwait(false))
+        if (!await stage.PassAsync(new Dictionary<string, long>(counts) { ["files"] = keys.Count }, cancellationToken).ConfigureAwait(false))
         {
             return; // superseded or failed meanwhile
         }
-        PipelineTelemetry.StageFinished(Stages.Transform, "succeeded", clock.GetUtcNow() - started, counts);
-        LogTransformed(validated.BatchId, validated.Version, orders, items, keys.Count, clock.GetUtcNow() - started);
-
-        await bus.PublishAsync(new BatchTransformed(validated.BatchId, validated.Bucket, validated.ManifestKey, validated.Version,
-            prefix, keys, orders, items, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        stage.Finished("succeeded", counts);
+        LogTransformed(validated.BatchId, validated.Version, orders, items, keys.Count, stage.Elapsed);
+        await PublishTransformedAsync(validated, keys, orders, items, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -88,27 +80,28 @@ public sealed partial class BatchValidatedHandler(
     /// stage and announcing it, so while the version is still under way, announce its files again (Compute folds a
     /// version once however often it hears of it).
     /// </summary>
-    private async Task AnnounceAgainIfTransformedAsync(BatchValidated validated, CancellationToken cancellationToken)
+    private async Task AnnounceAgainIfTransformedAsync(BatchValidated validated, PipelineRun? run, CancellationToken cancellationToken)
     {
-        var run = await runs.GetAsync(validated.BatchId, validated.Version, cancellationToken).ConfigureAwait(false);
         LogNothingToDo(validated.BatchId, validated.Version);
-        if (run is not { IsOpen: true } || run.Stages.GetValueOrDefault(Stages.Transform) is not { Status: Stages.Succeeded } stage)
+        if (run is not { IsOpen: true } || !run.HasPassed(Stages.Transform))
         {
             return;
         }
-        var prefix = BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version);
-        var keys = await batches.ListAsync(validated.Bucket, prefix, cancellationToken).ConfigureAwait(false);
-        await bus.PublishAsync(new BatchTransformed(validated.BatchId, validated.Bucket, validated.ManifestKey, validated.Version, prefix, keys,
-            stage.Counts.GetValueOrDefault(TableNames.Orders), stage.Counts.GetValueOrDefault(TableNames.OrderItems),
-            clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        var keys = await batches.ListAsync(validated.Bucket, BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version),
+            cancellationToken).ConfigureAwait(false);
+        var counts = run.Stages[Stages.Transform].Counts;
+        await PublishTransformedAsync(validated, keys, counts.GetValueOrDefault(TableNames.Orders), counts.GetValueOrDefault(TableNames.OrderItems),
+            cancellationToken).ConfigureAwait(false);
     }
+
+    private Task PublishTransformedAsync(BatchValidated validated, IReadOnlyList<string> keys, long orders, long items, CancellationToken cancellationToken) =>
+        bus.PublishAsync(new BatchTransformed(validated.BatchId, validated.Bucket, validated.ManifestKey, validated.Version,
+            BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version), keys, orders, items, clock.GetUtcNow()),
+            cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: transformed {Orders} orders and {Items} items into {Files} files in {Elapsed}")]
     private partial void LogTransformed(string batchId, int version, long orders, long items, int files, TimeSpan elapsed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: transformed already, or no longer running; nothing to transform")]
     private partial void LogNothingToDo(string batchId, int version);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} v{Version}: superseded: {Reason}")]
-    private partial void LogSuperseded(string batchId, int version, string reason);
 }

@@ -1,9 +1,4 @@
-using EventBus;
-using Pipeline.Contracts;
 using Pipeline.Engine.Validation;
-using Pipeline.Storage.Batches;
-using Pipeline.Storage.Runs;
-using Pipeline.Topology;
 
 namespace Services.Validate.Verdicts;
 
@@ -14,31 +9,30 @@ namespace Services.Validate.Verdicts;
 /// may have died before them; the Notifier sends the alert once whatever it receives.
 /// </summary>
 public sealed partial class RejectionPublisher(
-    S3BatchStore batches, PipelineRunStore runs, IEventBus bus, PipelineTopology topology, TimeProvider clock, ILogger<RejectionPublisher> logger)
+    S3BatchStore batches, BatchArchive archive, IEventBus bus, PipelineTopology topology, TimeProvider clock, ILogger<RejectionPublisher> logger)
 {
     /// <summary>How many of the report's errors travel in the rejection (the report has up to 100).</summary>
     private const int ErrorsInMessage = 10;
 
-    public async Task RejectAsync(PipelineRun run, BatchContent content, Verdict verdict, DateTimeOffset started, CancellationToken cancellationToken)
+    public async Task RejectAsync(OpenStage stage, BatchContent content, Verdict verdict, CancellationToken cancellationToken)
     {
-        var reportKey = await WriteReportAsync(run, verdict.Report, cancellationToken).ConfigureAwait(false);
-        var rejection = new RejectionRecord(verdict.Reason, verdict.Report.Errors.Take(ErrorsInMessage).Select(Verdict.Describe).ToList(), verdict.Report.ErrorCount, reportKey);
+        var reportKey = await WriteReportAsync(stage.Run, verdict.Report, cancellationToken).ConfigureAwait(false);
+        var firstErrors = verdict.Report.Errors.Take(ErrorsInMessage).Select(Verdict.Describe).ToList();
+        var rejection = new RejectionRecord(verdict.Reason, firstErrors, verdict.Report.ErrorCount, reportKey);
         var counts = Verdict.RowCounts(verdict.Report);
-        await runs.RecordStageAsync(run.BatchId, run.Version, Stages.Validate, new StageRecord(Stages.Failed, started, clock.GetUtcNow(), counts, verdict.Reason), cancellationToken)
-            .ConfigureAwait(false);
-        if (await runs.RejectAsync(run.BatchId, run.Version, rejection, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
+        if (await stage.RejectAsync(rejection, counts, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
         {
             return; // superseded or failed meanwhile: that outcome stands
         }
-        PipelineTelemetry.StageFinished(Stages.Validate, "rejected", clock.GetUtcNow() - started, counts);
-        await AnnounceAsync(run with { Rejection = rejection }, content, cancellationToken).ConfigureAwait(false);
+        stage.Finished("rejected", counts);
+        await AnnounceAsync(stage.Run with { Rejection = rejection }, content, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>After the verdict is recorded: the version's files go to errors/ and the rejection is published. Safe to repeat.</summary>
     public async Task AnnounceAsync(PipelineRun run, BatchContent content, CancellationToken cancellationToken)
     {
         var rejection = run.Rejection ?? throw new InvalidOperationException($"Batch {run.BatchId} v{run.Version} has no recorded rejection.");
-        await batches.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, BatchLayout.ErrorsPrefix, cancellationToken).ConfigureAwait(false);
+        await archive.ArchiveAsync(topology.Bucket.Name, run.BatchId, run.Version, content, BatchLayout.ErrorsPrefix, cancellationToken).ConfigureAwait(false);
         LogRejected(run.BatchId, run.Version, rejection.Reason);
         await bus.PublishAsync(new BatchRejected(run.BatchId, topology.Bucket.Name, run.ManifestKey, run.Version, rejection.Reason, rejection.FirstErrors,
             rejection.ErrorCount, rejection.ReportKey, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);

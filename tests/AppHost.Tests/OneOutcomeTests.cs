@@ -26,7 +26,7 @@ public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
         await _pipeline.Bus.PublishAsync(new KpisUpdated("announced", "data/announced/manifest_announced.json", 1, [], [new DateOnly(2020, 2, 1)], [], 0, 0, DateTimeOffset.UtcNow));
 
         await _pipeline.AssertNoAlertAboutAsync("announced");
-        Assert.Equal(Stages.Succeeded, (await _pipeline.HistoryAsync("announced")).Versions[0].Stages[Stages.Notify].Status);
+        Assert.Equal(StageStatus.Succeeded, (await _pipeline.HistoryAsync("announced")).Versions[0].Stages[Stages.Notify].Status);
     }
 
     [Fact]

@@ -74,7 +74,7 @@ public sealed class SecurityTests(EmulatorAppFixture app) : IDisposable
 
         Assert.Equal(AlertStatus.Failed, alert.Status);
         Assert.Contains("BatchSubmitted.bucket is invalid: someone-elses-bucket is not the pipeline's bucket", alert.Summary);
-        await _pipeline.DeleteDeadLettersAsync(_pipeline.Topology.ValidateQueue, "other-bucket");
+        await _pipeline.DeleteDeadLettersAsync(_pipeline.Topology.ManifestEventsQueue, "other-bucket");
         Assert.Null(await _pipeline.Runs(TimeProvider.System).GetHistoryAsync("other-bucket", CancellationToken.None));
     }
 }

@@ -56,7 +56,7 @@ public sealed class ImageTests(ServiceContainers images, ITestOutputHelper outpu
 
         await SubmitAsync(folder, "sigterm");
         await WaitUntilAsync(async () => (await runs.GetAsync("sigterm", 1, CancellationToken.None)) is { CurrentStage: Stages.Transform } run
-            && run.Stages[Stages.Transform].Status == Stages.Running, "the batch to be in Transform");
+            && run.Stages[Stages.Transform].Status == StageStatus.Running, "the batch to be in Transform");
         var (exitCode, took) = await images.TerminateAsync("transform");
         output.WriteLine($"transform stopped by SIGTERM mid-batch: exit code {exitCode} after {took.TotalSeconds:0.0} s");
         await images.StartAsync("transform");

@@ -181,16 +181,16 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:DescribeTable table/pipeline-order-keys", "dynamodb:GetItem table/pipeline-order-keys", "dynamodb:PutItem table/pipeline-order-keys",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:PutItem table/pipeline-runs",
                 "dynamodb:Query table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
-                $"s3:AbortMultipartUpload bucket/{Bucket}/errors/*", $"s3:AbortMultipartUpload bucket/{Bucket}/processed/*",
+                $"s3:AbortMultipartUpload bucket/{Bucket}/errors/*",
+                $"s3:AbortMultipartUpload bucket/{Bucket}/processed/*/validation.json",
                 $"s3:DeleteObject bucket/{Bucket}/data/*",
                 $"s3:GetObject bucket/{Bucket}/data/*", $"s3:GetObject bucket/{Bucket}/errors/*",
-                $"s3:GetObject bucket/{Bucket}/processed/*",
                 $"s3:ListBucket bucket/{Bucket}",
-                $"s3:PutObject bucket/{Bucket}/errors/*", $"s3:PutObject bucket/{Bucket}/processed/*",
+                $"s3:PutObject bucket/{Bucket}/errors/*", $"s3:PutObject bucket/{Bucket}/processed/*/validation.json",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchSubmitted",
-                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchValidated",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchUploadRepeated", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchValidated",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchSubmitted",
-                "sns:Publish topic/Pipeline_Contracts-BatchRejected", "sns:Publish topic/Pipeline_Contracts-BatchSubmitted",
+                "sns:Publish topic/Pipeline_Contracts-BatchRejected", "sns:Publish topic/Pipeline_Contracts-BatchUploadRepeated",
                 "sns:Publish topic/Pipeline_Contracts-BatchValidated",
                 .. Consumer("pipeline-validate"), .. Consumer("pipeline-manifest-events"),
             ]
@@ -226,11 +226,13 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 $"s3:GetObject bucket/{Bucket}/retracted/*", $"s3:GetObject bucket/{Bucket}/transformed/*",
                 $"s3:ListBucket bucket/{Bucket}",
                 $"s3:PutObject bucket/{Bucket}/processed/*", $"s3:PutObject bucket/{Bucket}/retracted/*",
-                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRequested", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchTransformed",
-                "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchUploadRepeated", "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRetractionRequested", "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchTransformed",
-                "sns:Publish topic/Pipeline_Contracts-BatchRejected", "sns:Publish topic/Pipeline_Contracts-BatchRetracted", "sns:Publish topic/Pipeline_Contracts-KpisUpdated",
+                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchUploadRepeated",
+                "sns:Publish topic/Pipeline_Contracts-BatchRetracted", "sns:Publish topic/Pipeline_Contracts-BatchRetractionRefused",
+                "sns:Publish topic/Pipeline_Contracts-KpisUpdated",
                 .. Consumer("pipeline-compute"),
             ]
         },
@@ -243,8 +245,10 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:Query table/pipeline-runs",
                 "dynamodb:Scan table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated", "sns:GetTopicAttributes topic/pipeline-alerts",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRejected", "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRetracted",
+                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-KpisUpdated",
                 "sns:Publish topic/pipeline-alerts",
                 .. Consumer("pipeline-notifier"),
@@ -284,6 +288,20 @@ public sealed class TemplateTests(SynthesizedStack stack)
         var transform = TemplateReader.Grants(stack, AccessPolicyName("transform"));
         Assert.DoesNotContain(transform, g => g.Contains("/errors/", StringComparison.Ordinal));
         Assert.DoesNotContain(transform, g => g.Contains("kpi", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Only_compute_archives_into_processed_and_validate_writes_nothing_there_but_its_reports()
+    {
+        string[] Writes(string service) => TemplateReader.Grants(stack, AccessPolicyName(service))
+            .Where(g => g.Contains("/processed/", StringComparison.Ordinal) && !g.StartsWith("s3:GetObject", StringComparison.Ordinal)).ToArray();
+
+        Assert.Equal([$"s3:AbortMultipartUpload bucket/{Bucket}/processed/*/validation.json",
+            $"s3:PutObject bucket/{Bucket}/processed/*/validation.json"], Writes("validate"));
+        Assert.Contains($"s3:PutObject bucket/{Bucket}/processed/*", Writes("compute"));
+        Assert.Empty(Writes("transform"));
+        Assert.Empty(Writes("notifier"));
+        Assert.Empty(Writes("dashboard"));
     }
 
     [Fact]
@@ -424,9 +442,10 @@ public sealed class TemplateTests(SynthesizedStack stack)
         Assert.NotEmpty(grants);
         Assert.DoesNotContain(grants, g => g.Action.Contains('*', StringComparison.Ordinal));
         Assert.DoesNotContain(grants, g => g.Resource == "*" && !WildcardResourceAllowed.ContainsKey(g.Action));
-        // Object keys are the one place a resource ends in a wildcard: a prefix of the bucket.
+        // Object keys are the one place a resource has a wildcard: a prefix of the bucket, or a version's report in any folder under one.
+        var report = System.Text.RegularExpressions.Regex.Escape(BucketSpec.ReportName);
         Assert.All(grants.Where(g => g.Resource != "*" && g.Resource.Contains('*', StringComparison.Ordinal)),
-            g => Assert.Matches($"^bucket/{_topology.Bucket.Name}/[a-z]+/\\*$", g.Resource));
+            g => Assert.Matches($"^bucket/{_topology.Bucket.Name}/[a-z]+/\\*(/{report})?$", g.Resource));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
         var topology = new PipelineTopology();
         var declared = topology.Topics.Select(t => t.Name).ToHashSet();
 
-        Assert.Equal(7, Contracts.Length);
+        Assert.Equal(9, Contracts.Length);
         Assert.All(Contracts, contract =>
         {
             Assert.Equal("Pipeline_Contracts-" + contract.Name, MessageNaming.EntityNameOf(contract));
@@ -148,11 +148,13 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
         {
             ("validate", [typeof(BatchSubmitted)], bus => bus.AddSubscription<BatchSubmitted, Inbox<BatchSubmitted>>()),
             ("transform", [typeof(BatchValidated)], bus => bus.AddSubscription<BatchValidated, Inbox<BatchValidated>>()),
-            ("compute", [typeof(BatchTransformed), typeof(BatchRetractionRequested)],
-                bus => bus.AddSubscription<BatchTransformed, Inbox<BatchTransformed>>().AddSubscription<BatchRetractionRequested, Inbox<BatchRetractionRequested>>()),
-            ("notifier", [typeof(KpisUpdated), typeof(BatchRejected), typeof(BatchRetracted)],
+            ("compute", [typeof(BatchTransformed), typeof(BatchRetractionRequested), typeof(BatchUploadRepeated)],
+                bus => bus.AddSubscription<BatchTransformed, Inbox<BatchTransformed>>()
+                    .AddSubscription<BatchRetractionRequested, Inbox<BatchRetractionRequested>>()
+                    .AddSubscription<BatchUploadRepeated, Inbox<BatchUploadRepeated>>()),
+            ("notifier", [typeof(KpisUpdated), typeof(BatchRejected), typeof(BatchRetracted), typeof(BatchRetractionRefused)],
                 bus => bus.AddSubscription<KpisUpdated, Inbox<KpisUpdated>>().AddSubscription<BatchRejected, Inbox<BatchRejected>>()
-                    .AddSubscription<BatchRetracted, Inbox<BatchRetracted>>()),
+                    .AddSubscription<BatchRetracted, Inbox<BatchRetracted>>().AddSubscription<BatchRetractionRefused, Inbox<BatchRetractionRefused>>()),
         };
         var submitted = new Received<BatchSubmitted>();
         var hosts = new List<RunningBus>();
@@ -168,7 +170,8 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
                     options => options.Topology = TopologyMode.Verify,
                     services: s => s.AddSingleton(submitted).AddSingleton(new Received<BatchValidated>()).AddSingleton(new Received<BatchTransformed>())
                         .AddSingleton(new Received<KpisUpdated>()).AddSingleton(new Received<BatchRejected>())
-                        .AddSingleton(new Received<BatchRetractionRequested>()).AddSingleton(new Received<BatchRetracted>())));
+                        .AddSingleton(new Received<BatchRetractionRequested>()).AddSingleton(new Received<BatchRetracted>())
+                        .AddSingleton(new Received<BatchRetractionRefused>()).AddSingleton(new Received<BatchUploadRepeated>())));
             }
 
             var batch = new BatchSubmitted("20250409", topology.Bucket.Name, "data/20250409/manifest_20250409.json", "\"9b2cf535\"", DateTimeOffset.UtcNow, "test");

@@ -150,9 +150,11 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         await runs.BeginUploadAsync(new UploadStart("status-run", "data/status-run/manifest_status-run.json", "etag-6", "content-6", null, "cli", started, "m6"), CancellationToken.None);
         await runs.BeginUploadAsync(new UploadStart("status-run", "data/status-run/manifest_status-run.json", "etag-7", "content-7", null, "cli", started, "m7"), CancellationToken.None);
         await runs.RecordStageAsync("status-run", 2, Stages.Validate,
-            new StageRecord(Stages.Succeeded, started, started.AddSeconds(2), new Dictionary<string, long> { ["orders"] = 9000 }), CancellationToken.None);
+            new StageRecord(StageStatus.Succeeded, started, started.AddSeconds(2), new Dictionary<string, long> { ["orders"] = 9000 }),
+            CancellationToken.None);
         await runs.RecordStageAsync("status-run", 2, Stages.Transform,
-            new StageRecord(Stages.Failed, started.AddSeconds(2), started.AddSeconds(3), new Dictionary<string, long>(), "disk full"), CancellationToken.None);
+            new StageRecord(StageStatus.Failed, started.AddSeconds(2), started.AddSeconds(3), new Dictionary<string, long>(), "disk full"),
+            CancellationToken.None);
         await runs.FailAsync("status-run", 2, "Transform failed: disk full", null, CancellationToken.None);
 
         var one = await Run("status", "status-run");
@@ -187,7 +189,8 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         {
             await runs.BeginUploadAsync(new UploadStart("retract-cli", "data/retract-cli/manifest_retract-cli.json", "etag-" + content, content, null, "cli", now, "m-" + content), CancellationToken.None);
         }
-        await runs.SucceedAsync("retract-cli", 2, "in force", Stages.Compute, new StageRecord(Stages.Succeeded, now, now, new Dictionary<string, long>()), CancellationToken.None);
+        await runs.SucceedAsync("retract-cli", 2, "in force", Stages.Compute, new StageRecord(StageStatus.Succeeded, now, now, new Dictionary<string, long>()),
+            CancellationToken.None);
         await runs.AdvanceAppliedAsync("retract-cli", 2, CancellationToken.None);
 
         var asked = await Run("retract", "retract-cli", "--reason", "sent twice", "--wait", "0");

@@ -81,7 +81,7 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         Assert.Contains("size", tooLarge.Message, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static StageRecord Done(DateTimeOffset at) => new(Stages.Succeeded, at, at, new Dictionary<string, long>());
+    private static StageRecord Done(DateTimeOffset at) => new(StageStatus.Succeeded, at, at, new Dictionary<string, long>());
 
     [Fact]
     public async Task Each_transition_happens_once_and_only_from_the_states_it_may_leave()
@@ -111,11 +111,12 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         Assert.Equal(TransitionResult.Refused, await runs.RejectAsync(batch, 1, new RejectionRecord("late", [], 1, null), CancellationToken.None));
         Assert.Equal(TransitionResult.Refused, await runs.FailAsync(batch, 1, "late", null, CancellationToken.None));
         Assert.Null(await runs.StartStageAsync(batch, 1, Stages.Compute, CancellationToken.None));
-        Assert.False(await runs.RecordStageAsync(batch, 1, Stages.Transform, new StageRecord(Stages.Running, T0, null, new Dictionary<string, long>()), CancellationToken.None));
+        Assert.False(await runs.RecordStageAsync(batch, 1, Stages.Transform, new StageRecord(StageStatus.Running, T0, null, new Dictionary<string, long>()),
+            CancellationToken.None));
 
         var run = (await runs.GetAsync(batch, 1, CancellationToken.None))!;
         Assert.Equal((RunStatus.Succeeded, "folded", T0.AddSeconds(5)), (run.Status, run.Summary, run.FinishedAt));
-        Assert.Equal((Stages.Succeeded, T0.AddSeconds(4)), (run.Stages[Stages.Compute].Status, run.Stages[Stages.Compute].FinishedAt));
+        Assert.Equal((StageStatus.Succeeded, T0.AddSeconds(4)), (run.Stages[Stages.Compute].Status, run.Stages[Stages.Compute].FinishedAt));
     }
 
     [Fact]
@@ -164,7 +165,8 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
 
         Assert.Contains(await runs.FindUnannouncedFailuresAsync(CancellationToken.None), r => r.BatchId == batch);
         clock.Now = T0.AddSeconds(1);
-        await runs.RecordNotifiedAsync(batch, 1, new StageRecord(Stages.Succeeded, clock.Now, clock.Now, new Dictionary<string, long>()), CancellationToken.None);
+        await runs.RecordNotifiedAsync(batch, 1, new StageRecord(StageStatus.Succeeded, clock.Now, clock.Now, new Dictionary<string, long>()),
+            CancellationToken.None);
         Assert.DoesNotContain(await runs.FindUnannouncedFailuresAsync(CancellationToken.None), r => r.BatchId == batch);
 
         clock.Now = T0.AddSeconds(2);

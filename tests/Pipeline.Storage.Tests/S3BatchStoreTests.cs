@@ -155,7 +155,7 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = $"data/{name}/order_items/j.csv", ContentBody = Items });
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = $"data/{name}/order_items/k.csv", ContentBody = Items });
 
-        var moved = await store.ArchiveAsync(Bucket, name, 4, batch.Content, BatchLayout.ErrorsPrefix, CancellationToken.None);
+        var moved = await new BatchArchive(s3).ArchiveAsync(Bucket, name, 4, batch.Content, BatchLayout.ErrorsPrefix, CancellationToken.None);
 
         // The manifest last: while it is in data/, the files it lists are too.
         Assert.Equal([$"errors/{name}/v4/orders/o.csv", $"errors/{name}/v4/order_items/i.csv", $"errors/{name}/v4/manifest_{name}.json"], moved);
@@ -165,7 +165,7 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         Assert.Equal(Products, await ReadAsync(s3, "data/shared/products.csv"));
 
         // A second delivery finds nothing left to move and does not fail.
-        Assert.Empty(await store.ArchiveAsync(Bucket, name, 4, batch.Content, BatchLayout.ErrorsPrefix, CancellationToken.None));
+        Assert.Empty(await new BatchArchive(s3).ArchiveAsync(Bucket, name, 4, batch.Content, BatchLayout.ErrorsPrefix, CancellationToken.None));
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         var manifestKey = await UploadAsync(s3, name, """{"files":{"orders":["big.csv"],"order_items":["i.csv"]}}""", ("order_items/i.csv", Items));
         var batch = await OpenAsync(store, manifestKey);
 
-        var moved = await store.ArchiveAsync(Bucket, name, 1, batch.Content, BatchLayout.ProcessedPrefix, CancellationToken.None);
+        var moved = await new BatchArchive(s3).ArchiveAsync(Bucket, name, 1, batch.Content, BatchLayout.ProcessedPrefix, CancellationToken.None);
 
         Assert.Contains($"processed/{name}/v1/orders/big.csv", moved);
         Assert.Equal(new FileInfo(big).Length, (await s3.GetObjectMetadataAsync(Bucket, $"processed/{name}/v1/orders/big.csv")).ContentLength);

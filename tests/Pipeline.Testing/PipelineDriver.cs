@@ -242,7 +242,9 @@ public sealed class PipelineDriver(EmulatorApp app) : IDisposable
             var received = (await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = url, MaxNumberOfMessages = 10, WaitTimeSeconds = 1, VisibilityTimeout = 30 })).Messages ?? [];
             foreach (var message in received)
             {
-                if (message.Body.Contains($"\"batchId\":\"{batchId}\"", StringComparison.Ordinal))
+                // A bus message names its batch; an S3 event, the batch's manifest.
+                if (message.Body.Contains($"\"batchId\":\"{batchId}\"", StringComparison.Ordinal)
+                    || message.Body.Contains($"\"key\":\"data/{batchId}/manifest_{batchId}.json\"", StringComparison.Ordinal))
                 {
                     await _sqs.DeleteMessageAsync(url, message.ReceiptHandle);
                     deleted++;

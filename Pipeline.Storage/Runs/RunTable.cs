@@ -1,0 +1,128 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Pipeline.Topology;
+
+namespace Pipeline.Storage.Runs;
+
+/// <summary>
+/// The pipeline-runs table, item by item: reads, a put that never overwrites, and conditional updates that say whether
+/// their condition held. Everything else about runs is written in terms of these.
+/// </summary>
+internal sealed class RunTable(IAmazonDynamoDB dynamoDb, PipelineTopology topology, TimeProvider clock)
+{
+    private string Name => topology.PipelineRunsTable.Name;
+
+    public DateTimeOffset Now => clock.GetUtcNow();
+
+    public TimeProvider Clock => clock;
+
+    public async Task<Dictionary<string, AttributeValue>?> GetItemAsync(string batchId, int version, CancellationToken cancellationToken)
+    {
+        var response = await dynamoDb.GetItemAsync(new GetItemRequest
+        {
+            TableName = Name,
+            Key = RunItems.Key(batchId, version),
+            ConsistentRead = true,
+        }, cancellationToken).ConfigureAwait(false);
+        return response.IsItemSet ? response.Item : null;
+    }
+
+    public async Task<PipelineRun?> GetAsync(string batchId, int version, CancellationToken cancellationToken) =>
+        await GetItemAsync(batchId, version, cancellationToken).ConfigureAwait(false) is { } item ? RunItems.FromItem(item) : null;
+
+    /// <summary>Every item of the batch name, its head included (a consistent read).</summary>
+    public Task<List<Dictionary<string, AttributeValue>>> QueryBatchAsync(string batchId, CancellationToken cancellationToken) =>
+        dynamoDb.QueryAllAsync(new QueryRequest
+        {
+            TableName = Name,
+            ConsistentRead = true,
+            KeyConditionExpression = $"{RunItems.BatchId} = :batch",
+            ExpressionAttributeValues = new() { [":batch"] = new AttributeValue(batchId) },
+        }, cancellationToken);
+
+    /// <summary>The versions (never a head) that <paramref name="filter"/> keeps, over the whole table.</summary>
+    public async Task<IReadOnlyList<PipelineRun>> ScanAsync(string filter, Dictionary<string, string> names, Dictionary<string, AttributeValue> values,
+        CancellationToken cancellationToken)
+    {
+        var items = await dynamoDb.ScanAllAsync(new ScanRequest
+        {
+            TableName = Name,
+            FilterExpression = filter,
+            ExpressionAttributeNames = names,
+            ExpressionAttributeValues = values,
+        }, cancellationToken).ConfigureAwait(false);
+        return items.Where(i => !RunItems.IsHead(i)).Select(RunItems.FromItem).ToList();
+    }
+
+    /// <summary>Writes a version's first record; false when the item exists already.</summary>
+    public async Task<bool> TryPutNewAsync(PipelineRun run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await dynamoDb.PutItemAsync(new PutItemRequest
+            {
+                TableName = Name,
+                Item = RunItems.ToItem(run),
+                ConditionExpression = $"attribute_not_exists({RunItems.BatchId})",
+            }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// One conditional update of a version's item (which must exist): the record after it, or null when the condition
+    /// does not hold. <c>#status</c> and <c>:now</c> are supplied here; every other placeholder by the caller. A condition
+    /// with OR comes in parentheses.
+    /// </summary>
+    public async Task<PipelineRun?> TryUpdateAsync(string batchId, int version, string update, string condition,
+        Dictionary<string, string> names, Dictionary<string, AttributeValue> values, CancellationToken cancellationToken)
+    {
+        names["#status"] = RunItems.Status;
+        values[":now"] = new AttributeValue(RunItems.Timestamp(clock.GetUtcNow()));
+        try
+        {
+            var response = await dynamoDb.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = Name,
+                Key = RunItems.Key(batchId, version),
+                UpdateExpression = update,
+                ConditionExpression = $"attribute_exists({RunItems.BatchId}) AND {condition}",
+                ExpressionAttributeNames = names,
+                ExpressionAttributeValues = values,
+                ReturnValues = ReturnValue.ALL_NEW,
+            }, cancellationToken).ConfigureAwait(false);
+            return RunItems.FromItem(response.Attributes);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>One update of the batch's head item (created by it when missing); false when <paramref name="condition"/> does not hold.</summary>
+    public async Task<bool> TryUpdateHeadAsync(string batchId, string update, string? condition, Dictionary<string, string> names,
+        Dictionary<string, AttributeValue> values, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await dynamoDb.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = Name,
+                Key = RunItems.Key(batchId, RunItems.HeadVersion),
+                UpdateExpression = update,
+                ConditionExpression = condition,
+                ExpressionAttributeNames = names,
+                ExpressionAttributeValues = values,
+            }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+}
