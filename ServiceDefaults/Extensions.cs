@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -81,19 +82,33 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>The checks <c>/health</c> reports: all but the start-up gate, which exists for <c>/alive</c>.</summary>
+    internal static bool IsReadinessCheck(HealthCheckRegistration check) => check.Name != StartupGate.HealthCheckName;
+
     /// <summary>
-    /// <c>/health</c>: every check, including the AWS resources the service depends on (readiness; what the AppHost waits for);
-    /// while the service warms up, "not ready" without running them (<see cref="WarmUpExtensions.NotReadyWhileWarmingUp"/>).
+    /// <c>/health</c>: the readiness checks, the AWS resources the service depends on among them (what the AppHost waits for);
+    /// while the service is starting (warming up), "not ready" without running them (<see cref="StartupGate.IsStarting"/>).
     /// <c>/alive</c>: the process itself, once it has been ready since start-up (liveness; what ECS and the load balancer check).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        var readiness = app.MapHealthChecks(HealthEndpointPath);
-        if (app.Services.GetService<WarmUpService>() is { } warmUp)
-        {
-            readiness.Add(endpoint => endpoint.RequestDelegate = WarmUpExtensions.NotReadyWhileWarmingUp(warmUp, endpoint.RequestDelegate!));
-        }
+        var gate = app.Services.GetRequiredService<StartupGate>();
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { Predicate = IsReadinessCheck })
+            .Add(endpoint => endpoint.RequestDelegate = NotReadyWhileStarting(gate, endpoint.RequestDelegate!));
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         return app;
     }
+
+    /// <summary>The readiness endpoint <paramref name="checks"/>, answering 503 <c>Unhealthy</c> by itself while the service starts.</summary>
+    private static RequestDelegate NotReadyWhileStarting(StartupGate gate, RequestDelegate checks) => context =>
+    {
+        if (!gate.IsStarting)
+        {
+            return checks(context);
+        }
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.CacheControl = "no-store, no-cache";
+        context.Response.ContentType = "text/plain";
+        return context.Response.WriteAsync(nameof(HealthStatus.Unhealthy), context.RequestAborted);
+    };
 }

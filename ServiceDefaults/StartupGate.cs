@@ -11,7 +11,7 @@ namespace Microsoft.Extensions.Hosting;
 /// its health check and its deployment is rolled back, while a short AWS outage later costs retries, not every task at
 /// once: liveness no longer looks at AWS.
 /// </summary>
-internal sealed partial class StartupGate(HealthCheckService health, IServiceProvider services, ILogger<StartupGate> logger)
+internal sealed partial class StartupGate(HealthCheckService health, IHostApplicationLifetime lifetime, IServiceProvider services, ILogger<StartupGate> logger)
     : BackgroundService, IHealthCheck
 {
     public const string HealthCheckName = "started";
@@ -20,20 +20,32 @@ internal sealed partial class StartupGate(HealthCheckService health, IServicePro
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(30);
 
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Whether the service is still starting: its host has not finished starting (the bus's receive loops among its
+    /// services) or it is warming up. Not being ready then is expected, not a failure: nothing is checked, nothing logged.
+    /// </summary>
+    public bool IsStarting => !_started.Task.IsCompleted;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var waiting = Stopwatch.StartNew();
         var logged = TimeSpan.Zero;
-        // Warming up is not a failure: the checks run (and an unhealthy one is logged) only once it is over.
+        var hostStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => hostStarted.TrySetResult()))
+        {
+            await hostStarted.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
         if (services.GetService(typeof(WarmUpService)) is WarmUpService warmUp)
         {
             await warmUp.Done.WaitAsync(stoppingToken).ConfigureAwait(false);
         }
+        _started.TrySetResult();
         while (true)
         {
-            // What /health answers (200 unless a check is Unhealthy), without the liveness checks, this one among them.
-            var report = await health.CheckHealthAsync(r => !r.Tags.Contains(Extensions.LiveTag), stoppingToken).ConfigureAwait(false);
+            // What /health answers (200 unless a check is Unhealthy).
+            var report = await health.CheckHealthAsync(Extensions.IsReadinessCheck, stoppingToken).ConfigureAwait(false);
             if (report.Status != HealthStatus.Unhealthy)
             {
                 _ready.TrySetResult();

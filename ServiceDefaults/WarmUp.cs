@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -38,22 +37,6 @@ public static class WarmUpExtensions
         services.AddSingleton(new WarmUpStep(name, step));
         return services;
     }
-
-    /// <summary>
-    /// The readiness endpoint <paramref name="checks"/>, answering 503 <c>Unhealthy</c> (what the checks would say) by itself
-    /// until <paramref name="warmUp"/> is over.
-    /// </summary>
-    internal static RequestDelegate NotReadyWhileWarmingUp(WarmUpService warmUp, RequestDelegate checks) => context =>
-    {
-        if (warmUp.Done.IsCompleted)
-        {
-            return checks(context);
-        }
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.CacheControl = "no-store, no-cache";
-        context.Response.ContentType = "text/plain";
-        return context.Response.WriteAsync(nameof(HealthStatus.Unhealthy), context.RequestAborted);
-    };
 }
 
 internal sealed partial class WarmUpService(IEnumerable<WarmUpStep> steps, IServiceProvider services, ILogger<WarmUpService> logger) : BackgroundService

@@ -20,7 +20,10 @@ public sealed class FirstLookTests(EmulatorAppFixture app)
         Assert.All(EmulatorApp.Services, service =>
             Assert.Contains(start, line => line.Resource == service && line.Text.Contains("Warmed up in", StringComparison.Ordinal)));
 
-        var errors = start.Where(line => line.IsError).Select(line => $"{line.Resource}: {line.Text}").ToList();
+        // Each error with the two lines after it of the same resource (the console log's message is on the next line).
+        var errors = start.Select((line, i) => (line, i)).Where(e => e.line.IsError)
+            .Select(e => $"{e.line.Resource}: " + string.Join(" | ", start.Skip(e.i).Where(l => l.Resource == e.line.Resource).Take(3).Select(l => l.Text)))
+            .ToList();
         Assert.True(errors.Count == 0, $"{errors.Count} error lines on a normal start:\n{string.Join('\n', errors.Take(20))}");
     }
 
