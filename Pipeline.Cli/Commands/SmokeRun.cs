@@ -5,18 +5,9 @@ using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
+using static Pipeline.Cli.Commands.SmokeRunRecord;
 
 namespace Pipeline.Cli.Commands;
-
-/// <summary>A smoke run that failed: what went wrong, in a sentence, and the exit code.</summary>
-internal sealed class SmokeFailure(string message, int exitCode = ExitCodes.Failed) : Exception(message)
-{
-    public int ExitCode { get; } = exitCode;
-}
-
-/// <summary>What a smoke run did, for its summary line.</summary>
-internal sealed record SmokeOutcome(
-    SmokeBatch Batch, int Version, int RetractionVersion, IReadOnlyList<int> EarlierVersions, TimeSpan Succeeded, TimeSpan Retracted, TimeSpan Elapsed);
 
 /// <summary>
 /// One <c>pipeline smoke</c>: checks that the smoke batch's days hold no one else's KPIs, submits a fresh
@@ -33,7 +24,6 @@ internal sealed record SmokeOutcome(
 internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
-    private static readonly string[] StageOrder = [Stages.Validate, Stages.Transform, Stages.Compute, Stages.Notify];
 
     private readonly PipelineRunStore _runs = new(aws.DynamoDb, aws.Topology, TimeProvider.System);
     private readonly KpiQueries _kpis = new(aws.DynamoDb, aws.Topology);
@@ -44,7 +34,7 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
 
     private static string Name => SmokeBatch.Name;
 
-    private static string Days => $"{Format(SmokeBatch.FirstDay)} to {Format(SmokeBatch.LastDay)}";
+    private static string Days => $"{Day(SmokeBatch.FirstDay)} to {Day(SmokeBatch.LastDay)}";
 
     public async Task<SmokeOutcome> RunAsync(string folder, CancellationToken cancellationToken)
     {
@@ -95,7 +85,7 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
         }
         if (await FirstDayWithKpisAsync(cancellationToken) is { } day)
         {
-            throw new SmokeFailure($"{Format(day)} has KPIs, and not from {Name}: the smoke batch's days ({Days}) must have none, " +
+            throw new SmokeFailure($"{Day(day)} has KPIs, and not from {Name}: the smoke batch's days ({Days}) must have none, " +
                 "or its KPIs would mix with another batch's; nothing was sent");
         }
         Step($"{Name}: nothing of it in force; its days, {Days}, have no KPIs");
@@ -253,7 +243,7 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
     {
         if (await FirstDayWithKpisAsync(cancellationToken) is { } day)
         {
-            throw new SmokeFailure($"after the retraction {Format(day)} still has KPIs: the pipeline did not take {Name} out of them");
+            throw new SmokeFailure($"after the retraction {Day(day)} still has KPIs: the pipeline did not take {Name} out of them");
         }
         var history = await _runs.GetHistoryAsync(Name, cancellationToken);
         if (history?.Versions.SingleOrDefault(v => v.Version == version) is not { Status: RunStatus.Retracted })
@@ -286,44 +276,8 @@ internal sealed class SmokeRun(AwsConnection aws, TimeSpan timeout)
         }
     }
 
-    /// <summary>
-    /// The alert announcing the version's outcome was sent. The Notifier notes each alert on its version, the subject as the
-    /// error unless it is a Succeeded alert; a note begun after the version finished is its outcome's alert (as the
-    /// Notifier's watcher itself tells a failure already announced), not a Failed alert from before a resumption.
-    /// </summary>
-    private static bool Alerted(PipelineRun run) =>
-        run.Stages.TryGetValue(Stages.Notify, out var notify) && (notify.Error is null || notify.StartedAt >= run.FinishedAt);
-
-    /// <summary>The rejection's reason, with its first error when the reason does not quote it already.</summary>
-    private static string RejectionReason(PipelineRun run) => run.Rejection switch
-    {
-        null => run.Summary ?? "no reason recorded",
-        { FirstErrors: [var first, ..] } rejection when !rejection.Reason.Contains(first, StringComparison.Ordinal) => $"{rejection.Reason}; first: {first}",
-        var rejection => rejection.Reason,
-    };
-
-    /// <summary>Where a running version is: "in transform since 10:02:03Z", or "waiting for compute (is Compute running?)".</summary>
-    private static string Whereabouts(PipelineRun run)
-    {
-        if (StageOrder.FirstOrDefault(s => run.Stages.TryGetValue(s, out var r) && r.Status == StageStatus.Running) is { } busy)
-        {
-            return $"in {busy} since {run.Stages[busy].StartedAt.UtcDateTime.ToString("HH:mm:ss'Z'", CultureInfo.InvariantCulture)}";
-        }
-        var next = StageOrder.FirstOrDefault(s => !run.Stages.ContainsKey(s)) ?? Stages.Notify;
-        var service = next == Stages.Notify ? "the Notifier" : char.ToUpperInvariant(next[0]) + next[1..];
-        return $"waiting for {next} (is {service} running?)";
-    }
-
-    private static string StageTimes(PipelineRun run) => string.Join(", ", StageOrder
-        .Where(s => s != Stages.Notify && run.Stages.ContainsKey(s))
-        .Select(s => $"{s} {Took(run.Stages[s].StartedAt, run.Stages[s].FinishedAt)}"));
-
     private void Step(string message) =>
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds,6:F1} s] {message}"));
 
-    private static string Took(DateTimeOffset from, DateTimeOffset? to) => to is { } end ? Format(end - from) : "-";
-
-    private static string Format(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.###} s");
-
-    private static string Format(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }
