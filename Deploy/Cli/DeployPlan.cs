@@ -51,7 +51,8 @@ public sealed class DeployPlan(DeploymentRequest request)
                 var result = await plan.RunCommandAsync(Cli.Deploy(request.StackName, tableDeletionProtection: true), cancellationToken);
                 return result.Succeeded ? result : result with
                 {
-                    Reason = $"{result.Reason}: the stack is up, but its tables are not protected yet; run the same command again (an update, which turns it on)",
+                    Reason = $"{result.Reason}: the stack is up, but its tables are not protected yet; " +
+                        "run the same command again (an update, which turns it on)",
                 };
             }),
         new PlanStep(
@@ -83,10 +84,15 @@ public sealed class DeployPlan(DeploymentRequest request)
         return Stack switch
         {
             { Course: StackCourse.Create } => [firstCreate, create],
-            { Course: StackCourse.CreateAfterFailedCreate } => ["the CDK CLI first deletes the stack left by the failed first create (ROLLBACK_COMPLETE), then", firstCreate, create],
+            { Course: StackCourse.CreateAfterFailedCreate } =>
+                ["the CDK CLI first deletes the stack left by the failed first create (ROLLBACK_COMPLETE), then", firstCreate, create],
             { } => [$"an update: the tables' deletion protection as tableDeletionProtection says ({(Protection ? "on" : "off")})", update],
-            null when !Protection => ["a first create or an update (the stack's state decides; not known without credentials), the tables unprotected either way " +
-                "(tableDeletionProtection=false):", create],
+            null when !Protection =>
+            [
+                "a first create or an update (the stack's state decides; not known without credentials), " +
+                    "the tables unprotected either way (tableDeletionProtection=false):",
+                create,
+            ],
             null =>
             [
                 "a first create or an update, as the stack's state decides (not known without credentials):",

@@ -142,7 +142,8 @@ public sealed class Preflight(Workspace workspace, AwsTarget target)
         }
     }
 
-    private async Task<(CheckResult Result, StackState? State)> StackAsync(string stackName, string? account, bool hasRegion, CancellationToken cancellationToken)
+    private async Task<(CheckResult Result, StackState? State)> StackAsync(
+        string stackName, string? account, bool hasRegion, CancellationToken cancellationToken)
     {
         const string name = "CloudFormation stack";
         if (account is null || !hasRegion)

@@ -60,8 +60,10 @@ public sealed record StackState(string? Status, string? Reason)
             (StackCourse.Update, _) => new(checkName, CheckOutcome.Passed, $"{stackName} exists ({Status}): an update"),
             (StackCourse.Busy, _) => new(checkName, CheckOutcome.Failed, $"{stackName} is {Status}: another operation is running on it",
                 $"wait until it ends ({events}), then run this again"),
-            (_, "UPDATE_ROLLBACK_FAILED") => new(checkName, CheckOutcome.Failed, $"{stackName} is UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback{why}",
-                $"fix what stopped the rollback ({events}), then {aws($"cloudformation continue-update-rollback --stack-name {stackName}")}, and run this again"),
+            (_, "UPDATE_ROLLBACK_FAILED") => new(checkName, CheckOutcome.Failed,
+                $"{stackName} is UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback{why}",
+                $"fix what stopped the rollback ({events}), then {aws($"cloudformation continue-update-rollback --stack-name {stackName}")}, " +
+                "and run this again"),
             (_, "DELETE_FAILED") => new(checkName, CheckOutcome.Failed, $"{stackName} is DELETE_FAILED: its deletion failed{why}",
                 $"remove what stopped it ({events}), finish the deletion ({delete}), and run this again"),
             (_, "ROLLBACK_FAILED" or "CREATE_FAILED") => new(checkName, CheckOutcome.Failed,

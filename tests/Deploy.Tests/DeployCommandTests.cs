@@ -62,7 +62,8 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
             [
                 "a first create or an update, as the stack's state decides (not known without credentials):",
                 "if the stack does not exist yet, or its first create failed (ROLLBACK_COMPLETE: the CDK CLI deletes that stack first), a first create: " +
-                    "the tables without deletion protection until it has succeeded, so that a create that fails rolls back completely and the same command can simply run again",
+                    "the tables without deletion protection until it has succeeded, so that a create that fails rolls back completely " +
+                    "and the same command can simply run again",
                 "  " + CdkDeploy(assembly, tableDeletionProtection: false),
                 "if it exists, an update, the tables protected:",
                 "  " + CdkDeploy(assembly, tableDeletionProtection: true),

@@ -83,8 +83,9 @@ public sealed class StackStateTests
         var source = File.ReadAllText(CdkCliFactAttribute.Bundle);
 
         Assert.Contains("""isCreationFailure(){return this.name==="ROLLBACK_COMPLETE"||this.name==="ROLLBACK_FAILED"}""", source, StringComparison.Ordinal);
-        Assert.Contains("if(cloudFormationStack.stackStatus.isCreationFailure){debug(`Found existing stack ${deployName} that had previously failed creation. " +
-            "Deleting it before attempting to re-create it.`);await cfn.deleteStack({StackName:deployName}).promise()", source, StringComparison.Ordinal);
+        Assert.Contains("if(cloudFormationStack.stackStatus.isCreationFailure){debug(`Found existing stack ${deployName} " +
+            "that had previously failed creation. Deleting it before attempting to re-create it.`);await cfn.deleteStack({StackName:deployName}).promise()",
+            source, StringComparison.Ordinal);
     }
 
     /// <summary>Runs where the pinned CDK CLI is installed (.ci/run installs it), and says how to install it otherwise.</summary>
