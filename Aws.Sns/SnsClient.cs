@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Xml.Linq;
 using Amazon;
 using Amazon.Runtime.Signing;
+using Aws.Query;
 
 namespace Aws.Sns;
 
@@ -22,7 +23,7 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
 
     /// <summary>The SigV4 signing handler for SNS in <paramref name="options"/>' region.</summary>
     public static SigV4SigningHandler CreateSigningHandler(SnsClientOptions options, HttpMessageHandler? inner = null) =>
-        new(options.Credentials, RegionEndpoint.GetBySystemName(options.Region), "sns", inner ?? new SocketsHttpHandler());
+        SnsQueryProtocol.Api.CreateSigningHandler(options.Credentials, options.Region, inner);
 
     /// <summary>A client with its own signed HttpClient, for tools and tests that do not use dependency injection.</summary>
     public static SnsClient Create(SnsClientOptions options) => new(new HttpClient(CreateSigningHandler(options)), options);
@@ -32,14 +33,14 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
     /// <summary>Creates a topic, or returns the ARN of the existing one with the same name and attributes (idempotent).</summary>
     public async Task<CreateTopicResponse> CreateTopicAsync(CreateTopicRequest request, CancellationToken cancellationToken = default)
     {
-        var form = new SnsQueryProtocol.Form("CreateTopic").Add("Name", request.Name).AddMap("Attributes", request.Attributes);
+        var form = SnsQueryProtocol.Form("CreateTopic").Add("Name", request.Name).AddMap("Attributes", request.Attributes);
         var result = await SendAsync(form, cancellationToken).ConfigureAwait(false);
         return new CreateTopicResponse(Required(result, "TopicArn", form.Action));
     }
 
     public async Task<SubscribeResponse> SubscribeAsync(SubscribeRequest request, CancellationToken cancellationToken = default)
     {
-        var form = new SnsQueryProtocol.Form("Subscribe")
+        var form = SnsQueryProtocol.Form("Subscribe")
             .Add("TopicArn", request.TopicArn)
             .Add("Protocol", request.Protocol)
             .Add("Endpoint", request.Endpoint)
@@ -51,7 +52,7 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
 
     public async Task SetSubscriptionAttributesAsync(SetSubscriptionAttributesRequest request, CancellationToken cancellationToken = default)
     {
-        var form = new SnsQueryProtocol.Form("SetSubscriptionAttributes")
+        var form = SnsQueryProtocol.Form("SetSubscriptionAttributes")
             .Add("SubscriptionArn", request.SubscriptionArn)
             .Add("AttributeName", request.AttributeName)
             .Add("AttributeValue", request.AttributeValue);
@@ -60,7 +61,7 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
 
     public async Task<PublishResponse> PublishAsync(PublishRequest request, CancellationToken cancellationToken = default)
     {
-        var form = new SnsQueryProtocol.Form("Publish")
+        var form = SnsQueryProtocol.Form("Publish")
             .Add("TopicArn", request.TopicArn)
             .Add("Message", request.Message)
             .Add("Subject", request.Subject)
@@ -75,9 +76,9 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
     public async Task<ListSubscriptionsByTopicResponse> ListSubscriptionsByTopicAsync(
         string topicArn, string? nextToken = null, CancellationToken cancellationToken = default)
     {
-        var form = new SnsQueryProtocol.Form("ListSubscriptionsByTopic").Add("TopicArn", topicArn).Add("NextToken", nextToken);
+        var form = SnsQueryProtocol.Form("ListSubscriptionsByTopic").Add("TopicArn", topicArn).Add("NextToken", nextToken);
         var result = await SendAsync(form, cancellationToken).ConfigureAwait(false);
-        var subscriptions = Members(result, "Subscriptions")
+        var subscriptions = QueryProtocol.Members(result, "Subscriptions")
             .Select(m => new SnsSubscription(
                 Text(m, "SubscriptionArn"), Text(m, "Owner"), Text(m, "Protocol"), Text(m, "Endpoint"), Text(m, "TopicArn")))
             .ToList();
@@ -101,9 +102,9 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
 
     public async Task<ListTopicsResponse> ListTopicsAsync(string? nextToken = null, CancellationToken cancellationToken = default)
     {
-        var form = new SnsQueryProtocol.Form("ListTopics").Add("NextToken", nextToken);
+        var form = SnsQueryProtocol.Form("ListTopics").Add("NextToken", nextToken);
         var result = await SendAsync(form, cancellationToken).ConfigureAwait(false);
-        var arns = Members(result, "Topics").Select(m => Text(m, "TopicArn")).ToList();
+        var arns = QueryProtocol.Members(result, "Topics").Select(m => Text(m, "TopicArn")).ToList();
         return new ListTopicsResponse(arns, NextToken(result));
     }
 
@@ -136,7 +137,7 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
     {
         try
         {
-            await SendAsync(new SnsQueryProtocol.Form("GetTopicAttributes").Add("TopicArn", topicArn), cancellationToken).ConfigureAwait(false);
+            await SendAsync(SnsQueryProtocol.Form("GetTopicAttributes").Add("TopicArn", topicArn), cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (AmazonSnsException e) when (e.ErrorCode == "NotFound")
@@ -151,7 +152,7 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
     /// <see cref="MaxAttempts"/> attempts, each after a random wait of up to 0.1 s doubled per attempt. One span covers
     /// the call, its attempts included.
     /// </summary>
-    private async Task<XElement> SendAsync(SnsQueryProtocol.Form form, CancellationToken cancellationToken)
+    private async Task<XElement> SendAsync(QueryForm form, CancellationToken cancellationToken)
     {
         using var activity = Activity.Current is null ? null : StartCall(form);
         try
@@ -171,10 +172,10 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
                     await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * 100 * (1 << attempt)), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                activity?.SetTag("aws.request_id", SnsQueryProtocol.RequestId(result));
+                activity?.SetTag("aws.request_id", QueryProtocol.RequestId(result));
                 if (form.Action == "Publish")
                 {
-                    activity?.SetTag("messaging.message.id", SnsQueryProtocol.Child(result, "MessageId"));
+                    activity?.SetTag("messaging.message.id", QueryProtocol.Child(result, "MessageId"));
                 }
                 return result;
             }
@@ -199,7 +200,7 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
         e.ErrorCode is "Throttling" or "ThrottlingException" or "ThrottledException" or "RequestThrottled" or "TooManyRequestsException";
 
     /// <summary>A span named and tagged as the OpenTelemetry AWS SDK conventions have it: <c>SNS.Publish</c>, <c>rpc.*</c>, the topic.</summary>
-    private Activity? StartCall(SnsQueryProtocol.Form form)
+    private Activity? StartCall(QueryForm form)
     {
         var activity = Source.StartActivity($"SNS.{form.Action}", ActivityKind.Client);
         if (activity is { IsAllDataRequested: true })
@@ -222,16 +223,13 @@ public sealed class SnsClient(HttpClient http, SnsClientOptions options)
         return activity;
     }
 
-    private static IEnumerable<XElement> Members(XElement result, string listName) =>
-        result.Element(SnsQueryProtocol.Xmlns + listName)?.Elements(SnsQueryProtocol.Xmlns + "member") ?? [];
-
-    private static string Text(XElement parent, string name) => SnsQueryProtocol.Child(parent, name) ?? string.Empty;
+    private static string Text(XElement parent, string name) => QueryProtocol.Child(parent, name) ?? string.Empty;
 
     private static string? NextToken(XElement result) =>
-        SnsQueryProtocol.Child(result, "NextToken") is { Length: > 0 } token ? token : null;
+        QueryProtocol.Child(result, "NextToken") is { Length: > 0 } token ? token : null;
 
     private static string Required(XElement result, string name, string action) =>
-        SnsQueryProtocol.Child(result, name)
+        QueryProtocol.Child(result, name)
         ?? throw new AmazonSnsException(action, "MalformedResponse", $"the answer has no {name}",
             Amazon.Runtime.ErrorType.Unknown, requestId: null, System.Net.HttpStatusCode.OK);
 }

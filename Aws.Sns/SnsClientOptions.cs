@@ -20,5 +20,5 @@ public sealed class SnsClientOptions
     /// </summary>
     public string? AccountId { get; init; }
 
-    public Uri Endpoint => ServiceUrl ?? new Uri($"https://sns.{Region}.amazonaws.com/");
+    public Uri Endpoint => ServiceUrl ?? SnsQueryProtocol.Api.Endpoint(Region);
 }

@@ -69,7 +69,8 @@ public sealed record DeploySettings
 
     /// <summary>
     /// DynamoDB's deletion protection on the tables: nobody may delete them, CloudFormation included, until it is turned
-    /// off (see docs/deploy.md for a first create that fails).
+    /// off. The default of the template's parameter; the deploy command creates a stack without it (a failed create must
+    /// delete its tables as it rolls back) and turns it on once the create has succeeded.
     /// </summary>
     public bool TableDeletionProtection { get; init; } = true;
 

@@ -38,9 +38,10 @@ public sealed class PipelineStack : Stack
         var bucketName = settings.BucketName ?? PipelineTopology.AccountBucketName(settings.StackName, Amazon.CDK.Aws.ACCOUNT_ID, Amazon.CDK.Aws.REGION);
         Topology = new PipelineTopology(bucketName, settings.StackName);
         Bucket = AddBucket();
+        var deletionProtection = AddDeletionProtectionParameter(settings.TableDeletionProtection);
         foreach (var table in Topology.Tables)
         {
-            _tables[table.Name] = AddTable(table, settings.TableDeletionProtection);
+            _tables[table.Name] = AddTable(table, deletionProtection);
         }
         foreach (var topic in Topology.Topics)
         {
@@ -83,6 +84,9 @@ public sealed class PipelineStack : Stack
     /// so that the create can simply be tried again.
     /// </summary>
     public static readonly RemovalPolicy KeptData = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+
+    /// <summary>The template parameter that turns the tables' deletion protection on (<c>true</c>) or off (<c>false</c>).</summary>
+    public const string TableDeletionProtectionParameter = "TableDeletionProtection";
 
     public PipelineTopology Topology { get; }
 
@@ -134,7 +138,23 @@ public sealed class PipelineStack : Stack
         ],
     });
 
-    private Table AddTable(TableSpec spec, bool deletionProtection)
+    /// <summary>
+    /// DynamoDB's deletion protection on the tables is a parameter (its default: the setting) rather than a fixed value:
+    /// a failed first create must delete its tables as it rolls back, which protection forbids, so the deploy command
+    /// creates a stack without it and turns it on once the create has succeeded, with the same template (and the same
+    /// published assets): CloudFormation then changes that one property and nothing else. Two templates would cost a
+    /// second synthesis, a second copy of the image assets, and a template that the checks never saw.
+    /// </summary>
+    private CfnParameter AddDeletionProtectionParameter(bool byDefault) => new(this, TableDeletionProtectionParameter, new CfnParameterProps
+    {
+        Type = "String",
+        AllowedValues = ["true", "false"],
+        Default = byDefault ? "true" : "false",
+        Description = "DynamoDB deletion protection on the tables: the deploy command passes false for a stack's first create " +
+            "(a failed create can then roll back completely) and turns it on once the create has succeeded (setting tableDeletionProtection)",
+    });
+
+    private Table AddTable(TableSpec spec, CfnParameter deletionProtection)
     {
         var table = new Table(this, Id("Table", spec.Name), new TableProps
         {
@@ -145,9 +165,9 @@ public sealed class PipelineStack : Stack
             PointInTimeRecovery = true,
             Encryption = TableEncryption.AWS_MANAGED,
             RemovalPolicy = KeptData,
-            DeletionProtection = deletionProtection,
             TimeToLiveAttribute = spec.TimeToLiveAttribute,
         });
+        ((CfnTable)table.Node.DefaultChild!).DeletionProtectionEnabled = deletionProtection.Value;
         foreach (var index in spec.GlobalIndexes)
         {
             table.AddGlobalSecondaryIndex(new GlobalSecondaryIndexProps

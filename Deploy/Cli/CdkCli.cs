@@ -14,8 +14,14 @@ public sealed class CdkCli(Workspace workspace, AwsTarget target, string? contai
     public ExternalCommand Install() =>
         new("npm", ["ci", "--prefix", workspace.Display(workspace.CdkPackage), "--no-audit", "--no-fund"], workspace.RepositoryRoot);
 
-    public ExternalCommand Deploy(string stackName) => Command(
+    /// <summary>
+    /// Deploys the stack, its tables' deletion protection on or off (the template's parameter, <see cref="PipelineStack"/>).
+    /// The value is always given: for a parameter left out the CLI keeps the stack's previous value (its
+    /// <c>--previous-parameters</c> default), so the <c>false</c> of a first create would otherwise stay.
+    /// </summary>
+    public ExternalCommand Deploy(string stackName, bool tableDeletionProtection) => Command(
         "deploy", stackName, "--app", workspace.Display(workspace.CloudAssembly), "--require-approval", "never",
+        "--parameters", $"{PipelineStack.TableDeletionProtectionParameter}={(tableDeletionProtection ? "true" : "false")}",
         "--outputs-file", workspace.Display(workspace.OutputsFile), "--progress", "events", "--no-notices");
 
     public ExternalCommand Destroy(string stackName) =>

@@ -31,12 +31,16 @@ public sealed record CheckResult(string Name, CheckOutcome Outcome, string Detai
 public sealed record PreflightReport(IReadOnlyList<CheckResult> Results, string? Account, string? Region, string? ContainerEngine)
 {
     public bool AllPassed => Results.All(r => r.Outcome == CheckOutcome.Passed);
+
+    /// <summary>deploy: the stack's state in CloudFormation, when it could be read (it decides a first create from an update).</summary>
+    public StackState? Stack { get; init; }
 }
 
 /// <summary>
 /// The checks before anything is built or deployed: credentials (STS GetCallerIdentity), a region, the CDK bootstrap in
-/// that account and region (its SSM version parameter), a container engine that answers (for the CDK CLI to load and
-/// push the images), and Node.js with npm (jsii and the CDK CLI run on it). Each missing one says how to fix it.
+/// that account and region (its SSM version parameter), the stack's state (CloudFormation DescribeStacks: a first create,
+/// an update, or a state to resolve first), a container engine that answers (for the CDK CLI to load and push the
+/// images), and Node.js with npm (jsii and the CDK CLI run on it). Each missing one says how to fix it.
 /// </summary>
 public sealed class Preflight(Workspace workspace, AwsTarget target)
 {
@@ -51,14 +55,15 @@ public sealed class Preflight(Workspace workspace, AwsTarget target)
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>The checks <c>deploy</c> needs: all of them.</summary>
-    public async Task<PreflightReport> ForDeployAsync(CancellationToken cancellationToken)
+    public async Task<PreflightReport> ForDeployAsync(string stackName, CancellationToken cancellationToken)
     {
         var (credentials, account) = await CredentialsAsync(cancellationToken);
         var region = Region();
         var bootstrap = await BootstrapAsync(account, region.Outcome == CheckOutcome.Passed, cancellationToken);
+        var (stackResult, stack) = await StackAsync(stackName, account, region.Outcome == CheckOutcome.Passed, cancellationToken);
         var (engineResult, engine) = await ContainerEngineAsync(cancellationToken);
         var node = await NodeAsync(cancellationToken);
-        return new([credentials, region, bootstrap, engineResult, node], account, target.Region, engine);
+        return new([credentials, region, bootstrap, stackResult, engineResult, node], account, target.Region, engine) { Stack = stack };
     }
 
     /// <summary>The checks <c>destroy</c> needs: who, where, and the CDK CLI's Node.js.</summary>
@@ -136,6 +141,33 @@ public sealed class Preflight(Workspace workspace, AwsTarget target)
             return new(name, CheckOutcome.Failed, $"could not reach AWS SSM: {network.Message}", "check the network and run again");
         }
     }
+
+    private async Task<(CheckResult Result, StackState? State)> StackAsync(
+        string stackName, string? account, bool hasRegion, CancellationToken cancellationToken)
+    {
+        const string name = "CloudFormation stack";
+        if (account is null || !hasRegion)
+        {
+            return (new(name, CheckOutcome.NotChecked, "needs credentials and a region (DescribeStacks tells a first create from an update)"), null);
+        }
+        try
+        {
+            using var stacks = CloudFormationStacks.Create(target.Credentials(), target.Region!);
+            var state = await stacks.DescribeAsync(stackName, cancellationToken);
+            return (state.Check(name, stackName, AwsCommand), state);
+        }
+        catch (AmazonServiceException e)
+        {
+            return (new(name, CheckOutcome.Failed, e.Message, "the deploying role needs cloudformation:DescribeStacks"), null);
+        }
+        catch (Exception e) when (Unreachable(e) is { } network)
+        {
+            return (new(name, CheckOutcome.Failed, $"could not reach AWS CloudFormation: {network.Message}", "check the network and run again"), null);
+        }
+    }
+
+    /// <summary>An AWS CLI command for this deployment's region and profile.</summary>
+    private string AwsCommand(string command) => $"aws {command} --region {target.Region}" + (target.Profile is { } profile ? $" --profile {profile}" : "");
 
     /// <summary>The exact bootstrap command, with this deployment's CDK CLI, account, region and profile.</summary>
     private string BootstrapCommand(string account) =>

@@ -15,11 +15,12 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
 
     private static readonly string[] DeploySteps =
     [
-        "Check the prerequisites: credentials, region, CDK bootstrap, container engine, Node.js",
+        "Check the prerequisites: credentials, region, CDK bootstrap, the stack's state, container engine, Node.js",
         "Use the image archives already built in {images} (nothing is built)",
         "Write the template, the five images as image assets (synthesis)",
         "Install the CDK CLI (npm aws-cdk, pinned in Deploy/cdk/package-lock.json)",
         "Publish the images and the template, deploy the stack and wait for it (CloudFormation's events as they come)",
+        "Turn on the tables' deletion protection once a first create has succeeded (an update of that one property)",
         "Say where things are (the stack's outputs)",
     ];
 
@@ -42,6 +43,8 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
             output, StringComparison.Ordinal);
         Assert.Contains($"ok       AWS region: {Region}", output, StringComparison.Ordinal);
         Assert.Contains("skipped  CDK bootstrap: needs credentials and a region", output, StringComparison.Ordinal);
+        Assert.Contains("skipped  CloudFormation stack: needs credentials and a region (DescribeStacks tells a first create from an update)",
+            output, StringComparison.Ordinal);
         Assert.Contains("MISSING  container engine: none answers (docker: not installed; podman: not installed)", output, StringComparison.Ordinal);
         Assert.Contains("fix: install and start Docker, or install Podman", output, StringComparison.Ordinal);
         Assert.Contains("ok       Node.js and npm: node v", output, StringComparison.Ordinal);
@@ -54,8 +57,25 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
             output, StringComparison.Ordinal);
         Assert.Contains(File.Exists(Path.Combine(GuardTests.RepositoryRoot(), "Deploy", "cdk", "node_modules", ".bin", "cdk"))
             ? "already installed in Deploy/cdk/node_modules" : "$ npm ci --prefix Deploy/cdk --no-audit --no-fund", output, StringComparison.Ordinal);
-        Assert.Contains($"$ AWS_REGION={Region} Deploy/cdk/node_modules/.bin/cdk deploy pipeline --app {assembly} --require-approval never " +
-            $"--outputs-file {Path.Combine(_cli.Output, "outputs.json")} --progress events --no-notices", output, StringComparison.Ordinal);
+        // Which deploy runs depends on the stack, which only credentials can see: both branches, each with its commands.
+        Assert.Equal(
+            [
+                "a first create or an update, as the stack's state decides (not known without credentials):",
+                "if the stack does not exist yet, or its first create failed (ROLLBACK_COMPLETE: the CDK CLI deletes that stack first), a first create: " +
+                    "the tables without deletion protection until it has succeeded, so that a create that fails rolls back completely " +
+                    "and the same command can simply run again",
+                "  " + CdkDeploy(assembly, tableDeletionProtection: false),
+                "if it exists, an update, the tables protected:",
+                "  " + CdkDeploy(assembly, tableDeletionProtection: true),
+            ],
+            StepLines(output, 5));
+        Assert.Equal(
+            [
+                "after a first create, the same template and images (already published): CloudFormation changes only that property of the tables",
+                "  " + CdkDeploy(assembly, tableDeletionProtection: true),
+                "after an update: nothing to do (the update deployed the tables protected)",
+            ],
+            StepLines(output, 6));
 
         // The template, with the five images as assets in the CDK bootstrap repository (no image parameters, no hand-made repositories).
         var template = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(assembly, "pipeline.template.json")))!;
@@ -71,8 +91,8 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
 
         // The plan, as printed, is in the output folder.
         var plan = await File.ReadAllTextAsync(Path.Combine(_cli.Output, "plan.txt"));
-        Assert.Contains("[5/6] Publish the images and the template", plan, StringComparison.Ordinal);
-        Assert.Contains($"$ AWS_REGION={Region} Deploy/cdk/node_modules/.bin/cdk deploy pipeline", plan, StringComparison.Ordinal);
+        Assert.Contains("[5/7] Publish the images and the template", plan, StringComparison.Ordinal);
+        Assert.Contains(CdkDeploy(assembly, tableDeletionProtection: false), plan, StringComparison.Ordinal);
         Assert.Contains("MISSING  container engine", plan, StringComparison.Ordinal);
     }
 
@@ -88,10 +108,57 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
             output, StringComparison.Ordinal);
         Assert.Contains($"fix: bootstrap the account once per region: Deploy/cdk/node_modules/.bin/cdk bootstrap aws://{MotoServer.Account}/{Region}",
             output, StringComparison.Ordinal);
+        Assert.Contains("ok       CloudFormation stack: pipeline does not exist yet: a first create", output, StringComparison.Ordinal);
         Assert.Contains("stopped: a prerequisite is missing (fix each MISSING line above); nothing was built, deployed or deleted",
             output, StringComparison.Ordinal);
-        Assert.DoesNotContain("[2/6]", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("[2/7]", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_cli.Output, "cdk.out")));
+    }
+
+    [MotoFact]
+    public async Task The_plan_is_a_first_create_then_the_protection_for_a_new_stack_and_one_protected_update_for_a_stack_that_exists()
+    {
+        const string newStack = "pipeline-new";
+        const string existingStack = "pipeline-old";
+        await moto.CreateStackAsync(existingStack, Region);
+        var images = _cli.PlaceholderImages();
+        var environment = new Dictionary<string, string>(moto.Environment(Region)) { ["PATH"] = _cli.PathWithoutContainerEngines() };
+        Task<(int ExitCode, string Output)> DryRun(string stackName) => _cli.RunAsync(environment,
+            "deploy", "--dry-run", "--out", Path.Combine(_cli.Folder, stackName), "--images", images, $"stackName={stackName}");
+
+        // Both at once (each synthesizes): the stack lookup is what differs, moto's CloudFormation answering as AWS does.
+        var runs = await Task.WhenAll(DryRun(newStack), DryRun(existingStack));
+
+        var (exit, output) = runs[0];
+        var assembly = Path.Combine(_cli.Folder, newStack, "cdk.out");
+        Assert.True(exit == 0, output);
+        Assert.Contains($"ok       CloudFormation stack: {newStack} does not exist yet: a first create", output, StringComparison.Ordinal);
+        Assert.Equal(
+            [
+                "a first create: the tables without deletion protection until it has succeeded, so that a create that fails rolls back completely " +
+                    "and the same command can simply run again",
+                CdkDeploy(assembly, tableDeletionProtection: false, newStack),
+            ],
+            StepLines(output, 5));
+        Assert.Equal(
+            [
+                "the same template and images (already published): CloudFormation changes only that property of the tables",
+                CdkDeploy(assembly, tableDeletionProtection: true, newStack),
+            ],
+            StepLines(output, 6));
+
+        // A stack that exists: one deploy, protected; nothing to turn on after it.
+        (exit, output) = runs[1];
+        assembly = Path.Combine(_cli.Folder, existingStack, "cdk.out");
+        Assert.True(exit == 0, output);
+        Assert.Contains($"ok       CloudFormation stack: {existingStack} exists (CREATE_COMPLETE): an update", output, StringComparison.Ordinal);
+        Assert.Equal(
+            [
+                "an update: the tables' deletion protection as tableDeletionProtection says (on)",
+                CdkDeploy(assembly, tableDeletionProtection: true, existingStack),
+            ],
+            StepLines(output, 5));
+        Assert.Equal(["nothing to do: the update above deployed the tables protected"], StepLines(output, 6));
     }
 
     [MotoFact]
@@ -131,6 +198,18 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
     }
 
     public void Dispose() => _cli.Dispose();
+
+    /// <summary>The CDK CLI's deploy as the plan prints it (with no container engine on the PATH, none is named).</summary>
+    private static string CdkDeploy(string assembly, bool tableDeletionProtection, string stackName = "pipeline") =>
+        $"$ AWS_REGION={Region} Deploy/cdk/node_modules/.bin/cdk deploy {stackName} --app {assembly} --require-approval never " +
+        $"--parameters TableDeletionProtection={(tableDeletionProtection ? "true" : "false")} " +
+        $"--outputs-file {Path.Combine(Path.GetDirectoryName(assembly)!, "outputs.json")} --progress events --no-notices";
+
+    /// <summary>The lines a step prints under its title (without their indentation), up to the next step.</summary>
+    private static IReadOnlyList<string> StepLines(string output, int step) =>
+        output.Split('\n').SkipWhile(l => !l.StartsWith($"[{step}/", StringComparison.Ordinal)).Skip(1)
+            .TakeWhile(l => l.Trim().Length > 0)
+            .Select(l => l[PlanRunner.Indent.Length..]).ToList();
 
     /// <summary>Each service's image in the template's task definitions, as JSON.</summary>
     private static IEnumerable<(string Service, string Image)> ContainerImages(JsonNode template) =>

@@ -4,7 +4,7 @@ namespace Deploy.Tests;
 
 /// <summary>
 /// What becomes of the data: it outlives a stack deletion and a replacement, but not a first create that fails (so the
-/// create can be tried again), the tables refuse deletion, and what expires goes by itself.
+/// create can be tried again), the tables refuse deletion once the stack stands, and what expires goes by itself.
 /// </summary>
 [Collection(CdkCollection.Name)]
 public sealed class LifecycleTests(SynthesizedStack stack)
@@ -28,9 +28,19 @@ public sealed class LifecycleTests(SynthesizedStack stack)
     }
 
     [Fact]
-    public void The_tables_have_deletion_protection_unless_the_setting_turns_it_off()
+    public void The_tables_deletion_protection_is_a_parameter_on_by_default_that_the_setting_turns_off()
     {
-        Assert.All(stack.Resources("AWS::DynamoDB::Table"), t => Assert.True((bool?)t.Resource["Properties"]!["DeletionProtectionEnabled"]));
+        // One template for both deployments of a first create: without protection, then with it (the deploy command's --parameters).
+        foreach (var template in new[] { stack.Configuration("defaults"), stack })
+        {
+            Assert.All(template.Resources("AWS::DynamoDB::Table"), t => Assert.Equal(
+                new JsonObject { ["Ref"] = PipelineStack.TableDeletionProtectionParameter }.ToJsonString(),
+                t.Resource["Properties"]!["DeletionProtectionEnabled"]!.ToJsonString()));
+            var parameter = template.Json["Parameters"]![PipelineStack.TableDeletionProtectionParameter]!;
+            Assert.Equal(("String", """["true","false"]"""), ((string)parameter["Type"]!, parameter["AllowedValues"]!.ToJsonString()));
+        }
+        Assert.Equal("true", (string?)stack.Configuration("defaults").Json["Parameters"]![PipelineStack.TableDeletionProtectionParameter]!["Default"]);
+        Assert.Equal("false", (string?)stack.Json["Parameters"]![PipelineStack.TableDeletionProtectionParameter]!["Default"]); // tableDeletionProtection=false
 
         Assert.True(DeploySettings.Parse([]).TableDeletionProtection);
         Assert.False(DeploySettings.Parse(["tableDeletionProtection=false"]).TableDeletionProtection);

@@ -6,9 +6,10 @@ namespace Deploy.Tests;
 
 /// <summary>
 /// moto's server (Python's moto 5, preinstalled with cfn-lint on our machines) on a free loopback port: an AWS emulator
-/// that answers STS GetCallerIdentity (account 123456789012) and SSM GetParameter over HTTP, for the deploy command's
-/// checks with the real AWS SDK clients (<c>AWS_ENDPOINT_URL</c>). It creates no ECS task and pushes no image: the
-/// deploy itself cannot be tried here.
+/// that answers STS GetCallerIdentity (account 123456789012), SSM GetParameter and CloudFormation DescribeStacks over
+/// HTTP, for the deploy command's checks with the real AWS SDK clients and its own Query API client (<c>AWS_ENDPOINT_URL</c>).
+/// It creates no ECS task and pushes no image, and its stacks are created at once (CREATE_COMPLETE, never a rollback):
+/// the deploy itself cannot be tried here.
 /// </summary>
 public sealed class MotoServer : IAsyncLifetime
 {
@@ -28,6 +29,17 @@ public sealed class MotoServer : IAsyncLifetime
         ["AWS_SECRET_ACCESS_KEY"] = "testing",
         ["AWS_REGION"] = region,
     };
+
+    /// <summary>Creates a stack (of one queue) named <paramref name="stackName"/>; moto completes it at once.</summary>
+    public async Task CreateStackAsync(string stackName, string region)
+    {
+        var api = Cli.CloudFormationStacks.Api;
+        var form = api.Form("CreateStack").Add("StackName", stackName).Add("TemplateBody", """{"Resources":{"Queue":{"Type":"AWS::SQS::Queue"}}}""");
+        using var http = new HttpClient(api.CreateSigningHandler(new Amazon.Runtime.BasicAWSCredentials("testing", "testing"), region));
+        using var response = await http.PostAsync(new Uri(Endpoint), form.ToContent());
+        Aws.Query.QueryProtocol.ReadResult(api, form.Action, response.StatusCode, await response.Content.ReadAsStringAsync(),
+            e => new InvalidOperationException($"moto refused CreateStack: {e.Code}: {e.Message}"));
+    }
 
     public async Task InitializeAsync()
     {

@@ -18,7 +18,10 @@ public sealed class SynthesizedStack : StackTemplate, IDisposable
 {
     /// <summary>Settings other than the defaults, so that the tests see them arrive in the template.</summary>
     public static readonly string[] SharedArguments =
-        ["alertEmails=ops@example.com,data@example.com", "minTasks=0", "maxTasks=3", "backlogPerTask=2", "logRetentionDays=14"];
+    [
+        "alertEmails=ops@example.com,data@example.com", "minTasks=0", "maxTasks=3", "backlogPerTask=2", "logRetentionDays=14",
+        "tableDeletionProtection=false",
+    ];
 
     /// <summary>
     /// The configurations the docs offer, linted and checked each: the defaults; no NAT gateway and workers that scale to
