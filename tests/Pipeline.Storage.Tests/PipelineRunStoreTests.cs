@@ -201,6 +201,35 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
     }
 
     [Fact]
+    public async Task A_retraction_folded_while_the_upload_in_force_is_still_closing_retracts_that_upload_once_it_has_closed()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
+        var batch = $"b-{Guid.NewGuid():N}";
+        var none = CancellationToken.None;
+        await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), none);
+        await runs.RecordFoldAsync(batch, 1, 1, RunStatus.Replaced, none);
+        await runs.SucceedAsync(batch, 1, "in force", Stages.Compute, Done(T0), none);
+        // A replacement is taken up (version 2), then a retraction of the upload in force (version 1) is asked for (version 3).
+        await runs.BeginUploadAsync(Upload(batch, "c2", "m2"), none);
+        await runs.BeginRetractionAsync(batch, $"data/{batch}/manifest_{batch}.json", 1, "cli", "r1", none);
+
+        // Version 2's fold is recorded: it replaced version 1 and is in force, but has not closed (Compute archives its files, then succeeds).
+        Assert.Equal([1], (await runs.RecordFoldAsync(batch, 2, 2, RunStatus.Replaced, none))!.Select(v => v.Version));
+        // The retraction's fold is recorded now: what it takes out of force is version 2, which is not superseded.
+        await Record.ExceptionAsync(() => runs.RecordFoldAsync(batch, 3, 3, RunStatus.Retracted, none));
+        Assert.Equal(RunStatus.Running, (await runs.GetAsync(batch, 2, none))!.Status);
+        Assert.Equal(TransitionResult.Won, await runs.SucceedAsync(batch, 2, "folded", Stages.Compute, Done(T0), none));
+        // The retraction's delivery again, after version 2 closed: it retracts version 2, whose files are the ones to move.
+        Assert.Equal([2], (await runs.RecordFoldAsync(batch, 3, 3, RunStatus.Retracted, none))!.Select(v => v.Version));
+
+        var history = (await runs.GetHistoryAsync(batch, none))!;
+        Assert.Equal([(RunStatus.Replaced, (int?)2), (RunStatus.Retracted, 3), (RunStatus.Running, null)],
+            history.Versions.Select(v => (v.Status, v.ChangedBy)));
+        Assert.Equal(2, history.RetractedBy(history.Version(3)!));
+    }
+
+    [Fact]
     public async Task A_retraction_is_a_version_of_its_own_and_asking_twice_is_a_duplicate()
     {
         using var dynamoDb = aws.CreateDynamoDb();
