@@ -81,6 +81,21 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         Assert.Contains("size", tooLarge.Message, StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>
+    /// Version 1 in force, a replacement taken up (version 2), then a retraction of version 1 asked for (version 3): the
+    /// start of BatchVersionTests' retraction during a replacement, whose folds the callers record in either order.
+    /// </summary>
+    private static async Task<string> RetractionDuringReplacementAsync(PipelineRunStore runs)
+    {
+        var batch = $"b-{Guid.NewGuid():N}";
+        await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), CancellationToken.None);
+        await runs.RecordFoldAsync(batch, 1, 1, RunStatus.Replaced, CancellationToken.None);
+        await runs.SucceedAsync(batch, 1, "in force", Stages.Compute, Done(T0), CancellationToken.None);
+        await runs.BeginUploadAsync(Upload(batch, "c2", "m2"), CancellationToken.None);
+        await runs.BeginRetractionAsync(batch, $"data/{batch}/manifest_{batch}.json", 1, "cli", "r1", CancellationToken.None);
+        return batch;
+    }
+
     private static StageRecord Done(DateTimeOffset at) => new(StageStatus.Succeeded, at, at, new Dictionary<string, long>());
 
     [Fact]
@@ -204,14 +219,8 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
     {
         using var dynamoDb = aws.CreateDynamoDb();
         var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
-        var batch = $"b-{Guid.NewGuid():N}";
+        var batch = await RetractionDuringReplacementAsync(runs);
         var none = CancellationToken.None;
-        await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), none);
-        await runs.RecordFoldAsync(batch, 1, 1, RunStatus.Replaced, none);
-        await runs.SucceedAsync(batch, 1, "in force", Stages.Compute, Done(T0), none);
-        // A replacement is taken up (version 2), then a retraction of the upload in force (version 1) is asked for (version 3).
-        await runs.BeginUploadAsync(Upload(batch, "c2", "m2"), none);
-        await runs.BeginRetractionAsync(batch, $"data/{batch}/manifest_{batch}.json", 1, "cli", "r1", none);
 
         // Version 2's fold is recorded: it replaced version 1 and is in force, but has not closed (Compute archives its files, then succeeds).
         Assert.Equal([1], (await runs.RecordFoldAsync(batch, 2, 2, RunStatus.Replaced, none))!.Select(v => v.Version));
@@ -235,13 +244,8 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
     {
         using var dynamoDb = aws.CreateDynamoDb();
         var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
-        var batch = $"b-{Guid.NewGuid():N}";
+        var batch = await RetractionDuringReplacementAsync(runs);
         var none = CancellationToken.None;
-        await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), none);
-        await runs.RecordFoldAsync(batch, 1, 1, RunStatus.Replaced, none);
-        await runs.SucceedAsync(batch, 1, "in force", Stages.Compute, Done(T0), none);
-        await runs.BeginUploadAsync(Upload(batch, "c2", "m2"), none);
-        await runs.BeginRetractionAsync(batch, $"data/{batch}/manifest_{batch}.json", 1, "cli", "r1", none);
 
         // Version 2 was folded into the KPIs, then the retraction (version 3), whose fold is recorded first: it retracts version 1.
         Assert.Equal([1], (await runs.RecordFoldAsync(batch, 3, 3, RunStatus.Retracted, none))!.Select(v => v.Version));
