@@ -53,15 +53,16 @@ public sealed partial class OpenStage(
     }
 
     /// <summary>
-    /// The version was folded into the KPIs (Compute), and the fold found <paramref name="appliedVersion"/> the newest folded:
-    /// the earlier versions it took out of force, or null when a newer version was folded first and this one is superseded.
+    /// The version was folded into the KPIs (Compute), and the fold brought them to <paramref name="foldedVersion"/>: the
+    /// earlier versions it took out of force, or null when a newer version was folded first and this one is superseded.
+    /// Throws <see cref="VersionClosingException"/> while the version it takes out has not closed (the delivery is retried).
     /// </summary>
-    public async Task<IReadOnlyList<PipelineRun>?> RecordFoldAsync(int appliedVersion, RunStatus outOfForce, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PipelineRun>?> RecordFoldAsync(int foldedVersion, RunStatus outOfForce, CancellationToken cancellationToken)
     {
-        var taken = await runs.RecordFoldAsync(BatchId, Version, appliedVersion, outOfForce, cancellationToken).ConfigureAwait(false);
+        var taken = await runs.RecordFoldAsync(BatchId, Version, foldedVersion, outOfForce, cancellationToken).ConfigureAwait(false);
         if (taken is null)
         {
-            LogOvertaken(BatchId, Version, appliedVersion);
+            LogOvertaken(BatchId, Version);
         }
         return taken;
     }
@@ -75,6 +76,6 @@ public sealed partial class OpenStage(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} v{Version}: superseded: {Reason}")]
     private partial void LogSuperseded(string batchId, int version, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: superseded by v{Newer}, already folded in")]
-    private partial void LogOvertaken(string batchId, int version, int newer);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: superseded by a newer version, folded in first")]
+    private partial void LogOvertaken(string batchId, int version);
 }

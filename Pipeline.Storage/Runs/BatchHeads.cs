@@ -77,11 +77,38 @@ internal sealed class BatchHeads(RunTable table)
             .ConfigureAwait(false);
     }
 
-    /// <summary>Records that <paramref name="version"/> is the newest version folded into the KPIs (never moves back).</summary>
-    public Task AdvanceAppliedAsync(string batchId, int version, CancellationToken cancellationToken) =>
-        // When the condition fails, a newer version is recorded already.
-        table.TryUpdateHeadAsync(batchId, "SET #applied = :version", "attribute_not_exists(#applied) OR #applied < :version",
-            new() { ["#applied"] = RunItems.AppliedVersion }, new() { [":version"] = RunItems.Number(version) }, cancellationToken);
+    /// <summary>
+    /// Records that <paramref name="version"/> is the newest version folded into the KPIs, and which version it took over
+    /// (never moves back): one conditional write on the head, so of two folds recorded at once one comes after the other.
+    /// Returns the head as this call left it: this version and the one before it, or the newer version recorded already.
+    /// </summary>
+    public async Task<AppliedVersions> AdvanceAppliedAsync(string batchId, int version, CancellationToken cancellationToken)
+    {
+        var names = new Dictionary<string, string> { ["#applied"] = RunItems.AppliedVersion, ["#previous"] = RunItems.PreviousApplied };
+        for (var race = 0; race < MaxRaces; race++)
+        {
+            var head = await GetAppliedAsync(batchId, cancellationToken).ConfigureAwait(false);
+            if (head.Applied >= version)
+            {
+                return head;
+            }
+            var values = new Dictionary<string, AttributeValue> { [":version"] = RunItems.Number(version), [":previous"] = RunItems.Number(head.Applied) };
+            var unchanged = head.Applied == 0 ? "attribute_not_exists(#applied)" : "#applied = :previous";
+            if (await table.TryUpdateHeadAsync(batchId, "SET #applied = :version, #previous = :previous", unchanged, names, values, cancellationToken)
+                    .ConfigureAwait(false))
+            {
+                return new AppliedVersions(version, head.Applied);
+            }
+        }
+        throw new InvalidOperationException(
+            $"Batch {batchId}: could not record version {version} as applied after {MaxRaces} concurrent changes; the delivery will be retried.");
+    }
+
+    /// <summary>The head's record of the version applied and the one before it (zeros for a batch with none).</summary>
+    public async Task<AppliedVersions> GetAppliedAsync(string batchId, CancellationToken cancellationToken) =>
+        await table.GetItemAsync(batchId, RunItems.HeadVersion, cancellationToken).ConfigureAwait(false) is { } head
+            ? new AppliedVersions(RunItems.Int(head, RunItems.AppliedVersion), RunItems.Int(head, RunItems.PreviousApplied))
+            : new AppliedVersions(0, 0);
 
     /// <summary>The Resume transition of a version taken up again by a new submission of its content.</summary>
     private Task<PipelineRun?> TryResumeAsync(PipelineRun failed, string messageId, CancellationToken cancellationToken) =>

@@ -56,6 +56,13 @@ public sealed record BatchHistory(
         Versions.LastOrDefault(v => v.Status == RunStatus.Retracted && v.ChangedBy == retraction.Version)?.Version ?? retraction.RetractsVersion!.Value;
 
     /// <summary>
+    /// The version a fold that took over <paramref name="tookOver"/> must let close first: that version while it is still
+    /// open — recorded in force, its files being archived (or its delivery to come back) — so that it is taken out once it
+    /// has succeeded, never superseded; null when it has closed, or is not known.
+    /// </summary>
+    public PipelineRun? StillClosing(int? tookOver) => tookOver is { } over ? Versions.SingleOrDefault(v => v.Version == over && v.IsOpen) : null;
+
+    /// <summary>
     /// The earlier versions a fold of <paramref name="version"/> takes out: those in force (replaced or retracted) and those
     /// still under way or failed (superseded: they can never be folded in after it).
     /// </summary>

@@ -43,9 +43,24 @@ public enum TakeUpStep
 }
 
 /// <summary>
+/// The batch head's record of what is in force: the newest version recorded as folded into the KPIs and the version
+/// recorded before it (the one its fold took out of force); 0 for none.
+/// </summary>
+public sealed record AppliedVersions(int Applied, int Previous);
+
+/// <summary>Where a version stands once its fold is recorded in the batch's head (<see cref="BatchLife.StandingOfFold"/>).</summary>
+/// <param name="OvertakenBy">The newer version folded or recorded first: this one is never in force (it is superseded); null when it is or was.</param>
+/// <param name="TookOver">
+/// The version this one took out of force when it was recorded (0 for none); null when that is no longer known (a newer
+/// version has since taken over from this one).
+/// </param>
+public sealed record FoldStanding(int? OvertakenBy, int? TookOver);
+
+/// <summary>
 /// A batch's life in one place: the run-record state machine. Which transitions exist and who may make each
 /// (<see cref="Transitions"/>), and the decisions about a batch that are not a single transition: whether content is a
-/// copy of the latest version (<see cref="TakeUp"/>) and whether a retraction may happen (<see cref="RetractionRefusal"/>).
+/// copy of the latest version (<see cref="TakeUp"/>), whether a folded version is in force (<see cref="StandingOfFold"/>)
+/// and whether a retraction may happen (<see cref="RetractionRefusal"/>).
 /// The questions a batch's history answers are on <see cref="BatchHistory"/> and <see cref="PipelineRun"/>; the writes
 /// that carry the transitions out are <see cref="PipelineRunStore"/>'s. Pure: no I/O.
 /// </summary>
@@ -106,6 +121,22 @@ public static class BatchLife
             return TakeUpStep.ResumeFailed;
         }
         return latest.OwnerMessage == messageId ? TakeUpStep.CarryOn : TakeUpStep.Duplicate;
+    }
+
+    /// <summary>
+    /// Is <paramref name="version"/> in force? Given the version its fold brought the KPIs to (<paramref name="foldedVersion"/>)
+    /// and the head once the fold was recorded (<see cref="PipelineRunStore.RecordFoldAsync"/>): the head's record decides,
+    /// since folds are recorded one after the other there. A version the head names applied is in force, over the version
+    /// before it; one the head names as the version before is still closed as in force (the newer one takes it out once it
+    /// has closed); any other was overtaken by a newer version and can never be in force.
+    /// </summary>
+    public static FoldStanding StandingOfFold(int version, int foldedVersion, AppliedVersions head)
+    {
+        if (head.Applied == version)
+        {
+            return new FoldStanding(null, head.Previous);
+        }
+        return head.Previous == version ? new FoldStanding(null, null) : new FoldStanding(Math.Max(foldedVersion, head.Applied), null);
     }
 
     /// <summary>

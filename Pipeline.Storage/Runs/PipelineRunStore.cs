@@ -48,8 +48,11 @@ public sealed class PipelineRunStore
     public Task RecordSupersededAsync(string batchId, SupersededAnnouncement announcement, CancellationToken cancellationToken) =>
         _heads.RecordSupersededAsync(batchId, announcement, cancellationToken);
 
-    /// <summary>Records that <paramref name="version"/> is the newest version folded into the KPIs (never moves back).</summary>
-    public Task AdvanceAppliedAsync(string batchId, int version, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Records that <paramref name="version"/> is the newest version folded into the KPIs (never moves back), and the
+    /// version it took over; returns the head as this call left it.
+    /// </summary>
+    public Task<AppliedVersions> AdvanceAppliedAsync(string batchId, int version, CancellationToken cancellationToken) =>
         _heads.AdvanceAppliedAsync(batchId, version, cancellationToken);
 
     // Stages at work on a running version.
@@ -127,33 +130,46 @@ public sealed class PipelineRunStore
             new() { Sets = byVersion is { } by ? new() { [ChangedBy] = Number(by) } : null, InStage = inStage }, cancellationToken);
 
     /// <summary>
-    /// Compute folded <paramref name="version"/> in, and the fold found <paramref name="appliedVersion"/> the newest version
-    /// folded: if that is a newer one, this version is superseded (it will never be in the KPIs) and null is returned;
-    /// otherwise it is recorded as applied and the earlier versions are taken out of force (<see cref="TakeOutOfForceAsync"/>).
+    /// Compute folded <paramref name="version"/> in, and the fold brought the KPIs to <paramref name="foldedVersion"/>: if
+    /// that is this version, it is recorded in force in the batch's head. The head then says where it stands
+    /// (<see cref="BatchLife.StandingOfFold"/>): overtaken by a newer version, it is superseded (it will never be in the
+    /// KPIs) and null is returned; otherwise the earlier versions are taken out of force, and the ones this call took out
+    /// are returned. While the version it took over is still closing, that version is not touched: this throws
+    /// <see cref="VersionClosingException"/> and the delivery, retried, takes it out once it has closed.
     /// </summary>
-    public async Task<IReadOnlyList<PipelineRun>?> RecordFoldAsync(string batchId, int version, int appliedVersion, RunStatus outOfForce,
+    public async Task<IReadOnlyList<PipelineRun>?> RecordFoldAsync(string batchId, int version, int foldedVersion, RunStatus outOfForce,
         CancellationToken cancellationToken)
     {
-        if (appliedVersion > version)
+        // Only a fold that put this version into the KPIs records it; a version recorded before is still in force, or was.
+        var head = foldedVersion > version
+            ? await _heads.GetAppliedAsync(batchId, cancellationToken).ConfigureAwait(false)
+            : await _heads.AdvanceAppliedAsync(batchId, version, cancellationToken).ConfigureAwait(false);
+        var standing = BatchLife.StandingOfFold(version, foldedVersion, head);
+        if (standing.OvertakenBy is { } newer)
         {
-            var summary = $"Superseded by version {appliedVersion}, which was folded in first.";
-            await SupersedeAsync(batchId, version, summary, appliedVersion, null, cancellationToken).ConfigureAwait(false);
+            await SupersedeAsync(batchId, version, $"Superseded by version {newer}, which was folded in first.", newer, null, cancellationToken)
+                .ConfigureAwait(false);
             return null;
         }
-        await AdvanceAppliedAsync(batchId, version, cancellationToken).ConfigureAwait(false);
-        return await TakeOutOfForceAsync(batchId, version, outOfForce, cancellationToken).ConfigureAwait(false);
+        return await TakeOutOfForceAsync(batchId, version, standing.TookOver, outOfForce, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Once <paramref name="version"/> is folded in, no earlier version can ever be: each earlier upload recorded in
     /// force becomes <paramref name="status"/> (<see cref="RunStatus.Replaced"/> or <see cref="RunStatus.Retracted"/>)
     /// and each earlier one still running or failed becomes <see cref="RunStatus.Superseded"/> (its stages stop at their
-    /// next step). Returns the uploads this call took out of force.
+    /// next step) — but for the version it took over (<paramref name="tookOver"/>), which was in force: while that one is
+    /// still closing, nothing is touched (<see cref="VersionClosingException"/>). Returns the uploads this call took out of force.
     /// </summary>
-    public async Task<IReadOnlyList<PipelineRun>> TakeOutOfForceAsync(string batchId, int version, RunStatus status, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<PipelineRun>> TakeOutOfForceAsync(string batchId, int version, int? tookOver, RunStatus status,
+        CancellationToken cancellationToken)
     {
         var outOfForce = BatchLife.Transitions.Single(t => t.To == status && t.Leaves(RunStatus.Succeeded));
         var history = await GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (history?.StillClosing(tookOver) is { } closing)
+        {
+            throw new VersionClosingException(batchId, version, closing.Version);
+        }
         var changedBy = new Dictionary<string, AttributeValue> { [ChangedBy] = Number(version) };
         var taken = new List<PipelineRun>();
         foreach (var earlier in history?.TakenOutByFoldOf(version) ?? [])

@@ -18,6 +18,7 @@ internal static class RunItems
     public const string LatestVersion = "latest_version";
     public const string LatestContent = "latest_content";
     public const string AppliedVersion = "applied_version";
+    public const string PreviousApplied = "previous_applied";
     public const string Superseded = "superseded";
 
     // A version's item.

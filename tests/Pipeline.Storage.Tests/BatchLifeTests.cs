@@ -107,6 +107,30 @@ public class BatchLifeTests
         Assert.Null(BatchLife.RetractionRefusal(accepted, null));
     }
 
+    [Theory]
+    [InlineData(2, 2, 2, 1, null, 1)] // recorded in force now, over version 1
+    [InlineData(2, 2, 2, 0, null, 0)] // the batch's first version in force
+    [InlineData(2, 3, 2, 1, null, 1)] // recorded in force before a newer version's fold (not recorded yet): still in force
+    [InlineData(2, 3, 3, 2, null, null)] // recorded in force, then taken over by version 3: it closes, then version 3 takes it out
+    [InlineData(2, 2, 3, 1, 3, null)] // version 3's fold was recorded first: version 2 never was in force
+    [InlineData(2, 4, 1, 0, 4, null)] // the fold found version 4 written already: never in force
+    [InlineData(2, 4, 3, 1, 4, null)]
+    public void A_folded_version_stands_where_the_heads_record_puts_it(
+        int version, int foldedVersion, int applied, int previous, int? overtakenBy, int? tookOver) =>
+        Assert.Equal(new FoldStanding(overtakenBy, tookOver), BatchLife.StandingOfFold(version, foldedVersion, new AppliedVersions(applied, previous)));
+
+    [Fact]
+    public void A_fold_lets_the_version_it_took_over_close_first_and_never_waits_for_another()
+    {
+        var history = History(applied: 3, Upload(1, Replaced, changedBy: 2), Upload(2, Running), Retraction(3, Running, retracts: 1), Upload(4, Failed));
+
+        Assert.Equal(2, history.StillClosing(2)!.Version);
+        Assert.Equal(4, history.StillClosing(4)!.Version); // failed, not closed: its redrive closes it
+        Assert.Null(history.StillClosing(1));
+        Assert.Null(history.StillClosing(0));
+        Assert.Null(history.StillClosing(null));
+    }
+
     [Fact]
     public void A_history_names_the_version_in_force_the_version_a_submission_is_about_and_what_each_version_took_out()
     {

@@ -81,6 +81,21 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         Assert.Contains("size", tooLarge.Message, StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>
+    /// Version 1 in force, a replacement taken up (version 2), then a retraction of version 1 asked for (version 3): the
+    /// start of BatchVersionTests' retraction during a replacement, whose folds the callers record in either order.
+    /// </summary>
+    private static async Task<string> RetractionDuringReplacementAsync(PipelineRunStore runs)
+    {
+        var batch = $"b-{Guid.NewGuid():N}";
+        await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), CancellationToken.None);
+        await runs.RecordFoldAsync(batch, 1, 1, RunStatus.Replaced, CancellationToken.None);
+        await runs.SucceedAsync(batch, 1, "in force", Stages.Compute, Done(T0), CancellationToken.None);
+        await runs.BeginUploadAsync(Upload(batch, "c2", "m2"), CancellationToken.None);
+        await runs.BeginRetractionAsync(batch, $"data/{batch}/manifest_{batch}.json", 1, "cli", "r1", CancellationToken.None);
+        return batch;
+    }
+
     private static StageRecord Done(DateTimeOffset at) => new(StageStatus.Succeeded, at, at, new Dictionary<string, long>());
 
     [Fact]
@@ -189,8 +204,7 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         await runs.SucceedAsync(batch, 1, "in force", Stages.Compute, Done(T0), CancellationToken.None);
         await runs.AdvanceAppliedAsync(batch, 1, CancellationToken.None);
 
-        await runs.AdvanceAppliedAsync(batch, 3, CancellationToken.None);
-        var taken = await runs.TakeOutOfForceAsync(batch, 3, RunStatus.Replaced, CancellationToken.None);
+        var taken = (await runs.RecordFoldAsync(batch, 3, 3, RunStatus.Replaced, CancellationToken.None))!;
         await runs.AdvanceAppliedAsync(batch, 2, CancellationToken.None); // a late, older fold never moves the record back
 
         Assert.Equal([1], taken.Select(t => t.Version));
@@ -198,6 +212,73 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         Assert.Equal([(RunStatus.Replaced, (int?)3), (RunStatus.Superseded, 3), (RunStatus.Running, null)], history.Versions.Select(v => (v.Status, v.ChangedBy)));
         Assert.Equal(3, history.AppliedVersion);
         Assert.Equal(TransitionResult.Refused, await runs.SucceedAsync(batch, 2, "too late", Stages.Compute, Done(T0), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_retraction_folded_while_the_upload_in_force_is_still_closing_retracts_that_upload_once_it_has_closed()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
+        var batch = await RetractionDuringReplacementAsync(runs);
+        var none = CancellationToken.None;
+
+        // Version 2's fold is recorded: it replaced version 1 and is in force, but has not closed (Compute archives its files, then succeeds).
+        Assert.Equal([1], (await runs.RecordFoldAsync(batch, 2, 2, RunStatus.Replaced, none))!.Select(v => v.Version));
+        // The retraction's fold is recorded now: what it takes out of force is version 2, which is not superseded; its delivery is retried.
+        var waiting = await Record.ExceptionAsync(() => runs.RecordFoldAsync(batch, 3, 3, RunStatus.Retracted, none));
+        Assert.Equal(RunStatus.Running, (await runs.GetAsync(batch, 2, none))!.Status);
+        Assert.Contains("version 3 takes version 2 out of force, and version 2 has not closed yet", Assert.IsType<VersionClosingException>(waiting).Message);
+        Assert.Equal(new AppliedVersions(3, 2), await runs.AdvanceAppliedAsync(batch, 3, none));
+        Assert.Equal(TransitionResult.Won, await runs.SucceedAsync(batch, 2, "folded", Stages.Compute, Done(T0), none));
+        // The retraction's delivery again, after version 2 closed: it retracts version 2, whose files are the ones to move.
+        Assert.Equal([2], (await runs.RecordFoldAsync(batch, 3, 3, RunStatus.Retracted, none))!.Select(v => v.Version));
+
+        var history = (await runs.GetHistoryAsync(batch, none))!;
+        Assert.Equal([(RunStatus.Replaced, (int?)2), (RunStatus.Retracted, 3), (RunStatus.Running, null)],
+            history.Versions.Select(v => (v.Status, v.ChangedBy)));
+        Assert.Equal(2, history.RetractedBy(history.Version(3)!));
+    }
+
+    [Fact]
+    public async Task A_fold_recorded_after_a_newer_one_is_superseded_and_takes_nothing_out()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
+        var batch = await RetractionDuringReplacementAsync(runs);
+        var none = CancellationToken.None;
+
+        // Version 2 was folded into the KPIs, then the retraction (version 3), whose fold is recorded first: it retracts version 1.
+        Assert.Equal([1], (await runs.RecordFoldAsync(batch, 3, 3, RunStatus.Retracted, none))!.Select(v => v.Version));
+        // Version 2 is never in force: superseded, with nothing taken out (so its files are not archived as an accepted version's).
+        Assert.Null(await runs.RecordFoldAsync(batch, 2, 2, RunStatus.Replaced, none));
+
+        var history = (await runs.GetHistoryAsync(batch, none))!;
+        Assert.Equal([(RunStatus.Retracted, (int?)3), (RunStatus.Superseded, 3), (RunStatus.Running, null)],
+            history.Versions.Select(v => (v.Status, v.ChangedBy)));
+        Assert.Equal(1, history.RetractedBy(history.Version(3)!));
+        Assert.Equal(new AppliedVersions(3, 1), await runs.AdvanceAppliedAsync(batch, 2, none));
+    }
+
+    [Fact]
+    public async Task A_version_recorded_in_force_whose_delivery_comes_back_after_a_newer_fold_closes_and_is_then_taken_out()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
+        var batch = $"b-{Guid.NewGuid():N}";
+        var none = CancellationToken.None;
+        await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), none);
+        Assert.Empty((await runs.RecordFoldAsync(batch, 1, 1, RunStatus.Replaced, none))!);
+        // Version 1 is in force, and its delivery dies before it closes. A retraction of it is asked for: its fold waits for version 1.
+        await runs.BeginRetractionAsync(batch, $"data/{batch}/manifest_{batch}.json", 1, "cli", "r1", none);
+        await Assert.ThrowsAsync<VersionClosingException>(() => runs.RecordFoldAsync(batch, 2, 2, RunStatus.Retracted, none));
+
+        // Version 1's delivery comes back: its fold now finds the KPIs at version 2, yet it was in force, so it closes as such.
+        Assert.Empty((await runs.RecordFoldAsync(batch, 1, 2, RunStatus.Replaced, none))!);
+        Assert.Equal(TransitionResult.Won, await runs.SucceedAsync(batch, 1, "folded", Stages.Compute, Done(T0), none));
+        Assert.Equal([1], (await runs.RecordFoldAsync(batch, 2, 2, RunStatus.Retracted, none))!.Select(v => v.Version));
+
+        var history = (await runs.GetHistoryAsync(batch, none))!;
+        Assert.Equal([(RunStatus.Retracted, (int?)2), (RunStatus.Running, null)], history.Versions.Select(v => (v.Status, v.ChangedBy)));
     }
 
     [Fact]
