@@ -103,18 +103,18 @@ internal static class BacklogScaling
     /// <summary>A step policy that sets the task count itself (ExactCapacity) from where the alarm's metric stands.</summary>
     private static CfnScalingPolicy StepPolicy(Construct scope, string id, string name, CfnScalableTarget target, int cooldownSeconds,
         IEnumerable<CfnScalingPolicy.StepAdjustmentProperty> steps) => new(scope, id, new CfnScalingPolicyProps
-    {
-        PolicyName = name,
-        PolicyType = "StepScaling",
-        ScalingTargetId = target.Ref,
-        StepScalingPolicyConfiguration = new CfnScalingPolicy.StepScalingPolicyConfigurationProperty
         {
-            AdjustmentType = "ExactCapacity",
-            Cooldown = cooldownSeconds,
-            MetricAggregationType = "Maximum",
-            StepAdjustments = steps.ToArray(),
-        },
-    });
+            PolicyName = name,
+            PolicyType = "StepScaling",
+            ScalingTargetId = target.Ref,
+            StepScalingPolicyConfiguration = new CfnScalingPolicy.StepScalingPolicyConfigurationProperty
+            {
+                AdjustmentType = "ExactCapacity",
+                Cooldown = cooldownSeconds,
+                MetricAggregationType = "Maximum",
+                StepAdjustments = steps.ToArray(),
+            },
+        });
 
     /// <summary>The sum, over the queues the worker consumes, of messages visible and in flight (per minute, maximum).</summary>
     private static CfnAlarm.MetricDataQueryProperty[] Backlog(PipelineStack stack, ServiceAccess access)

@@ -166,10 +166,10 @@ public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string ta
     private async Task MarkDoneAsync(string key, string owner, CancellationToken cancellationToken)
     {
         if (!await UpdateIfClaimedAsync(key, owner, $"SET #status = :done, done_at = :now REMOVE {LeaseUntilAttribute}", new()
-            {
-                [":done"] = new() { S = Done },
-                [":now"] = new() { S = _clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) },
-            }, cancellationToken).ConfigureAwait(false))
+        {
+            [":done"] = new() { S = Done },
+            [":now"] = new() { S = _clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) },
+        }, cancellationToken).ConfigureAwait(false))
         {
             // Our lease ran out and another consumer took the key over: let the delivery fail and be redelivered.
             throw new IdempotencyConflictException(key);

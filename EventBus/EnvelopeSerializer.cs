@@ -130,20 +130,20 @@ public static class EnvelopeSerializer
     /// <summary>The context a handler sees for a message that came in <paramref name="envelope"/>.</summary>
     public static MessageContext ToContext(this MessageEnvelope envelope, string endpoint, string transportMessageId, int receiveCount,
         TimeSpan? lockDuration = null) => new()
-    {
-        Endpoint = endpoint,
-        MessageId = envelope.MessageId ?? transportMessageId,
-        CorrelationId = ParseGuid(envelope.CorrelationId),
-        ConversationId = ParseGuid(envelope.ConversationId),
-        InitiatorId = ParseGuid(envelope.InitiatorId),
-        SourceAddress = ParseUri(envelope.SourceAddress),
-        DestinationAddress = ParseUri(envelope.DestinationAddress),
-        SentTime = envelope.SentTime is { } sent ? new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc)) : null,
-        MessageTypes = envelope.MessageType ?? [],
-        Headers = envelope.Headers?.ToDictionary(h => h.Key, h => HeaderText(h.Value)) ?? [],
-        ReceiveCount = receiveCount,
-        LockDuration = lockDuration,
-    };
+        {
+            Endpoint = endpoint,
+            MessageId = envelope.MessageId ?? transportMessageId,
+            CorrelationId = ParseGuid(envelope.CorrelationId),
+            ConversationId = ParseGuid(envelope.ConversationId),
+            InitiatorId = ParseGuid(envelope.InitiatorId),
+            SourceAddress = ParseUri(envelope.SourceAddress),
+            DestinationAddress = ParseUri(envelope.DestinationAddress),
+            SentTime = envelope.SentTime is { } sent ? new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc)) : null,
+            MessageTypes = envelope.MessageType ?? [],
+            Headers = envelope.Headers?.ToDictionary(h => h.Key, h => HeaderText(h.Value)) ?? [],
+            ReceiveCount = receiveCount,
+            LockDuration = lockDuration,
+        };
 
     private static Guid? ParseGuid(string? text) => Guid.TryParse(text, out var id) ? id : null;
 

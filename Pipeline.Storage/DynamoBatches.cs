@@ -43,7 +43,10 @@ internal static class DynamoBatches
             {
                 [table] = new()
                 {
-                    Keys = keys.ToList(), ConsistentRead = true, ProjectionExpression = projection.Expression, ExpressionAttributeNames = projection.Names,
+                    Keys = keys.ToList(),
+                    ConsistentRead = true,
+                    ProjectionExpression = projection.Expression,
+                    ExpressionAttributeNames = projection.Names,
                 },
             },
             async pending =>

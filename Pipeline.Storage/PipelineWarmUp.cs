@@ -81,7 +81,10 @@ public static class PipelineWarmUp
                 {
                     await Missing(() => s3.CopyObjectAsync(new CopyObjectRequest
                     {
-                        SourceBucket = bucket, SourceKey = $"{readable}{Key}-{Guid.NewGuid():N}", DestinationBucket = bucket, DestinationKey = key,
+                        SourceBucket = bucket,
+                        SourceKey = $"{readable}{Key}-{Guid.NewGuid():N}",
+                        DestinationBucket = bucket,
+                        DestinationKey = key,
                     }, cancellationToken)).ConfigureAwait(false);
                 }
             }

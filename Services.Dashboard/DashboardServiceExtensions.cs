@@ -1,8 +1,8 @@
-using Pipeline.Contracts.Alerts;
 using System.Text.Json;
-using Microsoft.AspNetCore.DataProtection;
 using System.Text.Json.Serialization;
 using EventBus.AwsSqs;
+using Microsoft.AspNetCore.DataProtection;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Storage;
 using Pipeline.Topology;
 using Pipeline.Topology.Access;

@@ -2,9 +2,9 @@ using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using AppHost.Aws;
 using Aws.Sns;
+using Emulators;
 using EventBus;
 using EventBus.AwsSqs;
-using Emulators;
 using ServiceDefaults.Aws;
 
 namespace AppHost.Commands;

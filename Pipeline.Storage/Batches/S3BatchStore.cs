@@ -1,10 +1,10 @@
 using System.Net;
 using Amazon.S3;
-using static Pipeline.Storage.Batches.S3Objects;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Csv;
+using static Pipeline.Storage.Batches.S3Objects;
 
 namespace Pipeline.Storage.Batches;
 

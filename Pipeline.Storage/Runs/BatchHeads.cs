@@ -118,7 +118,9 @@ internal sealed class BatchHeads(RunTable table)
             "#status = :failed", [],
             new()
             {
-                [":failed"] = new(nameof(RunStatus.Failed)), [":one"] = RunItems.Number(1), [":owner"] = new(messageId),
+                [":failed"] = new(nameof(RunStatus.Failed)),
+                [":one"] = RunItems.Number(1),
+                [":owner"] = new(messageId),
                 [":running"] = new(nameof(RunStatus.Running)),
             }, cancellationToken);
 

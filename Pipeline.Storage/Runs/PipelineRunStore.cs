@@ -71,7 +71,9 @@ public sealed class PipelineRunStore
         Dictionary<string, AttributeValue> Values() => new()
         {
             [":record"] = ToAttribute(new StageRecord(StageStatus.Running, _table.Now, null, new Dictionary<string, long>())),
-            [":stage"] = new(stage), [":running"] = Running, [":succeeded"] = new(StageStatus.Succeeded),
+            [":stage"] = new(stage),
+            [":running"] = Running,
+            [":succeeded"] = new(StageStatus.Succeeded),
         };
         var resume = $"{take}, #status = :running, {Attempt} = {Attempt} + :one REMOVE {FinishedAt}";
         return await _table.TryUpdateAsync(batchId, version, take, $"#status = :running AND {notDone}", Names(), Values(), cancellationToken)

@@ -34,8 +34,11 @@ internal sealed class RunQueries(RunTable table)
         table.ScanAsync("#status = :failed AND (attribute_not_exists(#stages.#notify) OR #stages.#notify.#started < #finished)",
             new()
             {
-                ["#status"] = RunItems.Status, ["#stages"] = RunItems.StageRecords, ["#notify"] = Stages.Notify,
-                ["#started"] = RunItems.StageFields.StartedAt, ["#finished"] = RunItems.FinishedAt,
+                ["#status"] = RunItems.Status,
+                ["#stages"] = RunItems.StageRecords,
+                ["#notify"] = Stages.Notify,
+                ["#started"] = RunItems.StageFields.StartedAt,
+                ["#finished"] = RunItems.FinishedAt,
             },
             new() { [":failed"] = Status(RunStatus.Failed) }, cancellationToken);
 

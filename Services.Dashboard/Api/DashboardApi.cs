@@ -1,7 +1,7 @@
-using Pipeline.Contracts.Alerts;
 using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Kpis;
 using Services.Dashboard.Live;
 using Services.Dashboard.Reading;

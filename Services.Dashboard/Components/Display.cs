@@ -1,6 +1,5 @@
-using Pipeline.Storage.Runs;
-
 using System.Globalization;
+using Pipeline.Storage.Runs;
 
 namespace Services.Dashboard.Components;
 

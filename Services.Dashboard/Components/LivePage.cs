@@ -1,5 +1,5 @@
-using Pipeline.Contracts.Alerts;
 using Microsoft.AspNetCore.Components;
+using Pipeline.Contracts.Alerts;
 using Services.Dashboard.Live;
 
 namespace Services.Dashboard.Components;

@@ -1,5 +1,5 @@
-using Pipeline.Contracts.Alerts;
 using EventBus;
+using Pipeline.Contracts.Alerts;
 
 namespace Services.Dashboard.Live;
 

@@ -1,5 +1,5 @@
-using Pipeline.Contracts.Alerts;
 using System.Globalization;
+using Pipeline.Contracts.Alerts;
 
 namespace Services.Notifier.Alerts;
 

@@ -1,6 +1,6 @@
-using Pipeline.Contracts.Alerts;
 using Aws.Sns;
 using EventBus.AwsSqs;
+using Pipeline.Contracts.Alerts;
 
 namespace Services.Notifier.Alerts;
 

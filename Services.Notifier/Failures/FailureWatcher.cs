@@ -1,8 +1,8 @@
-using Pipeline.Contracts.Alerts;
 using System.Text.Json;
 using Amazon.SQS;
 using EventBus.AwsSqs;
 using Microsoft.Extensions.Options;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Topology.Access;
 using Services.Notifier.Alerts;
 

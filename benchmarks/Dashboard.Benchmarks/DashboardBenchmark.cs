@@ -1,8 +1,8 @@
-using Pipeline.Contracts.Alerts;
 using System.Diagnostics;
 using System.Globalization;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Generation;
 using Pipeline.Testing;
 using static Benchmarks.Figures;

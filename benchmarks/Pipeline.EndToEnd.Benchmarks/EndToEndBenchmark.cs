@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Generation;
 using Pipeline.Storage.Runs;
-using Pipeline.Contracts.Alerts;
 using Pipeline.Testing;
 using static Benchmarks.Figures;
 

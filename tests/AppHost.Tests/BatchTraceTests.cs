@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Pipeline.Testing;
 using Pipeline.Contracts.Alerts;
+using Pipeline.Testing;
 
 namespace AppHost.Tests;
 

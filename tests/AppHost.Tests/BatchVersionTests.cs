@@ -1,5 +1,5 @@
-using Pipeline.Contracts.Alerts;
 using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Storage.Runs;
 
 namespace AppHost.Tests;

@@ -1,8 +1,8 @@
-using Pipeline.Contracts.Alerts;
 using Amazon.SQS.Model;
 using EventBus;
 using EventBus.AwsSqs;
 using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Storage.Runs;
 
 namespace AppHost.Tests;

@@ -1,6 +1,6 @@
 using Pipeline.Contracts;
-using Pipeline.Storage.Batches;
 using Pipeline.Contracts.Alerts;
+using Pipeline.Storage.Batches;
 
 namespace AppHost.Tests;
 

@@ -1,9 +1,9 @@
 using Amazon.S3.Model;
 using Amazon.SQS;
 using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Validation;
 using Pipeline.Storage.Batches;
-using Pipeline.Contracts.Alerts;
 
 namespace AppHost.Tests;
 

@@ -1,6 +1,6 @@
-using Pipeline.Contracts.Alerts;
 using Amazon.S3.Model;
 using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
 

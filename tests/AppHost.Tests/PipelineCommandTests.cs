@@ -1,8 +1,8 @@
-using Pipeline.Contracts.Alerts;
 using Amazon.SQS.Model;
 using EventBus;
 using Microsoft.Extensions.DependencyInjection;
 using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 
 namespace AppHost.Tests;
 

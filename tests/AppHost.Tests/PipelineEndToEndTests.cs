@@ -1,8 +1,8 @@
+using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
-using Pipeline.Contracts.Alerts;
 
 namespace AppHost.Tests;
 

@@ -1,7 +1,7 @@
 using Amazon.SQS.Model;
 using Pipeline.Contracts;
-using Pipeline.Storage.Runs;
 using Pipeline.Contracts.Alerts;
+using Pipeline.Storage.Runs;
 
 namespace AppHost.Tests;
 

@@ -1,10 +1,10 @@
-using Pipeline.Contracts.Alerts;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
+using Pipeline.Contracts.Alerts;
 
 namespace Dashboard.Tests;
 

@@ -53,7 +53,8 @@ public static class ContainerEngine
                 await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), ct);
                 return new NetworkStream(socket, ownsSocket: true);
             },
-        }) { BaseAddress = new Uri("http://engine"), Timeout = TimeSpan.FromSeconds(10) };
+        })
+        { BaseAddress = new Uri("http://engine"), Timeout = TimeSpan.FromSeconds(10) };
         try
         {
             if (!http.GetAsync("/_ping").GetAwaiter().GetResult().IsSuccessStatusCode)

@@ -1,16 +1,16 @@
-using Pipeline.Contracts.Alerts;
 using Amazon.SQS.Model;
 using EventBus.AwsSqs;
 using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Generation;
 using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
+using Pipeline.Testing;
 using ServiceDefaults.Aws;
 using Xunit.Abstractions;
-using Pipeline.Testing;
 
 namespace Deploy.Tests;
 

@@ -122,7 +122,10 @@ public sealed class TemplateTests(SynthesizedStack stack)
         {
             ["PublicAccessBlockConfiguration"] = new Dictionary<string, object>
             {
-                ["BlockPublicAcls"] = true, ["BlockPublicPolicy"] = true, ["IgnorePublicAcls"] = true, ["RestrictPublicBuckets"] = true,
+                ["BlockPublicAcls"] = true,
+                ["BlockPublicPolicy"] = true,
+                ["IgnorePublicAcls"] = true,
+                ["RestrictPublicBuckets"] = true,
             },
             ["VersioningConfiguration"] = new Dictionary<string, object> { ["Status"] = "Enabled" },
             ["BucketEncryption"] = Match.ObjectLike(new Dictionary<string, object>

@@ -108,7 +108,10 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
         var good = EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(new Audited("wrapped"), Guid.NewGuid(), DateTimeOffset.UtcNow));
         await QueueProbe.SendAsync(sqs, "poison-endpoint", JsonSerializer.Serialize(new
         {
-            Type = "Notification", TopicArn = "arn:aws:sns:us-east-1:000000000000:elsewhere", Message = good, MessageAttributes = new { odd = "not an object" },
+            Type = "Notification",
+            TopicArn = "arn:aws:sns:us-east-1:000000000000:elsewhere",
+            Message = good,
+            MessageAttributes = new { odd = "not an object" },
         }));
 
         Assert.Equal(["the good one", "wrapped"], (await received.WaitForAsync(2)).Select(r => r.Message.Text).Order());

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
+using Amazon.DynamoDBv2.Model;
 using Amazon.SQS;
 using EventBus.AwsSqs;
 using EventBus.Tests.Infrastructure;
-using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 

@@ -4,9 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Amazon.SQS.Model;
+using Microsoft.Extensions.Hosting;
 using Pipeline.Engine.Generation;
 using Pipeline.Storage.Tests;
-using Microsoft.Extensions.Hosting;
 using ServiceDefaults.Aws;
 
 namespace Pipeline.Cli.Tests;

@@ -17,8 +17,16 @@ public sealed class ValidationRuleTests
     /// </summary>
     public static BatchLimits SmallLimits { get; } = new()
     {
-        MaxLineBytes = 200, MaxFiles = 3, MaxFileBytes = 500, MaxBatchBytes = 1_000, MaxFields = 10, MaxCategories = 2, MaxCategoryChars = 20, MaxDays = 3,
-        MaxIdRanges = 4, MaxCustomerPages = 2,
+        MaxLineBytes = 200,
+        MaxFiles = 3,
+        MaxFileBytes = 500,
+        MaxBatchBytes = 1_000,
+        MaxFields = 10,
+        MaxCategories = 2,
+        MaxCategoryChars = 20,
+        MaxDays = 3,
+        MaxIdRanges = 4,
+        MaxCustomerPages = 2,
     };
 
     /// <summary>rule, batch, file, line, column.</summary>

@@ -171,11 +171,13 @@ public class BatchLifeTests
 
     private static PipelineRun Upload(int version, RunStatus status, string? etag = null, int? changedBy = null, string? owner = null) =>
         PipelineRun.NewUpload(new UploadStart("b", "data/b/manifest_b.json", etag, $"c{version}", null, "cli", T0, owner ?? $"m{version}"), T0)
-            with { Version = version, Status = status, ChangedBy = changedBy, FinishedAt = status == Running ? null : T0 };
+            with
+        { Version = version, Status = status, ChangedBy = changedBy, FinishedAt = status == Running ? null : T0 };
 
     private static PipelineRun Retraction(int version, RunStatus status, int retracts, string? owner = null) =>
         PipelineRun.NewRetraction("b", "data/b/manifest_b.json", retracts, "cli", owner ?? $"r{version}", T0)
-            with { Version = version, Status = status, FinishedAt = status == Running ? null : T0 };
+            with
+        { Version = version, Status = status, FinishedAt = status == Running ? null : T0 };
 
     private static BatchHistory History(int applied, params PipelineRun[] versions) => new("b", versions.Length, applied, versions, []);
 }

@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Hosting;
 using Amazon.DynamoDBv2;
 using Amazon.S3;
 using Aws.Sns;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Pipeline.Topology;
 using Pipeline.Topology.Access;
 using ServiceDefaults.Aws;

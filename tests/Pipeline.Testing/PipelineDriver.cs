@@ -2,6 +2,7 @@ using Amazon.SQS.Model;
 using EventBus;
 using EventBus.AwsSqs;
 using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Generation;
 using Pipeline.Engine.Kpis;
@@ -9,7 +10,6 @@ using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Topology;
 using ServiceDefaults.Aws;
-using Pipeline.Contracts.Alerts;
 
 namespace Pipeline.Testing;
 

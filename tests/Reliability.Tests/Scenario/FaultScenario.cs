@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Text;
 using Amazon.S3.Model;
 using Pipeline.Contracts;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Storage.Batches;
 using Reliability.Tests.Chaos;
 using Reliability.Tests.Faults;
-using Pipeline.Contracts.Alerts;
 
 namespace Reliability.Tests.Scenario;
 

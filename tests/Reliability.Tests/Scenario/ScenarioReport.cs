@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Reliability.Tests.Faults;
 using Pipeline.Contracts.Alerts;
+using Reliability.Tests.Faults;
 
 namespace Reliability.Tests.Scenario;
 

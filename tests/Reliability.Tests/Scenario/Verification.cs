@@ -1,10 +1,10 @@
 using Amazon.S3.Model;
 using Amazon.SQS.Model;
 using EventBus.AwsSqs;
+using Pipeline.Contracts.Alerts;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Runs;
 using Pipeline.Topology;
-using Pipeline.Contracts.Alerts;
 
 namespace Reliability.Tests.Scenario;
 
