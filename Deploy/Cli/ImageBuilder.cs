@@ -19,7 +19,8 @@ public sealed class ImageBuilder(Workspace workspace, string? baseImage)
         List<string> arguments =
         [
             "publish", Path.Combine(project, $"{project}.csproj"), "-c", "Release", "--nologo", "/t:PublishContainer",
-            $"-p:ContainerArchiveOutputPath={workspace.Display(Path.Combine(archiveFolder, WorkerImages.ArchiveFileName(service)))}",
+            // Absolute: MSBuild resolves a relative path against the project's folder, not the folder the command runs in.
+            $"-p:ContainerArchiveOutputPath={Path.GetFullPath(Path.Combine(archiveFolder, WorkerImages.ArchiveFileName(service)))}",
             // A Docker archive (manifest.json with the image's name), which every docker and podman loads; the SDK would
             // otherwise write an OCI layout on an OCI base, which the classic Docker engine cannot load.
             "-p:ContainerImageFormat=Docker",

@@ -197,6 +197,18 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
         Assert.Equal(workspace.RepositoryRoot, builder.Command("dashboard", workspace.Images).WorkingDirectory);
     }
 
+    [Fact]
+    public void An_image_archive_in_the_default_output_folder_inside_the_repository_is_named_by_its_absolute_path()
+    {
+        // MSBuild resolves a relative ContainerArchiveOutputPath against the project's folder (Services.Validate/artifacts/...),
+        // where synthesis would not find it.
+        var workspace = new Workspace(GuardTests.RepositoryRoot(), Path.Combine(GuardTests.RepositoryRoot(), "artifacts", "deploy"));
+
+        var command = new ImageBuilder(workspace, baseImage: null).Command("validate", workspace.Images);
+
+        Assert.Contains($"-p:ContainerArchiveOutputPath={workspace.Output}/images/pipeline-validate.tar", command.Arguments);
+    }
+
     public void Dispose() => _cli.Dispose();
 
     /// <summary>The CDK CLI's deploy as the plan prints it (with no container engine on the PATH, none is named).</summary>
