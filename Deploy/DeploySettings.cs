@@ -97,7 +97,12 @@ public sealed record DeploySettings
         ["natGateways"] = (s, v) => s with { NatGateways = NatGatewayCount(v) },
         ["tableDeletionProtection"] = (s, v) => s with { TableDeletionProtection = Boolean("tableDeletionProtection", v) },
         ["dashboardAllowedCidr"] = (s, v) => s with { DashboardAllowedCidr = Cidr(v) },
-        ["dashboardCertificateArn"] = (s, v) => s with { DashboardCertificateArn = v.StartsWith("arn:", StringComparison.Ordinal) ? v : throw new ArgumentException($"dashboardCertificateArn: '{v}' is not an ARN (arn:aws:acm:...).") },
+        ["dashboardCertificateArn"] = (s, v) => s with
+        {
+            DashboardCertificateArn = v.StartsWith("arn:", StringComparison.Ordinal)
+                ? v
+                : throw new ArgumentException($"dashboardCertificateArn: '{v}' is not an ARN (arn:aws:acm:...).")
+        },
         ["dashboardDomainName"] = (s, v) => s with { DashboardDomainName = Deploy.DashboardSignIn.DomainName("dashboardDomainName", v) },
     };
 
@@ -170,7 +175,9 @@ public sealed record DeploySettings
     /// <summary>An IPv4 block such as 10.0.0.0/16; 0.0.0.0/0 is refused (the dashboard is not for the whole internet).</summary>
     private static string Cidr(string value) =>
         System.Net.IPNetwork.TryParse(value, out var network) && network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
-            ? network.PrefixLength > 0 ? value : throw new ArgumentException("dashboardAllowedCidr: 0.0.0.0/0 would let anyone reach the dashboard; name the network that may.")
+            ? network.PrefixLength > 0
+                ? value
+                : throw new ArgumentException("dashboardAllowedCidr: 0.0.0.0/0 would let anyone reach the dashboard; name the network that may.")
             : throw new ArgumentException($"dashboardAllowedCidr: '{value}' is not an IPv4 CIDR block (such as 10.20.0.0/16).");
 
     private static int NatGatewayCount(string value)

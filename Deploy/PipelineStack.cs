@@ -29,7 +29,8 @@ public sealed class PipelineStack : Stack
     public PipelineStack(Construct scope, DeploySettings settings)
         : base(scope, settings.StackName, new StackProps
         {
-            Description = "E-commerce data pipeline: S3, SQS/SNS, DynamoDB, four workers and the KPI dashboard on ECS Fargate (generated from Pipeline.Topology)",
+            Description = "E-commerce data pipeline: S3, SQS/SNS, DynamoDB, four workers and the KPI dashboard on ECS Fargate " +
+                "(generated from Pipeline.Topology)",
             // No CDK bootstrap version check: the template also deploys with plain `aws cloudformation deploy`.
             Synthesizer = new DefaultStackSynthesizer(new DefaultStackSynthesizerProps { GenerateBootstrapVersionRule = false }),
         })

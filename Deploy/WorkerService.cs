@@ -55,7 +55,8 @@ public sealed class WorkerService : Construct
 /// </summary>
 internal static class BacklogScaling
 {
-    public static void Add(Construct scope, PipelineStack stack, ServiceAccess access, FargateService service, Cluster cluster, DeploySettings settings, int minTasks)
+    public static void Add(
+        Construct scope, PipelineStack stack, ServiceAccess access, FargateService service, Cluster cluster, DeploySettings settings, int minTasks)
     {
         var target = new CfnScalableTarget(scope, "ScalableTarget", new CfnScalableTargetProps
         {

@@ -60,7 +60,10 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
             await sqs.ChangeMessageVisibilityBatchAsync(new ChangeMessageVisibilityBatchRequest
             {
                 QueueUrl = url,
-                Entries = chunk.Select((m, i) => new ChangeMessageVisibilityBatchRequestEntry(i.ToString(CultureInfo.InvariantCulture), m.ReceiptHandle) { VisibilityTimeout = 0 }).ToList(),
+                Entries = chunk.Select((m, i) => new ChangeMessageVisibilityBatchRequestEntry(i.ToString(CultureInfo.InvariantCulture), m.ReceiptHandle)
+                {
+                    VisibilityTimeout = 0,
+                }).ToList(),
             }, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -108,7 +111,8 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
     /// Moves a message that cannot or may not be handled to the dead-letter queue with the reason and its own message id,
     /// then deletes the original.
     /// </summary>
-    internal static async Task MoveAsync(IAmazonSQS sqs, EndpointQueue queue, Message message, string reason, Exception error, CancellationToken cancellationToken)
+    internal static async Task MoveAsync(
+        IAmazonSQS sqs, EndpointQueue queue, Message message, string reason, Exception error, CancellationToken cancellationToken)
     {
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
         MessageAttributes.AddIfRoom(attributes, OriginalMessageIdAttribute, message.MessageId);
@@ -130,7 +134,8 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
         await sqs.DeleteMessageAsync(queue.Url, message.ReceiptHandle, cancellationToken).ConfigureAwait(false);
     }
 
-    private async IAsyncEnumerable<Message> ReceiveAllAsync(string url, int max, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Message> ReceiveAllAsync(
+        string url, int max, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (seen.Count < max)
@@ -172,7 +177,10 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
             attributes.GetValueOrDefault(MessageAttributes.Reason),
             attributes.GetValueOrDefault(MessageAttributes.FaultExceptionType),
             attributes.GetValueOrDefault(MessageAttributes.FaultMessage),
-            DateTimeOffset.TryParse(attributes.GetValueOrDefault(MessageAttributes.FaultTimestamp), CultureInfo.InvariantCulture, DateTimeStyles.None, out var time) ? time : null,
+            DateTimeOffset.TryParse(
+                attributes.GetValueOrDefault(MessageAttributes.FaultTimestamp), CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
+                ? time
+                : null,
             attributes);
     }
 

@@ -63,7 +63,9 @@ internal sealed class DeleteBatcher
             var response = await _sqs.DeleteMessageBatchAsync(new DeleteMessageBatchRequest
             {
                 QueueUrl = _queueUrl,
-                Entries = batch.Select((m, i) => new DeleteMessageBatchRequestEntry(i.ToString(System.Globalization.CultureInfo.InvariantCulture), m.ReceiptHandle)).ToList(),
+                Entries = batch
+                    .Select((m, i) => new DeleteMessageBatchRequestEntry(i.ToString(System.Globalization.CultureInfo.InvariantCulture), m.ReceiptHandle))
+                    .ToList(),
             }).ConfigureAwait(false);
             var failed = (response.Failed ?? []).ToDictionary(f => int.Parse(f.Id, System.Globalization.CultureInfo.InvariantCulture));
             for (var i = 0; i < batch.Count; i++)

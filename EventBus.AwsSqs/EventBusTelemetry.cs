@@ -21,10 +21,13 @@ public static class EventBusTelemetry
     private static readonly Meter s_meter = new(Name);
 
     private static readonly Counter<long> s_published = s_meter.CreateCounter<long>("messaging.client.sent.messages", "{message}", "Messages published.");
-    private static readonly Counter<long> s_consumed = s_meter.CreateCounter<long>("messaging.client.consumed.messages", "{message}", "Messages handled successfully.");
-    private static readonly Counter<long> s_failed = s_meter.CreateCounter<long>("eventbus.messages.failed", "{message}", "Deliveries whose handler failed after all in-process retries.");
+    private static readonly Counter<long> s_consumed = s_meter.CreateCounter<long>(
+        "messaging.client.consumed.messages", "{message}", "Messages handled successfully.");
+    private static readonly Counter<long> s_failed = s_meter.CreateCounter<long>(
+        "eventbus.messages.failed", "{message}", "Deliveries whose handler failed after all in-process retries.");
     private static readonly Counter<long> s_retried = s_meter.CreateCounter<long>("eventbus.messages.retried", "{attempt}", "In-process handler retries.");
-    private static readonly Counter<long> s_deadLettered = s_meter.CreateCounter<long>("eventbus.messages.dead_lettered", "{message}", "Messages moved to a dead-letter queue.");
+    private static readonly Counter<long> s_deadLettered = s_meter.CreateCounter<long>(
+        "eventbus.messages.dead_lettered", "{message}", "Messages moved to a dead-letter queue.");
     private static readonly Histogram<double> s_duration = s_meter.CreateHistogram<double>("messaging.process.duration", "s", "Handler duration.");
     private static readonly ConcurrentDictionary<string, long> s_backlogs = new();
 

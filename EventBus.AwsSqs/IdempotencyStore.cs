@@ -177,7 +177,8 @@ public sealed partial class IdempotencyStore(IAmazonDynamoDB dynamoDb, string ta
     }
 
     /// <summary>Applies <paramref name="update"/> if <paramref name="owner"/> still holds the claim; false if it does not.</summary>
-    private async Task<bool> UpdateIfClaimedAsync(string key, string owner, string update, Dictionary<string, AttributeValue> values, CancellationToken cancellationToken)
+    private async Task<bool> UpdateIfClaimedAsync(
+        string key, string owner, string update, Dictionary<string, AttributeValue> values, CancellationToken cancellationToken)
     {
         values[":owner"] = new() { S = owner };
         values[":started"] = new() { S = Started };

@@ -45,11 +45,13 @@ internal sealed class SqsEventBus(SnsClient sns, SqsTopology topology, string en
         var body = EnvelopeSerializer.Serialize(envelope);
         var attributes = MessageAttributes.For(envelope);
         // SNS counts the message and its attributes (names, types and values) against its limit.
-        var size = Encoding.UTF8.GetByteCount(body) + attributes.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + Encoding.UTF8.GetByteCount(a.Value) + "String".Length);
+        var attributeBytes = attributes.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + Encoding.UTF8.GetByteCount(a.Value) + "String".Length);
+        var size = Encoding.UTF8.GetByteCount(body) + attributeBytes;
         if (size > maxMessageBytes)
         {
             throw new MessageTooLargeException(
-                $"A {typeof(TMessage).Name} message of {size:N0} bytes cannot be published: at most {maxMessageBytes:N0} are allowed (EventBus:MaxMessageBytes).");
+                $"A {typeof(TMessage).Name} message of {size:N0} bytes cannot be published: " +
+                $"at most {maxMessageBytes:N0} are allowed (EventBus:MaxMessageBytes).");
         }
         await sns.PublishAsync(new PublishRequest(topicArn, body)
         {

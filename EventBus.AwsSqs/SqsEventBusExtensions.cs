@@ -35,7 +35,8 @@ public static class SqsEventBusExtensions
         services.AddOptions<SqsEventBusOptions>()
             .Bind(builder.Configuration.GetSection(SqsEventBusOptions.SectionName))
             .Configure(options => configure?.Invoke(options))
-            .PostConfigure(options => options.QueueName = SqsNames.CheckQueueName(string.IsNullOrWhiteSpace(options.QueueName) ? endpointName : options.QueueName));
+            .PostConfigure(options => options.QueueName = SqsNames.CheckQueueName(
+                string.IsNullOrWhiteSpace(options.QueueName) ? endpointName : options.QueueName));
         services.TryAddSingleton(sp => new SqsTopology(
             sp.GetRequiredService<IAmazonSQS>(), sp.GetRequiredService<SnsClient>(), sp.GetRequiredService<IOptions<SqsEventBusOptions>>().Value.Topology));
         services.TryAddSingleton<IEventBus>(sp =>

@@ -85,7 +85,13 @@ public sealed class SqsEventBusOptions
         if (MaxConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "must be at least 1");
         if (MaxReceiveCount < 1) throw new ArgumentOutOfRangeException(nameof(MaxReceiveCount), MaxReceiveCount, "must be at least 1");
         if (ImmediateRetries < 0) throw new ArgumentOutOfRangeException(nameof(ImmediateRetries), ImmediateRetries, "must not be negative");
-        if (MaxMessageBytes is < 1024 or > SnsMaxMessageBytes) throw new ArgumentOutOfRangeException(nameof(MaxMessageBytes), MaxMessageBytes, $"must be 1,024 to {SnsMaxMessageBytes:N0} bytes");
-        if (WaitTime < TimeSpan.Zero || WaitTime > TimeSpan.FromSeconds(20)) throw new ArgumentOutOfRangeException(nameof(WaitTime), WaitTime, "must be 0 to 20 s");
+        if (MaxMessageBytes is < 1024 or > SnsMaxMessageBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxMessageBytes), MaxMessageBytes, $"must be 1,024 to {SnsMaxMessageBytes:N0} bytes");
+        }
+        if (WaitTime < TimeSpan.Zero || WaitTime > TimeSpan.FromSeconds(20))
+        {
+            throw new ArgumentOutOfRangeException(nameof(WaitTime), WaitTime, "must be 0 to 20 s");
+        }
     }
 }

@@ -74,7 +74,9 @@ internal sealed partial class SqsReceiveEndpoint
             LogAbortingHandlers(_queue.Name, _inFlight.Count);
             await _delivery.AbortAsync().ConfigureAwait(false);
             // Handlers that ignore cancellation are left behind; their messages reappear when their visibility runs out.
-            await inFlight.WaitAsync(SqsEventBusOptions.ReleaseTimeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            await inFlight.WaitAsync(SqsEventBusOptions.ReleaseTimeout, CancellationToken.None)
+                .ContinueWith(_ => { }, TaskScheduler.Default)
+                .ConfigureAwait(false);
         }
         await _delivery.CompleteDeletesAsync().ConfigureAwait(false);
         LogStopped(_queue.Name);
@@ -189,7 +191,9 @@ internal sealed partial class SqsReceiveEndpoint
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Receiving from {Queue}: up to {Concurrency} messages at once, dead-lettered after {MaxReceiveCount} receives")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Receiving from {Queue}: up to {Concurrency} messages at once, dead-lettered after {MaxReceiveCount} receives")]
     private partial void LogStarted(string queue, int concurrency, int maxReceiveCount);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopped receiving from {Queue}")]

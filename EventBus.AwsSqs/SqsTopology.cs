@@ -32,7 +32,8 @@ internal sealed class SqsTopology(IAmazonSQS sqs, SnsClient sns, TopologyMode mo
     }
 
     /// <summary>The queue and its dead-letter queue, subscribed to <paramref name="topicNames"/>.</summary>
-    public async Task<EndpointQueue> EndpointAsync(string queueName, IReadOnlyCollection<string> topicNames, SqsEventBusOptions options, CancellationToken cancellationToken)
+    public async Task<EndpointQueue> EndpointAsync(
+        string queueName, IReadOnlyCollection<string> topicNames, SqsEventBusOptions options, CancellationToken cancellationToken)
     {
         SqsNames.CheckQueueName(queueName);
         var deadLetterName = SqsNames.DeadLetterQueueOf(queueName);
@@ -68,7 +69,8 @@ internal sealed class SqsTopology(IAmazonSQS sqs, SnsClient sns, TopologyMode mo
         if (redrive?["deadLetterTargetArn"]?.GetValue<string>() != deadLetterArn)
         {
             throw new InvalidOperationException(
-                $"Queue {queueName} does not send its dead letters to {deadLetterName} (redrive policy: {policy ?? "none"}); fix the queue or its provisioning.");
+                $"Queue {queueName} does not send its dead letters to {deadLetterName} (redrive policy: {policy ?? "none"}); " +
+                "fix the queue or its provisioning.");
         }
 
         var topicArns = new List<string>();
@@ -97,7 +99,8 @@ internal sealed class SqsTopology(IAmazonSQS sqs, SnsClient sns, TopologyMode mo
         }
         catch (QueueDoesNotExistException) when (mode == TopologyMode.Ensure)
         {
-            return (await sqs.CreateQueueAsync(new CreateQueueRequest { QueueName = name, Attributes = attributes }, cancellationToken).ConfigureAwait(false)).QueueUrl;
+            var request = new CreateQueueRequest { QueueName = name, Attributes = attributes };
+            return (await sqs.CreateQueueAsync(request, cancellationToken).ConfigureAwait(false)).QueueUrl;
         }
         catch (QueueDoesNotExistException e)
         {
@@ -106,7 +109,8 @@ internal sealed class SqsTopology(IAmazonSQS sqs, SnsClient sns, TopologyMode mo
     }
 
     private async Task<Dictionary<string, string>> AttributesAsync(string url, CancellationToken cancellationToken) =>
-        (await sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = ["All"] }, cancellationToken).ConfigureAwait(false)).Attributes;
+        (await sqs.GetQueueAttributesAsync(
+            new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = ["All"] }, cancellationToken).ConfigureAwait(false)).Attributes;
 
     private async Task SubscriptionAsync(string topicArn, string queueArn, CancellationToken cancellationToken)
     {
@@ -139,7 +143,10 @@ internal sealed class SqsTopology(IAmazonSQS sqs, SnsClient sns, TopologyMode mo
             ["Principal"] = new JsonObject { ["Service"] = "sns.amazonaws.com" },
             ["Action"] = "sqs:SendMessage",
             ["Resource"] = queueArn,
-            ["Condition"] = new JsonObject { ["ArnEquals"] = new JsonObject { ["aws:SourceArn"] = new JsonArray([.. topicArns.Select(a => JsonValue.Create(a))]) } },
+            ["Condition"] = new JsonObject
+            {
+                ["ArnEquals"] = new JsonObject { ["aws:SourceArn"] = new JsonArray([.. topicArns.Select(a => JsonValue.Create(a))]) },
+            },
         });
         policy["Statement"] = new JsonArray([.. kept]);
         await sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest

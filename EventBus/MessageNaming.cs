@@ -54,7 +54,8 @@ public static class MessageNaming
         if (type.IsGenericType)
         {
             // MassTransit encodes type arguments in the URN; none of our contracts needs that, so refuse rather than guess.
-            throw new NotSupportedException($"Generic message type {type} is not supported: give it a [MessageUrn] and an [EntityName], or use a closed record.");
+            throw new NotSupportedException(
+                $"Generic message type {type} is not supported: give it a [MessageUrn] and an [EntityName], or use a closed record.");
         }
 
         var name = type.Name;

@@ -13,7 +13,10 @@ namespace Pipeline.Contracts;
 /// <param name="BatchId">The batch name, usually its date (<c>data/&lt;BatchId&gt;/manifest_&lt;BatchId&gt;.json</c>); must match the key when given.</param>
 /// <param name="Bucket">The bucket that holds the batch (the pipeline's).</param>
 /// <param name="ManifestKey">The key of the manifest, which lists the batch's files.</param>
-/// <param name="ManifestETag">The manifest's ETag when known (S3 events and <c>pipeline submit</c> know it): a submission whose manifest has been replaced since is recognised as superseded. Null lets Validate take what is there.</param>
+/// <param name="ManifestETag">
+/// The manifest's ETag when known (S3 events and <c>pipeline submit</c> know it): a submission whose manifest has been
+/// replaced since is recognised as superseded. Null lets Validate take what is there.
+/// </param>
 /// <param name="SubmittedAt">When the batch was submitted.</param>
 /// <param name="Source">Who submitted it: <c>s3-event</c>, <c>cli</c> or another producer's name.</param>
 public sealed record BatchSubmitted(
@@ -88,7 +91,10 @@ public sealed record KpisUpdated(
 
 /// <summary>Asks for a batch's data to be taken out of the KPIs (any producer may send it; <c>pipeline retract</c> does).</summary>
 /// <param name="BatchId">The batch (required).</param>
-/// <param name="Version">The version to retract, when the sender knows which one it means: if another version is in force by then, the request is refused. Null: whatever version is in force.</param>
+/// <param name="Version">
+/// The version to retract, when the sender knows which one it means: if another version is in force by then, the
+/// request is refused. Null: whatever version is in force.
+/// </param>
 /// <param name="Reason">Why, in a person's words (shown in the alert and the run history).</param>
 /// <param name="Source">Who asks; the envelope's sender when absent.</param>
 public sealed record BatchRetractionRequested(
@@ -98,7 +104,10 @@ public sealed record BatchRetractionRequested(
     DateTimeOffset? RequestedAt = null,
     string? Source = null);
 
-/// <summary>The batch's data was taken out of the KPIs: version <paramref name="Version"/> (a retraction) retracted <paramref name="RetractedVersion"/>.</summary>
+/// <summary>
+/// The batch's data was taken out of the KPIs: version <paramref name="Version"/> (a retraction) retracted
+/// <paramref name="RetractedVersion"/>.
+/// </summary>
 /// <param name="ArchiveFolder">Where the retracted version's files are now (<c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c>).</param>
 public sealed record BatchRetracted(
     string BatchId,

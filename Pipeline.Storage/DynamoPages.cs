@@ -6,7 +6,8 @@ namespace Pipeline.Storage;
 /// <summary>Every item a Query or Scan matches: DynamoDB answers in pages of at most 1 MB, read here one after the other.</summary>
 internal static class DynamoPages
 {
-    public static async Task<List<Dictionary<string, AttributeValue>>> QueryAllAsync(this IAmazonDynamoDB dynamoDb, QueryRequest request, CancellationToken cancellationToken)
+    public static async Task<List<Dictionary<string, AttributeValue>>> QueryAllAsync(
+        this IAmazonDynamoDB dynamoDb, QueryRequest request, CancellationToken cancellationToken)
     {
         var items = new List<Dictionary<string, AttributeValue>>();
         do
@@ -19,7 +20,8 @@ internal static class DynamoPages
         return items;
     }
 
-    public static async Task<List<Dictionary<string, AttributeValue>>> ScanAllAsync(this IAmazonDynamoDB dynamoDb, ScanRequest request, CancellationToken cancellationToken)
+    public static async Task<List<Dictionary<string, AttributeValue>>> ScanAllAsync(
+        this IAmazonDynamoDB dynamoDb, ScanRequest request, CancellationToken cancellationToken)
     {
         var items = new List<Dictionary<string, AttributeValue>>();
         do

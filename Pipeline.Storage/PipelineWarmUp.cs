@@ -34,7 +34,8 @@ public static class PipelineWarmUp
         {
             SyntheticBatchGenerator.Generate(Path.Combine(folder, "batch"), new GeneratorOptions(60, Parts: 2, Seed: 1, Days: 2, Products: 10));
             var output = new WarmUpOutput(Path.Combine(folder, "enriched"));
-            var result = new BatchProcessor().Process(LocalBatchFolder.Open(Path.Combine(folder, "batch")), cancellationToken: cancellationToken, output: output);
+            var result = new BatchProcessor().Process(
+                LocalBatchFolder.Open(Path.Combine(folder, "batch")), cancellationToken: cancellationToken, output: output);
             if (!result.Accepted)
             {
                 throw new InvalidOperationException($"the warm-up batch was rejected ({result.Report.ErrorCount} errors)");
@@ -71,7 +72,10 @@ public static class PipelineWarmUp
             if (grant.Operations.HasFlag(ObjectOperations.Read))
             {
                 await Missing(() => s3.GetObjectMetadataAsync(bucket, key, cancellationToken)).ConfigureAwait(false);
-                await Missing(async () => { using var _ = await s3.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false); }).ConfigureAwait(false);
+                await Missing(async () =>
+                {
+                    using var _ = await s3.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
+                }).ConfigureAwait(false);
             }
             if (grant.Operations.HasFlag(ObjectOperations.Write))
             {
@@ -90,7 +94,12 @@ public static class PipelineWarmUp
             }
             if (grant.Operations.HasFlag(ObjectOperations.Delete))
             {
-                await Missing(() => s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = key, IfMatch = "\"0\"" }, cancellationToken)).ConfigureAwait(false);
+                await Missing(() => s3.DeleteObjectAsync(new DeleteObjectRequest
+                {
+                    BucketName = bucket,
+                    Key = key,
+                    IfMatch = "\"0\"",
+                }, cancellationToken)).ConfigureAwait(false);
             }
         }
 
@@ -100,7 +109,8 @@ public static class PipelineWarmUp
             var key = KeyOf(table.Key);
             if (grant.Operations.HasFlag(TableOperations.GetItem))
             {
-                await dynamoDb.GetItemAsync(new GetItemRequest { TableName = table.Name, Key = key, ConsistentRead = true }, cancellationToken).ConfigureAwait(false);
+                await dynamoDb.GetItemAsync(
+                    new GetItemRequest { TableName = table.Name, Key = key, ConsistentRead = true }, cancellationToken).ConfigureAwait(false);
             }
             if (grant.Operations.HasFlag(TableOperations.Query))
             {

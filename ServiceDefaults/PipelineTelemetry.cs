@@ -3,7 +3,10 @@ using System.Diagnostics.Metrics;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>The activity source and meter of the pipeline's own spans and metrics, exported by <see cref="Extensions.ConfigureOpenTelemetry{TBuilder}"/>.</summary>
+/// <summary>
+/// The activity source and meter of the pipeline's own spans and metrics, exported by
+/// <see cref="Extensions.ConfigureOpenTelemetry{TBuilder}"/>.
+/// </summary>
 public static class PipelineTelemetry
 {
     public const string Name = "Pipeline";
@@ -17,7 +20,8 @@ public static class PipelineTelemetry
     /// Every activity source of a batch's trace: the stages, the event bus, and the AWS calls (the SDK's spans and our SNS
     /// client's), named and tagged as the OpenTelemetry AWS SDK conventions have them (<c>S3.HeadObject</c>, ...).
     /// </summary>
-    public static readonly string[] TraceSources = [Name, EventBusName, ServiceDefaults.Aws.AwsTracing.ActivitySourceName, Aws.Sns.SnsClient.ActivitySourceName];
+    public static readonly string[] TraceSources =
+        [Name, EventBusName, ServiceDefaults.Aws.AwsTracing.ActivitySourceName, Aws.Sns.SnsClient.ActivitySourceName];
 
     /// <summary>
     /// Whether the HTTP call whose span is <paramref name="http"/> is traced: only inside an operation (calls outside any

@@ -94,9 +94,10 @@ internal sealed class WarmUpHealthCheck(WarmUpService warmUp) : IHealthCheck
 }
 
 /// <summary>
-/// Compiles the methods of the service's own assemblies ahead of their first call (<see cref="System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(RuntimeMethodHandle)"/>):
-/// the code paths a warm-up cannot run without writing data (a KPI fold, a run's state changes) are then compiled
-/// before the first batch too. Generic code is compiled where the warm-up's runs instantiate it.
+/// Compiles the methods of the service's own assemblies ahead of their first call
+/// (<see cref="System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(RuntimeMethodHandle)"/>): the code paths a
+/// warm-up cannot run without writing data (a KPI fold, a run's state changes) are then compiled before the first batch
+/// too. Generic code is compiled where the warm-up's runs instantiate it.
 /// </summary>
 public static class JitWarmUp
 {
@@ -161,7 +162,8 @@ public static class JitWarmUp
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var method in type.GetMethods(all).Cast<System.Reflection.MethodBase>().Concat(type.GetConstructors(all)))
             {
-                if (method.IsAbstract || method.ContainsGenericParameters || (method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.InternalCall) != 0)
+                if (method.IsAbstract || method.ContainsGenericParameters
+                    || (method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.InternalCall) != 0)
                 {
                     continue;
                 }

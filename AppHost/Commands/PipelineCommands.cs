@@ -29,12 +29,13 @@ internal static class PipelineCommands
             var folder = Directory.CreateTempSubdirectory("pipeline-sample-").FullName;
             try
             {
-                SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(SampleOrders, Parts: 2, Seed: (ulong)now.ToUnixTimeSeconds(), Days: SampleDays, Products: 500)
+                var options = new GeneratorOptions(SampleOrders, Parts: 2, Seed: (ulong)now.ToUnixTimeSeconds(), Days: SampleDays, Products: 500)
                 {
                     FirstDay = DateOnly.FromDateTime(now.UtcDateTime).AddDays(-SampleDays),
                     // Ids of its own (an order is counted in one batch only): far above the seed data's, one range per second.
                     IdOffset = now.ToUnixTimeSeconds() * 1_000_000L,
-                });
+                };
+                SyntheticBatchGenerator.Generate(folder, options);
                 using var clients = await AwsClients.ConnectAsync(aws, context.CancellationToken);
                 var uploaded = await new BatchUploader(clients.S3, new S3BatchStore(clients.S3))
                     .UploadAsync(topology.Bucket.Name, folder, name, null, context.CancellationToken);
@@ -54,7 +55,8 @@ internal static class PipelineCommands
         });
 
     /// <summary>"Redrive dead letters": every dead letter of the service's queues moved back to its queue (as <c>pipeline dlq redrive</c>).</summary>
-    public static IResourceBuilder<ProjectResource> WithRedriveDeadLettersCommand(this IResourceBuilder<ProjectResource> resource, AwsEnvironment aws, ServiceAccess service) =>
+    public static IResourceBuilder<ProjectResource> WithRedriveDeadLettersCommand(
+        this IResourceBuilder<ProjectResource> resource, AwsEnvironment aws, ServiceAccess service) =>
         resource.WithCommand("redrive-dead-letters", "Redrive dead letters", async context =>
         {
             using var clients = await AwsClients.ConnectAsync(aws, context.CancellationToken);

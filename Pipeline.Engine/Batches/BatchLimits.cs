@@ -106,7 +106,8 @@ public sealed record BatchLimits
             if (total > MaxBatchBytes)
             {
                 return new LimitBreach(ValidationRule.BatchTooLarge, name,
-                    $"The batch's files come to more than {Count(MaxBatchBytes)} bytes by this one; at most {Count(MaxBatchBytes)} are allowed ({Name(nameof(MaxBatchBytes))}).");
+                    $"The batch's files come to more than {Count(MaxBatchBytes)} bytes by this one; " +
+                    $"at most {Count(MaxBatchBytes)} are allowed ({Name(nameof(MaxBatchBytes))}).");
             }
         }
         return null;

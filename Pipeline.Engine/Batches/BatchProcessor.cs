@@ -130,7 +130,9 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     /// Reads one part into the worker's KPI accumulator and its own key set, then merges the keys into
     /// the batch's under a short lock; keys already merged from other parts are duplicates across parts.
     /// </summary>
-    private void ReadPart(PartJob job, BatchReferences references, KpiAccumulator workerKpis, ProgressCounter? progress, IEnrichedOutput? output, CancellationToken cancellationToken)
+    private void ReadPart(
+        PartJob job, BatchReferences references, KpiAccumulator workerKpis, ProgressCounter? progress, IEnrichedOutput? output,
+        CancellationToken cancellationToken)
     {
         var partKeys = references.IdRanges.NewSet(job.Part.Table == TableKind.Orders ? IdRangeBudget.OrderIds : IdRangeBudget.ItemIds);
         using IEnrichedRecordWriter? partOutput = job.Part.Table == TableKind.Products ? null : output?.OpenPart(job.Part);
@@ -161,7 +163,8 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     /// under <paramref name="rule"/> with its message: the file and line of keys judged after reading (such as an
     /// order counted in another batch).
     /// </summary>
-    public IReadOnlyList<ValidationError> LocateKeys(BatchInput batch, TableKind table, string rule, IReadOnlyDictionary<long, string> messages, CancellationToken cancellationToken = default)
+    public IReadOnlyList<ValidationError> LocateKeys(
+        BatchInput batch, TableKind table, string rule, IReadOnlyDictionary<long, string> messages, CancellationToken cancellationToken = default)
     {
         int keyColumn = table == TableKind.Orders ? TableSchema.OrderColumn.OrderId : TableSchema.OrderItemColumn.Id;
         var found = new List<ValidationError>();
@@ -174,7 +177,9 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         return found;
     }
 
-    private void FindKeys(BatchPart part, int keyColumn, string rule, IReadOnlyDictionary<long, string> messages, FileDiagnostics diagnostics, CancellationToken cancellationToken)
+    private void FindKeys(
+        BatchPart part, int keyColumn, string rule, IReadOnlyDictionary<long, string> messages, FileDiagnostics diagnostics,
+        CancellationToken cancellationToken)
     {
         var finder = new KeyFinder(keyColumn, rule, messages, diagnostics);
         var alreadyReported = new FileDiagnostics(part.Name, part.Table, 0);

@@ -209,7 +209,8 @@ internal sealed class CsvInputGuard(Stream inner, BatchLimits limits, ProgressCo
         if (BytesRead - _recordStart > _maxRecordBytes)
         {
             throw new InputLimitException(ValidationRule.LineTooLong, _recordStartLine,
-                $"The row is longer than {BatchLimits.Count(_maxRecordBytes)} bytes ({BatchLimits.Name(nameof(BatchLimits.MaxLineBytes))}); the rest of the file was not read.");
+                $"The row is longer than {BatchLimits.Count(_maxRecordBytes)} bytes ({BatchLimits.Name(nameof(BatchLimits.MaxLineBytes))}); " +
+                "the rest of the file was not read.");
         }
     }
 

@@ -143,7 +143,8 @@ internal static class CsvPartReader
     }
 
     private static string TooManyFields(int fields, int maxFields) =>
-        $"The row has {BatchLimits.Count(fields)} fields; at most {BatchLimits.Count(maxFields)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxFields))}).";
+        $"The row has {BatchLimits.Count(fields)} fields; " +
+        $"at most {BatchLimits.Count(maxFields)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxFields))}).";
 
     private static bool TryMapHeader(SepReaderHeader header, TableSchema schema, FileDiagnostics diagnostics, out int[] columnMap)
     {

@@ -125,8 +125,8 @@ public static class SyntheticBatchGenerator
                 // Items are created within the hour after their order, so some fall on the next day.
                 DateTime itemCreated = created.AddSeconds(random.Below(3_600));
                 Journey itemJourney = Journey.Of(itemStatus, itemCreated, ref random);
-                items.Number(options.IdOffset + itemId++).Number(options.IdOffset + orderId).Number(userId).Number(productId).Text(OrderStatusText.Of(itemStatus))
-                    .Timestamp(itemCreated).Timestamp(itemJourney.Shipped).Timestamp(itemJourney.Delivered)
+                items.Number(options.IdOffset + itemId++).Number(options.IdOffset + orderId).Number(userId).Number(productId)
+                    .Text(OrderStatusText.Of(itemStatus)).Timestamp(itemCreated).Timestamp(itemJourney.Shipped).Timestamp(itemJourney.Delivered)
                     .Timestamp(itemJourney.Returned).Money(retailCents[productId]).EndLine();
             }
         }

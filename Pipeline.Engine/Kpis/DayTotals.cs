@@ -23,7 +23,8 @@ public sealed record DayTotals(long Orders, long ItemsSold, long ReturnedOrders,
         var days = new Dictionary<DateOnly, DayTotals>();
         foreach (var day in partial.Days)
         {
-            days[day.OrderDate] = days.GetValueOrDefault(day.OrderDate, Empty).Plus(new DayTotals(day.Orders, day.ItemsSold, day.ReturnedOrders, Empty.Categories));
+            var totals = new DayTotals(day.Orders, day.ItemsSold, day.ReturnedOrders, Empty.Categories);
+            days[day.OrderDate] = days.GetValueOrDefault(day.OrderDate, Empty).Plus(totals);
         }
         foreach (var category in partial.CategoryDays)
         {

@@ -19,7 +19,8 @@ public static class KpiCalculator
             .GroupBy(day => day.OrderDate)
             .ToDictionary(group => group.Key, group => group.Sum(day => day.Revenue));
         OrderKpiRow[] orderRows = partial.Days
-            .Select(day => OrderRow(day.OrderDate, day.Orders, revenueByDay.GetValueOrDefault(day.OrderDate), day.ItemsSold, day.ReturnedOrders, day.CustomerIds.Count))
+            .Select(day => OrderRow(
+                day.OrderDate, day.Orders, revenueByDay.GetValueOrDefault(day.OrderDate), day.ItemsSold, day.ReturnedOrders, day.CustomerIds.Count))
             .OrderBy(row => row.OrderDate)
             .ToArray();
 

@@ -12,7 +12,8 @@ internal sealed class BatchDays(int maxDays)
     private int _count;
 
     public string LimitMessage { get; } =
-        $"The batch's orders and items fall on more than {BatchLimits.Count(maxDays)} distinct days; at most {BatchLimits.Count(maxDays)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxDays))}).";
+        $"The batch's orders and items fall on more than {BatchLimits.Count(maxDays)} distinct days; " +
+        $"at most {BatchLimits.Count(maxDays)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxDays))}).";
 
     /// <summary>True when the day is one of the batch's days already or there is room for it (then it is one now).</summary>
     public bool TryAdd(DateOnly day)

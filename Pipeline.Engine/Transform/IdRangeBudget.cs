@@ -4,7 +4,10 @@ using Pipeline.Engine.Kpis;
 
 namespace Pipeline.Engine.Transform;
 
-/// <summary>Thrown from a row's handler when its ids would take the batch beyond <see cref="BatchLimits.MaxIdRanges"/> or <see cref="BatchLimits.MaxCustomerPages"/>.</summary>
+/// <summary>
+/// Thrown from a row's handler when its ids would take the batch beyond <see cref="BatchLimits.MaxIdRanges"/> or
+/// <see cref="BatchLimits.MaxCustomerPages"/>.
+/// </summary>
 internal sealed class IdsTooScatteredException(string message) : Exception(message);
 
 /// <summary>

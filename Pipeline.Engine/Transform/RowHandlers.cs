@@ -27,12 +27,16 @@ internal sealed class ProductRowHandler(BatchReferences references) : IRowHandle
         if (category.Length > limits.MaxCategoryChars)
         {
             return row.Report(ValidationRule.CategoryTooLong, ProductColumn.Category,
-                $"The category is {BatchLimits.Count(category.Length)} characters long; at most {BatchLimits.Count(limits.MaxCategoryChars)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxCategoryChars))}).");
+                $"The category is {BatchLimits.Count(category.Length)} characters long; " +
+                $"at most {BatchLimits.Count(limits.MaxCategoryChars)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxCategoryChars))}).");
         }
 
         CategoryIndex categories = references.Products.Categories;
-        return categories.Count < limits.MaxCategories || categories.Contains(category) || row.Report(ValidationRule.TooManyCategories, ProductColumn.Category,
-            $"The products file names more than {BatchLimits.Count(limits.MaxCategories)} distinct categories by this one; at most {BatchLimits.Count(limits.MaxCategories)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxCategories))}).");
+        return categories.Count < limits.MaxCategories
+            || categories.Contains(category)
+            || row.Report(ValidationRule.TooManyCategories, ProductColumn.Category,
+                $"The products file names more than {BatchLimits.Count(limits.MaxCategories)} distinct categories by this one; " +
+                $"at most {BatchLimits.Count(limits.MaxCategories)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxCategories))}).");
     }
 }
 
@@ -77,7 +81,8 @@ internal sealed class OrderItemRowHandler(BatchReferences references, IdSet part
         ProductCategory category = default;
         valid &= row.RequireId(OrderItemColumn.ProductId, out long productId) && KnownProduct(row, productId, out category);
         valid &= row.RequireStatus(OrderItemColumn.Status, out OrderStatus status);
-        valid &= row.RequireCreatedAt(OrderItemColumn.CreatedAt, out DateOnly orderDate) && row.WithinDays(references.Days, OrderItemColumn.CreatedAt, orderDate);
+        valid &= row.RequireCreatedAt(OrderItemColumn.CreatedAt, out DateOnly orderDate)
+            && row.WithinDays(references.Days, OrderItemColumn.CreatedAt, orderDate);
         valid &= row.OptionalTimestamp(OrderItemColumn.ShippedAt);
         valid &= row.OptionalTimestamp(OrderItemColumn.DeliveredAt);
         valid &= row.OptionalTimestamp(OrderItemColumn.ReturnedAt);

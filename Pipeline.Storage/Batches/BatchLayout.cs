@@ -40,7 +40,8 @@ public static partial class BatchLayout
         if (!match.Success || match.Groups["batch"].Value != match.Groups["again"].Value || !IsBatchName(match.Groups["batch"].Value))
         {
             throw new BatchLayoutException(
-                $"'{Shorten(manifestKey)}' is not a manifest key: expected data/<batch>/manifest_<batch>.json with a batch name of letters, digits, '.', '_' or '-' (not '{SharedFolderName}').");
+                $"'{Shorten(manifestKey)}' is not a manifest key: expected data/<batch>/manifest_<batch>.json with a batch name of " +
+                $"letters, digits, '.', '_' or '-' (not '{SharedFolderName}').");
         }
         return match.Groups["batch"].Value;
     }
@@ -53,7 +54,8 @@ public static partial class BatchLayout
         if (!SafeFileName().IsMatch(fileName))
         {
             throw new BatchLayoutException(
-                $"the manifest lists '{Shorten(fileName)}' under {table}: expected a plain .csv file name of at most 100 characters inside data/{batch}/{table}/ (no folders, no '..').");
+                $"the manifest lists '{Shorten(fileName)}' under {table}: " +
+                $"expected a plain .csv file name of at most 100 characters inside data/{batch}/{table}/ (no folders, no '..').");
         }
         return $"{BatchPrefix(batch)}{table}/{fileName}";
     }
@@ -74,12 +76,14 @@ public static partial class BatchLayout
             || key.Split('/').Any(segment => segment is "" or "." or ".."))
         {
             throw new BatchLayoutException(
-                $"the manifest's products key '{Shorten(key)}' must be a .csv key inside data/ without '..' (such as {ProductMasterKey} or data/{batch}/products.csv).");
+                $"the manifest's products key '{Shorten(key)}' must be a .csv key inside data/ without '..' " +
+                $"(such as {ProductMasterKey} or data/{batch}/products.csv).");
         }
         if (key != ProductMasterKey && !key.StartsWith(SharedPrefix, StringComparison.Ordinal) && !IsInBatchFolder(batch, key))
         {
             throw new BatchLayoutException(
-                $"the manifest's products key '{Shorten(key)}' is another batch's file: use the product master {ProductMasterKey}, a shared file under {SharedPrefix} or data/{batch}/products.csv.");
+                $"the manifest's products key '{Shorten(key)}' is another batch's file: " +
+                $"use the product master {ProductMasterKey}, a shared file under {SharedPrefix} or data/{batch}/products.csv.");
         }
         return key;
     }
@@ -89,7 +93,9 @@ public static partial class BatchLayout
 
     /// <summary>Whether <paramref name="key"/> is an object inside <paramref name="folder"/> (no <c>..</c>, no empty or <c>.</c> segment on the way).</summary>
     public static bool IsInFolder(string folder, string key) =>
-        key.Length > folder.Length && key.StartsWith(folder, StringComparison.Ordinal) && key[folder.Length..].Split('/').All(segment => segment is not ("" or "." or ".."));
+        key.Length > folder.Length
+            && key.StartsWith(folder, StringComparison.Ordinal)
+            && key[folder.Length..].Split('/').All(segment => segment is not ("" or "." or ".."));
 
     /// <summary>The folder of one version of a batch under an archive prefix: <c>processed/b/v3/</c>.</summary>
     public static string VersionFolder(string archivePrefix, string batch, int version) => $"{archivePrefix}{RequireBatchName(batch)}/v{version}/";
@@ -108,7 +114,8 @@ public static partial class BatchLayout
 
     private static string RequireBatchName(string batch) =>
         IsBatchName(batch) ? batch : throw new BatchLayoutException(
-            $"'{Shorten(batch)}' is not a batch name: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit (not '{SharedFolderName}', the folder of shared product files).");
+            $"'{Shorten(batch)}' is not a batch name: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit " +
+            $"(not '{SharedFolderName}', the folder of shared product files).");
 
     private static string Shorten(string text) => text.Length <= 120 ? text : text[..120] + "...";
 

@@ -22,7 +22,8 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
         var parts = LocalBatchFolder.Open(folder).Parts;
         if (!parts.Any(p => p.Table == TableKind.Orders) || !parts.Any(p => p.Table == TableKind.OrderItems))
         {
-            throw new BatchLayoutException($"{folder} holds no orders or no order items (expected orders/*.csv and order_items/*.csv, or orders.csv and order_items.csv)");
+            throw new BatchLayoutException(
+                $"{folder} holds no orders or no order items (expected orders/*.csv and order_items/*.csv, or orders.csv and order_items.csv)");
         }
 
         // What the pipeline would refuse before reading it is refused here, before anything is uploaded.

@@ -51,7 +51,8 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
         GetObjectResponse manifestObject;
         try
         {
-            manifestObject = await s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = manifestKey, EtagToMatch = Quoted(manifestETag) }, cancellationToken)
+            manifestObject = await s3.GetObjectAsync(
+                new GetObjectRequest { BucketName = bucket, Key = manifestKey, EtagToMatch = Quoted(manifestETag) }, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (AmazonS3Exception e) when (IsMissing(e))
@@ -81,7 +82,9 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
         Refuse(_limits.CheckFiles([.. wanted.Select(w => (w.Key, (long?)null))]));
 
         var files = new BatchObject[wanted.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, wanted.Count), new ParallelOptions { MaxDegreeOfParallelism = MetadataRequestsAtOnce, CancellationToken = cancellationToken },
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, wanted.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = MetadataRequestsAtOnce, CancellationToken = cancellationToken },
             async (i, ct) =>
             {
                 var w = wanted[i];
@@ -91,7 +94,8 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
                 if (manifest.ETags?.GetValueOrDefault(w.Name) is { } listed && listed != etag)
                 {
                     throw new BatchLayoutException(
-                        $"{w.Key} is not the file {manifestKey} was written for (its ETag is {etag}, the manifest lists {listed}): it changed after the manifest was written; upload the batch again");
+                        $"{w.Key} is not the file {manifestKey} was written for (its ETag is {etag}, the manifest lists {listed}): " +
+                        "it changed after the manifest was written; upload the batch again");
                 }
                 files[i] = new BatchObject(w.Key, w.Name, w.Table, metadata.ContentLength, etag);
             }).ConfigureAwait(false);

@@ -53,9 +53,13 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
     private string Table => topology.OrderKeysTable.Name;
 
     /// <param name="isLive">Whether a holder's ids still count (its version is running, in force or failed and resumable).</param>
-    public async Task<KeyClaim> ClaimAsync(KeyOwner owner, BatchKeys keys, Func<KeyOwner, CancellationToken, Task<bool>> isLive, CancellationToken cancellationToken)
+    public async Task<KeyClaim> ClaimAsync(
+        KeyOwner owner, BatchKeys keys, Func<KeyOwner, CancellationToken, Task<bool>> isLive, CancellationToken cancellationToken)
     {
-        var pages = Pages(KeyKind.Order, keys.OrderIds).Concat(Pages(KeyKind.OrderItem, keys.OrderItemIds)).OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
+        var pages = Pages(KeyKind.Order, keys.OrderIds)
+            .Concat(Pages(KeyKind.OrderItem, keys.OrderItemIds))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .ToList();
         var liveness = new ConcurrentDictionary<KeyOwner, Task<bool>>();
         Task<bool> IsLive(KeyOwner holder) => liveness.GetOrAdd(holder, h => isLive(h, cancellationToken));
         var pageKeys = pages.Select(p => p.Key).ToList();
@@ -141,7 +145,8 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
     }
 
     /// <summary>The ids of the page that live holders of other batches hold too.</summary>
-    private static async Task<List<KeyConflict>> ConflictsAsync(KeyOwner owner, KeyPage page, Dictionary<string, byte[]> holders, Func<KeyOwner, Task<bool>> isLive)
+    private static async Task<List<KeyConflict>> ConflictsAsync(
+        KeyOwner owner, KeyPage page, Dictionary<string, byte[]> holders, Func<KeyOwner, Task<bool>> isLive)
     {
         var conflicts = new List<KeyConflict>();
         var mine = page.Offsets.ToHashSet();
@@ -197,7 +202,9 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
                 },
                 ConditionExpression = version == 0 ? "attribute_not_exists(#page)" : "#version = :version",
                 ExpressionAttributeNames = version == 0 ? new() { ["#page"] = PageAttribute } : new() { ["#version"] = VersionAttribute },
-                ExpressionAttributeValues = version == 0 ? null : new() { [":version"] = new AttributeValue { N = version.ToString(CultureInfo.InvariantCulture) } },
+                ExpressionAttributeValues = version == 0
+                    ? null
+                    : new() { [":version"] = new AttributeValue { N = version.ToString(CultureInfo.InvariantCulture) } },
             }, cancellationToken).ConfigureAwait(false);
             return true;
         }

@@ -7,7 +7,10 @@ using Pipeline.Topology;
 namespace Pipeline.Storage.Kpis;
 
 /// <summary>What folding a batch into the KPI tables did.</summary>
-/// <param name="AppliedVersion">The batch's version whose data is now in the KPIs (the newest whose contribution is written; a retraction empties them).</param>
+/// <param name="AppliedVersion">
+/// The batch's version whose data is now in the KPIs (the newest whose contribution is written; a retraction
+/// empties them).
+/// </param>
 /// <param name="Days">Every day the batch's versions touch (all were brought to <paramref name="AppliedVersion"/>).</param>
 /// <param name="OrderRows">Order KPI rows written (rows of days that no longer have data are marked removed, and not counted).</param>
 public sealed record KpiFold(int AppliedVersion, IReadOnlyList<DateOnly> Days, int OrderRows, int CategoryRows);
@@ -187,7 +190,8 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
             };
         }, cancellationToken);
 
-    private async Task<IReadOnlyList<ushort>> ContributedCustomersAsync(string batchId, int version, DateOnly day, long page, CancellationToken cancellationToken) =>
+    private async Task<IReadOnlyList<ushort>> ContributedCustomersAsync(
+        string batchId, int version, DateOnly day, long page, CancellationToken cancellationToken) =>
         KpiItems.BytesOf(await ContributionAsync(batchId, KpiItems.CustomersPart(version, day, page), cancellationToken).ConfigureAwait(false), KpiItems.Ids)
             is { } bytes ? IdPages.Decode(bytes) : [];
 

@@ -76,9 +76,11 @@ internal static class KpiItems
     public static long Long(Dictionary<string, AttributeValue> item, string name) =>
         item.TryGetValue(name, out var value) && value.N is { } n ? long.Parse(n, CultureInfo.InvariantCulture) : 0;
 
-    public static decimal Decimal(Dictionary<string, AttributeValue> item, string name) => decimal.Parse(item[name].N, NumberStyles.Float, CultureInfo.InvariantCulture);
+    public static decimal Decimal(Dictionary<string, AttributeValue> item, string name) =>
+        decimal.Parse(item[name].N, NumberStyles.Float, CultureInfo.InvariantCulture);
 
-    public static double Double(Dictionary<string, AttributeValue> item, string name) => double.Parse(item[name].N, NumberStyles.Float, CultureInfo.InvariantCulture);
+    public static double Double(Dictionary<string, AttributeValue> item, string name) =>
+        double.Parse(item[name].N, NumberStyles.Float, CultureInfo.InvariantCulture);
 
     // Contributions (pipeline-kpi-contributions, key batch_id + part): per version of a batch, what it brings.
 

@@ -109,7 +109,8 @@ public sealed class PipelineRunStore
     /// and the record says what the KPIs hold.
     /// </summary>
     /// <param name="stage">The stage that finished the version, recorded in the same write.</param>
-    public Task<TransitionResult> SucceedAsync(string batchId, int version, string summary, string stage, StageRecord record, CancellationToken cancellationToken) =>
+    public Task<TransitionResult> SucceedAsync(
+        string batchId, int version, string summary, string stage, StageRecord record, CancellationToken cancellationToken) =>
         TransitionAsync(batchId, version, BatchLife.Succeed, stage, summary, new() { Sets = new() { [$"{StageRecords}.{stage}"] = ToAttribute(record) } },
             cancellationToken);
 

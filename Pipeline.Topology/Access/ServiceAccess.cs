@@ -113,7 +113,8 @@ public sealed record ServiceAccess(
 
         foreach (var queue in Consumes)
         {
-            Allow(AwsResource.Queue(queue), "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage");
+            Allow(AwsResource.Queue(queue),
+                "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage");
             // The bus moves poison and failed messages to the dead-letter queue itself.
             Allow(AwsResource.DeadLetterQueue(queue), "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SendMessage");
         }

@@ -54,7 +54,9 @@ public static class AwsResourceHealthChecks
 
     public static IHealthChecksBuilder AddBucket(this IHealthChecksBuilder builder, BucketSpec bucket) =>
         builder.AddProbe($"s3:{bucket.Name}", async (sp, ct) =>
-            await sp.GetRequiredService<IAmazonS3>().ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket.Name, MaxKeys = 1 }, ct).ConfigureAwait(false));
+            await sp.GetRequiredService<IAmazonS3>()
+                .ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket.Name, MaxKeys = 1 }, ct)
+                .ConfigureAwait(false));
 
     public static IHealthChecksBuilder AddQueue(this IHealthChecksBuilder builder, QueueSpec queue) =>
         builder.AddProbe($"sqs:{queue.Name}", async (sp, ct) =>

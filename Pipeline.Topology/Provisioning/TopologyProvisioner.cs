@@ -174,7 +174,8 @@ public sealed partial class TopologyProvisioner(
         await sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest { QueueUrl = url, Attributes = attributes }, cancellationToken).ConfigureAwait(false);
         LogEnsured("queue", name);
 
-        var arn = await sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = [QueueAttributeName.QueueArn] }, cancellationToken).ConfigureAwait(false);
+        var arn = await sqs.GetQueueAttributesAsync(
+            new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = [QueueAttributeName.QueueArn] }, cancellationToken).ConfigureAwait(false);
         return arn.QueueARN;
     }
 
@@ -195,7 +196,8 @@ public sealed partial class TopologyProvisioner(
         }
         else
         {
-            await sns.SetSubscriptionAttributesAsync(new SetSubscriptionAttributesRequest(existing.SubscriptionArn, "RawMessageDelivery", rawDelivery), cancellationToken).ConfigureAwait(false);
+            await sns.SetSubscriptionAttributesAsync(
+                new SetSubscriptionAttributesRequest(existing.SubscriptionArn, "RawMessageDelivery", rawDelivery), cancellationToken).ConfigureAwait(false);
             LogExists("subscription", $"{subscription.Topic.Name} -> {subscription.Queue.Name}");
         }
     }
@@ -217,6 +219,9 @@ public sealed partial class TopologyProvisioner(
     [LoggerMessage(Level = LogLevel.Information, Message = "Ensured {Kind} {Name}")]
     private partial void LogEnsured(string kind, string name);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Topology applied: bucket {Bucket}, {Tables} tables, {Topics} topics, {Queues} queues with dead-letter queues, {Subscriptions} subscriptions")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Topology applied: bucket {Bucket}, {Tables} tables, {Topics} topics, {Queues} queues with dead-letter queues, " +
+            "{Subscriptions} subscriptions")]
     private partial void LogApplied(string bucket, int tables, int topics, int queues, int subscriptions);
 }

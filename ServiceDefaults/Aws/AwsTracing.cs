@@ -54,7 +54,8 @@ public static class AwsTracing
 
     private sealed class ActivityTracer : Tracer
     {
-        public override TraceSpan CreateSpan(string name, Attributes initialAttributes, SpanKind spanKind = SpanKind.INTERNAL, SpanContext? parentContext = null)
+        public override TraceSpan CreateSpan(
+            string name, Attributes initialAttributes, SpanKind spanKind = SpanKind.INTERNAL, SpanContext? parentContext = null)
         {
             // The call's span only (the SDK's INTERNAL spans time credentials, compression and each HTTP attempt), and never a root.
             if (spanKind != SpanKind.CLIENT || Activity.Current is null)
@@ -157,7 +158,9 @@ public static class AwsTracing
             var serviceId = context.ServiceMetaData?.ServiceId ?? config.ServiceId;
             // The SDK names a call after its .NET request (S3.GetObjectMetadata); the conventions want the API's operation
             // (S3.HeadObject), which the service's metadata maps where they differ.
-            var method = context.RequestName is { } requestName && requestName.EndsWith("Request", StringComparison.Ordinal) ? requestName[..^"Request".Length] : context.RequestName;
+            var method = context.RequestName is { } requestName && requestName.EndsWith("Request", StringComparison.Ordinal)
+                ? requestName[..^"Request".Length]
+                : context.RequestName;
             if (method is not null && context.ServiceMetaData?.OperationNameMapping?.TryGetValue(method, out var operation) == true)
             {
                 activity.DisplayName = $"{serviceId}.{operation}";
