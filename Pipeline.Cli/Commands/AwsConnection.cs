@@ -23,7 +23,10 @@ internal sealed class AwsConnectionOptions
     public static readonly Uri LocalAwsEndpoint = new($"http://127.0.0.1:{EmulatorInstallation.AwsPort}");
     public static readonly Uri LocalDynamoDbEndpoint = new($"http://127.0.0.1:{EmulatorInstallation.DynamoDbPort}");
 
-    private readonly Option<Uri> _endpoint = EndpointOption("--endpoint", $"One endpoint for S3, SQS, SNS and DynamoDB (LocalStack). Default without --profile: {LocalAwsEndpoint} and DynamoDB {LocalDynamoDbEndpoint}.");
+    private readonly Option<Uri> _endpoint = EndpointOption(
+        "--endpoint",
+        "One endpoint for S3, SQS, SNS and DynamoDB (LocalStack). " +
+        $"Default without --profile: {LocalAwsEndpoint} and DynamoDB {LocalDynamoDbEndpoint}.");
     private readonly Option<Uri> _dynamoDbEndpoint = EndpointOption("--dynamodb-endpoint", "DynamoDB's endpoint, when it differs from --endpoint.");
     private readonly Option<string> _region = new("--region") { Description = "AWS region (default: the profile's, AWS_REGION, then us-east-1)." };
     private readonly Option<string> _profile = new("--profile") { Description = "AWS profile for credentials; real AWS unless an endpoint is given." };

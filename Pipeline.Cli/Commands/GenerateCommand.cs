@@ -11,7 +11,11 @@ internal sealed class GenerateCommand : Command
     private readonly Argument<DirectoryInfo> _directory = new("dir") { Description = "Folder to write the batch to (created if missing)." };
     private readonly Option<long> _orders = new("--orders") { Description = "Number of orders.", Required = true };
     private readonly Option<int> _parts = new("--parts") { Description = "Parts per table.", DefaultValueFactory = _ => 4 };
-    private readonly Option<ulong> _seed = new("--seed") { Description = "Random seed; the same options give the same files.", DefaultValueFactory = _ => 42UL };
+    private readonly Option<ulong> _seed = new("--seed")
+    {
+        Description = "Random seed; the same options give the same files.",
+        DefaultValueFactory = _ => 42UL,
+    };
     private readonly Option<int> _days = new("--days") { Description = "Days the orders spread over, from 2025-03-08.", DefaultValueFactory = _ => 31 };
     private readonly Option<int> _products = new("--products") { Description = "Number of products.", DefaultValueFactory = _ => 10_000 };
     private readonly Option<long> _idOffset = new("--id-offset")

@@ -72,7 +72,10 @@ internal sealed class KpisCommand : AwsCommand
             return;
         }
         TextTable.Write(Console.Out, KpiCsv.OrderHeader.Split(','), rows.Select(r => (IReadOnlyList<string>)
-            [KpiCsv.Format(r.OrderDate), KpiCsv.Format(r.TotalOrders), KpiCsv.Format(r.TotalRevenue), KpiCsv.Format(r.TotalItemsSold), KpiCsv.Format(r.ReturnRate), KpiCsv.Format(r.UniqueCustomers)]));
+            [
+                KpiCsv.Format(r.OrderDate), KpiCsv.Format(r.TotalOrders), KpiCsv.Format(r.TotalRevenue),
+                KpiCsv.Format(r.TotalItemsSold), KpiCsv.Format(r.ReturnRate), KpiCsv.Format(r.UniqueCustomers),
+            ]));
     }
 
     private static void WriteCategoryKpis(IReadOnlyList<CategoryKpiRow> rows, bool csv)

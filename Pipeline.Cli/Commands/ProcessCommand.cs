@@ -14,9 +14,16 @@ namespace Pipeline.Cli.Commands;
 /// </summary>
 internal sealed class ProcessCommand : Command
 {
-    private readonly Argument<DirectoryInfo> _batch = new("batch-dir") { Description = "Folder with products.csv and orders/ and order_items/ parts (or orders.csv and order_items.csv)." };
+    private readonly Argument<DirectoryInfo> _batch = new("batch-dir")
+    {
+        Description = "Folder with products.csv and orders/ and order_items/ parts (or orders.csv and order_items.csv).",
+    };
     private readonly Option<DirectoryInfo> _out = new("--out") { Description = "Folder to write validation.json and the KPI tables to.", Required = true };
-    private readonly Option<int> _maxLineBytes = new("--max-line-bytes") { Description = "Longest row accepted, in bytes.", DefaultValueFactory = _ => new BatchLimits().MaxLineBytes };
+    private readonly Option<int> _maxLineBytes = new("--max-line-bytes")
+    {
+        Description = "Longest row accepted, in bytes.",
+        DefaultValueFactory = _ => new BatchLimits().MaxLineBytes,
+    };
 
     public ProcessCommand()
         : base("process", "Validate a batch and, when it is accepted, compute its KPI tables.")

@@ -14,7 +14,11 @@ namespace Pipeline.Cli.Commands;
 internal sealed class RetractCommand : AwsCommand
 {
     private readonly Argument<string> _batch = new("batch") { Description = "The batch to retract." };
-    private readonly Option<string> _reason = new("--reason") { Description = "Why, in a sentence (shown in the alert and the run history).", DefaultValueFactory = _ => "" };
+    private readonly Option<string> _reason = new("--reason")
+    {
+        Description = "Why, in a sentence (shown in the alert and the run history).",
+        DefaultValueFactory = _ => "",
+    };
     private readonly Option<int> _wait = new("--wait") { Description = "Seconds to wait for the outcome (0: do not wait).", DefaultValueFactory = _ => 120 };
 
     public RetractCommand()
@@ -38,7 +42,9 @@ internal sealed class RetractCommand : AwsCommand
         if (before?.InForce is not { } target)
         {
             Console.Error.WriteLine($"pipeline retract: batch '{batch}' has nothing in force: " +
-                (before is null ? "no such batch was ever submitted" : before.AppliedVersion > 0 ? "it is retracted already; nothing changed" : "none of its uploads was accepted"));
+                (before is null ? "no such batch was ever submitted"
+                    : before.AppliedVersion > 0 ? "it is retracted already; nothing changed"
+                    : "none of its uploads was accepted"));
             return before is not null && before.AppliedVersion > 0 ? ExitCodes.Accepted : ExitCodes.Failed;
         }
 
@@ -54,7 +60,8 @@ internal sealed class RetractCommand : AwsCommand
         {
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
             var history = await runs.GetHistoryAsync(batch, cancellationToken);
-            var retraction = history?.Versions.LastOrDefault(v => v.Kind == RunKind.Retraction && v.RetractsVersion == target.Version && v.Version > before.LatestVersion);
+            var retraction = history?.Versions.LastOrDefault(v =>
+                v.Kind == RunKind.Retraction && v.RetractsVersion == target.Version && v.Version > before.LatestVersion);
             if (retraction is { IsFinished: true })
             {
                 Summary.Print(new

@@ -13,7 +13,11 @@ internal sealed class StatusCommand : AwsCommand
 {
     private static readonly string[] StageOrder = [Stages.Validate, Stages.Transform, Stages.Compute, Stages.Notify];
 
-    private readonly Argument<string?> _batch = new("batch") { Description = "Batch name; omit it to list the most recent runs.", Arity = ArgumentArity.ZeroOrOne };
+    private readonly Argument<string?> _batch = new("batch")
+    {
+        Description = "Batch name; omit it to list the most recent runs.",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
     private readonly Option<int?> _version = new("--version") { Description = "Which version of the batch to detail (default: the latest)." };
     private readonly Option<int> _last = new("--last") { Description = "How many recent runs to list.", DefaultValueFactory = _ => 20 };
 
@@ -59,7 +63,8 @@ internal sealed class StatusCommand : AwsCommand
         TextTable.Write(writer, ["version", "kind", "status", "submitted", "took", "source", "content"], history.Versions.Select(v => (IReadOnlyList<string>)
         [
             Version(v), v.Kind.ToString().ToLowerInvariant(), v.Status.ToString() + (v.ChangedBy is { } by ? $" by v{by}" : ""),
-            Time(v.SubmittedAt), Took(v.SubmittedAt, v.FinishedAt), v.Source, v.Kind == RunKind.Upload ? v.ContentId[..Math.Min(12, v.ContentId.Length)] : $"v{v.RetractsVersion}",
+            Time(v.SubmittedAt), Took(v.SubmittedAt, v.FinishedAt), v.Source,
+            v.Kind == RunKind.Upload ? v.ContentId[..Math.Min(12, v.ContentId.Length)] : $"v{v.RetractsVersion}",
         ]));
         foreach (var late in history.Superseded)
         {
@@ -81,7 +86,9 @@ internal sealed class StatusCommand : AwsCommand
         ]);
         writer.WriteLine();
 
-        var stages = run.Stages.OrderBy(s => Array.IndexOf(StageOrder, s.Key) is var i and >= 0 ? i : StageOrder.Length).ThenBy(s => s.Key, StringComparer.Ordinal);
+        var stages = run.Stages
+            .OrderBy(s => Array.IndexOf(StageOrder, s.Key) is var i and >= 0 ? i : StageOrder.Length)
+            .ThenBy(s => s.Key, StringComparer.Ordinal);
         TextTable.Write(writer, ["stage", "status", "started", "took", "counts", "error"], stages.Select(s => (IReadOnlyList<string>)
         [
             s.Key,

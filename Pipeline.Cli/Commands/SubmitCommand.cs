@@ -12,8 +12,15 @@ namespace Pipeline.Cli.Commands;
 /// </summary>
 internal sealed class SubmitCommand : AwsCommand
 {
-    private readonly Argument<DirectoryInfo> _folder = new("batch-dir") { Description = "Folder with products.csv and orders/ and order_items/ parts (or orders.csv and order_items.csv)." };
-    private readonly Option<string> _batch = new("--batch") { Description = "Batch name (letters, digits, '.', '_', '-'). Default: the folder's name when that is a valid batch name, otherwise today's date (yyyyMMdd, UTC)." };
+    private readonly Argument<DirectoryInfo> _folder = new("batch-dir")
+    {
+        Description = "Folder with products.csv and orders/ and order_items/ parts (or orders.csv and order_items.csv).",
+    };
+    private readonly Option<string> _batch = new("--batch")
+    {
+        Description = "Batch name (letters, digits, '.', '_', '-'). " +
+            "Default: the folder's name when that is a valid batch name, otherwise today's date (yyyyMMdd, UTC).",
+    };
 
     public SubmitCommand()
         : base("submit", "Upload a batch folder to S3 and start the pipeline on it.")

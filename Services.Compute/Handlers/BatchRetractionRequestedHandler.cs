@@ -34,8 +34,10 @@ public sealed partial class BatchRetractionRequestedHandler(
             throw new PoisonMessageException("BatchRetractionRequested.batchId is missing: it is required");
         }
         if (FieldLimits.FirstTooLong(
-                ("BatchRetractionRequested.batchId", request.BatchId, FieldLimits.BatchId), ("BatchRetractionRequested.reason", request.Reason, FieldLimits.Reason),
-                (string.IsNullOrWhiteSpace(request.Source) ? "The envelope's sourceAddress" : "BatchRetractionRequested.source", Source(request, context), FieldLimits.Source))
+                ("BatchRetractionRequested.batchId", request.BatchId, FieldLimits.BatchId),
+                ("BatchRetractionRequested.reason", request.Reason, FieldLimits.Reason),
+                (string.IsNullOrWhiteSpace(request.Source) ? "The envelope's sourceAddress" : "BatchRetractionRequested.source",
+                    Source(request, context), FieldLimits.Source))
             is { } tooLong)
         {
             throw new PoisonMessageException(tooLong);
@@ -107,7 +109,8 @@ public sealed partial class BatchRetractionRequestedHandler(
         }
     }
 
-    private async Task AnnounceAsync(BatchRetractionRequested request, PipelineRun retraction, IReadOnlyList<DateOnly> days, CancellationToken cancellationToken)
+    private async Task AnnounceAsync(
+        BatchRetractionRequested request, PipelineRun retraction, IReadOnlyList<DateOnly> days, CancellationToken cancellationToken)
     {
         var retracted = await RetractedVersionAsync(retraction, cancellationToken).ConfigureAwait(false);
         await bus.PublishAsync(new BatchRetracted(request.BatchId, retraction.Version, retracted, request.Reason, days,

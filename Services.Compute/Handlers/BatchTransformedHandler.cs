@@ -45,7 +45,8 @@ public sealed partial class BatchTransformedHandler(
             ["order_kpi_rows"] = fold.OrderRows,
             ["category_kpi_rows"] = fold.CategoryRows,
         };
-        var summary = $"{transformed.OrderRows} orders and {transformed.OrderItemRows} items folded into the KPIs of {fold.Days.Count} days and {categories.Count} categories" +
+        var summary = $"{transformed.OrderRows} orders and {transformed.OrderItemRows} items folded into the KPIs of " +
+            $"{fold.Days.Count} days and {categories.Count} categories" +
             (replaced.Count == 0 ? "" : $", replacing version {string.Join(", ", replaced.Select(r => r.Version))}");
         if (await stage.SucceedAsync(summary, counts, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
         {
@@ -97,7 +98,8 @@ public sealed partial class BatchTransformedHandler(
         var folder = BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, transformed.BatchId, transformed.Version);
         if (transformed.DataKeys.FirstOrDefault(key => !BatchLayout.IsInFolder(folder, key)) is { } outside)
         {
-            throw new PoisonMessageException($"BatchTransformed.dataKeys is invalid: '{outside[..Math.Min(outside.Length, 200)]}' is not in the version's folder {folder}");
+            throw new PoisonMessageException(
+                $"BatchTransformed.dataKeys is invalid: '{outside[..Math.Min(outside.Length, 200)]}' is not in the version's folder {folder}");
         }
     }
 

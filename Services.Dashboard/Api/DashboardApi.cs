@@ -51,7 +51,10 @@ public static class DashboardApi
         api.MapGet("/kpis/categories.csv", (HttpRequest request, KpiReader kpis, string? from = null, string? to = null, string? category = null,
                 CancellationToken ct = default) =>
             Answer(request, from, to, category, KpiParameters, async asked =>
-                Csv((w, rows) => KpiCsv.WriteCategoryKpis(w, rows), (await kpis.CategoriesAsync(await kpis.ResolveAsync(asked, ct), asked.Category, ct)).Rows, "category_kpis.csv")))
+                Csv(
+                    (w, rows) => KpiCsv.WriteCategoryKpis(w, rows),
+                    (await kpis.CategoriesAsync(await kpis.ResolveAsync(asked, ct), asked.Category, ct)).Rows,
+                    "category_kpis.csv")))
             .WithSummary("KPIs per category and day as CSV (full precision, the columns of category_kpis.csv)");
 
         api.MapGet("/runs", async (HttpRequest request, RunReader runs,
@@ -62,7 +65,9 @@ public static class DashboardApi
                 return (Results<Ok<RunsOverview>, ProblemHttpResult>)Invalid(unknown);
             }
             var count = DefaultRunCount;
-            if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > MaxRunCount))
+            if (limit is not null
+                && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count)
+                    || count is < 1 or > MaxRunCount))
             {
                 return Invalid($"limit must be a whole number from 1 to {MaxRunCount}, not '{limit}'.");
             }

@@ -34,7 +34,8 @@ public sealed class QueueDepthReader(IAmazonSQS sqs, PipelineTopology topology)
         {
             url = _urls[queueName] = (await sqs.GetQueueUrlAsync(queueName, cancellationToken).ConfigureAwait(false)).QueueUrl;
         }
-        var response = await sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = Attributes }, cancellationToken).ConfigureAwait(false);
+        var response = await sqs.GetQueueAttributesAsync(
+            new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = Attributes }, cancellationToken).ConfigureAwait(false);
         return (response.Attributes ?? []).ToDictionary(a => a.Key, a => long.Parse(a.Value, CultureInfo.InvariantCulture));
     }
 }

@@ -17,7 +17,9 @@ public sealed record RunSummary(
 /// <summary>The recent versions of any batch, and those running now.</summary>
 public sealed record RunsOverview(IReadOnlyList<RunSummary> Recent, IReadOnlyList<RunSummary> Running);
 
-public sealed record StageDetail(string Name, string Status, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, double? DurationSeconds, IReadOnlyDictionary<string, long> Counts, string? Error);
+public sealed record StageDetail(
+    string Name, string Status, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, double? DurationSeconds,
+    IReadOnlyDictionary<string, long> Counts, string? Error);
 
 /// <param name="Report">The validation report from S3 (rule, file, line, column, value, message of the first errors); null when it cannot be read.</param>
 public sealed record RejectionDetail(string Reason, long ErrorCount, IReadOnlyList<string> FirstErrors, string? ReportKey, ValidationReport? Report);
@@ -69,9 +71,11 @@ public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopol
             v.Version, v.Kind, v.Status, v.Version == inForce, v.ChangedBy, v.RetractsVersion, v.Source, v.ManifestKey,
             v.SubmittedAt, v.FinishedAt, Seconds(v.SubmittedAt, v.FinishedAt), v.CurrentStage, v.Attempt, v.Summary,
             v.Stages.OrderBy(s => Array.IndexOf(StageOrder, s.Key)).Select(s => new StageDetail(
-                s.Key, s.Value.Status, s.Value.StartedAt, s.Value.FinishedAt, Seconds(s.Value.StartedAt, s.Value.FinishedAt), s.Value.Counts, s.Value.Error)).ToList(),
+                s.Key, s.Value.Status, s.Value.StartedAt, s.Value.FinishedAt, Seconds(s.Value.StartedAt, s.Value.FinishedAt),
+                s.Value.Counts, s.Value.Error)).ToList(),
             v.Rejection is { } r
-                ? new RejectionDetail(r.Reason, r.ErrorCount, r.FirstErrors, r.ReportKey, await ReportAsync(r.ReportKey, cancellationToken).ConfigureAwait(false))
+                ? new RejectionDetail(
+                    r.Reason, r.ErrorCount, r.FirstErrors, r.ReportKey, await ReportAsync(r.ReportKey, cancellationToken).ConfigureAwait(false))
                 : null))).ConfigureAwait(false);
         return new BatchDetail(history.BatchId, history.LatestVersion, inForce, versions);
     }
@@ -85,7 +89,8 @@ public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopol
         try
         {
             using var response = await s3.GetObjectAsync(topology.Bucket.Name, key, cancellationToken).ConfigureAwait(false);
-            return await JsonSerializer.DeserializeAsync<ValidationReport>(response.ResponseStream, ReportJson.Options, cancellationToken).ConfigureAwait(false);
+            return await JsonSerializer.DeserializeAsync<ValidationReport>(response.ResponseStream, ReportJson.Options, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (AmazonS3Exception)
         {

@@ -32,11 +32,13 @@ public static class AlertComposer
         var days = Days(update.Days);
         var replaced = update.ReplacedVersions.Count == 0 ? ""
             : $" It replaces version {string.Join(", ", update.ReplacedVersions)} of the batch, whose data is no longer counted.";
+        var categories = update.Categories.Count == 0 ? "."
+            : $", {update.Categories.Count} categories ({string.Join(", ", update.Categories.Take(10))}{(update.Categories.Count > 10 ? ", ..." : "")}).";
         return new Alert(AlertStatus.Succeeded, update.BatchId, update.Version, update.ManifestKey,
             Subject($"Batch {update.BatchId} processed: KPIs updated for {days}"),
             $"Batch {update.BatchId} (version {update.Version}, {update.ManifestKey}) was validated, transformed and folded into the KPIs: " +
             $"{update.OrderKpiRows} daily rows and {update.CategoryKpiRows} category rows over {days}" +
-            (update.Categories.Count == 0 ? "." : $", {update.Categories.Count} categories ({string.Join(", ", update.Categories.Take(10))}{(update.Categories.Count > 10 ? ", ..." : "")}).") +
+            categories +
             replaced,
             Id(update.BatchId, update.Version, "succeeded"));
     }
@@ -46,7 +48,8 @@ public static class AlertComposer
     {
         var version = rejection.Version ?? throw new ArgumentException("A rejection names the version it rejected.", nameof(rejection));
         var errors = rejection.FirstErrors.Count == 0 ? ""
-            : $" First errors: {string.Join("; ", rejection.FirstErrors.Take(5))}{(rejection.ErrorCount > 5 ? $" (and {rejection.ErrorCount - 5} more)" : "")}.";
+            : $" First errors: {string.Join("; ", rejection.FirstErrors.Take(5))}" +
+                $"{(rejection.ErrorCount > 5 ? $" (and {rejection.ErrorCount - 5} more)" : "")}.";
         var report = rejection.ReportKey is null ? "" : $" The full report is at s3://{rejection.Bucket}/{rejection.ReportKey}.";
         return new Alert(AlertStatus.Rejected, rejection.BatchId, version, rejection.ManifestKey,
             Subject($"Batch {rejection.BatchId} rejected: {rejection.Reason}"),

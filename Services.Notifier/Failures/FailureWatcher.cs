@@ -30,10 +30,11 @@ public sealed class FailureWatcherOptions
 
 /// <summary>
 /// Turns failures nobody announces into alerts. A dead letter in any service's dead-letter queue is reported once
-/// (the id of the message it stands for is recorded, so the copies a cut move leaves are one report): the version it belongs to — by the version its message names, or by the message
-/// that began it — is failed, or, when no running version owns it, the letter itself is reported. A version with no
-/// progress for longer than the stall timeout is failed, on condition that it made none since it was seen. Every
-/// failed version is announced once per attempt, whoever failed it; a resumed version that fails again is announced again.
+/// (the id of the message it stands for is recorded, so the copies a cut move leaves are one report): the version it
+/// belongs to — by the version its message names, or by the message that began it — is failed, or, when no running
+/// version owns it, the letter itself is reported. A version with no progress for longer than the stall timeout is
+/// failed, on condition that it made none since it was seen. Every failed version is announced once per attempt,
+/// whoever failed it; a resumed version that fails again is announced again.
 /// </summary>
 public sealed partial class FailureWatcher(
     IAmazonSQS sqs, PipelineTopology topology, PipelineRunStore runs, AlertPublisher alerts, IdempotencyStore reported,
@@ -65,7 +66,8 @@ public sealed partial class FailureWatcher(
     {
         foreach (var queue in new PipelineServices(topology).Notifier.WatchesDeadLetters)
         {
-            foreach (var letter in await new DeadLetterQueue(sqs, queue.Name).PeekAsync(options.Value.DeadLettersPerRound, cancellationToken).ConfigureAwait(false))
+            var letters = await new DeadLetterQueue(sqs, queue.Name).PeekAsync(options.Value.DeadLettersPerRound, cancellationToken).ConfigureAwait(false);
+            foreach (var letter in letters)
             {
                 try
                 {
@@ -98,14 +100,16 @@ public sealed partial class FailureWatcher(
         var about = Describe(letter.Body);
         var run = about.BatchId is null ? null : await FindVersionAsync(about, cancellationToken).ConfigureAwait(false);
         if (run is not null
-            && await runs.FailAsync(run.BatchId, run.Version, AlertComposer.DeadLetteredSummary(run, queue, error), null, cancellationToken).ConfigureAwait(false)
+            && await runs.FailAsync(
+                    run.BatchId, run.Version, AlertComposer.DeadLetteredSummary(run, queue, error), null, cancellationToken).ConfigureAwait(false)
                 != TransitionResult.Refused)
         {
-            await alerts.PublishOnceAsync(AlertComposer.Failed((await runs.GetAsync(run.BatchId, run.Version, cancellationToken).ConfigureAwait(false))!), cancellationToken)
-                .ConfigureAwait(false);
+            var failedRun = (await runs.GetAsync(run.BatchId, run.Version, cancellationToken).ConfigureAwait(false))!;
+            await alerts.PublishOnceAsync(AlertComposer.Failed(failedRun), cancellationToken).ConfigureAwait(false);
             return;
         }
-        var note = run is null ? null : $"Version {run.Version} of the batch had already ended ({run.Status}); the pipeline does not need this message any more.";
+        var note = run is null ? null
+            : $"Version {run.Version} of the batch had already ended ({run.Status}); the pipeline does not need this message any more.";
         await alerts.PublishOnceAsync(AlertComposer.DeadLetter(queue, letter.Identity, about.BatchId, note, error), cancellationToken).ConfigureAwait(false);
     }
 
@@ -126,11 +130,12 @@ public sealed partial class FailureWatcher(
         foreach (var run in await runs.FindStalledAsync(clock.GetUtcNow() - timeout, cancellationToken).ConfigureAwait(false))
         {
             // Only if it made no progress since it was seen: a stage that just moved on wins.
-            if (await runs.FailAsync(run.BatchId, run.Version, AlertComposer.StalledSummary(run, timeout), run.UpdatedAt, cancellationToken).ConfigureAwait(false)
+            if (await runs.FailAsync(
+                    run.BatchId, run.Version, AlertComposer.StalledSummary(run, timeout), run.UpdatedAt, cancellationToken).ConfigureAwait(false)
                 == TransitionResult.Won)
             {
-                await alerts.PublishOnceAsync(AlertComposer.Failed((await runs.GetAsync(run.BatchId, run.Version, cancellationToken).ConfigureAwait(false))!), cancellationToken)
-                    .ConfigureAwait(false);
+                var failedRun = (await runs.GetAsync(run.BatchId, run.Version, cancellationToken).ConfigureAwait(false))!;
+                await alerts.PublishOnceAsync(AlertComposer.Failed(failedRun), cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -153,10 +158,12 @@ public sealed partial class FailureWatcher(
             if (root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
             {
                 return new MessageAbout(
-                    message.TryGetProperty("batchId", out var batch) && batch.ValueKind == JsonValueKind.String && BatchLayout.IsBatchName(batch.GetString()!) ? batch.GetString()
+                    message.TryGetProperty("batchId", out var batch) && batch.ValueKind == JsonValueKind.String
+                        && BatchLayout.IsBatchName(batch.GetString()!) ? batch.GetString()
                     : message.TryGetProperty("manifestKey", out var key) && key.ValueKind == JsonValueKind.String && BatchLayout.IsManifestKey(key.GetString()!)
                         ? BatchLayout.BatchNameOf(key.GetString()!) : null,
-                    message.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.Number && version.TryGetInt32(out var number) ? number : null,
+                    message.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.Number
+                        && version.TryGetInt32(out var number) ? number : null,
                     root.TryGetProperty("messageId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null);
             }
             var s3Event = (S3EventNotification?)EnvelopeSerializer.ReadMessage(root, typeof(S3EventNotification));

@@ -44,7 +44,8 @@ public sealed partial class BatchValidatedHandler(
         try
         {
             var input = batches.ToEngineInput(validated.Bucket, content.Files);
-            result = await Task.Run(() => processor.Process(input, cancellationToken: cancellationToken, output: output), cancellationToken).ConfigureAwait(false);
+            result = await Task.Run(() => processor.Process(input, cancellationToken: cancellationToken, output: output), cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (BatchChangedException e)
         {
@@ -54,13 +55,15 @@ public sealed partial class BatchValidatedHandler(
         if (!result.Accepted)
         {
             // The same bytes passed in Validate: only a bug (or an engine changed between the stages) gets here.
-            throw new InvalidOperationException($"Batch {validated.BatchId} v{validated.Version} no longer passes validation ({result.Report.ErrorCount} errors).");
+            throw new InvalidOperationException(
+                $"Batch {validated.BatchId} v{validated.Version} no longer passes validation ({result.Report.ErrorCount} errors).");
         }
 
         var prefix = BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version);
         var files = output.Files.Select(f => (f.Path, Key: prefix + Path.ChangeExtension(f.PartName, ".pen"))).ToList();
         await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
-            async (file, ct) => await batches.UploadFileAsync(validated.Bucket, file.Key, file.Path, progress: null, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (file, ct) => await batches.UploadFileAsync(validated.Bucket, file.Key, file.Path, progress: null, ct).ConfigureAwait(false))
+            .ConfigureAwait(false);
         var keys = files.Select(f => f.Key).ToList();
 
         var orders = result.Report.RowsOf(TableKind.Orders);
@@ -99,7 +102,9 @@ public sealed partial class BatchValidatedHandler(
             BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version), keys, orders, items, clock.GetUtcNow()),
             cancellationToken);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: transformed {Orders} orders and {Items} items into {Files} files in {Elapsed}")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Batch {BatchId} v{Version}: transformed {Orders} orders and {Items} items into {Files} files in {Elapsed}")]
     private partial void LogTransformed(string batchId, int version, long orders, long items, int files, TimeSpan elapsed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} v{Version}: transformed already, or no longer running; nothing to transform")]

@@ -42,8 +42,8 @@ public sealed partial class RejectionPublisher(
     public async Task<string> WriteReportAsync(PipelineRun run, ValidationReport report, CancellationToken cancellationToken)
     {
         var key = BatchLayout.ReportKey(run.BatchId, run.Version, report.Accepted);
-        await batches.PutAsync(topology.Bucket.Name, key, System.Text.Encoding.UTF8.GetBytes(ReportJson.Serialize(report)), "application/json", cancellationToken)
-            .ConfigureAwait(false);
+        var body = System.Text.Encoding.UTF8.GetBytes(ReportJson.Serialize(report));
+        await batches.PutAsync(topology.Bucket.Name, key, body, "application/json", cancellationToken).ConfigureAwait(false);
         return key;
     }
 

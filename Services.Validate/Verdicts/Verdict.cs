@@ -43,12 +43,14 @@ public sealed record Verdict(ValidationReport Report, string Reason)
         var holders = string.Join(", ", claim.FirstConflicts.Select(c => c.Owner).Distinct().Select(o => $"{o.BatchId} (version {o.Version})"));
         var first = errors.FirstOrDefault();
         return new Verdict(report,
-            $"{claim.ConflictCount} order or item id{(claim.ConflictCount == 1 ? " is" : "s are")} already counted in batch {holders} ({ValidationRule.SeenInBatch} ×{claim.ConflictCount})" +
+            $"{claim.ConflictCount} order or item id{(claim.ConflictCount == 1 ? " is" : "s are")} already counted in batch {holders} " +
+            $"({ValidationRule.SeenInBatch} ×{claim.ConflictCount})" +
             (first is null ? "" : $"; first: {Describe(first)}"));
     }
 
     public static string CountedIn(KeyConflict conflict) =>
-        $"{(conflict.Kind == KeyKind.Order ? "Order" : "Order item")} {conflict.Id} is already counted in batch {conflict.Owner.BatchId} (version {conflict.Owner.Version}).";
+        $"{(conflict.Kind == KeyKind.Order ? "Order" : "Order item")} {conflict.Id} is already counted in batch " +
+        $"{conflict.Owner.BatchId} (version {conflict.Owner.Version}).";
 
     public static string Describe(ValidationError error) =>
         $"{error.File}{(error.Line > 0 ? $" line {error.Line}" : "")}{(error.Column is null ? "" : $" column {error.Column}")}: [{error.Rule}] {error.Message}";
