@@ -207,7 +207,9 @@ public class SnsClientProtocolTests
         Assert.Equal(("Throttling", SnsClient.MaxAttempts), (error.ErrorCode, throttledWire.Requests.Count));
 
         var (refused, refusedWire) = ClientAnswering("""
-            <ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>no</Message></Error></ErrorResponse>
+            <ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">
+              <Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>no</Message></Error>
+            </ErrorResponse>
             """, HttpStatusCode.BadRequest);
         await Assert.ThrowsAsync<AmazonSnsException>(() => refused.PublishAsync(new PublishRequest(TopicArn, "x")));
         Assert.Single(refusedWire.Requests);

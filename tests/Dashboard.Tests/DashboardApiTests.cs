@@ -51,7 +51,9 @@ public sealed class DashboardApiTests(DashboardApp app)
         using var daily = await GetJsonAsync($"/api/kpis/daily?from={Day(from)}&to={Day(to)}");
         using var categories = await GetJsonAsync($"/api/kpis/categories?from={Day(from)}&to={Day(to)}&category={Uri.EscapeDataString(category)}");
 
-        Assert.Equal(app.SeedKpis.OrderKpis.Where(r => r.OrderDate >= from && r.OrderDate <= to), daily.RootElement.GetProperty("rows").EnumerateArray().Select(OrderRow));
+        Assert.Equal(
+            app.SeedKpis.OrderKpis.Where(r => r.OrderDate >= from && r.OrderDate <= to),
+            daily.RootElement.GetProperty("rows").EnumerateArray().Select(OrderRow));
         var expected = app.SeedKpis.CategoryKpis.Where(r => r.Category == category && r.OrderDate >= from && r.OrderDate <= to).ToList();
         Assert.Equal(5, expected.Count);
         Assert.Equal(expected, categories.RootElement.GetProperty("rows").EnumerateArray().Select(CategoryRow));
@@ -82,7 +84,9 @@ public sealed class DashboardApiTests(DashboardApp app)
         using var batch = await GetJsonAsync($"/api/runs/{DashboardApp.SeedBatch}");
         Assert.Equal(1, batch.RootElement.GetProperty("in_force_version").GetInt32());
         var version = Assert.Single(batch.RootElement.GetProperty("versions").EnumerateArray());
-        Assert.Equal(["validate", "transform", "compute", "notify"], version.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(
+            ["validate", "transform", "compute", "notify"],
+            version.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
         Assert.All(version.GetProperty("stages").EnumerateArray(), s => Assert.Equal("Succeeded", s.GetProperty("status").GetString()));
     }
 
@@ -118,7 +122,9 @@ public sealed class DashboardApiTests(DashboardApp app)
 
     private static List<(int Version, string? Status, bool InForce)> Versions(JsonDocument batch) =>
         batch.RootElement.GetProperty("versions").EnumerateArray()
-            .Select(v => (v.GetProperty("version").GetInt32(), v.GetProperty("status").GetString(), v.GetProperty("in_force").GetBoolean())).OrderBy(v => v.Item1).ToList();
+            .Select(v => (v.GetProperty("version").GetInt32(), v.GetProperty("status").GetString(), v.GetProperty("in_force").GetBoolean()))
+            .OrderBy(v => v.Item1)
+            .ToList();
 
     [Fact]
     public async Task A_rejected_batch_shows_the_report_with_the_rule_file_line_column_and_value_the_engine_found()
@@ -163,7 +169,9 @@ public sealed class DashboardApiTests(DashboardApp app)
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is not in the OpenAPI document");
         }
         Assert.Equal(["from", "to", "category"],
-            paths.GetProperty("/api/kpis/categories").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+            paths.GetProperty("/api/kpis/categories").GetProperty("get").GetProperty("parameters")
+                .EnumerateArray()
+                .Select(p => p.GetProperty("name").GetString()));
     }
 
     [Theory]

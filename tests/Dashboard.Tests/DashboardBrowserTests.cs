@@ -84,7 +84,9 @@ public sealed class DashboardBrowserTests(DashboardApp app)
 
         await seed.GetByRole(AriaRole.Link, new() { Name = DashboardApp.SeedBatch }).ClickAsync();
         await Assertions.Expect(page.Locator("#batch .timeline li")).ToHaveCountAsync(4);
-        Assert.Equal(["validate", "transform", "compute", "notify"], await page.Locator("#batch .timeline li").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.stage)"));
+        Assert.Equal(
+            ["validate", "transform", "compute", "notify"],
+            await page.Locator("#batch .timeline li").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.stage)"));
         await Assertions.Expect(page.Locator("#batch")).ToContainTextAsync("Version 1 is in force");
         await BrowserSession.ScreenshotAsync(page, "batch");
         await page.Context.CloseAsync();

@@ -61,7 +61,9 @@ public static class ContainerEngine
             {
                 return $"the container engine at {SocketPath} does not answer /_ping";
             }
-            var missing = Services.Where(s => !http.GetAsync($"/images/{Uri.EscapeDataString(Image(s))}/json").GetAwaiter().GetResult().IsSuccessStatusCode).ToList();
+            var missing = Services
+                .Where(s => !http.GetAsync($"/images/{Uri.EscapeDataString(Image(s))}/json").GetAwaiter().GetResult().IsSuccessStatusCode)
+                .ToList();
             return missing.Count == 0 ? null : $"the images {string.Join(", ", missing.Select(Image))} are not in the container engine (run .ci/containers.sh)";
         }
         catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException)

@@ -29,7 +29,10 @@ public sealed class DeploySettingsTests(SynthesizedStack stack)
         template.ResourcePropertiesCountIs("AWS::ElasticLoadBalancingV2::Listener", new Dictionary<string, object> { ["Protocol"] = "HTTP" }, 0);
         template.HasResourceProperties("AWS::EC2::SecurityGroup", new Dictionary<string, object>
         {
-            ["SecurityGroupIngress"] = new object[] { Match.ObjectLike(new Dictionary<string, object> { ["CidrIp"] = "10.20.0.0/16", ["FromPort"] = 443, ["ToPort"] = 443 }) },
+            ["SecurityGroupIngress"] = new object[]
+            {
+                Match.ObjectLike(new Dictionary<string, object> { ["CidrIp"] = "10.20.0.0/16", ["FromPort"] = 443, ["ToPort"] = 443 }),
+            },
         });
     }
 

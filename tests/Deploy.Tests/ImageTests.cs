@@ -42,7 +42,9 @@ public sealed class ImageTests(ServiceContainers images, ITestOutputHelper outpu
         using var dashboard = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{images.Ports["dashboard"]}") };
         var days = expected.OrderKpis.Select(r => r.OrderDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).ToList();
         using var json = System.Text.Json.JsonDocument.Parse(await dashboard.GetStringAsync($"/api/kpis/daily?from={days[0]}&to={days[^1]}"));
-        Assert.Equal(expected.OrderKpis.Select(r => r.TotalRevenue), json.RootElement.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("total_revenue").GetDecimal()));
+        Assert.Equal(
+            expected.OrderKpis.Select(r => r.TotalRevenue),
+            json.RootElement.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("total_revenue").GetDecimal()));
         Assert.Contains("<script", await dashboard.GetStringAsync("/"), StringComparison.Ordinal);
     }
 
@@ -91,7 +93,10 @@ public sealed class ImageTests(ServiceContainers images, ITestOutputHelper outpu
         }
     }
 
-    /// <summary>The next alert about <paramref name="batchId"/> on the alerts inbox queue (alerts about other batches are dropped: each test has its own batch).</summary>
+    /// <summary>
+    /// The next alert about <paramref name="batchId"/> on the alerts inbox queue (alerts about other batches are dropped:
+    /// each test has its own batch).
+    /// </summary>
     private async Task<Alert> NextAlertAsync(string batchId, TimeSpan? timeout = null)
     {
         using var sqs = AwsClientFactory.CreateSqs(images.Aws, images.Credentials);
@@ -129,7 +134,9 @@ public sealed class ImageTests(ServiceContainers images, ITestOutputHelper outpu
     private static string Generate(long orders, DateOnly firstDay, ulong seed, int days, long idOffset)
     {
         var folder = Directory.CreateTempSubdirectory("deploy-tests-batch-").FullName;
-        SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, Parts: 3, Seed: seed, Days: days, Products: 500) { FirstDay = firstDay, IdOffset = idOffset });
+        SyntheticBatchGenerator.Generate(
+            folder,
+            new GeneratorOptions(orders, Parts: 3, Seed: seed, Days: days, Products: 500) { FirstDay = firstDay, IdOffset = idOffset });
         return folder;
     }
 }

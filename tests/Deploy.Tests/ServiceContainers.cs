@@ -154,7 +154,10 @@ public sealed class ServiceContainers : IAsyncLifetime
         }
     }
 
-    /// <summary>Sends SIGTERM to the service's container, as ECS does to stop a task, and waits for it to exit; returns its exit code and how long it took.</summary>
+    /// <summary>
+    /// Sends SIGTERM to the service's container, as ECS does to stop a task, and waits for it to exit; returns its exit code
+    /// and how long it took.
+    /// </summary>
     public async Task<(long ExitCode, TimeSpan Took)> TerminateAsync(string service)
     {
         var container = _running[service];

@@ -30,7 +30,9 @@ public static class TemplateReader
     {
         JsonValue value => (string)value!,
         JsonObject o when o["Fn::GetAtt"] is JsonArray getAtt => NameOf(stack, (string)getAtt[0]!),
-        JsonObject o when o["Ref"] is JsonValue reference => stack.Json["Resources"]![(string)reference!] is null ? $"{{{(string)reference!}}}" : NameOf(stack, (string)reference!),
+        JsonObject o when o["Ref"] is JsonValue reference => stack.Json["Resources"]![(string)reference!] is null
+            ? $"{{{(string)reference!}}}"
+            : NameOf(stack, (string)reference!),
         JsonObject o when o["Fn::Join"] is JsonArray join => string.Join((string)join[0]!, join[1]!.AsArray().Select(part => Render(stack, part!))),
         _ => node.ToJsonString(),
     };
@@ -38,7 +40,11 @@ public static class TemplateReader
     private static string NameOf(StackTemplate stack, string logicalId)
     {
         var properties = stack.Resource(logicalId)["Properties"]?.AsObject();
-        foreach (var (property, kind) in new[] { ("QueueName", "queue"), ("TableName", "table"), ("TopicName", "topic"), ("BucketName", "bucket"), ("LogGroupName", "log-group"), ("ServiceName", "service") })
+        foreach (var (property, kind) in new[]
+        {
+            ("QueueName", "queue"), ("TableName", "table"), ("TopicName", "topic"),
+            ("BucketName", "bucket"), ("LogGroupName", "log-group"), ("ServiceName", "service"),
+        })
         {
             if (properties?[property] is { } name)
             {

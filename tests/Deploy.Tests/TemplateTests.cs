@@ -31,7 +31,11 @@ public sealed class TemplateTests(SynthesizedStack stack)
                     ["PointInTimeRecoverySpecification"] = new Dictionary<string, object> { ["PointInTimeRecoveryEnabled"] = true },
                     ["KeySchema"] = Match.Exact(KeySchema(table.Key)),
                     ["AttributeDefinitions"] = Match.ArrayWith(table.KeyAttributes
-                        .Select(a => (object)new Dictionary<string, object> { ["AttributeName"] = a.Name, ["AttributeType"] = a.Type == KeyAttributeType.Number ? "N" : "S" })
+                        .Select(a => (object)new Dictionary<string, object>
+                        {
+                            ["AttributeName"] = a.Name,
+                            ["AttributeType"] = a.Type == KeyAttributeType.Number ? "N" : "S",
+                        })
                         .ToArray()),
                     ["GlobalSecondaryIndexes"] = table.GlobalIndexes.Count == 0 ? Match.Absent() : Match.Exact(table.GlobalIndexes
                         .Select(i => (object)new Dictionary<string, object>
@@ -75,7 +79,10 @@ public sealed class TemplateTests(SynthesizedStack stack)
         var subscriptions = stack.Resources("AWS::SNS::Subscription")
             .Select(s => s.Resource["Properties"]!)
             .Where(p => (string?)p["Protocol"] == "sqs")
-            .Select(p => (Topic: topics[(string)p["TopicArn"]!["Ref"]!], Queue: TemplateReader.Render(stack, p["Endpoint"]!), Raw: (bool?)p["RawMessageDelivery"]))
+            .Select(p => (
+                Topic: topics[(string)p["TopicArn"]!["Ref"]!],
+                Queue: TemplateReader.Render(stack, p["Endpoint"]!),
+                Raw: (bool?)p["RawMessageDelivery"]))
             .ToList();
         Assert.Equal(
             _topology.Subscriptions.Select(s => (s.Topic.Name, $"queue/{s.Queue.Name}", (bool?)s.RawMessageDelivery)).Order(),
@@ -167,12 +174,16 @@ public sealed class TemplateTests(SynthesizedStack stack)
 
         // S3 checks at creation that it may send, so the bucket waits for the queue's policy.
         var policyId = stack.Resources("AWS::SQS::QueuePolicy")
-            .Single(p => p.Resource["Properties"]!["Queues"]!.AsArray().Any(q => TemplateReader.Render(stack, q!) == $"queue/{_topology.ManifestEventsQueue.Name}")).Id;
+            .Single(p => p.Resource["Properties"]!["Queues"]!.AsArray()
+                .Any(q => TemplateReader.Render(stack, q!) == $"queue/{_topology.ManifestEventsQueue.Name}"))
+            .Id;
         Assert.Contains(policyId, TemplateReader.OneOrMany(stack.Resource(bucketId)["DependsOn"]!).Select(d => (string)d!));
         var statement = stack.Resource(policyId)["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray()
             .Single(s => (string?)s!["Sid"] == "AllowBucketNotifications")!;
         Assert.Equal("s3.amazonaws.com", (string)statement["Principal"]!["Service"]!);
-        Assert.Equal($"arn:{{AWS::Partition}}:s3:::{_topology.Bucket.Name}", TemplateReader.Render(stack, statement["Condition"]!["ArnEquals"]!["aws:SourceArn"]!));
+        Assert.Equal(
+            $"arn:{{AWS::Partition}}:s3:::{_topology.Bucket.Name}",
+            TemplateReader.Render(stack, statement["Condition"]!["ArnEquals"]!["aws:SourceArn"]!));
     }
 
     /// <summary>What each service's code calls, checked by hand against Services.*/Handlers, Pipeline.Storage and the bus.</summary>
@@ -216,7 +227,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
             "compute",
             [
                 "dynamodb:BatchWriteItem table/pipeline-kpi-contributions", "dynamodb:DescribeTable table/pipeline-kpi-contributions",
-                "dynamodb:GetItem table/pipeline-kpi-contributions", "dynamodb:PutItem table/pipeline-kpi-contributions", "dynamodb:Query table/pipeline-kpi-contributions",
+                "dynamodb:GetItem table/pipeline-kpi-contributions", "dynamodb:PutItem table/pipeline-kpi-contributions",
+                "dynamodb:Query table/pipeline-kpi-contributions",
                 "dynamodb:DescribeTable table/pipeline-kpi-days", "dynamodb:GetItem table/pipeline-kpi-days", "dynamodb:PutItem table/pipeline-kpi-days",
                 "dynamodb:Query table/pipeline-kpi-days",
                 "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:PutItem table/pipeline-category-kpis",
@@ -232,7 +244,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRequested", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchTransformed",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchUploadRepeated", "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated",
-                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRetractionRequested", "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchTransformed",
+                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRetractionRequested",
+                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchTransformed",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchUploadRepeated",
                 "sns:Publish topic/Pipeline_Contracts-BatchRetracted", "sns:Publish topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:Publish topic/Pipeline_Contracts-KpisUpdated",
@@ -262,8 +275,10 @@ public sealed class TemplateTests(SynthesizedStack stack)
         {
             "dashboard",
             [
-                "dynamodb:BatchGetItem table/pipeline-order-kpis", "dynamodb:DescribeTable table/pipeline-order-kpis", "dynamodb:Scan table/pipeline-order-kpis",
-                "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:Query table/pipeline-category-kpis", "dynamodb:Scan table/pipeline-category-kpis",
+                "dynamodb:BatchGetItem table/pipeline-order-kpis", "dynamodb:DescribeTable table/pipeline-order-kpis",
+                "dynamodb:Scan table/pipeline-order-kpis",
+                "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:Query table/pipeline-category-kpis",
+                "dynamodb:Scan table/pipeline-category-kpis",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:Query table/pipeline-runs", "dynamodb:Scan table/pipeline-runs",
                 $"s3:GetObject bucket/{Bucket}/errors/*",
                 $"s3:ListBucket bucket/{Bucket}",
@@ -315,10 +330,13 @@ public sealed class TemplateTests(SynthesizedStack stack)
         Assert.DoesNotContain(grants, g => g.StartsWith("dynamodb:", StringComparison.Ordinal)
             && !new[] { "dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan" }.Contains(g.Split(' ')[0]));
         Assert.DoesNotContain(grants, g => g.StartsWith("sns:Publish", StringComparison.Ordinal));
-        Assert.DoesNotContain(grants, g => g.StartsWith("s3:", StringComparison.Ordinal) && !g.StartsWith("s3:GetObject", StringComparison.Ordinal) && !g.StartsWith("s3:ListBucket", StringComparison.Ordinal));
-        Assert.DoesNotContain(grants, g => g.Contains("/data/", StringComparison.Ordinal) || g.Contains("/transformed/", StringComparison.Ordinal) || g.Contains("/processed/", StringComparison.Ordinal));
+        Assert.DoesNotContain(grants, g => g.StartsWith("s3:", StringComparison.Ordinal)
+            && !g.StartsWith("s3:GetObject", StringComparison.Ordinal) && !g.StartsWith("s3:ListBucket", StringComparison.Ordinal));
+        Assert.DoesNotContain(grants, g => g.Contains("/data/", StringComparison.Ordinal)
+            || g.Contains("/transformed/", StringComparison.Ordinal) || g.Contains("/processed/", StringComparison.Ordinal));
         // Its own queue only: it deletes the alerts it has read there, and nowhere else.
-        Assert.All(grants.Where(g => g.StartsWith("sqs:DeleteMessage", StringComparison.Ordinal) || g.StartsWith("sqs:ReceiveMessage", StringComparison.Ordinal)),
+        Assert.All(
+            grants.Where(g => g.StartsWith("sqs:DeleteMessage", StringComparison.Ordinal) || g.StartsWith("sqs:ReceiveMessage", StringComparison.Ordinal)),
             g => Assert.EndsWith(" queue/pipeline-dashboard", g, StringComparison.Ordinal));
     }
 
@@ -341,14 +359,17 @@ public sealed class TemplateTests(SynthesizedStack stack)
         var vpc = stack.Resources("AWS::EC2::VPC").Single().Id;
         Assert.Equal([$"{vpc}:{DashboardService.HttpListenerPort}"], ingress);
         var fromBalancer = Assert.Single(stack.Resources("AWS::EC2::SecurityGroupIngress")).Resource["Properties"]!;
-        Assert.Equal((ServiceTask.HttpPort, balancerGroup), ((int)fromBalancer["FromPort"]!, TemplateReader.Render(stack, fromBalancer["SourceSecurityGroupId"]!)));
+        Assert.Equal(
+            (ServiceTask.HttpPort, balancerGroup),
+            ((int)fromBalancer["FromPort"]!, TemplateReader.Render(stack, fromBalancer["SourceSecurityGroupId"]!)));
 
         stack.Template.HasResourceProperties("AWS::ECS::Service", new Dictionary<string, object>
         {
             ["ServiceName"] = _topology.ServiceName("dashboard"),
             ["DesiredCount"] = 1,
             ["LaunchType"] = "FARGATE",
-            ["LoadBalancers"] = Match.ArrayWith([Match.ObjectLike(new Dictionary<string, object> { ["ContainerName"] = "dashboard", ["ContainerPort"] = ServiceTask.HttpPort })]),
+            ["LoadBalancers"] = Match.ArrayWith(
+                [Match.ObjectLike(new Dictionary<string, object> { ["ContainerName"] = "dashboard", ["ContainerPort"] = ServiceTask.HttpPort })]),
         });
         var container = ContainerOf("dashboard");
         Assert.Equal(["CMD", ServiceTask.Executable("dashboard"), "--health-check"], container["HealthCheck"]!["Command"]!.AsArray().Select(c => (string)c!));
@@ -383,7 +404,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
             var properties = stack.Resource(group)["Properties"]!;
             Assert.Null(properties["SecurityGroupIngress"]);
             var egress = Assert.Single(properties["SecurityGroupEgress"]!.AsArray())!;
-            Assert.Equal(("0.0.0.0/0", "tcp", 443, 443), ((string)egress["CidrIp"]!, (string)egress["IpProtocol"]!, (int)egress["FromPort"]!, (int)egress["ToPort"]!));
+            Assert.Equal(
+                ("0.0.0.0/0", "tcp", 443, 443),
+                ((string)egress["CidrIp"]!, (string)egress["IpProtocol"]!, (int)egress["FromPort"]!, (int)egress["ToPort"]!));
         }
         // The one way in to any task: the dashboard's load balancer, to the container port.
         var ingress = Assert.Single(stack.Resources("AWS::EC2::SecurityGroupIngress")).Resource["Properties"]!;
@@ -403,8 +426,10 @@ public sealed class TemplateTests(SynthesizedStack stack)
 
         Assert.Equal((new PipelineServices(_topology).All.Count + 1) * 2, containers.Count); // the workers and the dashboard, each with its collector
         Assert.Contains("Pipeline__BucketName", names);
-        Assert.DoesNotContain(names, n => n.Contains("SECRET", StringComparison.OrdinalIgnoreCase) || n.Contains("ACCESS_KEY", StringComparison.OrdinalIgnoreCase)
-            || n.Contains("TOKEN", StringComparison.OrdinalIgnoreCase) || n.Contains("PASSWORD", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(names, n => n.Contains("SECRET", StringComparison.OrdinalIgnoreCase)
+            || n.Contains("ACCESS_KEY", StringComparison.OrdinalIgnoreCase)
+            || n.Contains("TOKEN", StringComparison.OrdinalIgnoreCase)
+            || n.Contains("PASSWORD", StringComparison.OrdinalIgnoreCase));
         Assert.All(containers, c => Assert.Null(c!["Secrets"]));
     }
 
@@ -425,7 +450,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
         var end = doc.IndexOf(End, StringComparison.Ordinal);
 
         Assert.True(start >= 0 && end > start, $"docs/security.md has no section between {Begin} and {End}");
-        Assert.True(doc[(start + Begin.Length)..end] == lists, $"docs/security.md's access lists differ from the template's grants; they are:\n{Begin}{lists}{End}");
+        Assert.True(
+            doc[(start + Begin.Length)..end] == lists,
+            $"docs/security.md's access lists differ from the template's grants; they are:\n{Begin}{lists}{End}");
     }
 
     /// <summary>
@@ -466,7 +493,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 }),
             });
             var container = ContainerOf(access.Name);
-            Assert.Equal(["CMD", ServiceTask.Executable(access.Name), "--health-check"], container["HealthCheck"]!["Command"]!.AsArray().Select(c => (string)c!));
+            Assert.Equal(
+                ["CMD", ServiceTask.Executable(access.Name), "--health-check"],
+                container["HealthCheck"]!["Command"]!.AsArray().Select(c => (string)c!));
             var image = container["Image"]!.ToJsonString();
             Assert.Contains($"{{\"Ref\":\"{PipelineStack.Id("Repository", access.Name)}\"}}", image, StringComparison.Ordinal);
             Assert.Contains("{\"Ref\":\"ImageTag\"}", image, StringComparison.Ordinal);
@@ -484,9 +513,13 @@ public sealed class TemplateTests(SynthesizedStack stack)
             var minimum = WorkerService.MinTasks(access, stack.Settings);
             var target = targets.Single(t => TemplateReader.Render(stack, t.Resource["Properties"]!["ResourceId"]!)
                 .EndsWith($"/service/{_topology.ServiceName(access.Name)}", StringComparison.Ordinal));
-            Assert.Equal((minimum, stack.Settings.MaxTasks), ((int)target.Resource["Properties"]!["MinCapacity"]!, (int)target.Resource["Properties"]!["MaxCapacity"]!));
+            Assert.Equal(
+                (minimum, stack.Settings.MaxTasks),
+                ((int)target.Resource["Properties"]!["MinCapacity"]!, (int)target.Resource["Properties"]!["MaxCapacity"]!));
 
-            var policies = stack.Resources("AWS::ApplicationAutoScaling::ScalingPolicy").Where(p => (string?)p.Resource["Properties"]!["ScalingTargetId"]!["Ref"] == target.Id).ToList();
+            var policies = stack.Resources("AWS::ApplicationAutoScaling::ScalingPolicy")
+                .Where(p => (string?)p.Resource["Properties"]!["ScalingTargetId"]!["Ref"] == target.Id)
+                .ToList();
             var busy = policies.Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == _topology.ServicePolicyName(access.Name, "backlog"))
                 .Resource["Properties"]!["StepScalingPolicyConfiguration"]!;
             Assert.Equal("ExactCapacity", (string)busy["AdjustmentType"]!);
@@ -501,11 +534,19 @@ public sealed class TemplateTests(SynthesizedStack stack)
             // Both alarms watch exactly the consumed queues, waiting and in flight.
             foreach (var policy in policies)
             {
-                var alarm = stack.Resources("AWS::CloudWatch::Alarm").Single(a => (string?)a.Resource["Properties"]!["AlarmActions"]![0]!["Ref"] == policy.Id).Resource["Properties"]!;
+                var alarm = stack.Resources("AWS::CloudWatch::Alarm")
+                    .Single(a => (string?)a.Resource["Properties"]!["AlarmActions"]![0]!["Ref"] == policy.Id)
+                    .Resource["Properties"]!;
                 var watched = alarm["Metrics"]!.AsArray().Where(m => m!["MetricStat"] is not null)
-                    .Select(m => ((string)m!["MetricStat"]!["Metric"]!["MetricName"]!, TemplateReader.Render(stack, m["MetricStat"]!["Metric"]!["Dimensions"]![0]!["Value"]!)));
+                    .Select(m => (
+                        (string)m!["MetricStat"]!["Metric"]!["MetricName"]!,
+                        TemplateReader.Render(stack, m["MetricStat"]!["Metric"]!["Dimensions"]![0]!["Value"]!)));
                 Assert.Equal(
-                    access.Consumes.SelectMany(q => new[] { ("ApproximateNumberOfMessagesNotVisible", $"queue/{q.Name}"), ("ApproximateNumberOfMessagesVisible", $"queue/{q.Name}") }).Order(),
+                    access.Consumes.SelectMany(q => new[]
+                    {
+                        ("ApproximateNumberOfMessagesNotVisible", $"queue/{q.Name}"),
+                        ("ApproximateNumberOfMessagesVisible", $"queue/{q.Name}"),
+                    }).Order(),
                     watched.Order());
             }
         }

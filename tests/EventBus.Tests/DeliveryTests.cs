@@ -132,14 +132,17 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
     public async Task A_message_beyond_the_size_limit_is_not_published_and_the_exception_says_how_large_it_was()
     {
         var received = new Received<Note>();
-        await using var host = await BusHost.StartAsync(aws, "large-endpoint", bus => bus.AddSubscription<Note, RecordingHandler<Note>>(), services: s => s.AddSingleton(received));
+        await using var host = await BusHost.StartAsync(
+            aws, "large-endpoint", bus => bus.AddSubscription<Note, RecordingHandler<Note>>(), services: s => s.AddSingleton(received));
 
         var error = await Assert.ThrowsAsync<MessageTooLargeException>(() => host.Bus.PublishAsync(new Note(new string('x', 300_000))));
         // Non-ASCII text: the limit is in bytes on the wire, not in characters.
         await Assert.ThrowsAsync<MessageTooLargeException>(() => host.Bus.PublishAsync(new Note(new string('é', 60_000))));
         await host.Bus.PublishAsync(new Note(new string('x', 250_000)));
 
-        Assert.Matches(@"^A Note message of 300,[0-9]{3} bytes cannot be published: at most 262,144 are allowed \(EventBus:MaxMessageBytes\)\.$", error.Message);
+        Assert.Matches(
+            @"^A Note message of 300,[0-9]{3} bytes cannot be published: at most 262,144 are allowed \(EventBus:MaxMessageBytes\)\.$",
+            error.Message);
         Assert.Equal(250_000, Assert.Single(await received.WaitForAsync(1)).Message.Text.Length);
     }
 
@@ -177,7 +180,8 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
         await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "oversized-endpoint_error") == (2, 0), "two dead letters");
         var letters = await new DeadLetterQueue(sqs, "oversized-endpoint").PeekAsync();
         Assert.All(letters, l => Assert.Equal((DeadLetterQueue.PoisonReason, typeof(MessageFormatException).FullName), (l.Reason, l.ExceptionType)));
-        Assert.Contains(letters, l => l.Body == oversized && l.ExceptionMessage == $"The message is {oversized.Length:N0} bytes; at most 100,000 are allowed (EventBus:MaxMessageBytes).");
+        Assert.Contains(letters, l => l.Body == oversized
+            && l.ExceptionMessage == $"The message is {oversized.Length:N0} bytes; at most 100,000 are allowed (EventBus:MaxMessageBytes).");
         Assert.Contains(letters, l => l.Body == nested && l.ExceptionMessage!.StartsWith("The body is not JSON", StringComparison.Ordinal));
     }
 
@@ -306,7 +310,8 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
     {
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            var response = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest(url) { WaitTimeSeconds = 1, VisibilityTimeout = 1, MessageAttributeNames = ["All"] });
+            var response = await sqs.ReceiveMessageAsync(
+                new ReceiveMessageRequest(url) { WaitTimeSeconds = 1, VisibilityTimeout = 1, MessageAttributeNames = ["All"] });
             if (response.Messages is [var message, ..])
             {
                 return message;
@@ -414,7 +419,8 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
         await first.DisposeAsync();
 
         await using var second = await BusHost.StartAsync(aws, queue, bus => bus.AddSubscription<SlowWork, SlowHandler>(), options);
-        await QueueProbe.EventuallyAsync(() => Task.FromResult(SlowHandler.Started.Count(s => s.Queue == queue) == 2), "the released message is delivered again");
+        await QueueProbe.EventuallyAsync(
+            () => Task.FromResult(SlowHandler.Started.Count(s => s.Queue == queue) == 2), "the released message is delivered again");
         Assert.Equal([1, 2], SlowHandler.Started.Where(s => s.Queue == queue).Select(s => s.ReceiveCount));
         Assert.Equal(0, SlowHandler.Count(SlowHandler.Finished, queue));
     }

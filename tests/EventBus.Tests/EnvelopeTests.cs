@@ -46,15 +46,24 @@ public class EnvelopeTests
 
     [Theory]
     [InlineData("""{"bucket":"b","version":1,"dataKeys":["k"]}""", "The message does not fit BatchTransformed: batchId is missing (it is required)")]
-    [InlineData("""{"batchId":"b","bucket":"b","manifestKey":"m","version":1,"dataPrefix":"p"}""", "The message does not fit BatchTransformed: dataKeys is missing (it is required)")]
-    [InlineData("""{"batchId":null,"bucket":"b","manifestKey":"m","version":1,"dataPrefix":"p","dataKeys":[]}""", "The message does not fit BatchTransformed: batchId is missing (it is required)")]
+    [InlineData(
+        """{"batchId":"b","bucket":"b","manifestKey":"m","version":1,"dataPrefix":"p"}""",
+        "The message does not fit BatchTransformed: dataKeys is missing (it is required)")]
+    [InlineData(
+        """{"batchId":null,"bucket":"b","manifestKey":"m","version":1,"dataPrefix":"p","dataKeys":[]}""",
+        "The message does not fit BatchTransformed: batchId is missing (it is required)")]
     public void A_message_without_a_field_its_type_requires_is_poison_naming_the_field(string json, string reason) =>
-        Assert.Equal(reason, Assert.Throws<MessageFormatException>(() => EnvelopeSerializer.ReadMessage(JsonDocument.Parse(json).RootElement, typeof(BatchTransformed))).Message);
+        Assert.Equal(
+            reason,
+            Assert.Throws<MessageFormatException>(() => EnvelopeSerializer.ReadMessage(JsonDocument.Parse(json).RootElement, typeof(BatchTransformed)))
+                .Message);
 
     [Fact]
     public void Fields_a_type_leaves_optional_may_be_missing()
     {
-        var message = EnvelopeSerializer.ReadMessage(JsonDocument.Parse("""{"bucket":"b","manifestKey":"data/x/manifest_x.json"}""").RootElement, typeof(BatchSubmitted));
+        var message = EnvelopeSerializer.ReadMessage(
+            JsonDocument.Parse("""{"bucket":"b","manifestKey":"data/x/manifest_x.json"}""").RootElement,
+            typeof(BatchSubmitted));
 
         Assert.Equal(new BatchSubmitted(null, "b", "data/x/manifest_x.json"), message);
     }
@@ -62,7 +71,8 @@ public class EnvelopeTests
     [Fact]
     public void Our_envelope_has_the_golden_samples_properties_in_its_order_and_the_same_message()
     {
-        var envelope = EnvelopeSerializer.Wrap(Batch, Guid.Parse("aa6e0000-d99a-2315-555f-08df4b4a9b85"), new DateTimeOffset(2025, 4, 9, 6, 0, 1, TimeSpan.Zero));
+        var envelope = EnvelopeSerializer.Wrap(
+            Batch, Guid.Parse("aa6e0000-d99a-2315-555f-08df4b4a9b85"), new DateTimeOffset(2025, 4, 9, 6, 0, 1, TimeSpan.Zero));
         var ours = JsonNode.Parse(EnvelopeSerializer.Serialize(envelope))!.AsObject();
         var golden = JsonNode.Parse(Golden)!.AsObject();
 

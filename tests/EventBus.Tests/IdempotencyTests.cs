@@ -167,7 +167,8 @@ public class IdempotencyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture
     }
 
     /// <summary>Captures once per message; the first delivery's work runs until it is abandoned.</summary>
-    public sealed class CaptureOnceAfterACrash(IdempotencyStore store, ConcurrentQueue<(int ReceiveCount, IdempotencyOutcome Outcome)> outcomes, ConcurrentQueue<int> started)
+    public sealed class CaptureOnceAfterACrash(
+        IdempotencyStore store, ConcurrentQueue<(int ReceiveCount, IdempotencyOutcome Outcome)> outcomes, ConcurrentQueue<int> started)
         : IIntegrationEventHandler<PaymentCaptured>
     {
         public async Task HandleAsync(PaymentCaptured message, MessageContext context, CancellationToken cancellationToken)
@@ -191,7 +192,12 @@ public class IdempotencyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture
         var table = (await StoreAsync("processed-crashes")).TableName;
         var (outcomes, started) = (new ConcurrentQueue<(int, IdempotencyOutcome)>(), new ConcurrentQueue<int>());
         // Dead-lettered on the third receive, with no wait between deliveries: the budget is as small as it gets.
-        Action<SqsEventBusOptions> options = o => { o.VisibilityTimeout = TimeSpan.FromSeconds(2); o.MaxReceiveCount = 3; o.ShutdownTimeout = TimeSpan.FromMilliseconds(200); };
+        Action<SqsEventBusOptions> options = o =>
+        {
+            o.VisibilityTimeout = TimeSpan.FromSeconds(2);
+            o.MaxReceiveCount = 3;
+            o.ShutdownTimeout = TimeSpan.FromMilliseconds(200);
+        };
         Action<SqsEventBusBuilder> subscribe = bus => bus.AddSubscription<PaymentCaptured, CaptureOnceAfterACrash>();
         var crashing = new NetworkFaults(TimeSpan.FromSeconds(5));
         await using var first = await BusHost.StartAsync(aws, queue, subscribe, options, s => s

@@ -58,7 +58,9 @@ public sealed class MetricsTests : IClassFixture<AwsEmulatorFixture>, IDisposabl
     }
 
     private double Sum(string instrument, string? reason = null) =>
-        _measurements.Where(m => m.Instrument == instrument && (reason is null || Equals(m.Tags.GetValueOrDefault("eventbus.reason"), reason))).Sum(m => m.Value);
+        _measurements
+            .Where(m => m.Instrument == instrument && (reason is null || Equals(m.Tags.GetValueOrDefault("eventbus.reason"), reason)))
+            .Sum(m => m.Value);
 
     [Fact]
     public async Task Published_consumed_retried_failed_and_dead_lettered_messages_and_the_backlog_are_measured()

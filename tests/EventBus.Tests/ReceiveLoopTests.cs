@@ -22,7 +22,8 @@ public class ReceiveLoopTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulato
     private const string ChangeMessageVisibility = "AmazonSQS.ChangeMessageVisibility";
     private const string ExtensionFailed = "Could not extend the visibility of a message";
 
-    private static Action<IServiceCollection> Services(AwsEmulatorFixture aws, NetworkFaults faults, LogRecorder logs, params object[] singletons) => services =>
+    private static Action<IServiceCollection> Services(
+        AwsEmulatorFixture aws, NetworkFaults faults, LogRecorder logs, params object[] singletons) => services =>
     {
         services.AddSingleton<IAmazonSQS>(aws.CreateSqsClient(faults)).AddSingleton<ILoggerProvider>(logs).AddSingleton(faults);
         foreach (var singleton in singletons)
@@ -108,7 +109,8 @@ public class ReceiveLoopTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulato
 
         await host.Bus.PublishAsync(new Extended("report"));
 
-        await QueueProbe.EventuallyAsync(async () => !handled.IsEmpty && await QueueProbe.CountAsync(sqs, queue) == (0, 0), "the message is handled and deleted");
+        await QueueProbe.EventuallyAsync(
+            async () => !handled.IsEmpty && await QueueProbe.CountAsync(sqs, queue) == (0, 0), "the message is handled and deleted");
         Assert.Equal([(ChangeMessageVisibility, NetworkFault.Cancelled)], faults.Happened);
         Assert.Equal([1], handled);
         Assert.Single(logs.Find(LogLevel.Warning, $"{ExtensionFailed} on {queue}"));

@@ -51,7 +51,9 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
     [EntityName("orders-v2")]
     private sealed record Renamed;
 
-    [EntityName("this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns")]
+    [EntityName(
+        "this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-" +
+        "this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns-this-name-is-far-too-long-for-sns")]
     private sealed record WithALongEntityName;
 
     public sealed class Inbox<TMessage>(Received<TMessage> received) : IIntegrationEventHandler<TMessage> where TMessage : class
@@ -134,7 +136,8 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
         using var sqs = aws.CreateSqsClient();
         using var s3 = aws.CreateS3Client();
         using var dynamoDb = aws.CreateDynamoDbClient();
-        await new TopologyProvisioner(s3, sqs, dynamoDb, aws.CreateSnsClient(), NullLogger<TopologyProvisioner>.Instance).ApplyAsync(topology, CancellationToken.None);
+        await new TopologyProvisioner(s3, sqs, dynamoDb, aws.CreateSnsClient(), NullLogger<TopologyProvisioner>.Instance)
+            .ApplyAsync(topology, CancellationToken.None);
         return topology;
     }
 
@@ -174,7 +177,8 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
                         .AddSingleton(new Received<BatchRetractionRefused>()).AddSingleton(new Received<BatchUploadRepeated>())));
             }
 
-            var batch = new BatchSubmitted("20250409", topology.Bucket.Name, "data/20250409/manifest_20250409.json", "\"9b2cf535\"", DateTimeOffset.UtcNow, "test");
+            var batch = new BatchSubmitted(
+                "20250409", topology.Bucket.Name, "data/20250409/manifest_20250409.json", "\"9b2cf535\"", DateTimeOffset.UtcNow, "test");
             await hosts[^1].Bus.PublishAsync(batch);
 
             var (message, context) = Assert.Single(await submitted.WaitForAsync(1));
@@ -205,7 +209,9 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
         var attributes = (await sqs.GetQueueAttributesAsync(url, ["All"])).Attributes;
         Assert.Contains("\"AllowSubscribedTopics\"", attributes["Policy"]);
         Assert.Contains("\"AllowEventBusTopics\"", attributes["Policy"]);
-        Assert.Equal(((int)topology.ComputeQueue.VisibilityTimeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture), attributes["VisibilityTimeout"]);
+        Assert.Equal(
+            ((int)topology.ComputeQueue.VisibilityTimeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            attributes["VisibilityTimeout"]);
         var subscriptions = await aws.CreateSnsClient().ListAllSubscriptionsByTopicAsync(
             (await aws.CreateSnsClient().FindTopicArnAsync(topology.BatchTransformedTopic.Name))!);
         Assert.Single(subscriptions, s => s.Endpoint == attributes["QueueArn"]);

@@ -43,9 +43,13 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         var etag = summary.RootElement.GetProperty("etag").GetString();
 
         using var s3 = aws.CreateS3();
-        var keys = (await s3.ListObjectsV2Async(new() { BucketName = aws.Topology.Bucket.Name, Prefix = "data/cli-submit/" })).S3Objects.Select(o => o.Key).Order().ToList();
+        var keys = (await s3.ListObjectsV2Async(new() { BucketName = aws.Topology.Bucket.Name, Prefix = "data/cli-submit/" })).S3Objects
+            .Select(o => o.Key)
+            .Order()
+            .ToList();
         Assert.Equal(
-            ["data/cli-submit/manifest_cli-submit.json", "data/cli-submit/order_items/order_items_part1.csv", "data/cli-submit/order_items/order_items_part2.csv",
+            ["data/cli-submit/manifest_cli-submit.json",
+             "data/cli-submit/order_items/order_items_part1.csv", "data/cli-submit/order_items/order_items_part2.csv",
              "data/cli-submit/orders/orders_part1.csv", "data/cli-submit/orders/orders_part2.csv", "data/cli-submit/products.csv"],
             keys);
 
@@ -55,7 +59,8 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         using var envelope = JsonDocument.Parse(Assert.Single(received.Messages).Body);
         var message = envelope.RootElement.GetProperty("message");
         Assert.Equal(("cli-submit", "data/cli-submit/manifest_cli-submit.json", etag, "cli"),
-            (message.GetProperty("batchId").GetString(), message.GetProperty("manifestKey").GetString(), message.GetProperty("manifestETag").GetString(), message.GetProperty("source").GetString()));
+            (message.GetProperty("batchId").GetString(), message.GetProperty("manifestKey").GetString(),
+            message.GetProperty("manifestETag").GetString(), message.GetProperty("source").GetString()));
     }
 
     [Fact]
@@ -89,7 +94,9 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         var many = Generate("many-parts", 20, new DateOnly(2024, 2, 1));
         foreach (var i in Enumerable.Range(3, 500))
         {
-            File.WriteAllText(Path.Combine(many, "orders", $"orders_part{i}.csv"), "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n");
+            File.WriteAllText(
+                Path.Combine(many, "orders", $"orders_part{i}.csv"),
+                "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n");
         }
         var longName = Generate("long-name", 20, new DateOnly(2024, 2, 1));
         File.Move(Path.Combine(longName, "orders", "orders_part1.csv"), Path.Combine(longName, "orders", new string('o', 120) + ".csv"));
@@ -147,8 +154,12 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         using var dynamoDb = aws.CreateDynamoDb();
         var runs = new PipelineRunStore(dynamoDb, aws.Topology, TimeProvider.System);
         var started = DateTimeOffset.UtcNow;
-        await runs.BeginUploadAsync(new UploadStart("status-run", "data/status-run/manifest_status-run.json", "etag-6", "content-6", null, "cli", started, "m6"), CancellationToken.None);
-        await runs.BeginUploadAsync(new UploadStart("status-run", "data/status-run/manifest_status-run.json", "etag-7", "content-7", null, "cli", started, "m7"), CancellationToken.None);
+        await runs.BeginUploadAsync(
+            new UploadStart("status-run", "data/status-run/manifest_status-run.json", "etag-6", "content-6", null, "cli", started, "m6"),
+            CancellationToken.None);
+        await runs.BeginUploadAsync(
+            new UploadStart("status-run", "data/status-run/manifest_status-run.json", "etag-7", "content-7", null, "cli", started, "m7"),
+            CancellationToken.None);
         await runs.RecordStageAsync("status-run", 2, Stages.Validate,
             new StageRecord(StageStatus.Succeeded, started, started.AddSeconds(2), new Dictionary<string, long> { ["orders"] = 9000 }),
             CancellationToken.None);
@@ -166,9 +177,12 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         Assert.Contains(lines, l => l.StartsWith("v2 upload Failed ", StringComparison.Ordinal) && l.EndsWith(" cli content-7", StringComparison.Ordinal));
         Assert.Contains("status Failed", lines);
         Assert.Contains("manifest data/status-run/manifest_status-run.json (ETag etag-7)", lines);
-        Assert.Contains(lines, l => l.StartsWith("validate Succeeded ", StringComparison.Ordinal) && l.EndsWith(" 2.0 s orders 9000", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("validate Succeeded ", StringComparison.Ordinal)
+            && l.EndsWith(" 2.0 s orders 9000", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("transform Failed ", StringComparison.Ordinal) && l.EndsWith(" 1.0 s disk full", StringComparison.Ordinal));
-        Assert.True(lines.IndexOf(lines.First(l => l.StartsWith("validate", StringComparison.Ordinal))) < lines.IndexOf(lines.First(l => l.StartsWith("transform", StringComparison.Ordinal))));
+        Assert.True(
+            lines.IndexOf(lines.First(l => l.StartsWith("validate", StringComparison.Ordinal)))
+            < lines.IndexOf(lines.First(l => l.StartsWith("transform", StringComparison.Ordinal))));
         Assert.Contains("Transform failed: disk full", lines);
 
         var recent = await Run("status");
@@ -187,7 +201,9 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         var now = DateTimeOffset.UtcNow;
         foreach (var content in new[] { "c1", "c2" })
         {
-            await runs.BeginUploadAsync(new UploadStart("retract-cli", "data/retract-cli/manifest_retract-cli.json", "etag-" + content, content, null, "cli", now, "m-" + content), CancellationToken.None);
+            await runs.BeginUploadAsync(
+                new UploadStart("retract-cli", "data/retract-cli/manifest_retract-cli.json", "etag-" + content, content, null, "cli", now, "m-" + content),
+                CancellationToken.None);
         }
         await runs.SucceedAsync("retract-cli", 2, "in force", Stages.Compute, new StageRecord(StageStatus.Succeeded, now, now, new Dictionary<string, long>()),
             CancellationToken.None);
@@ -198,7 +214,9 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         Assert.Equal((0, ""), (asked.ExitCode, asked.Error));
         using (var summary = JsonDocument.Parse(asked.Out))
         {
-            Assert.Equal((2, "requested"), (summary.RootElement.GetProperty("retracted_version").GetInt32(), summary.RootElement.GetProperty("status").GetString()));
+            Assert.Equal(
+                (2, "requested"),
+                (summary.RootElement.GetProperty("retracted_version").GetInt32(), summary.RootElement.GetProperty("status").GetString()));
         }
         using var sqs = AwsClientFactory.CreateSqs(aws.Aws, aws.Credentials);
         var queue = (await sqs.GetQueueUrlAsync(aws.Topology.ComputeQueue.Name)).QueueUrl;
@@ -210,7 +228,9 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
             message.GetProperty("reason").GetString(), message.GetProperty("source").GetString()));
 
         var unknown = await Run("retract", "never-submitted-either");
-        Assert.Equal((1, "pipeline retract: batch 'never-submitted-either' has nothing in force: no such batch was ever submitted"), (unknown.ExitCode, unknown.Error.TrimEnd()));
+        Assert.Equal(
+            (1, "pipeline retract: batch 'never-submitted-either' has nothing in force: no such batch was ever submitted"),
+            (unknown.ExitCode, unknown.Error.TrimEnd()));
         var invalid = await Run("retract", "../etc");
         Assert.Equal(1, invalid.ExitCode);
         Assert.Contains("not a valid batch name", invalid.Error);
@@ -239,7 +259,9 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
             w.Write("\n");
             KpiCsv.WriteCategoryKpis(w, expected.CategoryKpis.Where(r => r.OrderDate == june2));
         }), day.Out.Split('\n'));
-        Assert.Equal(Lines(w => KpiCsv.WriteCategoryKpis(w, expected.CategoryKpis.Where(r => r.Category == category && r.OrderDate >= june2 && r.OrderDate <= june3))), byCategory.Out.Split('\n'));
+        Assert.Equal(
+            Lines(w => KpiCsv.WriteCategoryKpis(w, expected.CategoryKpis.Where(r => r.Category == category && r.OrderDate >= june2 && r.OrderDate <= june3))),
+            byCategory.Out.Split('\n'));
         Assert.Equal(Lines(w => KpiCsv.WriteOrderKpis(w, expected.OrderKpis.Where(r => r.OrderDate <= june3))), overDays.Out.Split('\n'));
     }
 

@@ -56,7 +56,8 @@ public sealed class SubmitTracingTests(LocalAwsFixture aws) : IClassFixture<Loca
         var queue = (await sqs.GetQueueUrlAsync(aws.Topology.ValidateQueue.Name)).QueueUrl;
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            var received = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queue, WaitTimeSeconds = 2, MaxNumberOfMessages = 10, MessageAttributeNames = ["All"] });
+            var received = await sqs.ReceiveMessageAsync(
+                new ReceiveMessageRequest { QueueUrl = queue, WaitTimeSeconds = 2, MaxNumberOfMessages = 10, MessageAttributeNames = ["All"] });
             foreach (var message in received.Messages ?? [])
             {
                 await sqs.DeleteMessageAsync(queue, message.ReceiptHandle);

@@ -25,8 +25,14 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(0, await Run("process", batch, "--out", output));
 
         Assert.Contains("\"accepted\": true", File.ReadAllText(Path.Combine(output, "validation.json")), StringComparison.Ordinal);
-        Assert.StartsWith("category,order_date,daily_revenue,avg_order_value,avg_return_rate\n", File.ReadAllText(Path.Combine(output, "category_kpis.csv")), StringComparison.Ordinal);
-        Assert.StartsWith("order_date,total_orders,total_revenue,total_items_sold,return_rate,unique_customers\n", File.ReadAllText(Path.Combine(output, "order_kpis.csv")), StringComparison.Ordinal);
+        Assert.StartsWith(
+            "category,order_date,daily_revenue,avg_order_value,avg_return_rate\n",
+            File.ReadAllText(Path.Combine(output, "category_kpis.csv")),
+            StringComparison.Ordinal);
+        Assert.StartsWith(
+            "order_date,total_orders,total_revenue,total_items_sold,return_rate,unique_customers\n",
+            File.ReadAllText(Path.Combine(output, "order_kpis.csv")),
+            StringComparison.Ordinal);
     }
 
     [Fact]

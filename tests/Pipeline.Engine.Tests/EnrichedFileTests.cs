@@ -23,7 +23,8 @@ public sealed class EnrichedFileTests
                 var category = writtenCategories.GetOrAdd(new[] { "Jeans", "Outerwear & Coats", "Électronique", "Socks" }[random.Next(4)]);
                 // Prices with 0 to 4 decimals, including some past what a long-free float would keep exactly.
                 var price = Math.Round((decimal)random.NextDouble() * 1000, random.Next(5)) + 0.0001m * random.Next(2);
-                var item = new EnrichedOrderItem(i * 10, i, order.UserId, random.Next(1, 100), category, (OrderStatus)random.Next(4), day.AddDays(random.Next(2)), price);
+                var item = new EnrichedOrderItem(
+                    i * 10, i, order.UserId, random.Next(1, 100), category, (OrderStatus)random.Next(4), day.AddDays(random.Next(2)), price);
                 direct.Add(item);
                 writer.Write(item);
             }

@@ -27,7 +27,9 @@ internal static class KpiOracle
             decimal revenue = group.Sum(item => decimal.Parse(item["sale_price"], CultureInfo.InvariantCulture));
             int count = group.Count();
             int returned = group.Count(item => item["status"] == "returned");
-            categoryCsv.Append(CultureInfo.InvariantCulture, $"{group.Key.Category},{group.Key.Date},{Exact(revenue)},{Real((double)revenue / count)},{Real((double)returned / count * 100)}\n");
+            categoryCsv.Append(
+                CultureInfo.InvariantCulture,
+                $"{group.Key.Category},{group.Key.Date},{Exact(revenue)},{Real((double)revenue / count)},{Real((double)returned / count * 100)}\n");
         }
 
         var orderCsv = new StringBuilder("order_date,total_orders,total_revenue,total_items_sold,return_rate,unique_customers\n");

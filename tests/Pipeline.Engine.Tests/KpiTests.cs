@@ -60,7 +60,10 @@ public sealed class KpiTests : IClassFixture<GeneratedBatch>
 
         Assert.Equal(
             ["2025-03-08,1,19.5,2,0,1", "2025-03-09,1,0,1,100,0", "2025-03-10,0,12.5,0,0,1"],
-            tables.OrderKpis.Select(row => string.Join(',', KpiCsv.Format(row.OrderDate), row.TotalOrders, KpiCsv.Format(row.TotalRevenue), row.TotalItemsSold, KpiCsv.Format(row.ReturnRate), row.UniqueCustomers)));
+            tables.OrderKpis.Select(row => string.Join(
+                ',',
+                KpiCsv.Format(row.OrderDate), row.TotalOrders, KpiCsv.Format(row.TotalRevenue),
+                row.TotalItemsSold, KpiCsv.Format(row.ReturnRate), row.UniqueCustomers)));
     }
 
     internal static KpiPartial Accepted(BatchInput batch)
@@ -98,7 +101,9 @@ public sealed class KpiTests : IClassFixture<GeneratedBatch>
 
     /// <summary>Products plus the given orders and items parts (generated parts keep their items' orders together).</summary>
     private static BatchInput Subset(BatchInput whole, params string[] partSuffixes) => new(
-        whole.Parts.Where(part => part.Table == TableKind.Products || partSuffixes.Any(suffix => part.Name.EndsWith("_" + suffix, StringComparison.Ordinal))).ToArray());
+        whole.Parts
+            .Where(part => part.Table == TableKind.Products || partSuffixes.Any(suffix => part.Name.EndsWith("_" + suffix, StringComparison.Ordinal)))
+            .ToArray());
 }
 
 /// <summary>One generated batch (4 parts) shared by a test class, removed afterwards.</summary>

@@ -31,7 +31,8 @@ public sealed class LimitTests
     {
         var products = new BatchPart("products.csv", TableKind.Products, () => throw new InvalidOperationException("opened"), 5L << 30);
 
-        BatchResult result = Process(InMemory([products], [Part("orders.csv", TableKind.Orders, Orders)], [Part("order_items.csv", TableKind.OrderItems, Items)]));
+        BatchResult result = Process(InMemory(
+            [products], [Part("orders.csv", TableKind.Orders, Orders)], [Part("order_items.csv", TableKind.OrderItems, Items)]));
 
         ValidationError error = Assert.Single(result.Report.Errors);
         Assert.Equal((ValidationRule.FileTooLarge, "products.csv", 0L), (error.Rule, error.File, error.Line));
@@ -45,8 +46,12 @@ public sealed class LimitTests
         var orders = new GeneratedStream(Encoding.UTF8.GetBytes(OrdersHeader + "1,10,pending,2025-03-08T10:00:00,,,,1\n"), "\n"u8.ToArray(), 1L << 40);
         var limits = new BatchLimits { MaxFileBytes = 1 << 20 };
 
-        BatchResult result = Process(InMemory([Part("products.csv", TableKind.Products, Products)], [new BatchPart("orders.csv", TableKind.Orders, () => orders)],
-            [Part("order_items.csv", TableKind.OrderItems, ItemsHeader)]), new EngineOptions { Limits = limits });
+        BatchResult result = Process(
+            InMemory(
+                [Part("products.csv", TableKind.Products, Products)],
+                [new BatchPart("orders.csv", TableKind.Orders, () => orders)],
+                [Part("order_items.csv", TableKind.OrderItems, ItemsHeader)]),
+            new EngineOptions { Limits = limits });
 
         ValidationError error = Assert.Single(result.Report.Errors);
         Assert.Equal((ValidationRule.FileTooLarge, "orders.csv"), (error.Rule, error.File));
@@ -101,7 +106,8 @@ public sealed class LimitTests
         var first = new DateOnly(2000, 1, 1);
         for (int day = 0; day < 3_662; day++)
         {
-            orders.Append(day + 1).Append(",10,pending,").Append(first.AddDays(day).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).Append("T10:00:00,,,,1\n");
+            orders.Append(day + 1).Append(",10,pending,")
+                .Append(first.AddDays(day).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).Append("T10:00:00,,,,1\n");
         }
 
         BatchResult result = Process(InMemory(orders: orders.ToString(), items: ItemsHeader));
@@ -137,7 +143,8 @@ public sealed class LimitTests
             orders.Append(order * 4_096L).Append(",10,pending,2025-03-08T10:00:00,,,,1\n"); // each order id in a range of its own
         }
 
-        BatchResult result = Process(InMemory(orders: orders.ToString(), items: ItemsHeader), new EngineOptions { Limits = new BatchLimits { MaxIdRanges = 100 } });
+        BatchResult result = Process(
+            InMemory(orders: orders.ToString(), items: ItemsHeader), new EngineOptions { Limits = new BatchLimits { MaxIdRanges = 100 } });
 
         ValidationError error = Assert.Single(result.Report.Errors);
         Assert.Equal((ValidationRule.IdsTooScattered, "orders.csv", 102L), (error.Rule, error.File, error.Line));
@@ -158,7 +165,10 @@ public sealed class LimitTests
 
         ValidationError error = Assert.Single(result.Report.Errors);
         Assert.Equal((ValidationRule.IdsTooScattered, "order_items.csv", 12L), (error.Rule, error.File, error.Line));
-        Assert.Contains("more than 10 pages of 65,536 ids over its days; at most 10 are allowed (Pipeline:Limits:MaxCustomerPages)", error.Message, StringComparison.Ordinal);
+        Assert.Contains(
+            "more than 10 pages of 65,536 ids over its days; at most 10 are allowed (Pipeline:Limits:MaxCustomerPages)",
+            error.Message,
+            StringComparison.Ordinal);
     }
 
     [Fact]

@@ -35,7 +35,10 @@ internal static class TestBatches
         """;
 
     public static BatchInput InMemory(string? products = Products, string? orders = Orders, string? items = Items) =>
-        InMemory(Parts(products, "products.csv", TableKind.Products), Parts(orders, "orders.csv", TableKind.Orders), Parts(items, "order_items.csv", TableKind.OrderItems));
+        InMemory(
+            Parts(products, "products.csv", TableKind.Products),
+            Parts(orders, "orders.csv", TableKind.Orders),
+            Parts(items, "order_items.csv", TableKind.OrderItems));
 
     public static BatchInput InMemory(params IEnumerable<BatchPart>[] tables) => new([.. tables.SelectMany(parts => parts)]);
 

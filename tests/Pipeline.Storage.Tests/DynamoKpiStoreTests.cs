@@ -85,7 +85,8 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         var counter = new FailingAfter(int.MaxValue);
         using (var counting = aws.CreateDynamoDb(config => config.HttpClientFactory = counter))
         {
-            await Store(counting).AddBatchAsync($"counting-{crashAt}", 1, RandomBatch(seed: 21, first.AddDays(10_000), days: 40, customers: 250), CancellationToken.None);
+            await Store(counting).AddBatchAsync(
+                $"counting-{crashAt}", 1, RandomBatch(seed: 21, first.AddDays(10_000), days: 40, customers: 250), CancellationToken.None);
         }
 
         // The process dies after part of its writes have landed (the connection drops mid-batch).
@@ -212,8 +213,10 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         using (var counting = aws.CreateDynamoDb(config => config.HttpClientFactory = counter))
         {
             // The same versions on days of their own: how many requests a replacement takes.
-            await Store(counting).AddBatchAsync($"{name}-counting", 1, RandomBatch(seed: 70, first.AddDays(1_000), days: 12, customers: 150), CancellationToken.None);
-            await Store(counting).AddBatchAsync($"{name}-counting", 2, RandomBatch(seed: 71, first.AddDays(1_003), days: 12, customers: 150), CancellationToken.None);
+            await Store(counting).AddBatchAsync(
+                $"{name}-counting", 1, RandomBatch(seed: 70, first.AddDays(1_000), days: 12, customers: 150), CancellationToken.None);
+            await Store(counting).AddBatchAsync(
+                $"{name}-counting", 2, RandomBatch(seed: 71, first.AddDays(1_003), days: 12, customers: 150), CancellationToken.None);
         }
         using (var dying = aws.CreateDynamoDb(config =>
                {

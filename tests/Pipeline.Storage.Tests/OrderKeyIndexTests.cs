@@ -33,7 +33,8 @@ public class OrderKeyIndexTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFix
         var holder = new KeyOwner($"held-{Guid.NewGuid():N}", 1);
 
         Assert.True((await index.ClaimAsync(holder, Keys(at, 50_000, at, 110_000), Live, CancellationToken.None)).Claimed);
-        Assert.True((await index.ClaimAsync(new KeyOwner($"next-{Guid.NewGuid():N}", 1), Keys(at + 50_000, 10, at + 110_000, 20), Live, CancellationToken.None)).Claimed);
+        Assert.True((await index.ClaimAsync(
+            new KeyOwner($"next-{Guid.NewGuid():N}", 1), Keys(at + 50_000, 10, at + 110_000, 20), Live, CancellationToken.None)).Claimed);
         // Overlapping: orders at+49,990 .. at+50,004 (10 of them held), items at+100 .. at+104 (5 held).
         var overlapping = await index.ClaimAsync(new KeyOwner($"late-{Guid.NewGuid():N}", 1), Keys(at + 49_990, 10, at + 100, 5), Live, CancellationToken.None);
 
@@ -42,7 +43,8 @@ public class OrderKeyIndexTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFix
         Assert.Equal(new KeyConflict(KeyKind.Order, at + 49_990, holder), overlapping.FirstConflicts[0]);
         Assert.Equal(10, overlapping.FirstConflicts.Count);
         // The refused batch wrote nothing: its ids outside the overlap are still free.
-        Assert.True((await index.ClaimAsync(new KeyOwner($"free-{Guid.NewGuid():N}", 1), Keys(at + 1_000_000, 5, at + 1_000_000, 5), Live, CancellationToken.None)).Claimed);
+        Assert.True((await index.ClaimAsync(
+            new KeyOwner($"free-{Guid.NewGuid():N}", 1), Keys(at + 1_000_000, 5, at + 1_000_000, 5), Live, CancellationToken.None)).Claimed);
     }
 
     [Fact]
@@ -57,8 +59,10 @@ public class OrderKeyIndexTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFix
         Assert.True((await index.ClaimAsync(new KeyOwner(batch, 2), Keys(at, 60, at, 120), Live, CancellationToken.None)).Claimed);
         // Version 1 was replaced: its ids that version 2 dropped are free, version 2's are not.
         Task<bool> OnlyVersion2(KeyOwner owner, CancellationToken _) => Task.FromResult(owner.BatchId != batch || owner.Version == 2);
-        Assert.True((await index.ClaimAsync(new KeyOwner($"other-{Guid.NewGuid():N}", 1), Keys(at + 60, 40, at + 120, 80), OnlyVersion2, CancellationToken.None)).Claimed);
-        var refused = await index.ClaimAsync(new KeyOwner($"third-{Guid.NewGuid():N}", 1), Keys(at + 59, 1, at + 500_000, 1), OnlyVersion2, CancellationToken.None);
+        Assert.True((await index.ClaimAsync(
+            new KeyOwner($"other-{Guid.NewGuid():N}", 1), Keys(at + 60, 40, at + 120, 80), OnlyVersion2, CancellationToken.None)).Claimed);
+        var refused = await index.ClaimAsync(
+            new KeyOwner($"third-{Guid.NewGuid():N}", 1), Keys(at + 59, 1, at + 500_000, 1), OnlyVersion2, CancellationToken.None);
         Assert.Equal(new KeyConflict(KeyKind.Order, at + 59, new KeyOwner(batch, 2)), Assert.Single(refused.FirstConflicts));
     }
 
@@ -71,7 +75,8 @@ public class OrderKeyIndexTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFix
             using var replica = aws.CreateDynamoDb();
             // Each also has ids of its own on other pages, claimed in the same ascending order.
             var keys = new BatchKeys(Ids(at, 1_000), Ids(at + (i + 1) * 1_000_000L, 10));
-            return await new OrderKeyIndex(replica, aws.Topology).ClaimAsync(new KeyOwner($"racer-{i}-{Guid.NewGuid():N}", 1), keys, Live, CancellationToken.None);
+            return await new OrderKeyIndex(replica, aws.Topology)
+                .ClaimAsync(new KeyOwner($"racer-{i}-{Guid.NewGuid():N}", 1), keys, Live, CancellationToken.None);
         }));
 
         Assert.Single(claims, c => c.Claimed);

@@ -36,7 +36,9 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         Assert.Equal((RunBeginKind.Started, 2), (second.Kind, second.Run.Version));
         var history = (await runs.GetHistoryAsync(batch, CancellationToken.None))!;
         Assert.Equal([1, 2], history.Versions.Select(v => v.Version));
-        Assert.Equal(("c1", "etag-c1", "cli", RunStatus.Running), (history.Versions[0].ContentId, history.Versions[0].ManifestETag, history.Versions[0].Source, history.Versions[0].Status));
+        Assert.Equal(
+            ("c1", "etag-c1", "cli", RunStatus.Running),
+            (history.Versions[0].ContentId, history.Versions[0].ManifestETag, history.Versions[0].Source, history.Versions[0].Status));
         Assert.Equal(2, history.LatestVersion);
         Assert.Null(history.InForce);
     }
@@ -48,7 +50,8 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         var begins = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
         {
             using var replica = aws.CreateDynamoDb();
-            return await new PipelineRunStore(replica, aws.Topology, TimeProvider.System).BeginUploadAsync(Upload(batch, "same", $"m{i}"), CancellationToken.None);
+            return await new PipelineRunStore(replica, aws.Topology, TimeProvider.System)
+                .BeginUploadAsync(Upload(batch, "same", $"m{i}"), CancellationToken.None);
         }));
 
         Assert.Single(begins, b => b.Kind == RunBeginKind.Started);
@@ -65,19 +68,27 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         var batch = $"b{Guid.NewGuid():N}".PadRight(Pipeline.Contracts.FieldLimits.BatchId, 'b');
         var limits = new Engine.Batches.BatchLimits();
         // The longest names the layout takes, and a multipart upload's ETag, for every file a batch may list.
-        string Content(int files) => new Batches.BatchContent(Batches.BatchLayout.ManifestKey(batch), "0123456789abcdef0123456789abcdef-99", [.. Enumerable.Range(0, files).Select(i =>
-        {
-            var name = $"{i:D6}".PadRight(96, 'p') + ".csv";
-            return new Batches.BatchObject(Batches.BatchLayout.PartKey(batch, "order_items", name), $"order_items/{name}", Engine.Csv.TableKind.OrderItems, limits.MaxFileBytes,
-                "0123456789abcdef0123456789abcdef-99");
-        })]).ToJson();
+        string Content(int files) => new Batches.BatchContent(
+            Batches.BatchLayout.ManifestKey(batch),
+            "0123456789abcdef0123456789abcdef-99",
+            [.. Enumerable.Range(0, files).Select(i =>
+            {
+                var name = $"{i:D6}".PadRight(96, 'p') + ".csv";
+                return new Batches.BatchObject(
+                    Batches.BatchLayout.PartKey(batch, "order_items", name), $"order_items/{name}", Engine.Csv.TableKind.OrderItems, limits.MaxFileBytes,
+                    "0123456789abcdef0123456789abcdef-99");
+            })]).ToJson();
         UploadStart Start(int files, string content) =>
-            new(batch, Batches.BatchLayout.ManifestKey(batch), $"etag-{files}", content, Content(files), new string('s', Pipeline.Contracts.FieldLimits.Source), T0, $"m{files}");
+            new(batch, Batches.BatchLayout.ManifestKey(batch), $"etag-{files}", content, Content(files),
+                new string('s', Pipeline.Contracts.FieldLimits.Source), T0, $"m{files}");
 
         var begun = await runs.BeginUploadAsync(Start(limits.MaxFiles, "at-the-limit"), CancellationToken.None);
-        var tooLarge = await Assert.ThrowsAnyAsync<Amazon.DynamoDBv2.AmazonDynamoDBException>(() => runs.BeginUploadAsync(Start(4 * limits.MaxFiles, "beyond"), CancellationToken.None));
+        var tooLarge = await Assert.ThrowsAnyAsync<Amazon.DynamoDBv2.AmazonDynamoDBException>(
+            () => runs.BeginUploadAsync(Start(4 * limits.MaxFiles, "beyond"), CancellationToken.None));
 
-        Assert.Equal(limits.MaxFiles, Batches.BatchContent.FromJson((await runs.GetAsync(batch, begun.Run.Version, CancellationToken.None))!.Content!).Files.Count);
+        Assert.Equal(
+            limits.MaxFiles,
+            Batches.BatchContent.FromJson((await runs.GetAsync(batch, begun.Run.Version, CancellationToken.None))!.Content!).Files.Count);
         Assert.Contains("size", tooLarge.Message, StringComparison.OrdinalIgnoreCase);
     }
 
@@ -209,7 +220,9 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
 
         Assert.Equal([1], taken.Select(t => t.Version));
         var history = (await runs.GetHistoryAsync(batch, CancellationToken.None))!;
-        Assert.Equal([(RunStatus.Replaced, (int?)3), (RunStatus.Superseded, 3), (RunStatus.Running, null)], history.Versions.Select(v => (v.Status, v.ChangedBy)));
+        Assert.Equal(
+            [(RunStatus.Replaced, (int?)3), (RunStatus.Superseded, 3), (RunStatus.Running, null)],
+            history.Versions.Select(v => (v.Status, v.ChangedBy)));
         Assert.Equal(3, history.AppliedVersion);
         Assert.Equal(TransitionResult.Refused, await runs.SucceedAsync(batch, 2, "too late", Stages.Compute, Done(T0), CancellationToken.None));
     }
@@ -292,7 +305,9 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         var retraction = await runs.BeginRetractionAsync(batch, $"data/{batch}/manifest_{batch}.json", 1, "cli", "r1", CancellationToken.None);
         var again = await runs.BeginRetractionAsync(batch, $"data/{batch}/manifest_{batch}.json", 1, "cli", "r2", CancellationToken.None);
 
-        Assert.Equal((RunBeginKind.Started, 2, RunKind.Retraction, (int?)1), (retraction.Kind, retraction.Run.Version, retraction.Run.Kind, retraction.Run.RetractsVersion));
+        Assert.Equal(
+            (RunBeginKind.Started, 2, RunKind.Retraction, (int?)1),
+            (retraction.Kind, retraction.Run.Version, retraction.Run.Kind, retraction.Run.RetractsVersion));
         Assert.Equal((RunBeginKind.Duplicate, 2), (again.Kind, again.Run.Version));
     }
 

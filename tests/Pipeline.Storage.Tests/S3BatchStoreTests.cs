@@ -11,9 +11,19 @@ namespace Pipeline.Storage.Tests;
 /// <summary>Batches in S3 (fauxqs over HTTP): manifests read and checked, files streamed to the engine, archives moved safely.</summary>
 public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixture>
 {
-    private const string Products = "id,sku,cost,category,name,brand,retail_price,department\n1,A-1,10.5,Jeans,Blue,Acme,30,Men\n2,B-2,3.2,Accessories,Belt,Acme,12.5,Men\n";
-    private const string Orders = "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n1,7,delivered,2025-03-08T10:00:00,,2025-03-09T10:00:00,2025-03-10T10:00:00,2\n2,8,returned,2025-03-09T11:00:00,2025-03-12T11:00:00,2025-03-10T11:00:00,2025-03-11T11:00:00,1\n";
-    private const string Items = "id,order_id,user_id,product_id,status,created_at,shipped_at,delivered_at,returned_at,sale_price\n1,1,7,1,delivered,2025-03-08T10:05:00,,,,29.99\n2,1,7,2,delivered,2025-03-08T10:06:00,,,,12.50\n3,2,8,1,returned,2025-03-09T11:02:00,,,2025-03-12T11:00:00,30.00\n";
+    private const string Products =
+        "id,sku,cost,category,name,brand,retail_price,department\n" +
+        "1,A-1,10.5,Jeans,Blue,Acme,30,Men\n" +
+        "2,B-2,3.2,Accessories,Belt,Acme,12.5,Men\n";
+    private const string Orders =
+        "order_id,user_id,status,created_at,returned_at,shipped_at,delivered_at,num_of_item\n" +
+        "1,7,delivered,2025-03-08T10:00:00,,2025-03-09T10:00:00,2025-03-10T10:00:00,2\n" +
+        "2,8,returned,2025-03-09T11:00:00,2025-03-12T11:00:00,2025-03-10T11:00:00,2025-03-11T11:00:00,1\n";
+    private const string Items =
+        "id,order_id,user_id,product_id,status,created_at,shipped_at,delivered_at,returned_at,sale_price\n" +
+        "1,1,7,1,delivered,2025-03-08T10:05:00,,,,29.99\n" +
+        "2,1,7,2,delivered,2025-03-08T10:06:00,,,,12.50\n" +
+        "3,2,8,1,returned,2025-03-09T11:02:00,,,2025-03-12T11:00:00,30.00\n";
 
     private string Bucket => aws.Topology.Bucket.Name;
 
@@ -21,7 +31,9 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
     public async Task A_stored_batch_streams_through_the_engine_like_the_same_files_on_disk()
     {
         using var s3 = aws.CreateS3();
-        var manifestKey = await UploadAsync(s3, "20250308", """{"date":"20250308","files":{"orders":["orders_part1.csv"],"order_items":["order_items_part1.csv","order_items_part2.csv"]}}""",
+        var manifestKey = await UploadAsync(
+            s3, "20250308",
+            """{"date":"20250308","files":{"orders":["orders_part1.csv"],"order_items":["order_items_part1.csv","order_items_part2.csv"]}}""",
             ("orders/orders_part1.csv", Orders),
             ("order_items/order_items_part1.csv", string.Join('\n', Items.Split('\n')[..3]) + "\n"),
             ("order_items/order_items_part2.csv", Items.Split('\n')[0] + "\n" + Items.Split('\n')[3] + "\n"));
@@ -33,7 +45,9 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         Assert.Equal("20250308", batch.Name);
         Assert.False(string.IsNullOrEmpty(batch.Content.ManifestETag));
         Assert.All(batch.Files, f => Assert.False(string.IsNullOrEmpty(f.ETag)));
-        Assert.Equal(["products.csv", "orders/orders_part1.csv", "order_items/order_items_part1.csv", "order_items/order_items_part2.csv"], batch.Files.Select(f => f.Name));
+        Assert.Equal(
+            ["products.csv", "orders/orders_part1.csv", "order_items/order_items_part1.csv", "order_items/order_items_part2.csv"],
+            batch.Files.Select(f => f.Name));
         Assert.Equal(BatchLayout.ProductMasterKey, batch.Files[0].Key);
         Assert.True(result.Accepted);
         var onDisk = new BatchProcessor().Process(new BatchInput(
@@ -77,10 +91,13 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
 
         var bySize = await Assert.ThrowsAsync<BatchLayoutException>(() => OpenAsync(new S3BatchStore(s3), manifestKey));
         // None of the files exists: had one been looked for, the refusal would say so.
-        var byCount = await Assert.ThrowsAsync<BatchLayoutException>(() => OpenAsync(new S3BatchStore(s3, new BatchLimits { MaxManifestBytes = 4 << 20 }), manifestKey));
+        var byCount = await Assert.ThrowsAsync<BatchLayoutException>(
+            () => OpenAsync(new S3BatchStore(s3, new BatchLimits { MaxManifestBytes = 4 << 20 }), manifestKey));
 
         Assert.Equal(ValidationRule.ManifestTooLarge, bySize.Rule);
-        Assert.Matches(@$"^data/{name}/manifest_{name}\.json: The manifest is [0-9,]+ bytes; at most 1,048,576 are allowed \(Pipeline:Limits:MaxManifestBytes\)\.$", bySize.Message);
+        Assert.Matches(
+            @$"^data/{name}/manifest_{name}\.json: The manifest is [0-9,]+ bytes; at most 1,048,576 are allowed \(Pipeline:Limits:MaxManifestBytes\)\.$",
+            bySize.Message);
         Assert.Equal(ValidationRule.TooManyFiles, byCount.Rule);
         Assert.Equal($"data/{name}/orders/p500.csv: The batch lists 100,002 files; at most 500 are allowed (Pipeline:Limits:MaxFiles).", byCount.Message);
     }
@@ -90,13 +107,17 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
     {
         using var s3 = aws.CreateS3();
         var name = $"large-{Guid.NewGuid():N}";
-        var manifestKey = await UploadAsync(s3, name, """{"files":{"orders":["o.csv"],"order_items":["i.csv"]}}""", ("orders/o.csv", Orders), ("order_items/i.csv", Items));
+        var manifestKey = await UploadAsync(
+            s3, name, """{"files":{"orders":["o.csv"],"order_items":["i.csv"]}}""", ("orders/o.csv", Orders), ("order_items/i.csv", Items));
         var sizes = Encoding.UTF8.GetByteCount(Products) + Encoding.UTF8.GetByteCount(Orders) + Encoding.UTF8.GetByteCount(Items);
 
         var file = await Assert.ThrowsAsync<BatchLayoutException>(() => OpenAsync(new S3BatchStore(s3, new BatchLimits { MaxFileBytes = 200 }), manifestKey));
-        var batch = await Assert.ThrowsAsync<BatchLayoutException>(() => OpenAsync(new S3BatchStore(s3, new BatchLimits { MaxBatchBytes = sizes - 1 }), manifestKey));
+        var batch = await Assert.ThrowsAsync<BatchLayoutException>(
+            () => OpenAsync(new S3BatchStore(s3, new BatchLimits { MaxBatchBytes = sizes - 1 }), manifestKey));
 
-        Assert.Equal((ValidationRule.FileTooLarge, $"data/{name}/orders/o.csv: The file is {Encoding.UTF8.GetByteCount(Orders)} bytes; at most 200 are allowed (Pipeline:Limits:MaxFileBytes)."),
+        Assert.Equal(
+            (ValidationRule.FileTooLarge,
+                $"data/{name}/orders/o.csv: The file is {Encoding.UTF8.GetByteCount(Orders)} bytes; at most 200 are allowed (Pipeline:Limits:MaxFileBytes)."),
             (file.Rule, file.Message));
         Assert.Equal(ValidationRule.BatchTooLarge, batch.Rule);
         Assert.StartsWith($"data/{name}/order_items/i.csv: The batch's files come to more than {sizes - 1:N0} bytes", batch.Message);
@@ -132,11 +153,17 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
     {
         using var s3 = aws.CreateS3();
         var name = $"changed-{Guid.NewGuid():N}";
-        var manifestKey = await UploadAsync(s3, name, """{"files":{"orders":["o.csv"],"order_items":["i.csv"]}}""", ("orders/o.csv", Orders), ("order_items/i.csv", Items));
+        var manifestKey = await UploadAsync(
+            s3, name, """{"files":{"orders":["o.csv"],"order_items":["i.csv"]}}""", ("orders/o.csv", Orders), ("order_items/i.csv", Items));
         var store = new S3BatchStore(s3);
         var batch = await OpenAsync(store, manifestKey);
 
-        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = $"data/{name}/orders/o.csv", ContentBody = Orders + "3,9,pending,2025-03-10T10:00:00,,,,1\n" });
+        await s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = Bucket,
+            Key = $"data/{name}/orders/o.csv",
+            ContentBody = Orders + "3,9,pending,2025-03-10T10:00:00,,,,1\n",
+        });
 
         Assert.Throws<BatchChangedException>(() => new BatchProcessor().Process(store.ToEngineInput(Bucket, batch.Files)));
     }
@@ -147,7 +174,8 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         using var s3 = aws.CreateS3();
         var name = $"archived-{Guid.NewGuid():N}";
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = "data/shared/products.csv", ContentBody = Products });
-        var manifestKey = await UploadAsync(s3, name, """{"files":{"orders":["o.csv"],"order_items":["i.csv","j.csv"],"products":"data/shared/products.csv"}}""",
+        var manifestKey = await UploadAsync(
+            s3, name, """{"files":{"orders":["o.csv"],"order_items":["i.csv","j.csv"],"products":"data/shared/products.csv"}}""",
             ("orders/o.csv", Orders), ("order_items/i.csv", Items), ("order_items/j.csv", Items.Split('\n')[0] + "\n"));
         var store = new S3BatchStore(s3);
         var batch = await OpenAsync(store, manifestKey);
@@ -159,7 +187,8 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
 
         // The manifest last: while it is in data/, the files it lists are too.
         Assert.Equal([$"errors/{name}/v4/orders/o.csv", $"errors/{name}/v4/order_items/i.csv", $"errors/{name}/v4/manifest_{name}.json"], moved);
-        var remaining = ((await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = $"data/{name}/" })).S3Objects ?? []).Select(o => o.Key);
+        var remaining = ((await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = $"data/{name}/" })).S3Objects ?? [])
+            .Select(o => o.Key);
         Assert.Equal([$"data/{name}/order_items/j.csv", $"data/{name}/order_items/k.csv"], remaining.Order());
         Assert.Equal(Orders, await ReadAsync(s3, $"errors/{name}/v4/orders/o.csv"));
         Assert.Equal(Products, await ReadAsync(s3, "data/shared/products.csv"));
@@ -176,7 +205,8 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         var store = new S3BatchStore(s3);
         // Above the 8 MiB part size: a multipart upload, whose ETag is not an MD5 (and its copy's is).
         var big = Path.GetTempFileName();
-        await File.WriteAllTextAsync(big, Orders + string.Concat(Enumerable.Range(3, 200_000).Select(id => $"{id},7,delivered,2025-03-08T10:00:00,,2025-03-09T10:00:00,2025-03-10T10:00:00,1\n")));
+        await File.WriteAllTextAsync(big, Orders + string.Concat(Enumerable.Range(3, 200_000)
+            .Select(id => $"{id},7,delivered,2025-03-08T10:00:00,,2025-03-09T10:00:00,2025-03-10T10:00:00,1\n")));
         await store.UploadFileAsync(Bucket, $"data/{name}/orders/big.csv", big, null, CancellationToken.None);
         var manifestKey = await UploadAsync(s3, name, """{"files":{"orders":["big.csv"],"order_items":["i.csv"]}}""", ("order_items/i.csv", Items));
         var batch = await OpenAsync(store, manifestKey);

@@ -57,7 +57,9 @@ public sealed class WarmUpReadinessTests
         var health = host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
 
         var before = await health.CheckHealthAsync();
-        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, before.Entries[Microsoft.Extensions.Hosting.WarmUpExtensions.HealthCheckName].Status);
+        Assert.Equal(
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy,
+            before.Entries[Microsoft.Extensions.Hosting.WarmUpExtensions.HealthCheckName].Status);
 
         gate.SetResult();
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);
@@ -68,7 +70,9 @@ public sealed class WarmUpReadinessTests
             after = await health.CheckHealthAsync();
         }
         while (after.Status != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy && DateTimeOffset.UtcNow < deadline);
-        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, after.Entries[Microsoft.Extensions.Hosting.WarmUpExtensions.HealthCheckName].Status);
+        Assert.Equal(
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy,
+            after.Entries[Microsoft.Extensions.Hosting.WarmUpExtensions.HealthCheckName].Status);
         await host.StopAsync();
     }
 }

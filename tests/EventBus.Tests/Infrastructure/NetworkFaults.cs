@@ -40,7 +40,10 @@ public sealed class NetworkFaults(TimeSpan timeout) : HttpClientFactory
     /// <summary>The faults that took effect so far, in order, by action (<c>X-Amz-Target</c>, as <c>AmazonSQS.ReceiveMessage</c>).</summary>
     public IReadOnlyList<(string Action, NetworkFault Fault)> Happened => [.. _happened];
 
-    /// <summary>Fails the next requests of <paramref name="action"/> (<c>AmazonSQS.ReceiveMessage</c>, <c>DynamoDB_20120810.UpdateItem</c>), one fault each.</summary>
+    /// <summary>
+    /// Fails the next requests of <paramref name="action"/> (<c>AmazonSQS.ReceiveMessage</c>, <c>DynamoDB_20120810.UpdateItem</c>),
+    /// one fault each.
+    /// </summary>
     public void Inject(string action, params NetworkFault[] faults)
     {
         var planned = _planned.GetOrAdd(action, _ => new());
