@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace Deploy.Tests;
@@ -51,16 +50,7 @@ public sealed class AspirePublishTests : IDisposable
     {
         public AspireCliFactAttribute()
         {
-            using var probe = Process.Start(new ProcessStartInfo("dotnet", ["tool", "run", "aspire", "--version"])
-            {
-                WorkingDirectory = GuardTests.RepositoryRoot(),
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            probe.StandardOutput.ReadToEnd();
-            probe.StandardError.ReadToEnd();
-            probe.WaitForExit();
-            if (probe.ExitCode != 0)
+            if (ToolRun.Run("dotnet", ["tool", "run", "aspire", "--version"], GuardTests.RepositoryRoot()).ExitCode != 0)
             {
                 Skip = "The Aspire CLI is not restored: run `dotnet tool restore` (.ci/run does).";
             }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace Deploy.Tests;
@@ -19,18 +18,11 @@ public sealed partial class GuardTests(SynthesizedStack stack)
         var templates = stack.Configurations.ToDictionary(c => c.TemplateFile, c => c.ToString());
 
         var rules = Path.Combine(Package, "rules", "control-tower", "cfn-guard");
-        using var guard = Process.Start(new ProcessStartInfo(Path.Combine(Package, "bin", "ubuntu", "x86_64", "cfn-guard"),
-            ["validate", .. templates.Keys.SelectMany(t => new[] { "-d", t }), "-r", rules, "--show-summary", "fail"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var errors = guard.StandardError.ReadToEndAsync();
-        var output = guard.StandardOutput.ReadToEnd();
-        guard.WaitForExit();
+        var guard = ToolRun.Run(Path.Combine(Package, "bin", "ubuntu", "x86_64", "cfn-guard"),
+            ["validate", .. templates.Keys.SelectMany(t => new[] { "-d", t }), "-r", rules, "--show-summary", "fail"]);
 
-        Assert.True(guard.ExitCode is 0 or 19, $"cfn-guard failed to run (exit {guard.ExitCode}):\n{output}\n{errors.Result}"); // 19: a rule failed
-        var failed = FailedRule().Matches(output)
+        Assert.True(guard.ExitCode is 0 or 19, $"cfn-guard failed to run (exit {guard.ExitCode}):\n{guard.Output}\n{guard.Errors}"); // 19: a rule failed
+        var failed = FailedRule().Matches(guard.Output)
             .Select(m => (Configuration: templates[m.Groups["file"].Value], Rule: m.Groups["rule"].Value, Detail: "")).Distinct().ToList();
         AcceptList.AssertMatches("accepted-failures.txt", failed);
 

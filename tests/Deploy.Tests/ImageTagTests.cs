@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -40,22 +39,11 @@ public sealed partial class ImageTagTests
     private static async Task<(Dictionary<string, string> Properties, Dictionary<string, string> Labels)> ContainerConfigAsync(string service)
     {
         var project = Path.Combine(GuardTests.RepositoryRoot(), $"Services.{service}", $"Services.{service}.csproj");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in (string[])["msbuild", project, "-nologo", "-t:ComputeContainerConfig", "-getProperty:ContainerImageTags",
-            "-getProperty:ContainerRepository", "-getItem:ContainerLabel"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var msbuild = Process.Start(start)!;
-        var output = msbuild.StandardOutput.ReadToEndAsync();
-        var error = msbuild.StandardError.ReadToEndAsync();
-        await msbuild.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
-        Assert.True(msbuild.ExitCode == 0, $"dotnet msbuild failed ({msbuild.ExitCode}):\n{await output}{await error}");
-        var json = JsonNode.Parse(await output)!;
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var msbuild = await ToolRun.RunAsync(dotnet, ["msbuild", project, "-nologo", "-t:ComputeContainerConfig", "-getProperty:ContainerImageTags",
+            "-getProperty:ContainerRepository", "-getItem:ContainerLabel"], timeout: TimeSpan.FromMinutes(2));
+        Assert.True(msbuild.ExitCode == 0, $"dotnet msbuild failed ({msbuild.ExitCode}):\n{msbuild.Output}{msbuild.Errors}");
+        var json = JsonNode.Parse(msbuild.Output)!;
         return (json["Properties"]!.AsObject().ToDictionary(p => p.Key, p => (string)p.Value!),
             json["Items"]!["ContainerLabel"]!.AsArray().ToDictionary(l => (string)l!["Identity"]!, l => (string)l!["Value"]!));
     }

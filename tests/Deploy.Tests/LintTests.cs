@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -20,19 +19,12 @@ public sealed partial class LintTests(SynthesizedStack stack)
         var templates = stack.Configurations.ToDictionary(c => c.TemplateFile, c => c.ToString());
 
         // One run over all the templates: cfn-lint's start-up (its schemas) is most of its time.
-        using var lint = Process.Start(new ProcessStartInfo(CfnLint.Path!, ["--format", "json", .. templates.Keys])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var errors = lint.StandardError.ReadToEndAsync();
-        var output = lint.StandardOutput.ReadToEnd();
-        lint.WaitForExit();
+        var lint = ToolRun.Run(CfnLint.Path!, ["--format", "json", .. templates.Keys]);
 
         // The exit code is a bit mask of what was found (2 errors, 4 warnings, 8 informational); 1 is cfn-lint failing itself.
-        Assert.True((lint.ExitCode & 1) == 0 && output.TrimStart().StartsWith('['),
-            $"cfn-lint failed to run (exit {lint.ExitCode}):\n{output}\n{errors.Result}");
-        var findings = JsonNode.Parse(output)!.AsArray().Select(f => (
+        Assert.True((lint.ExitCode & 1) == 0 && lint.Output.TrimStart().StartsWith('['),
+            $"cfn-lint failed to run (exit {lint.ExitCode}):\n{lint.Output}\n{lint.Errors}");
+        var findings = JsonNode.Parse(lint.Output)!.AsArray().Select(f => (
             Configuration: templates[Path.GetFullPath((string)f!["Filename"]!)],
             Level: (string)f["Level"]!,
             Rule: (string)f["Rule"]!["Id"]!,
