@@ -75,7 +75,8 @@ internal static class DashboardBenchmark
         var watch = Stopwatch.StartNew();
         await pipeline.SubmitAsync(folder, "bench-year");
         var alert = await pipeline.NextAlertAsync("bench-year");
-        Console.WriteLine($"a year of data ({OrdersPerDay * days:N0} orders, {days} days, {Categories} categories): {alert.Status} in {watch.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"a year of data ({OrdersPerDay * days:N0} orders, {days} days, {Categories} categories): " +
+            $"{alert.Status} in {watch.Elapsed.TotalSeconds:F1} s");
         Directory.Delete(folder, recursive: true);
         if (alert.Status != AlertStatus.Succeeded)
         {
@@ -111,7 +112,8 @@ internal static class DashboardBenchmark
             bytes = body.Length;
         }
         var median = Median(times);
-        Console.WriteLine($"GET {url}: median {median.TotalMilliseconds:F0} ms, p90 {Percentile(times, 0.9).TotalMilliseconds:F0} ms, max {times.Max().TotalMilliseconds:F0} ms ({bytes / 1024.0:F0} KiB; load {LoadAverage()})");
+        Console.WriteLine($"GET {url}: median {median.TotalMilliseconds:F0} ms, p90 {Percentile(times, 0.9).TotalMilliseconds:F0} ms, " +
+            $"max {times.Max().TotalMilliseconds:F0} ms ({bytes / 1024.0:F0} KiB; load {LoadAverage()})");
         return median;
     }
 
@@ -153,8 +155,10 @@ internal static class DashboardBenchmark
             }
             await page.Context.CloseAsync();
         }
-        Console.WriteLine($"KPI page, a year of 20 categories, navigation to drawn, nothing cached: median {Median(cold).TotalMilliseconds:F0} ms, max {cold.Max().TotalMilliseconds:F0} ms " +
-            $"(interactive: median {Median(shells).TotalMilliseconds:F0} ms); reloaded: median {Median(warm).TotalMilliseconds:F0} ms, max {warm.Max().TotalMilliseconds:F0} ms; " +
+        Console.WriteLine("KPI page, a year of 20 categories, navigation to drawn, nothing cached: " +
+            $"median {Median(cold).TotalMilliseconds:F0} ms, max {cold.Max().TotalMilliseconds:F0} ms " +
+            $"(interactive: median {Median(shells).TotalMilliseconds:F0} ms); " +
+            $"reloaded: median {Median(warm).TotalMilliseconds:F0} ms, max {warm.Max().TotalMilliseconds:F0} ms; " +
             $"{runs} loads each (load {LoadAverage()})");
         return Median(cold);
     }

@@ -63,7 +63,8 @@ for (var round = 1; round <= rounds; round++)
 
 var (bareMedian, busMedian) = (Median(bare), Median(bus));
 await host.StopAsync();
-Console.WriteLine($"median: bare AWSSDK loop {bareMedian:N0} msg/s, event bus {busMedian:N0} msg/s, ratio {busMedian / bareMedian:P0} (target: at least 80%; load average {LoadAverage()})");
+Console.WriteLine($"median: bare AWSSDK loop {bareMedian:N0} msg/s, event bus {busMedian:N0} msg/s, ratio {busMedian / bareMedian:P0} " +
+    $"(target: at least 80%; load average {LoadAverage()})");
 return 0;
 
 async Task<double> BareLoopAsync(int count)
@@ -82,12 +83,14 @@ async Task<double> BareLoopAsync(int count)
     {
         while (Volatile.Read(ref handled) < count)
         {
-            var received = (await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = url, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 })).Messages ?? [];
+            var received = (await sqs.ReceiveMessageAsync(
+                new ReceiveMessageRequest { QueueUrl = url, MaxNumberOfMessages = 10, WaitTimeSeconds = 1 })).Messages ?? [];
             if (received.Count == 0)
             {
                 continue;
             }
-            await sqs.DeleteMessageBatchAsync(url, received.Select((m, i) => new DeleteMessageBatchRequestEntry(i.ToString(CultureInfo.InvariantCulture), m.ReceiptHandle)).ToList());
+            await sqs.DeleteMessageBatchAsync(
+                url, received.Select((m, i) => new DeleteMessageBatchRequestEntry(i.ToString(CultureInfo.InvariantCulture), m.ReceiptHandle)).ToList());
             Interlocked.Add(ref handled, received.Count);
         }
     }));

@@ -57,8 +57,8 @@ internal static class EndToEndBenchmark
         // The first batch after start-up pays for whatever the services did not do before they said they were healthy.
         var first = await SubmitAndWaitAsync(pipeline, folders[0], "bench-seed-first");
         var firstMet = first.Latency <= FirstBatchTarget;
-        Console.WriteLine($"first batch after start-up: {first.Latency.TotalMilliseconds:F0} ms (target <= {FirstBatchTarget.TotalSeconds:F0} s: {(firstMet ? "met" : "MISSED")}; " +
-            $"load {LoadAverage()}) ({first.Breakdown()})");
+        Console.WriteLine($"first batch after start-up: {first.Latency.TotalMilliseconds:F0} ms " +
+            $"(target <= {FirstBatchTarget.TotalSeconds:F0} s: {(firstMet ? "met" : "MISSED")}; load {LoadAverage()}) ({first.Breakdown()})");
         await pipeline.ReportSpansAsync("bench-seed-first");
         var latencies = new List<TimeSpan>();
         for (var run = 1; run <= SeedRuns; run++)
@@ -71,7 +71,8 @@ internal static class EndToEndBenchmark
         folders.ForEach(f => Directory.Delete(f, recursive: true));
         var median = Median(latencies);
         var met = median <= SeedTarget;
-        Console.WriteLine($"warm seed batches x{SeedRuns}: median {median.TotalMilliseconds:F0} ms, min {latencies.Min().TotalMilliseconds:F0} ms, max {latencies.Max().TotalMilliseconds:F0} ms " +
+        Console.WriteLine($"warm seed batches x{SeedRuns}: median {median.TotalMilliseconds:F0} ms, " +
+            $"min {latencies.Min().TotalMilliseconds:F0} ms, max {latencies.Max().TotalMilliseconds:F0} ms " +
             $"(target <= {SeedTarget.TotalSeconds:F0} s: {(met ? "met" : "MISSED")}; load {LoadAverage()})");
         await pipeline.ReportSpansAsync($"bench-seed-{SeedRuns:D2}");
         return met && firstMet;
@@ -90,11 +91,13 @@ internal static class EndToEndBenchmark
 
         var measured = await SubmitAndWaitAsync(pipeline, folder, "bench-large");
         var met = measured.Latency <= LargeTarget;
-        Console.WriteLine($"large batch end to end: {measured.Latency.TotalSeconds:F1} s (target <= {LargeTarget.TotalSeconds:F0} s: {(met ? "met" : "MISSED")}; load {LoadAverage()})");
+        Console.WriteLine($"large batch end to end: {measured.Latency.TotalSeconds:F1} s " +
+            $"(target <= {LargeTarget.TotalSeconds:F0} s: {(met ? "met" : "MISSED")}; load {LoadAverage()})");
         Report(measured);
         var keyCheck = TimeSpan.FromMilliseconds(measured.Run.Stages[Stages.Validate].Counts.GetValueOrDefault("key_check_ms"));
         var keyShare = keyCheck / measured.Latency;
-        Console.WriteLine($"  order key check: {keyCheck.TotalSeconds:F2} s, {keyShare:P1} of the batch end to end (target <= 10 %: {(keyShare <= 0.10 ? "met" : "MISSED")})");
+        Console.WriteLine($"  order key check: {keyCheck.TotalSeconds:F2} s, {keyShare:P1} of the batch end to end " +
+            $"(target <= 10 %: {(keyShare <= 0.10 ? "met" : "MISSED")})");
 
         var replacement = await SubmitAndWaitAsync(pipeline, corrected, "bench-large");
         var ratio = replacement.Latency / measured.Latency;
@@ -162,7 +165,9 @@ internal static class EndToEndBenchmark
         return new Measurement(latency, upload, run);
     }
 
-    /// <param name="Upload">Upload and publish, as <c>pipeline submit</c> does them: not in the run record, which begins when Validate takes the message.</param>
+    /// <param name="Upload">
+    /// Upload and publish, as <c>pipeline submit</c> does them: not in the run record, which begins when Validate takes the message.
+    /// </param>
     private sealed record Measurement(TimeSpan Latency, TimeSpan Upload, PipelineRun Run)
     {
         /// <summary>"upload 0.31 s, validate 0.52 s, ...; waiting in queues 0.20 s": where the time went.</summary>

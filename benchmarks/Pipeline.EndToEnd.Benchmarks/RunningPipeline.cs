@@ -81,7 +81,8 @@ internal sealed class RunningPipeline : IAsyncDisposable
             ServiceUrl = Loopback(app.GetEndpoint("aws-emulator", "http")),
             ServiceUrls = { ["DynamoDB"] = Loopback(app.GetEndpoint("dynamodb-emulator", "http")) },
         };
-        using var sqs = AwsClientFactory.CreateSqs(aws, new BasicAWSCredentials(Emulators.EmulatorInstallation.AccessKeyId, Emulators.EmulatorInstallation.SecretAccessKey));
+        using var sqs = AwsClientFactory.CreateSqs(
+            aws, new BasicAWSCredentials(Emulators.EmulatorInstallation.AccessKeyId, Emulators.EmulatorInstallation.SecretAccessKey));
         var inbox = (await sqs.GetQueueUrlAsync(new PipelineTopology().AlertsInboxQueue.Name)).QueueUrl;
         var pipeline = new RunningPipeline(app, traces, aws, inbox);
         await pipeline.WarmUpSubmitterAsync();
@@ -96,7 +97,8 @@ internal sealed class RunningPipeline : IAsyncDisposable
     {
         var folder = Directory.CreateTempSubdirectory("pipeline-e2e-bench-warm-").FullName;
         await File.WriteAllTextAsync(Path.Combine(folder, "ping.csv"), "ping\n");
-        await new S3BatchStore(_s3).UploadFileAsync(Topology.Bucket.Name, "bench-warm-up/ping.csv", Path.Combine(folder, "ping.csv"), progress: null, CancellationToken.None);
+        await new S3BatchStore(_s3).UploadFileAsync(
+            Topology.Bucket.Name, "bench-warm-up/ping.csv", Path.Combine(folder, "ping.csv"), progress: null, CancellationToken.None);
         await _s3.GetObjectMetadataAsync(Topology.Bucket.Name, "bench-warm-up/ping.csv");
         Directory.Delete(folder, recursive: true);
     }
@@ -154,7 +156,9 @@ internal sealed class RunningPipeline : IAsyncDisposable
         bool UnderCall(ReceivedSpan s) => s.ParentSpanId is { } parent && byId.TryGetValue((s.TraceId, parent), out var p) && (IsCall(p) || UnderCall(p));
         foreach (var stage in spans.Where(s => s["pipeline.batch.id"] == batchId && s.Name.EndsWith(" batch", StringComparison.Ordinal)).OrderBy(s => s.Start))
         {
-            var outer = stage.ParentSpanId is { } parentId && byId.TryGetValue((stage.TraceId, parentId), out var process) && process.Service == stage.Service ? process : stage;
+            var outer = stage.ParentSpanId is { } parentId && byId.TryGetValue((stage.TraceId, parentId), out var process) && process.Service == stage.Service
+                ? process
+                : stage;
             var calls = spans.Where(s => s.TraceId == stage.TraceId && s.Service == stage.Service && IsCall(s) && !UnderCall(s)
                 && s.Start >= outer.Start && s.End <= outer.End).OrderBy(s => s.Start).ToList();
             var covered = TimeSpan.Zero;
@@ -172,7 +176,8 @@ internal sealed class RunningPipeline : IAsyncDisposable
             // From the start of the publish that sent the message to the start of its processing: the hop itself.
             var hop = outer.ParentSpanId is { } publishId && byId.TryGetValue((outer.TraceId, publishId), out var publish) && publish.Service != outer.Service
                 ? $"; {(outer.Start - publish.Start).TotalMilliseconds:F0} ms from its publish in {publish.Service}" : "";
-            Console.WriteLine($"    {stage.Service}: {outer.Name} {outer.Duration.TotalMilliseconds:F0} ms: {calls.Count} AWS calls covering {covered.TotalMilliseconds:F0} ms " +
+            Console.WriteLine($"    {stage.Service}: {outer.Name} {outer.Duration.TotalMilliseconds:F0} ms: " +
+                $"{calls.Count} AWS calls covering {covered.TotalMilliseconds:F0} ms " +
                 $"(slowest {slowest}); the rest {(outer.Duration - covered).TotalMilliseconds:F0} ms{hop}");
         }
     }

@@ -99,7 +99,8 @@ internal static class KpiFoldBenchmark
         var replace = clock.Elapsed;
         var ratio = replace / upload;
         var met = ratio <= 2 && fold.AppliedVersion == 2;
-        Console.WriteLine($"  replacement folded in: {replace.TotalSeconds:F2} s, {ratio:F2}x the first (target <= 2x: {(met ? "met" : "MISSED")}; load {LoadAverage()})");
+        Console.WriteLine($"  replacement folded in: {replace.TotalSeconds:F2} s, {ratio:F2}x the first " +
+            $"(target <= 2x: {(met ? "met" : "MISSED")}; load {LoadAverage()})");
         return met;
     }
 
@@ -109,7 +110,8 @@ internal static class KpiFoldBenchmark
         var folder = Directory.CreateTempSubdirectory("pipeline-fold-bench-").FullName;
         try
         {
-            SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, Parts: 4, Seed: seed, Days: days) { FirstDay = firstDay ?? new DateOnly(2025, 3, 8) });
+            SyntheticBatchGenerator.Generate(
+                folder, new GeneratorOptions(orders, Parts: 4, Seed: seed, Days: days) { FirstDay = firstDay ?? new DateOnly(2025, 3, 8) });
             return new BatchProcessor().Process(LocalBatchFolder.Open(folder)).Kpis!;
         }
         finally

@@ -131,7 +131,8 @@ public class AppModelTests
         Assert.Single(dashboard.Annotations.OfType<HealthCheckAnnotation>());
         Assert.Contains(dashboard.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "provisioner" && w.WaitType == WaitType.WaitForCompletion);
 
-        string[] Commands(string resource) => builder.Resources.Single(r => r.Name == resource).Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.DisplayName).ToArray();
+        string[] Commands(string resource) =>
+            builder.Resources.Single(r => r.Name == resource).Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.DisplayName).ToArray();
         Assert.Contains("Submit sample batch", Commands("validate"));
         Assert.Contains("Submit sample batch", Commands("dashboard"));
         foreach (var worker in new[] { "validate", "transform", "compute", "notifier" })

@@ -55,17 +55,22 @@ public sealed class BatchTraceTests(EmulatorAppFixture app)
         var bucket = driver.Topology.Bucket.Name;
         Assert.Contains(spans, s => (s.Service, s.Name, s["rpc.system"], s["rpc.service"], s["rpc.method"], s["aws.s3.bucket"], s["aws.s3.key"])
             == ("validate", "S3.HeadObject", "aws-api", "S3", "HeadObject", bucket, $"data/{batch}/manifest_{batch}.json"));
-        Assert.Contains(spans, s => s.Service == "transform" && s.Name == "S3.PutObject" && s["aws.s3.bucket"] == bucket && s["aws.s3.key"]!.StartsWith($"transformed/{batch}/", StringComparison.Ordinal));
+        Assert.Contains(spans, s => s.Service == "transform" && s.Name == "S3.PutObject" && s["aws.s3.bucket"] == bucket
+            && s["aws.s3.key"]!.StartsWith($"transformed/{batch}/", StringComparison.Ordinal));
         var runsTable = driver.Topology.PipelineRunsTable.Name;
         Assert.Contains(spans, s => s.Service == "compute" && s.Name.StartsWith("DynamoDB.", StringComparison.Ordinal)
             && s["rpc.system"] == "aws-api" && s["db.system"] == "dynamodb" && s["aws.dynamodb.table_names"] == runsTable);
-        Assert.Contains(spans, s => (s.Service, s.Name, s["rpc.service"], s["messaging.destination.name"]) == ("validate", "SNS.Publish", "SNS", "Pipeline_Contracts-BatchValidated")
+        Assert.Contains(spans, s => (s.Service, s.Name, s["rpc.service"], s["messaging.destination.name"])
+            == ("validate", "SNS.Publish", "SNS", "Pipeline_Contracts-BatchValidated")
             && s["aws.sns.topic.arn"]!.EndsWith(":Pipeline_Contracts-BatchValidated", StringComparison.Ordinal));
-        Assert.Contains(spans, s => (s.Service, s.Name) == ("notifier", "SNS.Publish") && s["aws.sns.topic.arn"]!.EndsWith(":" + driver.Topology.AlertsTopic.Name, StringComparison.Ordinal));
+        Assert.Contains(spans, s => (s.Service, s.Name) == ("notifier", "SNS.Publish")
+            && s["aws.sns.topic.arn"]!.EndsWith(":" + driver.Topology.AlertsTopic.Name, StringComparison.Ordinal));
         // The hops between services: a consumer span per message, a child of the publishing span in the service before.
         var process = Assert.Single(spans, s => s.Service == "transform" && s.Name == $"process {driver.Topology.TransformQueue.Name}");
         Assert.Equal(5, process.Kind); // SPAN_KIND_CONSUMER
-        Assert.Equal(("validate", "publish Pipeline_Contracts-BatchValidated"), spans.Single(s => s.SpanId == process.ParentSpanId) is var p ? (p.Service, p.Name) : default);
+        Assert.Equal(
+            ("validate", "publish Pipeline_Contracts-BatchValidated"),
+            spans.Single(s => s.SpanId == process.ParentSpanId) is var p ? (p.Service, p.Name) : default);
     }
 
     [Fact]

@@ -27,7 +27,8 @@ public sealed class BatchVersionTests(EmulatorAppFixture app) : IDisposable
         var broken = PipelineDriver.Generate(300, firstDay, seed: 11, days: 4, idOffset: ids);
         var part = Directory.GetFiles(Path.Combine(broken, "orders")).Order().First();
         var lines = File.ReadAllLines(part);
-        lines[2] = lines[2].Replace(",delivered,", ",teleported,").Replace(",returned,", ",teleported,").Replace(",shipped,", ",teleported,").Replace(",pending,", ",teleported,");
+        lines[2] = lines[2].Replace(",delivered,", ",teleported,").Replace(",returned,", ",teleported,")
+            .Replace(",shipped,", ",teleported,").Replace(",pending,", ",teleported,");
         File.WriteAllLines(part, lines);
         await _pipeline.SubmitAsync(broken, "kept");
 
@@ -62,7 +63,9 @@ public sealed class BatchVersionTests(EmulatorAppFixture app) : IDisposable
         Assert.Contains("retracted/retract-me/v1/manifest_retract-me.json", await _pipeline.KeysUnderAsync("retracted/retract-me/v1/"));
         Assert.Empty(await _pipeline.KeysUnderAsync("processed/retract-me/v1/"));
         var history = await _pipeline.HistoryAsync("retract-me");
-        Assert.Equal([(1, RunKind.Upload, RunStatus.Retracted), (2, RunKind.Retraction, RunStatus.Succeeded)], history.Versions.Select(v => (v.Version, v.Kind, v.Status)));
+        Assert.Equal(
+            [(1, RunKind.Upload, RunStatus.Retracted), (2, RunKind.Retraction, RunStatus.Succeeded)],
+            history.Versions.Select(v => (v.Version, v.Kind, v.Status)));
         Assert.Null(history.InForce);
 
         await _pipeline.Bus.PublishAsync(new BatchRetractionRequested("retract-me", Reason: "again", Source: "tests"));

@@ -89,7 +89,11 @@ public class EmulatorModeTests(EmulatorAppFixture fixture)
     {
         using var sqs = AwsClientFactory.CreateSqs(fixture.Aws, fixture.Credentials);
 
-        foreach (var queue in new[] { "pipeline-validate", "pipeline-transform", "pipeline-compute", "pipeline-notifier", "pipeline-manifest-events", "pipeline-alerts-inbox" })
+        var queues = new[]
+        {
+            "pipeline-validate", "pipeline-transform", "pipeline-compute", "pipeline-notifier", "pipeline-manifest-events", "pipeline-alerts-inbox",
+        };
+        foreach (var queue in queues)
         {
             var deadLetterUrl = (await sqs.GetQueueUrlAsync(queue + "_error")).QueueUrl;
             var deadLetterArn = (await sqs.GetQueueAttributesAsync(deadLetterUrl, [QueueAttributeName.QueueArn])).QueueARN;
@@ -136,7 +140,14 @@ public class EmulatorModeTests(EmulatorAppFixture fixture)
         Message? message = null;
         for (var attempt = 0; message is null && attempt < 10; attempt++)
         {
-            var received = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = inbox, WaitTimeSeconds = 2, MaxNumberOfMessages = 10, VisibilityTimeout = 0, MessageAttributeNames = ["All"] });
+            var received = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest
+            {
+                QueueUrl = inbox,
+                WaitTimeSeconds = 2,
+                MaxNumberOfMessages = 10,
+                VisibilityTimeout = 0,
+                MessageAttributeNames = ["All"],
+            });
             message = received.Messages?.FirstOrDefault(m => m.Body == body); // raw delivery: exactly the body published
         }
         Assert.NotNull(message);

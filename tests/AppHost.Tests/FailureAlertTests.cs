@@ -76,10 +76,12 @@ public sealed class FailureAlertTests(EmulatorAppFixture app) : IDisposable
             (_pipeline.Topology.ValidateQueue.Name, Envelope(new BatchSubmitted("never-began", _pipeline.Topology.Bucket.Name,
                 "data/never-began/manifest_never-began.json", null, DateTimeOffset.UtcNow, "tests")), "never-began"),
             (_pipeline.Topology.ManifestEventsQueue.Name,
-                """{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"data/from-s3/manifest_from-s3.json"}}}]}""", "from-s3"),
+                """{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"data/from-s3/manifest_from-s3.json"}}}]}""",
+                "from-s3"),
         };
         letters.AddRange(Enumerable.Range(1, 15).Select(i => (_pipeline.Topology.TransformQueue.Name,
-            Envelope(new BatchValidated($"pile-{i}", _pipeline.Topology.Bucket.Name, $"data/pile-{i}/manifest_pile-{i}.json", 1, "c", "r", 1, 1, 1, DateTimeOffset.UtcNow)),
+            Envelope(new BatchValidated(
+                $"pile-{i}", _pipeline.Topology.Bucket.Name, $"data/pile-{i}/manifest_pile-{i}.json", 1, "c", "r", 1, 1, 1, DateTimeOffset.UtcNow)),
             $"pile-{i}")));
         foreach (var (queue, body, _) in letters)
         {
@@ -100,7 +102,8 @@ public sealed class FailureAlertTests(EmulatorAppFixture app) : IDisposable
     public async Task The_two_letters_a_move_cut_between_its_send_and_its_delete_leaves_are_reported_once()
     {
         var url = (await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.ValidateQueue.DeadLetterQueueName)).QueueUrl;
-        var body = Envelope(new BatchSubmitted("cut-move", _pipeline.Topology.Bucket.Name, "data/cut-move/manifest_cut-move.json", null, DateTimeOffset.UtcNow, "tests"));
+        var body = Envelope(new BatchSubmitted(
+            "cut-move", _pipeline.Topology.Bucket.Name, "data/cut-move/manifest_cut-move.json", null, DateTimeOffset.UtcNow, "tests"));
         var original = new Dictionary<string, MessageAttributeValue>
         {
             [DeadLetterQueue.OriginalMessageIdAttribute] = new() { DataType = "String", StringValue = Guid.NewGuid().ToString() },
@@ -117,10 +120,13 @@ public sealed class FailureAlertTests(EmulatorAppFixture app) : IDisposable
     {
         // Bad input another producer sent: a version that is not a number. It sits in the transform queue's dead letters,
         // which the watcher reads before the compute queue's.
-        var odd = """{"messageId":"6f1c0000-0000-4000-8000-000000000001","messageType":["urn:message:Pipeline.Contracts:BatchValidated"],"message":{"batchId":"odd-version","version":"two"}}""";
-        await _pipeline.Sqs.SendMessageAsync(new SendMessageRequest((await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.TransformQueue.DeadLetterQueueName)).QueueUrl, odd));
-        await _pipeline.Sqs.SendMessageAsync(new SendMessageRequest((await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.ComputeQueue.DeadLetterQueueName)).QueueUrl,
-            Envelope(new BatchTransformed("after-odd", _pipeline.Topology.Bucket.Name, "data/after-odd/manifest_after-odd.json", 1, "p", [], 0, 0, DateTimeOffset.UtcNow))));
+        var odd = """{"messageId":"6f1c0000-0000-4000-8000-000000000001","messageType":["urn:message:Pipeline.Contracts:BatchValidated"],"message":""" +
+            """{"batchId":"odd-version","version":"two"}}""";
+        var transformDeadLetters = (await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.TransformQueue.DeadLetterQueueName)).QueueUrl;
+        await _pipeline.Sqs.SendMessageAsync(new SendMessageRequest(transformDeadLetters, odd));
+        var computeDeadLetters = (await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.ComputeQueue.DeadLetterQueueName)).QueueUrl;
+        await _pipeline.Sqs.SendMessageAsync(new SendMessageRequest(computeDeadLetters, Envelope(new BatchTransformed(
+            "after-odd", _pipeline.Topology.Bucket.Name, "data/after-odd/manifest_after-odd.json", 1, "p", [], 0, 0, DateTimeOffset.UtcNow))));
 
         Assert.Contains("dead-letter queue of pipeline-transform", (await _pipeline.NextAlertAsync("odd-version")).Summary);
         Assert.Contains("dead-letter queue of pipeline-compute", (await _pipeline.NextAlertAsync("after-odd")).Summary);
@@ -131,8 +137,8 @@ public sealed class FailureAlertTests(EmulatorAppFixture app) : IDisposable
     {
         // What the Notifier leaves behind when SNS stayed down through all its retries.
         var url = (await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.NotifierQueue.DeadLetterQueueName)).QueueUrl;
-        await _pipeline.Sqs.SendMessageAsync(new SendMessageRequest(url, Envelope(new KpisUpdated("alert-lost", "data/alert-lost/manifest_alert-lost.json", 1, [],
-            [new DateOnly(2017, 1, 1)], ["Books"], 1, 1, DateTimeOffset.UtcNow))));
+        await _pipeline.Sqs.SendMessageAsync(new SendMessageRequest(url, Envelope(new KpisUpdated(
+            "alert-lost", "data/alert-lost/manifest_alert-lost.json", 1, [], [new DateOnly(2017, 1, 1)], ["Books"], 1, 1, DateTimeOffset.UtcNow))));
 
         var alert = await _pipeline.NextAlertAsync("alert-lost");
 

@@ -57,7 +57,8 @@ public sealed class LimitTests(EmulatorAppFixture app) : IDisposable
     [InlineData("BatchSubmitted", "source", 5_000, "BatchSubmitted.source is 5,000 characters long; at most 200 are allowed")]
     [InlineData("BatchSubmitted", "manifestETag", 300, "BatchSubmitted.manifestETag is 300 characters long; at most 100 are allowed")]
     [InlineData("BatchRetractionRequested", "reason", 20_000, "BatchRetractionRequested.reason is 20,000 characters long; at most 1,000 are allowed")]
-    public async Task A_message_with_a_field_longer_than_the_contract_allows_is_refused_at_once_naming_the_field(string type, string field, int length, string reason)
+    public async Task A_message_with_a_field_longer_than_the_contract_allows_is_refused_at_once_naming_the_field(
+        string type, string field, int length, string reason)
     {
         var batch = $"long-{field.ToLowerInvariant()}";
         var fields = $$"""
@@ -65,7 +66,8 @@ public sealed class LimitTests(EmulatorAppFixture app) : IDisposable
             """;
         if (type == nameof(BatchSubmitted))
         {
-            await _pipeline.PublishForeignAsync<BatchSubmitted>($$"""{"bucket":"{{_pipeline.Topology.Bucket.Name}}","manifestKey":"{{BatchLayout.ManifestKey(batch)}}",{{fields}}}""");
+            await _pipeline.PublishForeignAsync<BatchSubmitted>(
+                $$"""{"bucket":"{{_pipeline.Topology.Bucket.Name}}","manifestKey":"{{BatchLayout.ManifestKey(batch)}}",{{fields}}}""");
         }
         else
         {
@@ -91,5 +93,10 @@ public sealed class LimitTests(EmulatorAppFixture app) : IDisposable
     }
 
     private Task PutManifestAsync(string batch, byte[] manifest) =>
-        _pipeline.S3.PutObjectAsync(new PutObjectRequest { BucketName = _pipeline.Topology.Bucket.Name, Key = BatchLayout.ManifestKey(batch), InputStream = new MemoryStream(manifest) });
+        _pipeline.S3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = _pipeline.Topology.Bucket.Name,
+            Key = BatchLayout.ManifestKey(batch),
+            InputStream = new MemoryStream(manifest),
+        });
 }

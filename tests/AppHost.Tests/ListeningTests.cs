@@ -17,7 +17,8 @@ public sealed class ListeningTests(EmulatorAppFixture app)
             return; // the sockets are read from /proc; the pipeline's machines and containers are Linux
         }
         // Each resource's endpoint is a proxy of DCP's, which started the emulators and the services.
-        var endpoints = EmulatorApp.Services.Concat(EmulatorApp.WebApps).Concat(["aws-emulator", "dynamodb-emulator"]).Select(r => app.App.GetEndpoint(r, "http").Port).ToHashSet();
+        var endpoints = EmulatorApp.Services.Concat(EmulatorApp.WebApps).Concat(["aws-emulator", "dynamodb-emulator"])
+            .Select(r => app.App.GetEndpoint(r, "http").Port).ToHashSet();
         var sockets = ListeningSockets().ToList();
         var proxies = Owners(sockets.Where(s => endpoints.Contains(s.Port)).Select(s => s.Inode).ToHashSet());
         var processes = proxies.SelectMany(Descendants).Distinct().ToList();

@@ -23,7 +23,8 @@ public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
         Assert.Equal(AlertStatus.Succeeded, alert.Status);
 
         // What a Compute delivery that died after announcing, and was redelivered, sends again.
-        await _pipeline.Bus.PublishAsync(new KpisUpdated("announced", "data/announced/manifest_announced.json", 1, [], [new DateOnly(2020, 2, 1)], [], 0, 0, DateTimeOffset.UtcNow));
+        await _pipeline.Bus.PublishAsync(new KpisUpdated(
+            "announced", "data/announced/manifest_announced.json", 1, [], [new DateOnly(2020, 2, 1)], [], 0, 0, DateTimeOffset.UtcNow));
 
         await _pipeline.AssertNoAlertAboutAsync("announced");
         Assert.Equal(StageStatus.Succeeded, (await _pipeline.HistoryAsync("announced")).Versions[0].Stages[Stages.Notify].Status);
@@ -74,8 +75,8 @@ public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
     {
         var firstDay = new DateOnly(2020, 4, 1);
         var ids = PipelineDriver.NewIds();
-        var old = await new BatchUploader(_pipeline.S3, new S3BatchStore(_pipeline.S3))
-            .UploadAsync(_pipeline.Topology.Bucket.Name, PipelineDriver.Generate(200, firstDay, seed: 31, days: 3, idOffset: ids), "stale", null, CancellationToken.None);
+        var old = await new BatchUploader(_pipeline.S3, new S3BatchStore(_pipeline.S3)).UploadAsync(
+            _pipeline.Topology.Bucket.Name, PipelineDriver.Generate(200, firstDay, seed: 31, days: 3, idOffset: ids), "stale", null, CancellationToken.None);
         var newer = PipelineDriver.Generate(250, firstDay, seed: 32, days: 3, idOffset: ids);
         await _pipeline.SubmitAsync(newer, "stale");
         Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("stale")).Status);
@@ -95,8 +96,14 @@ public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
     {
         var bucket = _pipeline.Topology.Bucket.Name;
         var good = PipelineDriver.Generate(150, new DateOnly(2020, 6, 1), seed: 33, days: 2);
-        await _pipeline.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "data/shared/products.csv", FilePath = Path.Combine(good, "products.csv") });
-        foreach (var (name, folder, broken) in new[] { ("shared-broken", PipelineDriver.Generate(150, new DateOnly(2020, 6, 1), seed: 34, days: 2), true), ("shared-good", good, false) })
+        await _pipeline.S3.PutObjectAsync(
+            new PutObjectRequest { BucketName = bucket, Key = "data/shared/products.csv", FilePath = Path.Combine(good, "products.csv") });
+        var batches = new[]
+        {
+            ("shared-broken", PipelineDriver.Generate(150, new DateOnly(2020, 6, 1), seed: 34, days: 2), true),
+            ("shared-good", good, false),
+        };
+        foreach (var (name, folder, broken) in batches)
         {
             if (broken)
             {
@@ -169,7 +176,8 @@ public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
         Assert.NotNull(await runs.StartStageAsync(name, 1, Stages.Validate, CancellationToken.None));
 
         // SQS delivers that very message again.
-        await _pipeline.PublishAsAsync(messageId, new BatchSubmitted(name, bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "tests"));
+        await _pipeline.PublishAsAsync(
+            messageId, new BatchSubmitted(name, bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "tests"));
 
         var alert = await _pipeline.NextAlertAsync(name);
         Assert.Equal((AlertStatus.Rejected, (int?)1), (alert.Status, alert.Version));
@@ -186,7 +194,12 @@ public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
         {
             foreach (var file in files)
             {
-                await _pipeline.S3.PutObjectAsync(new PutObjectRequest { BucketName = _pipeline.Topology.Bucket.Name, Key = $"data/{name}/{table}/{file}", FilePath = Path.Combine(folder, table, file!) });
+                await _pipeline.S3.PutObjectAsync(new PutObjectRequest
+                {
+                    BucketName = _pipeline.Topology.Bucket.Name,
+                    Key = $"data/{name}/{table}/{file}",
+                    FilePath = Path.Combine(folder, table, file!),
+                });
             }
         }
         var manifest = new BatchManifest(name, orders!, items!, "data/shared/products.csv");

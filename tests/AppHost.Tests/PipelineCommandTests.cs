@@ -39,7 +39,8 @@ public sealed class PipelineCommandTests(EmulatorAppFixture app) : IDisposable
         var submitted = new BatchSubmitted("redriven", uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "tests");
         // As if Validate had given up on it: the submission, in its envelope, waiting in the dead-letter queue.
         var deadLetters = (await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.ValidateQueue.DeadLetterQueueName)).QueueUrl;
-        await _pipeline.Sqs.SendMessageAsync(deadLetters, EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(submitted, Guid.NewGuid(), DateTimeOffset.UtcNow)));
+        await _pipeline.Sqs.SendMessageAsync(
+            deadLetters, EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(submitted, Guid.NewGuid(), DateTimeOffset.UtcNow)));
 
         // The notifier's watcher peeks at dead letters every 2 s, hiding them for a moment: a click may find none.
         ExecuteCommandResult result;
@@ -58,7 +59,8 @@ public sealed class PipelineCommandTests(EmulatorAppFixture app) : IDisposable
             alert = await _pipeline.NextAlertAsync("redriven");
         }
         Assert.Equal(AlertStatus.Succeeded, alert.Status);
-        var left = await _pipeline.Sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = deadLetters, AttributeNames = ["ApproximateNumberOfMessages"] });
+        var left = await _pipeline.Sqs.GetQueueAttributesAsync(
+            new GetQueueAttributesRequest { QueueUrl = deadLetters, AttributeNames = ["ApproximateNumberOfMessages"] });
         Assert.Equal("0", left.Attributes["ApproximateNumberOfMessages"]);
     }
 }

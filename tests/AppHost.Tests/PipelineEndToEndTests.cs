@@ -30,14 +30,19 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
         Assert.Equal(expected.OrderKpis, await _pipeline.Kpis.GetDaysAsync(days.Min(), days.Max(), CancellationToken.None));
         foreach (var category in expected.CategoryKpis.Select(r => r.Category).Distinct())
         {
-            Assert.Equal(expected.CategoryKpis.Where(r => r.Category == category), await _pipeline.Kpis.GetCategoryAsync(category, days.Min(), days.Max(), CancellationToken.None));
+            Assert.Equal(
+                expected.CategoryKpis.Where(r => r.Category == category),
+                await _pipeline.Kpis.GetCategoryAsync(category, days.Min(), days.Max(), CancellationToken.None));
         }
         if (SeedData.Directory is not null)
         {
-            var electronics = (await _pipeline.Kpis.GetCategoryAsync("Electronics", new DateOnly(2025, 3, 8), new DateOnly(2025, 3, 8), CancellationToken.None)).Single();
+            var electronics = (await _pipeline.Kpis.GetCategoryAsync(
+                "Electronics", new DateOnly(2025, 3, 8), new DateOnly(2025, 3, 8), CancellationToken.None)).Single();
             Assert.Equal((9599.86m, 78.04764227642276, 18.69918699186992), (electronics.DailyRevenue, electronics.AvgOrderValue, electronics.AvgReturnRate));
             var day = (await _pipeline.Kpis.GetDayAsync(new DateOnly(2025, 3, 25), CancellationToken.None))!;
-            Assert.Equal((342L, 999L, 79223.33m, 340L, 18.421052631578945), (day.TotalOrders, day.TotalItemsSold, day.TotalRevenue, day.UniqueCustomers, day.ReturnRate));
+            Assert.Equal(
+                (342L, 999L, 79223.33m, 340L, 18.421052631578945),
+                (day.TotalOrders, day.TotalItemsSold, day.TotalRevenue, day.UniqueCustomers, day.ReturnRate));
         }
         Assert.Contains("processed/seed/v1/manifest_seed.json", await _pipeline.KeysUnderAsync("processed/seed/v1/"));
         Assert.Empty(await _pipeline.KeysUnderAsync("data/seed/"));
@@ -101,7 +106,8 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
             if (at > 0)
             {
                 var fields = lines[at].Split(',');
-                fields[^1] = (decimal.Parse(fields[^1], System.Globalization.CultureInfo.InvariantCulture) + raise).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                fields[^1] = (decimal.Parse(fields[^1], System.Globalization.CultureInfo.InvariantCulture) + raise)
+                    .ToString(System.Globalization.CultureInfo.InvariantCulture);
                 lines[at] = string.Join(',', fields);
                 File.WriteAllLines(part, lines);
                 return copy;
@@ -117,7 +123,8 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
         var folder = PipelineDriver.Generate(300, firstDay, seed: 2, days: 5);
         var part = Directory.GetFiles(Path.Combine(folder, "order_items")).Order().First();
         var lines = File.ReadAllLines(part);
-        lines[3] = lines[3].Replace(",delivered,", ",lost-in-transit,").Replace(",returned,", ",lost-in-transit,").Replace(",shipped,", ",lost-in-transit,").Replace(",pending,", ",lost-in-transit,");
+        lines[3] = lines[3].Replace(",delivered,", ",lost-in-transit,").Replace(",returned,", ",lost-in-transit,")
+            .Replace(",shipped,", ",lost-in-transit,").Replace(",pending,", ",lost-in-transit,");
         File.WriteAllLines(part, lines);
         var before = await _pipeline.Kpis.GetDaysAsync(firstDay, firstDay.AddDays(6), CancellationToken.None);
 
@@ -153,10 +160,12 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
     {
         var firstDay = new DateOnly(2023, 6, 1);
         var folder = PipelineDriver.Generate(400, firstDay, seed: 3, days: 4);
-        var uploaded = await new BatchUploader(_pipeline.S3, new S3BatchStore(_pipeline.S3)).UploadAsync(_pipeline.Topology.Bucket.Name, folder, "twice", null, CancellationToken.None);
+        var uploaded = await new BatchUploader(_pipeline.S3, new S3BatchStore(_pipeline.S3))
+            .UploadAsync(_pipeline.Topology.Bucket.Name, folder, "twice", null, CancellationToken.None);
 
         // As in AWS, where pipeline submit and the S3 event both announce the upload.
-        var submitted = new Pipeline.Contracts.BatchSubmitted("twice", uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "tests");
+        var submitted = new Pipeline.Contracts.BatchSubmitted(
+            "twice", uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "tests");
         await Task.WhenAll(_pipeline.Bus.PublishAsync(submitted), _pipeline.Bus.PublishAsync(submitted with { Source = "s3-event" }));
 
         Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("twice")).Status);
@@ -203,7 +212,8 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
             {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-11-25T10:00:00.000Z",
               "eventName":"ObjectCreated:Put","userIdentity":{"principalId":"AWS:EXAMPLE"},"requestParameters":{"sourceIPAddress":"127.0.0.1"},
               "responseElements":{"x-amz-request-id":"C3D13FE58DE4C810","x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
-              "s3":{"s3SchemaVersion":"1.0","configurationId":"manifests","bucket":{"name":"{{{{uploaded.Bucket}}}}","ownerIdentity":{"principalId":"EXAMPLE"},"arn":"arn:aws:s3:::{{{{uploaded.Bucket}}}}"},
+              "s3":{"s3SchemaVersion":"1.0","configurationId":"manifests",
+              "bucket":{"name":"{{{{uploaded.Bucket}}}}","ownerIdentity":{"principalId":"EXAMPLE"},"arn":"arn:aws:s3:::{{{{uploaded.Bucket}}}}"},
               "object":{"key":"{{{{uploaded.ManifestKey}}}}","size":120,"eTag":"{{{{uploaded.ManifestETag}}}}","sequencer":"0055AED6DCD90281E5"}}}]}
             """;
         var queue = (await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.ManifestEventsQueue.Name)).QueueUrl;

@@ -27,15 +27,15 @@ public sealed class SecurityTests(EmulatorAppFixture app) : IDisposable
         var bucket = _pipeline.Topology.Bucket.Name;
         foreach (var thief in new[] { "thief-data", "thief-bucket", "thief-validated", "thief-content" })
         {
-            await runs.BeginUploadAsync(new UploadStart(thief, $"data/{thief}/manifest_{thief}.json", "etag", $"content-{thief}", null, "tests", DateTimeOffset.UtcNow,
-                Guid.NewGuid().ToString()), CancellationToken.None);
+            await runs.BeginUploadAsync(new UploadStart(thief, $"data/{thief}/manifest_{thief}.json", "etag", $"content-{thief}", null, "tests",
+                DateTimeOffset.UtcNow, Guid.NewGuid().ToString()), CancellationToken.None);
         }
 
         // Another batch's enriched files, named as this version's: its data would be counted twice.
         await _pipeline.Bus.PublishAsync(new BatchTransformed("thief-data", bucket, "data/thief-data/manifest_thief-data.json", 1, "transformed/thief-data/v1/",
             victimsData, 120, 300, DateTimeOffset.UtcNow));
-        await _pipeline.Bus.PublishAsync(new BatchTransformed("thief-bucket", "elsewhere", "data/thief-bucket/manifest_thief-bucket.json", 1, "transformed/thief-bucket/v1/",
-            ["transformed/thief-bucket/v1/orders/p1.pen"], 1, 1, DateTimeOffset.UtcNow));
+        await _pipeline.Bus.PublishAsync(new BatchTransformed("thief-bucket", "elsewhere", "data/thief-bucket/manifest_thief-bucket.json", 1,
+            "transformed/thief-bucket/v1/", ["transformed/thief-bucket/v1/orders/p1.pen"], 1, 1, DateTimeOffset.UtcNow));
         await _pipeline.Bus.PublishAsync(new BatchValidated("thief-validated", "elsewhere", "data/thief-validated/manifest_thief-validated.json", 1,
             "content-thief-validated", "r", 1, 1, 1, DateTimeOffset.UtcNow));
         await _pipeline.Bus.PublishAsync(new BatchValidated("thief-content", bucket, "data/thief-content/manifest_thief-content.json", 1,

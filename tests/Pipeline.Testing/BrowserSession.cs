@@ -42,7 +42,11 @@ public sealed class BrowserSession : IAsyncDisposable
             Headless = true,
             // --no-sandbox: CI runs as root. The rest: this machine reaches no network but the registries, and Chromium's
             // background connections would be refused, many at a time.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
         });
         return new BrowserSession(playwright, browser);
     }

@@ -42,7 +42,8 @@ public sealed class PipelineDriver(EmulatorApp app) : IDisposable
     {
         var sns = app.CreateSnsClient();
         var topic = await sns.FindTopicArnAsync(MessageNaming.EntityNameOf<T>()) ?? throw new InvalidOperationException($"no topic for {typeof(T).Name}");
-        await sns.PublishAsync(new global::Aws.Sns.PublishRequest(topic, EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(message, messageId, DateTimeOffset.UtcNow))));
+        await sns.PublishAsync(new global::Aws.Sns.PublishRequest(
+            topic, EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(message, messageId, DateTimeOffset.UtcNow))));
     }
 
     /// <summary>
@@ -57,7 +58,8 @@ public sealed class PipelineDriver(EmulatorApp app) : IDisposable
             {"messageId":"{{{Guid.NewGuid()}}}","conversationId":"{{{Guid.NewGuid()}}}","sourceAddress":"rabbitmq://producer-host/order-exporter",
              "destinationAddress":"rabbitmq://producer-host/{{{typeof(T).Namespace}}}:{{{typeof(T).Name}}}","messageType":["{{{MessageNaming.UrnOf<T>()}}}"],
              "message":{{{message}}},"sentTime":"2026-11-28T09:30:00Z","headers":{},
-             "host":{"machineName":"producer-host","processName":"order-exporter","processId":4242,"assembly":"OrderExporter","frameworkVersion":"8.0","massTransitVersion":"8.5.12.0","operatingSystemVersion":"Unix"}}
+             "host":{"machineName":"producer-host","processName":"order-exporter","processId":4242,
+               "assembly":"OrderExporter","frameworkVersion":"8.0","massTransitVersion":"8.5.12.0","operatingSystemVersion":"Unix"}}
             """;
         await sns.PublishAsync(new global::Aws.Sns.PublishRequest(topic, envelope));
     }
@@ -239,7 +241,8 @@ public sealed class PipelineDriver(EmulatorApp app) : IDisposable
         for (var deleted = 0; deleted < count;)
         {
             Assert.True(DateTimeOffset.UtcNow < deadline, $"{deleted} of {count} dead letters about {batchId} found in {queue.DeadLetterQueueName}");
-            var received = (await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = url, MaxNumberOfMessages = 10, WaitTimeSeconds = 1, VisibilityTimeout = 30 })).Messages ?? [];
+            var request = new ReceiveMessageRequest { QueueUrl = url, MaxNumberOfMessages = 10, WaitTimeSeconds = 1, VisibilityTimeout = 30 };
+            var received = (await _sqs.ReceiveMessageAsync(request)).Messages ?? [];
             foreach (var message in received)
             {
                 // A bus message names its batch; an S3 event, the batch's manifest.

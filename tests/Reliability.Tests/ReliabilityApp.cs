@@ -51,7 +51,11 @@ public sealed class ReliabilityApp(FaultProxy proxy) : EmulatorApp
                 await sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest
                 {
                     QueueUrl = (await sqs.GetQueueUrlAsync(queue.Name, cancellationToken)).QueueUrl,
-                    Attributes = new() { [QueueAttributeName.VisibilityTimeout] = ((int)StageVisibilityTimeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                    Attributes = new()
+                    {
+                        [QueueAttributeName.VisibilityTimeout] =
+                            ((int)StageVisibilityTimeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    },
                 }, cancellationToken);
             }
         }

@@ -16,7 +16,8 @@ public sealed record ReceivedSpan(
 
     public bool IsRoot => ParentSpanId is null;
 
-    public override string ToString() => $"{Service}: {Name} ({Duration.TotalMilliseconds:F0} ms, trace {TraceId[..8]}, span {SpanId[..8]}, parent {ParentSpanId?[..8] ?? "none"})";
+    public override string ToString() =>
+        $"{Service}: {Name} ({Duration.TotalMilliseconds:F0} ms, trace {TraceId[..8]}, span {SpanId[..8]}, parent {ParentSpanId?[..8] ?? "none"})";
 }
 
 /// <summary>
@@ -87,7 +88,8 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
             }
             if (DateTimeOffset.UtcNow > deadline)
             {
-                throw new TimeoutException($"Not within {timeout.TotalSeconds:F0} s: {what}. {spans.Count} spans received, the last:\n{string.Join('\n', spans.TakeLast(40))}");
+                throw new TimeoutException($"Not within {timeout.TotalSeconds:F0} s: {what}. {spans.Count} spans received, the last:\n" +
+                    $"{string.Join('\n', spans.TakeLast(40))}");
             }
             await Task.Delay(200);
         }
@@ -218,7 +220,8 @@ internal static class OtlpProtobuf
                     break;
             }
         }
-        return new ReceivedSpan(service, scope, traceId, spanId, parent, name, kind, FromUnixNanoseconds(start), FromUnixNanoseconds(end), attributes, receivedAt);
+        return new ReceivedSpan(
+            service, scope, traceId, spanId, parent, name, kind, FromUnixNanoseconds(start), FromUnixNanoseconds(end), attributes, receivedAt);
     }
 
     private static DateTimeOffset FromUnixNanoseconds(ulong nanoseconds) => DateTimeOffset.UnixEpoch.AddTicks((long)(nanoseconds / 100));

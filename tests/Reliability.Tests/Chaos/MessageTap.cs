@@ -26,7 +26,8 @@ public sealed class MessageTap(IAmazonSQS sqs, SnsClient sns, PipelineTopology t
     private Task _reading = Task.CompletedTask;
     private volatile bool _copying = true;
 
-    private TopicSpec[] Tapped => [topology.BatchSubmittedTopic, topology.BatchValidatedTopic, topology.BatchTransformedTopic, topology.BatchRetractionRequestedTopic];
+    private TopicSpec[] Tapped =>
+        [topology.BatchSubmittedTopic, topology.BatchValidatedTopic, topology.BatchTransformedTopic, topology.BatchRetractionRequestedTopic];
 
     /// <summary>A message the tap must never copy (bad input sent on purpose: a copy would be a second dead letter).</summary>
     public void Ignore(string messageId) => _seen.TryAdd(messageId, 0);
@@ -41,7 +42,9 @@ public sealed class MessageTap(IAmazonSQS sqs, SnsClient sns, PipelineTopology t
         foreach (var topic in Tapped)
         {
             var topicArn = await sns.FindTopicArnAsync(topic.Name, cancellationToken) ?? throw new InvalidOperationException($"no topic {topic.Name}");
-            await sns.SubscribeAsync(new SubscribeRequest(topicArn, "sqs", arn) { Attributes = new Dictionary<string, string> { ["RawMessageDelivery"] = "true" } }, cancellationToken);
+            await sns.SubscribeAsync(
+                new SubscribeRequest(topicArn, "sqs", arn) { Attributes = new Dictionary<string, string> { ["RawMessageDelivery"] = "true" } },
+                cancellationToken);
         }
         _reading = Task.Run(() => ReadAsync(url, _stop.Token), CancellationToken.None);
     }
@@ -65,7 +68,8 @@ public sealed class MessageTap(IAmazonSQS sqs, SnsClient sns, PipelineTopology t
         {
             try
             {
-                var received = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = url, WaitTimeSeconds = 2, MaxNumberOfMessages = 10 }, cancellationToken);
+                var received = await sqs.ReceiveMessageAsync(
+                    new ReceiveMessageRequest { QueueUrl = url, WaitTimeSeconds = 2, MaxNumberOfMessages = 10 }, cancellationToken);
                 foreach (var message in received.Messages ?? [])
                 {
                     await sqs.DeleteMessageAsync(url, message.ReceiptHandle, cancellationToken);

@@ -33,14 +33,17 @@ public static class AwsErrors
     };
 
     private static AwsError S3Xml(HttpStatusCode status, string code, string message, string requestId) => new(status, "application/xml",
-        $"""<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>{requestId}</RequestId><HostId>fault-proxy</HostId></Error>""",
+        """<?xml version="1.0" encoding="UTF-8"?>""" +
+        $"""<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{requestId}</RequestId><HostId>fault-proxy</HostId></Error>""",
         new Dictionary<string, string> { ["x-amz-request-id"] = requestId });
 
     private static AwsError SnsXml(HttpStatusCode status, string type, string code, string message, string requestId) => new(status, "text/xml",
-        $"""<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>{type}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{requestId}</RequestId></ErrorResponse>""",
+        """<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">""" +
+        $"""<Error><Type>{type}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{requestId}</RequestId></ErrorResponse>""",
         new Dictionary<string, string> { ["x-amzn-RequestId"] = requestId });
 
-    private static AwsError SqsJson(HttpStatusCode status, string code, string fault, string message, string requestId) => new(status, "application/x-amz-json-1.0",
+    private static AwsError SqsJson(HttpStatusCode status, string code, string fault, string message, string requestId) => new(
+        status, "application/x-amz-json-1.0",
         $$"""{"__type":"com.amazonaws.sqs#{{code}}","message":"{{message}}"}""",
         new Dictionary<string, string> { ["x-amzn-RequestId"] = requestId, ["x-amzn-query-error"] = $"{code};{fault}" });
 

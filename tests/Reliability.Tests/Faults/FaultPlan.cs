@@ -28,7 +28,8 @@ public enum FaultKind
 public sealed record FaultRates(double Throttling, double InternalError, double Dropped, double AnswerLost, double Latency, TimeSpan MaxLatency)
 {
     /// <summary>About one call in eight faulted: the SDKs' own retries absorb most, the bus's retries and redeliveries the rest.</summary>
-    public static readonly FaultRates Default = new(Throttling: 0.04, InternalError: 0.02, Dropped: 0.015, AnswerLost: 0.015, Latency: 0.04, MaxLatency: TimeSpan.FromSeconds(1.5));
+    public static readonly FaultRates Default = new(
+        Throttling: 0.04, InternalError: 0.02, Dropped: 0.015, AnswerLost: 0.015, Latency: 0.04, MaxLatency: TimeSpan.FromSeconds(1.5));
 }
 
 /// <summary>A fault, or none, for one call; with the added latency when the fault is <see cref="FaultKind.Latency"/>.</summary>

@@ -89,7 +89,8 @@ public sealed class FaultProxy : IAsyncDisposable
         if (decision.Kind is FaultKind.Throttling or FaultKind.InternalError)
         {
             var requestId = Guid.NewGuid().ToString("N");
-            await WriteErrorAsync(context, decision.Kind == FaultKind.Throttling ? AwsErrors.Throttling(service, requestId) : AwsErrors.InternalError(service, requestId));
+            var error = decision.Kind == FaultKind.Throttling ? AwsErrors.Throttling(service, requestId) : AwsErrors.InternalError(service, requestId);
+            await WriteErrorAsync(context, error);
             return;
         }
         if (decision.Kind == FaultKind.Latency)

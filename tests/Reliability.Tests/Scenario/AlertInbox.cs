@@ -42,7 +42,8 @@ public sealed class AlertInbox(IAmazonSQS sqs, string queueName) : IAsyncDisposa
         {
             try
             {
-                var received = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = url, WaitTimeSeconds = 2, MaxNumberOfMessages = 10 }, cancellationToken);
+                var received = await sqs.ReceiveMessageAsync(
+                    new ReceiveMessageRequest { QueueUrl = url, WaitTimeSeconds = 2, MaxNumberOfMessages = 10 }, cancellationToken);
                 foreach (var message in received.Messages ?? [])
                 {
                     _alerts.Enqueue(Alert.FromJson(message.Body));

@@ -47,7 +47,8 @@ public sealed class BadInput(IAmazonSQS sqs, SnsClient sns, PipelineTopology top
             id => Envelope(id, "urn:message:Pipeline.Contracts:BatchTransformed", $$"""{"bucket":"{{bucket}}","version":1}"""));
         OnTopic("BatchValidated with a version that is not a number", topology.BatchValidatedTopic, topology.TransformQueue,
             id => Envelope(id, "urn:message:Pipeline.Contracts:BatchValidated",
-                $$"""{"batchId":"poison-version","bucket":"{{bucket}}","manifestKey":"data/poison-version/manifest_poison-version.json","version":"two","contentId":"c"}"""));
+                $$"""{"batchId":"poison-version","bucket":"{{bucket}}","manifestKey":"data/poison-version/""" +
+                """manifest_poison-version.json","version":"two","contentId":"c"}"""));
         OnTopic("a huge body (200 KB, not JSON)", topology.BatchSubmittedTopic, topology.ValidateQueue,
             id => id + new string('x', 200_000));
         var s3EventId = Guid.NewGuid().ToString();
@@ -57,7 +58,9 @@ public sealed class BadInput(IAmazonSQS sqs, SnsClient sns, PipelineTopology top
     }
 
     private static string Envelope(string messageId, string messageType, string message) =>
-        $$$"""{"messageId":"{{{messageId}}}","conversationId":"{{{Guid.NewGuid()}}}","sourceAddress":"amazonsqs://us-east-1/reliability-bad-input","messageType":["{{{messageType}}}"],"message":{{{message}}},"sentTime":"{{{DateTimeOffset.UtcNow:O}}}","headers":{}}""";
+        $$$"""{"messageId":"{{{messageId}}}","conversationId":"{{{Guid.NewGuid()}}}","sourceAddress":"amazonsqs://us-east-1/""" +
+        $$$"""reliability-bad-input","messageType":["{{{messageType}}}"],"message":""" +
+        $$$"""{{{message}}},"sentTime":"{{{DateTimeOffset.UtcNow:O}}}","headers":{}}""";
 
     private async Task PublishAsync(PoisonMessage poison, TopicSpec topic, CancellationToken cancellationToken)
     {

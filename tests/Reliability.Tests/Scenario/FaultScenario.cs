@@ -75,7 +75,8 @@ public sealed class FaultScenario(ScenarioOptions options, Action<string> log)
 
         log($"chaos over at {clock.Elapsed.TotalMinutes:F1} min; waiting for the system to settle");
         await tap.DrainAsync();
-        var verification = new Verification(driver, _plan, badInput.Sent, inbox, (Window, Window.AddDays(WindowDays + MaxBatchDays)), options.SettleTimeout, log);
+        var verification = new Verification(
+            driver, _plan, badInput.Sent, inbox, (Window, Window.AddDays(WindowDays + MaxBatchDays)), options.SettleTimeout, log);
         var discrepancies = _problems.Concat(await verification.RunAsync(cancellationToken)).ToList();
         await stopSupervising.CancelAsync();
         await supervising;
@@ -88,7 +89,8 @@ public sealed class FaultScenario(ScenarioOptions options, Action<string> log)
     }
 
     /// <summary>One round: about twenty batch versions and the bad input, at random moments, some waiting for another's outcome.</summary>
-    private async Task RoundAsync(int round, Random random, PipelineDriver driver, AlertInbox inbox, MessageTap tap, BadInput badInput, CancellationToken cancellationToken)
+    private async Task RoundAsync(
+        int round, Random random, PipelineDriver driver, AlertInbox inbox, MessageTap tap, BadInput badInput, CancellationToken cancellationToken)
     {
         var prefix = $"r{round}-";
         var steps = new List<Func<Task>>();
@@ -105,54 +107,148 @@ public sealed class FaultScenario(ScenarioOptions options, Action<string> log)
         var goods = Enumerable.Range(1, 10).Select(i => (Name: $"{prefix}good-{i:00}", Data: Generate(random.Next(100, 600), random.Next(2, 6)))).ToArray();
         foreach (var (name, data) in goods)
         {
-            var version = _plan.Add(new PlannedVersion { Batch = name, Version = 1, Alert = ExpectedAlert.Succeeded, Kind = "good", Folder = data.Folder, InForce = true, Archive = BatchLayout.ProcessedPrefix });
+            var version = _plan.Add(new PlannedVersion
+            {
+                Batch = name,
+                Version = 1,
+                Alert = ExpectedAlert.Succeeded,
+                Kind = "good",
+                Folder = data.Folder,
+                InForce = true,
+                Archive = BatchLayout.ProcessedPrefix,
+            });
             steps.Add(Submit(version, Delay(40)));
         }
         var large = Generate(options.LargeBatchOrders, MaxBatchDays);
-        steps.Add(Submit(_plan.Add(new PlannedVersion { Batch = $"{prefix}large", Version = 1, Alert = ExpectedAlert.Succeeded, Kind = "large", Folder = large.Folder, InForce = true, Archive = BatchLayout.ProcessedPrefix }), Delay(20)));
+        var largeVersion = _plan.Add(new PlannedVersion
+        {
+            Batch = $"{prefix}large",
+            Version = 1,
+            Alert = ExpectedAlert.Succeeded,
+            Kind = "large",
+            Folder = large.Folder,
+            InForce = true,
+            Archive = BatchLayout.ProcessedPrefix,
+        });
+        steps.Add(Submit(largeVersion, Delay(20)));
 
         var broken = Generate(random.Next(100, 400), 3);
         BreakStatus(broken.Folder);
-        steps.Add(Submit(_plan.Add(new PlannedVersion { Batch = $"{prefix}bad-status", Version = 1, Alert = ExpectedAlert.Rejected, Kind = "rejected: invalid status", Folder = broken.Folder, Archive = BatchLayout.ErrorsPrefix }), Delay(40)));
+        var brokenVersion = _plan.Add(new PlannedVersion
+        {
+            Batch = $"{prefix}bad-status",
+            Version = 1,
+            Alert = ExpectedAlert.Rejected,
+            Kind = "rejected: invalid status",
+            Folder = broken.Folder,
+            Archive = BatchLayout.ErrorsPrefix,
+        });
+        steps.Add(Submit(brokenVersion, Delay(40)));
 
         var missing = Generate(random.Next(100, 400), 3);
-        var missingVersion = _plan.Add(new PlannedVersion { Batch = $"{prefix}bad-missing", Version = 1, Alert = ExpectedAlert.Rejected, Kind = "rejected: a listed file is missing", Folder = missing.Folder, Archive = BatchLayout.ErrorsPrefix, OnlyManifestMoves = true });
+        var missingVersion = _plan.Add(new PlannedVersion
+        {
+            Batch = $"{prefix}bad-missing",
+            Version = 1,
+            Alert = ExpectedAlert.Rejected,
+            Kind = "rejected: a listed file is missing",
+            Folder = missing.Folder,
+            Archive = BatchLayout.ErrorsPrefix,
+            OnlyManifestMoves = true,
+        });
         var missingDelay = Delay(40);
         steps.Add(async () =>
         {
             await Task.Delay(missingDelay, cancellationToken);
-            var uploaded = await new BatchUploader(driver.S3, new S3BatchStore(driver.S3)).UploadAsync(driver.Topology.Bucket.Name, missing.Folder, missingVersion.Batch, null, cancellationToken);
+            var uploaded = await new BatchUploader(driver.S3, new S3BatchStore(driver.S3))
+                .UploadAsync(driver.Topology.Bucket.Name, missing.Folder, missingVersion.Batch, null, cancellationToken);
             var gone = missingVersion.Batch + "/orders/orders_part1.csv";
             await driver.S3.DeleteObjectAsync(driver.Topology.Bucket.Name, BatchLayout.DataPrefix + gone, cancellationToken);
-            missingVersion.RawFiles.AddRange(BatchPlan.RawFilesOf(missing.Folder, missingVersion.Batch).Where(f => f != "orders/orders_part1.csv"));
-            await driver.Bus.PublishAsync(new BatchSubmitted(missingVersion.Batch, uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "reliability"), cancellationToken);
+            missingVersion.RawFiles.AddRange(
+                BatchPlan.RawFilesOf(missing.Folder, missingVersion.Batch).Where(f => f != "orders/orders_part1.csv"));
+            await driver.Bus.PublishAsync(
+                new BatchSubmitted(missingVersion.Batch, uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "reliability"),
+                cancellationToken);
         });
 
-        var escape = _plan.Add(new PlannedVersion { Batch = $"{prefix}bad-escape", Version = 1, Alert = ExpectedAlert.Rejected, Kind = "rejected: manifest names another batch's files", Archive = BatchLayout.ErrorsPrefix, OnlyManifestMoves = true });
+        var escape = _plan.Add(new PlannedVersion
+        {
+            Batch = $"{prefix}bad-escape",
+            Version = 1,
+            Alert = ExpectedAlert.Rejected,
+            Kind = "rejected: manifest names another batch's files",
+            Archive = BatchLayout.ErrorsPrefix,
+            OnlyManifestMoves = true,
+        });
         var escapeDelay = Delay(40);
         steps.Add(async () =>
         {
             await Task.Delay(escapeDelay, cancellationToken);
-            var manifest = new BatchManifest("20220301", [$"../../{goods[1].Name}/orders/orders_part1.csv"], [$"../../{goods[1].Name}/order_items/order_items_part1.csv"], $"data/{goods[1].Name}/products.csv");
+            var manifest = new BatchManifest(
+                "20220301",
+                [$"../../{goods[1].Name}/orders/orders_part1.csv"],
+                [$"../../{goods[1].Name}/order_items/order_items_part1.csv"],
+                $"data/{goods[1].Name}/products.csv");
             var key = BatchLayout.ManifestKey(escape.Batch);
-            var put = await driver.S3.PutObjectAsync(new PutObjectRequest { BucketName = driver.Topology.Bucket.Name, Key = key, InputStream = new MemoryStream(manifest.ToJson()) }, cancellationToken);
+            var put = await driver.S3.PutObjectAsync(
+                new PutObjectRequest { BucketName = driver.Topology.Bucket.Name, Key = key, InputStream = new MemoryStream(manifest.ToJson()) },
+                cancellationToken);
             escape.RawFiles.Add(key[BatchLayout.BatchPrefix(escape.Batch).Length..]);
-            await driver.Bus.PublishAsync(new BatchSubmitted(escape.Batch, driver.Topology.Bucket.Name, key, S3BatchStore.BareETag(put.ETag), DateTimeOffset.UtcNow, "reliability"), cancellationToken);
+            await driver.Bus.PublishAsync(
+                new BatchSubmitted(escape.Batch, driver.Topology.Bucket.Name, key, S3BatchStore.BareETag(put.ETag), DateTimeOffset.UtcNow, "reliability"),
+                cancellationToken);
         });
 
         // Versions that wait for another's outcome: an id counted twice, a replacement, a rejected replacement, the same files again, two retractions.
         var counted = Generate(random.Next(100, 300), 3, goods[0].Data.Ids);
-        steps.Add(After(goods[0].Name, _plan.Add(new PlannedVersion { Batch = $"{prefix}bad-keys", Version = 1, Alert = ExpectedAlert.Rejected, Kind = "rejected: orders counted in another batch", Folder = counted.Folder, Archive = BatchLayout.ErrorsPrefix }), Delay(10)));
+        var countedVersion = _plan.Add(new PlannedVersion
+        {
+            Batch = $"{prefix}bad-keys",
+            Version = 1,
+            Alert = ExpectedAlert.Rejected,
+            Kind = "rejected: orders counted in another batch",
+            Folder = counted.Folder,
+            Archive = BatchLayout.ErrorsPrefix,
+        });
+        steps.Add(After(goods[0].Name, countedVersion, Delay(10)));
 
         MarkReplaced(goods[2].Name);
         var correction = Generate(random.Next(100, 600), random.Next(2, 6), goods[2].Data.Ids);
-        steps.Add(After(goods[2].Name, _plan.Add(new PlannedVersion { Batch = goods[2].Name, Version = 2, Alert = ExpectedAlert.Succeeded, Kind = "replacement", Folder = correction.Folder, InForce = true, Archive = BatchLayout.ProcessedPrefix }), Delay(10)));
+        var correctionVersion = _plan.Add(new PlannedVersion
+        {
+            Batch = goods[2].Name,
+            Version = 2,
+            Alert = ExpectedAlert.Succeeded,
+            Kind = "replacement",
+            Folder = correction.Folder,
+            InForce = true,
+            Archive = BatchLayout.ProcessedPrefix,
+        });
+        steps.Add(After(goods[2].Name, correctionVersion, Delay(10)));
 
         var badCorrection = Generate(random.Next(100, 600), 3, goods[3].Data.Ids);
         BreakStatus(badCorrection.Folder);
-        steps.Add(After(goods[3].Name, _plan.Add(new PlannedVersion { Batch = goods[3].Name, Version = 2, Alert = ExpectedAlert.Rejected, Kind = "rejected replacement", Folder = badCorrection.Folder, Archive = BatchLayout.ErrorsPrefix }), Delay(10)));
+        var badCorrectionVersion = _plan.Add(new PlannedVersion
+        {
+            Batch = goods[3].Name,
+            Version = 2,
+            Alert = ExpectedAlert.Rejected,
+            Kind = "rejected replacement",
+            Folder = badCorrection.Folder,
+            Archive = BatchLayout.ErrorsPrefix,
+        });
+        steps.Add(After(goods[3].Name, badCorrectionVersion, Delay(10)));
 
-        steps.Add(After(goods[4].Name, _plan.Add(new PlannedVersion { Batch = goods[4].Name, Version = 1, Alert = ExpectedAlert.None, Kind = "the same files again", Folder = goods[4].Data.Folder, Archive = BatchLayout.ProcessedPrefix }), Delay(10)));
+        var sameFilesAgain = _plan.Add(new PlannedVersion
+        {
+            Batch = goods[4].Name,
+            Version = 1,
+            Alert = ExpectedAlert.None,
+            Kind = "the same files again",
+            Folder = goods[4].Data.Folder,
+            Archive = BatchLayout.ProcessedPrefix,
+        });
+        steps.Add(After(goods[4].Name, sameFilesAgain, Delay(10)));
 
         foreach (var retracted in new[] { goods[5].Name, goods[6].Name })
         {
@@ -249,7 +345,9 @@ public sealed class FaultScenario(ScenarioOptions options, Action<string> log)
     {
         var started = DateTimeOffset.UtcNow;
         var schedule = options.Duration is null
-            ? EmulatorApp.Services.SelectMany(s => Enumerable.Range(0, options.KillsPerService).Select(_ => (At: TimeSpan.FromSeconds(5 + random.NextDouble() * 110), Service: s)))
+            ? EmulatorApp.Services
+                .SelectMany(s => Enumerable.Range(0, options.KillsPerService)
+                    .Select(_ => (At: TimeSpan.FromSeconds(5 + random.NextDouble() * 110), Service: s)))
                 .OrderBy(k => k.At).ToList()
             : null;
         var next = 0;
@@ -281,7 +379,10 @@ public sealed class FaultScenario(ScenarioOptions options, Action<string> log)
         }
     }
 
-    /// <summary>One emulator unreachable for <see cref="ScenarioOptions.Outage"/>: 40 s into the suite's round, then every <see cref="ScenarioOptions.OutageEvery"/>.</summary>
+    /// <summary>
+    /// One emulator unreachable for <see cref="ScenarioOptions.Outage"/>: 40 s into the suite's round, then every
+    /// <see cref="ScenarioOptions.OutageEvery"/>.
+    /// </summary>
     private async Task OutagesAsync(FaultPlan faults, Random random, CancellationToken cancellationToken)
     {
         try

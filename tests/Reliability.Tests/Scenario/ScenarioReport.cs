@@ -26,14 +26,18 @@ public sealed record ScenarioReport(
     {
         var text = new StringBuilder();
         var invariant = CultureInfo.InvariantCulture;
-        text.AppendLine(invariant, $"seed {Seed} (replay: RELIABILITY_SEED={Seed}): {Rounds} round(s) in {Elapsed.TotalMinutes:F1} min (load average {File.ReadAllText("/proc/loadavg").Trim()})");
-        text.AppendLine(invariant, $"batches: {Versions.Select(v => v.Batch).Distinct().Count()} ({Versions.Count} versions: {Count(v => v.Alert == ExpectedAlert.Succeeded)} to succeed, " +
-            $"{Count(v => v.Alert == ExpectedAlert.Rejected)} to be rejected, {Count(v => v.Alert == ExpectedAlert.Retracted)} retractions, {Count(v => v.Alert == ExpectedAlert.None)} identical re-uploads)");
+        text.AppendLine(invariant, $"seed {Seed} (replay: RELIABILITY_SEED={Seed}): {Rounds} round(s) in {Elapsed.TotalMinutes:F1} min " +
+            $"(load average {File.ReadAllText("/proc/loadavg").Trim()})");
+        text.AppendLine(invariant, $"batches: {Versions.Select(v => v.Batch).Distinct().Count()} " +
+            $"({Versions.Count} versions: {Count(v => v.Alert == ExpectedAlert.Succeeded)} to succeed, " +
+            $"{Count(v => v.Alert == ExpectedAlert.Rejected)} to be rejected, {Count(v => v.Alert == ExpectedAlert.Retracted)} retractions, " +
+            $"{Count(v => v.Alert == ExpectedAlert.None)} identical re-uploads)");
         text.AppendLine(invariant, $"kills: {Kills} (SIGKILL, then started again); services that ended on their own: {UnexpectedExits}");
         text.Append(invariant, $"injected faults: {FaultsByKind.Values.Sum()} of {Calls} calls through the proxy: ").AppendLine(
             string.Join(", ", Enum.GetValues<FaultKind>().Select(k => $"{k} {FaultsByKind.GetValueOrDefault(k)}")) +
             "; by service: " + string.Join(", ", AwsServices.All.Select(s => $"{s} {FaultsByService.GetValueOrDefault(s)}")));
-        text.Append(invariant, $"duplicates: {Duplicates.Values.Sum()} (").AppendLine(string.Join(", ", Duplicates.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key} {d.Value}")) + ")");
+        text.Append(invariant, $"duplicates: {Duplicates.Values.Sum()} (").AppendLine(
+            string.Join(", ", Duplicates.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key} {d.Value}")) + ")");
         text.AppendLine(invariant, $"bad input on the bus: {Poison} messages");
         var repeats = Alerts.Count - Alerts.Select(a => a.AlertId).Distinct().Count();
         text.AppendLine(invariant, $"alerts: {Alerts.Select(a => a.AlertId).Distinct().Count()} distinct, {repeats} repeated with the same alert id");

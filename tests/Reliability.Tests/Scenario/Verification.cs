@@ -16,7 +16,8 @@ namespace Reliability.Tests.Scenario;
 /// </summary>
 /// <param name="days">Every day a planned batch can fall on.</param>
 public sealed class Verification(
-    PipelineDriver driver, BatchPlan plan, IReadOnlyList<PoisonMessage> poison, AlertInbox inbox, (DateOnly From, DateOnly To) days, TimeSpan timeout, Action<string> log)
+    PipelineDriver driver, BatchPlan plan, IReadOnlyList<PoisonMessage> poison, AlertInbox inbox,
+    (DateOnly From, DateOnly To) days, TimeSpan timeout, Action<string> log)
 {
     private readonly List<string> _discrepancies = [];
 
@@ -49,14 +50,22 @@ public sealed class Verification(
             var left = deadline - DateTimeOffset.UtcNow;
             try
             {
-                await inbox.WaitForAsync(version.Batch, a => a.Version == version.Version && a.Status != AlertStatus.Failed, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
+                await inbox.WaitForAsync(
+                    version.Batch,
+                    a => a.Version == version.Version && a.Status != AlertStatus.Failed,
+                    left > TimeSpan.Zero ? left : TimeSpan.Zero,
+                    cancellationToken);
             }
             catch (TimeoutException)
             {
                 // reported by CheckAlerts, with what did arrive
             }
         }
-        var queues = new[] { driver.Topology.ValidateQueue, driver.Topology.TransformQueue, driver.Topology.ComputeQueue, driver.Topology.NotifierQueue, driver.Topology.ManifestEventsQueue };
+        var queues = new[]
+        {
+            driver.Topology.ValidateQueue, driver.Topology.TransformQueue, driver.Topology.ComputeQueue, driver.Topology.NotifierQueue,
+            driver.Topology.ManifestEventsQueue,
+        };
         var quietRounds = 0;
         while (quietRounds < 3 && DateTimeOffset.UtcNow < deadline)
         {
@@ -65,7 +74,8 @@ public sealed class Verification(
             {
                 var url = (await driver.Sqs.GetQueueUrlAsync(queue.Name, cancellationToken)).QueueUrl;
                 var attributes = await driver.Sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest(url, ["All"]), cancellationToken);
-                busy += attributes.ApproximateNumberOfMessages + attributes.ApproximateNumberOfMessagesNotVisible + attributes.ApproximateNumberOfMessagesDelayed;
+                busy += attributes.ApproximateNumberOfMessages + attributes.ApproximateNumberOfMessagesNotVisible
+                    + attributes.ApproximateNumberOfMessagesDelayed;
             }
             var poisonAlerts = inbox.All.Where(IsDeadLetterAlert).Select(a => a.AlertId).Distinct().Count();
             quietRounds = busy == 0 && poisonAlerts >= poison.Count ? quietRounds + 1 : 0;
@@ -73,7 +83,8 @@ public sealed class Verification(
         }
         if (quietRounds < 3)
         {
-            Discrepancy($"the system did not settle within {timeout.TotalMinutes:F0} min (messages still in the pipeline's queues, or dead letters not yet reported)");
+            Discrepancy($"the system did not settle within {timeout.TotalMinutes:F0} min " +
+                "(messages still in the pipeline's queues, or dead letters not yet reported)");
         }
         log("settled; checking");
     }
@@ -179,7 +190,8 @@ public sealed class Verification(
             if (!wantCategories.SequenceEqual(haveCategories))
             {
                 Discrepancy($"category KPIs of {day}: {haveCategories.Count} rows stored, {wantCategories.Count} from the engine; first difference: " +
-                    $"{haveCategories.Except(wantCategories).FirstOrDefault()?.ToString() ?? "-"} vs {wantCategories.Except(haveCategories).FirstOrDefault()?.ToString() ?? "-"}");
+                    $"{haveCategories.Except(wantCategories).FirstOrDefault()?.ToString() ?? "-"} vs " +
+                    $"{wantCategories.Except(haveCategories).FirstOrDefault()?.ToString() ?? "-"}");
             }
         }
     }
@@ -213,11 +225,13 @@ public sealed class Verification(
             if (meant is null && letter.Reason is null)
             {
                 _exhausted.Add((queue.Name, letter));
-                log($"noted: a message in {queue.DeadLetterQueueName} that SQS's redrive moved (its receives ran out under the faults); body {Shorten(letter.Body)}");
+                log($"noted: a message in {queue.DeadLetterQueueName} that SQS's redrive moved (its receives ran out under the faults); " +
+                    $"body {Shorten(letter.Body)}");
             }
             else if (meant is null)
             {
-                Discrepancy($"a dead letter in {queue.DeadLetterQueueName} nobody meant: {letter.Reason} {letter.ExceptionType}: {letter.ExceptionMessage}; body {Shorten(letter.Body)}");
+                Discrepancy($"a dead letter in {queue.DeadLetterQueueName} nobody meant: " +
+                    $"{letter.Reason} {letter.ExceptionType}: {letter.ExceptionMessage}; body {Shorten(letter.Body)}");
             }
             else if (!found.Add(meant.MessageId))
             {
@@ -225,7 +239,8 @@ public sealed class Verification(
             }
             else if (letter.Reason != DeadLetterQueue.PoisonReason || string.IsNullOrWhiteSpace(letter.ExceptionMessage))
             {
-                Discrepancy($"the poison '{meant.Kind}' was dead-lettered as {letter.Reason ?? "(no reason)"} ({letter.ExceptionType}: {letter.ExceptionMessage}), not as poison with its reason");
+                Discrepancy($"the poison '{meant.Kind}' was dead-lettered as {letter.Reason ?? "(no reason)"} " +
+                    $"({letter.ExceptionType}: {letter.ExceptionMessage}), not as poison with its reason");
             }
         }
         foreach (var lost in poison.Where(p => !found.Contains(p.MessageId)))
@@ -257,15 +272,17 @@ public sealed class Verification(
             foreach (var file in version.RawFiles)
             {
                 var moves = !version.OnlyManifestMoves || file == manifest;
-                var where = moves ? BatchLayout.VersionFolder(version.Archive!, version.Batch, version.Version) + file : BatchLayout.BatchPrefix(version.Batch) + file;
+                var where = moves
+                    ? BatchLayout.VersionFolder(version.Archive!, version.Batch, version.Version) + file
+                    : BatchLayout.BatchPrefix(version.Batch) + file;
                 if (!moves)
                 {
                     staying.Add(where);
                 }
                 if (!keys.Contains(where))
                 {
-                    Discrepancy($"{version}: {file} is not at {where}" +
-                        $" (found: {string.Join(", ", keys.Where(k => k.EndsWith("/" + file, StringComparison.Ordinal) && k.Contains(version.Batch, StringComparison.Ordinal)))})");
+                    var similar = keys.Where(k => k.EndsWith("/" + file, StringComparison.Ordinal) && k.Contains(version.Batch, StringComparison.Ordinal));
+                    Discrepancy($"{version}: {file} is not at {where} (found: {string.Join(", ", similar)})");
                 }
             }
         }
