@@ -1,0 +1,3 @@
+using Pipeline.Cli.Benchmarks;
+
+return await StartupBenchmark.RunAsync(args);
