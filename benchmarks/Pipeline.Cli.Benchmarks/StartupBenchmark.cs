@@ -43,7 +43,7 @@ internal static partial class StartupBenchmark
         foreach (var command in commands)
         {
             Console.WriteLine();
-            Console.WriteLine($"{string.Join(' ', command)}: {Describe(command[0])}");
+            Console.WriteLine($"{string.Join(' ', command)}: {Describe(command)}");
             var version = await TimeAsync(command, ["--version"], runs);
             Report("pipeline --version", version);
             var status = await TimeAsync(command, ["status", batch, .. endpoints], runs);
@@ -134,16 +134,16 @@ internal static partial class StartupBenchmark
         return null;
     }
 
-    /// <summary>How the command runs: the installed program, precompiled or not, or Native AOT (no assembly beside it).</summary>
-    private static string Describe(string command)
+    /// <summary>How the command runs: a program, precompiled or not, or Native AOT (no assembly beside it); or through another tool.</summary>
+    private static string Describe(string[] command)
     {
-        var file = new FileInfo(command);
-        var program = file.Exists ? file.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? file.FullName : command;
-        var assembly = Path.ChangeExtension(program, ".dll");
-        if (!File.Exists(program) || program.EndsWith(".dll", StringComparison.Ordinal))
+        var file = new FileInfo(command[0]);
+        if (command.Length > 1 || !file.Exists)
         {
-            return "run by the .NET host";
+            return $"through {command[0]}";
         }
+        var program = file.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? file.FullName;
+        var assembly = Path.ChangeExtension(program, ".dll");
         if (!File.Exists(assembly))
         {
             return $"{program}, Native AOT";
