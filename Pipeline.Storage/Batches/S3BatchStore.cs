@@ -152,10 +152,20 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
         }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// Uploads a local file and returns its bare ETag. Above 8 MiB it goes in 8 MiB parts (multipart upload): large
-    /// files never need one huge request, which some S3 implementations refuse. <paramref name="progress"/> receives the bytes sent so far.
+    /// Uploads a local file and returns its bare ETag (one request more than <see cref="PutFileAsync"/>: a HEAD, as the
+    /// transfer utility does not hand back the ETag of a multipart upload).
     /// </summary>
     public async Task<string> UploadFileAsync(string bucket, string key, string path, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        await PutFileAsync(bucket, key, path, progress, cancellationToken).ConfigureAwait(false);
+        return BareETag((await s3.GetObjectMetadataAsync(bucket, key, cancellationToken).ConfigureAwait(false)).ETag);
+    }
+
+    /// <summary>
+    /// Uploads a local file. Above 8 MiB it goes in 8 MiB parts (multipart upload): large files never need one huge
+    /// request, which some S3 implementations refuse. <paramref name="progress"/> receives the bytes sent so far.
+    /// </summary>
+    public async Task PutFileAsync(string bucket, string key, string path, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         using var transfer = new TransferUtility(s3, new TransferUtilityConfig { MinSizeBeforePartUpload = PartSize, ConcurrentServiceRequests = 4 });
         var request = new TransferUtilityUploadRequest { BucketName = bucket, Key = key, FilePath = path, PartSize = PartSize };
@@ -164,8 +174,6 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
             request.UploadProgressEvent += (_, e) => progress.Report(e.TransferredBytes);
         }
         await transfer.UploadAsync(request, cancellationToken).ConfigureAwait(false);
-        // The transfer utility does not hand back the ETag of a multipart upload: ask S3.
-        return BareETag((await s3.GetObjectMetadataAsync(bucket, key, cancellationToken).ConfigureAwait(false)).ETag);
     }
 
     /// <summary>Reads an object to the end through <paramref name="read"/> (a parser that takes a stream).</summary>

@@ -37,8 +37,7 @@ public sealed class PipelineServices(PipelineTopology topology)
         Objects:
         [
             new(BucketSpec.DataPrefix, ObjectOperations.Read),
-            // Read: the HEAD after an upload that gives the written file's ETag.
-            new(BucketSpec.TransformedPrefix, ObjectOperations.Read | ObjectOperations.Write),
+            new(BucketSpec.TransformedPrefix, ObjectOperations.Write),
         ],
         Tables: [new(topology.PipelineRunsTable, TableOperations.UpdateItem)],
         WatchesDeadLetters: []);

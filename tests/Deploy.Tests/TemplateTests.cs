@@ -214,7 +214,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
             [
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
                 $"s3:AbortMultipartUpload bucket/{Bucket}/transformed/*",
-                $"s3:GetObject bucket/{Bucket}/data/*", $"s3:GetObject bucket/{Bucket}/transformed/*",
+                $"s3:GetObject bucket/{Bucket}/data/*",
                 $"s3:ListBucket bucket/{Bucket}",
                 $"s3:PutObject bucket/{Bucket}/transformed/*",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchTransformed", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchValidated",
