@@ -5,8 +5,8 @@ namespace Pipeline.Storage;
 
 /// <summary>
 /// Reads and writes by key: one item (a strongly consistent GetItem), or many with BatchGetItem and BatchWriteItem,
-/// sending again whatever DynamoDB leaves unprocessed (throttling, or a response over its size limit), backing off,
-/// until nothing is left.
+/// sending again whatever DynamoDB leaves unprocessed (throttled: after a pause; beyond a response's size limit: at
+/// once) until nothing is left.
 /// </summary>
 internal static class DynamoBatches
 {
@@ -86,8 +86,8 @@ internal static class DynamoBatches
         {
             if (attempt == RetryBudgets.UnprocessedBatchRounds)
             {
-                throw new InvalidOperationException(
-                    $"DynamoDB left {Left(pending)} {what} of {string.Join(", ", pending.Keys)} unprocessed after {RetryBudgets.UnprocessedBatchRounds} attempts.");
+                throw new InvalidOperationException($"DynamoDB left {Left(pending)} {what} of {string.Join(", ", pending.Keys)} unprocessed " +
+                    $"after {RetryBudgets.UnprocessedBatchRounds} attempts.");
             }
             if (stalled > 0)
             {

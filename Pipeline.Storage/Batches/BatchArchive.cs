@@ -124,7 +124,8 @@ public sealed class BatchArchive(IAmazonS3 s3)
                 var errors = e.Response.DeleteErrors ?? [];
                 if (errors.FirstOrDefault(error => error.Code != "PreconditionFailed") is { } failed)
                 {
-                    throw new InvalidOperationException($"s3://{bucket}/{failed.Key} could not be deleted ({failed.Code}: {failed.Message}); it is tried again.", e);
+                    throw new InvalidOperationException(
+                        $"s3://{bucket}/{failed.Key} could not be deleted ({failed.Code}: {failed.Message}); it is tried again.", e);
                 }
                 kept.UnionWith(errors.Select(error => error.Key));
             }

@@ -53,7 +53,10 @@ internal sealed class BatchContributions
     public IEnumerable<string> PartsOf(int version) => _versions.GetValueOrDefault(version)?
         .SelectMany(d => d.Value.Select(p => KpiItems.CustomersPart(version, d.Key, p)).Prepend(KpiItems.DayPart(version, d.Key))) ?? [];
 
-    /// <summary>The parts of what <paramref name="version"/> has on <paramref name="day"/>: its sums, and its customers on <paramref name="page"/> if given.</summary>
+    /// <summary>
+    /// The parts of what <paramref name="version"/> has on <paramref name="day"/>: its sums, and its customers on
+    /// <paramref name="page"/> if given (none when its summary does not name them: they do not exist).
+    /// </summary>
     public IEnumerable<string> PartsOf(int version, DateOnly day, long? page)
     {
         if (_versions.GetValueOrDefault(version)?.GetValueOrDefault(day) is not { } pages)

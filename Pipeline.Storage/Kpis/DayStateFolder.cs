@@ -19,12 +19,14 @@ internal sealed record DayState(DateOnly Day, Dictionary<string, AttributeValue>
     /// two reads that give the same list found the same state.
     /// </summary>
     public IReadOnlyList<long> Versions =>
-        [KpiItems.Long(Item ?? [], KpiItems.Version), .. KpiItems.ListedPages(Item).Select(p => KpiItems.Long(Pages.GetValueOrDefault(p) ?? [], KpiItems.Version))];
+        [KpiItems.Long(Item ?? [], KpiItems.Version), .. KpiItems.ListedPages(Item).Select(p => KpiItems.Long(Page(p), KpiItems.Version))];
 
     /// <summary>Distinct customers of the day: the day item's own page and every listed page.</summary>
     public long UniqueCustomers =>
-        KpiItems.Long(Item ?? [], KpiItems.DistinctCustomers)
-        + KpiItems.ListedPages(Item).Sum(p => KpiItems.Long(Pages.GetValueOrDefault(p) ?? [], KpiItems.DistinctCustomers));
+        KpiItems.Long(Item ?? [], KpiItems.DistinctCustomers) + KpiItems.ListedPages(Item).Sum(p => KpiItems.Long(Page(p), KpiItems.DistinctCustomers));
+
+    /// <summary>A listed page's item; empty when it is not written yet.</summary>
+    private Dictionary<string, AttributeValue> Page(long page) => Pages.GetValueOrDefault(page) ?? [];
 }
 
 /// <summary>
@@ -82,7 +84,7 @@ internal sealed class DayStateFolder(IAmazonDynamoDB dynamoDb, PipelineTopology 
             pagesOfDay[d].ToDictionary(k => KpiItems.PageOfCountsPart(k.Part), k => pageItems.GetValueOrDefault(k))));
     }
 
-    /// <summary>The version of the batch folded into <paramref name="item"/> when it is one the fold will take out (not none, not the target already).</summary>
+    /// <summary>The version of the batch folded into <paramref name="item"/> when the fold takes it out (not none, not the target already).</summary>
     private static int? Replacing(Dictionary<string, AttributeValue>? item, string batchId, int target) =>
         KpiItems.ReadApplied(item).GetValueOrDefault(batchId) is var current && current > 0 && current < target ? current : null;
 
@@ -102,8 +104,8 @@ internal sealed class DayStateFolder(IAmazonDynamoDB dynamoDb, PipelineTopology 
     }
 
     /// <summary>The day item first (it sets the day's own page and lists the others), then each other page of the batch's.</summary>
-    private async Task<DayState> FoldDayAsync(string batchId, int target, DateOnly day, SortedSet<long> visited, DayState known, BatchContributions contributions,
-        CancellationToken cancellationToken)
+    private async Task<DayState> FoldDayAsync(string batchId, int target, DateOnly day, SortedSet<long> visited, DayState known,
+        BatchContributions contributions, CancellationToken cancellationToken)
     {
         var dayItem = await FoldItemAsync(KpiItems.DayKey(day, KpiItems.TotalsPart), known.Item,
             (state, ct) => RefoldDayAsync(batchId, target, day, visited, state, contributions, ct), cancellationToken).ConfigureAwait(false);

@@ -94,8 +94,9 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
         };
         items.AddRange(categoryRows.Select(row => (CategoryKpis, KpiItems.CategoryRow(row, stateVersion, now))));
         // Categories that had items on this day and have none now (a category stays in the day's sums once it was there).
+        var date = new AttributeValue(KpiItems.Date(state.Day));
         items.AddRange(totals.Categories.Where(c => c.Value.Items == 0).Select(c => (CategoryKpis, KpiItems.RemovedRow(
-            new() { [KpiItems.Category] = new AttributeValue(c.Key), [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(state.Day)) }, stateVersion, now))));
+            new() { [KpiItems.Category] = new AttributeValue(c.Key), [KpiItems.OrderDate] = date }, stateVersion, now))));
         return new DayRows(versions, items, orderRow is not null, categoryRows.Count);
     }
 

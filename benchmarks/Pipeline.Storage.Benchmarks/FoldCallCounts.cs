@@ -32,7 +32,7 @@ internal static class FoldCallCounts
         }
     }
 
-    /// <summary>An HTTP stack that counts the requests sent through it, by operation (the <c>X-Amz-Target</c> header: <c>DynamoDB_20120810.GetItem</c>).</summary>
+    /// <summary>An HTTP stack that counts the requests sent through it, by operation (from the <c>X-Amz-Target</c> header).</summary>
     private sealed class CountingHttpClientFactory : HttpClientFactory
     {
         private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.Ordinal);

@@ -112,7 +112,7 @@ public class KpiFoldRaceTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixtu
         Assert.Equal(kpis.CategoryKpis, categories);
     }
 
-    /// <summary>A batch on <paramref name="days"/> days from <paramref name="first"/>, its customers drawn from a few on each of <paramref name="pages"/>.</summary>
+    /// <summary>A batch on <paramref name="days"/> days from <paramref name="first"/>, its customers a few of each of <paramref name="pages"/>.</summary>
     private static KpiPartial Batch(int seed, DateOnly first, int days, long[] pages)
     {
         var random = new Random(seed);
@@ -126,7 +126,8 @@ public class KpiFoldRaceTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixtu
                 var items = random.Next(1, 30);
                 categoryDays.Add(new CategoryDayContribution(category, day, random.Next(100, 90_000) / 100m, items, random.Next(0, items / 4 + 1)));
             }
-            var customers = pages.SelectMany(page => Enumerable.Range(0, random.Next(1, 40)).Select(_ => (page << 16) + random.Next(0, 60))).Distinct().ToList();
+            var customers = pages.SelectMany(page => Enumerable.Range(0, random.Next(1, 40)).Select(_ => (page << 16) + random.Next(0, 60)))
+                .Distinct().ToList();
             var orders = customers.Count + random.Next(0, 10);
             dayContributions.Add(new DayContribution(day, orders, orders + random.Next(0, 20), random.Next(0, orders / 5 + 1), customers));
         }
