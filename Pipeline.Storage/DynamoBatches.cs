@@ -5,7 +5,8 @@ namespace Pipeline.Storage;
 
 /// <summary>
 /// Reads and writes by key: one item (a strongly consistent GetItem), or many with BatchGetItem and BatchWriteItem,
-/// sending again whatever DynamoDB leaves unprocessed (throttling), backing off, until nothing is left.
+/// sending again whatever DynamoDB leaves unprocessed (throttled: after a pause; beyond a response's size limit: at
+/// once) until nothing is left.
 /// </summary>
 internal static class DynamoBatches
 {
@@ -23,62 +24,78 @@ internal static class DynamoBatches
         return response.IsItemSet ? response.Item : null;
     }
 
-    /// <summary>Puts at most <see cref="ItemsPerBatchWrite"/> items into <paramref name="table"/> with BatchWriteItem.</summary>
-    public static Task PutAllAsync(this IAmazonDynamoDB dynamoDb, string table, IEnumerable<Dictionary<string, AttributeValue>> items,
+    /// <summary>
+    /// Puts every item into its table with BatchWriteItem: <see cref="ItemsPerBatchWrite"/> items a request, whatever
+    /// their tables, a few requests at once. Unconditional: each item replaces whatever has its key.
+    /// </summary>
+    public static Task PutManyAsync(this IAmazonDynamoDB dynamoDb, IEnumerable<(string Table, Dictionary<string, AttributeValue> Item)> items,
         CancellationToken cancellationToken) =>
-        UntilProcessedAsync(
-            new Dictionary<string, List<WriteRequest>> { [table] = items.Select(item => new WriteRequest(new PutRequest(item))).ToList() },
-            async pending => (await dynamoDb.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false))
-                .UnprocessedItems,
-            pending => $"{pending.Values.Sum(p => p.Count)} items of {table}",
-            cancellationToken);
+        Parallel.ForEachAsync(items.Chunk(ItemsPerBatchWrite), RequestConcurrency.Options(cancellationToken), async (chunk, ct) =>
+            await UntilProcessedAsync(
+                chunk.GroupBy(i => i.Table).ToDictionary(g => g.Key, g => g.Select(i => new WriteRequest(new PutRequest(i.Item))).ToList()),
+                async pending => (await dynamoDb.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending }, ct).ConfigureAwait(false))
+                    .UnprocessedItems,
+                requests => requests.Count, "items", ct).ConfigureAwait(false));
 
-    /// <summary>Reads the items of at most <see cref="KeysPerBatchGet"/> keys of <paramref name="table"/> with BatchGetItem (strongly consistent).</summary>
-    public static async Task<List<Dictionary<string, AttributeValue>>> GetAllAsync(this IAmazonDynamoDB dynamoDb, string table,
-        IReadOnlyList<Dictionary<string, AttributeValue>> keys, DynamoProjection projection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the items of any number of keys, in any tables, with BatchGetItem (strongly consistent): <see cref="KeysPerBatchGet"/>
+    /// keys a request, a few requests at once. Keys without an item are left out; <paramref name="projection"/> gives each
+    /// table's attributes (all when null).
+    /// </summary>
+    public static async Task<List<(string Table, Dictionary<string, AttributeValue> Item)>> GetManyAsync(this IAmazonDynamoDB dynamoDb,
+        IEnumerable<(string Table, Dictionary<string, AttributeValue> Key)> keys, Func<string, DynamoProjection?> projection,
+        CancellationToken cancellationToken)
     {
-        var items = new List<Dictionary<string, AttributeValue>>();
-        await UntilProcessedAsync(
-            new Dictionary<string, KeysAndAttributes>
+        var items = new List<(string Table, Dictionary<string, AttributeValue> Item)>();
+        await Parallel.ForEachAsync(keys.Chunk(KeysPerBatchGet), RequestConcurrency.Options(cancellationToken), async (chunk, ct) =>
+        {
+            var requests = chunk.GroupBy(k => k.Table).ToDictionary(g => g.Key, g => new KeysAndAttributes
             {
-                [table] = new()
+                Keys = g.Select(k => k.Key).ToList(),
+                ConsistentRead = true,
+                ProjectionExpression = projection(g.Key)?.Expression,
+                ExpressionAttributeNames = projection(g.Key)?.Names,
+            });
+            await UntilProcessedAsync(
+                requests,
+                async pending =>
                 {
-                    Keys = keys.ToList(),
-                    ConsistentRead = true,
-                    ProjectionExpression = projection.Expression,
-                    ExpressionAttributeNames = projection.Names,
+                    var response = await dynamoDb.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = pending }, ct).ConfigureAwait(false);
+                    lock (items)
+                    {
+                        items.AddRange((response.Responses ?? []).SelectMany(r => r.Value.Select(item => (r.Key, item))));
+                    }
+                    return response.UnprocessedKeys;
                 },
-            },
-            async pending =>
-            {
-                var response = await dynamoDb.BatchGetItemAsync(new BatchGetItemRequest { RequestItems = pending }, cancellationToken).ConfigureAwait(false);
-                items.AddRange(response.Responses?.GetValueOrDefault(table) ?? []);
-                return response.UnprocessedKeys;
-            },
-            pending => $"{pending.Values.Sum(p => p.Keys.Count)} keys of {table}",
-            cancellationToken).ConfigureAwait(false);
+                request => request.Keys.Count, "keys", ct).ConfigureAwait(false);
+        }).ConfigureAwait(false);
         return items;
     }
 
     /// <summary>
-    /// Sends a batch request, then again what DynamoDB left unprocessed, backing off, until nothing is left or
-    /// <see cref="RetryBudgets.UnprocessedBatchRounds"/> rounds are spent.
+    /// Sends a batch request, then again what DynamoDB left unprocessed, until nothing is left or
+    /// <see cref="RetryBudgets.UnprocessedBatchRounds"/> rounds are spent. A round that got nothing through (throttling)
+    /// is followed by a pause that grows; one that got some through (a response at its size limit) by none.
     /// </summary>
     private static async Task UntilProcessedAsync<TRequests>(Dictionary<string, TRequests> pending,
-        Func<Dictionary<string, TRequests>, Task<Dictionary<string, TRequests>?>> send, Func<Dictionary<string, TRequests>, string> left,
+        Func<Dictionary<string, TRequests>, Task<Dictionary<string, TRequests>?>> send, Func<TRequests, int> size, string what,
         CancellationToken cancellationToken)
     {
-        for (var attempt = 0; pending.Count > 0; attempt++)
+        int Left(Dictionary<string, TRequests> requests) => requests.Values.Sum(size);
+        for (int attempt = 0, stalled = 0; pending.Count > 0; attempt++)
         {
             if (attempt == RetryBudgets.UnprocessedBatchRounds)
             {
-                throw new InvalidOperationException($"DynamoDB left {left(pending)} unprocessed after {RetryBudgets.UnprocessedBatchRounds} attempts.");
+                throw new InvalidOperationException($"DynamoDB left {Left(pending)} {what} of {string.Join(", ", pending.Keys)} unprocessed " +
+                    $"after {RetryBudgets.UnprocessedBatchRounds} attempts.");
             }
-            if (attempt > 0)
+            if (stalled > 0)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(50 * Math.Min(attempt, 20)), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * Math.Min(stalled, 20)), cancellationToken).ConfigureAwait(false);
             }
+            var before = Left(pending);
             pending = await send(pending).ConfigureAwait(false) is { Count: > 0 } unprocessed ? unprocessed : [];
+            stalled = Left(pending) < before ? 0 : stalled + 1;
         }
     }
 }

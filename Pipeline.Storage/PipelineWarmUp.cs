@@ -112,6 +112,13 @@ public static class PipelineWarmUp
                 await dynamoDb.GetItemAsync(
                     new GetItemRequest { TableName = table.Name, Key = key, ConsistentRead = true }, cancellationToken).ConfigureAwait(false);
             }
+            if (grant.Operations.HasFlag(TableOperations.BatchGetItem))
+            {
+                await dynamoDb.BatchGetItemAsync(new BatchGetItemRequest
+                {
+                    RequestItems = new() { [table.Name] = new KeysAndAttributes { Keys = [key], ConsistentRead = true } },
+                }, cancellationToken).ConfigureAwait(false);
+            }
             if (grant.Operations.HasFlag(TableOperations.Query))
             {
                 await dynamoDb.QueryAsync(new QueryRequest

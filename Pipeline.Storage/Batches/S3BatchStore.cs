@@ -31,7 +31,7 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
 {
     private const long PartSize = 8 * 1024 * 1024;
 
-    /// <summary>HEAD requests at once while an upload's files are found (a manifest may list up to <see cref="BatchLimits.MaxFiles"/>).</summary>
+    /// <summary>HEAD requests at once while an upload's files outside its folder are found.</summary>
     private const int MetadataRequestsAtOnce = 16;
 
     private readonly BatchLimits _limits = limits ?? new BatchLimits();
@@ -81,6 +81,10 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
         wanted.AddRange(manifest.OrderItems.Select(f => Part(TableKind.OrderItems, f)));
         Refuse(_limits.CheckFiles([.. wanted.Select(w => (w.Key, (long?)null))]));
 
+        // One listing of the batch's folder finds its files; a file outside it (a shared product file) is found with a HEAD.
+        var (listing, complete) = await s3.ListObjectsAsync(bucket, BatchLayout.BatchPrefix(name), 2 * _limits.MaxFiles, cancellationToken)
+            .ConfigureAwait(false);
+        var inFolder = listing.ToDictionary(o => o.Key, o => (ETag: BareETag(o.ETag), Size: o.Size ?? 0), StringComparer.Ordinal);
         var files = new BatchObject[wanted.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, wanted.Count),
@@ -88,16 +92,18 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
             async (i, ct) =>
             {
                 var w = wanted[i];
-                var metadata = await MetadataAsync(bucket, w.Key, ct).ConfigureAwait(false)
-                    ?? throw new BatchLayoutException($"{w.Key}, listed in {manifestKey}, does not exist in bucket {bucket}");
-                var etag = BareETag(metadata.ETag);
+                (string ETag, long Size)? found = inFolder.TryGetValue(w.Key, out var listedFile) ? listedFile
+                    : complete && BatchLayout.IsInBatchFolder(name, w.Key) ? null
+                    : await MetadataAsync(bucket, w.Key, ct).ConfigureAwait(false) is { } metadata ? (BareETag(metadata.ETag), metadata.ContentLength)
+                    : null;
+                var (etag, size) = found ?? throw new BatchLayoutException($"{w.Key}, listed in {manifestKey}, does not exist in bucket {bucket}");
                 if (manifest.ETags?.GetValueOrDefault(w.Name) is { } listed && listed != etag)
                 {
                     throw new BatchLayoutException(
                         $"{w.Key} is not the file {manifestKey} was written for (its ETag is {etag}, the manifest lists {listed}): " +
                         "it changed after the manifest was written; upload the batch again");
                 }
-                files[i] = new BatchObject(w.Key, w.Name, w.Table, metadata.ContentLength, etag);
+                files[i] = new BatchObject(w.Key, w.Name, w.Table, size, etag);
             }).ConfigureAwait(false);
         Refuse(_limits.CheckFiles([.. files.Select(f => (f.Key, (long?)f.Size))]));
         return new StoredBatch(name, bucket, manifest, new BatchContent(manifestKey, BareETag(manifestObject.ETag), files)
@@ -146,10 +152,20 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
         }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// Uploads a local file and returns its bare ETag. Above 8 MiB it goes in 8 MiB parts (multipart upload): large
-    /// files never need one huge request, which some S3 implementations refuse. <paramref name="progress"/> receives the bytes sent so far.
+    /// Uploads a local file and returns its bare ETag (one request more than <see cref="PutFileAsync"/>: a HEAD, as the
+    /// transfer utility does not hand back the ETag of a multipart upload).
     /// </summary>
     public async Task<string> UploadFileAsync(string bucket, string key, string path, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        await PutFileAsync(bucket, key, path, progress, cancellationToken).ConfigureAwait(false);
+        return BareETag((await s3.GetObjectMetadataAsync(bucket, key, cancellationToken).ConfigureAwait(false)).ETag);
+    }
+
+    /// <summary>
+    /// Uploads a local file. Above 8 MiB it goes in 8 MiB parts (multipart upload): large files never need one huge
+    /// request, which some S3 implementations refuse. <paramref name="progress"/> receives the bytes sent so far.
+    /// </summary>
+    public async Task PutFileAsync(string bucket, string key, string path, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         using var transfer = new TransferUtility(s3, new TransferUtilityConfig { MinSizeBeforePartUpload = PartSize, ConcurrentServiceRequests = 4 });
         var request = new TransferUtilityUploadRequest { BucketName = bucket, Key = key, FilePath = path, PartSize = PartSize };
@@ -158,8 +174,6 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
             request.UploadProgressEvent += (_, e) => progress.Report(e.TransferredBytes);
         }
         await transfer.UploadAsync(request, cancellationToken).ConfigureAwait(false);
-        // The transfer utility does not hand back the ETag of a multipart upload: ask S3.
-        return BareETag((await s3.GetObjectMetadataAsync(bucket, key, cancellationToken).ConfigureAwait(false)).ETag);
     }
 
     /// <summary>Reads an object to the end through <paramref name="read"/> (a parser that takes a stream).</summary>

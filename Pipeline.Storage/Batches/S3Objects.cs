@@ -31,18 +31,33 @@ internal static class S3Objects
     }
 
     /// <summary>Every key under <paramref name="prefix"/>.</summary>
-    public static async Task<IReadOnlyList<string>> ListKeysAsync(this IAmazonS3 s3, string bucket, string prefix, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> ListKeysAsync(this IAmazonS3 s3, string bucket, string prefix, CancellationToken cancellationToken) =>
+        (await s3.ListObjectsAsync(bucket, prefix, int.MaxValue, cancellationToken).ConfigureAwait(false)).Objects.Select(o => o.Key).ToList();
+
+    /// <summary>
+    /// The objects under <paramref name="prefix"/> (key, ETag, size, when written), a thousand a request, up to
+    /// <paramref name="atMost"/>; <c>Complete</c> is false when more were left unlisted.
+    /// </summary>
+    public static async Task<(IReadOnlyList<S3Object> Objects, bool Complete)> ListObjectsAsync(this IAmazonS3 s3, string bucket, string prefix, int atMost,
+        CancellationToken cancellationToken)
     {
-        var keys = new List<string>();
+        var objects = new List<S3Object>();
         var request = new ListObjectsV2Request { BucketName = bucket, Prefix = prefix };
         ListObjectsV2Response page;
         do
         {
             page = await s3.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
-            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
+            objects.AddRange(page.S3Objects ?? []);
             request.ContinuationToken = page.NextContinuationToken;
         }
-        while (page.IsTruncated == true);
-        return keys;
+        while (page.IsTruncated == true && objects.Count < atMost);
+        return (objects, page.IsTruncated != true);
     }
+
+    /// <summary>
+    /// Whether an object was written after <paramref name="limit"/>, to the second: a listing gives times to the millisecond,
+    /// a HEAD or GET (where limits come from) to the second.
+    /// </summary>
+    public static bool WrittenAfter(DateTime? written, DateTimeOffset? limit) =>
+        written is { } time && limit is { } at && Utc(time).ToUnixTimeSeconds() > at.ToUnixTimeSeconds();
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Pipeline.Engine.Kpis;
@@ -18,20 +17,20 @@ public sealed record KpiFold(int AppliedVersion, IReadOnlyList<DateOnly> Days, i
 /// <summary>
 /// Exact, cumulative KPIs in DynamoDB without transactions (the local emulator has none), where a batch can be
 /// replaced by a newer version of itself or retracted. (1) Each version's contribution is written under the batch,
-/// summary last. (2) Folding brings each day's state — a totals item and customer-count pages, each naming the version
-/// of every batch folded into it — to the batch's newest written version, one conditional write per item that takes
-/// the old version's contribution out and puts the new one in. (3) The day's KPI rows are computed from its state
-/// items and written only if computed from a state at least as new (<see cref="KpiRowWriter"/>). A fold costs the same
-/// however many batches a day has. See docs/kpi-storage.md for why this stays exact. The rows are read with
-/// <see cref="KpiQueries"/>.
+/// summary last. (2) Folding brings each day's state — a day item (the day's sums and counts, and the customer counts of
+/// one page) and an item for each other customer page, each naming the version of every batch folded into it — to the
+/// batch's newest written version: what it needs is read in a few batched reads, then one conditional write per item
+/// takes the old version's contribution out and puts the new one in (<see cref="DayStateFolder"/>). (3) The days' KPI
+/// rows are computed from their state items, written in batches, and written again for any day whose state a read after
+/// the write finds changed (<see cref="KpiRowWriter"/>). A fold costs the same however many batches a day has. See
+/// docs/kpi-storage.md for why this stays exact. The rows are read with <see cref="KpiQueries"/>.
 /// </summary>
 public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology topology, TimeProvider clock)
 {
+    private readonly DayStateFolder _states = new(dynamoDb, topology, clock);
     private readonly KpiRowWriter _rows = new(dynamoDb, topology, clock);
 
     private string Contributions => topology.KpiContributionsTable.Name;
-
-    private string DayStates => topology.KpiDaysTable.Name;
 
     /// <summary>Writes a version's contribution and folds the batch: what Compute does with an accepted upload.</summary>
     public async Task<KpiFold> AddBatchAsync(string batchId, int version, KpiPartial data, CancellationToken cancellationToken)
@@ -81,8 +80,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
             summaryDays[KpiItems.Date(day)] = new AttributeValue { L = pages.Keys.Select(KpiItems.Number).ToList(), IsLSet = true };
         }
 
-        await Parallel.ForEachAsync(items.Chunk(DynamoBatches.ItemsPerBatchWrite), RequestConcurrency.Options(cancellationToken),
-            async (chunk, ct) => await dynamoDb.PutAllAsync(Contributions, chunk, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        await dynamoDb.PutManyAsync(items.Select(i => (Contributions, i)), cancellationToken).ConfigureAwait(false);
         // The summary goes last: a fold that sees it finds every item of the version.
         await PutSummaryAsync(batchId, version, summaryDays, retraction: false, now, cancellationToken).ConfigureAwait(false);
     }
@@ -115,37 +113,10 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
             return null;
         }
 
-        var target = summaries.Max(s => KpiItems.VersionOfSummary(s[KpiItems.Part].S));
-        // Every page of every day that any version has: wherever the batch may have left data.
-        var pagesByDay = new Dictionary<DateOnly, SortedSet<long>>();
-        foreach (var summary in summaries)
-        {
-            foreach (var (date, pages) in summary[KpiItems.SummaryDays].M ?? [])
-            {
-                var day = KpiItems.Date(date);
-                if (!pagesByDay.TryGetValue(day, out var set))
-                {
-                    pagesByDay[day] = set = [];
-                }
-                set.UnionWith((pages.L ?? []).Select(p => long.Parse(p.N, CultureInfo.InvariantCulture)));
-            }
-        }
-
-        var orderRows = 0;
-        var categoryRows = 0;
-        await Parallel.ForEachAsync(pagesByDay, RequestConcurrency.Options(cancellationToken), async (day, ct) =>
-        {
-            await FoldTotalsAsync(batchId, target, day.Key, ct).ConfigureAwait(false);
-            foreach (var page in day.Value)
-            {
-                await FoldCustomersAsync(batchId, target, day.Key, page, ct).ConfigureAwait(false);
-            }
-            var (orders, categories) = await _rows.WriteDayAsync(day.Key, ct).ConfigureAwait(false);
-            Interlocked.Add(ref orderRows, orders);
-            Interlocked.Add(ref categoryRows, categories);
-        }).ConfigureAwait(false);
-
-        return new KpiFold(target, pagesByDay.Keys.Order().ToList(), orderRows, categoryRows);
+        var contributions = new BatchContributions(dynamoDb, Contributions, batchId, summaries);
+        var states = await _states.FoldAsync(batchId, contributions, cancellationToken).ConfigureAwait(false);
+        var (orderRows, categoryRows) = await _rows.WriteAsync(states, cancellationToken).ConfigureAwait(false);
+        return new KpiFold(contributions.Target, contributions.PagesByDay.Keys.Order().ToList(), orderRows, categoryRows);
     }
 
     private async Task PutSummaryAsync(string batchId, int version, Dictionary<string, AttributeValue> days, bool retraction, DateTimeOffset now,
@@ -156,95 +127,5 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         summary[KpiItems.Retraction] = new AttributeValue { BOOL = retraction };
         summary[KpiItems.UpdatedAt] = KpiItems.Timestamp(now);
         await dynamoDb.PutItemAsync(new PutItemRequest { TableName = Contributions, Item = summary }, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Brings the day's totals item to <paramref name="target"/> for this batch: out with the version folded in, in with the target.</summary>
-    private Task FoldTotalsAsync(string batchId, int target, DateOnly day, CancellationToken cancellationToken) =>
-        FoldItemAsync(KpiItems.DayKey(day, KpiItems.TotalsPart), batchId, target, async (state, applied, ct) =>
-        {
-            var totals = KpiItems.ReadTotals(state);
-            if (applied > 0)
-            {
-                totals = totals.Minus(KpiItems.ReadTotals(await ContributionAsync(batchId, KpiItems.DayPart(applied, day), ct).ConfigureAwait(false)));
-            }
-            totals = totals.Plus(KpiItems.ReadTotals(await ContributionAsync(batchId, KpiItems.DayPart(target, day), ct).ConfigureAwait(false)));
-            var item = new Dictionary<string, AttributeValue>();
-            KpiItems.WriteTotals(item, totals);
-            return item;
-        }, cancellationToken);
-
-    /// <summary>Brings one customer-count page of the day to <paramref name="target"/> for this batch.</summary>
-    private Task FoldCustomersAsync(string batchId, int target, DateOnly day, long page, CancellationToken cancellationToken) =>
-        FoldItemAsync(KpiItems.DayKey(day, KpiItems.CustomerCountsPart(page)), batchId, target, async (state, applied, ct) =>
-        {
-            var counts = CustomerCounts.Decode(KpiItems.BytesOf(state, KpiItems.Counts));
-            if (applied > 0)
-            {
-                counts.Remove(await ContributedCustomersAsync(batchId, applied, day, page, ct).ConfigureAwait(false));
-            }
-            counts.Add(await ContributedCustomersAsync(batchId, target, day, page, ct).ConfigureAwait(false));
-            return new Dictionary<string, AttributeValue>
-            {
-                [KpiItems.Counts] = KpiItems.Binary(counts.Encode()),
-                [KpiItems.DistinctCustomers] = KpiItems.Number(counts.Distinct),
-            };
-        }, cancellationToken);
-
-    private async Task<IReadOnlyList<ushort>> ContributedCustomersAsync(
-        string batchId, int version, DateOnly day, long page, CancellationToken cancellationToken) =>
-        KpiItems.BytesOf(await ContributionAsync(batchId, KpiItems.CustomersPart(version, day, page), cancellationToken).ConfigureAwait(false), KpiItems.Ids)
-            is { } bytes ? IdPages.Decode(bytes) : [];
-
-    private Task<Dictionary<string, AttributeValue>?> ContributionAsync(string batchId, string part, CancellationToken cancellationToken) =>
-        dynamoDb.GetItemOrNullAsync(Contributions, KpiItems.ContributionKey(batchId, part), cancellationToken);
-
-    /// <summary>
-    /// The one way a day-state item changes: read it; if the batch is folded in at <paramref name="target"/> or later,
-    /// stop; otherwise write the content <paramref name="refold"/> makes (given the item and the version folded in now,
-    /// 0 for none) with the batch at <paramref name="target"/>, on condition that nobody changed the item meanwhile.
-    /// </summary>
-    private async Task FoldItemAsync(Dictionary<string, AttributeValue> key, string batchId, int target,
-        Func<Dictionary<string, AttributeValue>?, int, CancellationToken, Task<Dictionary<string, AttributeValue>>> refold, CancellationToken cancellationToken)
-    {
-        for (var race = 0; race < RetryBudgets.KpiStateRaces; race++)
-        {
-            var state = await dynamoDb.GetItemOrNullAsync(DayStates, key, cancellationToken).ConfigureAwait(false);
-            var applied = KpiItems.ReadApplied(state);
-            var current = applied.GetValueOrDefault(batchId);
-            if (current >= target)
-            {
-                return;
-            }
-
-            var item = await refold(state, current, cancellationToken).ConfigureAwait(false);
-            foreach (var (name, value) in key)
-            {
-                item[name] = value;
-            }
-            applied[batchId] = target;
-            item[KpiItems.Applied] = KpiItems.AppliedMap(applied);
-            var version = KpiItems.Long(state ?? [], KpiItems.Version);
-            item[KpiItems.Version] = KpiItems.Number(version + 1);
-            item[KpiItems.UpdatedAt] = KpiItems.Timestamp(clock.GetUtcNow());
-            try
-            {
-                await dynamoDb.PutItemAsync(new PutItemRequest
-                {
-                    TableName = DayStates,
-                    Item = item,
-                    ConditionExpression = state is null ? "attribute_not_exists(#version)" : "#version = :version",
-                    ExpressionAttributeNames = new() { ["#version"] = KpiItems.Version },
-                    ExpressionAttributeValues = state is null ? null : new() { [":version"] = KpiItems.Number(version) },
-                }, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (ConditionalCheckFailedException)
-            {
-                // Another fold changed the item first: read it again.
-            }
-        }
-        var stateKey = string.Join("/", key.Values.Select(v => v.S));
-        throw new InvalidOperationException(
-            $"The KPI state {stateKey} kept changing under {RetryBudgets.KpiStateRaces} attempts; the delivery will be retried.");
     }
 }

@@ -28,6 +28,12 @@ internal static class KpiItems
     public const string Counts = "counts";
     public const string Ids = "ids";
 
+    /// <summary>Of a day item: the customer page whose counts it holds itself (set once, by the first fold that brings customers to the day).</summary>
+    public const string Page = "page";
+
+    /// <summary>Of a day item: the day's other customer pages, each an item of its own, listed before that item is first written.</summary>
+    public const string Pages = "pages";
+
     // The sums and counts of a day (a contribution's day item, the day's totals item), and of each category in it.
     public const string Orders = "orders";
     public const string ItemsSold = "items_sold";
@@ -98,9 +104,12 @@ internal static class KpiItems
         [Part] = new AttributeValue(part),
     };
 
-    // Day state (pipeline-kpi-days, key order_date + part): "totals" and "customers#<page>".
+    // Day state (pipeline-kpi-days, key order_date + part): the day item "totals" (the sums and counts, one customer page, the
+    // list of the others) and "customers#<page>" for each of the others.
 
     public static string CustomerCountsPart(long page) => $"{CustomerCountsPrefix}{page:D10}";
+
+    public static long PageOfCountsPart(string part) => long.Parse(part[CustomerCountsPrefix.Length..], CultureInfo.InvariantCulture);
 
     public static Dictionary<string, AttributeValue> DayKey(DateOnly day, string part) => new()
     {
@@ -140,6 +149,17 @@ internal static class KpiItems
             categories.ToDictionary(c => c.Key, c => new CategorySums(Decimal(c.Value.M, Revenue), Long(c.Value.M, Items), Long(c.Value.M, ReturnedItems)),
                 StringComparer.Ordinal));
     }
+
+    /// <summary>The customer page a day item holds itself, if one is set.</summary>
+    public static long? EmbeddedPage(Dictionary<string, AttributeValue>? dayItem) =>
+        dayItem is not null && dayItem.TryGetValue(Page, out var page) && page.N is { } n ? long.Parse(n, CultureInfo.InvariantCulture) : null;
+
+    /// <summary>The day's customer pages that are items of their own, as its day item lists them.</summary>
+    public static SortedSet<long> ListedPages(Dictionary<string, AttributeValue>? dayItem) =>
+        new((dayItem is not null && dayItem.TryGetValue(Pages, out var pages) ? pages.L : null)?
+            .Select(p => long.Parse(p.N, CultureInfo.InvariantCulture)) ?? []);
+
+    public static AttributeValue PageList(IEnumerable<long> pages) => new() { L = pages.Select(Number).ToList(), IsLSet = true };
 
     public static Dictionary<string, int> ReadApplied(Dictionary<string, AttributeValue>? item) =>
         (item is not null && item.TryGetValue(Applied, out var map) ? map.M : null)?

@@ -29,17 +29,10 @@ public sealed class KpiQueries(IAmazonDynamoDB dynamoDb, PipelineTopology topolo
     {
         // By day number: a range that ends on DateOnly.MaxValue has no day after it.
         var keys = Enumerable.Range(from.DayNumber, Math.Max(0, to.DayNumber - from.DayNumber + 1))
-            .Select(day => DayKey(DateOnly.FromDayNumber(day)))
-            .ToList();
-        var items = new ConcurrentBag<Dictionary<string, AttributeValue>>();
-        await Parallel.ForEachAsync(keys.Chunk(DynamoBatches.KeysPerBatchGet), RequestConcurrency.Options(cancellationToken), async (chunk, ct) =>
-        {
-            foreach (var item in await dynamoDb.GetAllAsync(OrderKpis, chunk, RowProjection(KpiItems.OrderRowAttributes), ct).ConfigureAwait(false))
-            {
-                items.Add(item);
-            }
-        }).ConfigureAwait(false);
-        return items.Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadOrderRow).OrderBy(r => r.OrderDate).ToList();
+            .Select(day => (OrderKpis, DayKey(DateOnly.FromDayNumber(day))));
+        var projection = RowProjection(KpiItems.OrderRowAttributes);
+        var items = await dynamoDb.GetManyAsync(keys, _ => projection, cancellationToken).ConfigureAwait(false);
+        return items.Select(i => i.Item).Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadOrderRow).OrderBy(r => r.OrderDate).ToList();
     }
 
     /// <summary>

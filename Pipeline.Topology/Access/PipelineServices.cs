@@ -37,8 +37,7 @@ public sealed class PipelineServices(PipelineTopology topology)
         Objects:
         [
             new(BucketSpec.DataPrefix, ObjectOperations.Read),
-            // Read: the HEAD after an upload that gives the written file's ETag.
-            new(BucketSpec.TransformedPrefix, ObjectOperations.Read | ObjectOperations.Write),
+            new(BucketSpec.TransformedPrefix, ObjectOperations.Write),
         ],
         Tables: [new(topology.PipelineRunsTable, TableOperations.UpdateItem)],
         WatchesDeadLetters: []);
@@ -61,10 +60,11 @@ public sealed class PipelineServices(PipelineTopology topology)
         ],
         Tables:
         [
-            new(topology.KpiContributionsTable, TableOperations.BatchWriteItem | TableOperations.PutItem | TableOperations.GetItem | TableOperations.Query),
-            new(topology.KpiDaysTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.Query),
-            new(topology.OrderKpisTable, TableOperations.PutItem),
-            new(topology.CategoryKpisTable, TableOperations.PutItem),
+            new(topology.KpiContributionsTable,
+                TableOperations.BatchWriteItem | TableOperations.PutItem | TableOperations.GetItem | TableOperations.BatchGetItem | TableOperations.Query),
+            new(topology.KpiDaysTable, TableOperations.GetItem | TableOperations.BatchGetItem | TableOperations.PutItem),
+            new(topology.OrderKpisTable, TableOperations.BatchWriteItem),
+            new(topology.CategoryKpisTable, TableOperations.BatchWriteItem),
             new(topology.PipelineRunsTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.UpdateItem | TableOperations.Query),
         ],
         WatchesDeadLetters: []);

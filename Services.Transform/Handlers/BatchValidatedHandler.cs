@@ -62,7 +62,7 @@ public sealed partial class BatchValidatedHandler(
         var prefix = BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version);
         var files = output.Files.Select(f => (f.Path, Key: prefix + Path.ChangeExtension(f.PartName, ".pen"))).ToList();
         await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
-            async (file, ct) => await batches.UploadFileAsync(validated.Bucket, file.Key, file.Path, progress: null, ct).ConfigureAwait(false))
+            async (file, ct) => await batches.PutFileAsync(validated.Bucket, file.Key, file.Path, progress: null, ct).ConfigureAwait(false))
             .ConfigureAwait(false);
         var keys = files.Select(f => f.Key).ToList();
 

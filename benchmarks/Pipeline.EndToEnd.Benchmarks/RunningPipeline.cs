@@ -179,6 +179,8 @@ internal sealed class RunningPipeline : IAsyncDisposable
             Console.WriteLine($"    {stage.Service}: {outer.Name} {outer.Duration.TotalMilliseconds:F0} ms: " +
                 $"{calls.Count} AWS calls covering {covered.TotalMilliseconds:F0} ms " +
                 $"(slowest {slowest}); the rest {(outer.Duration - covered).TotalMilliseconds:F0} ms{hop}");
+            var byOperation = calls.GroupBy(c => c.Name).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal);
+            Console.WriteLine($"      calls: {string.Join(", ", byOperation.Select(g => $"{g.Key} {g.Count()}"))}");
         }
     }
 

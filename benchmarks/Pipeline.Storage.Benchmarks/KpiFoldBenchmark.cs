@@ -1,15 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using Amazon.Runtime;
-using Emulators;
-using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Generation;
 using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Kpis;
-using Pipeline.Topology;
-using Pipeline.Topology.Provisioning;
-using ServiceDefaults.Aws;
 using static Benchmarks.Figures;
 
 namespace Pipeline.Storage.Benchmarks;
@@ -26,32 +20,22 @@ namespace Pipeline.Storage.Benchmarks;
 /// </summary>
 internal static class KpiFoldBenchmark
 {
-    /// <param name="args"><c>[--batches N] [--large-orders N]</c>.</param>
+    /// <param name="args"><c>[--batches N] [--large-orders N]</c>; <c>--calls</c>: count the requests instead (<see cref="FoldCallCounts"/>).</param>
     public static async Task<int> RunAsync(string[] args)
     {
+        Console.WriteLine($"load average before start: {LoadAverage()} ({Environment.ProcessorCount} cores)");
+        await using var emulators = await StorageEmulators.StartAsync();
+        if (args.Contains("--calls"))
+        {
+            await FoldCallCounts.RunAsync(emulators);
+            Console.WriteLine($"load average at the end: {LoadAverage()}");
+            return 0;
+        }
+
         var batches = Option(args, "--batches", 200);
         var largeOrders = Option(args, "--large-orders", 1_000_000);
-        Console.WriteLine($"load average before start: {LoadAverage()} ({Environment.ProcessorCount} cores)");
-
-        await using var dynamoDbEmulator = await LocalEmulator.StartAsync(EmulatedService.DynamoDb);
-        await using var awsEmulator = await LocalEmulator.StartAsync(EmulatedService.Aws);
-        var aws = new AwsOptions
-        {
-            Region = EmulatorInstallation.Region,
-            ServiceUrl = awsEmulator.ServiceUrl,
-            ServiceUrls = { ["DynamoDB"] = dynamoDbEmulator.ServiceUrl },
-        };
-        var credentials = new BasicAWSCredentials(EmulatorInstallation.AccessKeyId, EmulatorInstallation.SecretAccessKey);
-        var topology = new PipelineTopology();
-        using (var s3 = AwsClientFactory.CreateS3(aws, credentials))
-        using (var sqs = AwsClientFactory.CreateSqs(aws, credentials))
-        using (var provisioning = AwsClientFactory.CreateDynamoDb(aws, credentials))
-        {
-            await new TopologyProvisioner(s3, sqs, provisioning, Aws.Sns.SnsClient.Create(AwsClientFactory.SnsOptions(aws, credentials)),
-                NullLogger<TopologyProvisioner>.Instance).ApplyAsync(topology, CancellationToken.None);
-        }
-        using var dynamoDb = AwsClientFactory.CreateDynamoDb(aws, credentials);
-        var store = new DynamoKpiStore(dynamoDb, topology, TimeProvider.System);
+        using var dynamoDb = emulators.CreateDynamoDb();
+        var store = new DynamoKpiStore(dynamoDb, emulators.Topology, TimeProvider.System);
 
         var sameDays = await SameDaysAsync(store, batches);
         var replacement = await ReplacementAsync(store, largeOrders);
@@ -105,7 +89,7 @@ internal static class KpiFoldBenchmark
     }
 
     /// <summary>The KPI partial of a generated batch, as Compute gets it.</summary>
-    private static KpiPartial Partial(long orders, ulong seed, int days, DateOnly? firstDay = null)
+    public static KpiPartial Partial(long orders, ulong seed, int days, DateOnly? firstDay = null)
     {
         var folder = Directory.CreateTempSubdirectory("pipeline-fold-bench-").FullName;
         try

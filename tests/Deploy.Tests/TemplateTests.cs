@@ -214,7 +214,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
             [
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
                 $"s3:AbortMultipartUpload bucket/{Bucket}/transformed/*",
-                $"s3:GetObject bucket/{Bucket}/data/*", $"s3:GetObject bucket/{Bucket}/transformed/*",
+                $"s3:GetObject bucket/{Bucket}/data/*",
                 $"s3:ListBucket bucket/{Bucket}",
                 $"s3:PutObject bucket/{Bucket}/transformed/*",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchTransformed", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchValidated",
@@ -226,13 +226,14 @@ public sealed class TemplateTests(SynthesizedStack stack)
         {
             "compute",
             [
-                "dynamodb:BatchWriteItem table/pipeline-kpi-contributions", "dynamodb:DescribeTable table/pipeline-kpi-contributions",
+                "dynamodb:BatchGetItem table/pipeline-kpi-contributions", "dynamodb:BatchWriteItem table/pipeline-kpi-contributions",
+                "dynamodb:DescribeTable table/pipeline-kpi-contributions",
                 "dynamodb:GetItem table/pipeline-kpi-contributions", "dynamodb:PutItem table/pipeline-kpi-contributions",
                 "dynamodb:Query table/pipeline-kpi-contributions",
-                "dynamodb:DescribeTable table/pipeline-kpi-days", "dynamodb:GetItem table/pipeline-kpi-days", "dynamodb:PutItem table/pipeline-kpi-days",
-                "dynamodb:Query table/pipeline-kpi-days",
-                "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:PutItem table/pipeline-category-kpis",
-                "dynamodb:DescribeTable table/pipeline-order-kpis", "dynamodb:PutItem table/pipeline-order-kpis",
+                "dynamodb:BatchGetItem table/pipeline-kpi-days", "dynamodb:DescribeTable table/pipeline-kpi-days", "dynamodb:GetItem table/pipeline-kpi-days",
+                "dynamodb:PutItem table/pipeline-kpi-days",
+                "dynamodb:BatchWriteItem table/pipeline-category-kpis", "dynamodb:DescribeTable table/pipeline-category-kpis",
+                "dynamodb:BatchWriteItem table/pipeline-order-kpis", "dynamodb:DescribeTable table/pipeline-order-kpis",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:PutItem table/pipeline-runs",
                 "dynamodb:Query table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
                 $"s3:AbortMultipartUpload bucket/{Bucket}/processed/*", $"s3:AbortMultipartUpload bucket/{Bucket}/retracted/*",
