@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace Pipeline.EndToEnd.Benchmarks;
@@ -24,13 +25,10 @@ internal sealed record EndToEndOptions(bool SeedOnly, long LargeOrders, bool Aws
         {
             Description = "Throughput instead: drop this many seed-sized batches at once (100 if no number) and time them to the last alert.",
             Arity = ArgumentArity.ZeroOrOne,
-            DefaultValueFactory = _ => null,
+            // Given without a number (no tokens to parse): 100; not given at all: null.
+            DefaultValueFactory = result => result.Parent is OptionResult { Implicit: false } ? 100 : null,
             CustomParser = result =>
             {
-                if (result.Tokens.Count == 0)
-                {
-                    return 100;
-                }
                 if (int.TryParse(result.Tokens[0].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= 1_000)
                 {
                     return count;
