@@ -52,8 +52,28 @@ internal static class SmallBatchesBenchmark
             report.Figure(label, $"{perMinute:F0} batches a minute ({elapsed.TotalSeconds:F1} s to the last alert)",
                 $"all dropped in {dropped.TotalSeconds:F1} s; {outcome}",
                 $">= {TargetPerMinute} a minute, every batch Succeeded", perMinute >= TargetPerMinute && failed.Count == 0);
+            await PrintStageTimesAsync(pipeline, names, elapsed);
             await EndToEndBenchmark.CheckKpisAsync(pipeline, $"{label}: KPIs", expected, report);
         }
         folders.ForEach(f => Directory.Delete(f, recursive: true));
+    }
+
+    /// <summary>
+    /// Where the time went: each stage's time summed over the batches (from their run records) against the time to the
+    /// last alert. A stage whose sum comes near that time, with the instances it has, is the one that holds the rest up.
+    /// </summary>
+    private static async Task PrintStageTimesAsync(RunningPipeline pipeline, IReadOnlyList<string> names, TimeSpan elapsed)
+    {
+        var sums = new Dictionary<string, TimeSpan>();
+        foreach (var name in names)
+        {
+            var run = (await pipeline.Driver.HistoryAsync(name)).Latest ?? throw new InvalidOperationException($"{name}: no run record");
+            foreach (var (stage, record) in run.Stages)
+            {
+                sums[stage] = sums.GetValueOrDefault(stage) + ((record.FinishedAt ?? record.StartedAt) - record.StartedAt);
+            }
+        }
+        Console.WriteLine($"  each stage's time summed over the {names.Count} batches, against {elapsed.TotalSeconds:F0} s to the last alert: " +
+            string.Join(", ", sums.OrderByDescending(s => s.Value).Select(s => $"{s.Key} {s.Value.TotalSeconds:F0} s")));
     }
 }
