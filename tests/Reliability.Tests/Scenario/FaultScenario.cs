@@ -4,8 +4,8 @@ using Amazon.S3.Model;
 using Pipeline.Contracts;
 using Pipeline.Contracts.Alerts;
 using Pipeline.Storage.Batches;
-using Reliability.Tests.Chaos;
 using Pipeline.Testing.Aws;
+using Reliability.Tests.Chaos;
 using Reliability.Tests.Faults;
 
 namespace Reliability.Tests.Scenario;
