@@ -1,3 +1,3 @@
 using Pipeline.EndToEnd.Benchmarks;
 
-return await EndToEndBenchmark.RunAsync(args);
+return await EndToEndOptions.Command().Parse(args).InvokeAsync();

@@ -1,92 +1,56 @@
-using Amazon.Runtime;
-using Amazon.SQS.Model;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Aws.Sns;
-using EventBus;
-using EventBus.AwsSqs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Pipeline.Contracts;
-using Pipeline.Contracts.Alerts;
 using Pipeline.Storage.Batches;
-using Pipeline.Storage.Runs;
 using Pipeline.Testing;
-using Pipeline.Topology;
-using ServiceDefaults.Aws;
+using Pipeline.Testing.Aws;
 
 namespace Pipeline.EndToEnd.Benchmarks;
 
 /// <summary>
-/// The real AppHost in emulator mode (fauxqs and dynalite on their own ports, every service healthy), with the
-/// clients a user of <c>pipeline submit</c> would have: upload, publish, read alerts and run records.
+/// The real AppHost in emulator mode (<see cref="EmulatorApp"/>: fauxqs and dynalite on their own ports, every service
+/// healthy), its services' spans sent here, each service in <paramref name="replicas"/> instances, and with a
+/// <paramref name="proxy"/> every AWS call of the services goes through it; the benchmark's own calls, as a user's, go
+/// straight to the emulators (<see cref="Driver"/>).
 /// </summary>
-internal sealed class RunningPipeline : IAsyncDisposable
+internal sealed class RunningPipeline(AwsProxy? proxy, int replicas) : TracedEmulatorApp
 {
-    private static readonly string[] Services = ["validate", "transform", "compute", "notifier"];
-    private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(3);
+    private PipelineDriver? _driver;
 
-    private readonly DistributedApplication _app;
-    private readonly Amazon.S3.AmazonS3Client _s3;
-    private readonly Amazon.SQS.AmazonSQSClient _sqs;
-    private readonly Amazon.DynamoDBv2.AmazonDynamoDBClient _dynamoDb;
-    private readonly IEventBus _bus;
-    private readonly string _alertsInboxUrl;
-    private readonly OtlpTraceReceiver _traces;
+    public PipelineDriver Driver => _driver ?? throw new InvalidOperationException("the app has not started");
 
-    private RunningPipeline(DistributedApplication app, OtlpTraceReceiver traces, AwsOptions aws, string alertsInboxUrl)
+    public static async Task<RunningPipeline> StartAsync(AwsProxy? proxy, int replicas, TimeSpan alertTimeout)
     {
-        _app = app;
-        _traces = traces;
-        var credentials = new BasicAWSCredentials(Emulators.EmulatorInstallation.AccessKeyId, Emulators.EmulatorInstallation.SecretAccessKey);
-        _s3 = AwsClientFactory.CreateS3(aws, credentials);
-        _sqs = AwsClientFactory.CreateSqs(aws, credentials);
-        _dynamoDb = AwsClientFactory.CreateDynamoDb(aws, credentials);
-        _bus = SqsPublisher.Create(_sqs, SnsClient.Create(AwsClientFactory.SnsOptions(aws, credentials)), "pipeline-benchmark");
-        _alertsInboxUrl = alertsInboxUrl;
-        Runs = new PipelineRunStore(_dynamoDb, Topology, TimeProvider.System);
-    }
-
-    public PipelineTopology Topology { get; } = new();
-
-    public PipelineRunStore Runs { get; }
-
-    public static async Task<RunningPipeline> StartAsync()
-    {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["--Aws:Emulator=emulators", "--DcpPublisher:WaitForResourceCleanup=false"]);
-        // The services' own logs go to the dashboard; here they would bury the figures.
-        builder.Services.AddLogging(logging => logging.AddFilter("AppHost.Resources", LogLevel.Error).AddFilter("Aspire.Hosting", LogLevel.Error)
-            // Health probes that time out while the services start are retried; here they would bury the figures.
-            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
-        // The services' spans come here (the dashboard is not started): where a batch's time went, per stage.
-        var traces = OtlpTraceReceiver.Start();
-        foreach (var project in builder.Resources.OfType<ProjectResource>())
-        {
-            foreach (var (name, value) in traces.ExporterEnvironment)
-            {
-                builder.CreateResourceBuilder(project).WithEnvironment(name, value);
-            }
-        }
-        var app = await builder.BuildAsync();
-        using var timeout = new CancellationTokenSource(StartupTimeout);
-        await app.StartAsync(timeout.Token);
-        await app.ResourceNotifications.WaitForResourceAsync("provisioner", KnownResourceStates.Finished, timeout.Token);
-        await Task.WhenAll(Services.Select(s => app.ResourceNotifications.WaitForResourceHealthyAsync(s, timeout.Token)));
-
-        var aws = new AwsOptions
-        {
-            Region = Emulators.EmulatorInstallation.Region,
-            ServiceUrl = Loopback(app.GetEndpoint("aws-emulator", "http")),
-            ServiceUrls = { ["DynamoDB"] = Loopback(app.GetEndpoint("dynamodb-emulator", "http")) },
-        };
-        using var sqs = AwsClientFactory.CreateSqs(
-            aws, new BasicAWSCredentials(Emulators.EmulatorInstallation.AccessKeyId, Emulators.EmulatorInstallation.SecretAccessKey));
-        var inbox = (await sqs.GetQueueUrlAsync(new PipelineTopology().AlertsInboxQueue.Name)).QueueUrl;
-        var pipeline = new RunningPipeline(app, traces, aws, inbox);
+        var pipeline = new RunningPipeline(proxy, replicas);
+        await pipeline.StartAsync();
+        pipeline._driver = new PipelineDriver(pipeline, alertTimeout);
         await pipeline.WarmUpSubmitterAsync();
         return pipeline;
+    }
+
+    protected override void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+        base.Configure(builder);
+        // The services' own logs are kept (EmulatorApp.Logs), and health probes that time out while the services start are
+        // retried: on the console they would bury the figures.
+        builder.Services.AddLogging(logging => logging.AddFilter("AppHost.Resources", LogLevel.Error).AddFilter("Aspire.Hosting", LogLevel.Error)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+        foreach (var service in ServiceResources(builder))
+        {
+            proxy?.Route(service);
+            if (replicas > 1)
+            {
+                service.WithReplicas(replicas);
+            }
+        }
+    }
+
+    protected override Task OnProvisionedAsync(CancellationToken cancellationToken)
+    {
+        proxy?.SetTargets(Aws);
+        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -97,38 +61,10 @@ internal sealed class RunningPipeline : IAsyncDisposable
     {
         var folder = Directory.CreateTempSubdirectory("pipeline-e2e-bench-warm-").FullName;
         await File.WriteAllTextAsync(Path.Combine(folder, "ping.csv"), "ping\n");
-        await new S3BatchStore(_s3).UploadFileAsync(
-            Topology.Bucket.Name, "bench-warm-up/ping.csv", Path.Combine(folder, "ping.csv"), progress: null, CancellationToken.None);
-        await _s3.GetObjectMetadataAsync(Topology.Bucket.Name, "bench-warm-up/ping.csv");
+        await new S3BatchStore(Driver.S3).UploadFileAsync(
+            Driver.Topology.Bucket.Name, "bench-warm-up/ping.csv", Path.Combine(folder, "ping.csv"), progress: null, CancellationToken.None);
+        await Driver.S3.GetObjectMetadataAsync(Driver.Topology.Bucket.Name, "bench-warm-up/ping.csv");
         Directory.Delete(folder, recursive: true);
-    }
-
-    /// <summary>What <c>pipeline submit</c> does: uploads the folder as batch <paramref name="name"/>, then publishes <see cref="BatchSubmitted"/>.</summary>
-    public async Task<UploadedBatch> SubmitAsync(string folder, string name)
-    {
-        var uploaded = await new BatchUploader(_s3, new S3BatchStore(_s3)).UploadAsync(Topology.Bucket.Name, folder, name, null, CancellationToken.None);
-        await _bus.PublishAsync(new BatchSubmitted(name, uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "cli"));
-        return uploaded;
-    }
-
-    /// <summary>The next alert about <paramref name="batchId"/> (alerts about other batches are dropped).</summary>
-    public async Task<Alert> NextAlertAsync(string batchId, TimeSpan timeout)
-    {
-        using var deadline = new CancellationTokenSource(timeout);
-        while (true)
-        {
-            var received = await _sqs.ReceiveMessageAsync(
-                new ReceiveMessageRequest { QueueUrl = _alertsInboxUrl, WaitTimeSeconds = 1, MaxNumberOfMessages = 10 }, deadline.Token);
-            foreach (var message in received.Messages ?? [])
-            {
-                await _sqs.DeleteMessageAsync(_alertsInboxUrl, message.ReceiptHandle, deadline.Token);
-                var alert = Alert.FromJson(message.Body);
-                if (alert.BatchId == batchId)
-                {
-                    return alert;
-                }
-            }
-        }
     }
 
     /// <summary>
@@ -141,10 +77,10 @@ internal sealed class RunningPipeline : IAsyncDisposable
         IReadOnlyList<ReceivedSpan> spans;
         try
         {
-            spans = await _traces.WaitForAsync(all => all.Any(s => s["pipeline.batch.id"] == batchId && s.Name == "compute batch"),
+            spans = await Traces.WaitForAsync(all => all.Any(s => s["pipeline.batch.id"] == batchId && s.Name == "compute batch"),
                 TimeSpan.FromSeconds(15), $"the spans of {batchId}");
             await Task.Delay(TimeSpan.FromSeconds(1)); // the notifier's, and the last calls of each stage
-            spans = _traces.Spans.ToList();
+            spans = Traces.Spans.ToList();
         }
         catch (TimeoutException)
         {
@@ -184,14 +120,9 @@ internal sealed class RunningPipeline : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    protected override async ValueTask OnDisposedAsync()
     {
-        await _traces.DisposeAsync();
-        _s3.Dispose();
-        _sqs.Dispose();
-        _dynamoDb.Dispose();
-        await _app.DisposeAsync();
+        _driver?.Dispose();
+        await base.OnDisposedAsync();
     }
-
-    private static Uri Loopback(Uri endpoint) => new UriBuilder(endpoint) { Host = "127.0.0.1" }.Uri;
 }

@@ -204,20 +204,7 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
     public async Task An_s3_event_for_a_manifest_on_the_notification_queue_starts_the_batch()
     {
         var folder = PipelineDriver.Generate(200, new DateOnly(2022, 5, 1), seed: 6, days: 3);
-        var uploaded = await new BatchUploader(_pipeline.S3, new S3BatchStore(_pipeline.S3))
-            .UploadAsync(_pipeline.Topology.Bucket.Name, folder, "from-s3-event", null, CancellationToken.None);
-
-        // What S3 itself sends to the queue for an ObjectCreated:Put (the emulator does not emit it; AWS does).
-        var eventJson = $$$$"""
-            {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-11-25T10:00:00.000Z",
-              "eventName":"ObjectCreated:Put","userIdentity":{"principalId":"AWS:EXAMPLE"},"requestParameters":{"sourceIPAddress":"127.0.0.1"},
-              "responseElements":{"x-amz-request-id":"C3D13FE58DE4C810","x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
-              "s3":{"s3SchemaVersion":"1.0","configurationId":"manifests",
-              "bucket":{"name":"{{{{uploaded.Bucket}}}}","ownerIdentity":{"principalId":"EXAMPLE"},"arn":"arn:aws:s3:::{{{{uploaded.Bucket}}}}"},
-              "object":{"key":"{{{{uploaded.ManifestKey}}}}","size":120,"eTag":"{{{{uploaded.ManifestETag}}}}","sequencer":"0055AED6DCD90281E5"}}}]}
-            """;
-        var queue = (await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.Topology.ManifestEventsQueue.Name)).QueueUrl;
-        await _pipeline.Sqs.SendMessageAsync(queue, eventJson);
+        await _pipeline.DropAsync(folder, "from-s3-event");
 
         Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("from-s3-event")).Status);
     }

@@ -2,6 +2,7 @@ using Amazon.Runtime;
 using Aws.Sns;
 using Emulators;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using ServiceDefaults.Aws;
 
@@ -54,8 +55,28 @@ public class EmulatorApp : IAsyncDisposable
             ServiceUrls = { ["DynamoDB"] = Loopback(App.GetEndpoint("dynamodb-emulator", "http")) },
         };
         await OnProvisionedAsync(timeout.Token);
-        await Task.WhenAll(Services.Concat(WebApps).Select(s => App.ResourceNotifications.WaitForResourceHealthyAsync(s, timeout.Token)));
+        await Task.WhenAll(Services.Concat(WebApps).Select(s => WaitUntilHealthyAsync(s, timeout.Token)));
         Logs.MarkStarted();
+    }
+
+    /// <summary>
+    /// Every instance of <paramref name="name"/> healthy: Aspire's wait fails fast when the resource cannot start, but
+    /// returns once one instance is healthy, so with replicas (<c>WithReplicas</c>) it waits until as many are.
+    /// </summary>
+    private async Task WaitUntilHealthyAsync(string name, CancellationToken cancellationToken)
+    {
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(name, cancellationToken);
+        var resource = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == name);
+        var replicas = resource.Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1;
+        var healthy = new HashSet<string>();
+        await App.ResourceNotifications.WaitForResourceAsync(name, e =>
+        {
+            if (e.Snapshot.HealthStatus == HealthStatus.Healthy)
+            {
+                healthy.Add(e.ResourceId);
+            }
+            return healthy.Count >= replicas;
+        }, cancellationToken);
     }
 
     /// <summary>Changes the app model before it is built (the services' settings, say).</summary>

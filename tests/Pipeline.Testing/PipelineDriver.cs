@@ -14,9 +14,10 @@ using ServiceDefaults.Aws;
 namespace Pipeline.Testing;
 
 /// <summary>Drives the running pipeline as a user would: uploads batches, submits them, reads alerts and KPIs.</summary>
-public sealed class PipelineDriver(EmulatorApp app) : IDisposable
+/// <param name="alertTimeout">How long an alert may take (three minutes unless said).</param>
+public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = null) : IDisposable
 {
-    private static readonly TimeSpan AlertTimeout = TimeSpan.FromMinutes(3);
+    private readonly TimeSpan _alertTimeout = alertTimeout ?? TimeSpan.FromMinutes(3);
 
     private readonly Amazon.S3.AmazonS3Client _s3 = AwsClientFactory.CreateS3(app.Aws, app.Credentials);
     private readonly Amazon.SQS.AmazonSQSClient _sqs = AwsClientFactory.CreateSqs(app.Aws, app.Credentials);
@@ -73,18 +74,39 @@ public sealed class PipelineDriver(EmulatorApp app) : IDisposable
     }
 
     /// <summary>
+    /// Uploads <paramref name="folder"/> as batch <paramref name="name"/> as a shop's feed would (the files, the manifest last,
+    /// no <see cref="BatchSubmitted"/>), then delivers to the manifest-events queue what S3 sends for the manifest in AWS
+    /// (an <c>ObjectCreated:Put</c> event; the emulator emits none).
+    /// </summary>
+    public async Task<UploadedBatch> DropAsync(string folder, string name)
+    {
+        var uploaded = await new BatchUploader(_s3, new S3BatchStore(_s3)).UploadAsync(Topology.Bucket.Name, folder, name, null, CancellationToken.None);
+        var eventJson = $$$$"""
+            {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",
+              "eventTime":"{{{{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ}}}}","eventName":"ObjectCreated:Put",
+              "userIdentity":{"principalId":"AWS:EXAMPLE"},"requestParameters":{"sourceIPAddress":"127.0.0.1"},
+              "responseElements":{"x-amz-request-id":"C3D13FE58DE4C810","x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+              "s3":{"s3SchemaVersion":"1.0","configurationId":"manifests",
+              "bucket":{"name":"{{{{uploaded.Bucket}}}}","ownerIdentity":{"principalId":"EXAMPLE"},"arn":"arn:aws:s3:::{{{{uploaded.Bucket}}}}"},
+              "object":{"key":"{{{{uploaded.ManifestKey}}}}","size":120,"eTag":"{{{{uploaded.ManifestETag}}}}","sequencer":"0055AED6DCD90281E5"}}}]}
+            """;
+        await _sqs.SendMessageAsync((await _sqs.GetQueueUrlAsync(Topology.ManifestEventsQueue.Name)).QueueUrl, eventJson);
+        return uploaded;
+    }
+
+    /// <summary>
     /// The next alert about <paramref name="batchId"/> from the alerts inbox queue. Alerts about other batches read on
     /// the way are kept for their own turn, so batches in flight together do not lose each other's alerts.
     /// </summary>
     public async Task<Alert> NextAlertAsync(string batchId)
     {
-        var deadline = DateTimeOffset.UtcNow + AlertTimeout;
+        var deadline = DateTimeOffset.UtcNow + _alertTimeout;
         while (true)
         {
             if (DateTimeOffset.UtcNow > deadline)
             {
                 throw new TimeoutException(
-                    $"No alert about batch {batchId} within {AlertTimeout.TotalMinutes} minutes. The services' latest logs:\n{app.RecentServiceLogs()}");
+                    $"No alert about batch {batchId} within {_alertTimeout.TotalMinutes} minutes. The services' latest logs:\n{app.RecentServiceLogs()}");
             }
             lock (Unclaimed)
             {
@@ -181,7 +203,7 @@ public sealed class PipelineDriver(EmulatorApp app) : IDisposable
     private async Task WaitUntilHandledAsync()
     {
         QueueSpec[] flow = [Topology.ManifestEventsQueue, Topology.ValidateQueue, Topology.TransformQueue, Topology.ComputeQueue, Topology.NotifierQueue];
-        var deadline = DateTimeOffset.UtcNow + AlertTimeout;
+        var deadline = DateTimeOffset.UtcNow + _alertTimeout;
         while (true)
         {
             var busy = new List<string>();
@@ -196,7 +218,7 @@ public sealed class PipelineDriver(EmulatorApp app) : IDisposable
             {
                 return;
             }
-            Assert.True(DateTimeOffset.UtcNow < deadline, $"Messages still not handled after {AlertTimeout.TotalMinutes} minutes: {string.Join(", ", busy)}");
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"Messages still not handled after {_alertTimeout.TotalMinutes} minutes: {string.Join(", ", busy)}");
             await Task.Delay(100);
         }
     }

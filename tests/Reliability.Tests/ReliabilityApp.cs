@@ -1,8 +1,8 @@
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using Microsoft.Extensions.DependencyInjection;
+using Pipeline.Testing.Aws;
 using Pipeline.Topology;
-using Reliability.Tests.Faults;
 using ServiceDefaults.Aws;
 
 namespace Reliability.Tests;
@@ -14,7 +14,7 @@ namespace Reliability.Tests;
 /// <see cref="StageVisibilityTimeout"/> instead of five minutes, so that the message a killed stage held comes back
 /// within the run; everything else is the app as it ships.
 /// </summary>
-public sealed class ReliabilityApp(FaultProxy proxy) : EmulatorApp
+public sealed class ReliabilityApp(AwsProxy proxy) : EmulatorApp
 {
     public static readonly TimeSpan StageVisibilityTimeout = TimeSpan.FromSeconds(20);
 
@@ -29,10 +29,7 @@ public sealed class ReliabilityApp(FaultProxy proxy) : EmulatorApp
         {
             // Started once the proxy knows where the emulators are and the queues are set (OnProvisionedAsync).
             service.WithExplicitStart();
-            foreach (var (aws, endpoint) in proxy.Endpoints)
-            {
-                service.WithEnvironment($"Aws__ServiceUrls__{aws.ConfigurationKey()}", endpoint.ToString());
-            }
+            proxy.Route(service);
             if (service.Resource.Name == "notifier")
             {
                 service.WithEnvironment("Notifier__CheckInterval", NotifierCheckInterval.ToString());
@@ -42,7 +39,7 @@ public sealed class ReliabilityApp(FaultProxy proxy) : EmulatorApp
 
     protected override async Task OnProvisionedAsync(CancellationToken cancellationToken)
     {
-        proxy.SetTargets(Aws.ServiceUrl!, Aws.ServiceUrls["DynamoDB"]);
+        proxy.SetTargets(Aws);
         var topology = new PipelineTopology();
         using (var sqs = AwsClientFactory.CreateSqs(Aws, Credentials))
         {

@@ -1,28 +1,7 @@
 using System.Collections.Concurrent;
+using Pipeline.Testing.Aws;
 
 namespace Reliability.Tests.Faults;
-
-/// <summary>What the proxy does to one call instead of passing it through untouched.</summary>
-public enum FaultKind
-{
-    /// <summary>The service's throttling error, in its protocol (not forwarded).</summary>
-    Throttling,
-
-    /// <summary>A 500 in the service's protocol (not forwarded).</summary>
-    InternalError,
-
-    /// <summary>The connection is dropped before the call reaches the emulator.</summary>
-    Dropped,
-
-    /// <summary>The call is carried out, then the connection is dropped before the answer: the caller cannot tell.</summary>
-    AnswerLost,
-
-    /// <summary>The call waits before it is forwarded.</summary>
-    Latency,
-
-    /// <summary>The emulator is unreachable (an outage): the connection is dropped.</summary>
-    Unreachable,
-}
 
 /// <summary>The share of calls that get each fault, and the longest added latency.</summary>
 public sealed record FaultRates(double Throttling, double InternalError, double Dropped, double AnswerLost, double Latency, TimeSpan MaxLatency)
@@ -32,15 +11,12 @@ public sealed record FaultRates(double Throttling, double InternalError, double 
         Throttling: 0.04, InternalError: 0.02, Dropped: 0.015, AnswerLost: 0.015, Latency: 0.04, MaxLatency: TimeSpan.FromSeconds(1.5));
 }
 
-/// <summary>A fault, or none, for one call; with the added latency when the fault is <see cref="FaultKind.Latency"/>.</summary>
-public readonly record struct FaultDecision(FaultKind? Kind, TimeSpan Latency);
-
 /// <summary>
 /// Decides, per call, which fault the proxy injects. Each service draws from a generator of its own seeded from the
 /// run's seed, so the same seed gives each service the same sequence of faults (which call meets which depends on the
 /// processes' timing). Counts every fault by kind and service.
 /// </summary>
-public sealed class FaultPlan(int seed, FaultRates rates)
+public sealed class FaultPlan(int seed, FaultRates rates) : IAwsCallPlan
 {
     private readonly Dictionary<AwsService, Random> _random = AwsServices.All.ToDictionary(s => s, s => new Random(HashCode.Combine(seed, (int)s)));
     private readonly ConcurrentDictionary<(AwsService Service, FaultKind Kind), long> _counts = new();
@@ -60,12 +36,13 @@ public sealed class FaultPlan(int seed, FaultRates rates)
     /// <summary>Makes <paramref name="emulator"/> unreachable through the proxy for <paramref name="duration"/>.</summary>
     public void BeginOutage(Emulator emulator, TimeSpan duration) => _outages[emulator] = DateTimeOffset.UtcNow + duration;
 
-    public FaultDecision Decide(AwsService service)
+    public ProxyDecision Decide(AwsCall call)
     {
+        var service = call.Service;
         Interlocked.Increment(ref _calls);
         if (_outages.TryGetValue(service.EmulatorOf(), out var until) && DateTimeOffset.UtcNow < until)
         {
-            return Count(service, new FaultDecision(FaultKind.Unreachable, TimeSpan.Zero));
+            return Count(service, new ProxyDecision(FaultKind.Unreachable, TimeSpan.Zero));
         }
         if (!_active)
         {
@@ -91,12 +68,12 @@ public sealed class FaultPlan(int seed, FaultRates rates)
             }
             draw -= share;
         }
-        return kind is null ? default : Count(service, new FaultDecision(kind, rates.MaxLatency * latency));
+        return kind is null ? default : Count(service, new ProxyDecision(kind, kind == FaultKind.Latency ? rates.MaxLatency * latency : TimeSpan.Zero));
     }
 
-    private FaultDecision Count(AwsService service, FaultDecision decision)
+    private ProxyDecision Count(AwsService service, ProxyDecision decision)
     {
-        _counts.AddOrUpdate((service, decision.Kind!.Value), 1, (_, n) => n + 1);
+        _counts.AddOrUpdate((service, decision.Fault!.Value), 1, (_, n) => n + 1);
         return decision;
     }
 

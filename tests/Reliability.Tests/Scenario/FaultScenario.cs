@@ -4,6 +4,7 @@ using Amazon.S3.Model;
 using Pipeline.Contracts;
 using Pipeline.Contracts.Alerts;
 using Pipeline.Storage.Batches;
+using Pipeline.Testing.Aws;
 using Reliability.Tests.Chaos;
 using Reliability.Tests.Faults;
 
@@ -35,7 +36,7 @@ public sealed class FaultScenario(ScenarioOptions options, Action<string> log)
     {
         var clock = Stopwatch.StartNew();
         var faults = new FaultPlan(options.Seed, options.Faults);
-        await using var proxy = await FaultProxy.StartAsync(faults);
+        await using var proxy = await AwsProxy.StartAsync(faults);
         await using var app = new ReliabilityApp(proxy);
         await app.StartAsync();
         log($"seed {options.Seed}: app up in {clock.Elapsed.TotalSeconds:F0} s, faults through the proxy from now on");

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Pipeline.Contracts.Alerts;
-using Reliability.Tests.Faults;
+using Pipeline.Testing.Aws;
 
 namespace Reliability.Tests.Scenario;
 

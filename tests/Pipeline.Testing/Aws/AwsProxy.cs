@@ -6,24 +6,26 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ServiceDefaults.Aws;
 
-namespace Reliability.Tests.Faults;
+namespace Pipeline.Testing.Aws;
 
 /// <summary>
-/// An HTTP proxy in the test process between the services and the emulators, one listener per AWS service on
-/// 127.0.0.1, that injects the faults its <see cref="FaultPlan"/> decides. Calls are forwarded byte for byte with their
-/// Host header, so SigV4 signatures stay what the client signed and the emulators build the same URLs and ARNs.
+/// An HTTP proxy in the test (or benchmark) process between the services and the emulators, one listener per AWS
+/// service on 127.0.0.1, that does to each call what its <see cref="IAwsCallPlan"/> decides: delays it, answers with a
+/// fault, or passes it on. Calls are forwarded byte for byte with their Host header, so SigV4 signatures stay what the
+/// client signed and the emulators build the same URLs and ARNs.
 /// </summary>
-public sealed class FaultProxy : IAsyncDisposable
+public sealed class AwsProxy : IAsyncDisposable
 {
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
         "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Proxy-Connection", "TE", "Trailer", "Expect", "Host",
     };
 
-    private readonly FaultPlan _plan;
+    private readonly IAwsCallPlan _plan;
     private readonly Dictionary<AwsService, WebApplication> _listeners = [];
-    private readonly Dictionary<Emulator, Uri> _targets = [];
+    private readonly TaskCompletionSource<IReadOnlyDictionary<Emulator, Uri>> _targets = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HttpClient _forward = new(new SocketsHttpHandler
     {
         AllowAutoRedirect = false,
@@ -34,14 +36,14 @@ public sealed class FaultProxy : IAsyncDisposable
     })
     { Timeout = Timeout.InfiniteTimeSpan };
 
-    private FaultProxy(FaultPlan plan) => _plan = plan;
+    private AwsProxy(IAwsCallPlan plan) => _plan = plan;
 
     /// <summary>Where each service's clients are to send their calls.</summary>
     public IReadOnlyDictionary<AwsService, Uri> Endpoints { get; private set; } = new Dictionary<AwsService, Uri>();
 
-    public static async Task<FaultProxy> StartAsync(FaultPlan plan)
+    public static async Task<AwsProxy> StartAsync(IAwsCallPlan plan)
     {
-        var proxy = new FaultProxy(plan);
+        var proxy = new AwsProxy(plan);
         var endpoints = new Dictionary<AwsService, Uri>();
         foreach (var service in AwsServices.All)
         {
@@ -63,39 +65,41 @@ public sealed class FaultProxy : IAsyncDisposable
         return proxy;
     }
 
-    /// <summary>The emulators' addresses, known once the app has started them; calls before that are refused.</summary>
-    public void SetTargets(Uri fauxqs, Uri dynalite)
+    /// <summary>Points <paramref name="project"/>'s AWS clients at the proxy (<c>Aws:ServiceUrls</c>, see ServiceDefaults' AwsOptions).</summary>
+    public void Route(IResourceBuilder<ProjectResource> project)
     {
-        lock (_targets)
+        foreach (var (service, endpoint) in Endpoints)
         {
-            _targets[Emulator.Fauxqs] = fauxqs;
-            _targets[Emulator.Dynalite] = dynalite;
+            project.WithEnvironment($"Aws__ServiceUrls__{service.ConfigurationKey()}", endpoint.ToString());
         }
     }
 
+    /// <summary>The emulators' addresses, known once the app has started them (<see cref="EmulatorApp.Aws"/>); calls before that wait.</summary>
+    public void SetTargets(AwsOptions emulators) => _targets.TrySetResult(new Dictionary<Emulator, Uri>
+    {
+        [Emulator.Fauxqs] = emulators.ServiceUrl ?? throw new ArgumentException("no ServiceUrl for the emulators", nameof(emulators)),
+        [Emulator.Dynalite] = emulators.ServiceUrls["DynamoDB"],
+    });
+
     private async Task HandleAsync(AwsService service, HttpContext context)
     {
-        Uri? target;
-        lock (_targets)
+        var target = (await _targets.Task.WaitAsync(context.RequestAborted))[service.EmulatorOf()];
+        var decision = _plan.Decide(await AwsOperations.OfAsync(service, context.Request, context.RequestAborted));
+        if (decision.Delay > TimeSpan.Zero)
         {
-            target = _targets.GetValueOrDefault(service.EmulatorOf());
+            await Task.Delay(decision.Delay, context.RequestAborted);
         }
-        var decision = _plan.Decide(service);
-        if (target is null || decision.Kind is FaultKind.Dropped or FaultKind.Unreachable)
+        if (decision.Fault is FaultKind.Dropped or FaultKind.Unreachable)
         {
             context.Abort();
             return;
         }
-        if (decision.Kind is FaultKind.Throttling or FaultKind.InternalError)
+        if (decision.Fault is FaultKind.Throttling or FaultKind.InternalError)
         {
             var requestId = Guid.NewGuid().ToString("N");
-            var error = decision.Kind == FaultKind.Throttling ? AwsErrors.Throttling(service, requestId) : AwsErrors.InternalError(service, requestId);
+            var error = decision.Fault == FaultKind.Throttling ? AwsErrors.Throttling(service, requestId) : AwsErrors.InternalError(service, requestId);
             await WriteErrorAsync(context, error);
             return;
-        }
-        if (decision.Kind == FaultKind.Latency)
-        {
-            await Task.Delay(decision.Latency, context.RequestAborted);
         }
 
         using var request = ForwardedRequest(context, target);
@@ -111,7 +115,7 @@ public sealed class FaultProxy : IAsyncDisposable
         }
         using (response)
         {
-            if (decision.Kind == FaultKind.AnswerLost)
+            if (decision.Fault == FaultKind.AnswerLost)
             {
                 await response.Content.CopyToAsync(Stream.Null, context.RequestAborted); // the call has had its effect
                 context.Abort();

@@ -1,6 +1,6 @@
-namespace Reliability.Tests.Faults;
+namespace Pipeline.Testing.Aws;
 
-/// <summary>The AWS services the pipeline calls, each behind a listener of its own on the fault proxy.</summary>
+/// <summary>The AWS services the pipeline calls, each behind a listener of its own on the <see cref="AwsProxy"/>.</summary>
 public enum AwsService
 {
     S3,

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 
-namespace Reliability.Tests.Faults;
+namespace Pipeline.Testing.Aws;
 
 /// <summary>An error answer as the real service writes it, so that the SDKs classify it as they would in AWS.</summary>
 public sealed record AwsError(HttpStatusCode Status, string ContentType, string Body, IReadOnlyDictionary<string, string> Headers)
