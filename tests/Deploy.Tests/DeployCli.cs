@@ -67,17 +67,7 @@ public sealed class DeployCli : IDisposable
     public async Task<(int ExitCode, string Output)> RunDotnetAsync(
         IReadOnlyDictionary<string, string> environment, string workingDirectory, IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
+        var start = new ProcessStartInfo(ToolRun.Dotnet, arguments) { WorkingDirectory = workingDirectory };
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal) || k == "CDK_DOCKER").ToList())
         {
             start.Environment.Remove(name);
@@ -92,13 +82,8 @@ public sealed class DeployCli : IDisposable
             start.Environment[name] = value;
         }
 
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
+        var run = await ToolRun.RunAsync(start);
+        return (run.ExitCode, run.Output + run.Errors);
     }
 
     public void Dispose()

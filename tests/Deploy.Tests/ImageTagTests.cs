@@ -39,8 +39,7 @@ public sealed partial class ImageTagTests
     private static async Task<(Dictionary<string, string> Properties, Dictionary<string, string> Labels)> ContainerConfigAsync(string service)
     {
         var project = Path.Combine(GuardTests.RepositoryRoot(), $"Services.{service}", $"Services.{service}.csproj");
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var msbuild = await ToolRun.RunAsync(dotnet, ["msbuild", project, "-nologo", "-t:ComputeContainerConfig", "-getProperty:ContainerImageTags",
+        var msbuild = await ToolRun.RunAsync(ToolRun.Dotnet, ["msbuild", project, "-nologo", "-t:ComputeContainerConfig", "-getProperty:ContainerImageTags",
             "-getProperty:ContainerRepository", "-getItem:ContainerLabel"], timeout: TimeSpan.FromMinutes(2));
         Assert.True(msbuild.ExitCode == 0, $"dotnet msbuild failed ({msbuild.ExitCode}):\n{msbuild.Output}{msbuild.Errors}");
         var json = JsonNode.Parse(msbuild.Output)!;
