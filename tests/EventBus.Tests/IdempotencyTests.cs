@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.SQS;
 using EventBus.AwsSqs;
@@ -20,6 +21,11 @@ public class IdempotencyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture
             ? new IdempotencyStore(dynamoDb, table)
             : new IdempotencyStore(dynamoDb, table, clock: clock) { LeaseOutsideHandlers = lease.Value };
         await dynamoDb.CreateTableAsync(store.CreateTableRequest());
+        // dynalite reports a new table CREATING for a moment, even with no creation delay; a write then is "not found".
+        while ((await dynamoDb.DescribeTableAsync(table)).Table.TableStatus != TableStatus.ACTIVE)
+        {
+            await Task.Delay(50);
+        }
         return store;
     }
 
