@@ -37,20 +37,23 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
             _ => BatchLayout.PartKey(batchName, TableNames.Of(part.Table), Path.GetFileName(part.Name)),
         }).ToList();
 
-        var etags = new Dictionary<string, string>();
+        // A few files at a time: a batch of many small parts waits on round trips, not on bandwidth.
+        var etags = new string[parts.Count];
+        var sentPerFile = new long[parts.Count];
         long sent = 0;
-        foreach (var (part, key) in parts.Zip(keys))
-        {
-            var before = sent;
-            etags[key[prefix.Length..]] = await store.UploadFileAsync(bucket, key, Path.Combine(folder, part.Name),
-                progress is null ? null : new Progress<long>(done => progress.Report(before + done)), cancellationToken).ConfigureAwait(false);
-            sent += part.Length ?? 0;
-            progress?.Report(sent);
-        }
+        await Parallel.ForEachAsync(Enumerable.Range(0, parts.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelUploads, CancellationToken = cancellationToken }, async (i, ct) =>
+            {
+                var fileProgress = progress is null ? null : new ReportedAtOnce(done => Report(i, done));
+                etags[i] = await store.UploadFileAsync(bucket, keys[i], Path.Combine(folder, parts[i].Name), fileProgress, ct).ConfigureAwait(false);
+                Report(i, parts[i].Length ?? 0);
+            }).ConfigureAwait(false);
 
         var products = parts.Any(p => p.Table == TableKind.Products) ? prefix + TableNames.ProductsFile : null;
         // The manifest goes last: its arrival is what says the batch is complete.
-        var manifest = new BatchManifest(batchName, FileNames(parts, TableKind.Orders), FileNames(parts, TableKind.OrderItems), products, etags);
+        // In the parts' order, whichever finished first: the same files give the same manifest.
+        var etagByFile = keys.Zip(etags).ToDictionary(k => k.First[prefix.Length..], k => k.Second);
+        var manifest = new BatchManifest(batchName, FileNames(parts, TableKind.Orders), FileNames(parts, TableKind.OrderItems), products, etagByFile);
         var manifestKey = BatchLayout.ManifestKey(batchName);
         var put = await s3.PutObjectAsync(new PutObjectRequest
         {
@@ -60,6 +63,29 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
             ContentType = "application/json",
         }, cancellationToken).ConfigureAwait(false);
         return new UploadedBatch(batchName, bucket, manifestKey, S3BatchStore.BareETag(put.ETag), sent, parts.Count);
+
+        // Bytes sent so far of each file, summed over the batch: a file's progress only ever grows.
+        void Report(int file, long done)
+        {
+            lock (sentPerFile)
+            {
+                if (done <= sentPerFile[file])
+                {
+                    return;
+                }
+                sent += done - sentPerFile[file];
+                sentPerFile[file] = done;
+                progress?.Report(sent);
+            }
+        }
+    }
+
+    private const int ParallelUploads = 4;
+
+    /// <summary>Passes each report on at once, on the uploading thread (a <see cref="Progress{T}"/> would post it for later, out of order).</summary>
+    private sealed class ReportedAtOnce(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
     }
 
     private static List<string> FileNames(IReadOnlyList<BatchPart> parts, TableKind table) =>

@@ -59,6 +59,51 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         Assert.Equal(KpiCalculator.Compute(onDisk.Kpis!), KpiCalculator.Compute(result.Kpis!), new KpiTablesComparer());
     }
 
+    [Fact]
+    public async Task An_uploaded_folder_lists_every_part_with_its_ETag_in_the_parts_order_and_the_same_files_give_the_same_manifest()
+    {
+        var folder = Directory.CreateTempSubdirectory("uploader-").FullName;
+        File.WriteAllText(Path.Combine(folder, "products.csv"), Products);
+        Directory.CreateDirectory(Path.Combine(folder, "orders"));
+        Directory.CreateDirectory(Path.Combine(folder, "order_items"));
+        File.WriteAllText(Path.Combine(folder, "orders", "orders_part1.csv"), Orders);
+        var items = Items.Split('\n');
+        for (var part = 1; part <= 12; part++)
+        {
+            File.WriteAllText(Path.Combine(folder, "order_items", $"order_items_part{part:D2}.csv"), $"{items[0]}\n{items[part % 3 + 1]}\n");
+        }
+        using var s3 = aws.CreateS3();
+        var store = new S3BatchStore(s3);
+        var reports = new List<long>();
+        var progress = new SynchronousProgress(reports);
+
+        var first = await new BatchUploader(s3, store).UploadAsync(Bucket, folder, "uploaded-twice", progress, CancellationToken.None);
+        var second = await new BatchUploader(s3, store).UploadAsync(Bucket, folder, "uploaded-twice", null, CancellationToken.None);
+
+        var total = Directory.EnumerateFiles(folder, "*.csv", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.Equal(total, first.Bytes);
+        Assert.Equal(total, reports[^1]);
+        Assert.Equal(reports.Order(), reports);
+        Assert.Equal(first.ManifestETag, second.ManifestETag);
+        var batch = await OpenAsync(store, first.ManifestKey);
+        Assert.Equal(14, batch.Files.Count);
+        Assert.Equal(["products.csv", "orders/orders_part1.csv", .. Enumerable.Range(1, 12).Select(p => $"order_items/order_items_part{p:D2}.csv")],
+            batch.Files.Select(f => f.Name));
+        Directory.Delete(folder, recursive: true);
+    }
+
+    /// <summary>Keeps every report in the order it was made (a <see cref="Progress{T}"/> would post them for later).</summary>
+    private sealed class SynchronousProgress(List<long> reports) : IProgress<long>
+    {
+        public void Report(long value)
+        {
+            lock (reports)
+            {
+                reports.Add(value);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("{not json", "not valid JSON")]
     [InlineData("""{"date":"x"}""", "no \"files\" object")]
