@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection.PortableExecutable;
 using System.Text.RegularExpressions;
+using Benchmarks;
 using static Benchmarks.Figures;
 
 namespace Pipeline.Cli.Benchmarks;
@@ -25,7 +26,7 @@ internal static partial class StartupBenchmark
         var commands = Values(args, "--pipeline").Select(c => c.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
         if (commands.Count == 0)
         {
-            commands.Add([InstalledCommand()]);
+            commands.Add([PipelineCommand.Installed()]);
         }
         var runs = int.Parse(Values(args, "--runs").LastOrDefault() ?? "10", CultureInfo.InvariantCulture);
         string[] endpoints = [.. new[] { "--endpoint", "--dynamodb-endpoint" }.SelectMany(o => Values(args, o).SelectMany(v => new[] { o, v }))];
@@ -62,7 +63,7 @@ internal static partial class StartupBenchmark
         var times = new List<TimeSpan>();
         for (var i = 0; i <= runs; i++)
         {
-            var run = await RunAsync(command, args);
+            var run = await PipelineCommand.RunAsync(command, args);
             if (run.ExitCode != 0)
             {
                 Console.WriteLine($"  {string.Join(' ', args)}: exit code {run.ExitCode}: {run.Error.Trim()}");
@@ -88,7 +89,7 @@ internal static partial class StartupBenchmark
     /// <summary>The batch the status runs show: the most recent one, or one submitted now (a small generated batch) when there is none.</summary>
     private static async Task<string?> SomeBatchAsync(string[] command, string[] endpoints)
     {
-        var recent = await RunAsync(command, ["status", "--last", "1", .. endpoints]);
+        var recent = await PipelineCommand.RunAsync(command, ["status", "--last", "1", .. endpoints]);
         if (recent.ExitCode != 0)
         {
             Console.Error.WriteLine($"pipeline status failed: {recent.Error.Trim()}");
@@ -106,8 +107,8 @@ internal static partial class StartupBenchmark
         {
             // Ids of its own: an order id is counted in one batch only.
             var idOffset = (now.ToUnixTimeSeconds() * 1_000_000).ToString(CultureInfo.InvariantCulture);
-            var generated = await RunAsync(command, ["generate", folder, "--orders", "1000", "--days", "3", "--id-offset", idOffset]);
-            var submitted = generated.ExitCode == 0 ? await RunAsync(command, ["submit", folder, "--batch", name, .. endpoints]) : generated;
+            var generated = await PipelineCommand.RunAsync(command, ["generate", folder, "--orders", "1000", "--days", "3", "--id-offset", idOffset]);
+            var submitted = generated.ExitCode == 0 ? await PipelineCommand.RunAsync(command, ["submit", folder, "--batch", name, .. endpoints]) : generated;
             if (submitted.ExitCode != 0)
             {
                 Console.Error.WriteLine($"could not submit a batch to time `pipeline status` on: {submitted.Error.Trim()}");
@@ -122,7 +123,7 @@ internal static partial class StartupBenchmark
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromMinutes(2))
         {
-            var status = await RunAsync(command, ["status", name, .. endpoints]);
+            var status = await PipelineCommand.RunAsync(command, ["status", name, .. endpoints]);
             if (status.ExitCode == 0 && RunStatus().Match(status.Out) is { Success: true } match && match.Groups["status"].Value != "Running")
             {
                 Console.WriteLine($"no batch yet: submitted {name} (1,000 orders), {match.Groups["status"].Value} after {clock.Elapsed.TotalSeconds:F1} s");
@@ -153,30 +154,8 @@ internal static partial class StartupBenchmark
         return $"{program}, {(readyToRun ? "ReadyToRun" : "IL only, compiled by the JIT at start")}";
     }
 
-    private static string InstalledCommand()
-    {
-        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(folder => Path.Combine(folder, "pipeline"))
-            .FirstOrDefault(File.Exists);
-        return onPath ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "bin", "pipeline");
-    }
-
-    private static async Task<ProcessRun> RunAsync(string[] command, string[] args)
-    {
-        var start = new ProcessStartInfo(command[0], [.. command.Skip(1), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        var elapsed = clock.Elapsed;
-        return new ProcessRun(process.ExitCode, await output, await error, elapsed);
-    }
-
     private static IEnumerable<string> Values(string[] args, string option) =>
         args.Select((arg, i) => (arg, i)).Where(a => a.arg == option && a.i + 1 < args.Length).Select(a => args[a.i + 1]);
-
-    private sealed record ProcessRun(int ExitCode, string Out, string Error, TimeSpan Elapsed);
 
     [GeneratedRegex(@"^status\s+(?<status>\w+)", RegexOptions.Multiline)]
     private static partial Regex RunStatus();

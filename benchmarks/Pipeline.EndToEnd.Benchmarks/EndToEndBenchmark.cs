@@ -4,6 +4,7 @@ using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Runs;
 using Pipeline.Testing;
 using Pipeline.Testing.Aws;
+using Benchmarks;
 using static Benchmarks.Figures;
 
 namespace Pipeline.EndToEnd.Benchmarks;
@@ -20,9 +21,11 @@ namespace Pipeline.EndToEnd.Benchmarks;
 internal static class EndToEndBenchmark
 {
     private const int SeedRuns = 10;
+    private const int CliRuns = 5;
     private static readonly TimeSpan FirstBatchTarget = TimeSpan.FromSeconds(2.5);
     private static readonly TimeSpan SeedTarget = TimeSpan.FromSeconds(0.8);
     private static readonly TimeSpan SeedWithLatencyTarget = TimeSpan.FromSeconds(2.5);
+    private static readonly TimeSpan CliSubmitTarget = TimeSpan.FromSeconds(1.5);
     private static readonly TimeSpan MillionTarget = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan AlertTimeout = TimeSpan.FromMinutes(15);
 
@@ -56,16 +59,16 @@ internal static class EndToEndBenchmark
         var latency = options.AwsLatency ? new AwsLatencyPlan() : null;
         await using var proxy = latency is null ? null : await AwsProxy.StartAsync(latency);
         await using var pipeline = await StartAsync(proxy, options.Replicas ?? 1, report);
-        await SeedBatchesAsync(pipeline, options.Calls ? 1 : SeedRuns, latency, report);
+        await SeedBatchesAsync(pipeline, options.Calls ? 1 : SeedRuns, options.Calls ? 0 : CliRuns, latency, report);
         if (!options.SeedOnly && !options.Calls)
         {
             await LargeBatchAsync(pipeline, options.LargeOrders, latency, report);
         }
     }
 
-    private static async Task SeedBatchesAsync(RunningPipeline pipeline, int warmRuns, AwsLatencyPlan? latency, BenchmarkReport report)
+    private static async Task SeedBatchesAsync(RunningPipeline pipeline, int warmRuns, int cliRuns, AwsLatencyPlan? latency, BenchmarkReport report)
     {
-        var folders = Enumerable.Range(0, warmRuns + 1).Select(BenchmarkBatches.SeedCopy).ToList();
+        var folders = Enumerable.Range(0, warmRuns + cliRuns + 1).Select(BenchmarkBatches.SeedCopy).ToList();
         Console.WriteLine($"seed batch: {BenchmarkBatches.SeedSource}, with order and item ids moved up by {BenchmarkBatches.IdsPerCopy:N0} a copy");
         // The first batch after start-up pays for whatever the services did not do before they said they were healthy.
         var first = await SubmitAndWaitAsync(pipeline, folders[0], "bench-seed-first", latency);
@@ -88,15 +91,60 @@ internal static class EndToEndBenchmark
             $"min {latencies.Min().TotalSeconds:F2} s, max {latencies.Max().TotalSeconds:F2} s", $"<= {target.TotalSeconds} s", median <= target);
         runs[^1].PrintCalls();
         await pipeline.ReportSpansAsync($"bench-seed-{warmRuns:D2}");
+        if (cliRuns > 0)
+        {
+            await CliSubmitsAsync(pipeline, folders[(warmRuns + 1)..], latency, report);
+        }
         await CheckKpisAsync(pipeline, "seed batches' KPIs", PipelineDriver.EngineKpis([.. folders]), report);
         folders.ForEach(f => Directory.Delete(f, recursive: true));
+    }
+
+    /// <summary>
+    /// Seed batches submitted by the installed <c>pipeline</c> command, each a new process as a person starts it, timed
+    /// from its start to the Succeeded alert: its start-up, the upload and the publish included.
+    /// </summary>
+    private static async Task CliSubmitsAsync(RunningPipeline pipeline, IReadOnlyList<string> folders, AwsLatencyPlan? latency, BenchmarkReport report)
+    {
+        const string name = "seed batches from `pipeline submit`";
+        var command = PipelineCommand.Installed();
+        if (!File.Exists(command))
+        {
+            report.Figure(name, "not measured", $"no installed pipeline command at {command}: install it with `dotnet publish Pipeline.Cli`",
+                $"<= {CliSubmitTarget.TotalSeconds} s", latency is null ? false : null);
+            return;
+        }
+        string[] endpoints =
+            ["--endpoint", pipeline.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", pipeline.Aws.ServiceUrls["DynamoDB"].ToString()];
+        var runs = new List<Measurement>();
+        for (var run = 1; run <= folders.Count; run++)
+        {
+            var batch = $"bench-cli-{run:D2}";
+            var measured = await MeasureAsync(pipeline, batch, latency, async () =>
+            {
+                var submit = await PipelineCommand.RunAsync([command], ["submit", folders[run - 1], "--batch", batch, .. endpoints]);
+                if (submit.ExitCode != 0)
+                {
+                    throw new InvalidOperationException($"{command} submit exited with {submit.ExitCode}: {submit.Error.Trim()}");
+                }
+            });
+            runs.Add(measured);
+            // The process exits after its publish, while Validate already works: its time and the stages' overlap.
+            Console.WriteLine($"  {batch}: pipeline submit -> Succeeded alert {measured.Latency.TotalMilliseconds:F0} ms " +
+                $"(the submit process, start to exit, {measured.Upload.TotalSeconds:F2} s; {measured.StageTimes()})");
+        }
+        var latencies = runs.Select(r => r.Latency).ToList();
+        var median = Median(latencies);
+        report.Figure($"{name}, median of {folders.Count}", $"{median.TotalSeconds:F2} s",
+            $"{command}; min {latencies.Min().TotalSeconds:F2} s, max {latencies.Max().TotalSeconds:F2} s; submit process median " +
+            $"{Median(runs.Select(r => r.Upload).ToList()).TotalSeconds:F2} s",
+            latency is null ? $"<= {CliSubmitTarget.TotalSeconds} s" : null, latency is null ? median <= CliSubmitTarget : null);
     }
 
     private static async Task LargeBatchAsync(RunningPipeline pipeline, long orders, AwsLatencyPlan? latency, BenchmarkReport report)
     {
         // Dates of their own (2027), so this batch touches no day of the seed batches, and ids above every seed copy's.
         var generating = Stopwatch.StartNew();
-        var ids = (SeedRuns + 1) * BenchmarkBatches.IdsPerCopy;
+        var ids = (SeedRuns + CliRuns + 1) * BenchmarkBatches.IdsPerCopy;
         var folder = BenchmarkBatches.Generate(orders, new DateOnly(2027, 1, 1), seed: 7, days: 31, parts: 8, idOffset: ids);
         // The same orders corrected: another draw of the generator over the same ids.
         var corrected = BenchmarkBatches.Generate(orders, new DateOnly(2027, 1, 1), seed: 8, days: 31, parts: 8, idOffset: ids);
@@ -139,11 +187,15 @@ internal static class EndToEndBenchmark
     }
 
     /// <summary>Submits, waits for the alert, and reads the run record (written before the alert is sent).</summary>
-    private static async Task<Measurement> SubmitAndWaitAsync(RunningPipeline pipeline, string folder, string name, AwsLatencyPlan? latency)
+    private static Task<Measurement> SubmitAndWaitAsync(RunningPipeline pipeline, string folder, string name, AwsLatencyPlan? latency) =>
+        MeasureAsync(pipeline, name, latency, () => pipeline.Driver.SubmitAsync(folder, name));
+
+    /// <summary>Times <paramref name="submit"/> and the wait for the batch's alert, and reads the run record (written before the alert is sent).</summary>
+    private static async Task<Measurement> MeasureAsync(RunningPipeline pipeline, string name, AwsLatencyPlan? latency, Func<Task> submit)
     {
         var callsBefore = latency?.Calls();
         var clock = Stopwatch.StartNew();
-        await pipeline.Driver.SubmitAsync(folder, name);
+        await submit();
         var upload = clock.Elapsed;
         var alert = await pipeline.Driver.NextAlertAsync(name);
         var elapsed = clock.Elapsed;
@@ -168,12 +220,15 @@ internal static class EndToEndBenchmark
         /// <summary>"upload 0.31 s, validate 0.52 s, ...; between stages 0.20 s": where the time went.</summary>
         public string Breakdown()
         {
-            var stages = Run.Stages.OrderBy(s => s.Value.StartedAt)
-                .Select(s => (s.Key, Took: (s.Value.FinishedAt ?? s.Value.StartedAt) - s.Value.StartedAt)).ToList();
-            var between = Latency - Upload - stages.Aggregate(TimeSpan.Zero, (sum, s) => sum + s.Took);
-            return $"upload {Upload.TotalSeconds:F2} s, {string.Join(", ", stages.Select(s => $"{s.Key} {s.Took.TotalSeconds:F2} s"))}; " +
-                $"between stages (queues, alert delivery) {between.TotalSeconds:F2} s";
+            var between = Latency - Upload - Stages().Aggregate(TimeSpan.Zero, (sum, s) => sum + s.Took);
+            return $"upload {Upload.TotalSeconds:F2} s, {StageTimes()}; between stages (queues, alert delivery) {between.TotalSeconds:F2} s";
         }
+
+        /// <summary>"validate 0.52 s, transform ...": each stage from its start to its end, from the run record.</summary>
+        public string StageTimes() => string.Join(", ", Stages().Select(s => $"{s.Stage} {s.Took.TotalSeconds:F2} s"));
+
+        private IEnumerable<(string Stage, TimeSpan Took)> Stages() => Run.Stages.OrderBy(s => s.Value.StartedAt)
+            .Select(s => (s.Key, (s.Value.FinishedAt ?? s.Value.StartedAt) - s.Value.StartedAt));
 
         /// <summary>Each stage's own counts from the run record (rows, files, the key check's pages and time).</summary>
         public void PrintCounts()
