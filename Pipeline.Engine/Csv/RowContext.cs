@@ -47,7 +47,7 @@ internal readonly ref struct RowContext(SepReader.Row row, int[] columnMap, Tabl
     public bool OptionalTimestamp(int column)
     {
         ReadOnlySpan<char> text = Field(column);
-        return text.IsEmpty || FieldParsers.TryParseTimestamp(text, out _) || Report(ValidationRule.InvalidTimestamp, column);
+        return text.IsEmpty || FieldParsers.IsTimestamp(text) || Report(ValidationRule.InvalidTimestamp, column);
     }
 
     /// <summary>An empty critical value is reported as missing, anything else as malformed.</summary>
