@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Pipeline.Engine.Collections;
 using Pipeline.Engine.Transform;
@@ -39,6 +40,7 @@ public sealed class KpiAccumulator
         _idRanges = idRanges;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(in OrderFact order)
     {
         DayState day = DayOf(order.OrderDate.DayNumber);
@@ -47,6 +49,7 @@ public sealed class KpiAccumulator
         day.ReturnedOrders += order.Status == OrderStatus.Returned ? 1 : 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(in EnrichedOrderItem item)
     {
         DayState day = DayOf(item.OrderDate.DayNumber);

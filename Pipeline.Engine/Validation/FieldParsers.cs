@@ -13,6 +13,7 @@ namespace Pipeline.Engine.Validation;
 public static class FieldParsers
 {
     /// <summary>A positive integer of up to 18 digits (so it cannot overflow a long).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParsePositiveId(ReadOnlySpan<char> text, out long value)
     {
         value = 0;
@@ -69,6 +70,7 @@ public static class FieldParsers
     private static readonly Vector128<ushort> TimestampMiddle = Pattern("00T00:00");
     private static readonly Vector128<ushort> TimestampEnd = Pattern("00:00:00");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryParseTimestampDate(ReadOnlySpan<char> text, out int year, out int month, out int day)
     {
         year = month = day = 0;
@@ -113,6 +115,7 @@ public static class FieldParsers
     /// A non-negative decimal in invariant format: digits with at most one '.', at least one digit,
     /// no sign, exponent or thousands separator.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseSalePrice(ReadOnlySpan<char> text, out decimal value)
     {
         value = 0;
@@ -161,6 +164,7 @@ public static class FieldParsers
         return decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out value);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseStatus(ReadOnlySpan<char> text, out OrderStatus status)
     {
         status = text switch
