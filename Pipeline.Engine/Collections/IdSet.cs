@@ -169,6 +169,7 @@ public sealed class IdSet : IReadOnlyCollection<long>
 
         public int Count { get; private set; }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool Add(ushort offset)
         {
             if (_bits is not null)
