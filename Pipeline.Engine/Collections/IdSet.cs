@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Pipeline.Engine.Collections;
@@ -45,6 +46,7 @@ public sealed class IdSet : IReadOnlyCollection<long>
     int IReadOnlyCollection<long>.Count => checked((int)Count);
 
     /// <summary>Adds the id; false when it was already present.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(long id)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
@@ -59,6 +61,7 @@ public sealed class IdSet : IReadOnlyCollection<long>
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Contains(long id)
     {
         long key = id >> BlockBits;
@@ -166,6 +169,7 @@ public sealed class IdSet : IReadOnlyCollection<long>
 
         public int Count { get; private set; }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool Add(ushort offset)
         {
             if (_bits is not null)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using nietras.SeparatedValues;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Transform;
@@ -61,6 +62,10 @@ internal static class CsvPartReader
         }
     }
 
+    // This loop and the per-row code it runs (findings check, field access, row handlers, field parsers, KPI and id set
+    // updates) are compiled optimized at once: a batch is one pass, and tiered compilation would run them unoptimized
+    // first, then compile them again (docs/engine-performance.md).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool ReadRows(
         SepReader reader,
         CsvInputGuard guard,
@@ -166,6 +171,7 @@ internal static class CsvPartReader
     /// Reports the guard's findings on lines before <paramref name="endLine"/>; true when one of them
     /// falls within the current row, which is then not validated further.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool ReportFindings(CsvInputGuard guard, FileDiagnostics diagnostics, long endLine, RowShape row)
     {
         // Called for every row: no lambdas here, a capturing one would allocate on each call.

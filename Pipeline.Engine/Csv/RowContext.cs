@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using nietras.SeparatedValues;
 using Pipeline.Engine.Transform;
 using Pipeline.Engine.Validation;
@@ -15,6 +16,7 @@ internal readonly ref struct RowContext(SepReader.Row row, int[] columnMap, Tabl
 
     public long Line => _row.LineNumberFrom;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlySpan<char> Field(int column) => _row[columnMap[column]].Span;
 
     public bool Report(string rule, int column, string? message = null)
@@ -25,18 +27,23 @@ internal readonly ref struct RowContext(SepReader.Row row, int[] columnMap, Tabl
 
     public bool RequireValue(int column) => !Field(column).IsEmpty || Report(ValidationRule.RequiredValue, column);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool RequireId(int column, out long id) =>
         FieldParsers.TryParsePositiveId(Field(column), out id) || ReportInvalid(column, ValidationRule.InvalidId);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool RequireCount(int column, out int count) =>
         FieldParsers.TryParsePositiveCount(Field(column), out count) || ReportInvalid(column, ValidationRule.InvalidItemCount);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool RequireStatus(int column, out OrderStatus status) =>
         FieldParsers.TryParseStatus(Field(column), out status) || ReportInvalid(column, ValidationRule.InvalidStatus);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool RequireCreatedAt(int column, out DateOnly date) =>
         FieldParsers.TryParseTimestamp(Field(column), out date) || ReportInvalid(column, ValidationRule.InvalidCreatedAt);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool RequireSalePrice(int column, out decimal price) =>
         FieldParsers.TryParseSalePrice(Field(column), out price) || ReportInvalid(column, ValidationRule.InvalidSalePrice);
 
@@ -44,10 +51,11 @@ internal readonly ref struct RowContext(SepReader.Row row, int[] columnMap, Tabl
     public bool WithinDays(BatchDays days, int column, DateOnly date) =>
         days.TryAdd(date) || Report(ValidationRule.TooManyDays, column, days.LimitMessage);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool OptionalTimestamp(int column)
     {
         ReadOnlySpan<char> text = Field(column);
-        return text.IsEmpty || FieldParsers.TryParseTimestamp(text, out _) || Report(ValidationRule.InvalidTimestamp, column);
+        return text.IsEmpty || FieldParsers.IsTimestamp(text) || Report(ValidationRule.InvalidTimestamp, column);
     }
 
     /// <summary>An empty critical value is reported as missing, anything else as malformed.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Pipeline.Engine.Collections;
 using Pipeline.Engine.Transform;
@@ -16,6 +17,12 @@ public sealed class KpiAccumulator
     private readonly IdRangeBudget? _idRanges;
     private readonly Dictionary<int, DayState> _days = [];
 
+    // Every row looks its day up: days within DayWindowLength of the first one seen are also found through an array
+    // (an index instead of a hash lookup); the dictionary holds all of them.
+    private const int DayWindowLength = 4096;
+    private DayState?[] _dayWindow = [];
+    private int _dayWindowStart;
+
     public KpiAccumulator(CategoryIndex categories)
         : this(categories, null)
     {
@@ -33,6 +40,7 @@ public sealed class KpiAccumulator
         _idRanges = idRanges;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(in OrderFact order)
     {
         DayState day = DayOf(order.OrderDate.DayNumber);
@@ -41,6 +49,7 @@ public sealed class KpiAccumulator
         day.ReturnedOrders += order.Status == OrderStatus.Returned ? 1 : 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(in EnrichedOrderItem item)
     {
         DayState day = DayOf(item.OrderDate.DayNumber);
@@ -159,8 +168,28 @@ public sealed class KpiAccumulator
 
     private DayState DayOf(int dayNumber)
     {
-        ref DayState? day = ref CollectionsMarshal.GetValueRefOrAddDefault(_days, dayNumber, out _);
-        return day ??= new DayState { Customers = _idRanges?.NewSet(dayNumber) ?? new IdSet() };
+        uint slot = (uint)(dayNumber - _dayWindowStart);
+        return slot < (uint)_dayWindow.Length && _dayWindow[slot] is { } day ? day : FindOrAddDay(dayNumber);
+    }
+
+    /// <summary>The day from the dictionary (added when new), put in the window when it falls there.</summary>
+    private DayState FindOrAddDay(int dayNumber)
+    {
+        ref DayState? entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_days, dayNumber, out _);
+        DayState day = entry ??= new DayState { Customers = _idRanges?.NewSet(dayNumber) ?? new IdSet() };
+        if (_dayWindow.Length == 0)
+        {
+            _dayWindow = new DayState?[DayWindowLength];
+            _dayWindowStart = dayNumber - (DayWindowLength / 2);
+        }
+
+        uint slot = (uint)(dayNumber - _dayWindowStart);
+        if (slot < (uint)_dayWindow.Length)
+        {
+            _dayWindow[slot] = day;
+        }
+
+        return day;
     }
 
     private record struct CategoryTotals(decimal Revenue, long Items, long ReturnedItems);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Pipeline.Engine.Batches;
 
 namespace Pipeline.Engine.Transform;
@@ -16,6 +17,7 @@ internal sealed class BatchDays(int maxDays)
         $"at most {BatchLimits.Count(maxDays)} are allowed ({BatchLimits.Name(nameof(BatchLimits.MaxDays))}).";
 
     /// <summary>True when the day is one of the batch's days already or there is room for it (then it is one now).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryAdd(DateOnly day)
     {
         int word = day.DayNumber >> 6;

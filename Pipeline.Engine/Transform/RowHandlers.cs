@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Collections;
 using Pipeline.Engine.Csv;
@@ -46,6 +47,7 @@ internal sealed class ProductRowHandler(BatchReferences references) : IRowHandle
 /// </summary>
 internal sealed class OrderRowHandler(BatchReferences references, IdSet partOrderIds, KpiAccumulator kpis, IEnrichedRecordWriter? output) : IRowHandler
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Handle(in RowContext row)
     {
         bool valid = row.RequireId(OrderColumn.OrderId, out long orderId) &&
@@ -72,6 +74,7 @@ internal sealed class OrderRowHandler(BatchReferences references, IdSet partOrde
 /// </summary>
 internal sealed class OrderItemRowHandler(BatchReferences references, IdSet partItemIds, KpiAccumulator kpis, IEnrichedRecordWriter? output) : IRowHandler
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Handle(in RowContext row)
     {
         bool valid = row.RequireId(OrderItemColumn.Id, out long itemId) &&

@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Pipeline.Engine.Transform;
 
 namespace Pipeline.Engine.Validation;
@@ -10,6 +13,7 @@ namespace Pipeline.Engine.Validation;
 public static class FieldParsers
 {
     /// <summary>A positive integer of up to 18 digits (so it cannot overflow a long).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParsePositiveId(ReadOnlySpan<char> text, out long value)
     {
         value = 0;
@@ -51,34 +55,67 @@ public static class FieldParsers
     /// </summary>
     public static bool TryParseTimestamp(ReadOnlySpan<char> text, out DateOnly date)
     {
-        date = default;
-        if (text.Length != 19 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':')
-        {
-            return false;
-        }
-
-        int year = (Digit(text[0]) * 1000) + (Digit(text[1]) * 100) + (Digit(text[2]) * 10) + Digit(text[3]);
-        int month = (Digit(text[5]) * 10) + Digit(text[6]);
-        int day = (Digit(text[8]) * 10) + Digit(text[9]);
-        int hour = (Digit(text[11]) * 10) + Digit(text[12]);
-        int minute = (Digit(text[14]) * 10) + Digit(text[15]);
-        int second = (Digit(text[17]) * 10) + Digit(text[18]);
-
-        // A non-digit makes its Digit negative beyond any sum of the others, so one check covers all.
-        if ((year | month | day | hour | minute | second) < 0 || year < 1 || month is < 1 or > 12 || day < 1 ||
-            day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
-        {
-            return false;
-        }
-
-        date = new DateOnly(year, month, day);
-        return true;
+        bool valid = TryParseTimestampDate(text, out int year, out int month, out int day);
+        date = valid ? new DateOnly(year, month, day) : default;
+        return valid;
     }
+
+    /// <summary><see cref="TryParseTimestamp"/> for a timestamp that is only checked: no date is built.</summary>
+    public static bool IsTimestamp(ReadOnlySpan<char> text) => TryParseTimestampDate(text, out _, out _, out _);
+
+    private const int TimestampLength = 19;
+
+    // The timestamp's layout as three overlapping runs of 8 characters (0-7, 8-15, 11-18); '0' stands for any digit.
+    private static readonly Vector128<ushort> TimestampStart = Pattern("0000-00-");
+    private static readonly Vector128<ushort> TimestampMiddle = Pattern("00T00:00");
+    private static readonly Vector128<ushort> TimestampEnd = Pattern("00:00:00");
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool TryParseTimestampDate(ReadOnlySpan<char> text, out int year, out int month, out int day)
+    {
+        year = month = day = 0;
+        if (text.Length != TimestampLength || !HasTimestampShape(text))
+        {
+            return false;
+        }
+
+        // Every digit position is known to hold one: the values need no more character checks.
+        year = (TwoDigits(text, 0) * 100) + TwoDigits(text, 2);
+        month = TwoDigits(text, 5);
+        day = TwoDigits(text, 8);
+        return year >= 1 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month) &&
+            TwoDigits(text, 11) <= 23 && TwoDigits(text, 14) <= 59 && TwoDigits(text, 17) <= 59;
+    }
+
+    /// <summary>
+    /// Digits and separators where <c>yyyy-MM-ddTHH:mm:ss</c> has them, checked 8 characters at a time
+    /// (every row has several timestamps).
+    /// </summary>
+    private static bool HasTimestampShape(ReadOnlySpan<char> text)
+    {
+        ref ushort first = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(text));
+        return Matches(Vector128.LoadUnsafe(ref first), TimestampStart)
+            && Matches(Vector128.LoadUnsafe(ref first, 8), TimestampMiddle)
+            && Matches(Vector128.LoadUnsafe(ref first, TimestampLength - 8), TimestampEnd);
+    }
+
+    private static bool Matches(Vector128<ushort> chars, Vector128<ushort> pattern)
+    {
+        Vector128<ushort> digitLanes = Vector128.Equals(pattern, Vector128.Create((ushort)'0'));
+        Vector128<ushort> isDigit = Vector128.LessThanOrEqual(chars - Vector128.Create((ushort)'0'), Vector128.Create((ushort)9));
+        Vector128<ushort> isSeparator = Vector128.Equals(chars, pattern);
+        return Vector128.ConditionalSelect(digitLanes, isDigit, isSeparator) == Vector128<ushort>.AllBitsSet;
+    }
+
+    private static Vector128<ushort> Pattern(string eightChars) => Vector128.Create(MemoryMarshal.Cast<char, ushort>(eightChars.AsSpan()));
+
+    private static int TwoDigits(ReadOnlySpan<char> text, int start) => ((text[start] - '0') * 10) + (text[start + 1] - '0');
 
     /// <summary>
     /// A non-negative decimal in invariant format: digits with at most one '.', at least one digit,
     /// no sign, exponent or thousands separator.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseSalePrice(ReadOnlySpan<char> text, out decimal value)
     {
         value = 0;
@@ -127,6 +164,7 @@ public static class FieldParsers
         return decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out value);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseStatus(ReadOnlySpan<char> text, out OrderStatus status)
     {
         status = text switch
@@ -139,7 +177,4 @@ public static class FieldParsers
         };
         return status >= 0;
     }
-
-    /// <summary>The digit's value, or a large negative number (-100,000) for any other character.</summary>
-    private static int Digit(char c) => (uint)(c - '0') <= 9 ? c - '0' : -100_000;
 }

@@ -4,6 +4,7 @@ namespace Pipeline.Benchmarks;
 
 /// <summary>
 /// <c>process</c>: end-to-end runs of <c>pipeline process</c> (and optionally DuckDB) on generated data;
+/// <c>warm</c>: the engine run repeatedly in one process (compile cost against the work alone);
 /// <c>parsers</c>: the CSV parser comparison; <c>duckdb</c>: one DuckDB run, used as a child process.
 /// </summary>
 internal static class BenchmarkCommandLine
@@ -33,11 +34,21 @@ internal static class BenchmarkCommandLine
             ParserComparison.Run(Directory.GetFiles(Path.Combine(batch, "order_items"), "*.csv").Order().ToArray(), result.GetValue(runs));
         });
 
+        var threads = new Option<int>("--threads") { Description = "Parts read at the same time.", DefaultValueFactory = _ => 1 };
+        var warm = new Command("warm", "Run the engine several times in one process: what compiling costs, and the work alone.")
+        {
+            orders, parts, runs, dataRoot, threads,
+        };
+        warm.SetAction(result => WarmEngine.Run(
+            BenchmarkData.Ensure(result.GetRequiredValue(dataRoot), result.GetValue(orders), result.GetValue(parts)),
+            result.GetValue(runs),
+            result.GetValue(threads)));
+
         var batchDir = new Argument<DirectoryInfo>("batch-dir");
         var outDir = new Argument<DirectoryInfo>("out-dir");
         var duckDbChild = new Command("duckdb", "One DuckDB run: validation counts and both KPI tables.") { batchDir, outDir };
         duckDbChild.SetAction(result => DuckDbContender.Run(result.GetRequiredValue(batchDir).FullName, result.GetRequiredValue(outDir).FullName));
 
-        return new RootCommand("Benchmarks of the pipeline engine.") { process, parsers, duckDbChild };
+        return new RootCommand("Benchmarks of the pipeline engine.") { process, warm, parsers, duckDbChild };
     }
 }

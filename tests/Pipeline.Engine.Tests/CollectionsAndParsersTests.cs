@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Pipeline.Engine.Collections;
 using Pipeline.Engine.Transform;
 using Pipeline.Engine.Validation;
@@ -42,6 +44,33 @@ public sealed class CollectionsAndParsersTests
     public void Timestamps_are_strict(string text, bool valid)
     {
         Assert.Equal(valid, FieldParsers.TryParseTimestamp(text, out _));
+    }
+
+    [Fact]
+    public void Timestamps_with_any_one_character_changed_are_judged_like_the_format_says()
+    {
+        // Each position of valid timestamps replaced by characters around the digits and separators, non-ASCII digits
+        // included: the parser must agree with a regular expression of the layout plus the calendar.
+        var layout = new Regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$");
+        char[] replacements = ['0', '1', '2', '3', '5', '9', '/', ':', ';', '-', 'T', 't', ' ', '\0', '\u0660', '\uFF10', '\u0130', '\uFFFD'];
+        foreach (string valid in new[] { "2024-02-29T23:59:59", "0001-01-01T00:00:00", "9999-12-31T19:09:10" })
+        {
+            for (int position = 0; position < valid.Length; position++)
+            {
+                foreach (char replacement in replacements)
+                {
+                    string text = string.Concat(valid.AsSpan(0, position), [replacement], valid.AsSpan(position + 1));
+                    bool expected = layout.IsMatch(text) &&
+                        DateTime.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+                    Assert.True(expected == FieldParsers.TryParseTimestamp(text, out DateOnly date), text);
+                    Assert.True(expected == FieldParsers.IsTimestamp(text), text);
+                    if (expected)
+                    {
+                        Assert.Equal(DateOnly.ParseExact(text[..10], "yyyy-MM-dd", CultureInfo.InvariantCulture), date);
+                    }
+                }
+            }
+        }
     }
 
     [Theory]
