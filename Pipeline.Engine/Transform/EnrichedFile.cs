@@ -19,6 +19,8 @@ public static class EnrichedFile
     private const byte ItemTag = (byte)'I';
     private const byte EndTag = (byte)'E';
 
+    private const int BufferSize = 1 << 16;
+
     /// <summary>Writes records to a stream; one writer per file, used by one thread. Dispose (or <see cref="Complete"/>) to finish the file.</summary>
     public sealed class Writer : IEnrichedRecordWriter
     {
@@ -30,7 +32,8 @@ public static class EnrichedFile
 
         public Writer(Stream output, bool leaveOpen = false)
         {
-            _out = new BinaryWriter(new GZipStream(output, CompressionLevel.Fastest, leaveOpen), Encoding.UTF8);
+            // Buffered: BinaryWriter writes a varint byte by byte, and each write to a GZipStream is a deflate call.
+            _out = new BinaryWriter(new BufferedStream(new GZipStream(output, CompressionLevel.Fastest, leaveOpen), BufferSize), Encoding.UTF8);
             _out.Write(Magic);
         }
 
@@ -94,7 +97,8 @@ public static class EnrichedFile
     /// <exception cref="InvalidDataException">The stream is not an enriched file, or it is truncated or corrupt.</exception>
     public static Counts ReadInto(Stream input, KpiAccumulator kpis, CategoryIndex categories)
     {
-        using var reader = new BinaryReader(new GZipStream(input, CompressionMode.Decompress, leaveOpen: true), Encoding.UTF8);
+        // Buffered for the same reason as the writer: BinaryReader reads a varint byte by byte.
+        using var reader = new BinaryReader(new BufferedStream(new GZipStream(input, CompressionMode.Decompress, leaveOpen: true), BufferSize), Encoding.UTF8);
         try
         {
             if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
