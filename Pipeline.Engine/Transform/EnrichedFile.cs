@@ -9,10 +9,18 @@ namespace Pipeline.Engine.Transform;
 /// records (7-bit varints, dates as day numbers, prices as unscaled integer and scale, categories named once).
 /// About a tenth of the CSV's size; read back without parsing text. A file ends with its record counts, so a
 /// truncated file is an error, never a silent shortfall.
+/// <para>
+/// A combined file (<see cref="Concatenate"/>) holds several such files, each written by its own writer (the engine
+/// writes parts in parallel), as one: a header, the files one after another (each a gzip member of its own: gzip
+/// decompresses concatenated members as one stream), and a trailer with their number and total counts, so a file cut
+/// between two of them is an error too.
+/// </para>
 /// </summary>
 public static class EnrichedFile
 {
     private static readonly byte[] Magic = "PEN1"u8.ToArray();
+    private static readonly byte[] CombinedMagic = "PEN2"u8.ToArray();
+    private static readonly byte[] TrailerMagic = "PENT"u8.ToArray();
 
     private const byte CategoryTag = (byte)'C';
     private const byte OrderTag = (byte)'O';
@@ -29,6 +37,9 @@ public static class EnrichedFile
         private long _orders;
         private long _items;
         private bool _completed;
+
+        /// <summary>The records written so far.</summary>
+        public Counts Written => new(_orders, _items);
 
         public Writer(Stream output, bool leaveOpen = false)
         {
@@ -93,7 +104,39 @@ public static class EnrichedFile
     /// <summary>What one file held.</summary>
     public readonly record struct Counts(long Orders, long Items);
 
-    /// <summary>Reads a file written by <see cref="Writer"/> into <paramref name="kpis"/> (categories are mapped into its index).</summary>
+    /// <summary>
+    /// Writes one combined file of <paramref name="files"/> (each a complete file written by a <see cref="Writer"/>,
+    /// with the counts it wrote) to <paramref name="output"/>, and returns the total counts.
+    /// </summary>
+    public static Counts Concatenate(Stream output, IReadOnlyList<(string Path, Counts Counts)> files)
+    {
+        WriteMember(output, writer => writer.Write(CombinedMagic));
+        foreach (var file in files)
+        {
+            using var input = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize);
+            input.CopyTo(output);
+        }
+        var total = new Counts(files.Sum(f => f.Counts.Orders), files.Sum(f => f.Counts.Items));
+        WriteMember(output, writer =>
+        {
+            writer.Write(TrailerMagic);
+            writer.Write7BitEncodedInt(files.Count);
+            writer.Write7BitEncodedInt64(total.Orders);
+            writer.Write7BitEncodedInt64(total.Items);
+        });
+        return total;
+    }
+
+    private static void WriteMember(Stream output, Action<BinaryWriter> write)
+    {
+        using var writer = new BinaryWriter(new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true), Encoding.UTF8);
+        write(writer);
+    }
+
+    /// <summary>
+    /// Reads a file written by <see cref="Writer"/>, or a combined one (<see cref="Concatenate"/>), into
+    /// <paramref name="kpis"/> (categories are mapped into its index).
+    /// </summary>
     /// <exception cref="InvalidDataException">The stream is not an enriched file, or it is truncated or corrupt.</exception>
     public static Counts ReadInto(Stream input, KpiAccumulator kpis, CategoryIndex categories)
     {
@@ -101,58 +144,94 @@ public static class EnrichedFile
         using var reader = new BinaryReader(new BufferedStream(new GZipStream(input, CompressionMode.Decompress, leaveOpen: true), BufferSize), Encoding.UTF8);
         try
         {
-            if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
+            var magic = reader.ReadBytes(Magic.Length);
+            if (magic.AsSpan().SequenceEqual(Magic))
+            {
+                return ReadFile(reader, kpis, categories);
+            }
+            if (!magic.AsSpan().SequenceEqual(CombinedMagic))
             {
                 throw new InvalidDataException("not an enriched data file (bad header)");
             }
 
-            var local = new List<ProductCategory>();
+            int files = 0;
             long orders = 0, items = 0;
             while (true)
             {
-                switch (reader.ReadByte())
+                magic = reader.ReadBytes(Magic.Length);
+                if (magic.AsSpan().SequenceEqual(Magic))
                 {
-                    case CategoryTag:
-                        int index = reader.Read7BitEncodedInt();
-                        if (index != local.Count)
-                        {
-                            throw new InvalidDataException($"category {index} defined out of order");
-                        }
-                        local.Add(categories.GetOrAdd(reader.ReadString()));
-                        break;
-                    case OrderTag:
-                        kpis.Add(new OrderFact(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64(), Status(reader.ReadByte()),
-                            DateOnly.FromDayNumber(reader.Read7BitEncodedInt()), reader.Read7BitEncodedInt()));
-                        orders++;
-                        break;
-                    case ItemTag:
-                        long itemId = reader.Read7BitEncodedInt64(), orderId = reader.Read7BitEncodedInt64();
-                        long userId = reader.Read7BitEncodedInt64(), productId = reader.Read7BitEncodedInt64();
-                        int category = reader.Read7BitEncodedInt();
-                        var status = Status(reader.ReadByte());
-                        var date = DateOnly.FromDayNumber(reader.Read7BitEncodedInt());
-                        long unscaled = reader.Read7BitEncodedInt64();
-                        byte scale = reader.ReadByte();
-                        if ((uint)category >= (uint)local.Count || scale > 28)
-                        {
-                            throw new InvalidDataException("item record refers to an unknown category or has a bad price scale");
-                        }
-                        kpis.Add(new EnrichedOrderItem(itemId, orderId, userId, productId, local[category], status, date, Price(unscaled, scale)));
-                        items++;
-                        break;
-                    case EndTag:
-                        var expected = new Counts(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64());
-                        return expected == new Counts(orders, items)
-                            ? expected
-                            : throw new InvalidDataException($"the file says {expected} but holds {orders} orders and {items} items");
-                    case var tag:
-                        throw new InvalidDataException($"unknown record tag {tag}");
+                    var counts = ReadFile(reader, kpis, categories);
+                    (files, orders, items) = (files + 1, orders + counts.Orders, items + counts.Items);
+                }
+                else if (magic.AsSpan().SequenceEqual(TrailerMagic))
+                {
+                    int expectedFiles = reader.Read7BitEncodedInt();
+                    var expected = new Counts(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64());
+                    if (expectedFiles != files || expected != new Counts(orders, items))
+                    {
+                        throw new InvalidDataException(
+                            $"the file says {expectedFiles} parts with {expected} but holds {files} parts with {orders} orders and {items} items");
+                    }
+                    return reader.BaseStream.ReadByte() == -1 ? expected : throw new InvalidDataException("data after the end of the enriched data file");
+                }
+                else
+                {
+                    throw magic.Length < Magic.Length ? new EndOfStreamException() : new InvalidDataException("bad part header in a combined enriched data file");
                 }
             }
         }
         catch (EndOfStreamException)
         {
             throw new InvalidDataException("the enriched data file is truncated (no end record)");
+        }
+    }
+
+    /// <summary>Reads the records of one file, after its header, to its end record.</summary>
+    private static Counts ReadFile(BinaryReader reader, KpiAccumulator kpis, CategoryIndex categories)
+    {
+        var local = new List<ProductCategory>();
+        long orders = 0, items = 0;
+        while (true)
+        {
+            switch (reader.ReadByte())
+            {
+                case CategoryTag:
+                    int index = reader.Read7BitEncodedInt();
+                    if (index != local.Count)
+                    {
+                        throw new InvalidDataException($"category {index} defined out of order");
+                    }
+                    local.Add(categories.GetOrAdd(reader.ReadString()));
+                    break;
+                case OrderTag:
+                    kpis.Add(new OrderFact(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64(), Status(reader.ReadByte()),
+                        DateOnly.FromDayNumber(reader.Read7BitEncodedInt()), reader.Read7BitEncodedInt()));
+                    orders++;
+                    break;
+                case ItemTag:
+                    long itemId = reader.Read7BitEncodedInt64(), orderId = reader.Read7BitEncodedInt64();
+                    long userId = reader.Read7BitEncodedInt64(), productId = reader.Read7BitEncodedInt64();
+                    int category = reader.Read7BitEncodedInt();
+                    var status = Status(reader.ReadByte());
+                    var date = DateOnly.FromDayNumber(reader.Read7BitEncodedInt());
+                    long unscaled = reader.Read7BitEncodedInt64();
+                    byte scale = reader.ReadByte();
+                    if ((uint)category >= (uint)local.Count || scale > 28)
+                    {
+                        throw new InvalidDataException("item record refers to an unknown category or has a bad price scale");
+                    }
+                    kpis.Add(new EnrichedOrderItem(itemId, orderId, userId, productId, local[category], status, date, Price(unscaled, scale)));
+                    items++;
+                    break;
+                case EndTag:
+                    var expected = new Counts(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64());
+                    return expected == new Counts(orders, items)
+                        ? expected
+                        : throw new InvalidDataException($"the file says {expected} but holds {orders} orders and {items} items");
+                case var tag:
+                    throw new InvalidDataException($"unknown record tag {tag}");
+            }
         }
     }
 
