@@ -32,8 +32,15 @@ public static class EnrichedFile
     /// <summary>Writes records to a stream; one writer per file, used by one thread. Dispose (or <see cref="Complete"/>) to finish the file.</summary>
     public sealed class Writer : IEnrichedRecordWriter
     {
-        private readonly BinaryWriter _out;
+        /// <summary>The most a record takes but a category's name: a tag, six varints of up to 10 bytes, three bytes.</summary>
+        private const int MaxRecordBytes = 1 + 6 * 10 + 3;
+
+        private readonly GZipStream _out;
         private readonly Dictionary<string, int> _categories = new(StringComparer.Ordinal);
+
+        // Records are encoded into a buffer handed to gzip in large writes: each write to a GZipStream is a deflate call.
+        private readonly byte[] _buffer = new byte[BufferSize];
+        private int _used;
         private long _orders;
         private long _items;
         private bool _completed;
@@ -43,19 +50,20 @@ public static class EnrichedFile
 
         public Writer(Stream output, bool leaveOpen = false)
         {
-            // Buffered: BinaryWriter writes a varint byte by byte, and each write to a GZipStream is a deflate call.
-            _out = new BinaryWriter(new BufferedStream(new GZipStream(output, CompressionLevel.Fastest, leaveOpen), BufferSize), Encoding.UTF8);
-            _out.Write(Magic);
+            _out = new GZipStream(output, CompressionLevel.Fastest, leaveOpen);
+            Magic.CopyTo(_buffer, 0);
+            _used = Magic.Length;
         }
 
         public void Write(in OrderFact order)
         {
-            _out.Write(OrderTag);
-            _out.Write7BitEncodedInt64(order.OrderId);
-            _out.Write7BitEncodedInt64(order.UserId);
-            _out.Write((byte)order.Status);
-            _out.Write7BitEncodedInt(order.OrderDate.DayNumber);
-            _out.Write7BitEncodedInt(order.NumOfItem);
+            Reserve(MaxRecordBytes);
+            Byte(OrderTag);
+            Varint((ulong)order.OrderId);
+            Varint((ulong)order.UserId);
+            Byte((byte)order.Status);
+            Varint((uint)order.OrderDate.DayNumber);
+            Varint((uint)order.NumOfItem);
             _orders++;
         }
 
@@ -65,22 +73,26 @@ public static class EnrichedFile
             {
                 category = _categories.Count;
                 _categories.Add(item.Category.Name, category);
-                _out.Write(CategoryTag);
-                _out.Write7BitEncodedInt(category);
-                _out.Write(item.Category.Name);
+                WriteCategory(category, item.Category.Name);
             }
 
-            _out.Write(ItemTag);
-            _out.Write7BitEncodedInt64(item.ItemId);
-            _out.Write7BitEncodedInt64(item.OrderId);
-            _out.Write7BitEncodedInt64(item.UserId);
-            _out.Write7BitEncodedInt64(item.ProductId);
-            _out.Write7BitEncodedInt(category);
-            _out.Write((byte)item.Status);
-            _out.Write7BitEncodedInt(item.OrderDate.DayNumber);
-            byte scale = item.SalePrice.Scale;
-            _out.Write7BitEncodedInt64(decimal.ToInt64(item.SalePrice * Pow10(scale)));
-            _out.Write(scale);
+            Span<int> price = stackalloc int[4];
+            decimal.GetBits(item.SalePrice, price);
+            if (price[2] != 0 || price[1] < 0 || item.SalePrice < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(item), item.SalePrice, "a sale price must be positive and its unscaled value fit in 63 bits");
+            }
+            Reserve(MaxRecordBytes);
+            Byte(ItemTag);
+            Varint((ulong)item.ItemId);
+            Varint((ulong)item.OrderId);
+            Varint((ulong)item.UserId);
+            Varint((ulong)item.ProductId);
+            Varint((uint)category);
+            Byte((byte)item.Status);
+            Varint((uint)item.OrderDate.DayNumber);
+            Varint((uint)price[0] | ((ulong)(uint)price[1] << 32)); // the unscaled value: 29.99 is 2999 with scale 2
+            Byte(item.SalePrice.Scale);
             _items++;
         }
 
@@ -92,10 +104,51 @@ public static class EnrichedFile
                 return;
             }
             _completed = true;
-            _out.Write(EndTag);
-            _out.Write7BitEncodedInt64(_orders);
-            _out.Write7BitEncodedInt64(_items);
+            Reserve(MaxRecordBytes);
+            Byte(EndTag);
+            Varint((ulong)_orders);
+            Varint((ulong)_items);
+            Flush();
             _out.Dispose();
+        }
+
+        /// <summary>A category record: its index and its name as BinaryReader.ReadString reads it (UTF-8, length first).</summary>
+        private void WriteCategory(int category, string name)
+        {
+            var bytes = Encoding.UTF8.GetBytes(name);
+            Reserve(MaxRecordBytes);
+            Byte(CategoryTag);
+            Varint((uint)category);
+            Varint((uint)bytes.Length);
+            Flush();
+            _out.Write(bytes);
+        }
+
+        private void Reserve(int bytes)
+        {
+            if (_used + bytes > _buffer.Length)
+            {
+                Flush();
+            }
+        }
+
+        private void Flush()
+        {
+            _out.Write(_buffer, 0, _used);
+            _used = 0;
+        }
+
+        private void Byte(byte value) => _buffer[_used++] = value;
+
+        /// <summary>The 7-bit encoding of BinaryWriter.Write7BitEncodedInt64 (and of Write7BitEncodedInt, for a uint).</summary>
+        private void Varint(ulong value)
+        {
+            while (value >= 0x80)
+            {
+                _buffer[_used++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+            _buffer[_used++] = (byte)value;
         }
 
         public void Dispose() => Complete();
@@ -243,14 +296,4 @@ public static class EnrichedFile
 
     private static OrderStatus Status(byte value) =>
         Enum.IsDefined((OrderStatus)value) ? (OrderStatus)value : throw new InvalidDataException($"unknown status {value}");
-
-    private static decimal Pow10(int scale)
-    {
-        decimal result = 1;
-        for (int i = 0; i < scale; i++)
-        {
-            result *= 10;
-        }
-        return result;
-    }
 }
