@@ -36,26 +36,27 @@ public sealed class EnrichedPartFiles : IEnrichedOutput, IDisposable
         {
             var group = new List<(string Path, EnrichedFile.Counts Counts)>();
             long groupBytes = 0;
+            int files = 0;
             foreach (var (part, path, writer) in table.OrderBy(p => p.Part.Name, StringComparer.Ordinal))
             {
                 long bytes = new FileInfo(path).Length;
                 if (group.Count > 0 && groupBytes + bytes > maxBytes)
                 {
-                    combined.Add(Write(table.Key, combined.Count, group));
+                    combined.Add(Write(table.Key, ++files, group));
                     (group, groupBytes) = ([], 0);
                 }
                 group.Add((path, writer.Written));
                 groupBytes += bytes;
             }
-            combined.Add(Write(table.Key, combined.Count, group));
+            combined.Add(Write(table.Key, ++files, group));
         }
         return combined;
     }
 
-    private (string Name, string Path) Write(TableKind table, int index, List<(string Path, EnrichedFile.Counts Counts)> parts)
+    private (string Name, string Path) Write(TableKind table, int number, List<(string Path, EnrichedFile.Counts Counts)> parts)
     {
-        var name = $"{TableNames.Of(table)}/{index + 1:D4}.pen";
-        var path = Path.Combine(_folder, $"combined-{index + 1:D4}.pen");
+        var name = $"{TableNames.Of(table)}/{number:D4}.pen";
+        var path = Path.Combine(_folder, $"{TableNames.Of(table)}-{number:D4}.pen");
         using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
         {
             EnrichedFile.Concatenate(output, parts);
