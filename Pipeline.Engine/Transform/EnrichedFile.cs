@@ -230,7 +230,9 @@ public static class EnrichedFile
                 }
                 else
                 {
-                    throw magic.Length < Magic.Length ? new EndOfStreamException() : new InvalidDataException("bad part header in a combined enriched data file");
+                    throw magic.Length < Magic.Length
+                        ? new EndOfStreamException()
+                        : new InvalidDataException("bad part header in a combined enriched data file");
                 }
             }
         }
