@@ -10,6 +10,7 @@ using Pipeline.Engine.Batches;
 using Pipeline.Engine.Generation;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Transform;
+using Pipeline.Storage.Batches;
 using Pipeline.Topology;
 using Pipeline.Topology.Access;
 
@@ -33,16 +34,16 @@ public static class PipelineWarmUp
         try
         {
             SyntheticBatchGenerator.Generate(Path.Combine(folder, "batch"), new GeneratorOptions(60, Parts: 2, Seed: 1, Days: 2, Products: 10));
-            var output = new WarmUpOutput(Path.Combine(folder, "enriched"));
+            using var output = new EnrichedPartFiles();
             var result = new BatchProcessor().Process(
                 LocalBatchFolder.Open(Path.Combine(folder, "batch")), cancellationToken: cancellationToken, output: output);
             if (!result.Accepted)
             {
                 throw new InvalidOperationException($"the warm-up batch was rejected ({result.Report.ErrorCount} errors)");
             }
-            var partials = output.Files.Select(path =>
+            var partials = output.Combine(S3BatchStore.PartSize).Select(file =>
             {
-                using var stream = File.OpenRead(path);
+                using var stream = File.OpenRead(file.Path);
                 var categories = new CategoryIndex();
                 var accumulator = new KpiAccumulator(categories);
                 EnrichedFile.ReadInto(stream, accumulator, categories);
@@ -204,27 +205,6 @@ public static class PipelineWarmUp
         }
         catch (ConditionalCheckFailedException)
         {
-        }
-    }
-
-    private sealed class WarmUpOutput(string folder) : IEnrichedOutput
-    {
-        private readonly List<string> _files = [];
-
-        public IReadOnlyList<string> Files
-        {
-            get { lock (_files) return [.. _files]; }
-        }
-
-        public IEnrichedRecordWriter OpenPart(BatchPart part)
-        {
-            Directory.CreateDirectory(folder);
-            var path = Path.Combine(folder, $"{Guid.NewGuid():N}.pen");
-            lock (_files)
-            {
-                _files.Add(path);
-            }
-            return new EnrichedFile.Writer(new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16));
         }
     }
 }

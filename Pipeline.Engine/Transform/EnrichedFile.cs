@@ -9,39 +9,61 @@ namespace Pipeline.Engine.Transform;
 /// records (7-bit varints, dates as day numbers, prices as unscaled integer and scale, categories named once).
 /// About a tenth of the CSV's size; read back without parsing text. A file ends with its record counts, so a
 /// truncated file is an error, never a silent shortfall.
+/// <para>
+/// A combined file (<see cref="Concatenate"/>) holds several such files, each written by its own writer (the engine
+/// writes parts in parallel), as one: a header, the files one after another (each a gzip member of its own: gzip
+/// decompresses concatenated members as one stream), and a trailer with their number and total counts, so a file cut
+/// between two of them is an error too.
+/// </para>
 /// </summary>
 public static class EnrichedFile
 {
     private static readonly byte[] Magic = "PEN1"u8.ToArray();
+    private static readonly byte[] CombinedMagic = "PEN2"u8.ToArray();
+    private static readonly byte[] TrailerMagic = "PENT"u8.ToArray();
 
     private const byte CategoryTag = (byte)'C';
     private const byte OrderTag = (byte)'O';
     private const byte ItemTag = (byte)'I';
     private const byte EndTag = (byte)'E';
 
+    private const int BufferSize = 1 << 16;
+
     /// <summary>Writes records to a stream; one writer per file, used by one thread. Dispose (or <see cref="Complete"/>) to finish the file.</summary>
     public sealed class Writer : IEnrichedRecordWriter
     {
-        private readonly BinaryWriter _out;
+        /// <summary>The most a record takes but a category's name: a tag, six varints of up to 10 bytes, three bytes.</summary>
+        private const int MaxRecordBytes = 1 + 6 * 10 + 3;
+
+        private readonly GZipStream _out;
         private readonly Dictionary<string, int> _categories = new(StringComparer.Ordinal);
+
+        // Records are encoded into a buffer handed to gzip in large writes: each write to a GZipStream is a deflate call.
+        private readonly byte[] _buffer = new byte[BufferSize];
+        private int _used;
         private long _orders;
         private long _items;
         private bool _completed;
 
+        /// <summary>The records written so far.</summary>
+        public Counts Written => new(_orders, _items);
+
         public Writer(Stream output, bool leaveOpen = false)
         {
-            _out = new BinaryWriter(new GZipStream(output, CompressionLevel.Fastest, leaveOpen), Encoding.UTF8);
-            _out.Write(Magic);
+            _out = new GZipStream(output, CompressionLevel.Fastest, leaveOpen);
+            Magic.CopyTo(_buffer, 0);
+            _used = Magic.Length;
         }
 
         public void Write(in OrderFact order)
         {
-            _out.Write(OrderTag);
-            _out.Write7BitEncodedInt64(order.OrderId);
-            _out.Write7BitEncodedInt64(order.UserId);
-            _out.Write((byte)order.Status);
-            _out.Write7BitEncodedInt(order.OrderDate.DayNumber);
-            _out.Write7BitEncodedInt(order.NumOfItem);
+            Reserve(MaxRecordBytes);
+            Byte(OrderTag);
+            Varint((ulong)order.OrderId);
+            Varint((ulong)order.UserId);
+            Byte((byte)order.Status);
+            Varint((uint)order.OrderDate.DayNumber);
+            Varint((uint)order.NumOfItem);
             _orders++;
         }
 
@@ -51,22 +73,26 @@ public static class EnrichedFile
             {
                 category = _categories.Count;
                 _categories.Add(item.Category.Name, category);
-                _out.Write(CategoryTag);
-                _out.Write7BitEncodedInt(category);
-                _out.Write(item.Category.Name);
+                WriteCategory(category, item.Category.Name);
             }
 
-            _out.Write(ItemTag);
-            _out.Write7BitEncodedInt64(item.ItemId);
-            _out.Write7BitEncodedInt64(item.OrderId);
-            _out.Write7BitEncodedInt64(item.UserId);
-            _out.Write7BitEncodedInt64(item.ProductId);
-            _out.Write7BitEncodedInt(category);
-            _out.Write((byte)item.Status);
-            _out.Write7BitEncodedInt(item.OrderDate.DayNumber);
-            byte scale = item.SalePrice.Scale;
-            _out.Write7BitEncodedInt64(decimal.ToInt64(item.SalePrice * Pow10(scale)));
-            _out.Write(scale);
+            Span<int> price = stackalloc int[4];
+            decimal.GetBits(item.SalePrice, price);
+            if (price[2] != 0 || price[1] < 0 || item.SalePrice < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(item), item.SalePrice, "a sale price must be positive and its unscaled value fit in 63 bits");
+            }
+            Reserve(MaxRecordBytes);
+            Byte(ItemTag);
+            Varint((ulong)item.ItemId);
+            Varint((ulong)item.OrderId);
+            Varint((ulong)item.UserId);
+            Varint((ulong)item.ProductId);
+            Varint((uint)category);
+            Byte((byte)item.Status);
+            Varint((uint)item.OrderDate.DayNumber);
+            Varint((uint)price[0] | ((ulong)(uint)price[1] << 32)); // the unscaled value: 29.99 is 2999 with scale 2
+            Byte(item.SalePrice.Scale);
             _items++;
         }
 
@@ -78,10 +104,51 @@ public static class EnrichedFile
                 return;
             }
             _completed = true;
-            _out.Write(EndTag);
-            _out.Write7BitEncodedInt64(_orders);
-            _out.Write7BitEncodedInt64(_items);
+            Reserve(MaxRecordBytes);
+            Byte(EndTag);
+            Varint((ulong)_orders);
+            Varint((ulong)_items);
+            Flush();
             _out.Dispose();
+        }
+
+        /// <summary>A category record: its index and its name as BinaryReader.ReadString reads it (UTF-8, length first).</summary>
+        private void WriteCategory(int category, string name)
+        {
+            var bytes = Encoding.UTF8.GetBytes(name);
+            Reserve(MaxRecordBytes);
+            Byte(CategoryTag);
+            Varint((uint)category);
+            Varint((uint)bytes.Length);
+            Flush();
+            _out.Write(bytes);
+        }
+
+        private void Reserve(int bytes)
+        {
+            if (_used + bytes > _buffer.Length)
+            {
+                Flush();
+            }
+        }
+
+        private void Flush()
+        {
+            _out.Write(_buffer, 0, _used);
+            _used = 0;
+        }
+
+        private void Byte(byte value) => _buffer[_used++] = value;
+
+        /// <summary>The 7-bit encoding of BinaryWriter.Write7BitEncodedInt64 (and of Write7BitEncodedInt, for a uint).</summary>
+        private void Varint(ulong value)
+        {
+            while (value >= 0x80)
+            {
+                _buffer[_used++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+            _buffer[_used++] = (byte)value;
         }
 
         public void Dispose() => Complete();
@@ -90,65 +157,136 @@ public static class EnrichedFile
     /// <summary>What one file held.</summary>
     public readonly record struct Counts(long Orders, long Items);
 
-    /// <summary>Reads a file written by <see cref="Writer"/> into <paramref name="kpis"/> (categories are mapped into its index).</summary>
+    /// <summary>
+    /// Writes one combined file of <paramref name="files"/> (each a complete file written by a <see cref="Writer"/>,
+    /// with the counts it wrote) to <paramref name="output"/>, and returns the total counts.
+    /// </summary>
+    public static Counts Concatenate(Stream output, IReadOnlyList<(string Path, Counts Counts)> files)
+    {
+        WriteMember(output, writer => writer.Write(CombinedMagic));
+        foreach (var file in files)
+        {
+            using var input = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize);
+            input.CopyTo(output);
+        }
+        var total = new Counts(files.Sum(f => f.Counts.Orders), files.Sum(f => f.Counts.Items));
+        WriteMember(output, writer =>
+        {
+            writer.Write(TrailerMagic);
+            writer.Write7BitEncodedInt(files.Count);
+            writer.Write7BitEncodedInt64(total.Orders);
+            writer.Write7BitEncodedInt64(total.Items);
+        });
+        return total;
+    }
+
+    private static void WriteMember(Stream output, Action<BinaryWriter> write)
+    {
+        using var writer = new BinaryWriter(new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true), Encoding.UTF8);
+        write(writer);
+    }
+
+    /// <summary>
+    /// Reads a file written by <see cref="Writer"/>, or a combined one (<see cref="Concatenate"/>), into
+    /// <paramref name="kpis"/> (categories are mapped into its index).
+    /// </summary>
     /// <exception cref="InvalidDataException">The stream is not an enriched file, or it is truncated or corrupt.</exception>
     public static Counts ReadInto(Stream input, KpiAccumulator kpis, CategoryIndex categories)
     {
-        using var reader = new BinaryReader(new GZipStream(input, CompressionMode.Decompress, leaveOpen: true), Encoding.UTF8);
+        // Buffered for the same reason as the writer: BinaryReader reads a varint byte by byte.
+        using var reader = new BinaryReader(new BufferedStream(new GZipStream(input, CompressionMode.Decompress, leaveOpen: true), BufferSize), Encoding.UTF8);
         try
         {
-            if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
+            var magic = reader.ReadBytes(Magic.Length);
+            if (magic.AsSpan().SequenceEqual(Magic))
+            {
+                return ReadFile(reader, kpis, categories);
+            }
+            if (!magic.AsSpan().SequenceEqual(CombinedMagic))
             {
                 throw new InvalidDataException("not an enriched data file (bad header)");
             }
 
-            var local = new List<ProductCategory>();
+            int files = 0;
             long orders = 0, items = 0;
             while (true)
             {
-                switch (reader.ReadByte())
+                magic = reader.ReadBytes(Magic.Length);
+                if (magic.AsSpan().SequenceEqual(Magic))
                 {
-                    case CategoryTag:
-                        int index = reader.Read7BitEncodedInt();
-                        if (index != local.Count)
-                        {
-                            throw new InvalidDataException($"category {index} defined out of order");
-                        }
-                        local.Add(categories.GetOrAdd(reader.ReadString()));
-                        break;
-                    case OrderTag:
-                        kpis.Add(new OrderFact(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64(), Status(reader.ReadByte()),
-                            DateOnly.FromDayNumber(reader.Read7BitEncodedInt()), reader.Read7BitEncodedInt()));
-                        orders++;
-                        break;
-                    case ItemTag:
-                        long itemId = reader.Read7BitEncodedInt64(), orderId = reader.Read7BitEncodedInt64();
-                        long userId = reader.Read7BitEncodedInt64(), productId = reader.Read7BitEncodedInt64();
-                        int category = reader.Read7BitEncodedInt();
-                        var status = Status(reader.ReadByte());
-                        var date = DateOnly.FromDayNumber(reader.Read7BitEncodedInt());
-                        long unscaled = reader.Read7BitEncodedInt64();
-                        byte scale = reader.ReadByte();
-                        if ((uint)category >= (uint)local.Count || scale > 28)
-                        {
-                            throw new InvalidDataException("item record refers to an unknown category or has a bad price scale");
-                        }
-                        kpis.Add(new EnrichedOrderItem(itemId, orderId, userId, productId, local[category], status, date, Price(unscaled, scale)));
-                        items++;
-                        break;
-                    case EndTag:
-                        var expected = new Counts(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64());
-                        return expected == new Counts(orders, items)
-                            ? expected
-                            : throw new InvalidDataException($"the file says {expected} but holds {orders} orders and {items} items");
-                    case var tag:
-                        throw new InvalidDataException($"unknown record tag {tag}");
+                    var counts = ReadFile(reader, kpis, categories);
+                    (files, orders, items) = (files + 1, orders + counts.Orders, items + counts.Items);
+                }
+                else if (magic.AsSpan().SequenceEqual(TrailerMagic))
+                {
+                    int expectedFiles = reader.Read7BitEncodedInt();
+                    var expected = new Counts(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64());
+                    if (expectedFiles != files || expected != new Counts(orders, items))
+                    {
+                        throw new InvalidDataException(
+                            $"the file says {expectedFiles} parts with {expected} but holds {files} parts with {orders} orders and {items} items");
+                    }
+                    return reader.BaseStream.ReadByte() == -1 ? expected : throw new InvalidDataException("data after the end of the enriched data file");
+                }
+                else
+                {
+                    throw magic.Length < Magic.Length
+                        ? new EndOfStreamException()
+                        : new InvalidDataException("bad part header in a combined enriched data file");
                 }
             }
         }
         catch (EndOfStreamException)
         {
             throw new InvalidDataException("the enriched data file is truncated (no end record)");
+        }
+    }
+
+    /// <summary>Reads the records of one file, after its header, to its end record.</summary>
+    private static Counts ReadFile(BinaryReader reader, KpiAccumulator kpis, CategoryIndex categories)
+    {
+        var local = new List<ProductCategory>();
+        long orders = 0, items = 0;
+        while (true)
+        {
+            switch (reader.ReadByte())
+            {
+                case CategoryTag:
+                    int index = reader.Read7BitEncodedInt();
+                    if (index != local.Count)
+                    {
+                        throw new InvalidDataException($"category {index} defined out of order");
+                    }
+                    local.Add(categories.GetOrAdd(reader.ReadString()));
+                    break;
+                case OrderTag:
+                    kpis.Add(new OrderFact(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64(), Status(reader.ReadByte()),
+                        DateOnly.FromDayNumber(reader.Read7BitEncodedInt()), reader.Read7BitEncodedInt()));
+                    orders++;
+                    break;
+                case ItemTag:
+                    long itemId = reader.Read7BitEncodedInt64(), orderId = reader.Read7BitEncodedInt64();
+                    long userId = reader.Read7BitEncodedInt64(), productId = reader.Read7BitEncodedInt64();
+                    int category = reader.Read7BitEncodedInt();
+                    var status = Status(reader.ReadByte());
+                    var date = DateOnly.FromDayNumber(reader.Read7BitEncodedInt());
+                    long unscaled = reader.Read7BitEncodedInt64();
+                    byte scale = reader.ReadByte();
+                    if ((uint)category >= (uint)local.Count || scale > 28)
+                    {
+                        throw new InvalidDataException("item record refers to an unknown category or has a bad price scale");
+                    }
+                    kpis.Add(new EnrichedOrderItem(itemId, orderId, userId, productId, local[category], status, date, Price(unscaled, scale)));
+                    items++;
+                    break;
+                case EndTag:
+                    var expected = new Counts(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64());
+                    return expected == new Counts(orders, items)
+                        ? expected
+                        : throw new InvalidDataException($"the file says {expected} but holds {orders} orders and {items} items");
+                case var tag:
+                    throw new InvalidDataException($"unknown record tag {tag}");
+            }
         }
     }
 
@@ -160,14 +298,4 @@ public static class EnrichedFile
 
     private static OrderStatus Status(byte value) =>
         Enum.IsDefined((OrderStatus)value) ? (OrderStatus)value : throw new InvalidDataException($"unknown status {value}");
-
-    private static decimal Pow10(int scale)
-    {
-        decimal result = 1;
-        for (int i = 0; i < scale; i++)
-        {
-            result *= 10;
-        }
-        return result;
-    }
 }

@@ -29,7 +29,8 @@ public sealed record ManifestVersion(string ETag, DateTimeOffset LastModified);
 /// <param name="limits">What an upload may be (the manifest's size, the number and sizes of its files); the defaults when null.</param>
 public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
 {
-    private const long PartSize = 8 * 1024 * 1024;
+    /// <summary>The largest file <see cref="PutFileAsync"/> uploads in one request; larger ones go in parts of this size.</summary>
+    public const long PartSize = 8 * 1024 * 1024;
 
     /// <summary>HEAD requests at once while an upload's files outside its folder are found.</summary>
     private const int MetadataRequestsAtOnce = 16;

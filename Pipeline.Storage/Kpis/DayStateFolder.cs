@@ -39,15 +39,35 @@ internal sealed class DayStateFolder(IAmazonDynamoDB dynamoDb, PipelineTopology 
 {
     private string Table => topology.KpiDaysTable.Name;
 
-    /// <summary>Brings every day any version of the batch touches to the batch's target version; the days' states as the fold left them.</summary>
+    /// <summary>
+    /// Brings every day any version of the batch touches to the batch's target version; the days' states as the fold left
+    /// them. Every day item first (it sets the day's own page and lists the others), then every other page of the batch's,
+    /// each step with a bounded number of writes at once: a large batch has many pages a day, and writing a day's pages one
+    /// after another would make the fold as slow as the longest chain of round trips.
+    /// </summary>
     public async Task<IReadOnlyList<DayState>> FoldAsync(string batchId, BatchContributions contributions, CancellationToken cancellationToken)
     {
         var known = await ReadForFoldAsync(batchId, contributions, cancellationToken).ConfigureAwait(false);
-        var folded = new ConcurrentBag<DayState>();
+        var target = contributions.Target;
+        var dayItems = new ConcurrentDictionary<DateOnly, Dictionary<string, AttributeValue>?>();
         await Parallel.ForEachAsync(contributions.PagesByDay, RequestConcurrency.Options(cancellationToken), async (day, ct) =>
-            folded.Add(await FoldDayAsync(batchId, contributions.Target, day.Key, day.Value, known[day.Key], contributions, ct).ConfigureAwait(false)))
+            dayItems[day.Key] = await FoldItemAsync(KpiItems.DayKey(day.Key, KpiItems.TotalsPart), known[day.Key].Item,
+                (state, token) => RefoldDayAsync(batchId, target, day.Key, day.Value, state, contributions, token), ct).ConfigureAwait(false))
             .ConfigureAwait(false);
-        return [.. folded.OrderBy(d => d.Day)];
+
+        // Not read: not listed before this fold, so it has no item yet (if it has, the write fails and reads it).
+        var otherPages = contributions.PagesByDay
+            .SelectMany(day => day.Value.Where(p => p != KpiItems.EmbeddedPage(dayItems[day.Key])).Select(page => (Day: day.Key, Page: page)))
+            .ToList();
+        var pageItems = new ConcurrentDictionary<(DateOnly Day, long Page), Dictionary<string, AttributeValue>?>();
+        await Parallel.ForEachAsync(otherPages, RequestConcurrency.Options(cancellationToken), async (p, ct) =>
+            pageItems[p] = await FoldItemAsync(KpiItems.DayKey(p.Day, KpiItems.CustomerCountsPart(p.Page)), known[p.Day].Pages.GetValueOrDefault(p.Page),
+                (state, token) => RefoldPageAsync(batchId, target, p.Day, p.Page, state, contributions, token), ct).ConfigureAwait(false))
+            .ConfigureAwait(false);
+
+        var pagesOfDay = otherPages.ToLookup(p => p.Day);
+        return [.. contributions.PagesByDay.Keys.Order()
+            .Select(day => new DayState(day, dayItems[day], pagesOfDay[day].ToDictionary(p => p.Page, p => pageItems[p])))];
     }
 
     /// <summary>
@@ -101,23 +121,6 @@ internal sealed class DayStateFolder(IAmazonDynamoDB dynamoDb, PipelineTopology 
         var found = await dynamoDb.GetManyAsync(keys, _ => null, cancellationToken).ConfigureAwait(false);
         contributions.Keep(parts, found.Where(f => f.Table == contributions.Table).Select(f => f.Item));
         return found.Where(f => f.Table == Table).ToDictionary(f => (KpiItems.Date(f.Item[KpiItems.OrderDate]), f.Item[KpiItems.Part].S), f => f.Item);
-    }
-
-    /// <summary>The day item first (it sets the day's own page and lists the others), then each other page of the batch's.</summary>
-    private async Task<DayState> FoldDayAsync(string batchId, int target, DateOnly day, SortedSet<long> visited, DayState known,
-        BatchContributions contributions, CancellationToken cancellationToken)
-    {
-        var dayItem = await FoldItemAsync(KpiItems.DayKey(day, KpiItems.TotalsPart), known.Item,
-            (state, ct) => RefoldDayAsync(batchId, target, day, visited, state, contributions, ct), cancellationToken).ConfigureAwait(false);
-        var ownPage = KpiItems.EmbeddedPage(dayItem);
-        var pages = new Dictionary<long, Dictionary<string, AttributeValue>?>();
-        foreach (var page in visited.Where(p => p != ownPage))
-        {
-            // Not read: not listed before this fold, so it has no item yet (if it has, the write fails and reads it).
-            pages[page] = await FoldItemAsync(KpiItems.DayKey(day, KpiItems.CustomerCountsPart(page)), known.Pages.GetValueOrDefault(page),
-                (state, ct) => RefoldPageAsync(batchId, target, day, page, state, contributions, ct), cancellationToken).ConfigureAwait(false);
-        }
-        return new DayState(day, dayItem, pages);
     }
 
     /// <summary>

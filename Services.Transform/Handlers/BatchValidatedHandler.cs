@@ -1,5 +1,6 @@
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Csv;
+using Pipeline.Engine.Transform;
 
 namespace Services.Transform.Handlers;
 
@@ -59,8 +60,10 @@ public sealed partial class BatchValidatedHandler(
                 $"Batch {validated.BatchId} v{validated.Version} no longer passes validation ({result.Report.ErrorCount} errors).");
         }
 
+        // A few files per table, not one per part: each is a request to write and one to read, and files up to the size
+        // of one upload request keep a large batch's uploads and Compute's reads spread over connections and cores.
         var prefix = BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, validated.BatchId, validated.Version);
-        var files = output.Files.Select(f => (f.Path, Key: prefix + Path.ChangeExtension(f.PartName, ".pen"))).ToList();
+        var files = output.Combine(S3BatchStore.PartSize).Select(f => (f.Path, Key: prefix + f.Name)).ToList();
         await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
             async (file, ct) => await batches.PutFileAsync(validated.Bucket, file.Key, file.Path, progress: null, ct).ConfigureAwait(false))
             .ConfigureAwait(false);

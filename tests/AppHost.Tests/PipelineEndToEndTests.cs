@@ -46,6 +46,9 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
         }
         Assert.Contains("processed/seed/v1/manifest_seed.json", await _pipeline.KeysUnderAsync("processed/seed/v1/"));
         Assert.Empty(await _pipeline.KeysUnderAsync("data/seed/"));
+        // The enriched data of the batch's many parts, in one file per table: a request each to write and to read.
+        Assert.Equal(["transformed/seed/v1/order_items/0001.pen", "transformed/seed/v1/orders/0001.pen"],
+            (await _pipeline.KeysUnderAsync("transformed/seed/v1/")).Order(StringComparer.Ordinal));
 
         // A corrected export under the same name replaces the batch: one item's sale_price on 2025-03-08 up by 1000.00.
         var corrected = CopyWithRaisedPrice(folder, new DateOnly(2025, 3, 8), 1000.00m);

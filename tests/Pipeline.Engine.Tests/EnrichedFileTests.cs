@@ -1,3 +1,4 @@
+using Pipeline.Engine.Batches;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Transform;
 
@@ -58,4 +59,93 @@ public sealed class EnrichedFileTests
 
         Assert.Contains("truncated", error.Message + error.InnerException?.Message, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Theory]
+    [InlineData(long.MaxValue, 2)] // one file per table
+    [InlineData(1L, 12)] // no two parts fit: one file per part
+    public void A_batchs_parts_combined_into_files_of_a_table_each_read_back_into_the_engines_kpis(long maxBytes, int expectedFiles)
+    {
+        var (result, files, output) = TransformGenerated(maxBytes);
+        using var disposeOutput = output;
+
+        Assert.Equal(expectedFiles, files.Count);
+        Assert.All(files, f => Assert.Matches(@"^(orders|order_items)/\d{4}\.pen$", f.Name));
+        Assert.Equal(expectedFiles / 2, files.Count(f => f.Name.StartsWith("orders/", StringComparison.Ordinal)));
+        var kpis = ReadBack(files, out var counts);
+        Assert.Equal(new EnrichedFile.Counts(result.Report.RowsOf(Csv.TableKind.Orders), result.Report.RowsOf(Csv.TableKind.OrderItems)), counts);
+        AssertSameKpis(KpiCalculator.Compute(result.Kpis!), kpis);
+    }
+
+    [Fact]
+    public void Parts_are_combined_up_to_the_size_limit()
+    {
+        var (_, single, singleOutput) = TransformGenerated(1L);
+        long largestPart = single.Max(f => new FileInfo(f.Path).Length);
+        singleOutput.Dispose();
+
+        var (result, files, output) = TransformGenerated(2 * largestPart);
+        using var disposeOutput = output;
+
+        Assert.InRange(files.Count, 3, 6); // six parts per table, at least two in each file but a table's last
+        Assert.All(files, f => Assert.True(new FileInfo(f.Path).Length <= 2 * largestPart + 64, $"{f.Name} is larger than the limit"));
+        AssertSameKpis(KpiCalculator.Compute(result.Kpis!), ReadBack(files, out _));
+    }
+
+    [Fact]
+    public void A_combined_file_cut_between_two_of_its_parts_is_an_error()
+    {
+        var (_, files, output) = TransformGenerated(long.MaxValue);
+        using var disposeOutput = output;
+        var bytes = File.ReadAllBytes(files[0].Path);
+        // The members are gzip streams: find where the last part's member ends (the trailer's member starts with the gzip magic).
+        int trailer = LastIndexOf(bytes, [0x1f, 0x8b, 0x08]);
+        int lastPart = LastIndexOf(bytes.AsSpan(0, trailer).ToArray(), [0x1f, 0x8b, 0x08]);
+        var categories = new CategoryIndex();
+
+        foreach (var cut in new[] { trailer, lastPart })
+        {
+            var error = Assert.Throws<InvalidDataException>(
+                () => EnrichedFile.ReadInto(new MemoryStream(bytes[..cut]), new KpiAccumulator(categories), categories));
+            Assert.Contains("truncated", error.Message, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    /// <summary>A generated batch through the engine into <see cref="EnrichedPartFiles"/>, combined; dispose the output.</summary>
+    private static (BatchResult Result, IReadOnlyList<(string Name, string Path)> Files, EnrichedPartFiles Output) TransformGenerated(long maxBytes)
+    {
+        var folder = TestBatches.Generate(orders: 3_000, parts: 6);
+        try
+        {
+            var output = new EnrichedPartFiles();
+            var result = new BatchProcessor().Process(LocalBatchFolder.Open(folder), output: output);
+            Assert.True(result.Accepted);
+            return (result, output.Combine(maxBytes), output);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static KpiTables ReadBack(IReadOnlyList<(string Name, string Path)> files, out EnrichedFile.Counts total)
+    {
+        var categories = new CategoryIndex();
+        var kpis = new KpiAccumulator(categories);
+        total = default;
+        foreach (var file in files)
+        {
+            using var stream = File.OpenRead(file.Path);
+            var counts = EnrichedFile.ReadInto(stream, kpis, categories);
+            total = new EnrichedFile.Counts(total.Orders + counts.Orders, total.Items + counts.Items);
+        }
+        return KpiCalculator.Compute(kpis.ToPartial());
+    }
+
+    private static void AssertSameKpis(KpiTables expected, KpiTables actual)
+    {
+        Assert.Equal(expected.OrderKpis, actual.OrderKpis);
+        Assert.Equal(expected.CategoryKpis, actual.CategoryKpis);
+    }
+
+    private static int LastIndexOf(byte[] bytes, byte[] pattern) => bytes.AsSpan().LastIndexOf(pattern);
 }
