@@ -65,7 +65,7 @@ public sealed class BatchArchive(IAmazonS3 s3)
     private async Task<List<Move>> CopyAsync(string bucket, IReadOnlyList<Move> moves, string targetFolder, CancellationToken cancellationToken)
     {
         var copied = new bool[moves.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, moves.Count), RequestConcurrency.Options(cancellationToken), async (i, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, moves.Count), RequestConcurrency.Options(cancellationToken, RequestConcurrency.CopiesAtOnce), async (i, ct) =>
         {
             try
             {
