@@ -15,8 +15,11 @@ internal sealed class PartPrefetch
     /// <summary>A part fetched whole is at most this large.</summary>
     public const long PartBytes = 4 * 1024 * 1024;
 
-    /// <summary>The parts fetched ahead of one batch, together, are at most this large.</summary>
-    public const long BudgetBytes = 32 * 1024 * 1024;
+    /// <summary>
+    /// The parts fetched ahead of one batch, together, are at most this large: a seed batch (4 MB) fits; a service handling
+    /// eight batches at once holds at most 128 MiB of parts fetched ahead.
+    /// </summary>
+    public const long BudgetBytes = 16 * 1024 * 1024;
 
     /// <summary>Parts fetched at once.</summary>
     private const int FetchesAtOnce = 16;
