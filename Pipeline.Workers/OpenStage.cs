@@ -26,8 +26,11 @@ public sealed partial class OpenStage(
 
     public TimeSpan Elapsed => clock.GetUtcNow() - startedAt;
 
-    /// <summary>The stage's work is done: its record, and the version goes on. False when the version stopped running meanwhile (superseded, failed).</summary>
-    public Task<bool> PassAsync(IReadOnlyDictionary<string, long> counts, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The stage's work is done: its record, and the version goes on. The version's record as this left it, or null when the
+    /// version stopped running meanwhile (superseded, failed).
+    /// </summary>
+    public Task<PipelineRun?> PassAsync(IReadOnlyDictionary<string, long> counts, CancellationToken cancellationToken) =>
         runs.RecordStageAsync(BatchId, Version, stage, Done(StageStatus.Succeeded, counts), cancellationToken);
 
     /// <summary>The version succeeded with this stage's work (Compute): the transition and the stage's record in one write.</summary>

@@ -9,7 +9,7 @@ namespace Pipeline.Storage.Batches;
 /// Moves a version's files between the bucket's folders: out of <c>data/</c> into the version's archive
 /// (<c>errors/</c>, <c>processed/</c>) and from one archive to another (<c>retracted/</c>). Nothing is deleted before its
 /// copy exists, and nothing is moved that is not the version's own (docs/pipeline.md, "Batches in S3"). A move lists the
-/// source folder once, copies each file (S3 has no batch copy), lists the target folder once to confirm the copies, and
+/// source folder once, copies each file, all at once (S3 has no batch copy), lists the target folder once to confirm the copies, and
 /// deletes the originals in one request per thousand.
 /// </summary>
 public sealed class BatchArchive(IAmazonS3 s3)
@@ -65,7 +65,8 @@ public sealed class BatchArchive(IAmazonS3 s3)
     private async Task<List<Move>> CopyAsync(string bucket, IReadOnlyList<Move> moves, string targetFolder, CancellationToken cancellationToken)
     {
         var copied = new bool[moves.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, moves.Count), RequestConcurrency.Options(cancellationToken), async (i, ct) =>
+        var atOnce = RequestConcurrency.Options(cancellationToken, RequestConcurrency.CopiesAtOnce);
+        await Parallel.ForEachAsync(Enumerable.Range(0, moves.Count), atOnce, async (i, ct) =>
         {
             try
             {

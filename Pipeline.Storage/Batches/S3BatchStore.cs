@@ -49,6 +49,9 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
     public async Task<StoredBatch> OpenAsync(string bucket, string manifestKey, string manifestETag, CancellationToken cancellationToken)
     {
         var name = BatchLayout.BatchNameOf(manifestKey);
+        // One listing of the batch's folder finds its files, taken while the manifest is read: the manifest's ETag was known
+        // before this call, so its files were written before the listing either way.
+        var listingTask = s3.ListObjectsAsync(bucket, BatchLayout.BatchPrefix(name), 2 * _limits.MaxFiles, cancellationToken);
         GetObjectResponse manifestObject;
         try
         {
@@ -82,9 +85,8 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
         wanted.AddRange(manifest.OrderItems.Select(f => Part(TableKind.OrderItems, f)));
         Refuse(_limits.CheckFiles([.. wanted.Select(w => (w.Key, (long?)null))]));
 
-        // One listing of the batch's folder finds its files; a file outside it (a shared product file) is found with a HEAD.
-        var (listing, complete) = await s3.ListObjectsAsync(bucket, BatchLayout.BatchPrefix(name), 2 * _limits.MaxFiles, cancellationToken)
-            .ConfigureAwait(false);
+        // A file outside the batch's folder (a shared product file) is found with a HEAD.
+        var (listing, complete) = await listingTask.ConfigureAwait(false);
         var inFolder = listing.ToDictionary(o => o.Key, o => (ETag: BareETag(o.ETag), Size: o.Size ?? 0), StringComparer.Ordinal);
         var files = new BatchObject[wanted.Count];
         await Parallel.ForEachAsync(
@@ -136,12 +138,16 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
     }
 
     /// <summary>
-    /// The upload as the engine reads it: each part streams straight from S3 when the engine opens it, and only if it
-    /// is still the file the upload was taken up with (its ETag), or the read fails with <see cref="BatchChangedException"/>.
+    /// The upload as the engine reads it: each part only if it is still the file the upload was taken up with (its ETag),
+    /// or the read fails with <see cref="BatchChangedException"/>. The small parts are fetched whole, several at once, when
+    /// the engine opens the first (<see cref="PartPrefetch"/>); the others stream straight from S3 when the engine opens them.
     /// </summary>
-    public BatchInput ToEngineInput(string bucket, IEnumerable<BatchObject> files) => new(files
-        .Select(file => new BatchPart(file.Name, file.Table, () => OpenObject(bucket, file), file.Size))
-        .ToList());
+    public BatchInput ToEngineInput(string bucket, IEnumerable<BatchObject> files)
+    {
+        var parts = files.ToList();
+        var prefetch = new PartPrefetch(parts, file => FetchObjectAsync(bucket, file));
+        return new(parts.Select(file => new BatchPart(file.Name, file.Table, () => prefetch.Open(file) ?? OpenObject(bucket, file), file.Size)).ToList());
+    }
 
     public async Task PutAsync(string bucket, string key, byte[] content, string contentType, CancellationToken cancellationToken) =>
         await s3.PutObjectAsync(new PutObjectRequest
@@ -201,12 +207,23 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
         s3.ListKeysAsync(bucket, prefix, cancellationToken);
 
     // The engine opens parts from its worker threads, which may block: no synchronization context, no thread-pool starvation.
-    private Stream OpenObject(string bucket, BatchObject file)
+    private Stream OpenObject(string bucket, BatchObject file) => GetObjectAsync(bucket, file).GetAwaiter().GetResult().ResponseStream;
+
+    private async Task<byte[]> FetchObjectAsync(string bucket, BatchObject file)
+    {
+        using var response = await GetObjectAsync(bucket, file).ConfigureAwait(false);
+        using var content = new MemoryStream(checked((int)file.Size));
+        await response.ResponseStream.CopyToAsync(content).ConfigureAwait(false);
+        return content.Length == content.Capacity ? content.GetBuffer() : content.ToArray();
+    }
+
+    /// <summary>A part of the upload, only while it is the file the upload was taken up with.</summary>
+    private async Task<GetObjectResponse> GetObjectAsync(string bucket, BatchObject file)
     {
         try
         {
-            return s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = file.Key, EtagToMatch = Quoted(file.ETag) })
-                .GetAwaiter().GetResult().ResponseStream;
+            return await s3.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = file.Key, EtagToMatch = Quoted(file.ETag) })
+                .ConfigureAwait(false);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed || IsMissing(e))
         {

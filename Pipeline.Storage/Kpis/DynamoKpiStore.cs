@@ -29,6 +29,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
 {
     private readonly DayStateFolder _states = new(dynamoDb, topology, clock);
     private readonly KpiRowWriter _rows = new(dynamoDb, topology, clock);
+    private readonly DayLocks _days = new();
 
     private string Contributions => topology.KpiContributionsTable.Name;
 
@@ -114,6 +115,8 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         }
 
         var contributions = new BatchContributions(dynamoDb, Contributions, batchId, summaries);
+        // This store's other folds of the same days wait: in one process they would only race each other.
+        using var days = await _days.AcquireAsync(contributions.PagesByDay.Keys, cancellationToken).ConfigureAwait(false);
         var states = await _states.FoldAsync(batchId, contributions, cancellationToken).ConfigureAwait(false);
         var (orderRows, categoryRows) = await _rows.WriteAsync(states, cancellationToken).ConfigureAwait(false);
         return new KpiFold(contributions.Target, contributions.PagesByDay.Keys.Order().ToList(), orderRows, categoryRows);

@@ -82,11 +82,10 @@ public sealed class PipelineRunStore
                 new(Values()) { [":failed"] = Failed, [":one"] = Number(1) }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Records a stage's state and makes it the current stage; false when the version is no longer running.</summary>
-    public async Task<bool> RecordStageAsync(string batchId, int version, string stage, StageRecord record, CancellationToken cancellationToken) =>
-        await _table.TryUpdateAsync(batchId, version, $"SET {StageRecords}.#stage = :record, {CurrentStage} = :stage, {UpdatedAt} = :now", "#status = :running",
-            new() { ["#stage"] = stage }, new() { [":record"] = ToAttribute(record), [":stage"] = new(stage), [":running"] = Running }, cancellationToken)
-            .ConfigureAwait(false) is not null;
+    /// <summary>Records a stage's state and makes it the current stage: the record as this left it, or null when the version is no longer running.</summary>
+    public Task<PipelineRun?> RecordStageAsync(string batchId, int version, string stage, StageRecord record, CancellationToken cancellationToken) =>
+        _table.TryUpdateAsync(batchId, version, $"SET {StageRecords}.#stage = :record, {CurrentStage} = :stage, {UpdatedAt} = :now", "#status = :running",
+            new() { ["#stage"] = stage }, new() { [":record"] = ToAttribute(record), [":stage"] = new(stage), [":running"] = Running }, cancellationToken);
 
     /// <summary>Records that an alert about the version was sent (whatever the version's status).</summary>
     public async Task RecordNotifiedAsync(string batchId, int version, StageRecord record, CancellationToken cancellationToken) =>

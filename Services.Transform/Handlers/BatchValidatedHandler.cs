@@ -72,7 +72,7 @@ public sealed partial class BatchValidatedHandler(
         var orders = result.Report.RowsOf(TableKind.Orders);
         var items = result.Report.RowsOf(TableKind.OrderItems);
         var counts = new Dictionary<string, long> { [TableNames.Orders] = orders, [TableNames.OrderItems] = items };
-        if (!await stage.PassAsync(new Dictionary<string, long>(counts) { ["files"] = keys.Count }, cancellationToken).ConfigureAwait(false))
+        if (await stage.PassAsync(new Dictionary<string, long>(counts) { ["files"] = keys.Count }, cancellationToken).ConfigureAwait(false) is null)
         {
             return; // superseded or failed meanwhile
         }

@@ -26,50 +26,56 @@ public abstract record Identified
 }
 
 /// <summary>
-/// Finds which upload a submission is about, reading the manifest once (again only when the upload cannot be read, to
-/// tell a broken upload from one archived or replaced meanwhile) and the history only when the manifest is gone or
-/// unreadable. An upload is its content: the manifest and every listed file, with their ETags.
+/// Finds which upload a submission is about, reading the manifest once — on condition that it is the one announced, or
+/// after a HEAD when none is — (a HEAD again only when the upload cannot be read, to tell a broken upload from one
+/// archived or replaced meanwhile) and the history only when the manifest is gone or unreadable. An upload is its
+/// content: the manifest and every listed file, with their ETags.
 /// </summary>
 public sealed partial class UploadIdentifier(S3BatchStore batches, PipelineRunStore runs, ILogger<UploadIdentifier> logger)
 {
     public async Task<Identified> IdentifyAsync(Submission submission, CancellationToken cancellationToken)
     {
-        var manifest = await batches.ManifestAsync(submission.Bucket, submission.ManifestKey, cancellationToken).ConfigureAwait(false);
-        if (manifest is null)
+        // An announced manifest is read on condition that it is still the one announced: no HEAD before (a round trip less).
+        var etag = submission.ManifestETag;
+        if (etag is null)
         {
-            return await ManifestGoneAsync(submission, submission.ManifestETag, cancellationToken).ConfigureAwait(false);
-        }
-        if (submission.ManifestETag is { } announced && announced != manifest.ETag)
-        {
-            return new Identified.Overwritten(announced);
+            if (await batches.ManifestAsync(submission.Bucket, submission.ManifestKey, cancellationToken).ConfigureAwait(false) is not { } manifest)
+            {
+                return await ManifestGoneAsync(submission, null, cancellationToken).ConfigureAwait(false);
+            }
+            etag = manifest.ETag;
         }
         try
         {
-            var batch = await batches.OpenAsync(submission.Bucket, submission.ManifestKey, manifest.ETag, cancellationToken).ConfigureAwait(false);
+            var batch = await batches.OpenAsync(submission.Bucket, submission.ManifestKey, etag, cancellationToken).ConfigureAwait(false);
             return new Identified.Upload(batch.Content);
         }
         catch (BatchChangedException)
         {
-            return new Identified.Overwritten(manifest.ETag);
+            // Replaced: announced by its own submission. Gone altogether (an S3 may answer a missing key's conditional read so): as if never read.
+            return await batches.ManifestAsync(submission.Bucket, submission.ManifestKey, cancellationToken).ConfigureAwait(false) is null
+                ? await ManifestGoneAsync(submission, etag, cancellationToken).ConfigureAwait(false)
+                : new Identified.Overwritten(etag);
         }
         catch (BatchLayoutException e)
         {
-            // Archived (the manifest moves last) or replaced while it was being read: a file missing now says nothing about the upload.
+            // Never there, archived (the manifest moves last) or replaced while it was being read: a file missing now says
+            // nothing about the upload.
             var now = await batches.ManifestAsync(submission.Bucket, submission.ManifestKey, cancellationToken).ConfigureAwait(false);
             if (now is null)
             {
-                return await ManifestGoneAsync(submission, manifest.ETag, cancellationToken).ConfigureAwait(false);
+                return await ManifestGoneAsync(submission, etag, cancellationToken).ConfigureAwait(false);
             }
-            if (now.ETag != manifest.ETag)
+            if (now.ETag != etag)
             {
-                return new Identified.Overwritten(manifest.ETag);
+                return new Identified.Overwritten(etag);
             }
-            if (await TakenUpAlreadyAsync(submission, manifest, cancellationToken).ConfigureAwait(false) is { } takenUp)
+            if (await TakenUpAlreadyAsync(submission, now, cancellationToken).ConfigureAwait(false) is { } takenUp)
             {
                 return takenUp;
             }
             // The manifest is all this upload can be known by: only it moves to errors/, the files stay for the next upload.
-            var manifestOnly = new BatchContent(submission.ManifestKey, manifest.ETag, []) { ManifestLastModified = manifest.LastModified };
+            var manifestOnly = new BatchContent(submission.ManifestKey, now.ETag, []) { ManifestLastModified = now.LastModified };
             return new Identified.Upload(manifestOnly, e.Message, e.Rule);
         }
     }

@@ -69,14 +69,13 @@ public sealed partial class ValidateStage(
             ["key_check_ms"] = (long)(clock.GetUtcNow() - claiming).TotalMilliseconds,
         };
         await rejections.WriteReportAsync(stage.Run, result.Report, cancellationToken).ConfigureAwait(false);
-        if (!await stage.PassAsync(counts, cancellationToken).ConfigureAwait(false))
+        if (await stage.PassAsync(counts, cancellationToken).ConfigureAwait(false) is not { } passed)
         {
             return; // superseded or failed meanwhile: no verdict from this delivery
         }
         LogValidated(stage.BatchId, stage.Version, result.Report.RowsRead, stage.Elapsed);
         stage.Finished("succeeded", rows);
-        await PublishValidatedAsync((await runs.GetAsync(stage.BatchId, stage.Version, cancellationToken).ConfigureAwait(false))!, cancellationToken)
-            .ConfigureAwait(false);
+        await PublishValidatedAsync(passed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

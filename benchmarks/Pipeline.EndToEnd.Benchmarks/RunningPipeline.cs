@@ -97,10 +97,13 @@ internal sealed class RunningPipeline(AwsProxy? proxy, int replicas) : TracedEmu
                 : stage;
             var calls = spans.Where(s => s.TraceId == stage.TraceId && s.Service == stage.Service && IsCall(s) && !UnderCall(s)
                 && s.Start >= outer.Start && s.End <= outer.End).OrderBy(s => s.Start).ToList();
+            // Round trips one after another: a call that starts once every earlier call has ended begins a new one.
             var covered = TimeSpan.Zero;
             var until = DateTimeOffset.MinValue;
+            var sequential = 0;
             foreach (var call in calls)
             {
+                sequential += call.Start >= until ? 1 : 0;
                 var from = call.Start > until ? call.Start : until;
                 if (call.End > from)
                 {
@@ -113,10 +116,30 @@ internal sealed class RunningPipeline(AwsProxy? proxy, int replicas) : TracedEmu
             var hop = outer.ParentSpanId is { } publishId && byId.TryGetValue((outer.TraceId, publishId), out var publish) && publish.Service != outer.Service
                 ? $"; {(outer.Start - publish.Start).TotalMilliseconds:F0} ms from its publish in {publish.Service}" : "";
             Console.WriteLine($"    {stage.Service}: {outer.Name} {outer.Duration.TotalMilliseconds:F0} ms: " +
-                $"{calls.Count} AWS calls covering {covered.TotalMilliseconds:F0} ms " +
+                $"{calls.Count} AWS calls, {sequential} one after another, covering {covered.TotalMilliseconds:F0} ms " +
                 $"(slowest {slowest}); the rest {(outer.Duration - covered).TotalMilliseconds:F0} ms{hop}");
             var byOperation = calls.GroupBy(c => c.Name).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal);
             Console.WriteLine($"      calls: {string.Join(", ", byOperation.Select(g => $"{g.Key} {g.Count()}"))}");
+        }
+    }
+
+    /// <summary>
+    /// Each service's AWS calls since <paramref name="since"/>, from its spans, by operation, and the calls that failed by
+    /// operation, error and table: a conditional write that lost a race (ConditionalCheckFailedException) is work done twice.
+    /// </summary>
+    public async Task ReportCallsSinceAsync(DateTimeOffset since)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the last spans' export
+        var calls = Traces.Spans.Where(s => s.Scope == "Amazon.AWSSDK" && s.Start >= since).ToList();
+        foreach (var service in calls.GroupBy(s => s.Service).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            static string Counts<T>(IEnumerable<IGrouping<T, ReceivedSpan>> groups, Func<T, string> name) =>
+                string.Join(", ", groups.OrderByDescending(g => g.Count()).Select(g => $"{name(g.Key)} {g.Count():N0}"));
+            var failed = service.Where(s => s["aws.error_code"] is not null).ToList();
+            Console.WriteLine($"  {service.Key}: {service.Count():N0} AWS calls ({Counts(service.GroupBy(s => s.Name), n => n)}); " +
+                $"failed {failed.Count:N0}{(failed.Count == 0 ? "" : ": ")}" +
+                Counts(failed.GroupBy(s => (s.Name, Error: s["aws.error_code"], Table: s["aws.dynamodb.table_names"])),
+                    k => $"{k.Name} {k.Error}{(k.Table is null ? "" : $" on {k.Table}")}"));
         }
     }
 

@@ -31,6 +31,7 @@ internal static class SmallBatchesBenchmark
             await using var pipeline = await EndToEndBenchmark.StartAsync(proxy, replicas, report);
             var names = folders.Select((_, i) => $"feed-r{replicas}-{i + 1:D3}").ToList();
 
+            var since = DateTimeOffset.UtcNow;
             var clock = Stopwatch.StartNew();
             var feeds = new ParallelOptions { MaxDegreeOfParallelism = Feeds, CancellationToken = cancellationToken };
             await Parallel.ForEachAsync(Enumerable.Range(0, count), feeds, async (i, _) => await pipeline.Driver.DropAsync(folders[i], names[i]));
@@ -53,6 +54,7 @@ internal static class SmallBatchesBenchmark
                 $"all dropped in {dropped.TotalSeconds:F1} s; {outcome}",
                 $">= {TargetPerMinute} a minute, every batch Succeeded", perMinute >= TargetPerMinute && failed.Count == 0);
             await PrintStageTimesAsync(pipeline, names, elapsed);
+            await pipeline.ReportCallsSinceAsync(since);
             await EndToEndBenchmark.CheckKpisAsync(pipeline, $"{label}: KPIs", expected, report);
         }
         folders.ForEach(f => Directory.Delete(f, recursive: true));

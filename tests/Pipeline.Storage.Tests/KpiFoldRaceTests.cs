@@ -102,6 +102,22 @@ public class KpiFoldRaceTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixtu
         await AssertRowsAsync(dynamoDb, KpiPartial.Merge(batches[0], replacement, batches[3], batches[4]), first, first.AddDays(3));
     }
 
+    [Fact]
+    public async Task Folds_of_the_same_days_in_one_process_wait_for_each_other_instead_of_racing_and_end_exact()
+    {
+        var first = new DateOnly(2064, 1, 1);
+        var batches = Enumerable.Range(30, 8).Select(seed => Batch(seed, first, days: 10, pages: [0])).ToList();
+        var conflicts = new ConflictCounter();
+        using var dynamoDb = aws.CreateDynamoDb(config => config.HttpClientFactory = conflicts);
+        var store = Store(dynamoDb);
+
+        // One store, as one Compute instance folding several messages at once.
+        await Task.WhenAll(batches.Select((batch, i) => Task.Run(() => store.AddBatchAsync($"one-process-{i}", 1, batch, CancellationToken.None))));
+
+        await AssertRowsAsync(dynamoDb, KpiPartial.Merge(batches), first, first.AddDays(9));
+        Assert.Equal(0, conflicts.Count);
+    }
+
     /// <summary>The stored rows of [from, to], as the dashboard reads them, are the engine's KPIs of <paramref name="expected"/>.</summary>
     private async Task AssertRowsAsync(IAmazonDynamoDB dynamoDb, KpiPartial expected, DateOnly from, DateOnly to)
     {
@@ -176,6 +192,33 @@ public class KpiFoldRaceTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixtu
                     return response;
                 }
                 return await base.SendAsync(request, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>An HTTP stack that counts DynamoDB's answers that a conditional write lost (ConditionalCheckFailedException).</summary>
+    private sealed class ConflictCounter : HttpClientFactory
+    {
+        private int _count;
+
+        public int Count => _count;
+
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Handler(this));
+
+        private sealed class Handler(ConflictCounter counter) : DelegatingHandler(new SocketsHttpHandler())
+        {
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                var response = await base.SendAsync(request, cancellationToken);
+                if (response.StatusCode == HttpStatusCode.BadRequest)
+                {
+                    await response.Content.LoadIntoBufferAsync(cancellationToken);
+                    if ((await response.Content.ReadAsStringAsync(cancellationToken)).Contains("ConditionalCheckFailed", StringComparison.Ordinal))
+                    {
+                        Interlocked.Increment(ref counter._count);
+                    }
+                }
+                return response;
             }
         }
     }

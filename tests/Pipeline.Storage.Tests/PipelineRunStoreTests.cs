@@ -119,7 +119,9 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), CancellationToken.None);
 
         Assert.NotNull(await runs.StartStageAsync(batch, 1, Stages.Validate, CancellationToken.None));
-        Assert.True(await runs.RecordStageAsync(batch, 1, Stages.Validate, Done(T0), CancellationToken.None));
+        // The record as the write left it: what the stage announces, without reading it again.
+        var validated = (await runs.RecordStageAsync(batch, 1, Stages.Validate, Done(T0), CancellationToken.None))!;
+        Assert.Equal((StageStatus.Succeeded, Stages.Validate), (validated.Stages[Stages.Validate].Status, validated.CurrentStage));
         // A stage that succeeded is not taken up again (a repeated message), and a later one is.
         Assert.Null(await runs.StartStageAsync(batch, 1, Stages.Validate, CancellationToken.None));
         Assert.NotNull(await runs.StartStageAsync(batch, 1, Stages.Transform, CancellationToken.None));
@@ -137,7 +139,7 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         Assert.Equal(TransitionResult.Refused, await runs.RejectAsync(batch, 1, new RejectionRecord("late", [], 1, null), CancellationToken.None));
         Assert.Equal(TransitionResult.Refused, await runs.FailAsync(batch, 1, "late", null, CancellationToken.None));
         Assert.Null(await runs.StartStageAsync(batch, 1, Stages.Compute, CancellationToken.None));
-        Assert.False(await runs.RecordStageAsync(batch, 1, Stages.Transform, new StageRecord(StageStatus.Running, T0, null, new Dictionary<string, long>()),
+        Assert.Null(await runs.RecordStageAsync(batch, 1, Stages.Transform, new StageRecord(StageStatus.Running, T0, null, new Dictionary<string, long>()),
             CancellationToken.None));
 
         var run = (await runs.GetAsync(batch, 1, CancellationToken.None))!;

@@ -194,6 +194,27 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
     }
 
     [Fact]
+    public async Task The_same_input_read_twice_gives_the_same_batch_the_second_time_too()
+    {
+        // Validate reads a rejected batch's parts a second time to locate conflicting ids: a part fetched ahead is handed
+        // to the engine once, and read again from S3 when it is opened again.
+        using var s3 = aws.CreateS3();
+        var lines = Items.Split('\n');
+        var manifestKey = await UploadAsync(
+            s3, $"twice-{Guid.NewGuid():N}", """{"files":{"orders":["o.csv"],"order_items":["i1.csv","i2.csv"]}}""", ("orders/o.csv", Orders),
+            ("order_items/i1.csv", string.Join('\n', lines[..3]) + "\n"), ("order_items/i2.csv", lines[0] + "\n" + lines[3] + "\n"));
+        var store = new S3BatchStore(s3);
+        var input = store.ToEngineInput(Bucket, (await OpenAsync(store, manifestKey)).Files);
+
+        var first = new BatchProcessor().Process(input);
+        var second = new BatchProcessor().Process(input);
+
+        Assert.True(first.Accepted && second.Accepted);
+        Assert.Equal((7L, 7L), (first.Report.RowsRead, second.Report.RowsRead));
+        Assert.Equal(KpiCalculator.Compute(first.Kpis!), KpiCalculator.Compute(second.Kpis!), new KpiTablesComparer());
+    }
+
+    [Fact]
     public async Task A_file_overwritten_after_the_batch_was_opened_is_not_read_as_the_batchs()
     {
         using var s3 = aws.CreateS3();
