@@ -66,10 +66,12 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
 
         // Read everything first: a batch with conflicts is reported in full and writes nothing.
         var found = new ConcurrentBag<KeyConflict>();
+        var read = new ConcurrentDictionary<string, PageState>();
         long conflictCount = 0;
         await Parallel.ForEachAsync(pages, RequestConcurrency.Options(cancellationToken), async (page, ct) =>
         {
-            var (_, holders) = await ReadPageAsync(page.Key, ct).ConfigureAwait(false);
+            var state = read[page.Key] = await ReadPageAsync(page.Key, ct).ConfigureAwait(false);
+            var holders = state.Holders;
             var conflicts = await ConflictsAsync(owner, page, holders, IsLive).ConfigureAwait(false);
             Interlocked.Add(ref conflictCount, conflicts.Count);
             foreach (var conflict in conflicts.Take(MaxReportedConflicts))
@@ -85,7 +87,7 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
         var written = new List<string>();
         foreach (var page in pages)
         {
-            var conflicts = await WritePageAsync(owner, page, IsLive, cancellationToken).ConfigureAwait(false);
+            var conflicts = await WritePageAsync(owner, page, read[page.Key], IsLive, cancellationToken).ConfigureAwait(false);
             if (conflicts.Count > 0)
             {
                 // Another batch claimed some of these ids between the read and now: this claim loses, and takes back its pages.
@@ -117,12 +119,17 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
         }
     }
 
-    /// <summary>Claims one page: conflicts found on it (nothing written), or none (the owner's ids written, dead holders dropped).</summary>
-    private async Task<List<KeyConflict>> WritePageAsync(KeyOwner owner, KeyPage page, Func<KeyOwner, Task<bool>> isLive, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims one page: conflicts found on it (nothing written), or none (the owner's ids written, dead holders dropped).
+    /// The first write is conditional on the page as <paramref name="read"/> found it; the page is read again only when
+    /// that write lost a race, so an uncontended claim is one write a page, not a read and a write.
+    /// </summary>
+    private async Task<List<KeyConflict>> WritePageAsync(
+        KeyOwner owner, KeyPage page, PageState read, Func<KeyOwner, Task<bool>> isLive, CancellationToken cancellationToken)
     {
         for (var race = 0; race < RetryBudgets.KeyPageRaces; race++)
         {
-            var (version, holders) = await ReadPageAsync(page.Key, cancellationToken).ConfigureAwait(false);
+            var (version, holders) = race == 0 ? read : await ReadPageAsync(page.Key, cancellationToken).ConfigureAwait(false);
             var conflicts = await ConflictsAsync(owner, page, holders, isLive).ConfigureAwait(false);
             if (conflicts.Count > 0)
             {
@@ -166,7 +173,7 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
         return conflicts;
     }
 
-    private async Task<(long Version, Dictionary<string, byte[]> Holders)> ReadPageAsync(string page, CancellationToken cancellationToken)
+    private async Task<PageState> ReadPageAsync(string page, CancellationToken cancellationToken)
     {
         var response = await dynamoDb.GetItemAsync(new GetItemRequest
         {
@@ -176,11 +183,11 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
         }, cancellationToken).ConfigureAwait(false);
         if (!response.IsItemSet)
         {
-            return (0, []);
+            return new PageState(0, []);
         }
         var item = response.Item;
         var holders = (item.TryGetValue(HoldersAttribute, out var map) ? map.M : null)?.ToDictionary(h => h.Key, h => h.Value.B.ToArray()) ?? [];
-        return (long.Parse(item[VersionAttribute].N, CultureInfo.InvariantCulture), holders);
+        return new PageState(long.Parse(item[VersionAttribute].N, CultureInfo.InvariantCulture), holders);
     }
 
     private async Task<bool> TryWritePageAsync(string page, long version, Dictionary<string, byte[]> holders, CancellationToken cancellationToken)
@@ -219,6 +226,9 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
 
     private static List<KeyConflict> First(IEnumerable<KeyConflict> conflicts) =>
         conflicts.OrderBy(c => c.Kind).ThenBy(c => c.Id).Take(MaxReportedConflicts).ToList();
+
+    /// <summary>A page as read: how often it was written (0: never), and each holder's encoded offsets.</summary>
+    private sealed record PageState(long Version, Dictionary<string, byte[]> Holders);
 
     private sealed record KeyPage(KeyKind Kind, long Number, List<ushort> Offsets)
     {

@@ -1,3 +1,4 @@
+using Amazon.Runtime;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Collections;
 using Pipeline.Storage.Keys;
@@ -94,5 +95,44 @@ public class OrderKeyIndexTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFix
         await index.ReleaseAsync(first, claim.Pages, CancellationToken.None);
 
         Assert.True((await index.ClaimAsync(new KeyOwner($"after-{Guid.NewGuid():N}", 1), Keys(at, 10, at, 10), Live, CancellationToken.None)).Claimed);
+    }
+
+    [Fact]
+    public async Task An_uncontended_claim_reads_each_page_once_and_writes_it_once()
+    {
+        var requests = new RequestCounter();
+        using var dynamoDb = aws.CreateDynamoDb(config => config.HttpClientFactory = requests);
+        var at = Base();
+
+        // 70,000 order ids fill three pages of 32,768; the ten item ids one more.
+        var claim = await new OrderKeyIndex(dynamoDb, aws.Topology)
+            .ClaimAsync(new KeyOwner($"uncontended-{Guid.NewGuid():N}", 1), Keys(at, 70_000, at, 10), Live, CancellationToken.None);
+
+        Assert.True(claim.Claimed);
+        Assert.Equal(4, claim.Pages.Count);
+        Assert.Equal(4, requests.Of("GetItem"));
+        Assert.Equal(4, requests.Of("PutItem"));
+    }
+
+    /// <summary>An HTTP stack that counts DynamoDB requests by operation (the X-Amz-Target header).</summary>
+    private sealed class RequestCounter : HttpClientFactory
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _counts = new();
+
+        public int Of(string operation) => _counts.GetValueOrDefault(operation);
+
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Handler(this));
+
+        private sealed class Handler(RequestCounter counter) : DelegatingHandler(new SocketsHttpHandler())
+        {
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                if (request.Headers.TryGetValues("X-Amz-Target", out var target))
+                {
+                    counter._counts.AddOrUpdate(target.Single().Split('.')[^1], 1, (_, n) => n + 1);
+                }
+                return base.SendAsync(request, cancellationToken);
+            }
+        }
     }
 }
