@@ -12,27 +12,40 @@ internal static class IdPages
     {
         var mask = (1L << pageBits) - 1;
         var pages = new SortedDictionary<long, List<ushort>>();
+        // Ids usually come ascending (an IdSet's order): then a page is looked up once, and nothing needs sorting.
+        List<ushort>? offsets = null;
+        var (currentPage, previous, ascending) = (long.MinValue, long.MinValue, true);
         foreach (var id in ids)
         {
+            ascending &= id > previous;
+            previous = id;
             var page = id >> pageBits;
-            if (!pages.TryGetValue(page, out var offsets))
+            if (page != currentPage || offsets is null)
             {
-                pages[page] = offsets = [];
+                currentPage = page;
+                if (!pages.TryGetValue(page, out offsets))
+                {
+                    pages[page] = offsets = [];
+                }
             }
             offsets.Add((ushort)(id & mask));
         }
-        foreach (var offsets in pages.Values)
+        if (ascending)
         {
-            offsets.Sort();
+            return pages;
+        }
+        foreach (var unsorted in pages.Values)
+        {
+            unsorted.Sort();
             var distinct = 0;
-            for (var i = 0; i < offsets.Count; i++)
+            for (var i = 0; i < unsorted.Count; i++)
             {
-                if (i == 0 || offsets[i] != offsets[distinct - 1])
+                if (i == 0 || unsorted[i] != unsorted[distinct - 1])
                 {
-                    offsets[distinct++] = offsets[i];
+                    unsorted[distinct++] = unsorted[i];
                 }
             }
-            offsets.RemoveRange(distinct, offsets.Count - distinct);
+            unsorted.RemoveRange(distinct, unsorted.Count - distinct);
         }
         return pages;
     }

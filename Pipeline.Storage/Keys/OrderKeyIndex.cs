@@ -156,7 +156,7 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
         KeyOwner owner, KeyPage page, Dictionary<string, byte[]> holders, Func<KeyOwner, Task<bool>> isLive)
     {
         var conflicts = new List<KeyConflict>();
-        var mine = page.Offsets.ToHashSet();
+        HashSet<ushort>? mine = null; // only when another batch holds ids on the page: most pages have no other holder
         foreach (var (holderText, encoded) in holders)
         {
             var holder = KeyOwner.Parse(holderText);
@@ -164,6 +164,7 @@ public sealed class OrderKeyIndex(IAmazonDynamoDB dynamoDb, PipelineTopology top
             {
                 continue; // a version of the same batch: the new one replaces it
             }
+            mine ??= [.. page.Offsets];
             var shared = IdPages.Decode(encoded).Where(mine.Contains).ToList();
             if (shared.Count > 0 && await isLive(holder).ConfigureAwait(false))
             {
