@@ -1,10 +1,10 @@
 using System.Diagnostics;
+using Benchmarks;
 using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Runs;
 using Pipeline.Testing;
 using Pipeline.Testing.Aws;
-using Benchmarks;
 using static Benchmarks.Figures;
 
 namespace Pipeline.EndToEnd.Benchmarks;
