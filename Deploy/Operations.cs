@@ -69,7 +69,7 @@ public sealed class Operations : Construct
         {
             var limit = OldestMessageAgeLimit(queue);
             Alarm(PipelineStack.Id("OldestMessage", queue.Name), $"{queue.Name} has waited over {limit.TotalMinutes:0.#} minutes",
-                $"The oldest message in {queue.Name} is older than its redrive budget ({queue.MaxReceiveCount} receives x " +
+                $"The oldest message in {queue.Name} is older than its redrive budget ({queue.RedriveMaxReceiveCount} receives x " +
                 $"{queue.VisibilityTimeout.TotalSeconds:0} s) plus {StartAllowance.TotalMinutes:0} minutes to start a task: nobody is taking it " +
                 "(no task, or one that cannot start or keeps failing).",
                 stack.QueueOf(queue).MetricApproximateAgeOfOldestMessage(PerMinute("Maximum")),
@@ -108,11 +108,12 @@ public sealed class Operations : Construct
     public Topic Topic { get; }
 
     /// <summary>
-    /// How old a queue's oldest message may get: by then it has been handled, or failed <see cref="QueueSpec.MaxReceiveCount"/>
-    /// times and been dead-lettered (each failure hides it for at most the visibility timeout; the bus extends that only while a
-    /// handler is running), unless nothing consumes the queue; plus the time a worker scaled to zero takes to start.
+    /// How old a queue's oldest message may get: by then it has been handled, or received
+    /// <see cref="QueueSpec.RedriveMaxReceiveCount"/> times at most and been dead-lettered (each receive that failed or was lost
+    /// hides it for at most the visibility timeout; the bus extends that only while a handler is running), unless nothing
+    /// consumes the queue; plus the time a worker scaled to zero takes to start.
     /// </summary>
-    public static TimeSpan OldestMessageAgeLimit(QueueSpec queue) => queue.VisibilityTimeout * queue.MaxReceiveCount + StartAllowance;
+    public static TimeSpan OldestMessageAgeLimit(QueueSpec queue) => queue.VisibilityTimeout * queue.RedriveMaxReceiveCount + StartAllowance;
 
     private void Alarm(string id, string name, string description, IMetric metric, ComparisonOperator comparison, double threshold, int minutes,
         TreatMissingData missingData)

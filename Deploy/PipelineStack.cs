@@ -198,7 +198,7 @@ public sealed class PipelineStack : Stack
             QueueName = spec.Name,
             VisibilityTimeout = Duration.Seconds(spec.VisibilityTimeout.TotalSeconds),
             MaxMessageSizeBytes = QueueSpec.MaxMessageBytes,
-            DeadLetterQueue = new DeadLetterQueue { Queue = deadLetters, MaxReceiveCount = spec.MaxReceiveCount },
+            DeadLetterQueue = new DeadLetterQueue { Queue = deadLetters, MaxReceiveCount = spec.RedriveMaxReceiveCount },
             Encryption = QueueEncryption.SQS_MANAGED,
             EnforceSSL = true,
         });

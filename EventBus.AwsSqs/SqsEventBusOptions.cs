@@ -27,8 +27,19 @@ public sealed class SqsEventBusOptions
 
     public TopologyMode Topology { get; set; } = TopologyMode.Ensure;
 
-    /// <summary>Receives before SQS redrive moves a message to the dead-letter queue, for queues the bus creates.</summary>
+    /// <summary>
+    /// The receive on which a message whose handler fails is dead-lettered with its error (at most the queue's redrive
+    /// <c>maxReceiveCount</c>, for a queue made elsewhere).
+    /// </summary>
     public int MaxReceiveCount { get; set; } = 5;
+
+    /// <summary>
+    /// Receives beyond <see cref="MaxReceiveCount"/> before SQS's own redrive moves a message, for queues the bus creates.
+    /// SQS counts every receive, also one that never reached a handler's end (a consumer killed, a receive answer lost, a
+    /// delete that failed): without a spare, such receives use up the handler's budget and SQS dead-letters the message
+    /// on a receive the bus never handled, without its error.
+    /// </summary>
+    public int SpareReceives { get; set; } = 5;
 
     /// <summary>The visibility timeout of queues the bus creates; existing queues keep theirs.</summary>
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -84,6 +95,10 @@ public sealed class SqsEventBusOptions
     {
         if (MaxConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "must be at least 1");
         if (MaxReceiveCount < 1) throw new ArgumentOutOfRangeException(nameof(MaxReceiveCount), MaxReceiveCount, "must be at least 1");
+        if (SpareReceives < 0 || MaxReceiveCount + SpareReceives > 1000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SpareReceives), SpareReceives, "must be at least 0, and with MaxReceiveCount at most SQS's 1000");
+        }
         if (ImmediateRetries < 0) throw new ArgumentOutOfRangeException(nameof(ImmediateRetries), ImmediateRetries, "must not be negative");
         if (MaxMessageBytes is < 1024 or > SnsMaxMessageBytes)
         {

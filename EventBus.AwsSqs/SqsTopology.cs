@@ -47,7 +47,7 @@ internal sealed class SqsTopology(IAmazonSQS sqs, SnsClient sns, TopologyMode mo
         var url = await QueueUrlAsync(queueName, new()
         {
             [QueueAttributeName.VisibilityTimeout] = ((int)options.VisibilityTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
-            [QueueAttributeName.RedrivePolicy] = RedrivePolicy(deadLetterArn, options.MaxReceiveCount),
+            [QueueAttributeName.RedrivePolicy] = RedrivePolicy(deadLetterArn, options.MaxReceiveCount + options.SpareReceives),
             // What the topics can deliver; a larger message sent to the queue directly is refused to its sender.
             [QueueAttributeName.MaximumMessageSize] = options.MaxMessageBytes.ToString(CultureInfo.InvariantCulture),
         }, cancellationToken).ConfigureAwait(false);
@@ -58,7 +58,7 @@ internal sealed class SqsTopology(IAmazonSQS sqs, SnsClient sns, TopologyMode mo
         if (redrive is null && mode == TopologyMode.Ensure)
         {
             // A queue made by hand without a dead-letter queue: wire it, as creating it would have.
-            policy = RedrivePolicy(deadLetterArn, options.MaxReceiveCount);
+            policy = RedrivePolicy(deadLetterArn, options.MaxReceiveCount + options.SpareReceives);
             await sqs.SetQueueAttributesAsync(new SetQueueAttributesRequest
             {
                 QueueUrl = url,
@@ -87,7 +87,7 @@ internal sealed class SqsTopology(IAmazonSQS sqs, SnsClient sns, TopologyMode mo
 
         return new EndpointQueue(queueName, url, arn, deadLetterUrl,
             TimeSpan.FromSeconds(int.Parse(attributes[QueueAttributeName.VisibilityTimeout], CultureInfo.InvariantCulture)),
-            ReadMaxReceiveCount(redrive) ?? options.MaxReceiveCount);
+            Math.Min(options.MaxReceiveCount, ReadMaxReceiveCount(redrive) ?? options.MaxReceiveCount));
     }
 
     /// <summary>The queue's URL; in ensure mode a missing queue is created with <paramref name="attributes"/>, an existing one is left as it is.</summary>

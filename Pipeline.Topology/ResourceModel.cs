@@ -55,12 +55,24 @@ public sealed record TableSpec(string Name, TableKey Key, IReadOnlyList<GlobalIn
 
 public sealed record TopicSpec(string Name);
 
-/// <summary>A queue and its dead-letter queue <c>{Name}_error</c>, fed by SQS redrive after <see cref="MaxReceiveCount"/> receives.</summary>
+/// <summary>
+/// A queue and its dead-letter queue <c>{Name}_error</c>: the bus dead-letters a message whose handler failed on its
+/// <see cref="MaxReceiveCount"/>th receive (with the error); SQS's own redrive after <see cref="RedriveMaxReceiveCount"/>.
+/// </summary>
 public sealed record QueueSpec(string Name)
 {
     public const string DeadLetterSuffix = "_error";
 
+    /// <summary>
+    /// Receives SQS counts that never reached a handler's end (a task killed, a receive answer lost, a delete that failed)
+    /// are spared on top of <see cref="MaxReceiveCount"/>, so they do not use up a handler's budget.
+    /// </summary>
+    public const int SpareReceives = 5;
+
     public int MaxReceiveCount { get; init; } = 5;
+
+    /// <summary>SQS's redrive: only a message whose receives keep ending before its handler does (a crash loop) gets there.</summary>
+    public int RedriveMaxReceiveCount => MaxReceiveCount + SpareReceives;
     public TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Dead letters are kept for the longest time SQS allows, so that nothing is lost before someone looks.</summary>

@@ -156,7 +156,7 @@ public sealed partial class TopologyProvisioner(
         var redrive = JsonSerializer.Serialize(new Dictionary<string, string>
         {
             ["deadLetterTargetArn"] = deadLetterArn,
-            ["maxReceiveCount"] = queue.MaxReceiveCount.ToString(CultureInfo.InvariantCulture),
+            ["maxReceiveCount"] = queue.RedriveMaxReceiveCount.ToString(CultureInfo.InvariantCulture),
         });
         return await EnsureQueueAsync(queue.Name, new()
         {

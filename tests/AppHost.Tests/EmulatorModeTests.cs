@@ -101,7 +101,7 @@ public class EmulatorModeTests(EmulatorAppFixture fixture)
 
             using var redrive = JsonDocument.Parse(attributes.Attributes[QueueAttributeName.RedrivePolicy]);
             Assert.Equal(deadLetterArn, redrive.RootElement.GetProperty("deadLetterTargetArn").GetString());
-            Assert.Equal("5", redrive.RootElement.GetProperty("maxReceiveCount").ToString());
+            Assert.Equal("10", redrive.RootElement.GetProperty("maxReceiveCount").ToString()); // 5 handled receives and 5 spare
         }
     }
 

@@ -31,9 +31,9 @@ public sealed class OperationsTests(SynthesizedStack stack)
         var consumed = services.All.Concat([services.Dashboard]).SelectMany(s => s.Consumes).Select(q => $"queue/{q.Name}").Distinct();
         Assert.Equal(consumed.Order(), alarms.Keys.Order());
         Assert.DoesNotContain($"queue/{_topology.AlertsInboxQueue.Name}", alarms.Keys);
-        // 5 receives x 5 minutes + 5 minutes to start a task; 5 x 30 s + 5 minutes.
-        Assert.Equal(30 * 60, (double)alarms[$"queue/{_topology.ValidateQueue.Name}"]["Threshold"]!);
-        Assert.Equal(7.5 * 60, (double)alarms[$"queue/{_topology.NotifierQueue.Name}"]["Threshold"]!);
+        // 10 receives (5 handled, 5 spare) x 5 minutes + 5 minutes to start a task; 10 x 30 s + 5 minutes.
+        Assert.Equal(55 * 60, (double)alarms[$"queue/{_topology.ValidateQueue.Name}"]["Threshold"]!);
+        Assert.Equal(10 * 60, (double)alarms[$"queue/{_topology.NotifierQueue.Name}"]["Threshold"]!);
         foreach (var queue in _topology.Queues.Where(q => alarms.ContainsKey($"queue/{q.Name}")))
         {
             var alarm = alarms[$"queue/{queue.Name}"];

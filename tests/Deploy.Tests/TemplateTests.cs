@@ -59,7 +59,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
             var properties = queues[queue.Name].Resource["Properties"]!;
             Assert.Equal((int)queue.VisibilityTimeout.TotalSeconds, (int)properties["VisibilityTimeout"]!);
             Assert.Equal(QueueSpec.MaxMessageBytes, (int)properties["MaximumMessageSize"]!);
-            Assert.Equal(queue.MaxReceiveCount, (int)properties["RedrivePolicy"]!["maxReceiveCount"]!);
+            Assert.Equal(queue.RedriveMaxReceiveCount, (int)properties["RedrivePolicy"]!["maxReceiveCount"]!);
             Assert.Equal(queues[queue.DeadLetterQueueName].Id, (string)properties["RedrivePolicy"]!["deadLetterTargetArn"]!["Fn::GetAtt"]![0]!);
             Assert.True((bool)properties["SqsManagedSseEnabled"]!);
 

@@ -64,6 +64,35 @@ public class DeliveryTests(AwsEmulatorFixture aws) : IClassFixture<AwsEmulatorFi
     }
 
     [Fact]
+    public async Task Receives_that_never_reach_a_handler_do_not_use_up_its_budget()
+    {
+        // Receives lost before a handler's end (a consumer killed, a receive answer lost, a delete that failed) are
+        // counted by SQS like any other: here two, made by a client that never deletes, on a budget of two receives.
+        var received = new Received<Note>();
+        void Subscribe(SqsEventBusBuilder bus) => bus.AddSubscription<Note, RecordingHandler<Note>>();
+        void Configure(SqsEventBusOptions options) => options.MaxReceiveCount = 2;
+        void Services(IServiceCollection services) => services.AddSingleton(received);
+        await (await BusHost.StartAsync(aws, "spare-endpoint", Subscribe, Configure, Services)).DisposeAsync();
+        using var sqs = aws.CreateSqsClient();
+        var url = (await sqs.GetQueueUrlAsync("spare-endpoint")).QueueUrl;
+        await QueueProbe.SendAsync(sqs, "spare-endpoint",
+            EnvelopeSerializer.Serialize(EnvelopeSerializer.Wrap(new Note("after two lost receives"), Guid.NewGuid(), DateTimeOffset.UtcNow)));
+        for (var lost = 1; lost <= 2; lost++)
+        {
+            var taken = Assert.Single((await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = url, WaitTimeSeconds = 5 })).Messages ?? []);
+            await sqs.ChangeMessageVisibilityAsync(url, taken.ReceiptHandle, 0);
+        }
+
+        await using var host = await BusHost.StartAsync(aws, "spare-endpoint", Subscribe, Configure, Services);
+
+        var (message, context) = Assert.Single(await received.WaitForAsync(1));
+        Assert.Equal("after two lost receives", message.Text);
+        Assert.Equal(3, context.ReceiveCount);
+        await QueueProbe.EventuallyAsync(async () => await QueueProbe.CountAsync(sqs, "spare-endpoint") == (0, 0), "the message is deleted");
+        Assert.Equal((0, 0), await QueueProbe.CountAsync(sqs, "spare-endpoint_error"));
+    }
+
+    [Fact]
     public async Task A_dead_letter_is_redriven_to_its_queue_and_handled()
     {
         await using var host = await BusHost.StartAsync(aws, "redrive-endpoint",
