@@ -44,10 +44,7 @@ public static class PipelineWarmUp
             var partials = output.Combine(S3BatchStore.PartSize).Select(file =>
             {
                 using var stream = File.OpenRead(file.Path);
-                var categories = new CategoryIndex();
-                var accumulator = new KpiAccumulator(categories);
-                EnrichedFile.ReadInto(stream, accumulator, categories);
-                return accumulator.ToPartial();
+                return EnrichedFile.ReadPartial(stream);
             }).ToList();
             KpiCalculator.Compute(KpiPartial.Merge(partials));
         }

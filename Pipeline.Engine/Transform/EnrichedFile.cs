@@ -159,9 +159,9 @@ public static class EnrichedFile
 
     /// <summary>
     /// Writes one combined file of <paramref name="files"/> (each a complete file written by a <see cref="Writer"/>,
-    /// with the counts it wrote) to <paramref name="output"/>, and returns the total counts.
+    /// with the counts it wrote) to <paramref name="output"/>; its trailer holds the total counts.
     /// </summary>
-    public static Counts Concatenate(Stream output, IReadOnlyList<(string Path, Counts Counts)> files)
+    public static void Concatenate(Stream output, IReadOnlyList<(string Path, Counts Counts)> files)
     {
         WriteMember(output, writer => writer.Write(CombinedMagic));
         foreach (var file in files)
@@ -177,13 +177,22 @@ public static class EnrichedFile
             writer.Write7BitEncodedInt64(total.Orders);
             writer.Write7BitEncodedInt64(total.Items);
         });
-        return total;
     }
 
     private static void WriteMember(Stream output, Action<BinaryWriter> write)
     {
         using var writer = new BinaryWriter(new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true), Encoding.UTF8);
         write(writer);
+    }
+
+    /// <summary>The KPI partial of one enriched file (plain or combined), with a category index of its own.</summary>
+    /// <exception cref="InvalidDataException">The stream is not an enriched file, or it is truncated or corrupt.</exception>
+    public static KpiPartial ReadPartial(Stream input)
+    {
+        var categories = new CategoryIndex();
+        var kpis = new KpiAccumulator(categories);
+        ReadInto(input, kpis, categories);
+        return kpis.ToPartial();
     }
 
     /// <summary>

@@ -106,13 +106,8 @@ public sealed partial class BatchTransformedHandler(
     /// <summary>Reads the version's enriched files (in parallel, one accumulator each) into one KPI partial.</summary>
     private async Task<KpiPartial> ReadBatchAsync(BatchTransformed transformed, CancellationToken cancellationToken)
     {
-        var parts = await Task.WhenAll(transformed.DataKeys.Select(key => Task.Run(() => batches.ReadAsync(transformed.Bucket, key, stream =>
-        {
-            var categories = new CategoryIndex();
-            var accumulator = new KpiAccumulator(categories);
-            EnrichedFile.ReadInto(stream, accumulator, categories);
-            return accumulator.ToPartial();
-        }, cancellationToken), cancellationToken))).ConfigureAwait(false);
+        var parts = await Task.WhenAll(transformed.DataKeys.Select(key =>
+            Task.Run(() => batches.ReadAsync(transformed.Bucket, key, EnrichedFile.ReadPartial, cancellationToken), cancellationToken))).ConfigureAwait(false);
         return KpiPartial.Merge(parts);
     }
 
