@@ -52,28 +52,10 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
         // One listing of the batch's folder finds its files, taken while the manifest is read: the manifest's ETag was known
         // before this call, so its files were written before the listing either way.
         var listingTask = s3.ListObjectsAsync(bucket, BatchLayout.BatchPrefix(name), 2 * _limits.MaxFiles, cancellationToken);
-        GetObjectResponse manifestObject;
-        try
-        {
-            manifestObject = await s3.GetObjectAsync(
-                new GetObjectRequest { BucketName = bucket, Key = manifestKey, EtagToMatch = Quoted(manifestETag) }, cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (AmazonS3Exception e) when (IsMissing(e))
-        {
-            throw new BatchLayoutException($"the manifest {manifestKey} does not exist in bucket {bucket}");
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
-        {
-            throw new BatchChangedException($"the manifest {manifestKey} was replaced by a newer upload");
-        }
-
-        BatchManifest manifest;
-        using (manifestObject)
-        {
-            Refuse(_limits.CheckManifest(manifestKey, manifestObject.ContentLength));
-            manifest = BatchManifest.Parse(await ReadManifestAsync(manifestKey, manifestObject.ResponseStream, cancellationToken).ConfigureAwait(false));
-        }
+        var manifestTask = GetManifestAsync(bucket, manifestKey, manifestETag, cancellationToken);
+        // Both awaited, so that a listing that fails with the manifest is not left unobserved; the manifest's error comes first.
+        await Task.WhenAll(manifestTask, listingTask).ConfigureAwait(false);
+        var (manifest, manifestETagRead, manifestWritten) = await manifestTask.ConfigureAwait(false);
 
         (string Key, string Name, TableKind Table) Part(TableKind table, string file) =>
             (BatchLayout.PartKey(name, TableNames.Of(table), file), $"{TableNames.Of(table)}/{file}", table);
@@ -109,10 +91,37 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
                 files[i] = new BatchObject(w.Key, w.Name, w.Table, size, etag);
             }).ConfigureAwait(false);
         Refuse(_limits.CheckFiles([.. files.Select(f => (f.Key, (long?)f.Size))]));
-        return new StoredBatch(name, bucket, manifest, new BatchContent(manifestKey, BareETag(manifestObject.ETag), files)
+        return new StoredBatch(name, bucket, manifest, new BatchContent(manifestKey, manifestETagRead, files) { ManifestLastModified = manifestWritten });
+    }
+
+    /// <summary>
+    /// The manifest of exactly the upload with <paramref name="manifestETag"/> (refused if it is too large or malformed), with
+    /// its object's ETag and time of writing.
+    /// </summary>
+    private async Task<(BatchManifest Manifest, string ETag, DateTimeOffset? Written)> GetManifestAsync(string bucket, string manifestKey, string manifestETag, CancellationToken cancellationToken)
+    {
+        GetObjectResponse manifestObject;
+        try
         {
-            ManifestLastModified = manifestObject.LastModified is { } written ? Utc(written) : null,
-        });
+            manifestObject = await s3.GetObjectAsync(
+                new GetObjectRequest { BucketName = bucket, Key = manifestKey, EtagToMatch = Quoted(manifestETag) }, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (IsMissing(e))
+        {
+            throw new BatchLayoutException($"the manifest {manifestKey} does not exist in bucket {bucket}");
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
+        {
+            throw new BatchChangedException($"the manifest {manifestKey} was replaced by a newer upload");
+        }
+
+        using (manifestObject)
+        {
+            Refuse(_limits.CheckManifest(manifestKey, manifestObject.ContentLength));
+            var manifest = BatchManifest.Parse(await ReadManifestAsync(manifestKey, manifestObject.ResponseStream, cancellationToken).ConfigureAwait(false));
+            return (manifest, BareETag(manifestObject.ETag), manifestObject.LastModified is { } written ? Utc(written) : null);
+        }
     }
 
     /// <summary>The manifest's bytes, read only up to the limit, whatever size S3 announced.</summary>
