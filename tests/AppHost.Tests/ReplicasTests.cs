@@ -9,8 +9,15 @@ namespace AppHost.Tests;
 /// tasks): batches, replacements and retractions on the same days at once end exact, with one alert per version, no
 /// dead letter, and every dashboard instance seeing the changes.
 /// </summary>
+[Collection(Name)]
 public sealed class ReplicasTests(ReplicasTests.ReplicatedApp app) : IClassFixture<ReplicasTests.ReplicatedApp>, IDisposable
 {
+    /// <summary>
+    /// Its own collection, run once the others are done: ten service processes beside another AppHost's would slow both
+    /// on a machine of two cores.
+    /// </summary>
+    public const string Name = "AppHost with replicas";
+
     private const int Replicas = 2;
     private const int Batches = 6;
     private static readonly DateOnly FirstDay = new(2019, 5, 1);
@@ -114,3 +121,6 @@ public sealed class ReplicasTests(ReplicasTests.ReplicatedApp app) : IClassFixtu
         async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
     }
 }
+
+[CollectionDefinition(ReplicasTests.Name, DisableParallelization = true)]
+public sealed class ReplicasCollection;
