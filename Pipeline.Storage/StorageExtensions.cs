@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Pipeline.Engine.Batches;
+using Pipeline.Storage.Alerts;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Keys;
 using Pipeline.Storage.Kpis;
@@ -12,7 +13,8 @@ namespace Pipeline.Storage;
 public static class StorageExtensions
 {
     /// <summary>
-    /// The batch store (S3), the KPI store and its queries, the run records and the order key index (DynamoDB), and the engine with the
+    /// The batch store (S3), the KPI store and its queries, the run records, the order key index and the latest alert
+    /// (DynamoDB), and the engine with the
     /// batch limits of the configuration section <see cref="BatchLimits.SectionName"/> (the defaults where it says
     /// nothing). Needs the AWS clients and the topology.
     /// </summary>
@@ -30,6 +32,7 @@ public static class StorageExtensions
         services.TryAddSingleton<KpiQueries>();
         services.TryAddSingleton<PipelineRunStore>();
         services.TryAddSingleton<OrderKeyIndex>();
+        services.TryAddSingleton<LatestAlertStore>();
         return services;
     }
 }

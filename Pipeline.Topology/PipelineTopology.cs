@@ -44,6 +44,7 @@ public sealed partial class PipelineTopology
         PipelineRunsTable = new(Name("runs"), new TableKey(new KeyAttribute("batch_id"), new KeyAttribute("version", KeyAttributeType.Number)));
         OrderKeysTable = new(Name("order-keys"), new TableKey(new KeyAttribute("page")));
         ProcessedMessagesTable = new(Name("processed-messages"), new TableKey(new KeyAttribute("id"))) { TimeToLiveAttribute = ProcessedMessageExpiry };
+        LatestAlertTable = new(Name("latest-alert"), new TableKey(new KeyAttribute("id")));
 
         BatchSubmittedTopic = MessageTopic("Pipeline_Contracts-BatchSubmitted");
         BatchValidatedTopic = MessageTopic("Pipeline_Contracts-BatchValidated");
@@ -63,7 +64,6 @@ public sealed partial class PipelineTopology
         NotifierQueue = new(Name("notifier"));
         ManifestEventsQueue = new(Name("manifest-events"));
         AlertsInboxQueue = new(Name("alerts-inbox"));
-        DashboardQueue = new(Name("dashboard"));
         CheckQueueNames();
 
         Subscriptions =
@@ -78,7 +78,6 @@ public sealed partial class PipelineTopology
             new(BatchRetractedTopic, NotifierQueue),
             new(BatchRetractionRefusedTopic, NotifierQueue),
             new(AlertsTopic, AlertsInboxQueue),
-            new(AlertsTopic, DashboardQueue),
         ];
     }
 
@@ -121,6 +120,12 @@ public sealed partial class PipelineTopology
     /// </summary>
     public TableSpec ProcessedMessagesTable { get; }
 
+    /// <summary>
+    /// One item: the newest alert and how many alerts have been sent, written by the Notifier after each publish. Every
+    /// dashboard task polls it (one GetItem every few seconds) and refreshes its open pages when the count moves.
+    /// </summary>
+    public TableSpec LatestAlertTable { get; }
+
     /// <summary>The attribute (epoch seconds) the IdempotencyStore writes on each item, and the table's TTL attribute.</summary>
     public const string ProcessedMessageExpiry = "expires_at";
 
@@ -149,18 +154,15 @@ public sealed partial class PipelineTopology
     /// <summary>A queue on the alerts topic, so that alerts can be read locally and by tools.</summary>
     public QueueSpec AlertsInboxQueue { get; }
 
-    /// <summary>The dashboard's own queue on the alerts topic: open pages update when a batch finishes.</summary>
-    public QueueSpec DashboardQueue { get; }
-
     public IReadOnlyList<TableSpec> Tables =>
-        [CategoryKpisTable, OrderKpisTable, KpiContributionsTable, KpiDaysTable, PipelineRunsTable, OrderKeysTable, ProcessedMessagesTable];
+        [CategoryKpisTable, OrderKpisTable, KpiContributionsTable, KpiDaysTable, PipelineRunsTable, OrderKeysTable, ProcessedMessagesTable, LatestAlertTable];
 
     public IReadOnlyList<TopicSpec> Topics =>
         [BatchSubmittedTopic, BatchValidatedTopic, BatchRejectedTopic, BatchTransformedTopic, KpisUpdatedTopic,
          BatchRetractionRequestedTopic, BatchRetractedTopic, BatchRetractionRefusedTopic, BatchUploadRepeatedTopic, AlertsTopic];
 
     public IReadOnlyList<QueueSpec> Queues =>
-        [ValidateQueue, TransformQueue, ComputeQueue, NotifierQueue, ManifestEventsQueue, AlertsInboxQueue, DashboardQueue];
+        [ValidateQueue, TransformQueue, ComputeQueue, NotifierQueue, ManifestEventsQueue, AlertsInboxQueue];
 
     public IReadOnlyList<SubscriptionSpec> Subscriptions { get; }
 

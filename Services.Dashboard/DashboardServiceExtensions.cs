@@ -1,8 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using EventBus.AwsSqs;
 using Microsoft.AspNetCore.DataProtection;
-using Pipeline.Contracts.Alerts;
 using Pipeline.Storage;
 using Pipeline.Topology;
 using Pipeline.Topology.Access;
@@ -19,19 +17,19 @@ public static class DashboardServiceExtensions
     /// <summary>Configuration key of the Aspire dashboard's address, which the AppHost gives so a batch page can link to its trace.</summary>
     public const string TracesDashboardKey = "Dashboard:AspireDashboardUrl";
 
-    /// <summary>The dashboard reads KPIs, runs, reports and queue depths, and hears alerts on a queue of its own.</summary>
+    /// <summary>The dashboard reads KPIs, runs, reports and queue depths, and polls the latest alert to refresh its open pages.</summary>
     public static IHostApplicationBuilder AddDashboardService(this IHostApplicationBuilder builder)
     {
         var topology = builder.AddPipelineTopology();
         builder.Services.AddPipelineStorage();
         builder.Services.AddSingleton<PipelineChanges>();
+        builder.Services.Configure<LatestAlertWatcherOptions>(builder.Configuration.GetSection(LatestAlertWatcherOptions.SectionName));
+        builder.Services.AddHostedService<LatestAlertWatcher>();
         builder.Services.AddSingleton<KpiReader>();
         builder.Services.AddSingleton<RunReader>();
         builder.Services.AddSingleton<QueueDepthReader>();
         builder.Services.AddSingleton(new AspireDashboardLink(builder.Configuration[TracesDashboardKey]));
 
-        builder.AddSqsEventBus("dashboard", bus => (bus.QueueName, bus.TopicScope) = (topology.DashboardQueue.Name, topology.TopicScope))
-            .AddPlainJsonQueue<Alert, AlertReceivedHandler>(topology.DashboardQueue.Name);
         builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Dashboard);
 
         builder.Services.ConfigureHttpJsonOptions(json =>

@@ -70,7 +70,7 @@ public sealed class PipelineServices(PipelineTopology topology)
         WatchesDeadLetters: []);
 
     /// <summary>
-    /// Publishes each alert once (claims in the processed-messages table); watches every service queue's dead letters
+    /// Publishes each alert once (claims in the processed-messages table) and notes it as the latest; watches every service queue's dead letters
     /// and stalled versions, and fails them. No data, no KPI tables.
     /// </summary>
     public ServiceAccess Notifier { get; } = new(
@@ -82,16 +82,17 @@ public sealed class PipelineServices(PipelineTopology topology)
         [
             new(topology.PipelineRunsTable, TableOperations.GetItem | TableOperations.UpdateItem | TableOperations.Scan | TableOperations.Query),
             new(topology.ProcessedMessagesTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.UpdateItem | TableOperations.DeleteItem),
+            new(topology.LatestAlertTable, TableOperations.UpdateItem),
         ],
         WatchesDeadLetters: [topology.ValidateQueue, topology.ManifestEventsQueue, topology.TransformQueue, topology.ComputeQueue, topology.NotifierQueue]);
 
     /// <summary>
-    /// The web dashboard: reads KPIs, run records and rejected versions' validation reports, and the depth of every service queue; hears
-    /// alerts on a queue of its own. Writes no data (its queue's messages only); "Redrive dead letters" is the AppHost's.
+    /// The web dashboard: reads KPIs, run records and rejected versions' validation reports, and the depth of every service queue; learns
+    /// of alerts by polling the latest-alert item (so every dashboard task does). Writes nothing; "Redrive dead letters" is the AppHost's.
     /// </summary>
     public ServiceAccess Dashboard { get; } = new(
         "dashboard",
-        Consumes: [topology.DashboardQueue],
+        Consumes: [],
         Publishes: [],
         Objects: [new(BucketSpec.ErrorsPrefix, ObjectOperations.Read)], // rejected versions' validation reports
         Tables:
@@ -99,6 +100,7 @@ public sealed class PipelineServices(PipelineTopology topology)
             new(topology.OrderKpisTable, TableOperations.BatchGetItem | TableOperations.Scan),
             new(topology.CategoryKpisTable, TableOperations.Query | TableOperations.Scan),
             new(topology.PipelineRunsTable, TableOperations.Query | TableOperations.Scan),
+            new(topology.LatestAlertTable, TableOperations.GetItem),
         ],
         WatchesDeadLetters: [])
     {

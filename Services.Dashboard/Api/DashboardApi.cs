@@ -89,7 +89,7 @@ public static class DashboardApi
         api.MapGet("/alerts/last", (PipelineChanges changes) => changes.LastAlert is { } last
                 ? (Results<Ok<Alert>, NoContent>)TypedResults.Ok(last.Alert)
                 : TypedResults.NoContent())
-            .WithSummary("The newest alert since the dashboard started (204 when none yet)");
+            .WithSummary("The newest alert the Notifier sent (204 when none yet)");
 
         return app;
     }

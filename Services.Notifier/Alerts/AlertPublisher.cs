@@ -1,6 +1,7 @@
 using Aws.Sns;
 using EventBus.AwsSqs;
 using Pipeline.Contracts.Alerts;
+using Pipeline.Storage.Alerts;
 
 namespace Services.Notifier.Alerts;
 
@@ -9,10 +10,12 @@ namespace Services.Notifier.Alerts;
 /// processed-messages table first and marked sent after the publish, so a repeated delivery or a second notifier
 /// replica does not send it again. The windows left — a crash between the publish and the mark (the claim's lease
 /// runs out and the alert goes again), a publish whose answer was lost and which is retried — repeat the same
-/// <c>alert_id</c> (in the body and as a message attribute), so a reader can tell. The run record notes the alert.
+/// <c>alert_id</c> (in the body and as a message attribute), so a reader can tell. The run record notes the alert, and so
+/// does the latest-alert item, which every dashboard task polls to refresh its open pages.
 /// </summary>
 public sealed partial class AlertPublisher(
-    SnsClient sns, PipelineTopology topology, IdempotencyStore sent, PipelineRunStore runs, TimeProvider clock, ILogger<AlertPublisher> logger)
+    SnsClient sns, PipelineTopology topology, IdempotencyStore sent, PipelineRunStore runs, LatestAlertStore latest, TimeProvider clock,
+    ILogger<AlertPublisher> logger)
 {
     private string? _topicArn;
 
@@ -32,6 +35,7 @@ public sealed partial class AlertPublisher(
             LogPublished(alert.BatchId, alert.Status, alert.Subject);
         }
         // Also after a repeat: the delivery that sent it may have died before noting it.
+        await latest.NoteAsync(alert.ToJson(), at, cancellationToken).ConfigureAwait(false);
         if (alert.Version is { } version)
         {
             await runs.RecordNotifiedAsync(alert.BatchId, version, new StageRecord(StageStatus.Succeeded, at, clock.GetUtcNow(),

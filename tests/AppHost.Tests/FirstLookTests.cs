@@ -35,13 +35,13 @@ public sealed class FirstLookTests(EmulatorAppFixture app)
         Assert.Equal("Healthy", await dashboard.GetStringAsync("/health"));
 
         // Each process exports its spans in the order they end: once a batch's spans are in from every service, and the
-        // dashboard's span of hearing its alert, so is every span of every probe the AppHost made before.
+        // dashboard's span of seeing its alert, so is every span of every probe the AppHost made before.
         using var driver = new PipelineDriver(app);
         var batch = $"first-look-{Guid.NewGuid():N}"[..20];
         var submitted = DateTimeOffset.UtcNow;
         await driver.SubmitAsync(PipelineDriver.Generate(50, new DateOnly(2018, 8, 1), seed: 19, days: 1), batch);
         Assert.Equal(AlertStatus.Succeeded, (await driver.NextAlertAsync(batch)).Status);
-        var heard = $"process {driver.Topology.DashboardQueue.Name}";
+        const string heard = "dashboard alert seen"; // the dashboard's LatestAlertWatcher.ChangeSeenSpan
         var spans = await app.Traces.WaitForAsync(all =>
             EmulatorApp.Services.All(service => all.Any(s => s.Service == service && s["pipeline.batch.id"] == batch))
             && all.Any(s => s.Service == "dashboard" && s.Name == heard && s.Start >= submitted),

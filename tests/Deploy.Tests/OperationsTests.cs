@@ -90,8 +90,8 @@ public sealed class OperationsTests(SynthesizedStack stack)
         var topic = OperationsTopicId(stack.Json);
         var alarms = OperationsAlarms(stack.Json).ToList();
 
-        // 7 dead-letter queues, 6 consumed queues, the Notifier's tasks, the dashboard's targets twice.
-        Assert.Equal(_topology.Queues.Count + 6 + 1 + 2, alarms.Count);
+        // 6 dead-letter queues, 5 consumed queues, the Notifier's tasks, the dashboard's targets twice.
+        Assert.Equal(_topology.Queues.Count + 5 + 1 + 2, alarms.Count);
         Assert.All(alarms, a =>
         {
             Assert.Equal([topic], a["AlarmActions"]!.AsArray().Select(r => (string)r!["Ref"]!));

@@ -259,6 +259,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:DeleteItem table/pipeline-processed-messages", "dynamodb:DescribeTable table/pipeline-processed-messages",
                 "dynamodb:GetItem table/pipeline-processed-messages", "dynamodb:PutItem table/pipeline-processed-messages",
                 "dynamodb:UpdateItem table/pipeline-processed-messages",
+                "dynamodb:DescribeTable table/pipeline-latest-alert", "dynamodb:UpdateItem table/pipeline-latest-alert",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:Query table/pipeline-runs",
                 "dynamodb:Scan table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted",
@@ -281,10 +282,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:Query table/pipeline-category-kpis",
                 "dynamodb:Scan table/pipeline-category-kpis",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:Query table/pipeline-runs", "dynamodb:Scan table/pipeline-runs",
+                "dynamodb:DescribeTable table/pipeline-latest-alert", "dynamodb:GetItem table/pipeline-latest-alert",
                 $"s3:GetObject bucket/{Bucket}/errors/*",
                 $"s3:ListBucket bucket/{Bucket}",
-                "sns:GetTopicAttributes topic/pipeline-alerts", "sns:ListSubscriptionsByTopic topic/pipeline-alerts",
-                .. Consumer("pipeline-dashboard"),
                 .. DepthReader("pipeline-validate"), .. DepthReader("pipeline-manifest-events"), .. DepthReader("pipeline-transform"),
                 .. DepthReader("pipeline-compute"), .. DepthReader("pipeline-notifier"),
             ]
@@ -335,10 +335,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
             && !g.StartsWith("s3:GetObject", StringComparison.Ordinal) && !g.StartsWith("s3:ListBucket", StringComparison.Ordinal));
         Assert.DoesNotContain(grants, g => g.Contains("/data/", StringComparison.Ordinal)
             || g.Contains("/transformed/", StringComparison.Ordinal) || g.Contains("/processed/", StringComparison.Ordinal));
-        // Its own queue only: it deletes the alerts it has read there, and nowhere else.
-        Assert.All(
-            grants.Where(g => g.StartsWith("sqs:DeleteMessage", StringComparison.Ordinal) || g.StartsWith("sqs:ReceiveMessage", StringComparison.Ordinal)),
-            g => Assert.EndsWith(" queue/pipeline-dashboard", g, StringComparison.Ordinal));
+        // It learns of alerts from the latest-alert item: no queue of its own, no message received or deleted anywhere.
+        Assert.DoesNotContain(grants, g => g.StartsWith("sqs:", StringComparison.Ordinal)
+            && !g.StartsWith("sqs:GetQueueUrl", StringComparison.Ordinal) && !g.StartsWith("sqs:GetQueueAttributes", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -160,12 +160,12 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
     public static long NewIds() => Interlocked.Increment(ref s_nextIds) * 100_000_000L;
 
     /// <summary>
-    /// Asserts that no alert about <paramref name="batchId"/> is coming, whatever order alerts arrive in. Known, not waited
+    /// Asserts that no alert about any of <paramref name="batchIds"/> is coming, whatever order alerts arrive in. Known, not waited
     /// for: (1) every message the earlier actions caused is handled (<see cref="WaitUntilHandledAsync"/>), so whatever
     /// alert a handler sent is in the inbox; (2) the Notifier's checks ran a whole round since: two dead letters, the second
     /// put after the first was reported, are reported; (3) the inbox is read to its end.
     /// </summary>
-    public async Task AssertNoAlertAboutAsync(string batchId)
+    public async Task AssertNoAlertAboutAsync(params string[] batchIds)
     {
         await WaitUntilHandledAsync();
         for (var letter = 1; letter <= 2; letter++)
@@ -179,7 +179,7 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
         }
         lock (Unclaimed)
         {
-            Assert.DoesNotContain(Unclaimed, a => a.BatchId == batchId);
+            Assert.DoesNotContain(Unclaimed, a => batchIds.Contains(a.BatchId));
         }
     }
 
@@ -224,7 +224,7 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
     }
 
     /// <summary>The messages in a queue, waiting, delayed or in flight (exact on the emulator).</summary>
-    private async Task<int> InQueueAsync(string url)
+    public async Task<int> InQueueAsync(string url)
     {
         var attributes = await _sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest(url,
             ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]));
