@@ -1,9 +1,10 @@
 using Amazon.DynamoDBv2.Model;
+using Pipeline.Topology;
 
 namespace Pipeline.Storage.Runs;
 
 /// <summary>What the run records are read for: a batch's history, and the versions that need looking at across all batches.</summary>
-internal sealed class RunQueries(RunTable table)
+internal sealed class RunQueries(RunTable table, PipelineTopology topology)
 {
     private static AttributeValue Status(RunStatus status) => new(status.ToString());
 
@@ -22,30 +23,38 @@ internal sealed class RunQueries(RunTable table)
             RunItems.AnnouncementsFrom(head));
     }
 
+    /// <summary>Running versions last updated before <paramref name="cutoff"/>, from the open-runs index (a failing write checks the item's own updated_at).</summary>
     public Task<IReadOnlyList<PipelineRun>> FindStalledAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
-        table.ScanAsync("#status = :running AND #updated < :cutoff",
-            new() { ["#status"] = RunItems.Status, ["#updated"] = RunItems.UpdatedAt },
-            new() { [":running"] = Status(RunStatus.Running), [":cutoff"] = new AttributeValue(RunItems.Timestamp(cutoff)) }, cancellationToken);
+        table.QueryIndexAsync(topology.OpenRunsIndex, $"{RunItems.OpenStatus} = :running AND {RunItems.UpdatedAt} < :cutoff",
+            new() { [":running"] = Status(RunStatus.Running), [":cutoff"] = new AttributeValue(RunItems.Timestamp(cutoff)) }, false, int.MaxValue,
+            cancellationToken);
 
     public Task<IReadOnlyList<PipelineRun>> ListRunningAsync(CancellationToken cancellationToken) =>
-        table.ScanAsync("#status = :running", new() { ["#status"] = RunItems.Status }, new() { [":running"] = Status(RunStatus.Running) }, cancellationToken);
+        table.QueryIndexAsync(topology.OpenRunsIndex, $"{RunItems.OpenStatus} = :running", new() { [":running"] = Status(RunStatus.Running) }, false,
+            int.MaxValue, cancellationToken);
 
-    public Task<IReadOnlyList<PipelineRun>> FindUnannouncedFailuresAsync(CancellationToken cancellationToken) =>
-        table.ScanAsync("#status = :failed AND (attribute_not_exists(#stages.#notify) OR #stages.#notify.#started < #finished)",
-            new()
-            {
-                ["#status"] = RunItems.Status,
-                ["#stages"] = RunItems.StageRecords,
-                ["#notify"] = Stages.Notify,
-                ["#started"] = RunItems.StageFields.StartedAt,
-                ["#finished"] = RunItems.FinishedAt,
-            },
-            new() { [":failed"] = Status(RunStatus.Failed) }, cancellationToken);
-
-    public async Task<IReadOnlyList<PipelineRun>> ListRecentAsync(int count, CancellationToken cancellationToken)
+    /// <summary>
+    /// The failed versions the open-runs index holds, each read again from its item (a consistent read): the index may
+    /// lag a write that announced, resumed or closed it, and only the item's own open status says it still awaits its alert.
+    /// </summary>
+    public async Task<IReadOnlyList<PipelineRun>> FindUnannouncedFailuresAsync(CancellationToken cancellationToken)
     {
-        var runs = await table.ScanAsync("#version > :head", new() { ["#version"] = RunItems.Version },
-            new() { [":head"] = RunItems.Number(RunItems.HeadVersion) }, cancellationToken).ConfigureAwait(false);
-        return runs.OrderByDescending(r => r.SubmittedAt).ThenBy(r => r.BatchId, StringComparer.Ordinal).ThenByDescending(r => r.Version).Take(count).ToList();
+        var nominated = await table.QueryIndexAsync(topology.OpenRunsIndex, $"{RunItems.OpenStatus} = :failed",
+            new() { [":failed"] = Status(RunStatus.Failed) }, false, int.MaxValue, cancellationToken).ConfigureAwait(false);
+        var unannounced = new List<PipelineRun>();
+        foreach (var run in nominated)
+        {
+            if (await table.GetItemAsync(run.BatchId, run.Version, cancellationToken).ConfigureAwait(false) is { } item
+                && item.GetValueOrDefault(RunItems.OpenStatus)?.S == nameof(RunStatus.Failed))
+            {
+                unannounced.Add(RunItems.FromItem(item));
+            }
+        }
+        return unannounced;
     }
+
+    /// <summary>The <paramref name="count"/> most recently submitted versions, newest first: the first items of the by-submission index read backwards.</summary>
+    public Task<IReadOnlyList<PipelineRun>> ListRecentAsync(int count, CancellationToken cancellationToken) =>
+        table.QueryIndexAsync(topology.RunsBySubmissionIndex, $"{RunItems.Listed} = :listed", new() { [":listed"] = new AttributeValue(RunItems.ListedIn) },
+            true, count, cancellationToken);
 }

@@ -40,18 +40,27 @@ internal sealed class RunTable(IAmazonDynamoDB dynamoDb, PipelineTopology topolo
             ExpressionAttributeValues = new() { [":batch"] = new AttributeValue(batchId) },
         }, cancellationToken);
 
-    /// <summary>The versions (never a head) that <paramref name="filter"/> keeps, over the whole table.</summary>
-    public async Task<IReadOnlyList<PipelineRun>> ScanAsync(string filter, Dictionary<string, string> names, Dictionary<string, AttributeValue> values,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// The versions one of the table's sparse indexes holds under <paramref name="keyCondition"/>, in the index's order
+    /// (backwards with <paramref name="newestFirst"/>), at most <paramref name="count"/>. An index is eventually
+    /// consistent: a version's latest write may not be in it yet, so a caller that acts on a version checks the item itself.
+    /// </summary>
+    public async Task<IReadOnlyList<PipelineRun>> QueryIndexAsync(GlobalIndexSpec index, string keyCondition, Dictionary<string, AttributeValue> values,
+        bool newestFirst, int count, CancellationToken cancellationToken)
     {
-        var items = await dynamoDb.ScanAllAsync(new ScanRequest
+        var request = new QueryRequest
         {
             TableName = Name,
-            FilterExpression = filter,
-            ExpressionAttributeNames = names,
+            IndexName = index.Name,
+            KeyConditionExpression = keyCondition,
             ExpressionAttributeValues = values,
-        }, cancellationToken).ConfigureAwait(false);
-        return items.Where(i => !RunItems.IsHead(i)).Select(RunItems.FromItem).ToList();
+            ScanIndexForward = !newestFirst,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+        };
+        var items = count == int.MaxValue
+            ? await dynamoDb.QueryAllAsync(request, cancellationToken).ConfigureAwait(false)
+            : await dynamoDb.QueryFirstAsync(request, count, cancellationToken).ConfigureAwait(false);
+        return items.Select(RunItems.FromItem).ToList();
     }
 
     /// <summary>Writes a version's first record; false when the item exists already.</summary>

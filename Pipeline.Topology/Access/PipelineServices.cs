@@ -80,7 +80,10 @@ public sealed class PipelineServices(PipelineTopology topology)
         Objects: [],
         Tables:
         [
-            new(topology.PipelineRunsTable, TableOperations.GetItem | TableOperations.UpdateItem | TableOperations.Scan | TableOperations.Query),
+            new(topology.PipelineRunsTable, TableOperations.GetItem | TableOperations.UpdateItem | TableOperations.Query | TableOperations.QueryIndexes)
+            {
+                OnlyIndexes = [topology.OpenRunsIndex],
+            },
             new(topology.ProcessedMessagesTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.UpdateItem | TableOperations.DeleteItem),
         ],
         WatchesDeadLetters: [topology.ValidateQueue, topology.ManifestEventsQueue, topology.TransformQueue, topology.ComputeQueue, topology.NotifierQueue]);
@@ -98,7 +101,7 @@ public sealed class PipelineServices(PipelineTopology topology)
         [
             new(topology.OrderKpisTable, TableOperations.BatchGetItem | TableOperations.Scan),
             new(topology.CategoryKpisTable, TableOperations.Query | TableOperations.Scan),
-            new(topology.PipelineRunsTable, TableOperations.Query | TableOperations.Scan),
+            new(topology.PipelineRunsTable, TableOperations.Query | TableOperations.QueryIndexes),
         ],
         WatchesDeadLetters: [])
     {

@@ -44,17 +44,21 @@ public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopol
         async () => (await runs.ListRunningAsync(CancellationToken.None).ConfigureAwait(false)).OrderByDescending(r => r.SubmittedAt).Select(Summary).ToList(),
         clock, RunningReadInterval);
 
-    /// <summary>The <paramref name="limit"/> newest versions and every running one, from one Scan of the runs table.</summary>
+    /// <summary>
+    /// The <paramref name="limit"/> newest versions and every running one: two index queries that read those versions
+    /// only, however many runs the table holds.
+    /// </summary>
     public async Task<RunsOverview> OverviewAsync(int limit, CancellationToken cancellationToken)
     {
-        var all = await runs.ListRecentAsync(int.MaxValue, cancellationToken).ConfigureAwait(false);
+        var recent = runs.ListRecentAsync(limit, cancellationToken);
+        var running = runs.ListRunningAsync(cancellationToken);
         return new RunsOverview(
-            all.Take(limit).Select(Summary).ToList(),
-            all.Where(r => r.Status == RunStatus.Running).Select(Summary).ToList());
+            (await recent.ConfigureAwait(false)).Select(Summary).ToList(),
+            (await running.ConfigureAwait(false)).OrderByDescending(r => r.SubmittedAt).Select(Summary).ToList());
     }
 
     /// <summary>
-    /// The versions running now (a Scan filtered on the status), read at most once per <see cref="RunningReadInterval"/>
+    /// The versions running now (the open-runs index), read at most once per <see cref="RunningReadInterval"/>
     /// however many pages ask; a read that failed is made again by the next caller.
     /// </summary>
     public Task<IReadOnlyList<RunSummary>> RunningAsync() => _running.GetAsync();
