@@ -179,14 +179,16 @@ public sealed class PipelineRunStore
         CancellationToken cancellationToken)
     {
         var outOfForce = BatchLife.Transitions.Single(t => t.To == status && t.Leaves(RunStatus.Succeeded));
-        var history = await GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
-        if (history?.StillClosing(tookOver) is { } closing)
+        // The fold of the version taken over closed every version before it (it had to close before this fold got on), so
+        // the versions from that one on are all a fold can still change: a few, however long the history. Not known: all.
+        var history = await _queries.GetVersionsFromAsync(batchId, tookOver ?? 1, cancellationToken).ConfigureAwait(false);
+        if (history.StillClosing(tookOver) is { } closing)
         {
             throw new VersionClosingException(batchId, version, closing.Version);
         }
         var changedBy = new Dictionary<string, AttributeValue> { [ChangedBy] = Number(version) };
         var taken = new List<PipelineRun>();
-        foreach (var earlier in history?.TakenOutByFoldOf(version) ?? [])
+        foreach (var earlier in history.TakenOutByFoldOf(version))
         {
             // A version still under way either stops now, or has just succeeded (the second attempt then takes it out of force).
             var superseded = $"Superseded by version {version}, folded in before it.";

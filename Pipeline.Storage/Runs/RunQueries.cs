@@ -10,7 +10,7 @@ internal sealed class RunQueries(RunTable table, PipelineTopology topology)
 
     public async Task<BatchHistory?> GetHistoryAsync(string batchId, CancellationToken cancellationToken)
     {
-        var items = await table.QueryBatchAsync(batchId, cancellationToken).ConfigureAwait(false);
+        var items = await table.QueryBatchAsync(batchId, RunItems.HeadVersion, cancellationToken).ConfigureAwait(false);
         if (items.Count == 0)
         {
             return null;
@@ -22,6 +22,14 @@ internal sealed class RunQueries(RunTable table, PipelineTopology topology)
             items.Where(i => !RunItems.IsHead(i)).Select(RunItems.FromItem).OrderBy(r => r.Version).ToList(),
             RunItems.AnnouncementsFrom(head));
     }
+
+    /// <summary>
+    /// The batch's versions from <paramref name="from"/> on (and no head): what a fold can still change, when the fold of
+    /// <paramref name="from"/> closed every version before it.
+    /// </summary>
+    public async Task<BatchHistory> GetVersionsFromAsync(string batchId, int from, CancellationToken cancellationToken) =>
+        new(batchId, 0, 0, (await table.QueryBatchAsync(batchId, Math.Max(from, 1), cancellationToken).ConfigureAwait(false)).Select(RunItems.FromItem).ToList(),
+            []);
 
     /// <summary>Running versions last updated before <paramref name="cutoff"/>, from the open-runs index (a failing write checks the item's own updated_at).</summary>
     public Task<IReadOnlyList<PipelineRun>> FindStalledAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>

@@ -30,14 +30,14 @@ internal sealed class RunTable(IAmazonDynamoDB dynamoDb, PipelineTopology topolo
     public async Task<PipelineRun?> GetAsync(string batchId, int version, CancellationToken cancellationToken) =>
         await GetItemAsync(batchId, version, cancellationToken).ConfigureAwait(false) is { } item ? RunItems.FromItem(item) : null;
 
-    /// <summary>Every item of the batch name, its head included (a consistent read).</summary>
-    public Task<List<Dictionary<string, AttributeValue>>> QueryBatchAsync(string batchId, CancellationToken cancellationToken) =>
+    /// <summary>The items of the batch name from version <paramref name="from"/> (0: its head) on, oldest first (a consistent read).</summary>
+    public Task<List<Dictionary<string, AttributeValue>>> QueryBatchAsync(string batchId, int from, CancellationToken cancellationToken) =>
         dynamoDb.QueryAllAsync(new QueryRequest
         {
             TableName = Name,
             ConsistentRead = true,
-            KeyConditionExpression = $"{RunItems.BatchId} = :batch",
-            ExpressionAttributeValues = new() { [":batch"] = new AttributeValue(batchId) },
+            KeyConditionExpression = $"{RunItems.BatchId} = :batch AND {RunItems.Version} >= :from",
+            ExpressionAttributeValues = new() { [":batch"] = new AttributeValue(batchId), [":from"] = RunItems.Number(from) },
         }, cancellationToken);
 
     /// <summary>

@@ -7,13 +7,14 @@ namespace Pipeline.Storage.Tests;
 
 /// <summary>
 /// An HTTP stack that counts DynamoDB requests by operation (the X-Amz-Target header) and adds up the read and write
-/// capacity the answers report (when a request asked for it), and the largest item a PutItem or UpdateItem sent.
+/// capacity the answers report (when a request asked for it), and the largest item an answer held.
 /// </summary>
 internal sealed class DynamoRequestCounter : HttpClientFactory
 {
     private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.Ordinal);
     private double _capacity;
-    private int _largestWrite;
+    private int _largestItem;
+    private int _itemsRead;
 
     public int Of(string operation) => _counts.GetValueOrDefault(operation);
 
@@ -22,8 +23,14 @@ internal sealed class DynamoRequestCounter : HttpClientFactory
     /// <summary>Capacity units the answers reported since the last <see cref="Clear"/>.</summary>
     public double CapacityUnits => Volatile.Read(ref _capacity);
 
-    /// <summary>The largest PutItem or UpdateItem request body sent since the last <see cref="Clear"/>, in bytes (an item's JSON, with its key and expressions).</summary>
-    public int LargestWriteBytes => Volatile.Read(ref _largestWrite);
+    /// <summary>
+    /// The largest item an answer held since the last <see cref="Clear"/> (a GetItem's, a Query's, an UpdateItem's new
+    /// image), in bytes of its JSON: more than DynamoDB's own measure of the item, which counts no type tags or quotes.
+    /// </summary>
+    public int LargestItemBytes => Volatile.Read(ref _largestItem);
+
+    /// <summary>Items the answers held since the last <see cref="Clear"/>.</summary>
+    public int ItemsRead => Volatile.Read(ref _itemsRead);
 
     public string Describe() => string.Join(", ", _counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"));
 
@@ -31,7 +38,8 @@ internal sealed class DynamoRequestCounter : HttpClientFactory
     {
         _counts.Clear();
         Volatile.Write(ref _capacity, 0);
-        Volatile.Write(ref _largestWrite, 0);
+        Volatile.Write(ref _largestItem, 0);
+        Volatile.Write(ref _itemsRead, 0);
     }
 
     public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Handler(this));
@@ -47,6 +55,23 @@ internal sealed class DynamoRequestCounter : HttpClientFactory
         while (Interlocked.CompareExchange(ref _capacity, sum, seen) != seen);
     }
 
+    private void Saw(IEnumerable<JsonElement> items)
+    {
+        foreach (var size in items.Select(i => i.GetRawText().Length))
+        {
+            Interlocked.Increment(ref _itemsRead);
+            int seen;
+            while (size > (seen = Volatile.Read(ref _largestItem)) && Interlocked.CompareExchange(ref _largestItem, size, seen) != seen)
+            {
+            }
+        }
+    }
+
+    private static IEnumerable<JsonElement> ItemsIn(JsonElement answer) =>
+        (answer.TryGetProperty("Items", out var items) ? items.EnumerateArray().ToList() : [])
+        .Concat(new[] { "Item", "Attributes" }.Select(name => answer.TryGetProperty(name, out var item) ? item : default)
+            .Where(item => item.ValueKind == JsonValueKind.Object));
+
     private static double CapacityIn(JsonElement answer) => answer.TryGetProperty("ConsumedCapacity", out var consumed)
         ? consumed.ValueKind == JsonValueKind.Array ? consumed.EnumerateArray().Sum(Units) : Units(consumed)
         : 0;
@@ -60,15 +85,6 @@ internal sealed class DynamoRequestCounter : HttpClientFactory
         {
             var operation = request.Headers.TryGetValues("X-Amz-Target", out var target) ? target.Single().Split('.')[^1] : request.Method.Method;
             counter._counts.AddOrUpdate(operation, 1, (_, n) => n + 1);
-            if (operation is "PutItem" or "UpdateItem" && request.Content is { } body)
-            {
-                var size = (await body.ReadAsByteArrayAsync(cancellationToken)).Length;
-                int seen;
-                while (size > (seen = Volatile.Read(ref counter._largestWrite))
-                       && Interlocked.CompareExchange(ref counter._largestWrite, size, seen) != seen)
-                {
-                }
-            }
             var response = await base.SendAsync(request, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
@@ -77,6 +93,7 @@ internal sealed class DynamoRequestCounter : HttpClientFactory
                 if (answer.RootElement.ValueKind == JsonValueKind.Object)
                 {
                     counter.Add(CapacityIn(answer.RootElement));
+                    counter.Saw(ItemsIn(answer.RootElement));
                 }
             }
             return response;

@@ -64,6 +64,43 @@ public class RunsTableScaleTests(LocalAwsFixture aws, ITestOutputHelper output) 
         Assert.Equal(Enumerable.Range(0, OverviewCount).Select(i => $"later-{3_000 - 1 - i:D4}"), large.Recent);
     }
 
+    [Fact]
+    public async Task A_batch_name_uploaded_a_thousand_times_ends_with_its_last_version_in_force_and_every_item_small()
+    {
+        const int Versions = 1_000;
+        var requests = new DynamoRequestCounter();
+        using var dynamoDb = aws.CreateDynamoDb(config => config.HttpClientFactory = requests);
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, TimeProvider.System);
+        var batch = $"again-{Guid.NewGuid():N}";
+        var none = CancellationToken.None;
+        var foldReads = new List<int>();
+
+        for (var version = 1; version <= Versions; version++)
+        {
+            var upload = Upload(batch, T0.AddMinutes(version)) with { ContentId = $"content-{version}", ManifestETag = $"etag-{version}", MessageId = $"m-{version}" };
+            Assert.Equal((RunBeginKind.Started, version), ((await runs.BeginUploadAsync(upload, none)) is var begun ? (begun.Kind, begun.Run.Version) : default));
+            // Each version also has a submission that came too late (its manifest already replaced).
+            await runs.RecordSupersededAsync(batch, new SupersededAnnouncement($"late-{version}", "s3-event", T0, T0.AddMinutes(version)), none);
+            requests.Clear();
+            var replaced = await runs.RecordFoldAsync(batch, version, version, RunStatus.Replaced, none);
+            foldReads.Add(requests.ItemsRead);
+            Assert.Equal(version == 1 ? [] : [version - 1], replaced!.Select(r => r.Version));
+            Assert.Equal(TransitionResult.Won, await runs.SucceedAsync(batch, version, "Folded in.", Stages.Compute,
+                new StageRecord(StageStatus.Succeeded, T0, T0, new Dictionary<string, long>()), none));
+        }
+
+        requests.Clear();
+        var history = (await runs.GetHistoryAsync(batch, none))!;
+        output.WriteLine($"{Versions} versions of one name: the largest item read back or written is {requests.LargestItemBytes:N0} bytes of JSON "
+            + $"(DynamoDB's limit: 409,600); recording a fold read {foldReads.Min()}-{foldReads.Max()} items, {foldReads[^1]} for the last");
+        Assert.Equal((Versions, Versions, Versions), (history.LatestVersion, history.AppliedVersion, history.InForce!.Version));
+        Assert.All(history.Versions.Take(Versions - 1), v => Assert.Equal((RunStatus.Replaced, v.Version + 1), (v.Status, v.ChangedBy)));
+        Assert.Equal(50, history.Superseded.Count);
+        Assert.InRange(requests.LargestItemBytes, 1, 40_000);
+        // The head, the version taken over, this version and the items it changed: the same for the thousandth as for the second.
+        Assert.Equal(foldReads[1], foldReads[^1]);
+    }
+
     private sealed record Cost(string Requests, double Capacity);
 
     private sealed record Round(Cost Watcher, Cost Overview, IReadOnlyList<int> Stalled, IReadOnlyList<int> Unannounced, IReadOnlyList<string> Recent);
