@@ -214,6 +214,13 @@ public sealed class PipelineRunStore
     /// <summary>The batch name's versions, oldest first, with the one applied; null for a name never seen.</summary>
     public Task<BatchHistory?> GetHistoryAsync(string batchId, CancellationToken cancellationToken) => _queries.GetHistoryAsync(batchId, cancellationToken);
 
+    /// <summary>
+    /// The batch name's newest <paramref name="count"/> versions, oldest first, with the one in force when it is older; null
+    /// for a name never seen. <see cref="BatchHistory.LatestVersion"/> says how many versions there are.
+    /// </summary>
+    public Task<BatchHistory?> GetRecentHistoryAsync(string batchId, int count, CancellationToken cancellationToken) =>
+        _queries.GetRecentHistoryAsync(batchId, count, cancellationToken);
+
     /// <summary>Versions still running whose last update is older than <paramref name="cutoff"/>: stuck in a stage.</summary>
     public Task<IReadOnlyList<PipelineRun>> FindStalledAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
         _queries.FindStalledAsync(cutoff, cancellationToken);
@@ -270,7 +277,8 @@ public sealed class PipelineRunStore
         }
 
         // Running or failed (not yet announced), the version is open; any other status closes it.
-        var update = "SET " + string.Join(", ", sets) + (transition.To is RunStatus.Running or RunStatus.Failed ? $", {OpenStatus} = :target" : $" REMOVE {OpenStatus}");
+        var update = "SET " + string.Join(", ", sets)
+            + (transition.To is RunStatus.Running or RunStatus.Failed ? $", {OpenStatus} = :target" : $" REMOVE {OpenStatus}");
         if (await _table.TryUpdateAsync(batchId, version, update, condition, [], values, cancellationToken).ConfigureAwait(false) is not null)
         {
             return TransitionResult.Won;

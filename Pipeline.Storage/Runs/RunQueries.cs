@@ -11,27 +11,52 @@ internal sealed class RunQueries(RunTable table, PipelineTopology topology)
     public async Task<BatchHistory?> GetHistoryAsync(string batchId, CancellationToken cancellationToken)
     {
         var items = await table.QueryBatchAsync(batchId, RunItems.HeadVersion, cancellationToken).ConfigureAwait(false);
+        return items.Count == 0
+            ? null
+            : HistoryOf(batchId, items.FirstOrDefault(RunItems.IsHead) ?? [], items.Where(i => !RunItems.IsHead(i)).Select(RunItems.FromItem));
+    }
+
+    /// <summary>
+    /// The batch's newest <paramref name="count"/> versions, and the one in force when it is older: a page of the history
+    /// that reads as many items however many versions the name has.
+    /// </summary>
+    public async Task<BatchHistory?> GetRecentHistoryAsync(string batchId, int count, CancellationToken cancellationToken)
+    {
+        var items = await table.QueryBatchNewestAsync(batchId, count + 1, cancellationToken).ConfigureAwait(false);
         if (items.Count == 0)
         {
             return null;
         }
-        var head = items.FirstOrDefault(RunItems.IsHead) ?? [];
-        return new BatchHistory(batchId,
-            RunItems.Int(head, RunItems.LatestVersion),
-            RunItems.Int(head, RunItems.AppliedVersion),
-            items.Where(i => !RunItems.IsHead(i)).Select(RunItems.FromItem).OrderBy(r => r.Version).ToList(),
-            RunItems.AnnouncementsFrom(head));
+        var head = items.FirstOrDefault(RunItems.IsHead)
+            ?? await table.GetItemAsync(batchId, RunItems.HeadVersion, cancellationToken).ConfigureAwait(false) ?? [];
+        var versions = items.Where(i => !RunItems.IsHead(i)).Take(count).Select(RunItems.FromItem).ToList();
+        var applied = RunItems.Int(head, RunItems.AppliedVersion);
+        if (applied > 0 && versions.All(v => v.Version != applied)
+            && await table.GetAsync(batchId, applied, cancellationToken).ConfigureAwait(false) is { } older)
+        {
+            versions.Add(older);
+        }
+        return HistoryOf(batchId, head, versions);
     }
+
+    private static BatchHistory HistoryOf(string batchId, Dictionary<string, AttributeValue> head, IEnumerable<PipelineRun> versions) =>
+        new(batchId, RunItems.Int(head, RunItems.LatestVersion), RunItems.Int(head, RunItems.AppliedVersion), versions.OrderBy(r => r.Version).ToList(),
+            RunItems.AnnouncementsFrom(head));
 
     /// <summary>
     /// The batch's versions from <paramref name="from"/> on (and no head): what a fold can still change, when the fold of
     /// <paramref name="from"/> closed every version before it.
     /// </summary>
-    public async Task<BatchHistory> GetVersionsFromAsync(string batchId, int from, CancellationToken cancellationToken) =>
-        new(batchId, 0, 0, (await table.QueryBatchAsync(batchId, Math.Max(from, 1), cancellationToken).ConfigureAwait(false)).Select(RunItems.FromItem).ToList(),
-            []);
+    public async Task<BatchHistory> GetVersionsFromAsync(string batchId, int from, CancellationToken cancellationToken)
+    {
+        var items = await table.QueryBatchAsync(batchId, Math.Max(from, 1), cancellationToken).ConfigureAwait(false);
+        return new BatchHistory(batchId, 0, 0, items.Select(RunItems.FromItem).ToList(), []);
+    }
 
-    /// <summary>Running versions last updated before <paramref name="cutoff"/>, from the open-runs index (a failing write checks the item's own updated_at).</summary>
+    /// <summary>
+    /// Running versions last updated before <paramref name="cutoff"/>, from the open-runs index (the write that fails one
+    /// checks the item's own updated_at).
+    /// </summary>
     public Task<IReadOnlyList<PipelineRun>> FindStalledAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
         table.QueryIndexAsync(topology.OpenRunsIndex, $"{RunItems.OpenStatus} = :running AND {RunItems.UpdatedAt} < :cutoff",
             new() { [":running"] = Status(RunStatus.Running), [":cutoff"] = new AttributeValue(RunItems.Timestamp(cutoff)) }, false, int.MaxValue,
@@ -61,7 +86,7 @@ internal sealed class RunQueries(RunTable table, PipelineTopology topology)
         return unannounced;
     }
 
-    /// <summary>The <paramref name="count"/> most recently submitted versions, newest first: the first items of the by-submission index read backwards.</summary>
+    /// <summary>The <paramref name="count"/> most recently submitted versions, newest first: the by-submission index read backwards.</summary>
     public Task<IReadOnlyList<PipelineRun>> ListRecentAsync(int count, CancellationToken cancellationToken) =>
         table.QueryIndexAsync(topology.RunsBySubmissionIndex, $"{RunItems.Listed} = :listed", new() { [":listed"] = new AttributeValue(RunItems.ListedIn) },
             true, count, cancellationToken);

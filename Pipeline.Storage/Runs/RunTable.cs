@@ -40,6 +40,17 @@ internal sealed class RunTable(IAmazonDynamoDB dynamoDb, PipelineTopology topolo
             ExpressionAttributeValues = new() { [":batch"] = new AttributeValue(batchId), [":from"] = RunItems.Number(from) },
         }, cancellationToken);
 
+    /// <summary>The newest <paramref name="count"/> items of the batch name, newest first (its head, version 0, comes last; a consistent read).</summary>
+    public Task<List<Dictionary<string, AttributeValue>>> QueryBatchNewestAsync(string batchId, int count, CancellationToken cancellationToken) =>
+        dynamoDb.QueryFirstAsync(new QueryRequest
+        {
+            TableName = Name,
+            ConsistentRead = true,
+            ScanIndexForward = false,
+            KeyConditionExpression = $"{RunItems.BatchId} = :batch",
+            ExpressionAttributeValues = new() { [":batch"] = new AttributeValue(batchId) },
+        }, count, cancellationToken);
+
     /// <summary>
     /// The versions one of the table's sparse indexes holds under <paramref name="keyCondition"/>, in the index's order
     /// (backwards with <paramref name="newestFirst"/>), at most <paramref name="count"/>. An index is eventually

@@ -29,7 +29,7 @@ public sealed record VersionDetail(
     DateTimeOffset SubmittedAt, DateTimeOffset? FinishedAt, double? DurationSeconds, string? CurrentStage, int Attempt, string? Summary,
     IReadOnlyList<StageDetail> Stages, RejectionDetail? Rejection);
 
-/// <summary>A batch name's versions, oldest first, and the one in force.</summary>
+/// <summary>A batch name's versions, oldest first (the newest <see cref="RunReader.VersionsShown"/> and the one in force), and the one in force.</summary>
 public sealed record BatchDetail(string BatchId, int LatestVersion, int? InForceVersion, IReadOnlyList<VersionDetail> Versions);
 
 /// <summary>Reads run records through the run store, and rejected versions' reports from S3.</summary>
@@ -63,10 +63,16 @@ public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopol
     /// </summary>
     public Task<IReadOnlyList<RunSummary>> RunningAsync() => _running.GetAsync();
 
-    /// <summary>The batch's history with each rejected version's report; null for a name never seen.</summary>
+    /// <summary>The versions of a batch its page and the API show: the newest, and the one in force if older (a page reloads on every alert).</summary>
+    public const int VersionsShown = 50;
+
+    /// <summary>
+    /// The batch's newest <see cref="VersionsShown"/> versions (and the one in force) with each rejected version's report;
+    /// null for a name never seen.
+    /// </summary>
     public async Task<BatchDetail?> BatchAsync(string batchId, CancellationToken cancellationToken)
     {
-        if (await runs.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false) is not { } history)
+        if (await runs.GetRecentHistoryAsync(batchId, VersionsShown, cancellationToken).ConfigureAwait(false) is not { } history)
         {
             return null;
         }

@@ -42,7 +42,8 @@ public class RunsTableScaleTests(LocalAwsFixture aws, ITestOutputHelper output) 
         clock.Now = T0.AddMinutes(2);
         foreach (var i in Enumerable.Range(7, 3))
         {
-            await runs.RecordNotifiedAsync($"open-{i:D4}", 1, new StageRecord(StageStatus.Succeeded, clock.Now, clock.Now, new Dictionary<string, long>()), none);
+            await runs.RecordNotifiedAsync($"open-{i:D4}", 1,
+                new StageRecord(StageStatus.Succeeded, clock.Now, clock.Now, new Dictionary<string, long>()), none);
         }
         clock.Now = T0.AddHours(1); // the four running ones have stalled
 
@@ -77,8 +78,14 @@ public class RunsTableScaleTests(LocalAwsFixture aws, ITestOutputHelper output) 
 
         for (var version = 1; version <= Versions; version++)
         {
-            var upload = Upload(batch, T0.AddMinutes(version)) with { ContentId = $"content-{version}", ManifestETag = $"etag-{version}", MessageId = $"m-{version}" };
-            Assert.Equal((RunBeginKind.Started, version), ((await runs.BeginUploadAsync(upload, none)) is var begun ? (begun.Kind, begun.Run.Version) : default));
+            var upload = Upload(batch, T0.AddMinutes(version)) with
+            {
+                ContentId = $"content-{version}",
+                ManifestETag = $"etag-{version}",
+                MessageId = $"m-{version}",
+            };
+            var begun = await runs.BeginUploadAsync(upload, none);
+            Assert.Equal((RunBeginKind.Started, version), (begun.Kind, begun.Run.Version));
             // Each version also has a submission that came too late (its manifest already replaced).
             await runs.RecordSupersededAsync(batch, new SupersededAnnouncement($"late-{version}", "s3-event", T0, T0.AddMinutes(version)), none);
             requests.Clear();
@@ -99,6 +106,12 @@ public class RunsTableScaleTests(LocalAwsFixture aws, ITestOutputHelper output) 
         Assert.InRange(requests.LargestItemBytes, 1, 40_000);
         // The head, the version taken over, this version and the items it changed: the same for the thousandth as for the second.
         Assert.Equal(foldReads[1], foldReads[^1]);
+
+        requests.Clear();
+        var page = (await runs.GetRecentHistoryAsync(batch, 50, none))!;
+        Assert.Equal((Versions, Versions), (page.LatestVersion, page.InForce!.Version));
+        Assert.Equal(Enumerable.Range(Versions - 49, 50), page.Versions.Select(v => v.Version));
+        Assert.Equal(52, requests.ItemsRead); // the 51 newest items (one more, for the head of a shorter history), then the head
     }
 
     private sealed record Cost(string Requests, double Capacity);
