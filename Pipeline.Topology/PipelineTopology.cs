@@ -116,7 +116,10 @@ public sealed partial class PipelineTopology
     /// <summary>The runs of a batch name: a head item (version 0: latest version, version in force) and one item per version.</summary>
     public TableSpec PipelineRunsTable { get; }
 
-    /// <summary>The versions open now (running, or failed and not yet announced) by that status, oldest update first: the failure watcher's and the health page's.</summary>
+    /// <summary>
+    /// The versions open now (running, or failed and not yet announced) by that status, oldest update first: what the
+    /// failure watcher and the health page read.
+    /// </summary>
     public GlobalIndexSpec OpenRunsIndex { get; }
 
     /// <summary>Every version by submission time (newest first when read backwards): the runs overview reads only the page it shows.</summary>
