@@ -41,7 +41,11 @@ public sealed partial class PipelineTopology
         OrderKpisTable = new(Name("order-kpis"), new TableKey(new KeyAttribute("order_date")));
         KpiContributionsTable = new(Name("kpi-contributions"), new TableKey(new KeyAttribute("batch_id"), new KeyAttribute("part")));
         KpiDaysTable = new(Name("kpi-days"), new TableKey(new KeyAttribute("order_date"), new KeyAttribute("part")));
-        PipelineRunsTable = new(Name("runs"), new TableKey(new KeyAttribute("batch_id"), new KeyAttribute("version", KeyAttributeType.Number)));
+        // Sparse indexes: only versions carry their attributes (open_status only while open), so a query reads what it lists.
+        OpenRunsIndex = new("open-runs", new TableKey(new KeyAttribute("open_status"), new KeyAttribute("updated_at")));
+        RunsBySubmissionIndex = new("by-submission", new TableKey(new KeyAttribute("listed"), new KeyAttribute("listed_at")));
+        PipelineRunsTable = new(Name("runs"), new TableKey(new KeyAttribute("batch_id"), new KeyAttribute("version", KeyAttributeType.Number)),
+            [OpenRunsIndex, RunsBySubmissionIndex]);
         OrderKeysTable = new(Name("order-keys"), new TableKey(new KeyAttribute("page")));
         ProcessedMessagesTable = new(Name("processed-messages"), new TableKey(new KeyAttribute("id"))) { TimeToLiveAttribute = ProcessedMessageExpiry };
         LatestAlertTable = new(Name("latest-alert"), new TableKey(new KeyAttribute("id")));
@@ -110,6 +114,15 @@ public sealed partial class PipelineTopology
 
     /// <summary>The runs of a batch name: a head item (version 0: latest version, version in force) and one item per version.</summary>
     public TableSpec PipelineRunsTable { get; }
+
+    /// <summary>
+    /// The versions open now (running, or failed and not yet announced) by that status, oldest update first: what the
+    /// failure watcher and the health page read.
+    /// </summary>
+    public GlobalIndexSpec OpenRunsIndex { get; }
+
+    /// <summary>Every version by submission time (newest first when read backwards): the runs overview reads only the page it shows.</summary>
+    public GlobalIndexSpec RunsBySubmissionIndex { get; }
 
     /// <summary>Which batch version holds each order id and order item id, by id page: an order is counted once.</summary>
     public TableSpec OrderKeysTable { get; }

@@ -113,7 +113,8 @@ internal sealed class BatchHeads(RunTable table)
     /// <summary>The Resume transition of a version taken up again by a new submission of its content.</summary>
     private Task<PipelineRun?> TryResumeAsync(PipelineRun failed, string messageId, CancellationToken cancellationToken) =>
         table.TryUpdateAsync(failed.BatchId, failed.Version,
-            $"SET #status = :running, {RunItems.Attempt} = {RunItems.Attempt} + :one, {RunItems.OwnerMessage} = :owner, {RunItems.UpdatedAt} = :now "
+            $"SET #status = :running, {RunItems.OpenStatus} = :running, {RunItems.Attempt} = {RunItems.Attempt} + :one, {RunItems.OwnerMessage} = :owner, "
+            + $"{RunItems.UpdatedAt} = :now "
             + $"REMOVE {RunItems.FinishedAt}",
             "#status = :failed", [],
             new()

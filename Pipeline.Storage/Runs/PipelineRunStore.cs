@@ -21,7 +21,7 @@ public sealed class PipelineRunStore
     {
         _table = new RunTable(dynamoDb, topology, clock);
         _heads = new BatchHeads(_table);
-        _queries = new RunQueries(_table);
+        _queries = new RunQueries(_table, topology);
     }
 
     private static AttributeValue Running => new(nameof(RunStatus.Running));
@@ -75,7 +75,7 @@ public sealed class PipelineRunStore
             [":running"] = Running,
             [":succeeded"] = new(StageStatus.Succeeded),
         };
-        var resume = $"{take}, #status = :running, {Attempt} = {Attempt} + :one REMOVE {FinishedAt}";
+        var resume = $"{take}, #status = :running, {OpenStatus} = :running, {Attempt} = {Attempt} + :one REMOVE {FinishedAt}";
         return await _table.TryUpdateAsync(batchId, version, take, $"#status = :running AND {notDone}", Names(), Values(), cancellationToken)
                 .ConfigureAwait(false)
             ?? await _table.TryUpdateAsync(batchId, version, resume, $"#status = :failed AND {notDone}", Names(),
@@ -87,10 +87,22 @@ public sealed class PipelineRunStore
         _table.TryUpdateAsync(batchId, version, $"SET {StageRecords}.#stage = :record, {CurrentStage} = :stage, {UpdatedAt} = :now", "#status = :running",
             new() { ["#stage"] = stage }, new() { [":record"] = ToAttribute(record), [":stage"] = new(stage), [":running"] = Running }, cancellationToken);
 
-    /// <summary>Records that an alert about the version was sent (whatever the version's status).</summary>
-    public async Task RecordNotifiedAsync(string batchId, int version, StageRecord record, CancellationToken cancellationToken) =>
-        await _table.TryUpdateAsync(batchId, version, $"SET {StageRecords}.#stage = :record, {UpdatedAt} = :now", "attribute_exists(#status)",
-            new() { ["#stage"] = Stages.Notify }, new() { [":record"] = ToAttribute(record) }, cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// Records that an alert about the version was sent (whatever the version's status). An alert that began at or after
+    /// the version failed announces the failure: the same write takes the version out of the open runs.
+    /// </summary>
+    public async Task RecordNotifiedAsync(string batchId, int version, StageRecord record, CancellationToken cancellationToken)
+    {
+        var set = $"SET {StageRecords}.#stage = :record, {UpdatedAt} = :now";
+        Dictionary<string, string> Names() => new() { ["#stage"] = Stages.Notify };
+        Dictionary<string, AttributeValue> Values() => new() { [":record"] = ToAttribute(record) };
+        var announced = new Dictionary<string, AttributeValue>(Values()) { [":failed"] = Failed, [":started"] = new(Timestamp(record.StartedAt)) };
+        if (await _table.TryUpdateAsync(batchId, version, $"{set} REMOVE {OpenStatus}", $"#status = :failed AND {FinishedAt} <= :started", Names(),
+                announced, cancellationToken).ConfigureAwait(false) is null)
+        {
+            await _table.TryUpdateAsync(batchId, version, set, "attribute_exists(#status)", Names(), Values(), cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Touches the version once a minute until disposed: wrap a stage's work in it.</summary>
     public StageHeartbeat KeepAlive(string batchId, int version) => new(this, batchId, version, _table.Clock);
@@ -167,14 +179,16 @@ public sealed class PipelineRunStore
         CancellationToken cancellationToken)
     {
         var outOfForce = BatchLife.Transitions.Single(t => t.To == status && t.Leaves(RunStatus.Succeeded));
-        var history = await GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
-        if (history?.StillClosing(tookOver) is { } closing)
+        // The fold of the version taken over closed every version before it (it had to close before this fold got on), so
+        // the versions from that one on are all a fold can still change: a few, however long the history. Not known: all.
+        var history = await _queries.GetVersionsFromAsync(batchId, tookOver ?? 1, cancellationToken).ConfigureAwait(false);
+        if (history.StillClosing(tookOver) is { } closing)
         {
             throw new VersionClosingException(batchId, version, closing.Version);
         }
         var changedBy = new Dictionary<string, AttributeValue> { [ChangedBy] = Number(version) };
         var taken = new List<PipelineRun>();
-        foreach (var earlier in history?.TakenOutByFoldOf(version) ?? [])
+        foreach (var earlier in history.TakenOutByFoldOf(version))
         {
             // A version still under way either stops now, or has just succeeded (the second attempt then takes it out of force).
             var superseded = $"Superseded by version {version}, folded in before it.";
@@ -200,18 +214,28 @@ public sealed class PipelineRunStore
     /// <summary>The batch name's versions, oldest first, with the one applied; null for a name never seen.</summary>
     public Task<BatchHistory?> GetHistoryAsync(string batchId, CancellationToken cancellationToken) => _queries.GetHistoryAsync(batchId, cancellationToken);
 
+    /// <summary>
+    /// The batch name's newest <paramref name="count"/> versions, oldest first, with the one in force when it is older; null
+    /// for a name never seen. <see cref="BatchHistory.LatestVersion"/> says how many versions there are.
+    /// </summary>
+    public Task<BatchHistory?> GetRecentHistoryAsync(string batchId, int count, CancellationToken cancellationToken) =>
+        _queries.GetRecentHistoryAsync(batchId, count, cancellationToken);
+
     /// <summary>Versions still running whose last update is older than <paramref name="cutoff"/>: stuck in a stage.</summary>
     public Task<IReadOnlyList<PipelineRun>> FindStalledAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
         _queries.FindStalledAsync(cutoff, cancellationToken);
 
-    /// <summary>The versions running now: a Scan filtered on the status (the table has no index by status).</summary>
+    /// <summary>The versions running now, oldest update first (the open-runs index: a write of the last moment may not be in it yet).</summary>
     public Task<IReadOnlyList<PipelineRun>> ListRunningAsync(CancellationToken cancellationToken) => _queries.ListRunningAsync(cancellationToken);
 
     /// <summary>Failed versions whose failure no alert has announced yet (none since they failed).</summary>
     public Task<IReadOnlyList<PipelineRun>> FindUnannouncedFailuresAsync(CancellationToken cancellationToken) =>
         _queries.FindUnannouncedFailuresAsync(cancellationToken);
 
-    /// <summary>The <paramref name="count"/> most recently submitted versions of any batch, newest first (a Scan).</summary>
+    /// <summary>
+    /// The <paramref name="count"/> most recently submitted versions of any batch, newest first (the same instant: by name,
+    /// then version, both descending); one query of the by-submission index, reading only those.
+    /// </summary>
     public Task<IReadOnlyList<PipelineRun>> ListRecentAsync(int count, CancellationToken cancellationToken) =>
         _queries.ListRecentAsync(count, cancellationToken);
 
@@ -252,7 +276,9 @@ public sealed class PipelineRunStore
             condition += $" AND {CurrentStage} = :stage";
         }
 
-        var update = "SET " + string.Join(", ", sets);
+        // Running or failed (not yet announced), the version is open; any other status closes it.
+        var update = "SET " + string.Join(", ", sets)
+            + (transition.To is RunStatus.Running or RunStatus.Failed ? $", {OpenStatus} = :target" : $" REMOVE {OpenStatus}");
         if (await _table.TryUpdateAsync(batchId, version, update, condition, [], values, cancellationToken).ConfigureAwait(false) is not null)
         {
             return TransitionResult.Won;

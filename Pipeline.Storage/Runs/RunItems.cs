@@ -41,6 +41,23 @@ internal static class RunItems
     public const string ChangedBy = "changed_by";
     public const string Retracts = "retracts";
 
+    // A version's index attributes (PipelineTopology's OpenRunsIndex and RunsBySubmissionIndex); a head has neither.
+
+    /// <summary>
+    /// The status while the version is open — Running, or Failed with no alert recorded since it failed (no notify stage
+    /// that started at or after <see cref="FinishedAt"/>) — and absent otherwise: set and removed by the very conditional
+    /// writes that change the status or record an alert, so it never disagrees with them.
+    /// </summary>
+    public const string OpenStatus = "open_status";
+
+    /// <summary>The by-submission index's one partition (<see cref="ListedIn"/>): the overview reads it backwards, newest first.</summary>
+    public const string Listed = "listed";
+
+    /// <summary>The submission time, batch and version (<see cref="ListedAtOf"/>): unique, and ordered as the overview lists.</summary>
+    public const string ListedAt = "listed_at";
+
+    public const string ListedIn = "versions";
+
     /// <summary>The fields of one stage's record (an entry of <see cref="StageRecords"/>).</summary>
     public static class StageFields
     {
@@ -83,6 +100,8 @@ internal static class RunItems
 
     public static bool IsHead(Dictionary<string, AttributeValue> item) => Int(item, Version) == HeadVersion;
 
+    public static string ListedAtOf(PipelineRun run) => $"{Timestamp(run.SubmittedAt)}#{run.BatchId}#{run.Version:D10}";
+
     public static int Int(Dictionary<string, AttributeValue> item, string name) =>
         item.TryGetValue(name, out var value) && value.N is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 0;
 
@@ -98,6 +117,9 @@ internal static class RunItems
         item[UpdatedAt] = new(Timestamp(run.UpdatedAt));
         item[StageRecords] = new AttributeValue { M = run.Stages.ToDictionary(s => s.Key, s => ToAttribute(s.Value)) };
         item[Attempt] = Number(run.Attempt);
+        item[Listed] = new(ListedIn);
+        item[ListedAt] = new(ListedAtOf(run));
+        Optional(item, OpenStatus, run.IsOpen ? run.Status.ToString() : null); // a new record: no alert recorded yet
         Optional(item, ManifestETag, run.ManifestETag);
         Optional(item, Content, run.Content);
         Optional(item, CurrentStage, run.CurrentStage);

@@ -30,28 +30,48 @@ internal sealed class RunTable(IAmazonDynamoDB dynamoDb, PipelineTopology topolo
     public async Task<PipelineRun?> GetAsync(string batchId, int version, CancellationToken cancellationToken) =>
         await GetItemAsync(batchId, version, cancellationToken).ConfigureAwait(false) is { } item ? RunItems.FromItem(item) : null;
 
-    /// <summary>Every item of the batch name, its head included (a consistent read).</summary>
-    public Task<List<Dictionary<string, AttributeValue>>> QueryBatchAsync(string batchId, CancellationToken cancellationToken) =>
+    /// <summary>The items of the batch name from version <paramref name="from"/> (0: its head) on, oldest first (a consistent read).</summary>
+    public Task<List<Dictionary<string, AttributeValue>>> QueryBatchAsync(string batchId, int from, CancellationToken cancellationToken) =>
         dynamoDb.QueryAllAsync(new QueryRequest
         {
             TableName = Name,
             ConsistentRead = true,
-            KeyConditionExpression = $"{RunItems.BatchId} = :batch",
-            ExpressionAttributeValues = new() { [":batch"] = new AttributeValue(batchId) },
+            KeyConditionExpression = $"{RunItems.BatchId} = :batch AND {RunItems.Version} >= :from",
+            ExpressionAttributeValues = new() { [":batch"] = new AttributeValue(batchId), [":from"] = RunItems.Number(from) },
         }, cancellationToken);
 
-    /// <summary>The versions (never a head) that <paramref name="filter"/> keeps, over the whole table.</summary>
-    public async Task<IReadOnlyList<PipelineRun>> ScanAsync(string filter, Dictionary<string, string> names, Dictionary<string, AttributeValue> values,
-        CancellationToken cancellationToken)
-    {
-        var items = await dynamoDb.ScanAllAsync(new ScanRequest
+    /// <summary>The newest <paramref name="count"/> items of the batch name, newest first (its head, version 0, comes last; a consistent read).</summary>
+    public Task<List<Dictionary<string, AttributeValue>>> QueryBatchNewestAsync(string batchId, int count, CancellationToken cancellationToken) =>
+        dynamoDb.QueryFirstAsync(new QueryRequest
         {
             TableName = Name,
-            FilterExpression = filter,
-            ExpressionAttributeNames = names,
+            ConsistentRead = true,
+            ScanIndexForward = false,
+            KeyConditionExpression = $"{RunItems.BatchId} = :batch",
+            ExpressionAttributeValues = new() { [":batch"] = new AttributeValue(batchId) },
+        }, count, cancellationToken);
+
+    /// <summary>
+    /// The versions one of the table's sparse indexes holds under <paramref name="keyCondition"/>, in the index's order
+    /// (backwards with <paramref name="newestFirst"/>), at most <paramref name="count"/>. An index is eventually
+    /// consistent: a version's latest write may not be in it yet, so a caller that acts on a version checks the item itself.
+    /// </summary>
+    public async Task<IReadOnlyList<PipelineRun>> QueryIndexAsync(GlobalIndexSpec index, string keyCondition, Dictionary<string, AttributeValue> values,
+        bool newestFirst, int count, CancellationToken cancellationToken)
+    {
+        var request = new QueryRequest
+        {
+            TableName = Name,
+            IndexName = index.Name,
+            KeyConditionExpression = keyCondition,
             ExpressionAttributeValues = values,
-        }, cancellationToken).ConfigureAwait(false);
-        return items.Where(i => !RunItems.IsHead(i)).Select(RunItems.FromItem).ToList();
+            ScanIndexForward = !newestFirst,
+            ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL,
+        };
+        var items = count == int.MaxValue
+            ? await dynamoDb.QueryAllAsync(request, cancellationToken).ConfigureAwait(false)
+            : await dynamoDb.QueryFirstAsync(request, count, cancellationToken).ConfigureAwait(false);
+        return items.Select(RunItems.FromItem).ToList();
     }
 
     /// <summary>Writes a version's first record; false when the item exists already.</summary>

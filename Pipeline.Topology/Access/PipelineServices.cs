@@ -80,7 +80,10 @@ public sealed class PipelineServices(PipelineTopology topology)
         Objects: [],
         Tables:
         [
-            new(topology.PipelineRunsTable, TableOperations.GetItem | TableOperations.UpdateItem | TableOperations.Scan | TableOperations.Query),
+            new(topology.PipelineRunsTable, TableOperations.GetItem | TableOperations.UpdateItem | TableOperations.Query | TableOperations.QueryIndexes)
+            {
+                OnlyIndexes = [topology.OpenRunsIndex],
+            },
             new(topology.ProcessedMessagesTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.UpdateItem | TableOperations.DeleteItem),
             new(topology.LatestAlertTable, TableOperations.UpdateItem),
         ],
@@ -99,7 +102,7 @@ public sealed class PipelineServices(PipelineTopology topology)
         [
             new(topology.OrderKpisTable, TableOperations.BatchGetItem | TableOperations.Scan),
             new(topology.CategoryKpisTable, TableOperations.Query | TableOperations.Scan),
-            new(topology.PipelineRunsTable, TableOperations.Query | TableOperations.Scan),
+            new(topology.PipelineRunsTable, TableOperations.Query | TableOperations.QueryIndexes),
             new(topology.LatestAlertTable, TableOperations.GetItem),
         ],
         WatchesDeadLetters: [])

@@ -44,7 +44,11 @@ public sealed record ObjectGrant(string Prefix, ObjectOperations Operations)
     public string KeyIn(string folder) => OnlyNamed is null ? Prefix + folder : $"{Prefix}{folder}/{OnlyNamed}";
 }
 
-public sealed record TableGrant(TableSpec Table, TableOperations Operations);
+public sealed record TableGrant(TableSpec Table, TableOperations Operations)
+{
+    /// <summary>The indexes <see cref="TableOperations.QueryIndexes"/> covers: only these when set, else all of the table's.</summary>
+    public IReadOnlyList<GlobalIndexSpec>? OnlyIndexes { get; init; }
+}
 
 /// <summary>
 /// Everything one service touches in AWS, declared once: its readiness checks probe exactly these resources, and the
@@ -104,7 +108,7 @@ public sealed record ServiceAccess(
             }
             if (grant.Operations.HasFlag(TableOperations.QueryIndexes))
             {
-                foreach (var index in grant.Table.GlobalIndexes)
+                foreach (var index in grant.OnlyIndexes ?? grant.Table.GlobalIndexes)
                 {
                     Allow(AwsResource.TableIndex(grant.Table, index), "dynamodb:Query");
                 }

@@ -81,7 +81,8 @@ public static class DashboardApi
                 : await runs.BatchAsync(batch, ct) is { } detail
                     ? TypedResults.Ok(detail)
                     : TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "No such batch", Detail = $"No run of batch {batch} is recorded." }))
-            .WithSummary("A batch's versions: stages, status, which is in force, and the validation report of a rejected one");
+            .WithSummary($"A batch's newest {RunReader.VersionsShown} versions (and the one in force): stages, status, which is in force, "
+                + "and the validation report of a rejected one");
 
         api.MapGet("/queues", async (QueueDepthReader queues, CancellationToken ct) => TypedResults.Ok(await queues.ReadAsync(ct)))
             .WithSummary("Messages waiting and in flight on each service queue, and in its dead-letter queue");

@@ -29,7 +29,7 @@ public sealed record VersionDetail(
     DateTimeOffset SubmittedAt, DateTimeOffset? FinishedAt, double? DurationSeconds, string? CurrentStage, int Attempt, string? Summary,
     IReadOnlyList<StageDetail> Stages, RejectionDetail? Rejection);
 
-/// <summary>A batch name's versions, oldest first, and the one in force.</summary>
+/// <summary>A batch name's versions, oldest first (the newest <see cref="RunReader.VersionsShown"/> and the one in force), and the one in force.</summary>
 public sealed record BatchDetail(string BatchId, int LatestVersion, int? InForceVersion, IReadOnlyList<VersionDetail> Versions);
 
 /// <summary>Reads run records through the run store, and rejected versions' reports from S3.</summary>
@@ -44,25 +44,35 @@ public sealed class RunReader(PipelineRunStore runs, IAmazonS3 s3, PipelineTopol
         async () => (await runs.ListRunningAsync(CancellationToken.None).ConfigureAwait(false)).OrderByDescending(r => r.SubmittedAt).Select(Summary).ToList(),
         clock, RunningReadInterval);
 
-    /// <summary>The <paramref name="limit"/> newest versions and every running one, from one Scan of the runs table.</summary>
+    /// <summary>
+    /// The <paramref name="limit"/> newest versions and every running one: two index queries that read those versions
+    /// only, however many runs the table holds.
+    /// </summary>
     public async Task<RunsOverview> OverviewAsync(int limit, CancellationToken cancellationToken)
     {
-        var all = await runs.ListRecentAsync(int.MaxValue, cancellationToken).ConfigureAwait(false);
+        var recent = runs.ListRecentAsync(limit, cancellationToken);
+        var running = runs.ListRunningAsync(cancellationToken);
         return new RunsOverview(
-            all.Take(limit).Select(Summary).ToList(),
-            all.Where(r => r.Status == RunStatus.Running).Select(Summary).ToList());
+            (await recent.ConfigureAwait(false)).Select(Summary).ToList(),
+            (await running.ConfigureAwait(false)).OrderByDescending(r => r.SubmittedAt).Select(Summary).ToList());
     }
 
     /// <summary>
-    /// The versions running now (a Scan filtered on the status), read at most once per <see cref="RunningReadInterval"/>
+    /// The versions running now (the open-runs index), read at most once per <see cref="RunningReadInterval"/>
     /// however many pages ask; a read that failed is made again by the next caller.
     /// </summary>
     public Task<IReadOnlyList<RunSummary>> RunningAsync() => _running.GetAsync();
 
-    /// <summary>The batch's history with each rejected version's report; null for a name never seen.</summary>
+    /// <summary>The versions of a batch its page and the API show: the newest, and the one in force if older (a page reloads on every alert).</summary>
+    public const int VersionsShown = 50;
+
+    /// <summary>
+    /// The batch's newest <see cref="VersionsShown"/> versions (and the one in force) with each rejected version's report;
+    /// null for a name never seen.
+    /// </summary>
     public async Task<BatchDetail?> BatchAsync(string batchId, CancellationToken cancellationToken)
     {
-        if (await runs.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false) is not { } history)
+        if (await runs.GetRecentHistoryAsync(batchId, VersionsShown, cancellationToken).ConfigureAwait(false) is not { } history)
         {
             return null;
         }

@@ -261,7 +261,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:UpdateItem table/pipeline-processed-messages",
                 "dynamodb:DescribeTable table/pipeline-latest-alert", "dynamodb:UpdateItem table/pipeline-latest-alert",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:Query table/pipeline-runs",
-                "dynamodb:Scan table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
+                "dynamodb:Query table/pipeline-runs/index/open-runs", "dynamodb:UpdateItem table/pipeline-runs",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated", "sns:GetTopicAttributes topic/pipeline-alerts",
@@ -281,7 +281,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:Scan table/pipeline-order-kpis",
                 "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:Query table/pipeline-category-kpis",
                 "dynamodb:Scan table/pipeline-category-kpis",
-                "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:Query table/pipeline-runs", "dynamodb:Scan table/pipeline-runs",
+                "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:Query table/pipeline-runs",
+                "dynamodb:Query table/pipeline-runs/index/by-submission", "dynamodb:Query table/pipeline-runs/index/open-runs",
                 "dynamodb:DescribeTable table/pipeline-latest-alert", "dynamodb:GetItem table/pipeline-latest-alert",
                 $"s3:GetObject bucket/{Bucket}/errors/*",
                 $"s3:ListBucket bucket/{Bucket}",
@@ -296,6 +297,19 @@ public sealed class TemplateTests(SynthesizedStack stack)
     public void Each_task_role_allows_exactly_what_its_service_calls(string service, string[] expected)
     {
         Assert.Equal(expected.Distinct().Order(StringComparer.Ordinal), TemplateReader.Grants(stack, AccessPolicyName(service)));
+    }
+
+    [Fact]
+    public void No_task_scans_the_runs_table_and_only_the_notifier_and_the_dashboard_query_its_indexes()
+    {
+        Assert.DoesNotContain(TemplateReader.AllGrants(stack),
+            g => g.Action == "dynamodb:Scan" && g.Resource.StartsWith("table/pipeline-runs", StringComparison.Ordinal));
+        string[] IndexQueries(string service) => TemplateReader.Grants(stack, AccessPolicyName(service))
+            .Where(g => g.Contains("table/pipeline-runs/index/", StringComparison.Ordinal)).ToArray();
+
+        Assert.Equal(["dynamodb:Query table/pipeline-runs/index/open-runs"], IndexQueries("notifier"));
+        Assert.Equal(2, IndexQueries("dashboard").Length);
+        Assert.All(new[] { "validate", "transform", "compute" }, service => Assert.Empty(IndexQueries(service)));
     }
 
     [Fact]

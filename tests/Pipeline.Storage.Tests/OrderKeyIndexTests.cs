@@ -100,7 +100,7 @@ public class OrderKeyIndexTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFix
     [Fact]
     public async Task An_uncontended_claim_reads_each_page_once_and_writes_it_once()
     {
-        var requests = new RequestCounter();
+        var requests = new DynamoRequestCounter();
         using var dynamoDb = aws.CreateDynamoDb(config => config.HttpClientFactory = requests);
         var at = Base();
 
@@ -112,27 +112,5 @@ public class OrderKeyIndexTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFix
         Assert.Equal(4, claim.Pages.Count);
         Assert.Equal(4, requests.Of("GetItem"));
         Assert.Equal(4, requests.Of("PutItem"));
-    }
-
-    /// <summary>An HTTP stack that counts DynamoDB requests by operation (the X-Amz-Target header).</summary>
-    private sealed class RequestCounter : HttpClientFactory
-    {
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _counts = new();
-
-        public int Of(string operation) => _counts.GetValueOrDefault(operation);
-
-        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Handler(this));
-
-        private sealed class Handler(RequestCounter counter) : DelegatingHandler(new SocketsHttpHandler())
-        {
-            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-            {
-                if (request.Headers.TryGetValues("X-Amz-Target", out var target))
-                {
-                    counter._counts.AddOrUpdate(target.Single().Split('.')[^1], 1, (_, n) => n + 1);
-                }
-                return base.SendAsync(request, cancellationToken);
-            }
-        }
     }
 }

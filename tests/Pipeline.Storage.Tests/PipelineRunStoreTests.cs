@@ -205,6 +205,54 @@ public class PipelineRunStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
     }
 
     [Fact]
+    public async Task An_alert_begun_before_the_failure_does_not_announce_it_and_a_version_that_succeeds_is_open_no_more()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var clock = new Clock(T0);
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, clock);
+        var batch = $"o-{Guid.NewGuid():N}";
+        await runs.BeginUploadAsync(Upload(batch, "c", "m1"), CancellationToken.None);
+        var alertStarted = clock.Now;
+        clock.Now = T0.AddSeconds(1);
+        await runs.FailAsync(batch, 1, "dead letter", null, CancellationToken.None);
+
+        // Recorded after the failure, but begun before it: an alert about something earlier.
+        await runs.RecordNotifiedAsync(batch, 1, new StageRecord(StageStatus.Succeeded, alertStarted, clock.Now, new Dictionary<string, long>()),
+            CancellationToken.None);
+        Assert.Contains(await runs.FindUnannouncedFailuresAsync(CancellationToken.None), r => r.BatchId == batch);
+        Assert.DoesNotContain(await runs.ListRunningAsync(CancellationToken.None), r => r.BatchId == batch);
+
+        Assert.Equal(TransitionResult.Won, await runs.SucceedAsync(batch, 1, "folded", Stages.Compute, Done(T0), CancellationToken.None));
+        Assert.DoesNotContain(await runs.FindUnannouncedFailuresAsync(CancellationToken.None), r => r.BatchId == batch);
+        Assert.DoesNotContain(await runs.ListRunningAsync(CancellationToken.None), r => r.BatchId == batch);
+    }
+
+    [Fact]
+    public async Task A_page_of_history_has_the_newest_versions_and_the_one_in_force_when_it_is_older()
+    {
+        using var dynamoDb = aws.CreateDynamoDb();
+        var runs = new PipelineRunStore(dynamoDb, aws.Topology, new Clock(T0));
+        var batch = $"p-{Guid.NewGuid():N}";
+        await runs.BeginUploadAsync(Upload(batch, "c1", "m1"), CancellationToken.None);
+        await runs.RecordFoldAsync(batch, 1, 1, RunStatus.Replaced, CancellationToken.None);
+        await runs.SucceedAsync(batch, 1, "folded", Stages.Compute, Done(T0), CancellationToken.None);
+        foreach (var version in new[] { 2, 3, 4 })
+        {
+            await runs.BeginUploadAsync(Upload(batch, $"c{version}", $"m{version}"), CancellationToken.None);
+            await runs.RejectAsync(batch, version, new RejectionRecord("a rule broken", [], 1, null), CancellationToken.None);
+        }
+
+        var page = (await runs.GetRecentHistoryAsync(batch, 2, CancellationToken.None))!;
+        var whole = (await runs.GetRecentHistoryAsync(batch, 10, CancellationToken.None))!;
+
+        Assert.Equal((4, 1), (page.LatestVersion, page.InForce!.Version));
+        Assert.Equal([1, 3, 4], page.Versions.Select(v => v.Version));
+        Assert.Equal((await runs.GetHistoryAsync(batch, CancellationToken.None))!.Versions.Select(v => (v.Version, v.Status)),
+            whole.Versions.Select(v => (v.Version, v.Status)));
+        Assert.Null(await runs.GetRecentHistoryAsync($"never-{Guid.NewGuid():N}", 2, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Folding_a_version_in_takes_earlier_ones_out_of_force_and_supersedes_those_still_under_way()
     {
         using var dynamoDb = aws.CreateDynamoDb();
