@@ -26,7 +26,8 @@ internal static class FoldCallCounts
             var data = KpiFoldBenchmark.Partial(9_000, seed, days: 31, firstDay: first);
             counter.Clear();
             var fold = await store.AddBatchAsync(batch, version, data, CancellationToken.None);
-            Console.WriteLine($"  {step}: {counter.Requests} requests ({counter.Describe()}; {counter.ReadUnits:F1} read and {counter.WriteUnits:F1} write units); " +
+            Console.WriteLine($"  {step}: {counter.Requests} requests ({counter.Describe()}; " +
+                $"{counter.ReadUnits:F1} read and {counter.WriteUnits:F1} write units); " +
                 $"{fold.OrderRows} order rows, {fold.CategoryRows} category rows");
         }
     }

@@ -36,7 +36,8 @@ internal static class YearBenchmark
         var repetitions = Option(args, "--repetitions", 20);
         if (plan.Days < 2 || plan.BatchesPerDay < 1 || plan.OrdersPerBatch < 1 || plan.Customers < 1 || plan.Concurrency < 1 || repetitions < 1)
         {
-            Console.Error.WriteLine("--days must be at least 2; --batches-per-day, --orders-per-batch, --customers, --concurrency and --repetitions at least 1.");
+            Console.Error.WriteLine(
+                "--days must be at least 2; --batches-per-day, --orders-per-batch, --customers, --concurrency and --repetitions at least 1.");
             return 1;
         }
         Console.WriteLine($"a year in the store: {plan.Days} days x {plan.BatchesPerDay} batches x {plan.OrdersPerBatch:N0} orders = " +
@@ -70,7 +71,8 @@ internal static class YearBenchmark
         var ratio = Mean(last, m => m.ReadUnits + m.WriteUnits) / Mean(first, m => m.ReadUnits + m.WriteUnits);
         var requestRatio = Mean(last, m => m.Requests) / Mean(first, m => m.Requests);
         var flat = ratio <= 1.1 && requestRatio <= 1.1;
-        Console.WriteLine($"  last day against first: {requestRatio:F2}x the requests, {ratio:F2}x the capacity units (flat = at most 1.1x: {(flat ? "met" : "MISSED")})");
+        Console.WriteLine($"  last day against first: {requestRatio:F2}x the requests, {ratio:F2}x the capacity units " +
+            $"(flat = at most 1.1x: {(flat ? "met" : "MISSED")})");
         var perMillion = 1_000_000.0 / plan.Orders;
         Console.WriteLine($"  whole year: {all.Requests:N0} requests ({all.ReadRequests:N0} reads, {all.WriteRequests:N0} writes), " +
             $"{all.ReadUnits:N0} read units, {all.WriteUnits:N0} write units, {all.RequestBytes / 1e6:N1} MB sent; " +
@@ -131,7 +133,8 @@ internal static class YearBenchmark
         var command = PipelineCommand.Installed();
         if (!File.Exists(command))
         {
-            Console.WriteLine($"pipeline status / kpis: not measured, no installed pipeline command at {command} (install it with `dotnet publish Pipeline.Cli`)");
+            Console.WriteLine($"pipeline status / kpis: not measured, no installed pipeline command at {command} " +
+                "(install it with `dotnet publish Pipeline.Cli`)");
             return;
         }
         string[] endpoints = ["--endpoint", emulators.AwsUrl, "--dynamodb-endpoint", emulators.DynamoDbUrl];
@@ -159,7 +162,8 @@ internal static class YearBenchmark
 
     private static string Describe(IReadOnlyList<Metered> batches) =>
         $"{batches.Count} batches, {Mean(batches, m => m.Requests):F1} requests each ({batches[0].Operations}), " +
-        $"{Mean(batches, m => m.ReadUnits):F1} RRU and {Mean(batches, m => m.WriteUnits):F1} WRU each, {Mean(batches, m => m.RequestBytes) / 1e3:F1} KB sent; " +
+        $"{Mean(batches, m => m.ReadUnits):F1} RRU and {Mean(batches, m => m.WriteUnits):F1} WRU each, " +
+        $"{Mean(batches, m => m.RequestBytes) / 1e3:F1} KB sent; " +
         $"its first batch {batches[0].Requests} requests {batches[0].ReadUnits + batches[0].WriteUnits:F1} units, " +
         $"its last {batches[^1].Requests} requests {batches[^1].ReadUnits + batches[^1].WriteUnits:F1} units (load {LoadAverage()})";
 
