@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using Amazon.Runtime;
 using Pipeline.Storage.Kpis;
 
 namespace Pipeline.Storage.Benchmarks;
@@ -13,7 +11,7 @@ internal static class FoldCallCounts
 {
     public static async Task RunAsync(StorageEmulators emulators)
     {
-        var counter = new CountingHttpClientFactory();
+        var counter = new DynamoDbMeter();
         using var dynamoDb = emulators.CreateDynamoDb(config => config.HttpClientFactory = counter);
         var store = new DynamoKpiStore(dynamoDb, emulators.Topology, TimeProvider.System);
         var first = new DateOnly(2026, 3, 8);
@@ -28,32 +26,9 @@ internal static class FoldCallCounts
             var data = KpiFoldBenchmark.Partial(9_000, seed, days: 31, firstDay: first);
             counter.Clear();
             var fold = await store.AddBatchAsync(batch, version, data, CancellationToken.None);
-            Console.WriteLine($"  {step}: {counter.Total} requests ({counter.Describe()}); {fold.OrderRows} order rows, {fold.CategoryRows} category rows");
-        }
-    }
-
-    /// <summary>An HTTP stack that counts the requests sent through it, by operation (from the <c>X-Amz-Target</c> header).</summary>
-    private sealed class CountingHttpClientFactory : HttpClientFactory
-    {
-        private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.Ordinal);
-
-        public int Total => _counts.Values.Sum();
-
-        public void Clear() => _counts.Clear();
-
-        public string Describe() => string.Join(", ", _counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => $"{c.Key} {c.Value}"));
-
-        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Counting(this));
-
-        private sealed class Counting(CountingHttpClientFactory owner) : DelegatingHandler(new SocketsHttpHandler())
-        {
-            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-            {
-                var target = request.Headers.TryGetValues("X-Amz-Target", out var values) ? values.First() : request.Method.Method;
-                owner._counts.AddOrUpdate(target[(target.IndexOf('.') + 1)..], 1, (_, n) => n + 1);
-                return base.SendAsync(request, cancellationToken);
-            }
+            Console.WriteLine($"  {step}: {counter.Requests} requests ({counter.Describe()}; " +
+                $"{counter.ReadUnits:F1} read and {counter.WriteUnits:F1} write units); " +
+                $"{fold.OrderRows} order rows, {fold.CategoryRows} category rows");
         }
     }
 }

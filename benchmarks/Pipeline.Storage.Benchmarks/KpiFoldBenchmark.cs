@@ -20,7 +20,8 @@ namespace Pipeline.Storage.Benchmarks;
 /// </summary>
 internal static class KpiFoldBenchmark
 {
-    /// <param name="args"><c>[--batches N] [--large-orders N]</c>; <c>--calls</c>: count the requests instead (<see cref="FoldCallCounts"/>).</param>
+    /// <param name="args"><c>[--batches N] [--large-orders N]</c>; <c>--calls</c>: count the requests instead (<see cref="FoldCallCounts"/>);
+    /// <c>--year</c>: fold a year of a large shop and measure what it costs (<see cref="YearBenchmark"/>).</param>
     public static async Task<int> RunAsync(string[] args)
     {
         Console.WriteLine($"load average before start: {LoadAverage()} ({Environment.ProcessorCount} cores)");
@@ -30,6 +31,10 @@ internal static class KpiFoldBenchmark
             await FoldCallCounts.RunAsync(emulators);
             Console.WriteLine($"load average at the end: {LoadAverage()}");
             return 0;
+        }
+        if (args.Contains("--year"))
+        {
+            return await YearBenchmark.RunAsync(emulators, args);
         }
 
         var batches = Option(args, "--batches", 200);

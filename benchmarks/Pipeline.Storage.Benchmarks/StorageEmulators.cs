@@ -30,6 +30,11 @@ internal sealed class StorageEmulators : IAsyncDisposable
 
     public PipelineTopology Topology { get; } = new();
 
+    /// <summary>The S3, SQS and SNS emulator's address (for the <c>pipeline</c> command's <c>--endpoint</c>).</summary>
+    public string AwsUrl => _aws.ServiceUrl.ToString();
+
+    public string DynamoDbUrl => _dynamoDb.ServiceUrl.ToString();
+
     public static async Task<StorageEmulators> StartAsync()
     {
         var emulators = new StorageEmulators(
@@ -49,6 +54,8 @@ internal sealed class StorageEmulators : IAsyncDisposable
         configure?.Invoke((AmazonDynamoDBConfig)client.Config);
         return client;
     }
+
+    public Amazon.S3.IAmazonS3 CreateS3() => AwsClientFactory.CreateS3(_options, _credentials);
 
     public async ValueTask DisposeAsync()
     {
