@@ -90,7 +90,7 @@ internal static class YearBenchmark
         var meter = new DynamoDbMeter();
         using var dynamoDb = emulators.CreateDynamoDb(config => config.HttpClientFactory = meter);
         using var s3 = emulators.CreateS3();
-        var kpis = new KpiReader(new KpiQueries(dynamoDb, emulators.Topology), new PipelineChanges(TimeProvider.System), TimeProvider.System);
+        var kpis = new KpiReader(new KpiQueries(dynamoDb, emulators.Topology), new PipelineChanges(), TimeProvider.System);
         var year = new KpiRange(FirstDay, FirstDay.AddDays(plan.Days - 1), Defaulted: false);
         var runs = new RunReader(new PipelineRunStore(dynamoDb, emulators.Topology, TimeProvider.System), s3, emulators.Topology, TimeProvider.System);
 
