@@ -15,12 +15,16 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
 {
     /// <summary>
     /// The state attributes the KPI rows of a day with one slot are computed from: everything but the customer counts
-    /// themselves, which can be large. A day with several slots is read whole: a page that several slots hold counts the
-    /// customers any of them has.
+    /// themselves, which can be large, and the versions of the batches (<c>applied</c>), which the rows do not need.
     /// </summary>
-    private static readonly DynamoProjection RowInputs = DynamoProjection.Of([
+    private static readonly string[] RowInputNames = [
         KpiItems.OrderDate, KpiItems.Part, KpiItems.Version, KpiItems.DistinctCustomers, KpiItems.Page, KpiItems.Pages, KpiItems.Fanout,
-        KpiItems.Orders, KpiItems.ItemsSold, KpiItems.ReturnedOrders, KpiItems.Categories]);
+        KpiItems.Orders, KpiItems.ItemsSold, KpiItems.ReturnedOrders, KpiItems.Categories];
+
+    private static readonly DynamoProjection RowInputs = DynamoProjection.Of(RowInputNames);
+
+    /// <summary>On a day split into slots, the customer counts too: a page that several slots hold counts the customers any of them has.</summary>
+    private static readonly DynamoProjection RowInputsWithCounts = DynamoProjection.Of([.. RowInputNames, KpiItems.Counts]);
 
     private string OrderKpis => topology.OrderKpisTable.Name;
 
@@ -60,7 +64,7 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
         var dayList = days.ToList();
         var roots = (await dynamoDb.GetManyAsync(dayList.Select(d => (DayStates, KpiItems.DayKey(d, KpiItems.TotalsPart))), _ => RowInputs, cancellationToken)
             .ConfigureAwait(false)).ToDictionary(i => KpiItems.Date(i.Item[KpiItems.OrderDate]), i => i.Item);
-        // A day split into slots is read again whole, from its root on.
+        // A day split into slots is read again with the customer counts, from its root on.
         var states = dayList.Select(d => new DayState(d, new Dictionary<string, Dictionary<string, AttributeValue>?>(StringComparer.Ordinal)
             {
                 [KpiItems.TotalsPart] = roots.GetValueOrDefault(d),
@@ -71,16 +75,17 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
     }
 
     /// <summary>
-    /// The states with every item they name (slots, listed pages) read, a round per depth of slots: the row inputs only on
-    /// a day with one slot, whole items on a day split into slots (and on one whose root is not read yet).
+    /// The states with every item they name (slots, listed pages) read, a round per depth of slots: the row inputs on a day
+    /// with one slot, with the customer counts on a day split into slots (and on one whose root is not read yet).
     /// </summary>
     private async Task<List<DayState>> WithUnreadAsync(IReadOnlyList<DayState> states, CancellationToken cancellationToken)
     {
         var current = states.ToList();
         while (current.SelectMany(s => s.Unread.Select(part => (State: s, Part: part))).ToList() is { Count: > 0 } unread)
         {
-            var whole = unread.Where(u => u.State.Split || !u.State.Items.ContainsKey(KpiItems.TotalsPart)).ToList();
-            var found = (await Task.WhenAll(ReadItemsAsync(unread.Except(whole), RowInputs, cancellationToken), ReadItemsAsync(whole, null, cancellationToken))
+            var counted = unread.Where(u => u.State.Split || !u.State.Items.ContainsKey(KpiItems.TotalsPart)).ToList();
+            var found = (await Task.WhenAll(
+                    ReadItemsAsync(unread.Except(counted), RowInputs, cancellationToken), ReadItemsAsync(counted, RowInputsWithCounts, cancellationToken))
                 .ConfigureAwait(false)).SelectMany(f => f).ToDictionary(f => f.Key, f => f.Value);
             var byDay = unread.ToLookup(u => u.State.Day, u => u.Part);
             current = current.Select(s => byDay[s.Day].Any()

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using Amazon.Runtime;
 using Pipeline.Storage.Kpis;
 
 namespace Pipeline.Storage.Benchmarks;
@@ -29,31 +27,6 @@ internal static class FoldCallCounts
             counter.Clear();
             var fold = await store.AddBatchAsync(batch, version, data, CancellationToken.None);
             Console.WriteLine($"  {step}: {counter.Total} requests ({counter.Describe()}); {fold.OrderRows} order rows, {fold.CategoryRows} category rows");
-        }
-    }
-
-    /// <summary>An HTTP stack that counts the requests sent through it, by operation (from the <c>X-Amz-Target</c> header).</summary>
-    private sealed class CountingHttpClientFactory : HttpClientFactory
-    {
-        private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.Ordinal);
-
-        public int Total => _counts.Values.Sum();
-
-        public void Clear() => _counts.Clear();
-
-        public string Describe() => string.Join(", ", _counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => $"{c.Key} {c.Value}"));
-
-        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Counting(this));
-
-        private sealed class Counting(CountingHttpClientFactory owner) : DelegatingHandler(new SocketsHttpHandler())
-        {
-            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-            {
-                var target = request.Headers.TryGetValues("X-Amz-Target", out var values) ? values.First() : request.Method.Method;
-                owner._counts.AddOrUpdate(target[(target.IndexOf('.') + 1)..], 1, (_, n) => n + 1);
-                return base.SendAsync(request, cancellationToken);
-            }
         }
     }
 }
