@@ -66,9 +66,9 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
             .ConfigureAwait(false)).ToDictionary(i => KpiItems.Date(i.Item[KpiItems.OrderDate]), i => i.Item);
         // A day split into slots is read again with the customer counts, from its root on.
         var states = dayList.Select(d => new DayState(d, new Dictionary<string, Dictionary<string, AttributeValue>?>(StringComparer.Ordinal)
-            {
-                [KpiItems.TotalsPart] = roots.GetValueOrDefault(d),
-            }))
+        {
+            [KpiItems.TotalsPart] = roots.GetValueOrDefault(d),
+        }))
             .Select(s => s.Split ? s with { Items = new Dictionary<string, Dictionary<string, AttributeValue>?>() } : s)
             .ToList();
         return await WithUnreadAsync(states, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Pipeline.Engine.Kpis;
@@ -54,7 +53,7 @@ public class KpiStateLimitTests(LocalAwsFixture aws, ITestOutputHelper output) :
 
         using var reader = aws.CreateDynamoDb();
         await AssertDayEqual(reader, KpiPartial.Merge(inForce.Values), day);
-        var items = await DayItemsAsync(reader, day);
+        var items = await new KpiQueries(reader, aws.Topology).GetDayStateItemsAsync(day, CancellationToken.None);
         var slots = items.Where(i => i["part"].S.StartsWith("totals", StringComparison.Ordinal)).ToList();
         Assert.Contains(slots, s => s["part"].S.Count(c => c == '.') >= 1); // a child of a child: the bound crossed twice
         foreach (var slot in slots)
@@ -89,7 +88,7 @@ public class KpiStateLimitTests(LocalAwsFixture aws, ITestOutputHelper output) :
         Assert.Equal(Customers, row.UniqueCustomers);
         Assert.Equal(5_000_000, row.TotalOrders);
         await AssertDayEqual(dynamoDb, KpiPartial.Merge(batches), day);
-        Report(await DayItemsAsync(dynamoDb, day), "5,000,000 orders from 2,000,000 customers on one day");
+        Report(await new KpiQueries(dynamoDb, aws.Topology).GetDayStateItemsAsync(day, CancellationToken.None), "5,000,000 orders from 2,000,000 customers on one day");
     }
 
     /// <summary>A batch of one day: a few categories, and 40 customers over the day's first three pages (65,536 ids each).</summary>
@@ -112,28 +111,8 @@ public class KpiStateLimitTests(LocalAwsFixture aws, ITestOutputHelper output) :
         var expected = KpiCalculator.Compute(expectedState);
         var queries = new KpiQueries(dynamoDb, aws.Topology);
         Assert.Equal(expected.OrderKpis, await queries.GetDaysAsync(day, day, CancellationToken.None));
-        Assert.Equal(expected.CategoryKpis, (await queries.GetCategoriesOnDayAsync(day, CancellationToken.None)).OrderBy(r => r.Category, StringComparer.Ordinal));
-    }
-
-    /// <summary>Every state item of the day (the state table's partition of the day), page after page.</summary>
-    private async Task<List<Dictionary<string, AttributeValue>>> DayItemsAsync(IAmazonDynamoDB dynamoDb, DateOnly day)
-    {
-        var items = new List<Dictionary<string, AttributeValue>>();
-        var request = new QueryRequest
-        {
-            TableName = aws.Topology.KpiDaysTable.Name,
-            ConsistentRead = true,
-            KeyConditionExpression = "order_date = :day",
-            ExpressionAttributeValues = new() { [":day"] = new AttributeValue(day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) },
-        };
-        do
-        {
-            var page = await dynamoDb.QueryAsync(request, CancellationToken.None);
-            items.AddRange(page.Items ?? []);
-            request.ExclusiveStartKey = page.LastEvaluatedKey;
-        }
-        while (request.ExclusiveStartKey is { Count: > 0 });
-        return items;
+        var categories = await queries.GetCategoriesOnDayAsync(day, CancellationToken.None);
+        Assert.Equal(expected.CategoryKpis, categories.OrderBy(r => r.Category, StringComparer.Ordinal));
     }
 
     /// <summary>Prints the day's largest state item and asserts it is far under DynamoDB's limit.</summary>
@@ -141,7 +120,8 @@ public class KpiStateLimitTests(LocalAwsFixture aws, ITestOutputHelper output) :
     {
         var largest = items.MaxBy(DynamoItemSize.Of)!;
         var size = DynamoItemSize.Of(largest);
-        output.WriteLine($"{what}: {items.Count} state items, the largest {largest["part"].S} of {size:N0} bytes ({size * 100.0 / DynamoItemSize.Limit:F0} % of 400 KB)");
+        output.WriteLine(
+            $"{what}: {items.Count} state items, the largest {largest["part"].S} of {size:N0} bytes ({size * 100.0 / DynamoItemSize.Limit:F0} % of 400 KB)");
         Assert.True(size < DynamoItemSize.Limit * 3 / 4, $"{largest["part"].S} has {size} bytes");
     }
 }
