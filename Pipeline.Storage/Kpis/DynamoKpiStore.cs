@@ -23,7 +23,8 @@ public sealed record KpiFold(int AppliedVersion, IReadOnlyList<DateOnly> Days, i
 /// takes the old version's contribution out and puts the new one in (<see cref="DayStateFolder"/>); a day whose item fills
 /// up with batches hands new ones to child slot items (<see cref="KpiStateLimits"/>). (3) The days' KPI
 /// rows are computed from their state items, written in batches, and written again for any day whose state a read after
-/// the write finds changed (<see cref="KpiRowWriter"/>). A fold costs the same however many batches a day has. See
+/// the write finds changed (<see cref="KpiRowWriter"/>). A fold costs the same however many batches a day has, up to
+/// about a thousand (one slot; past that, the rows read the day's slots). See
 /// docs/kpi-storage.md for why this stays exact. The rows are read with <see cref="KpiQueries"/>.
 /// </summary>
 /// <param name="limits">How full a day's slot item gets before new batches go to child slots (<see cref="KpiStateLimits.Default"/> unless given).</param>

@@ -17,7 +17,10 @@ internal static class KpiItems
     /// <summary>Of a day-state item: how often it was changed. Of a KPI row: the sum of those of the items it was computed from.</summary>
     public const string Version = "version";
 
-    /// <summary>Of a day-state item: the version of each batch folded into it (batch name to version).</summary>
+    /// <summary>
+    /// Of a day-state item: the version of each batch folded into it (batch name to version); kept small by the slots
+    /// (<see cref="KpiStateLimits"/>).
+    /// </summary>
     public const string Applied = "applied";
 
     public const string StateVersion = "state_version";
@@ -30,16 +33,16 @@ internal static class KpiItems
     public const string Counts = "counts";
     public const string Ids = "ids";
 
-    /// <summary>Of a day item: the customer page whose counts it holds itself (set once, by the first fold that brings customers to the day).</summary>
+    /// <summary>Of a slot item: the customer page whose counts it holds itself (set once, by the first fold that brings customers to the slot).</summary>
     public const string Page = "page";
 
-    /// <summary>Of a day item: the day's other customer pages, each an item of its own, listed before that item is first written.</summary>
+    /// <summary>Of a slot item: the slot's other customer pages, each an item of its own, listed before that item is first written.</summary>
     public const string Pages = "pages";
 
     /// <summary>Of a slot item that takes no new batches (it is full): how many child slots take them instead.</summary>
     public const string Fanout = "fanout";
 
-    // The sums and counts of a day (a contribution's day item, the day's totals item), and of each category in it.
+    // The sums and counts of a day (a contribution's day item, a slot item of the day's state), and of each category in it.
     public const string Orders = "orders";
     public const string ItemsSold = "items_sold";
     public const string ReturnedOrders = "returned_orders";
@@ -174,11 +177,11 @@ internal static class KpiItems
                 StringComparer.Ordinal));
     }
 
-    /// <summary>The customer page a day item holds itself, if one is set.</summary>
+    /// <summary>The customer page a slot item holds itself, if one is set.</summary>
     public static long? EmbeddedPage(Dictionary<string, AttributeValue>? dayItem) =>
         dayItem is not null && dayItem.TryGetValue(Page, out var page) && page.N is { } n ? long.Parse(n, CultureInfo.InvariantCulture) : null;
 
-    /// <summary>The day's customer pages that are items of their own, as its day item lists them.</summary>
+    /// <summary>The slot's customer pages that are items of their own, as its slot item lists them.</summary>
     public static SortedSet<long> ListedPages(Dictionary<string, AttributeValue>? dayItem) =>
         new((dayItem is not null && dayItem.TryGetValue(Pages, out var pages) ? pages.L : null)?
             .Select(p => long.Parse(p.N, CultureInfo.InvariantCulture)) ?? []);
