@@ -88,7 +88,8 @@ public class KpiStateLimitTests(LocalAwsFixture aws, ITestOutputHelper output) :
         Assert.Equal(Customers, row.UniqueCustomers);
         Assert.Equal(5_000_000, row.TotalOrders);
         await AssertDayEqual(dynamoDb, KpiPartial.Merge(batches), day);
-        Report(await new KpiQueries(dynamoDb, aws.Topology).GetDayStateItemsAsync(day, CancellationToken.None), "5,000,000 orders from 2,000,000 customers on one day");
+        var state = await new KpiQueries(dynamoDb, aws.Topology).GetDayStateItemsAsync(day, CancellationToken.None);
+        Report(state, "5,000,000 orders from 2,000,000 customers on one day");
     }
 
     /// <summary>A batch of one day: a few categories, and 40 customers over the day's first three pages (65,536 ids each).</summary>
