@@ -11,8 +11,16 @@ public sealed record KpiStateLimits
     public static KpiStateLimits Default { get; } = new();
 
     /// <summary>A slot admits a new batch while its bookkeeping, with the batch's entry, stays within this many bytes.</summary>
-    public int SlotBookkeepingBytes { get; init; } = 32 * 1024;
+    public int SlotBookkeepingBytes
+    {
+        get;
+        init => field = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(SlotBookkeepingBytes), value, "A slot must admit some bytes.");
+    } = 32 * 1024;
 
-    /// <summary>How many child slots a full slot hands its new batches to (at most 256: one byte of the hash picks one).</summary>
-    public int Fanout { get; init; } = 16;
+    /// <summary>How many child slots a full slot hands its new batches to (2 to 256: one byte of the hash picks one).</summary>
+    public int Fanout
+    {
+        get;
+        init => field = value is >= 2 and <= 256 ? value : throw new ArgumentOutOfRangeException(nameof(Fanout), value, "A fanout is 2 to 256.");
+    } = 16;
 }
