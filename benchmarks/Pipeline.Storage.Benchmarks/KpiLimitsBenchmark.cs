@@ -7,8 +7,9 @@ namespace Pipeline.Storage.Benchmarks;
 /// <summary>
 /// Issue #21's limit at full size (the tests cross the same bounds with small slots): 20,000 batches folded into one day
 /// with the default slots, eight at once by one store, as one Compute task would (their contributions are written at
-/// once; their folds of the day queue on the store's lock of the day, so they do not race each other). Checks the day's KPI rows against the engine on all the batches, and prints
-/// the day's state items (slots, the largest item) and the DynamoDB requests a fold made at the start and at the end.
+/// once; their folds of the day queue on the store's lock of the day, so they do not race each other). Checks the day's
+/// KPI rows against the engine on all the batches, and prints the day's state items (slots, the largest item) and the
+/// DynamoDB requests a fold made at the start and at the end.
 /// </summary>
 internal static class KpiLimitsBenchmark
 {
