@@ -41,6 +41,17 @@ internal sealed class CustomerCounts
         }
     }
 
+    /// <summary>The customers that any of the encoded counts has: a page's distinct customers over the slots that hold it.</summary>
+    public static int DistinctOver(IEnumerable<byte[]> encoded)
+    {
+        var any = new HashSet<ushort>();
+        foreach (var bytes in encoded)
+        {
+            any.UnionWith(Decode(bytes)._counts.Keys);
+        }
+        return any.Count;
+    }
+
     public byte[] Encode()
     {
         using var buffer = new MemoryStream(_counts.Count * 3);

@@ -20,14 +20,17 @@ public sealed record KpiFold(int AppliedVersion, IReadOnlyList<DateOnly> Days, i
 /// summary last. (2) Folding brings each day's state — a day item (the day's sums and counts, and the customer counts of
 /// one page) and an item for each other customer page, each naming the version of every batch folded into it — to the
 /// batch's newest written version: what it needs is read in a few batched reads, then one conditional write per item
-/// takes the old version's contribution out and puts the new one in (<see cref="DayStateFolder"/>). (3) The days' KPI
+/// takes the old version's contribution out and puts the new one in (<see cref="DayStateFolder"/>); a day whose item fills
+/// up with batches hands new ones to child slot items (<see cref="KpiStateLimits"/>). (3) The days' KPI
 /// rows are computed from their state items, written in batches, and written again for any day whose state a read after
-/// the write finds changed (<see cref="KpiRowWriter"/>). A fold costs the same however many batches a day has. See
+/// the write finds changed (<see cref="KpiRowWriter"/>). A fold costs the same however many batches a day has, up to
+/// about a thousand (one slot; past that, the rows read the day's slots). See
 /// docs/kpi-storage.md for why this stays exact. The rows are read with <see cref="KpiQueries"/>.
 /// </summary>
-public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology topology, TimeProvider clock)
+/// <param name="limits">How full a day's slot item gets before new batches go to child slots (<see cref="KpiStateLimits.Default"/> unless given).</param>
+public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology topology, TimeProvider clock, KpiStateLimits? limits = null)
 {
-    private readonly DayStateFolder _states = new(dynamoDb, topology, clock);
+    private readonly DayStateFolder _states = new(dynamoDb, topology, limits ?? KpiStateLimits.Default, clock);
     private readonly KpiRowWriter _rows = new(dynamoDb, topology, clock);
     private readonly DayLocks _days = new();
 

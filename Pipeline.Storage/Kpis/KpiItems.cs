@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Amazon.DynamoDBv2.Model;
 using Pipeline.Engine.Kpis;
 
@@ -15,7 +17,10 @@ internal static class KpiItems
     /// <summary>Of a day-state item: how often it was changed. Of a KPI row: the sum of those of the items it was computed from.</summary>
     public const string Version = "version";
 
-    /// <summary>Of a day-state item: the version of each batch folded into it (batch name to version).</summary>
+    /// <summary>
+    /// Of a day-state item: the version of each batch folded into it (batch name to version); kept small by the slots
+    /// (<see cref="KpiStateLimits"/>).
+    /// </summary>
     public const string Applied = "applied";
 
     public const string StateVersion = "state_version";
@@ -28,13 +33,16 @@ internal static class KpiItems
     public const string Counts = "counts";
     public const string Ids = "ids";
 
-    /// <summary>Of a day item: the customer page whose counts it holds itself (set once, by the first fold that brings customers to the day).</summary>
+    /// <summary>Of a slot item: the customer page whose counts it holds itself (set once, by the first fold that brings customers to the slot).</summary>
     public const string Page = "page";
 
-    /// <summary>Of a day item: the day's other customer pages, each an item of its own, listed before that item is first written.</summary>
+    /// <summary>Of a slot item: the slot's other customer pages, each an item of its own, listed before that item is first written.</summary>
     public const string Pages = "pages";
 
-    // The sums and counts of a day (a contribution's day item, the day's totals item), and of each category in it.
+    /// <summary>Of a slot item that takes no new batches (it is full): how many child slots take them instead.</summary>
+    public const string Fanout = "fanout";
+
+    // The sums and counts of a day (a contribution's day item, a slot item of the day's state), and of each category in it.
     public const string Orders = "orders";
     public const string ItemsSold = "items_sold";
     public const string ReturnedOrders = "returned_orders";
@@ -104,12 +112,31 @@ internal static class KpiItems
         [Part] = new AttributeValue(part),
     };
 
-    // Day state (pipeline-kpi-days, key order_date + part): the day item "totals" (the sums and counts, one customer page, the
-    // list of the others) and "customers#<page>" for each of the others.
+    // Day state (pipeline-kpi-days, key order_date + part): per slot (the root "", its children "3", theirs "3.12"...) a slot item
+    // "totals" / "totals@<slot>" (the sums and counts of its batches, one customer page, the list of the others) and
+    // "customers#<page>" / "customers#<slot>#<page>" for each of the others.
 
-    public static string CustomerCountsPart(long page) => $"{CustomerCountsPrefix}{page:D10}";
+    public static string SlotPart(string slot) => slot.Length == 0 ? TotalsPart : $"{TotalsPart}@{slot}";
 
-    public static long PageOfCountsPart(string part) => long.Parse(part[CustomerCountsPrefix.Length..], CultureInfo.InvariantCulture);
+    public static string CustomerCountsPart(string slot, long page) =>
+        slot.Length == 0 ? $"{CustomerCountsPrefix}{page:D10}" : $"{CustomerCountsPrefix}{slot}#{page:D10}";
+
+    /// <summary>The <paramref name="index"/>th child of a full slot.</summary>
+    public static string ChildSlot(string slot, int index) => slot.Length == 0 ? $"{index}" : $"{slot}.{index}";
+
+    /// <summary>
+    /// The child of a full slot that takes the batch: a byte of the SHA-256 of its name (one byte per depth, so a child
+    /// that fills up spreads its batches again) modulo the slot's fanout. Stable across processes and versions.
+    /// </summary>
+    public static string ChildSlot(string slot, string batchId, int fanout)
+    {
+        var depth = slot.Length == 0 ? 0 : slot.Count(c => c == '.') + 1;
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(batchId));
+        return ChildSlot(slot, hash[depth % hash.Length] % fanout);
+    }
+
+    /// <summary>How many child slots a full slot item has (0: not full).</summary>
+    public static int FanoutOf(Dictionary<string, AttributeValue>? slotItem) => (int)Long(slotItem ?? [], Fanout);
 
     public static Dictionary<string, AttributeValue> DayKey(DateOnly day, string part) => new()
     {
@@ -150,11 +177,11 @@ internal static class KpiItems
                 StringComparer.Ordinal));
     }
 
-    /// <summary>The customer page a day item holds itself, if one is set.</summary>
+    /// <summary>The customer page a slot item holds itself, if one is set.</summary>
     public static long? EmbeddedPage(Dictionary<string, AttributeValue>? dayItem) =>
         dayItem is not null && dayItem.TryGetValue(Page, out var page) && page.N is { } n ? long.Parse(n, CultureInfo.InvariantCulture) : null;
 
-    /// <summary>The day's customer pages that are items of their own, as its day item lists them.</summary>
+    /// <summary>The slot's customer pages that are items of their own, as its slot item lists them.</summary>
     public static SortedSet<long> ListedPages(Dictionary<string, AttributeValue>? dayItem) =>
         new((dayItem is not null && dayItem.TryGetValue(Pages, out var pages) ? pages.L : null)?
             .Select(p => long.Parse(p.N, CultureInfo.InvariantCulture)) ?? []);

@@ -22,6 +22,20 @@ public sealed class KpiQueries(IAmazonDynamoDB dynamoDb, PipelineTopology topolo
             is { } item && !KpiItems.IsRemoved(item) ? KpiItems.ReadOrderRow(item) : null;
 
     /// <summary>
+    /// The day's KPI state items as stored (its slot items and customer pages; none for a day without data), for checks of
+    /// how large they grow (docs/kpi-storage.md, "Costs and limits"); not what the KPIs are read from.
+    /// </summary>
+    public Task<List<Dictionary<string, AttributeValue>>> GetDayStateItemsAsync(DateOnly day, CancellationToken cancellationToken) =>
+        dynamoDb.QueryAllAsync(new QueryRequest
+        {
+            TableName = topology.KpiDaysTable.Name,
+            ConsistentRead = true,
+            KeyConditionExpression = "#day = :day",
+            ExpressionAttributeNames = new() { ["#day"] = KpiItems.OrderDate },
+            ExpressionAttributeValues = new() { [":day"] = new AttributeValue(KpiItems.Date(day)) },
+        }, cancellationToken);
+
+    /// <summary>
     /// Every day's row in [from, to], ascending (both ends inclusive): BatchGetItem for 100 days a request, a few
     /// requests at once, so a year is four requests rather than 365.
     /// </summary>

@@ -13,10 +13,18 @@ namespace Pipeline.Storage.Kpis;
 /// </summary>
 internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology topology, TimeProvider clock)
 {
-    /// <summary>The state attributes the KPI rows are computed from: everything but the customer counts themselves, which can be large.</summary>
-    private static readonly DynamoProjection RowInputs = DynamoProjection.Of([
-        KpiItems.OrderDate, KpiItems.Part, KpiItems.Version, KpiItems.DistinctCustomers, KpiItems.Pages,
-        KpiItems.Orders, KpiItems.ItemsSold, KpiItems.ReturnedOrders, KpiItems.Categories]);
+    /// <summary>
+    /// The state attributes the KPI rows of a day with one slot are computed from: everything but the customer counts
+    /// themselves, which can be large, and the versions of the batches (<c>applied</c>), which the rows do not need.
+    /// </summary>
+    private static readonly string[] RowInputNames = [
+        KpiItems.OrderDate, KpiItems.Part, KpiItems.Version, KpiItems.DistinctCustomers, KpiItems.Page, KpiItems.Pages, KpiItems.Fanout,
+        KpiItems.Orders, KpiItems.ItemsSold, KpiItems.ReturnedOrders, KpiItems.Categories];
+
+    private static readonly DynamoProjection RowInputs = DynamoProjection.Of(RowInputNames);
+
+    /// <summary>On a day split into slots, the customer counts too: a page that several slots hold counts the customers any of them has.</summary>
+    private static readonly DynamoProjection RowInputsWithCounts = DynamoProjection.Of([.. RowInputNames, KpiItems.Counts]);
 
     private string OrderKpis => topology.OrderKpisTable.Name;
 
@@ -28,7 +36,7 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
     public async Task<(int OrderRows, int CategoryRows)> WriteAsync(IReadOnlyList<DayState> folded, CancellationToken cancellationToken)
     {
         var rows = new Dictionary<DateOnly, DayRows>();
-        var states = await WithListedPagesAsync(folded, cancellationToken).ConfigureAwait(false);
+        var states = await WithUnreadAsync(folded, cancellationToken).ConfigureAwait(false);
         for (var round = 0; states.Count > 0; round++)
         {
             if (round == RetryBudgets.KpiStateRaces)
@@ -50,33 +58,55 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
         return (rows.Values.Count(r => r.HasOrderRow), rows.Values.Sum(r => r.CategoryRows));
     }
 
-    /// <summary>The days' states as they are now (the row inputs only), strongly consistent.</summary>
+    /// <summary>The days' states as they are now, strongly consistent: the row inputs of the root slots, then whatever they name.</summary>
     private async Task<List<DayState>> ReadAsync(IEnumerable<DateOnly> days, CancellationToken cancellationToken)
     {
         var dayList = days.ToList();
-        var items = (await dynamoDb.GetManyAsync(dayList.Select(d => (DayStates, KpiItems.DayKey(d, KpiItems.TotalsPart))), _ => RowInputs, cancellationToken)
+        var roots = (await dynamoDb.GetManyAsync(dayList.Select(d => (DayStates, KpiItems.DayKey(d, KpiItems.TotalsPart))), _ => RowInputs, cancellationToken)
             .ConfigureAwait(false)).ToDictionary(i => KpiItems.Date(i.Item[KpiItems.OrderDate]), i => i.Item);
-        var empty = new Dictionary<long, Dictionary<string, AttributeValue>?>();
-        return await WithListedPagesAsync(dayList.Select(d => new DayState(d, items.GetValueOrDefault(d), empty)).ToList(), cancellationToken)
-            .ConfigureAwait(false);
+        // A day split into slots is read again with the customer counts, from its root on.
+        var states = dayList.Select(d => new DayState(d, new Dictionary<string, Dictionary<string, AttributeValue>?>(StringComparer.Ordinal)
+        {
+            [KpiItems.TotalsPart] = roots.GetValueOrDefault(d),
+        }))
+            .Select(s => s.Split ? s with { Items = new Dictionary<string, Dictionary<string, AttributeValue>?>() } : s)
+            .ToList();
+        return await WithUnreadAsync(states, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The states with every page their day item lists (those not read yet are read here).</summary>
-    private async Task<List<DayState>> WithListedPagesAsync(IReadOnlyList<DayState> states, CancellationToken cancellationToken)
+    /// <summary>
+    /// The states with every item they name (slots, listed pages) read, a round per depth of slots: the row inputs on a day
+    /// with one slot, with the customer counts on a day split into slots (and on one whose root is not read yet).
+    /// </summary>
+    private async Task<List<DayState>> WithUnreadAsync(IReadOnlyList<DayState> states, CancellationToken cancellationToken)
     {
-        var unread = states.SelectMany(s => s.Unread.Select(p => (s.Day, Page: p))).ToList();
-        if (unread.Count == 0)
+        var current = states.ToList();
+        while (current.SelectMany(s => s.Unread.Select(part => (State: s, Part: part))).ToList() is { Count: > 0 } unread)
         {
-            return [.. states];
+            var counted = unread.Where(u => u.State.Split || !u.State.Items.ContainsKey(KpiItems.TotalsPart)).ToList();
+            var found = (await Task.WhenAll(
+                    ReadItemsAsync(unread.Except(counted), RowInputs, cancellationToken), ReadItemsAsync(counted, RowInputsWithCounts, cancellationToken))
+                .ConfigureAwait(false)).SelectMany(f => f).ToDictionary(f => f.Key, f => f.Value);
+            var byDay = unread.ToLookup(u => u.State.Day, u => u.Part);
+            current = current.Select(s => byDay[s.Day].Any()
+                ? s with
+                {
+                    Items = new Dictionary<string, Dictionary<string, AttributeValue>?>(s.Items.Concat(
+                        byDay[s.Day].Select(part => KeyValuePair.Create(part, found.GetValueOrDefault((s.Day, part))))), StringComparer.Ordinal),
+                }
+                : s).ToList();
         }
-        var found = (await dynamoDb.GetManyAsync(unread.Select(u => (DayStates, KpiItems.DayKey(u.Day, KpiItems.CustomerCountsPart(u.Page)))), _ => RowInputs,
-                cancellationToken).ConfigureAwait(false))
-            .ToDictionary(i => (KpiItems.Date(i.Item[KpiItems.OrderDate]), KpiItems.PageOfCountsPart(i.Item[KpiItems.Part].S)), i => i.Item);
-        return states.Select(s => s with
-        {
-            Pages = new Dictionary<long, Dictionary<string, AttributeValue>?>(s.Pages.Concat(
-                s.Unread.Select(p => KeyValuePair.Create(p, found.GetValueOrDefault((s.Day, p)))))),
-        }).ToList();
+        return current;
+    }
+
+    private async Task<Dictionary<(DateOnly Day, string Part), Dictionary<string, AttributeValue>>> ReadItemsAsync(
+        IEnumerable<(DayState State, string Part)> unread, DynamoProjection? projection, CancellationToken cancellationToken)
+    {
+        var keys = unread.Select(u => (DayStates, KpiItems.DayKey(u.State.Day, u.Part))).ToList();
+        return keys.Count == 0
+            ? []
+            : (await dynamoDb.GetManyAsync(keys, _ => projection, cancellationToken).ConfigureAwait(false))
+                .ToDictionary(i => (KpiItems.Date(i.Item[KpiItems.OrderDate]), i.Item[KpiItems.Part].S), i => i.Item);
     }
 
     /// <summary>The day's rows, computed with the engine's definitions; rows of categories that no longer have items are marked removed.</summary>
@@ -84,7 +114,7 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
     {
         var versions = state.Versions;
         var stateVersion = versions.Sum();
-        var totals = KpiItems.ReadTotals(state.Item);
+        var totals = state.Totals;
         var (orderRow, categoryRows) = totals.Rows(state.Day, state.UniqueCustomers);
         var items = new List<(string Table, Dictionary<string, AttributeValue> Item)>
         {

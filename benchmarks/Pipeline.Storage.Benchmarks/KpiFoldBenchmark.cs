@@ -20,8 +20,11 @@ namespace Pipeline.Storage.Benchmarks;
 /// </summary>
 internal static class KpiFoldBenchmark
 {
-    /// <param name="args"><c>[--batches N] [--large-orders N]</c>; <c>--calls</c>: count the requests instead (<see cref="FoldCallCounts"/>);
-    /// <c>--year</c>: fold a year of a large shop and measure what it costs (<see cref="YearBenchmark"/>).</param>
+    /// <param name="args">
+    /// <c>[--batches N] [--large-orders N]</c>; <c>--calls</c>: count the requests instead (<see cref="FoldCallCounts"/>);
+    /// <c>--limits [N]</c>: fold N (20,000) batches into one day instead (<see cref="KpiLimitsBenchmark"/>);
+    /// <c>--year</c>: fold a year of a large shop and measure what it costs (<see cref="YearBenchmark"/>).
+    /// </param>
     public static async Task<int> RunAsync(string[] args)
     {
         Console.WriteLine($"load average before start: {LoadAverage()} ({Environment.ProcessorCount} cores)");
@@ -35,6 +38,12 @@ internal static class KpiFoldBenchmark
         if (args.Contains("--year"))
         {
             return await YearBenchmark.RunAsync(emulators, args);
+        }
+        if (args.Contains("--limits"))
+        {
+            var limitsMet = await KpiLimitsBenchmark.RunAsync(emulators, Option(args, "--limits", 20_000));
+            Console.WriteLine($"load average at the end: {LoadAverage()}");
+            return limitsMet ? 0 : 2;
         }
 
         var batches = Option(args, "--batches", 200);

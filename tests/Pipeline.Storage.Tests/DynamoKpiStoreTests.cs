@@ -11,7 +11,10 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
 {
     private static readonly string[] Categories = ["Accessories", "Electronics", "Jeans", "Outerwear & Coats", "Sleep & Lounge"];
 
-    private DynamoKpiStore Store(IAmazonDynamoDB dynamoDb) => new(dynamoDb, aws.Topology, TimeProvider.System);
+    /// <summary>Slots that hold one batch each: the second batch of a day makes the root full and goes to a child slot.</summary>
+    private static readonly KpiStateLimits OneBatchSlots = new() { SlotBookkeepingBytes = 40, Fanout = 4 };
+
+    private DynamoKpiStore Store(IAmazonDynamoDB dynamoDb, KpiStateLimits? limits = null) => new(dynamoDb, aws.Topology, TimeProvider.System, limits);
 
     private KpiQueries Queries(IAmazonDynamoDB dynamoDb) => new(dynamoDb, aws.Topology);
 
@@ -73,20 +76,24 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
     [InlineData(0.005)] // among the first contribution writes
     [InlineData(0.5)]   // half way through folding the days
     [InlineData(0.95)]  // while writing the last KPI rows
-    public async Task A_crash_part_way_through_is_repaired_by_the_redelivery(double crashAt)
+    [InlineData(0.5, true)] // the same, into days whose root slot it makes full (it goes to a child slot)
+    [InlineData(0.95, true)]
+    public async Task A_crash_part_way_through_is_repaired_by_the_redelivery(double crashAt, bool split = false)
     {
-        var first = new DateOnly(2034, 1, 1).AddDays((int)(crashAt * 1000) * 50);
+        var first = new DateOnly(2034, 1, 1).AddDays((int)(crashAt * 1000) * 50 + (split ? 100 : 0));
+        var limits = split ? OneBatchSlots : null;
+        var name = split ? $"split-{crashAt}" : $"{crashAt}";
         var earlier = RandomBatch(seed: 20, first, days: 40, customers: 250);
         var crashing = RandomBatch(seed: 21, first, days: 40, customers: 250);
         using var dynamoDb = aws.CreateDynamoDb();
-        await Store(dynamoDb).AddBatchAsync($"before-crash-{crashAt}", 1, earlier, CancellationToken.None);
+        await Store(dynamoDb, limits).AddBatchAsync($"before-crash-{name}", 1, earlier, CancellationToken.None);
 
         // How many requests the whole batch takes, measured on the same batch shifted to days of its own.
         var counter = new FailingAfter(int.MaxValue);
         using (var counting = aws.CreateDynamoDb(config => config.HttpClientFactory = counter))
         {
-            await Store(counting).AddBatchAsync(
-                $"counting-{crashAt}", 1, RandomBatch(seed: 21, first.AddDays(10_000), days: 40, customers: 250), CancellationToken.None);
+            await Store(counting, limits).AddBatchAsync(
+                $"counting-{name}", 1, RandomBatch(seed: 21, first.AddDays(10_000), days: 40, customers: 250), CancellationToken.None);
         }
 
         // The process dies after part of its writes have landed (the connection drops mid-batch).
@@ -96,12 +103,17 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
                    config.MaxErrorRetry = 0;
                }))
         {
-            await Assert.ThrowsAnyAsync<Exception>(() => Store(dying).AddBatchAsync($"crashed-{crashAt}", 1, crashing, CancellationToken.None));
+            await Assert.ThrowsAnyAsync<Exception>(() => Store(dying, limits).AddBatchAsync($"crashed-{name}", 1, crashing, CancellationToken.None));
         }
 
-        await Store(dynamoDb).AddBatchAsync($"crashed-{crashAt}", 1, crashing, CancellationToken.None); // the redelivery
+        await Store(dynamoDb, limits).AddBatchAsync($"crashed-{name}", 1, crashing, CancellationToken.None); // the redelivery
 
         await AssertStoredEqual(Queries(dynamoDb), KpiPartial.Merge(earlier, crashing), first, first.AddDays(39));
+        if (split)
+        {
+            var state = await Queries(dynamoDb).GetDayStateItemsAsync(first, CancellationToken.None);
+            Assert.Contains(state, item => item["part"].S.StartsWith("totals@", StringComparison.Ordinal)); // the crashed batch went to a child slot
+        }
     }
 
     [Fact]
