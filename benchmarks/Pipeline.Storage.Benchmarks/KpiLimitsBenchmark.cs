@@ -21,10 +21,10 @@ internal static class KpiLimitsBenchmark
         var limits = KpiStateLimits.Default;
         Console.WriteLine(
             $"{batches:N0} batches folded into one day, {AtOnce} at once by one store (slots of {limits.SlotBookkeepingBytes:N0} B, fanout {limits.Fanout}):");
-        var counter = new CountingHttpClientFactory();
+        var counter = new DynamoDbMeter();
         var partials = new KpiPartial[batches];
         var window = Math.Min(1_000, batches / 4);
-        var requestsAt = new int[batches];
+        var requestsAt = new long[batches];
         var next = -1;
         using var dynamoDb = emulators.CreateDynamoDb(config => config.HttpClientFactory = counter);
         var store = new DynamoKpiStore(dynamoDb, emulators.Topology, TimeProvider.System, limits);
@@ -34,10 +34,10 @@ internal static class KpiLimitsBenchmark
             {
                 partials[i] = Batch(i, day);
                 await store.AddBatchAsync($"limits-batch-{i:D5}", 1, partials[i], CancellationToken.None);
-                requestsAt[i] = counter.Total;
+                requestsAt[i] = counter.Requests;
                 if ((i + 1) % 2_000 == 0)
                 {
-                    Console.WriteLine($"  {i + 1,6:N0} folded ({counter.Total:N0} requests so far; load {LoadAverage()})");
+                    Console.WriteLine($"  {i + 1,6:N0} folded ({counter.Requests:N0} requests so far; load {LoadAverage()})");
                 }
             }
         }));
@@ -56,7 +56,7 @@ internal static class KpiLimitsBenchmark
         Console.WriteLine($"  state: {items.Count} items, {slots.Count} of them slots (deepest {slots.Max(s => s["part"].S.Count(c => c == '.') + 1)} " +
             $"levels below the root); largest {largest["part"].S}, {size:N0} bytes ({size * 100.0 / DynamoItemSize.Limit:F0} % of 400 KB)");
         Console.WriteLine($"  requests a fold: {(double)requestsAt.Take(window).Max() / window:F1} over the first {window:N0}, " +
-            $"{(double)(counter.Total - requestsAt[batches - window - 1]) / window:F1} over the last {window:N0} (writing the contribution included)");
+            $"{(double)(counter.Requests - requestsAt[batches - window - 1]) / window:F1} over the last {window:N0} (writing the contribution included)");
         return exact && size < DynamoItemSize.Limit / 2;
     }
 
