@@ -98,7 +98,8 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
     /// The manifest of exactly the upload with <paramref name="manifestETag"/> (refused if it is too large or malformed), with
     /// its object's ETag and time of writing.
     /// </summary>
-    private async Task<(BatchManifest Manifest, string ETag, DateTimeOffset? Written)> GetManifestAsync(string bucket, string manifestKey, string manifestETag, CancellationToken cancellationToken)
+    private async Task<(BatchManifest Manifest, string ETag, DateTimeOffset? Written)> GetManifestAsync(
+        string bucket, string manifestKey, string manifestETag, CancellationToken cancellationToken)
     {
         GetObjectResponse manifestObject;
         try
