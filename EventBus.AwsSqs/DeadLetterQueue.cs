@@ -33,6 +33,12 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
     public const string FaultReason = "fault";
     /// <summary>The attribute that carries <see cref="DeadLetter.OriginalMessageId"/>.</summary>
     public const string OriginalMessageIdAttribute = "DeadLetter-OriginalMessageId";
+
+    /// <summary>
+    /// How long a peek or a redrive hides the letters it receives: long enough to move one; a peek shows them again
+    /// when done, but one cut short (its process killed, its release lost) leaves them hidden this long.
+    /// </summary>
+    public static readonly TimeSpan ReceiveHidesFor = TimeSpan.FromSeconds(60);
     private const int MaxFaultMessageLength = 1024;
 
     public string QueueName { get; } = SqsNames.CheckQueueName(queueName);
@@ -146,7 +152,7 @@ public sealed class DeadLetterQueue(IAmazonSQS sqs, string queueName)
                 MaxNumberOfMessages = Math.Min(10, max - seen.Count),
                 WaitTimeSeconds = 1,
                 // Long enough to move a message; it comes back on its own if the process dies meanwhile.
-                VisibilityTimeout = 60,
+                VisibilityTimeout = (int)ReceiveHidesFor.TotalSeconds,
                 MessageAttributeNames = ["All"],
                 MessageSystemAttributeNames = ["SentTimestamp"],
             }, cancellationToken).ConfigureAwait(false);

@@ -196,7 +196,9 @@ public sealed class Verification(
     private async Task CheckDeadLettersAsync(CancellationToken cancellationToken)
     {
         var letters = new Dictionary<string, (QueueSpec Queue, DeadLetter Letter)>();
-        for (var look = 0; look < 5 && (look == 0 || poison.Any(p => !letters.Values.Any(l => l.Letter.Body == p.Body))); look++)
+        // A peek of the Notifier's cut short by a kill hides its letters for a while: look until that has passed.
+        var lookUntil = DateTimeOffset.UtcNow + DeadLetterQueue.ReceiveHidesFor + ReliabilityApp.NotifierCheckInterval;
+        for (var look = 0; look == 0 || (poison.Any(p => !letters.Values.Any(l => l.Letter.Body == p.Body)) && DateTimeOffset.UtcNow < lookUntil); look++)
         {
             if (look > 0)
             {
