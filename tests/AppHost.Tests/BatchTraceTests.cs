@@ -103,7 +103,8 @@ public sealed class BatchTraceTests(EmulatorAppFixture app)
         var roots = app.Traces.Spans.Where(s => s.IsRoot).ToList();
         Assert.DoesNotContain(roots, s => s.Scope is "Amazon.AWSSDK" or "Aws.Sns" or "System.Net.Http" or "Microsoft.AspNetCore"
             || s.Name.StartsWith("receive ", StringComparison.Ordinal));
-        Assert.Single(roots, s => s["pipeline.batch.id"] == batch);
+        // A dashboard that polls while the batch's alert is the newest starts a trace of its own for seeing it.
+        Assert.Single(roots, s => s["pipeline.batch.id"] == batch && s.Service != "dashboard");
     }
 
     private static bool IsRootOf(ReceivedSpan span, string batch) => span.IsRoot && span["pipeline.batch.id"] == batch;
