@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Pipeline.Engine.Batches;
 using Pipeline.Storage.Alerts;
 using Pipeline.Storage.Batches;
+using Pipeline.Storage.DataQuality;
 using Pipeline.Storage.Keys;
 using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
@@ -33,6 +34,7 @@ public static class StorageExtensions
         services.TryAddSingleton<PipelineRunStore>();
         services.TryAddSingleton<OrderKeyIndex>();
         services.TryAddSingleton<LatestAlertStore>();
+        services.TryAddSingleton<FreshnessStore>();
         return services;
     }
 }

@@ -1,13 +1,15 @@
 using EventBus.AwsSqs;
+using Microsoft.Extensions.Options;
 using Services.Notifier.Alerts;
 using Services.Notifier.Failures;
+using Services.Notifier.Freshness;
 using Services.Notifier.Handlers;
 
 namespace Services.Notifier;
 
 public static class NotifierServiceExtensions
 {
-    /// <summary>Notifier turns outcomes and failures into alerts on the alerts topic.</summary>
+    /// <summary>Notifier turns outcomes, failures and late data (the freshness check) into alerts on the alerts topic.</summary>
     public static IHostApplicationBuilder AddNotifierService(this IHostApplicationBuilder builder)
     {
         var worker = builder.AddPipelineWorker(services => services.Notifier, runsEngine: false)
@@ -25,6 +27,9 @@ public static class NotifierServiceExtensions
         });
         builder.Services.Configure<FailureWatcherOptions>(builder.Configuration.GetSection(FailureWatcherOptions.SectionName));
         builder.Services.AddHostedService<FailureWatcher>();
+        builder.Services.AddOptions<FreshnessOptions>().BindConfiguration(FreshnessOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<FreshnessOptions>, FreshnessOptionsValidation>();
+        builder.Services.AddHostedService<FreshnessWatcher>();
         return builder;
     }
 }

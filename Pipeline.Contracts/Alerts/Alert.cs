@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Pipeline.Contracts.Alerts;
 
-public enum AlertStatus { Succeeded, Rejected, Failed, Retracted }
+public enum AlertStatus { Succeeded, Rejected, Failed, Retracted, Late, Recovered }
 
 /// <summary>
 /// A notification a person reads (email subscribers in AWS): what happened to which batch, and what to do.

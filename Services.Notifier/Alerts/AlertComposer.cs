@@ -1,5 +1,7 @@
 using System.Globalization;
 using Pipeline.Contracts.Alerts;
+using Pipeline.Engine.Freshness;
+using Pipeline.Storage.DataQuality;
 
 namespace Services.Notifier.Alerts;
 
@@ -108,11 +110,35 @@ public static class AlertComposer
             "with `pipeline dlq redrive` once the cause is fixed, or delete it if it is not needed.",
             $"deadletter/{queue}/{messageId}");
 
+    /// <summary>A day with no accepted batch by its deadline (docs/data-quality.md, Freshness); one alert each time the day is found late.</summary>
+    public static Alert Late(DayFreshness day) =>
+        new(AlertStatus.Late, FreshnessSubject(day.Day), null, "",
+            Subject($"Data for {Day(day.Day)} is late: no accepted batch by {Instant(day.Deadline)}"),
+            $"No accepted batch covers {Day(day.Day)}: its orders were expected by {Instant(day.Deadline)} (freshness deadline) and were not " +
+            $"there at {Instant(day.NoticedAt)}. Check that the day's feed ran and look for a rejected or failed batch (`pipeline status`); " +
+            "a batch that covers the day sends a Recovered alert.",
+            $"{FreshnessSubject(day.Day)}/late-{day.Lapses.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <summary>A late day that an accepted batch now covers.</summary>
+    public static Alert Recovered(DayFreshness day) =>
+        new(AlertStatus.Recovered, FreshnessSubject(day.Day), null, "",
+            Subject($"Data for {Day(day.Day)} arrived: recovered after its deadline {Instant(day.Deadline)}"),
+            $"An accepted batch now covers {Day(day.Day)}, found at {Instant(day.NoticedAt)}: its orders were expected by {Instant(day.Deadline)} " +
+            $"and were found missing at {(day.LateNoticedAt is { } late ? Instant(late) : "the deadline")}. Its KPIs are complete again.",
+            $"{FreshnessSubject(day.Day)}/recovered-{day.Lapses.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <summary>What a freshness alert is about, in the place of a batch: <c>freshness/2025-03-08</c>.</summary>
+    public static string FreshnessSubject(DateOnly day) => $"{FreshnessStore.Check}/{Day(day)}";
+
     private static string Id(string batchId, int version, string outcome) => $"{batchId}/v{version.ToString(CultureInfo.InvariantCulture)}/{outcome}";
 
     private static string Days(IReadOnlyList<DateOnly> days) => days.Count == 0 ? "no day"
         : days.Count == 1 ? days[0].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
         : $"{days.Count} days ({days.Min():yyyy-MM-dd} to {days.Max():yyyy-MM-dd})";
+
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static string Instant(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
 
     private static string Subject(string text) => text.Length <= MaxSubjectLength ? text : text[..(MaxSubjectLength - 3)] + "...";
 }
