@@ -25,9 +25,15 @@ public sealed class EmulatorAppFixture : TracedEmulatorApp, IAsyncLifetime
             if (service.Resource.Name == "notifier")
             {
                 service.WithEnvironment("Notifier__CheckInterval", "00:00:02");
+                // The freshness check lives on its own clock, far from every other test's days (FreshnessTests).
+                service.WithEnvironment("Freshness__ClockStart", FreshnessClockStart.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+                service.WithEnvironment("Freshness__CheckInterval", "00:00:02");
             }
         }
     }
+
+    /// <summary>The Notifier's freshness "now" at its start: 6 January 2031, noon UTC (then real time goes on).</summary>
+    public static readonly DateTimeOffset FreshnessClockStart = new(2031, 1, 6, 12, 0, 0, TimeSpan.Zero);
 
     public Task InitializeAsync() => StartAsync();
 
