@@ -28,6 +28,7 @@ public static class DashboardServiceExtensions
         builder.Services.AddSingleton<KpiReader>();
         builder.Services.AddSingleton<RunReader>();
         builder.Services.AddSingleton<QueueDepthReader>();
+        builder.Services.AddSingleton<FreshnessReader>();
         builder.Services.AddSingleton(new AspireDashboardLink(builder.Configuration[TracesDashboardKey]));
 
         builder.Services.AddHealthChecks().AddAccessChecks(topology, new PipelineServices(topology).Dashboard);

@@ -38,6 +38,21 @@ public sealed class FreshnessStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         return items.Select(Read).ToList();
     }
 
+    /// <summary>The verdicts of the <paramref name="count"/> latest days that have one, ascending (one Query, read backwards).</summary>
+    public async Task<IReadOnlyList<DayFreshness>> ReadLatestAsync(int count, CancellationToken cancellationToken)
+    {
+        var items = await dynamoDb.QueryFirstAsync(new QueryRequest
+        {
+            TableName = Table,
+            ConsistentRead = true,
+            ScanIndexForward = false,
+            KeyConditionExpression = "#check = :check",
+            ExpressionAttributeNames = new() { ["#check"] = "check" },
+            ExpressionAttributeValues = new() { [":check"] = new AttributeValue(Check) },
+        }, count, cancellationToken).ConfigureAwait(false);
+        return items.Select(Read).Reverse().ToList();
+    }
+
     /// <summary>Records <paramref name="change"/> noticed at <paramref name="now"/>, unless the day's status is no longer its <c>From</c>.</summary>
     /// <returns>False when another task changed the day first.</returns>
     public async Task<bool> ChangeAsync(FreshnessChange change, DateTimeOffset now, CancellationToken cancellationToken)

@@ -57,6 +57,16 @@ public static class DashboardApi
                     "category_kpis.csv")))
             .WithSummary("KPIs per category and day as CSV (full precision, the columns of category_kpis.csv)");
 
+        api.MapGet("/freshness", (HttpRequest request, FreshnessReader freshness,
+                [Description("First day, yyyy-MM-dd (inclusive)")] string? from = null,
+                [Description("Last day, yyyy-MM-dd (inclusive); with one end only, 31 days from it; " +
+                    "with none, the latest 31 days that have a verdict")] string? to = null,
+                CancellationToken ct = default) =>
+            Answer(request, from, to, null, KpiParameters[..2], async asked => TypedResults.Ok(await freshness.ReadAsync(asked, ct))))
+            .WithSummary("Each day's freshness")
+            .WithDescription("Per day with a verdict, ascending: status (on_time, late, recovered), deadline, noticed_at and late_noticed_at. " +
+                "A day without a verdict is not due yet, before the feed's first day, or the check is off. See docs/data-quality.md.");
+
         api.MapGet("/runs", async (HttpRequest request, RunReader runs,
                 [Description("How many of the newest versions (1-500, default 50)")] string? limit = null, CancellationToken ct = default) =>
         {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Freshness;
 using Pipeline.Storage.DataQuality;
@@ -49,6 +50,16 @@ public sealed class FreshnessTests(EmulatorAppFixture app, ITestOutputHelper out
         Assert.Equal("Data for 2031-01-04 arrived: recovered after its deadline 2031-01-05 06:00 UTC", recovered.Subject);
         var day4 = (await VerdictsAsync(days: 5))[3];
         Assert.Equal((FreshnessStatus.Recovered, 1, verdicts[3].NoticedAt), (day4.Status, day4.Lapses, day4.LateNoticedAt));
+
+        // The dashboard gives each day's freshness: the API, and the health page.
+        using var dashboard = app.App.CreateHttpClient("dashboard");
+        using var api = JsonDocument.Parse(await dashboard.GetStringAsync("/api/freshness?from=2031-01-01&to=2031-01-05"));
+        Assert.Equal(["on_time", "on_time", "on_time", "recovered", "on_time"],
+            api.RootElement.GetProperty("days").EnumerateArray().Select(d => d.GetProperty("status").GetString()));
+        var day4Json = api.RootElement.GetProperty("days")[3];
+        Assert.Equal(("2031-01-04", "2031-01-05T06:00:00+00:00"), (day4Json.GetProperty("day").GetString(), day4Json.GetProperty("deadline").GetString()));
+        var health = await dashboard.GetStringAsync("/pipeline-health");
+        Assert.Contains("data-day=\"2031-01-04\" data-freshness=\"recovered\"", health, StringComparison.Ordinal);
 
         // Once each: the check has run several rounds (every 2 s) since, and no day of the feed has another alert.
         await Task.Delay(TimeSpan.FromSeconds(6));

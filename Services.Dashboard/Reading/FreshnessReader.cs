@@ -1,0 +1,41 @@
+using Pipeline.Engine.Freshness;
+using Pipeline.Storage.DataQuality;
+
+namespace Services.Dashboard.Reading;
+
+/// <summary>A day's freshness as the API gives it (docs/data-quality.md).</summary>
+/// <param name="Status"><c>on_time</c>, <c>late</c> (no accepted batch by the deadline) or <c>recovered</c> (one came after).</param>
+/// <param name="NoticedAt">When the check found the day in this status (the check's clock).</param>
+/// <param name="LateNoticedAt">When it found the day late, for a late or recovered day.</param>
+public sealed record FreshnessDay(DateOnly Day, string Status, DateTimeOffset Deadline, DateTimeOffset NoticedAt, DateTimeOffset? LateNoticedAt)
+{
+    public static FreshnessDay Of(DayFreshness day) =>
+        new(day.Day, FreshnessStore.Status(day.Status), day.Deadline, day.NoticedAt, day.Status == FreshnessStatus.OnTime ? null : day.LateNoticedAt);
+}
+
+/// <summary>The freshness verdicts of a range of days, or of the latest days that have one (<paramref name="From"/> and <paramref name="To"/> null).</summary>
+public sealed record FreshnessReport(DateOnly? From, DateOnly? To, IReadOnlyList<FreshnessDay> Days);
+
+/// <summary>Reads the freshness check's verdicts (written by the Notifier) for the API and the health page.</summary>
+public sealed class FreshnessReader(FreshnessStore store)
+{
+    /// <summary>How many of the latest verdicts are shown when no range is asked for: as many days as the KPI page's default.</summary>
+    public const int LatestDays = KpiRequest.DefaultDays;
+
+    /// <summary>The range asked for (one end: <see cref="KpiRequest.DefaultDays"/> days from it); none: the latest <see cref="LatestDays"/> verdicts.</summary>
+    public async Task<FreshnessReport> ReadAsync(KpiRequest request, CancellationToken cancellationToken)
+    {
+        var window = KpiRequest.DefaultDays - 1;
+        (DateOnly From, DateOnly To)? range = request switch
+        {
+            { From: { } from, To: { } to } => (from, to),
+            { From: { } from } => (from, from.DayNumber + window > DateOnly.MaxValue.DayNumber ? DateOnly.MaxValue : from.AddDays(window)),
+            { To: { } to } => (to.DayNumber - window < DateOnly.MinValue.DayNumber ? DateOnly.MinValue : to.AddDays(-window), to),
+            _ => null,
+        };
+        var days = range is { } r
+            ? await store.ReadAsync(r.From, r.To, cancellationToken).ConfigureAwait(false)
+            : await store.ReadLatestAsync(LatestDays, cancellationToken).ConfigureAwait(false);
+        return new FreshnessReport(range?.From, range?.To, days.Select(FreshnessDay.Of).ToList());
+    }
+}
