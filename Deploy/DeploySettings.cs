@@ -75,6 +75,15 @@ public sealed record DeploySettings
     public bool TableDeletionProtection { get; init; } = true;
 
     /// <summary>
+    /// The freshness check's deadline (docs/data-quality.md): every day must have an accepted batch by this time, UTC, on
+    /// the day after (<c>HH:mm</c>); null (<c>freshnessDeadline=off</c>) turns the check off. Given to the Notifier.
+    /// </summary>
+    public string? FreshnessDeadline { get; init; } = "06:00";
+
+    /// <summary>How many due days back the freshness check looks.</summary>
+    public int FreshnessLookbackDays { get; init; } = 30;
+
+    /// <summary>
     /// A folder with the service images as archives (<c>pipeline-&lt;service&gt;.tar</c>), deployed as CDK image assets;
     /// without it the template takes the images as parameters (see <see cref="WorkerImages"/>). Set by the commands, not a key.
     /// </summary>
@@ -103,6 +112,8 @@ public sealed record DeploySettings
                 ? v
                 : throw new ArgumentException($"dashboardCertificateArn: '{v}' is not an ARN (arn:aws:acm:...).")
         },
+        ["freshnessDeadline"] = (s, v) => s with { FreshnessDeadline = v == "off" ? null : FreshnessDeadlineOf(v) },
+        ["freshnessLookbackDays"] = (s, v) => s with { FreshnessLookbackDays = Number(v, 1) },
         ["dashboardDomainName"] = (s, v) => s with { DashboardDomainName = Deploy.DashboardSignIn.DomainName("dashboardDomainName", v) },
     };
 
@@ -164,6 +175,26 @@ public sealed record DeploySettings
         _ = Deploy.DashboardSignIn.ModeOf(this);
         return this;
     }
+
+    /// <summary>
+    /// The Notifier's freshness settings as its environment (the configuration section <c>Freshness</c> of
+    /// Services.Notifier's FreshnessOptions).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> FreshnessEnvironment() => FreshnessDeadline is null
+        ? new Dictionary<string, string> { ["Freshness__Enabled"] = "false" }
+        : new Dictionary<string, string>
+        {
+            ["Freshness__Enabled"] = "true",
+            ["Freshness__Deadline"] = FreshnessDeadline,
+            ["Freshness__LookbackDays"] = FreshnessLookbackDays.ToString(CultureInfo.InvariantCulture),
+        };
+
+    /// <summary>A time of day as the Notifier reads it (HH:mm), checked here so that a typo fails the synth, not the Notifier's start.</summary>
+    private static string FreshnessDeadlineOf(string value) =>
+        TimeOnly.TryParseExact(value, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
+            ? value
+            : throw new ArgumentException(
+                $"freshnessDeadline: '{value}' is not a deadline: the time of day, UTC, on the day after, as HH:mm (such as 06:00), or off.");
 
     /// <summary>The retentions CloudWatch Logs offers.</summary>
     private static readonly int[] RetentionDays = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

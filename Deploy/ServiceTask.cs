@@ -81,7 +81,8 @@ public sealed class ServiceTask
         {
             ContainerName = name,
             Image = images.Service(name),
-            Environment = Environment(topology, name),
+            Environment = Environment(topology, name,
+                name == new PipelineServices(topology).Notifier.Name ? settings.FreshnessEnvironment() : new Dictionary<string, string>()),
             Logging = LogDrivers.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "app" }),
             PortMappings = [new PortMapping { ContainerPort = HttpPort }],
             ReadonlyRootFilesystem = true,
@@ -133,17 +134,28 @@ public sealed class ServiceTask
     /// <summary>The project a service's image is built from: Services.Validate for validate.</summary>
     public static string ProjectName(string service) => $"Services.{char.ToUpperInvariant(service[0])}{service[1..]}";
 
-    /// <summary>What the service reads from its environment in AWS (its names: the environment and the bucket); credentials come from the task role.</summary>
-    private static Dictionary<string, string> Environment(PipelineTopology topology, string name) => new()
+    /// <summary>
+    /// What the service reads from its environment in AWS (its names: the environment and the bucket; and its own settings, such as
+    /// the Notifier's freshness check); credentials come from the task role.
+    /// </summary>
+    private static Dictionary<string, string> Environment(PipelineTopology topology, string name, IReadOnlyDictionary<string, string> own)
     {
-        ["Aws__Region"] = Amazon.CDK.Aws.REGION,
-        ["Aws__AccountId"] = Amazon.CDK.Aws.ACCOUNT_ID,
-        [EnvironmentVariable(TopologyExtensions.EnvironmentKey)] = topology.Environment,
-        [EnvironmentVariable(TopologyExtensions.BucketNameKey)] = topology.Bucket.Name,
-        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = TelemetryCollector.OtlpEndpoint,
-        ["OTEL_SERVICE_NAME"] = name,
-        ["Logging__Console__FormatterName"] = "json",
-    };
+        var environment = new Dictionary<string, string>
+        {
+            ["Aws__Region"] = Amazon.CDK.Aws.REGION,
+            ["Aws__AccountId"] = Amazon.CDK.Aws.ACCOUNT_ID,
+            [EnvironmentVariable(TopologyExtensions.EnvironmentKey)] = topology.Environment,
+            [EnvironmentVariable(TopologyExtensions.BucketNameKey)] = topology.Bucket.Name,
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = TelemetryCollector.OtlpEndpoint,
+            ["OTEL_SERVICE_NAME"] = name,
+            ["Logging__Console__FormatterName"] = "json",
+        };
+        foreach (var (key, value) in own)
+        {
+            environment.Add(key, value);
+        }
+        return environment;
+    }
 
     /// <summary>A configuration key as an environment variable (<c>Pipeline:BucketName</c> is <c>Pipeline__BucketName</c>).</summary>
     private static string EnvironmentVariable(string key) => key.Replace(":", "__", StringComparison.Ordinal);

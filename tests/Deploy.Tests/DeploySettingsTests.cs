@@ -36,7 +36,29 @@ public sealed class DeploySettingsTests(SynthesizedStack stack)
         });
     }
 
+    [Fact]
+    public void The_notifier_alone_is_given_the_freshness_settings_and_one_setting_turns_the_check_off()
+    {
+        Dictionary<string, string> Environment(string container) => stack.Resources("AWS::ECS::TaskDefinition")
+            .SelectMany(t => t.Resource["Properties"]!["ContainerDefinitions"]!.AsArray())
+            .Single(c => (string)c!["Name"]! == container)!["Environment"]!.AsArray()
+            .Where(e => ((string)e!["Name"]!).StartsWith("Freshness__", StringComparison.Ordinal))
+            .ToDictionary(e => (string)e!["Name"]!, e => (string)e!["Value"]!);
+
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["Freshness__Enabled"] = "true", ["Freshness__Deadline"] = "07:30", ["Freshness__LookbackDays"] = "45",
+        }, Environment("notifier"));
+        Assert.All(new[] { "validate", "transform", "compute", "dashboard" }, service => Assert.Empty(Environment(service)));
+        Assert.Equal(("06:00", 30), (new DeploySettings().FreshnessDeadline, new DeploySettings().FreshnessLookbackDays));
+        Assert.Equal(new Dictionary<string, string> { ["Freshness__Enabled"] = "false" },
+            DeploySettings.Parse(["freshnessDeadline=off"]).FreshnessEnvironment());
+    }
+
     [Theory]
+    [InlineData("freshnessDeadline=6am", "freshnessDeadline: '6am' is not a deadline")]
+    [InlineData("freshnessDeadline=24:00", "HH:mm")]
+    [InlineData("freshnessLookbackDays=0", "at least 1")]
     [InlineData("vpcId=vpc-0a1b2c3d", "subnetIds")]
     [InlineData("vpcId=vpc-0abc", "not a vpc id")]
     [InlineData("vpcId=vpc-0a1b2c3d subnetIds=subnet-1", "not a subnet id")]

@@ -260,6 +260,9 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:GetItem table/pipeline-processed-messages", "dynamodb:PutItem table/pipeline-processed-messages",
                 "dynamodb:UpdateItem table/pipeline-processed-messages",
                 "dynamodb:DescribeTable table/pipeline-latest-alert", "dynamodb:UpdateItem table/pipeline-latest-alert",
+                "dynamodb:BatchGetItem table/pipeline-order-kpis", "dynamodb:DescribeTable table/pipeline-order-kpis",
+                "dynamodb:DescribeTable table/pipeline-data-quality", "dynamodb:Query table/pipeline-data-quality",
+                "dynamodb:UpdateItem table/pipeline-data-quality",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:Query table/pipeline-runs",
                 "dynamodb:Query table/pipeline-runs/index/open-runs", "dynamodb:UpdateItem table/pipeline-runs",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted",
@@ -284,6 +287,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:Query table/pipeline-runs",
                 "dynamodb:Query table/pipeline-runs/index/by-submission", "dynamodb:Query table/pipeline-runs/index/open-runs",
                 "dynamodb:DescribeTable table/pipeline-latest-alert", "dynamodb:GetItem table/pipeline-latest-alert",
+                "dynamodb:DescribeTable table/pipeline-data-quality", "dynamodb:Query table/pipeline-data-quality",
                 $"s3:GetObject bucket/{Bucket}/errors/*",
                 $"s3:ListBucket bucket/{Bucket}",
                 .. DepthReader("pipeline-validate"), .. DepthReader("pipeline-manifest-events"), .. DepthReader("pipeline-transform"),
@@ -313,10 +317,12 @@ public sealed class TemplateTests(SynthesizedStack stack)
     }
 
     [Fact]
-    public void The_notifier_cannot_write_the_kpi_tables_and_transform_cannot_touch_errors()
+    public void The_notifier_only_reads_the_order_kpis_and_transform_cannot_touch_errors()
     {
+        // The freshness check reads the order KPI rows of its window, and nothing else of the KPIs.
         var notifier = TemplateReader.Grants(stack, AccessPolicyName("notifier"));
-        Assert.DoesNotContain(notifier, g => g.Contains("kpi", StringComparison.Ordinal));
+        Assert.Equal(["dynamodb:BatchGetItem table/pipeline-order-kpis", "dynamodb:DescribeTable table/pipeline-order-kpis"],
+            notifier.Where(g => g.Contains("kpi", StringComparison.Ordinal)));
 
         var transform = TemplateReader.Grants(stack, AccessPolicyName("transform"));
         Assert.DoesNotContain(transform, g => g.Contains("/errors/", StringComparison.Ordinal));

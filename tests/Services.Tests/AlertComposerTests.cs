@@ -1,5 +1,6 @@
 using Pipeline.Contracts;
 using Pipeline.Contracts.Alerts;
+using Pipeline.Engine.Freshness;
 using Pipeline.Storage.Runs;
 using Services.Notifier.Alerts;
 
@@ -170,4 +171,26 @@ public class AlertComposerTests
 
     private static PipelineRun Run() =>
         PipelineRun.NewUpload(new UploadStart("b", "data/b/manifest_b.json", "e", "c", null, "cli", At, "m1"), At) with { Version = 1 };
+
+    [Fact]
+    public void A_late_day_names_the_day_and_its_deadline_and_each_lapse_and_its_recovery_is_an_alert_of_its_own()
+    {
+        var deadline = new DateTimeOffset(2025, 4, 10, 6, 0, 0, TimeSpan.Zero);
+        var late = new DayFreshness(Day, FreshnessStatus.Late, deadline, deadline.AddMinutes(1), deadline.AddMinutes(1), 2, false);
+
+        var alert = AlertComposer.Late(late);
+
+        Assert.Equal((AlertStatus.Late, "freshness/2025-04-09", (int?)null, "", "freshness/2025-04-09/late-2"),
+            (alert.Status, alert.BatchId, alert.Version, alert.ManifestKey, alert.AlertId));
+        Assert.Equal("Data for 2025-04-09 is late: no accepted batch by 2025-04-10 06:00 UTC", alert.Subject);
+        Assert.StartsWith("No accepted batch covers 2025-04-09: its orders were expected by 2025-04-10 06:00 UTC (freshness deadline) and were not " +
+            "there at 2025-04-10 06:01 UTC.", alert.Summary, StringComparison.Ordinal);
+
+        var recovered = AlertComposer.Recovered(late with { Status = FreshnessStatus.Recovered, NoticedAt = deadline.AddHours(3) });
+
+        Assert.Equal((AlertStatus.Recovered, "freshness/2025-04-09/recovered-2"), (recovered.Status, recovered.AlertId));
+        Assert.Equal("Data for 2025-04-09 arrived: recovered after its deadline 2025-04-10 06:00 UTC", recovered.Subject);
+        Assert.Equal("An accepted batch now covers 2025-04-09, found at 2025-04-10 09:00 UTC: its orders were expected by 2025-04-10 06:00 UTC " +
+            "and were found missing at 2025-04-10 06:01 UTC. Its KPIs are complete again.", recovered.Summary);
+    }
 }
