@@ -164,7 +164,7 @@ public sealed class DashboardApiTests(DashboardApp app)
         using var json = await GetJsonAsync("/openapi/v1.json");
 
         var paths = json.RootElement.GetProperty("paths");
-        foreach (var path in new[] { "/api/kpis/daily", "/api/kpis/categories", "/api/runs", "/api/runs/{batch}", "/api/queues" })
+        foreach (var path in new[] { "/api/kpis/daily", "/api/kpis/categories", "/api/runs", "/api/runs/{batch}", "/api/queues", "/api/freshness" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is not in the OpenAPI document");
         }
@@ -191,6 +191,8 @@ public sealed class DashboardApiTests(DashboardApp app)
     [InlineData("/api/runs?limit=-5", "limit must be a whole number")]
     [InlineData("/api/runs?limit=99999999999999999999", "limit must be a whole number")]
     [InlineData("/api/runs/..batch", "is not a batch name")]
+    [InlineData("/api/freshness?day=2031-01-04", "unknown parameter 'day'")]
+    [InlineData("/api/freshness?from=2031-01-05&to=2031-01-01", "is after to")]
     public async Task A_bad_parameter_is_a_400_that_says_what_is_wrong(string url, string message)
     {
         using var response = await app.Http.GetAsync(url);
