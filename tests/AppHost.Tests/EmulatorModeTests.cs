@@ -50,6 +50,7 @@ public class EmulatorModeTests(EmulatorAppFixture fixture)
     [InlineData("pipeline-kpi-days", "order_date", "part")]
     [InlineData("pipeline-runs", "batch_id", "version")]
     [InlineData("pipeline-order-keys", "page", null)]
+    [InlineData("pipeline-data-quality", "check", "subject")]
     public async Task The_tables_exist_with_their_keys(string table, string partitionKey, string? sortKey)
     {
         using var dynamoDb = AwsClientFactory.CreateDynamoDb(fixture.Aws, fixture.Credentials);
