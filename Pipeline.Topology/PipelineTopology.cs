@@ -175,7 +175,8 @@ public sealed partial class PipelineTopology
     public QueueSpec AlertsInboxQueue { get; }
 
     public IReadOnlyList<TableSpec> Tables =>
-        [CategoryKpisTable, OrderKpisTable, KpiContributionsTable, KpiDaysTable, PipelineRunsTable, OrderKeysTable, ProcessedMessagesTable, LatestAlertTable, DataQualityTable];
+        [CategoryKpisTable, OrderKpisTable, KpiContributionsTable, KpiDaysTable, PipelineRunsTable, OrderKeysTable, ProcessedMessagesTable, LatestAlertTable,
+         DataQualityTable];
 
     public IReadOnlyList<TopicSpec> Topics =>
         [BatchSubmittedTopic, BatchValidatedTopic, BatchRejectedTopic, BatchTransformedTopic, KpisUpdatedTopic,

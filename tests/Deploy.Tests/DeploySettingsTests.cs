@@ -47,7 +47,9 @@ public sealed class DeploySettingsTests(SynthesizedStack stack)
 
         Assert.Equal(new Dictionary<string, string>
         {
-            ["Freshness__Enabled"] = "true", ["Freshness__Deadline"] = "07:30", ["Freshness__LookbackDays"] = "45",
+            ["Freshness__Enabled"] = "true",
+            ["Freshness__Deadline"] = "07:30",
+            ["Freshness__LookbackDays"] = "45",
         }, Environment("notifier"));
         Assert.All(new[] { "validate", "transform", "compute", "dashboard" }, service => Assert.Empty(Environment(service)));
         Assert.Equal(("06:00", 30), (new DeploySettings().FreshnessDeadline, new DeploySettings().FreshnessLookbackDays));
