@@ -47,7 +47,7 @@ public sealed class FreshnessOptions
 }
 
 /// <summary>Settings that cannot work stop the Notifier at start, naming the setting.</summary>
-internal sealed class FreshnessOptionsValidation : IValidateOptions<FreshnessOptions>
+public sealed class FreshnessOptionsValidation : IValidateOptions<FreshnessOptions>
 {
     public ValidateOptionsResult Validate(string? name, FreshnessOptions options)
     {
