@@ -20,7 +20,10 @@ public sealed record BatchLimits
     /// </summary>
     public int MaxFiles { get; init; } = 500;
 
-    /// <summary>Bytes of one file as stored: compressed, for a <c>.csv.gz</c> or <c>.csv.zst</c> part (a 1M-order batch is 300 MB in all as plain CSV).</summary>
+    /// <summary>
+    /// Bytes of one file as stored: compressed, for a <c>.csv.gz</c> or <c>.csv.zst</c> part (a 1M-order batch is 300 MB in
+    /// all as plain CSV).
+    /// </summary>
     public long MaxFileBytes { get; init; } = 1L << 30;
 
     /// <summary>Bytes of all of a batch's files together as stored.</summary>

@@ -209,7 +209,8 @@ public sealed class CompressedPartTests
         {
             Assert.Equal(ValidationRule.DecompressedBatchTooLarge, error.Rule);
             Assert.StartsWith("orders/", error.File, StringComparison.Ordinal);
-            Assert.Contains("more than 41,943,040 bytes together by this one (Pipeline:Limits:MaxDecompressedBatchBytes)", error.Message, StringComparison.Ordinal);
+            Assert.Contains(
+                "more than 41,943,040 bytes together by this one (Pipeline:Limits:MaxDecompressedBatchBytes)", error.Message, StringComparison.Ordinal);
         });
     }
 
