@@ -55,14 +55,15 @@ public static class PartFormat
 
     /// <summary>
     /// A stream that writes <paramref name="destination"/> compressed as <paramref name="compression"/> says (and closes it
-    /// when disposed). Zstandard frames carry a checksum, so that a corrupt file is found when it is read.
+    /// when disposed), at the level the <c>gzip</c> and <c>zstd</c> tools use by default (6 and 3), as exports mostly are.
+    /// Zstandard frames carry a checksum, so that a corrupt file is found when it is read.
     /// </summary>
     public static Stream Compress(Stream destination, PartCompression compression)
     {
         switch (compression)
         {
             case PartCompression.Gzip:
-                return new GZipStream(destination, CompressionLevel.Fastest);
+                return new GZipStream(destination, CompressionLevel.Optimal);
             case PartCompression.Zstd:
                 var zstd = new CompressionStream(destination, level: 3, leaveOpen: false);
                 zstd.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
