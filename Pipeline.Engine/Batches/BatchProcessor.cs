@@ -87,9 +87,9 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         PartReading reading,
         CancellationToken cancellationToken)
     {
-        // Largest first, handed out one at a time, so the workers finish together. Plain threads
-        // that end with the work: nothing spins waiting for more.
-        var queue = new ConcurrentQueue<PartJob>(jobs.OrderByDescending(job => job.Part.Length ?? 0));
+        // Largest first (by the CSV they hold, estimated for a compressed part), handed out one at a time, so the workers
+        // finish together. Plain threads that end with the work: nothing spins waiting for more.
+        var queue = new ConcurrentQueue<PartJob>(jobs.OrderByDescending(job => PartFormat.EstimatedCsvBytes(job.Part.Name, job.Part.Length)));
         var failures = new ConcurrentQueue<ExceptionDispatchInfo>();
         void Work()
         {
