@@ -8,7 +8,8 @@ namespace Pipeline.Storage.Batches;
 /// <summary>
 /// Where a batch's objects live in the bucket:
 /// <c>data/&lt;batch&gt;/manifest_&lt;batch&gt;.json</c>, <c>data/&lt;batch&gt;/orders/*.csv</c>, <c>data/&lt;batch&gt;/order_items/*.csv</c>
-/// (any of them may be <c>.csv.gz</c> or <c>.csv.zst</c> instead), the product master at <c>data/products.csv</c>. Each version of a batch (an upload, numbered by the pipeline) is
+/// (any of them may be <c>.csv.gz</c> or <c>.csv.zst</c> instead), the product master at <c>data/products.csv</c>.
+/// Each version of a batch (an upload, numbered by the pipeline) is
 /// archived under a folder of its own: after success <c>processed/&lt;batch&gt;/v&lt;n&gt;/</c>, after rejection
 /// <c>errors/&lt;batch&gt;/v&lt;n&gt;/</c>, after a retraction <c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c>; transformed data under
 /// <c>transformed/&lt;batch&gt;/v&lt;n&gt;/</c>. Every key is checked: no <c>..</c>, nothing outside its prefix.

@@ -112,7 +112,8 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         var result = new BatchProcessor().Process(store.ToEngineInput(Bucket, batch.Files));
 
         Assert.Equal(
-            [("data/compressed-upload/products.csv.gz", "products.csv.gz"), ("data/compressed-upload/orders/orders_part1.csv.zst", "orders/orders_part1.csv.zst"),
+            [("data/compressed-upload/products.csv.gz", "products.csv.gz"),
+             ("data/compressed-upload/orders/orders_part1.csv.zst", "orders/orders_part1.csv.zst"),
              ("data/compressed-upload/order_items/order_items_part1.csv.gz", "order_items/order_items_part1.csv.gz"),
              ("data/compressed-upload/order_items/order_items_part2.csv", "order_items/order_items_part2.csv")],
             batch.Files.Select(f => (f.Key, f.Name)));
