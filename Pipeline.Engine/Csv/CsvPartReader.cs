@@ -57,7 +57,8 @@ internal static class CsvPartReader
             catch (InputLimitException limit)
             {
                 ReportFindings(guard, diagnostics, limit.Line, default);
-                diagnostics.Report(limit.Rule, limit.Line, null, default, limit.Message);
+                // Rows decoded from a damaged compressed part may be garbage: the damage is what the report leads with.
+                diagnostics.Report(limit.Rule, limit.Line, null, default, limit.Message, first: limit.Rule == ValidationRule.CorruptCompressed);
                 return false;
             }
         }

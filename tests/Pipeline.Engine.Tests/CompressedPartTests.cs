@@ -145,9 +145,10 @@ public sealed class CompressedPartTests
             [Part(name, TableKind.Orders, corrupt)],
             [Part("order_items.csv", TableKind.OrderItems, ItemsHeader)]));
 
+        // The rows decoded before the damage was found may be garbage and fill the report: the damage leads it.
         Assert.False(result.Accepted);
-        ValidationError error = Assert.Single(result.Report.Errors, error => error.Rule == ValidationRule.CorruptCompressed);
-        Assert.Equal(name, error.File);
+        ValidationError error = result.Report.Errors[0];
+        Assert.Equal((ValidationRule.CorruptCompressed, name), (error.Rule, error.File));
         Assert.Matches(@"byte [0-9,]+ of the file", error.Message);
         Assert.Contains(result.Report.Files, file => file.File == name && file.ErrorCounts.ContainsKey(ValidationRule.CorruptCompressed));
     }
