@@ -216,6 +216,25 @@ public sealed class CompressedPartTests
     }
 
     [Fact]
+    public void A_zstd_part_that_asks_for_a_window_beyond_8_MiB_is_refused_before_the_window_is_taken()
+    {
+        var buffer = new MemoryStream();
+        using (var zstd = new ZstdSharp.CompressionStream(buffer, level: 3, leaveOpen: false))
+        {
+            zstd.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_windowLog, 27);
+            zstd.Write(ManyOrders(100));
+        }
+
+        ValidationError error = Assert.Single(Process(InMemory(
+            [Part("products.csv", TableKind.Products, Products)],
+            [Part("orders.csv.zst", TableKind.Orders, buffer.ToArray())],
+            [Part("order_items.csv", TableKind.OrderItems, ItemsHeader)])).Report.Errors);
+
+        Assert.Equal((ValidationRule.CorruptCompressed, "orders.csv.zst"), (error.Rule, error.File));
+        Assert.Contains("memory", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void Only_csv_gz_and_csv_zst_are_compressed_part_names()
     {
         Assert.Equal(PartCompression.None, PartFormat.CompressionOf("orders/part1.csv"));

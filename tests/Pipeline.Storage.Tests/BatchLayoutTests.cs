@@ -41,7 +41,8 @@ public class BatchLayoutTests
     [InlineData("b1", "x.csv.bz2")]
     public void A_part_name_that_is_not_a_csv_name_is_refused(string batch, string fileName) =>
         Assert.Contains(
-            "expected a .csv, .csv.gz or .csv.zst file name", Assert.Throws<BatchLayoutException>(() => BatchLayout.PartKey(batch, "orders", fileName)).Message);
+            "expected a .csv, .csv.gz or .csv.zst file name",
+            Assert.Throws<BatchLayoutException>(() => BatchLayout.PartKey(batch, "orders", fileName)).Message);
 
     [Theory]
     [InlineData(".csv")]
