@@ -24,8 +24,11 @@ internal sealed class GenerateCommand : Command
         DefaultValueFactory = _ => 0L,
     };
 
+    private readonly Option<bool> _gzip = new("--gzip") { Description = "Write every file gzipped (.csv.gz)." };
+    private readonly Option<bool> _zstd = new("--zstd") { Description = "Write every file compressed with Zstandard (.csv.zst)." };
+
     public GenerateCommand()
-        : base("generate", "Write a synthetic batch (products.csv, orders/, order_items/).")
+        : base("generate", "Write a synthetic batch (products.csv, orders/, order_items/; compressed with --gzip or --zstd).")
     {
         Arguments.Add(_directory);
         Options.Add(_orders);
@@ -34,11 +37,21 @@ internal sealed class GenerateCommand : Command
         Options.Add(_days);
         Options.Add(_products);
         Options.Add(_idOffset);
+        Options.Add(_gzip);
+        Options.Add(_zstd);
+        Validators.Add(result =>
+        {
+            if (result.GetValue(_gzip) && result.GetValue(_zstd))
+            {
+                result.AddError("--gzip and --zstd cannot be given together.");
+            }
+        });
         SetAction(result => ExitCodes.Guard(Name, () => Run(
             result.GetRequiredValue(_directory),
             new GeneratorOptions(result.GetValue(_orders), result.GetValue(_parts), result.GetValue(_seed), result.GetValue(_days), result.GetValue(_products))
             {
                 IdOffset = result.GetValue(_idOffset),
+                Compression = result.GetValue(_gzip) ? PartCompression.Gzip : result.GetValue(_zstd) ? PartCompression.Zstd : PartCompression.None,
             })));
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Pipeline.Contracts;
+using Pipeline.Engine.Batches;
 using Pipeline.Storage.Batches;
 
 namespace Pipeline.Cli.Commands;
@@ -14,7 +15,8 @@ internal sealed class SubmitCommand : AwsCommand
 {
     private readonly Argument<DirectoryInfo> _folder = new("batch-dir")
     {
-        Description = "Folder with products.csv and orders/ and order_items/ parts (or orders.csv and order_items.csv).",
+        Description = "Folder with products.csv and orders/ and order_items/ parts (or orders.csv and order_items.csv); " +
+            "any file may be .csv.gz or .csv.zst instead.",
     };
     private readonly Option<string> _batch = new("--batch")
     {
@@ -75,6 +77,5 @@ internal sealed class SubmitCommand : AwsCommand
         return ExitCodes.Accepted;
     }
 
-    private static long TotalBytes(DirectoryInfo folder) =>
-        folder.EnumerateFiles("*.csv", SearchOption.AllDirectories).Sum(f => f.Length);
+    private static long TotalBytes(DirectoryInfo folder) => LocalBatchFolder.Open(folder.FullName).TotalLength ?? 0;
 }

@@ -20,11 +20,23 @@ public sealed record BatchLimits
     /// </summary>
     public int MaxFiles { get; init; } = 500;
 
-    /// <summary>Bytes of one file (a 1M-order batch is 300 MB in all).</summary>
+    /// <summary>
+    /// Bytes of one file as stored: compressed, for a <c>.csv.gz</c> or <c>.csv.zst</c> part (a 1M-order batch is 300 MB in
+    /// all as plain CSV).
+    /// </summary>
     public long MaxFileBytes { get; init; } = 1L << 30;
 
-    /// <summary>Bytes of all of a batch's files together.</summary>
+    /// <summary>Bytes of all of a batch's files together as stored.</summary>
     public long MaxBatchBytes { get; init; } = 4L << 30;
+
+    /// <summary>
+    /// Bytes one compressed part may decompress to: as much as a plain file may hold, so that a compressed part never
+    /// holds more than its plain twin could. A decompression bomb is stopped here, while it streams.
+    /// </summary>
+    public long MaxDecompressedFileBytes { get; init; } = 1L << 30;
+
+    /// <summary>Bytes all of a batch's compressed parts may decompress to together (as <see cref="MaxBatchBytes"/> for plain files).</summary>
+    public long MaxDecompressedBatchBytes { get; init; } = 4L << 30;
 
     /// <summary>Bytes of the manifest, which is read whole (one listing 500 parts with their ETags is about 60 KB).</summary>
     public int MaxManifestBytes { get; init; } = 1 << 20;
@@ -71,6 +83,7 @@ public sealed record BatchLimits
         foreach (var (name, value) in new (string, long)[]
                  {
                      (nameof(MaxFiles), MaxFiles), (nameof(MaxFileBytes), MaxFileBytes), (nameof(MaxBatchBytes), MaxBatchBytes),
+                     (nameof(MaxDecompressedFileBytes), MaxDecompressedFileBytes), (nameof(MaxDecompressedBatchBytes), MaxDecompressedBatchBytes),
                      (nameof(MaxManifestBytes), MaxManifestBytes), (nameof(MaxLineBytes), MaxLineBytes), (nameof(MaxFields), MaxFields),
                      (nameof(MaxCategories), MaxCategories), (nameof(MaxCategoryChars), MaxCategoryChars), (nameof(MaxDays), MaxDays),
                      (nameof(MaxIdRanges), MaxIdRanges), (nameof(MaxCustomerPages), MaxCustomerPages),
@@ -85,8 +98,10 @@ public sealed record BatchLimits
     }
 
     /// <summary>
-    /// The first limit a batch's files break by their number or sizes, known before any is read; null when none. A file
-    /// whose size is not known yet is counted as empty here (the reader stops it at <see cref="MaxFileBytes"/>).
+    /// The first limit a batch's files break by their number or sizes as stored, known before any is read; null when none. A
+    /// file whose size is not known yet is counted as empty here (the reader stops it at <see cref="MaxFileBytes"/>). What a
+    /// compressed part decompresses to is not known before it is read: the reader stops it at
+    /// <see cref="MaxDecompressedFileBytes"/> and <see cref="MaxDecompressedBatchBytes"/>.
     /// </summary>
     public LimitBreach? CheckFiles(IReadOnlyList<(string Name, long? Length)> files)
     {
@@ -123,6 +138,16 @@ public sealed record BatchLimits
     internal string FileTooLargeMessage(long? bytes) => bytes is { } size
         ? $"The file is {Count(size)} bytes; at most {Count(MaxFileBytes)} are allowed ({Name(nameof(MaxFileBytes))})."
         : $"The file is longer than {Count(MaxFileBytes)} bytes ({Name(nameof(MaxFileBytes))}); the rest of it was not read.";
+
+    /// <summary>Why a compressed part was stopped while it was decompressed.</summary>
+    internal string DecompressedFileTooLargeMessage() =>
+        $"The file decompresses to more than {Count(MaxDecompressedFileBytes)} bytes ({Name(nameof(MaxDecompressedFileBytes))}); " +
+        "the rest of it was not read.";
+
+    /// <summary>Why a compressed part was stopped when the batch's compressed parts together decompressed to too much.</summary>
+    internal string DecompressedBatchTooLargeMessage() =>
+        $"The batch's compressed files decompress to more than {Count(MaxDecompressedBatchBytes)} bytes together by this one " +
+        $"({Name(nameof(MaxDecompressedBatchBytes))}); the rest of it was not read.";
 
     /// <summary>The limit's configuration key, as reports name it: <c>Pipeline:Limits:MaxFiles</c>.</summary>
     internal static string Name(string limit) => $"{SectionName}:{limit}";

@@ -4,9 +4,10 @@ using Pipeline.Engine.Csv;
 namespace Pipeline.Engine.Batches;
 
 /// <summary>
-/// One CSV file of a batch, from anywhere: <see cref="Open"/> gives a fresh readable stream
-/// (a local file, an object store download, bytes in memory). <see cref="Name"/> is what reports show.
-/// <see cref="Length"/>, when known, only helps scheduling and progress.
+/// One CSV file of a batch, from anywhere: <see cref="Open"/> gives a fresh readable stream of the file as stored
+/// (a local file, an object store download, bytes in memory). <see cref="Name"/> is what reports show, and its
+/// extension says how the file is stored (<see cref="PartFormat"/>: a <c>.csv.gz</c> part is decompressed as it is read).
+/// <see cref="Length"/>, the stored size when known, only helps scheduling and progress.
 /// </summary>
 public sealed record BatchPart(string Name, TableKind Table, Func<Stream> Open, long? Length = null)
 {

@@ -40,6 +40,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         }
 
         var references = new BatchReferences(_options.Limits);
+        var reading = new PartReading(progress, new DecompressedBytes(), output);
         var kpis = new KpiAccumulator(references.Products.Categories);
         var reports = new List<FileDiagnostics>();
 
@@ -49,11 +50,11 @@ public sealed class BatchProcessor(EngineOptions? options = null)
 
         // Products and orders first: items are checked against them. Products are small and
         // fill one catalog, so they are read one part at a time.
-        ReadParts(productJobs, 1, references, kpis, progress, output, cancellationToken);
-        ReadParts(orderJobs, _options.MaxDegreeOfParallelism, references, kpis, progress, output, cancellationToken);
+        ReadParts(productJobs, 1, references, kpis, reading, cancellationToken);
+        ReadParts(orderJobs, _options.MaxDegreeOfParallelism, references, kpis, reading, cancellationToken);
         references.ProductsComplete &= productJobs.Count > 0;
         references.OrdersComplete &= orderJobs.Count > 0;
-        ReadParts(itemJobs, _options.MaxDegreeOfParallelism, references, kpis, progress, output, cancellationToken);
+        ReadParts(itemJobs, _options.MaxDegreeOfParallelism, references, kpis, reading, cancellationToken);
 
         ValidationReport report = BuildReport(reports);
         return report.Accepted
@@ -83,13 +84,12 @@ public sealed class BatchProcessor(EngineOptions? options = null)
         int parallelism,
         BatchReferences references,
         KpiAccumulator kpis,
-        ProgressCounter? progress,
-        IEnrichedOutput? output,
+        PartReading reading,
         CancellationToken cancellationToken)
     {
-        // Largest first, handed out one at a time, so the workers finish together. Plain threads
-        // that end with the work: nothing spins waiting for more.
-        var queue = new ConcurrentQueue<PartJob>(jobs.OrderByDescending(job => job.Part.Length ?? 0));
+        // Largest first (by the CSV they hold, estimated for a compressed part), handed out one at a time, so the workers
+        // finish together. Plain threads that end with the work: nothing spins waiting for more.
+        var queue = new ConcurrentQueue<PartJob>(jobs.OrderByDescending(job => PartFormat.EstimatedCsvBytes(job.Part.Name, job.Part.Length)));
         var failures = new ConcurrentQueue<ExceptionDispatchInfo>();
         void Work()
         {
@@ -100,7 +100,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
             {
                 try
                 {
-                    ReadPart(job, references, workerKpis, progress, output, cancellationToken);
+                    ReadPart(job, references, workerKpis, reading, cancellationToken);
                 }
                 catch (Exception failure)
                 {
@@ -131,18 +131,17 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     /// the batch's under a short lock; keys already merged from other parts are duplicates across parts.
     /// </summary>
     private void ReadPart(
-        PartJob job, BatchReferences references, KpiAccumulator workerKpis, ProgressCounter? progress, IEnrichedOutput? output,
-        CancellationToken cancellationToken)
+        PartJob job, BatchReferences references, KpiAccumulator workerKpis, PartReading reading, CancellationToken cancellationToken)
     {
         var partKeys = references.IdRanges.NewSet(job.Part.Table == TableKind.Orders ? IdRangeBudget.OrderIds : IdRangeBudget.ItemIds);
-        using IEnrichedRecordWriter? partOutput = job.Part.Table == TableKind.Products ? null : output?.OpenPart(job.Part);
+        using IEnrichedRecordWriter? partOutput = job.Part.Table == TableKind.Products ? null : reading.Output?.OpenPart(job.Part);
         (IRowHandler handler, int keyColumn) = job.Part.Table switch
         {
             TableKind.Products => ((IRowHandler)new ProductRowHandler(references), TableSchema.ProductColumn.Id),
             TableKind.Orders => (new OrderRowHandler(references, partKeys, workerKpis, partOutput), TableSchema.OrderColumn.OrderId),
             _ => (new OrderItemRowHandler(references, partKeys, workerKpis, partOutput), TableSchema.OrderItemColumn.Id),
         };
-        bool complete = CsvPartReader.Read(job.Part, handler, job.Diagnostics, _options, progress, cancellationToken);
+        bool complete = CsvPartReader.Read(job.Part, handler, job.Diagnostics, _options, reading.Progress, reading.Decompressed, cancellationToken);
 
         List<long> crossPartDuplicates = [];
         lock (references)
@@ -183,7 +182,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     {
         var finder = new KeyFinder(keyColumn, rule, messages, diagnostics);
         var alreadyReported = new FileDiagnostics(part.Name, part.Table, 0);
-        CsvPartReader.Read(part, finder, alreadyReported, _options, null, cancellationToken);
+        CsvPartReader.Read(part, finder, alreadyReported, _options, null, null, cancellationToken);
     }
 
     private ValidationReport BuildReport(List<FileDiagnostics> files)
@@ -199,4 +198,7 @@ public sealed class BatchProcessor(EngineOptions? options = null)
     }
 
     private sealed record PartJob(BatchPart Part, FileDiagnostics Diagnostics);
+
+    /// <summary>What the parts of one batch share while they are read: progress, decompressed bytes, where enriched records go.</summary>
+    private sealed record PartReading(ProgressCounter? Progress, DecompressedBytes Decompressed, IEnrichedOutput? Output);
 }

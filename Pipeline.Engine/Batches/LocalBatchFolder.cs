@@ -4,7 +4,8 @@ namespace Pipeline.Engine.Batches;
 
 /// <summary>
 /// Finds a batch in a local folder: <c>products.csv</c> plus the parts in <c>orders/</c> and
-/// <c>order_items/</c>, or the single files <c>orders.csv</c> and <c>order_items.csv</c>.
+/// <c>order_items/</c>, or the single files <c>orders.csv</c> and <c>order_items.csv</c>. Any of them may be
+/// compressed instead (<c>.csv.gz</c>, <c>.csv.zst</c>: <see cref="PartFormat"/>), plain and compressed mixed.
 /// Missing pieces are not an exception here: the processor reports them.
 /// </summary>
 public static class LocalBatchFolder
@@ -17,7 +18,7 @@ public static class LocalBatchFolder
         }
 
         var parts = new List<BatchPart>();
-        AddFile(parts, directory, TableNames.ProductsFile, TableKind.Products);
+        AddFiles(parts, directory, TableNames.Products, TableKind.Products);
         AddTable(parts, directory, TableKind.Orders);
         AddTable(parts, directory, TableKind.OrderItems);
         return new BatchInput(parts);
@@ -29,9 +30,10 @@ public static class LocalBatchFolder
         string folder = Path.Combine(directory, table);
         if (Directory.Exists(folder))
         {
-            IEnumerable<string> files = Directory.EnumerateFiles(folder, "*.csv")
+            IEnumerable<string> files = Directory.EnumerateFiles(folder)
                 .Select(Path.GetFileName)
                 .OfType<string>()
+                .Where(PartFormat.IsPartName)
                 .Order(NaturalOrder.Instance);
             foreach (string file in files)
             {
@@ -39,7 +41,16 @@ public static class LocalBatchFolder
             }
         }
 
-        AddFile(parts, directory, $"{table}.csv", kind);
+        AddFiles(parts, directory, table, kind);
+    }
+
+    /// <summary>The single file of a table in any of the formats (<c>orders.csv</c>, <c>orders.csv.gz</c>, ...).</summary>
+    private static void AddFiles(List<BatchPart> parts, string directory, string table, TableKind kind)
+    {
+        foreach (string extension in PartFormat.Extensions)
+        {
+            AddFile(parts, directory, table + extension, kind);
+        }
     }
 
     private static void AddFile(List<BatchPart> parts, string directory, string name, TableKind kind)

@@ -20,14 +20,16 @@ internal sealed class InputLimitException(string rule, long line, string message
 }
 
 /// <summary>
-/// Sits between the raw bytes and the CSV parser and checks what a parser that decodes text cannot:
-/// invalid UTF-8 (the decoder would silently replace it), records longer than the line limit (stopped
-/// before they are buffered, so memory stays bounded), files longer than the file limit (whatever size they
-/// were announced with) and a quote still open at the end of the file.
+/// Sits between the part's bytes (decompressed, for a compressed part) and the CSV parser and checks what a parser that
+/// decodes text cannot: invalid UTF-8 (the decoder would silently replace it), records longer than the line limit
+/// (stopped before they are buffered, so memory stays bounded), files longer than the file limit (whatever size they
+/// were announced with), compressed parts that decompress to more than their limits or cannot be decompressed, and a
+/// quote still open at the end of the file.
 /// It reads the input in chunks, ends each chunk on a whole UTF-8 sequence so it can be validated on its
 /// own, and tracks lines and quote state the way RFC 4180 does (a doubled quote toggles twice).
 /// </summary>
-internal sealed class CsvInputGuard(Stream inner, BatchLimits limits, ProgressCounter? progress) : Stream
+/// <param name="batchDecompressed">The batch's decompressed bytes so far, shared by its parts; null when the part is read again.</param>
+internal sealed class CsvInputGuard(OpenedPart part, BatchLimits limits, DecompressedBytes? batchDecompressed) : Stream
 {
     private readonly int _maxRecordBytes = limits.MaxLineBytes;
 
@@ -89,7 +91,16 @@ internal sealed class CsvInputGuard(Stream inner, BatchLimits limits, ProgressCo
         while (true)
         {
             _chunk.AsSpan(_checkedEnd, _heldBackLength).CopyTo(_chunk);
-            int read = inner.Read(_chunk.AsSpan(_heldBackLength));
+            int read;
+            try
+            {
+                read = part.Data.Read(_chunk.AsSpan(_heldBackLength));
+            }
+            catch (CorruptPartException corrupt)
+            {
+                throw new InputLimitException(ValidationRule.CorruptCompressed, _line, corrupt.Message);
+            }
+
             int available = _heldBackLength + read;
             if (available == 0)
             {
@@ -105,12 +116,33 @@ internal sealed class CsvInputGuard(Stream inner, BatchLimits limits, ProgressCo
             if (complete > 0)
             {
                 Inspect(_chunk.AsSpan(0, complete));
-                if (BytesRead > limits.MaxFileBytes)
-                {
-                    throw new InputLimitException(ValidationRule.FileTooLarge, _line, limits.FileTooLargeMessage(null));
-                }
+                CheckSize(complete);
                 return true;
             }
+        }
+    }
+
+    /// <summary>Stops the part at the first size limit it breaks: as stored, decompressed, or the batch's decompressed bytes.</summary>
+    private void CheckSize(int decompressed)
+    {
+        if (part.StoredBytes > limits.MaxFileBytes)
+        {
+            throw new InputLimitException(ValidationRule.FileTooLarge, _line, limits.FileTooLargeMessage(null));
+        }
+
+        if (part.Compression == PartCompression.None)
+        {
+            return;
+        }
+
+        if (BytesRead > limits.MaxDecompressedFileBytes)
+        {
+            throw new InputLimitException(ValidationRule.DecompressedFileTooLarge, _line, limits.DecompressedFileTooLargeMessage());
+        }
+
+        if (batchDecompressed?.Add(decompressed) > limits.MaxDecompressedBatchBytes)
+        {
+            throw new InputLimitException(ValidationRule.DecompressedBatchTooLarge, _line, limits.DecompressedBatchTooLargeMessage());
         }
     }
 
@@ -128,7 +160,7 @@ internal sealed class CsvInputGuard(Stream inner, BatchLimits limits, ProgressCo
     {
         if (disposing)
         {
-            inner.Dispose();
+            part.Dispose();
         }
 
         base.Dispose(disposing);
@@ -173,7 +205,6 @@ internal sealed class CsvInputGuard(Stream inner, BatchLimits limits, ProgressCo
             }
 
             BytesRead += chunk.Length;
-            progress?.Add(chunk.Length);
             return;
         }
 
@@ -205,7 +236,6 @@ internal sealed class CsvInputGuard(Stream inner, BatchLimits limits, ProgressCo
         }
 
         BytesRead += chunk.Length;
-        progress?.Add(chunk.Length);
         if (BytesRead - _recordStart > _maxRecordBytes)
         {
             throw new InputLimitException(ValidationRule.LineTooLong, _recordStartLine,

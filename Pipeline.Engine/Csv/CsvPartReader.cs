@@ -9,7 +9,7 @@ namespace Pipeline.Engine.Csv;
 /// <summary>
 /// Streams one CSV part through the guard and Sep: maps the header to the schema, reports structural
 /// problems per row and hands well-formed rows to the table's handler. Memory is bounded by Sep's
-/// buffer and the line limit, whatever the file size.
+/// buffer, the line limit and (for a compressed part) the decoder's window, whatever the file size.
 /// </summary>
 internal static class CsvPartReader
 {
@@ -26,10 +26,11 @@ internal static class CsvPartReader
         FileDiagnostics diagnostics,
         EngineOptions options,
         ProgressCounter? progress,
+        DecompressedBytes? batchDecompressed,
         CancellationToken cancellationToken)
     {
         TableSchema schema = TableSchema.For(part.Table);
-        using var guard = new CsvInputGuard(part.Open(), options.Limits, progress);
+        using var guard = new CsvInputGuard(OpenedPart.Open(part, progress), options.Limits, batchDecompressed);
         SepReader reader;
         try
         {
@@ -56,7 +57,8 @@ internal static class CsvPartReader
             catch (InputLimitException limit)
             {
                 ReportFindings(guard, diagnostics, limit.Line, default);
-                diagnostics.Report(limit.Rule, limit.Line, null, default, limit.Message);
+                // Rows decoded from a damaged compressed part may be garbage: the damage is what the report leads with.
+                diagnostics.Report(limit.Rule, limit.Line, null, default, limit.Message, first: limit.Rule == ValidationRule.CorruptCompressed);
                 return false;
             }
         }

@@ -12,3 +12,15 @@ public sealed class ProgressCounter
 
     internal void Add(long amount) => Interlocked.Add(ref _done, amount);
 }
+
+/// <summary>
+/// The decompressed bytes of a batch's compressed parts so far, shared by the parts read at once and checked against
+/// <see cref="Batches.BatchLimits.MaxDecompressedBatchBytes"/>.
+/// </summary>
+internal sealed class DecompressedBytes
+{
+    private long _bytes;
+
+    /// <summary>Adds <paramref name="amount"/> and returns the total.</summary>
+    public long Add(long amount) => Interlocked.Add(ref _bytes, amount);
+}

@@ -1,3 +1,5 @@
+using Pipeline.Engine.Csv;
+
 namespace Pipeline.Engine.Generation;
 
 /// <summary>What to generate: <see cref="Orders"/> orders split into <see cref="Parts"/> parts per table.</summary>
@@ -17,6 +19,9 @@ public sealed record GeneratorOptions(long Orders, int Parts = 4, ulong Seed = 4
     /// seed data's seven (Beauty, Books, ...). Names are written unquoted, so none may contain a comma, a quote or a line break.
     /// </summary>
     public IReadOnlyList<string>? Categories { get; init; }
+
+    /// <summary>How the files are stored: plain <c>.csv</c> (the default), <c>.csv.gz</c> or <c>.csv.zst</c>.</summary>
+    public PartCompression Compression { get; init; }
 
     /// <summary>The longest category name <see cref="Categories"/> may give (the pipeline's default limit).</summary>
     public const int MaxCategoryChars = 100;

@@ -28,7 +28,7 @@ public static class SyntheticBatchGenerator
         Directory.CreateDirectory(Path.Combine(directory, TableNames.Orders));
         Directory.CreateDirectory(Path.Combine(directory, TableNames.OrderItems));
 
-        long[] retailCents = WriteProducts(Path.Combine(directory, TableNames.ProductsFile), options);
+        long[] retailCents = WriteProducts(Path.Combine(directory, TableNames.Products + PartFormat.ExtensionOf(options.Compression)), options);
 
         // Item ids run on across parts, so each part first learns how many items come before it.
         var firstItemId = new long[options.Parts + 1];
@@ -52,7 +52,8 @@ public static class SyntheticBatchGenerator
             new ParallelOptions { CancellationToken = cancellationToken },
             part => WritePart(directory, options, part, firstItemId[part], retailCents, ordersWritten));
 
-        long bytes = new DirectoryInfo(directory).EnumerateFiles("*.csv", SearchOption.AllDirectories).Sum(file => file.Length);
+        long bytes = new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories)
+            .Where(file => PartFormat.IsPartName(file.Name)).Sum(file => file.Length);
         return new GenerationSummary(options.Products, options.Orders, firstItemId[^1] - 1, bytes);
     }
 
@@ -64,7 +65,7 @@ public static class SyntheticBatchGenerator
         var retailCents = new long[options.Products + 1];
         var categories = options.Categories ?? Categories;
         var departments = options.Categories ?? Departments;
-        using var writer = new CsvLineWriter(File.Create(path));
+        using var writer = new CsvLineWriter(Create(path, options));
         writer.Text("id").Text("sku").Text("cost").Text("category").Text("name").Text("brand").Text("retail_price").Text("department").EndLine();
         Span<char> sku = stackalloc char[12];
         for (int productId = 1; productId <= options.Products; productId++)
@@ -90,9 +91,9 @@ public static class SyntheticBatchGenerator
 
     private static void WritePart(string directory, GeneratorOptions options, int part, long firstItemId, long[] retailCents, ProgressCounter? ordersWritten)
     {
-        string name = $"part{part + 1}.csv";
-        using var orders = new CsvLineWriter(File.Create(Path.Combine(directory, TableNames.Orders, $"{TableNames.Orders}_{name}")));
-        using var items = new CsvLineWriter(File.Create(Path.Combine(directory, TableNames.OrderItems, $"{TableNames.OrderItems}_{name}")));
+        string name = $"part{part + 1}{PartFormat.ExtensionOf(options.Compression)}";
+        using var orders = new CsvLineWriter(Create(Path.Combine(directory, TableNames.Orders, $"{TableNames.Orders}_{name}"), options));
+        using var items = new CsvLineWriter(Create(Path.Combine(directory, TableNames.OrderItems, $"{TableNames.OrderItems}_{name}"), options));
         orders.Text("order_id").Text("user_id").Text("status").Text("created_at").Text("returned_at").Text("shipped_at")
             .Text("delivered_at").Text("num_of_item").EndLine();
         items.Text("id").Text("order_id").Text("user_id").Text("product_id").Text("status").Text("created_at")
@@ -131,6 +132,8 @@ public static class SyntheticBatchGenerator
             }
         }
     }
+
+    private static Stream Create(string path, GeneratorOptions options) => PartFormat.Compress(File.Create(path), options.Compression);
 
     private static int ItemCount(ref SplitMix64 random)
     {

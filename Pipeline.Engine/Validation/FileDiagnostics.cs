@@ -24,14 +24,24 @@ public sealed class FileDiagnostics(string file, TableKind table, int maxKeptErr
 
     public IReadOnlyList<ValidationError> KeptErrors => _kept;
 
-    public void Report(string rule, long line, string? column, ReadOnlySpan<char> value, string? message = null)
+    /// <param name="first">Kept ahead of the errors already kept (the last of them dropped when the list is full).</param>
+    public void Report(string rule, long line, string? column, ReadOnlySpan<char> value, string? message = null, bool first = false)
     {
         ErrorCount++;
         _counts[rule] = _counts.GetValueOrDefault(rule) + 1;
-        if (_kept.Count < maxKeptErrors)
+        if (_kept.Count < maxKeptErrors || (first && maxKeptErrors > 0))
         {
             string? shown = value.IsEmpty ? null : Truncate(value);
-            _kept.Add(new ValidationError(File, line, column, shown, rule, message ?? ValidationRule.Describe(rule)));
+            var error = new ValidationError(File, line, column, shown, rule, message ?? ValidationRule.Describe(rule));
+            if (first)
+            {
+                _kept.Insert(0, error);
+                _kept.RemoveRange(Math.Min(_kept.Count, maxKeptErrors), _kept.Count - Math.Min(_kept.Count, maxKeptErrors));
+            }
+            else
+            {
+                _kept.Add(error);
+            }
         }
     }
 

@@ -33,6 +33,11 @@ public static class ValidationRule
     public const string TooManyCategories = "batch.too_many_categories";
     public const string TooManyDays = "batch.too_many_days";
     public const string IdsTooScattered = "batch.ids_too_scattered";
+    public const string DecompressedFileTooLarge = "file.decompressed_too_large";
+    public const string DecompressedBatchTooLarge = "batch.decompressed_too_large";
+
+    /// <summary>A <c>.csv.gz</c> or <c>.csv.zst</c> part that cannot be decompressed (corrupt, truncated, not that format).</summary>
+    public const string CorruptCompressed = "file.corrupt_compressed";
 
     /// <summary>Not found by the engine: the manifest in S3 is larger than the limit, so it is not read.</summary>
     public const string ManifestTooLarge = "manifest.too_large";
@@ -71,6 +76,10 @@ public static class ValidationRule
         CategoryTooLong => "The category name is longer than the limit (Pipeline:Limits:MaxCategoryChars).",
         TooManyCategories => "The products file names more distinct categories than the limit (Pipeline:Limits:MaxCategories).",
         TooManyDays => "The batch's orders and items fall on more distinct days than the limit (Pipeline:Limits:MaxDays).",
+        DecompressedFileTooLarge => "The compressed file decompresses to more than the limit (Pipeline:Limits:MaxDecompressedFileBytes).",
+        DecompressedBatchTooLarge =>
+            "The batch's compressed files decompress to more than the limit together (Pipeline:Limits:MaxDecompressedBatchBytes).",
+        CorruptCompressed => "The compressed file cannot be decompressed: it is corrupt, truncated or not in the format its name says.",
         IdsTooScattered => "The batch's ids are spread over more ranges than the limit (Pipeline:Limits:MaxIdRanges, Pipeline:Limits:MaxCustomerPages).",
         ManifestTooLarge => "The manifest is larger than the limit (Pipeline:Limits:MaxManifestBytes).",
         UnreadableManifest => "The manifest cannot be read as this batch's.",

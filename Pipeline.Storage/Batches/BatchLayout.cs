@@ -7,8 +7,9 @@ namespace Pipeline.Storage.Batches;
 
 /// <summary>
 /// Where a batch's objects live in the bucket:
-/// <c>data/&lt;batch&gt;/manifest_&lt;batch&gt;.json</c>, <c>data/&lt;batch&gt;/orders/*.csv</c>, <c>data/&lt;batch&gt;/order_items/*.csv</c>,
-/// the product master at <c>data/products.csv</c>. Each version of a batch (an upload, numbered by the pipeline) is
+/// <c>data/&lt;batch&gt;/manifest_&lt;batch&gt;.json</c>, <c>data/&lt;batch&gt;/orders/*.csv</c>, <c>data/&lt;batch&gt;/order_items/*.csv</c>
+/// (any of them may be <c>.csv.gz</c> or <c>.csv.zst</c> instead), the product master at <c>data/products.csv</c>.
+/// Each version of a batch (an upload, numbered by the pipeline) is
 /// archived under a folder of its own: after success <c>processed/&lt;batch&gt;/v&lt;n&gt;/</c>, after rejection
 /// <c>errors/&lt;batch&gt;/v&lt;n&gt;/</c>, after a retraction <c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c>; transformed data under
 /// <c>transformed/&lt;batch&gt;/v&lt;n&gt;/</c>. Every key is checked: no <c>..</c>, nothing outside its prefix.
@@ -48,14 +49,17 @@ public static partial class BatchLayout
 
     public static bool IsManifestKey(string key) => ManifestKeyPattern().IsMatch(key);
 
-    /// <summary>A manifest entry of one table (a file name such as <c>orders_part1.csv</c>) as a key inside the batch folder.</summary>
+    /// <summary>
+    /// A manifest entry of one table (a file name such as <c>orders_part1.csv</c>, or <c>orders_part1.csv.gz</c> compressed:
+    /// <see cref="PartFormat"/>) as a key inside the batch folder.
+    /// </summary>
     public static string PartKey(string batch, string table, string fileName)
     {
         if (!SafeFileName().IsMatch(fileName))
         {
             throw new BatchLayoutException(
-                $"the manifest lists '{Shorten(fileName)}' under {table}: " +
-                $"expected a plain .csv file name of at most 100 characters inside data/{batch}/{table}/ (no folders, no '..').");
+                $"the manifest lists '{Shorten(fileName)}' under {table}: expected a {PartFormat.ExtensionsText} file name " +
+                $"of at most 100 characters inside data/{batch}/{table}/ (no folders, no '..').");
         }
         return $"{BatchPrefix(batch)}{table}/{fileName}";
     }
@@ -72,11 +76,11 @@ public static partial class BatchLayout
             return ProductMasterKey;
         }
         var key = manifestProducts.Trim();
-        if (!key.StartsWith(DataPrefix, StringComparison.Ordinal) || !key.EndsWith(".csv", StringComparison.Ordinal)
+        if (!key.StartsWith(DataPrefix, StringComparison.Ordinal) || !PartFormat.IsPartName(key)
             || key.Split('/').Any(segment => segment is "" or "." or ".."))
         {
             throw new BatchLayoutException(
-                $"the manifest's products key '{Shorten(key)}' must be a .csv key inside data/ without '..' " +
+                $"the manifest's products key '{Shorten(key)}' must be a {PartFormat.ExtensionsText} key inside data/ without '..' " +
                 $"(such as {ProductMasterKey} or data/{batch}/products.csv).");
         }
         if (key != ProductMasterKey && !key.StartsWith(SharedPrefix, StringComparison.Ordinal) && !IsInBatchFolder(batch, key))
@@ -126,7 +130,7 @@ public static partial class BatchLayout
     private static partial Regex ManifestKeyPattern();
 
     // At most 100 characters: a part's keys travel in messages and run records (BatchLimits.MaxFiles says why that matters).
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}\.csv$")]
+    [GeneratedRegex(@"^(?=.{5,100}$)[A-Za-z0-9][A-Za-z0-9._-]*\.csv(\.gz|\.zst)?$")]
     private static partial Regex SafeFileName();
 }
 

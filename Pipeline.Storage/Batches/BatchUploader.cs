@@ -26,6 +26,13 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
                 $"{folder} holds no orders or no order items (expected orders/*.csv and order_items/*.csv, or orders.csv and order_items.csv)");
         }
 
+        if (parts.Count(p => p.Table == TableKind.Products) > 1)
+        {
+            throw new BatchLayoutException(
+                $"{folder} holds more than one products file ({string.Join(", ", parts.Where(p => p.Table == TableKind.Products).Select(p => p.Name))}): " +
+                "a batch has one");
+        }
+
         // What the pipeline would refuse before reading it is refused here, before anything is uploaded.
         if (store.Limits.CheckFiles([.. parts.Select(p => (p.Name, p.Length))]) is { } breach)
         {
@@ -33,7 +40,7 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
         }
         var keys = parts.Select(part => part.Table switch
         {
-            TableKind.Products => prefix + TableNames.ProductsFile,
+            TableKind.Products => prefix + part.Name,
             _ => BatchLayout.PartKey(batchName, TableNames.Of(part.Table), Path.GetFileName(part.Name)),
         }).ToList();
 
@@ -49,7 +56,7 @@ public sealed class BatchUploader(IAmazonS3 s3, S3BatchStore store)
                 Report(i, parts[i].Length ?? 0);
             }).ConfigureAwait(false);
 
-        var products = parts.Any(p => p.Table == TableKind.Products) ? prefix + TableNames.ProductsFile : null;
+        var products = parts.FirstOrDefault(p => p.Table == TableKind.Products) is { } productsPart ? prefix + productsPart.Name : null;
         // The manifest goes last: its arrival is what says the batch is complete.
         // In the parts' order, whichever finished first: the same files give the same manifest.
         var etagByFile = keys.Zip(etags).ToDictionary(k => k.First[prefix.Length..], k => k.Second);

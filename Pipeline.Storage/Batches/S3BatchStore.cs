@@ -61,7 +61,7 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
             (BatchLayout.PartKey(name, TableNames.Of(table), file), $"{TableNames.Of(table)}/{file}", table);
         var wanted = new List<(string Key, string Name, TableKind Table)>
         {
-            (BatchLayout.ProductsKey(name, manifest.Products), TableNames.ProductsFile, TableKind.Products),
+            ProductsPart(BatchLayout.ProductsKey(name, manifest.Products)),
         };
         wanted.AddRange(manifest.Orders.Select(f => Part(TableKind.Orders, f)));
         wanted.AddRange(manifest.OrderItems.Select(f => Part(TableKind.OrderItems, f)));
@@ -93,6 +93,10 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
         Refuse(_limits.CheckFiles([.. files.Select(f => (f.Key, (long?)f.Size))]));
         return new StoredBatch(name, bucket, manifest, new BatchContent(manifestKey, manifestETagRead, files) { ManifestLastModified = manifestWritten });
     }
+
+    /// <summary>The products file's key and the name reports give it: <c>products.csv</c>, or <c>products.csv.gz</c> when it is stored gzipped.</summary>
+    private static (string Key, string Name, TableKind Table) ProductsPart(string key) =>
+        (key, TableNames.Products + PartFormat.ExtensionOf(PartFormat.CompressionOf(key) ?? PartCompression.None), TableKind.Products);
 
     /// <summary>
     /// The manifest of exactly the upload with <paramref name="manifestETag"/> (refused if it is too large or malformed), with

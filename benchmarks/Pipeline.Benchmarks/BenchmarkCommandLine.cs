@@ -1,9 +1,10 @@
 using System.CommandLine;
+using Pipeline.Engine.Csv;
 
 namespace Pipeline.Benchmarks;
 
 /// <summary>
-/// <c>process</c>: end-to-end runs of <c>pipeline process</c> (and optionally DuckDB) on generated data;
+/// <c>process</c>: end-to-end runs of <c>pipeline process</c> (and optionally DuckDB, or the same batch gzipped) on generated data;
 /// <c>warm</c>: the engine run repeatedly in one process (compile cost against the work alone);
 /// <c>parsers</c>: the CSV parser comparison; <c>duckdb</c>: one DuckDB run, used as a child process.
 /// </summary>
@@ -21,11 +22,16 @@ internal static class BenchmarkCommandLine
         };
         var duckDb = new Option<bool>("--duckdb") { Description = "Also run DuckDB on the same files." };
 
-        var process = new Command("process", "Time `pipeline process` end to end on a generated batch.") { orders, parts, runs, dataRoot, duckDb };
+        var gzip = new Option<bool>("--gzip") { Description = "Also time the same batch gzipped (.csv.gz), against the plain files." };
+
+        var process = new Command("process", "Time `pipeline process` end to end on a generated batch.") { orders, parts, runs, dataRoot, duckDb, gzip };
         process.SetAction(result => EndToEnd.Run(
             BenchmarkData.Ensure(result.GetRequiredValue(dataRoot), result.GetValue(orders), result.GetValue(parts)),
             result.GetValue(runs),
-            result.GetValue(duckDb)));
+            result.GetValue(duckDb),
+            result.GetValue(gzip)
+                ? BenchmarkData.Ensure(result.GetRequiredValue(dataRoot), result.GetValue(orders), result.GetValue(parts), PartCompression.Gzip)
+                : null));
 
         var parsers = new Command("parsers", "Compare Sep, Sylvan and CsvHelper on the generated order items.") { orders, parts, runs, dataRoot };
         parsers.SetAction(result =>

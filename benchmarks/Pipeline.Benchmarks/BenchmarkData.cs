@@ -1,3 +1,4 @@
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Generation;
 
 namespace Pipeline.Benchmarks;
@@ -5,9 +6,11 @@ namespace Pipeline.Benchmarks;
 /// <summary>Generated batches, kept between runs (generation is deterministic, so reuse is safe).</summary>
 internal static class BenchmarkData
 {
-    public static string Ensure(DirectoryInfo root, long orders, int parts)
+    /// <param name="compression">How the files are stored: the same rows either way.</param>
+    public static string Ensure(DirectoryInfo root, long orders, int parts, PartCompression compression = PartCompression.None)
     {
-        string batch = Path.Combine(root.FullName, $"orders-{orders}-parts-{parts}");
+        string stored = compression == PartCompression.None ? "" : PartFormat.ExtensionOf(compression).Replace('.', '-');
+        string batch = Path.Combine(root.FullName, $"orders-{orders}-parts-{parts}{stored}");
         string marker = Path.Combine(batch, ".complete");
         if (!File.Exists(marker))
         {
@@ -17,7 +20,7 @@ internal static class BenchmarkData
                 Directory.Delete(batch, recursive: true);
             }
 
-            GenerationSummary summary = SyntheticBatchGenerator.Generate(batch, new GeneratorOptions(orders, parts));
+            GenerationSummary summary = SyntheticBatchGenerator.Generate(batch, new GeneratorOptions(orders, parts) { Compression = compression });
             Console.WriteLine($"generated {summary.Orders} orders, {summary.Items} items, {summary.Bytes / 1e6:F1} MB");
             File.WriteAllText(marker, "");
         }

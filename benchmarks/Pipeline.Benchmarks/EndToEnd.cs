@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Pipeline.Engine.Csv;
 using static Benchmarks.Figures;
 
 namespace Pipeline.Benchmarks;
@@ -10,20 +11,35 @@ namespace Pipeline.Benchmarks;
 /// </summary>
 internal static class EndToEnd
 {
-    public static void Run(string batch, int runs, bool withDuckDb)
+    /// <param name="gzipped">The same batch gzipped, timed after the plain one and set against it; null: not timed.</param>
+    public static void Run(string batch, int runs, bool withDuckDb, string? gzipped = null)
     {
-        long bytes = Directory.EnumerateFiles(batch, "*.csv", SearchOption.AllDirectories).Sum(file => new FileInfo(file).Length);
+        long bytes = Bytes(batch);
         Console.WriteLine($"batch {batch}: {bytes / 1e6:F1} MB of CSV; {Environment.ProcessorCount} cores; {runs} runs each; load average {LoadAverage()}");
 
         string output = Path.Combine(Path.GetTempPath(), "pipeline-bench-out");
         string pipeline = Path.Combine(AppContext.BaseDirectory, "pipeline");
-        Report("pipeline process", bytes, Measure(runs, pipeline, "process", batch, "--out", Path.Combine(output, "pipeline")));
+        List<Measurement> plain = Measure(runs, pipeline, "process", batch, "--out", Path.Combine(output, "pipeline"));
+        Report("pipeline process", bytes, plain);
+        if (gzipped is not null)
+        {
+            // MB/s of the gzipped run are of the plain CSV it holds, so that the two lines compare.
+            Console.WriteLine($"gzipped {gzipped}: {Bytes(gzipped) / 1e6:F1} MB as stored; load average {LoadAverage()}");
+            List<Measurement> compressed = Measure(runs, pipeline, "process", gzipped, "--out", Path.Combine(output, "pipeline-gz"));
+            Report("pipeline process gz", bytes, compressed);
+            double ratio = compressed.Min(measurement => measurement.Seconds) / plain.Min(measurement => measurement.Seconds);
+            Console.WriteLine($".csv.gz against plain: {ratio:F2}x the time (best of each; target <= 1.5x); load average {LoadAverage()}");
+        }
+
         if (withDuckDb)
         {
             string self = Path.Combine(AppContext.BaseDirectory, "Pipeline.Benchmarks");
             Report("duckdb (2 threads)", bytes, Measure(runs, self, "duckdb", batch, Path.Combine(output, "duckdb")));
         }
     }
+
+    private static long Bytes(string batch) =>
+        Directory.EnumerateFiles(batch, "*", SearchOption.AllDirectories).Where(PartFormat.IsPartName).Sum(file => new FileInfo(file).Length);
 
     private static List<Measurement> Measure(int runs, string program, params string[] arguments)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Generation;
 using Pipeline.Testing;
 
@@ -22,10 +23,16 @@ internal static class BenchmarkBatches
         ? WithIdsMovedBy(seed, copy * IdsPerCopy)
         : Generate(9_000, new DateOnly(2025, 3, 8), seed: 1, days: 31, parts: 6, idOffset: copy * IdsPerCopy);
 
-    public static string Generate(long orders, DateOnly firstDay, ulong seed, int days, int parts, long idOffset)
+    public static string Generate(
+        long orders, DateOnly firstDay, ulong seed, int days, int parts, long idOffset, PartCompression compression = PartCompression.None)
     {
         var folder = Directory.CreateTempSubdirectory("pipeline-e2e-bench-").FullName;
-        SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, parts, seed, days) { FirstDay = firstDay, IdOffset = idOffset });
+        SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, parts, seed, days)
+        {
+            FirstDay = firstDay,
+            IdOffset = idOffset,
+            Compression = compression,
+        });
         return folder;
     }
 

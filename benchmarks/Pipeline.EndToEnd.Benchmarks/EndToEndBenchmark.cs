@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Benchmarks;
 using Pipeline.Contracts.Alerts;
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Runs;
 using Pipeline.Testing;
@@ -62,7 +63,11 @@ internal static class EndToEndBenchmark
         await SeedBatchesAsync(pipeline, options.Calls ? 1 : SeedRuns, options.Calls ? 0 : CliRuns, latency, report);
         if (!options.SeedOnly && !options.Calls)
         {
-            await LargeBatchAsync(pipeline, options.LargeOrders, latency, report);
+            var large = await LargeBatchAsync(pipeline, options.LargeOrders, latency, report);
+            if (options.Gzip)
+            {
+                await GzippedBatchAsync(pipeline, options.LargeOrders, large, latency, report);
+            }
         }
     }
 
@@ -140,7 +145,8 @@ internal static class EndToEndBenchmark
             latency is null ? $"<= {CliSubmitTarget.TotalSeconds} s" : null, latency is null ? median <= CliSubmitTarget : null);
     }
 
-    private static async Task LargeBatchAsync(RunningPipeline pipeline, long orders, AwsLatencyPlan? latency, BenchmarkReport report)
+    /// <summary>The large batch and its replacement; the time of the first, end to end.</summary>
+    private static async Task<TimeSpan> LargeBatchAsync(RunningPipeline pipeline, long orders, AwsLatencyPlan? latency, BenchmarkReport report)
     {
         // Dates of their own (2027), so this batch touches no day of the seed batches, and ids above every seed copy's.
         var generating = Stopwatch.StartNew();
@@ -169,6 +175,24 @@ internal static class EndToEndBenchmark
         await CheckKpisAsync(pipeline, "large batch's KPIs after the replacement", PipelineDriver.EngineKpis(corrected), report);
         Directory.Delete(folder, recursive: true);
         Directory.Delete(corrected, recursive: true);
+        return measured.Latency;
+    }
+
+    /// <summary>As many orders as the large batch, gzipped, on days and ids of their own: its time against the plain batch's.</summary>
+    private static async Task GzippedBatchAsync(RunningPipeline pipeline, long orders, TimeSpan plain, AwsLatencyPlan? latency, BenchmarkReport report)
+    {
+        var ids = (SeedRuns + CliRuns + 2) * BenchmarkBatches.IdsPerCopy;
+        var folder = BenchmarkBatches.Generate(orders, new DateOnly(2028, 1, 1), seed: 7, days: 31, parts: 8, idOffset: ids, PartCompression.Gzip);
+        var bytes = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Where(PartFormat.IsPartName).Sum(f => new FileInfo(f).Length);
+        Console.WriteLine($"gzipped batch: {orders:N0} orders, {bytes / 1e6:F0} MB as .csv.gz");
+
+        var measured = await SubmitAndWaitAsync(pipeline, folder, "bench-large-gz", latency);
+        var ratio = measured.Latency / plain;
+        report.Figure($"{orders:N0} orders gzipped end to end", $"{measured.Latency.TotalSeconds:F1} s, {ratio:F2}x the plain batch", measured.Breakdown(),
+            "<= 1.3x", ratio <= 1.3);
+        measured.PrintCounts();
+        await CheckKpisAsync(pipeline, "gzipped batch's KPIs", PipelineDriver.EngineKpis(folder), report);
+        Directory.Delete(folder, recursive: true);
     }
 
     /// <summary>Every day's stored KPIs against the engine's on the same files: "exact", or the first difference.</summary>

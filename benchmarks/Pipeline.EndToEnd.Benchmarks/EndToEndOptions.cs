@@ -11,7 +11,9 @@ namespace Pipeline.EndToEnd.Benchmarks;
 /// <param name="Replicas">Instances of each service; null: one, and in the small-batches mode one and then two.</param>
 /// <param name="SmallBatches">The small-batches mode: this many seed-sized batches dropped at once; null: the latency mode.</param>
 /// <param name="Calls">Only the first seed batch and one warm one, for the services' AWS calls of a seed batch (by operation, from their spans).</param>
-internal sealed record EndToEndOptions(bool SeedOnly, long LargeOrders, bool AwsLatency, int? Replicas, int? SmallBatches, bool Calls = false)
+/// <param name="Gzip">After the large batch, the same number of orders gzipped (<c>.csv.gz</c>), set against it.</param>
+internal sealed record EndToEndOptions(
+    bool SeedOnly, long LargeOrders, bool AwsLatency, int? Replicas, int? SmallBatches, bool Calls = false, bool Gzip = false)
 {
     public static RootCommand Command()
     {
@@ -20,6 +22,7 @@ internal sealed record EndToEndOptions(bool SeedOnly, long LargeOrders, bool Aws
         {
             Description = "Only the first seed batch and one warm one: the services' AWS calls of a seed batch, by operation.",
         };
+        var gzip = new Option<bool>("--gzip") { Description = "After the large batch, time as many orders gzipped (.csv.gz) against it." };
         var orders = new Option<long>("--orders") { Description = "Orders in the large batch.", DefaultValueFactory = _ => 1_000_000 };
         var awsLatency = new Option<bool>("--aws-latency")
         {
@@ -61,11 +64,11 @@ internal sealed record EndToEndOptions(bool SeedOnly, long LargeOrders, bool Aws
             "Times the running pipeline end to end on the local emulators: the seed batch from submit to its Succeeded alert, " +
             "a large batch and its replacement, or many small batches dropped at once. See docs/pipeline-performance.md.")
         {
-            seedOnly, orders, awsLatency, replicas, smallBatches, calls,
+            seedOnly, orders, awsLatency, replicas, smallBatches, calls, gzip,
         };
         command.SetAction((result, cancellationToken) => EndToEndBenchmark.RunAsync(new EndToEndOptions(
             result.GetValue(seedOnly), result.GetValue(orders), result.GetValue(awsLatency), result.GetValue(replicas), result.GetValue(smallBatches),
-            result.GetValue(calls)),
+            result.GetValue(calls), result.GetValue(gzip)),
             cancellationToken));
         return command;
     }

@@ -107,7 +107,7 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
         Assert.Equal(1, tooMany.ExitCode);
         Assert.EndsWith("The batch lists 505 files; at most 500 are allowed (Pipeline:Limits:MaxFiles).", tooMany.Error.TrimEnd(), StringComparison.Ordinal);
         Assert.Equal(1, tooLong.ExitCode);
-        Assert.Contains("expected a plain .csv file name of at most 100 characters", tooLong.Error, StringComparison.Ordinal);
+        Assert.Contains("expected a .csv, .csv.gz or .csv.zst file name of at most 100 characters", tooLong.Error, StringComparison.Ordinal);
         using var s3 = aws.CreateS3();
         foreach (var batch in new[] { "cli-too-many", "cli-too-long" })
         {

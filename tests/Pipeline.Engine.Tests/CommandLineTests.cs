@@ -35,6 +35,29 @@ public sealed class CommandLineTests : IDisposable
             StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--gzip", ".csv.gz")]
+    [InlineData("--zstd", ".csv.zst")]
+    public async Task Generate_compressed_then_process_gives_the_kpis_of_the_plain_batch(string option, string extension)
+    {
+        string[] shape = ["--orders", "2000", "--parts", "2", "--days", "5", "--products", "100"];
+        Assert.Equal(0, await Run(["generate", Path.Combine(_root, "plain"), .. shape]));
+        Assert.Equal(0, await Run(["generate", Path.Combine(_root, "compressed"), .. shape, option]));
+        Assert.Equal(0, await Run("process", Path.Combine(_root, "plain"), "--out", Path.Combine(_root, "plain-out")));
+        Assert.Equal(0, await Run("process", Path.Combine(_root, "compressed"), "--out", Path.Combine(_root, "compressed-out")));
+
+        Assert.Equal(5, Directory.GetFiles(Path.Combine(_root, "compressed"), "*" + extension, SearchOption.AllDirectories).Length);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, "compressed"), "*.csv", SearchOption.AllDirectories));
+        foreach (string kpis in new[] { "category_kpis.csv", "order_kpis.csv" })
+        {
+            Assert.Equal(File.ReadAllText(Path.Combine(_root, "plain-out", kpis)), File.ReadAllText(Path.Combine(_root, "compressed-out", kpis)));
+        }
+    }
+
+    [Fact]
+    public async Task Generate_refuses_gzip_and_zstd_together() =>
+        Assert.Equal(1, await Run("generate", _root, "--orders", "10", "--gzip", "--zstd"));
+
     [Fact]
     public async Task A_rejected_batch_exits_2_with_the_report_and_no_kpis()
     {

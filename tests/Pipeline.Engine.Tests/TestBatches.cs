@@ -46,6 +46,21 @@ internal static class TestBatches
 
     public static BatchPart Part(string name, TableKind table, byte[] content) => BatchPart.FromBytes(name, table, content);
 
+    /// <summary>A part stored gzipped: its name should end in <c>.csv.gz</c>.</summary>
+    public static BatchPart Gzipped(string name, TableKind table, string content) =>
+        Part(name, table, Compress(Encoding.UTF8.GetBytes(content), PartCompression.Gzip));
+
+    /// <summary>The bytes compressed (a memory stream's bytes can be taken after the compressor has closed it).</summary>
+    public static byte[] Compress(byte[] content, PartCompression compression)
+    {
+        var buffer = new MemoryStream();
+        using (Stream output = PartFormat.Compress(buffer, compression))
+        {
+            output.Write(content);
+        }
+        return buffer.ToArray();
+    }
+
     public static BatchResult Process(BatchInput batch, EngineOptions? options = null) => new BatchProcessor(options).Process(batch);
 
     /// <summary>A generated batch in a fresh temporary folder.</summary>

@@ -37,12 +37,27 @@ public class BatchLayoutTests
     [InlineData("b1", "x.json")]
     [InlineData("b1", "..csv")]
     [InlineData("b1", "a123456789b123456789c123456789d123456789e123456789f123456789g123456789h123456789i123456789j123456.csv")]
-    public void A_part_name_that_is_not_a_plain_csv_name_is_refused(string batch, string fileName) =>
-        Assert.Contains("plain .csv file name", Assert.Throws<BatchLayoutException>(() => BatchLayout.PartKey(batch, "orders", fileName)).Message);
+    [InlineData("b1", "x.gz")]
+    [InlineData("b1", "x.csv.bz2")]
+    public void A_part_name_that_is_not_a_csv_name_is_refused(string batch, string fileName) =>
+        Assert.Contains(
+            "expected a .csv, .csv.gz or .csv.zst file name",
+            Assert.Throws<BatchLayoutException>(() => BatchLayout.PartKey(batch, "orders", fileName)).Message);
+
+    [Theory]
+    [InlineData(".csv")]
+    [InlineData(".csv.gz")]
+    [InlineData(".csv.zst")]
+    public void A_part_name_of_100_characters_is_a_csv_name_plain_or_compressed(string extension)
+    {
+        var name = new string('p', 100 - extension.Length) + extension;
+        Assert.EndsWith("/" + name, BatchLayout.PartKey("b1", "orders", name));
+        Assert.Throws<BatchLayoutException>(() => BatchLayout.PartKey("b1", "orders", "p" + name));
+    }
 
     [Fact]
-    public void A_part_name_of_100_characters_is_a_plain_csv_name() =>
-        Assert.EndsWith("/" + new string('p', 96) + ".csv", BatchLayout.PartKey("b1", "orders", new string('p', 96) + ".csv"));
+    public void A_products_file_may_be_compressed() =>
+        Assert.Equal("data/shared/products.csv.gz", BatchLayout.ProductsKey("b1", "data/shared/products.csv.gz"));
 
     [Theory]
     [InlineData("transformed/b1/v2/orders/p1.pen", true)]

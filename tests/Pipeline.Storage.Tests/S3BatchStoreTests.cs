@@ -2,6 +2,7 @@ using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Pipeline.Engine.Batches;
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Validation;
 using Pipeline.Storage.Batches;
@@ -92,6 +93,47 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         Directory.Delete(folder, recursive: true);
     }
 
+    [Fact]
+    public async Task An_uploaded_folder_of_compressed_and_plain_files_is_listed_by_its_names_and_streams_through_the_engine()
+    {
+        var folder = Directory.CreateTempSubdirectory("uploader-compressed-").FullName;
+        Directory.CreateDirectory(Path.Combine(folder, "orders"));
+        Directory.CreateDirectory(Path.Combine(folder, "order_items"));
+        var items = Items.Split('\n');
+        WriteCompressed(Path.Combine(folder, "products.csv.gz"), Products, PartCompression.Gzip);
+        WriteCompressed(Path.Combine(folder, "orders", "orders_part1.csv.zst"), Orders, PartCompression.Zstd);
+        WriteCompressed(Path.Combine(folder, "order_items", "order_items_part1.csv.gz"), string.Join('\n', items[..3]) + "\n", PartCompression.Gzip);
+        File.WriteAllText(Path.Combine(folder, "order_items", "order_items_part2.csv"), items[0] + "\n" + items[3] + "\n");
+        using var s3 = aws.CreateS3();
+        var store = new S3BatchStore(s3);
+
+        var uploaded = await new BatchUploader(s3, store).UploadAsync(Bucket, folder, "compressed-upload", null, CancellationToken.None);
+        var batch = await OpenAsync(store, uploaded.ManifestKey);
+        var result = new BatchProcessor().Process(store.ToEngineInput(Bucket, batch.Files));
+
+        Assert.Equal(
+            [("data/compressed-upload/products.csv.gz", "products.csv.gz"),
+             ("data/compressed-upload/orders/orders_part1.csv.zst", "orders/orders_part1.csv.zst"),
+             ("data/compressed-upload/order_items/order_items_part1.csv.gz", "order_items/order_items_part1.csv.gz"),
+             ("data/compressed-upload/order_items/order_items_part2.csv", "order_items/order_items_part2.csv")],
+            batch.Files.Select(f => (f.Key, f.Name)));
+        Assert.True(result.Accepted, string.Join("\n", result.Report.Errors));
+        var plain = new BatchProcessor().Process(new BatchInput(
+        [
+            BatchPart.FromBytes("products.csv", Engine.Csv.TableKind.Products, Encoding.UTF8.GetBytes(Products)),
+            BatchPart.FromBytes("orders.csv", Engine.Csv.TableKind.Orders, Encoding.UTF8.GetBytes(Orders)),
+            BatchPart.FromBytes("order_items.csv", Engine.Csv.TableKind.OrderItems, Encoding.UTF8.GetBytes(Items)),
+        ]));
+        Assert.Equal(KpiCalculator.Compute(plain.Kpis!), KpiCalculator.Compute(result.Kpis!), new KpiTablesComparer());
+        Directory.Delete(folder, recursive: true);
+    }
+
+    private static void WriteCompressed(string path, string content, PartCompression compression)
+    {
+        using var output = PartFormat.Compress(File.Create(path), compression);
+        output.Write(Encoding.UTF8.GetBytes(content));
+    }
+
     /// <summary>Keeps every report in the order it was made (a <see cref="Progress{T}"/> would post them for later).</summary>
     private sealed class SynchronousProgress(List<long> reports) : IProgress<long>
     {
@@ -108,7 +150,7 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
     [InlineData("{not json", "not valid JSON")]
     [InlineData("""{"date":"x"}""", "no \"files\" object")]
     [InlineData("""{"files":{"orders":[],"order_items":["a.csv"]}}""", "no orders files")]
-    [InlineData("""{"files":{"orders":["../../secrets.csv"],"order_items":["a.csv"]}}""", "plain .csv file name")]
+    [InlineData("""{"files":{"orders":["../../secrets.csv"],"order_items":["a.csv"]}}""", "expected a .csv, .csv.gz or .csv.zst file name")]
     [InlineData("""{"files":{"orders":["a.csv"],"order_items":["a.csv"],"products":"processed/other/products.csv"}}""", "inside data/")]
     [InlineData("""{"files":{"orders":["a.csv"],"order_items":["a.csv"],"products":"data/../errors/products.csv"}}""", "without '..'")]
     [InlineData("""{"files":{"orders":["missing.csv"],"order_items":["a.csv"]}}""", "does not exist")]

@@ -4,6 +4,7 @@ using EventBus.AwsSqs;
 using Pipeline.Contracts;
 using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.Batches;
+using Pipeline.Engine.Csv;
 using Pipeline.Engine.Generation;
 using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Batches;
@@ -145,13 +146,16 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
     /// Its order and item ids are its own (an order is counted in one batch only) unless <paramref name="idOffset"/>
     /// asks for the ids of another generated batch.
     /// </summary>
-    public static string Generate(long orders, DateOnly firstDay, ulong seed, int days = 10, long? idOffset = null)
+    /// <param name="compression">How the files are stored (plain <c>.csv</c> unless said).</param>
+    public static string Generate(
+        long orders, DateOnly firstDay, ulong seed, int days = 10, long? idOffset = null, PartCompression compression = PartCompression.None)
     {
         var folder = Directory.CreateTempSubdirectory("pipeline-e2e-").FullName;
         SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, Parts: 3, Seed: seed, Days: days, Products: 500)
         {
             FirstDay = firstDay,
             IdOffset = idOffset ?? NewIds(),
+            Compression = compression,
         });
         return folder;
     }
