@@ -6,6 +6,7 @@ using Pipeline.Storage.Alerts;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Keys;
 using Pipeline.Storage.Kpis;
+using Pipeline.Storage.Quality;
 using Pipeline.Storage.Runs;
 
 namespace Pipeline.Storage;
@@ -33,6 +34,7 @@ public static class StorageExtensions
         services.TryAddSingleton<PipelineRunStore>();
         services.TryAddSingleton<OrderKeyIndex>();
         services.TryAddSingleton<LatestAlertStore>();
+        services.TryAddSingleton<AnomalyStore>();
         return services;
     }
 }

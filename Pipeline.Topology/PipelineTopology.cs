@@ -49,6 +49,7 @@ public sealed partial class PipelineTopology
         OrderKeysTable = new(Name("order-keys"), new TableKey(new KeyAttribute("page")));
         ProcessedMessagesTable = new(Name("processed-messages"), new TableKey(new KeyAttribute("id"))) { TimeToLiveAttribute = ProcessedMessageExpiry };
         LatestAlertTable = new(Name("latest-alert"), new TableKey(new KeyAttribute("id")));
+        DataQualityTable = new(Name("data-quality"), new TableKey(new KeyAttribute("check"), new KeyAttribute("subject")));
 
         BatchSubmittedTopic = MessageTopic("Pipeline_Contracts-BatchSubmitted");
         BatchValidatedTopic = MessageTopic("Pipeline_Contracts-BatchValidated");
@@ -139,6 +140,12 @@ public sealed partial class PipelineTopology
     /// </summary>
     public TableSpec LatestAlertTable { get; }
 
+    /// <summary>
+    /// The state of the data-quality checks: a partition per check (<c>anomaly</c>, <c>freshness</c>), an item per subject it
+    /// judged (a day's figure, a day), so that each finding is alerted once and cleared when the data comes right.
+    /// </summary>
+    public TableSpec DataQualityTable { get; }
+
     /// <summary>The attribute (epoch seconds) the IdempotencyStore writes on each item, and the table's TTL attribute.</summary>
     public const string ProcessedMessageExpiry = "expires_at";
 
@@ -168,7 +175,8 @@ public sealed partial class PipelineTopology
     public QueueSpec AlertsInboxQueue { get; }
 
     public IReadOnlyList<TableSpec> Tables =>
-        [CategoryKpisTable, OrderKpisTable, KpiContributionsTable, KpiDaysTable, PipelineRunsTable, OrderKeysTable, ProcessedMessagesTable, LatestAlertTable];
+        [CategoryKpisTable, OrderKpisTable, KpiContributionsTable, KpiDaysTable, PipelineRunsTable, OrderKeysTable, ProcessedMessagesTable, LatestAlertTable,
+         DataQualityTable];
 
     public IReadOnlyList<TopicSpec> Topics =>
         [BatchSubmittedTopic, BatchValidatedTopic, BatchRejectedTopic, BatchTransformedTopic, KpisUpdatedTopic,

@@ -1,4 +1,5 @@
 using EventBus.AwsSqs;
+using Pipeline.Engine.Quality;
 using Services.Notifier.Alerts;
 using Services.Notifier.Failures;
 using Services.Notifier.Handlers;
@@ -7,13 +8,13 @@ namespace Services.Notifier;
 
 public static class NotifierServiceExtensions
 {
-    /// <summary>Notifier turns outcomes and failures into alerts on the alerts topic.</summary>
+    /// <summary>Notifier turns outcomes, failures and the anomalies of the KPIs that changed into alerts on the alerts topic.</summary>
     public static IHostApplicationBuilder AddNotifierService(this IHostApplicationBuilder builder)
     {
         var worker = builder.AddPipelineWorker(services => services.Notifier, runsEngine: false)
-            .Handle<KpisUpdated, OutcomeHandler<KpisUpdated>>()
+            .Handle<KpisUpdated, KpisChangedHandler<KpisUpdated>>()
             .Handle<BatchRejected, OutcomeHandler<BatchRejected>>()
-            .Handle<BatchRetracted, OutcomeHandler<BatchRetracted>>()
+            .Handle<BatchRetracted, KpisChangedHandler<BatchRetracted>>()
             .Handle<BatchRetractionRefused, OutcomeHandler<BatchRetractionRefused>>();
 
         worker.Services.AddSingleton<AlertPublisher>();
@@ -23,6 +24,8 @@ public static class NotifierServiceExtensions
         {
             LeaseOutsideHandlers = TimeSpan.FromMinutes(1),
         });
+        // A setting out of its range stops the service at start, naming it.
+        builder.Services.AddOptions<AnomalyOptions>().BindConfiguration(AnomalyOptions.SectionName).Validate(o => o.Validated() == o).ValidateOnStart();
         builder.Services.Configure<FailureWatcherOptions>(builder.Configuration.GetSection(FailureWatcherOptions.SectionName));
         builder.Services.AddHostedService<FailureWatcher>();
         return builder;

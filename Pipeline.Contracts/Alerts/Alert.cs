@@ -3,7 +3,16 @@ using System.Text.Json.Serialization;
 
 namespace Pipeline.Contracts.Alerts;
 
-public enum AlertStatus { Succeeded, Rejected, Failed, Retracted }
+public enum AlertStatus
+{
+    Succeeded,
+    Rejected,
+    Failed,
+    Retracted,
+
+    /// <summary>A figure of a day far from its baseline (docs/data-quality.md, "Anomalies"); the version is the one whose data made it so.</summary>
+    Anomaly,
+}
 
 /// <summary>
 /// A notification a person reads (email subscribers in AWS): what happened to which batch, and what to do.

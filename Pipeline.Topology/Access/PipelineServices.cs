@@ -71,7 +71,7 @@ public sealed class PipelineServices(PipelineTopology topology)
 
     /// <summary>
     /// Publishes each alert once (claims in the processed-messages table) and notes it as the latest; watches every service queue's dead letters
-    /// and stalled versions, and fails them. No data, no KPI tables.
+    /// and stalled versions, and fails them; checks the KPIs a fold changed for anomalies (reads the KPI rows, keeps its findings). No data files.
     /// </summary>
     public ServiceAccess Notifier { get; } = new(
         "notifier",
@@ -86,11 +86,15 @@ public sealed class PipelineServices(PipelineTopology topology)
             },
             new(topology.ProcessedMessagesTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.UpdateItem | TableOperations.DeleteItem),
             new(topology.LatestAlertTable, TableOperations.UpdateItem),
+            // The anomaly check of the days a fold changed: their KPI rows and their baselines', read; its findings, kept.
+            new(topology.OrderKpisTable, TableOperations.BatchGetItem),
+            new(topology.CategoryKpisTable, TableOperations.Query | TableOperations.QueryIndexes),
+            new(topology.DataQualityTable, TableOperations.Query | TableOperations.PutItem),
         ],
         WatchesDeadLetters: [topology.ValidateQueue, topology.ManifestEventsQueue, topology.TransformQueue, topology.ComputeQueue, topology.NotifierQueue]);
 
     /// <summary>
-    /// The web dashboard: reads KPIs, run records and rejected versions' validation reports, and the depth of every service queue; learns
+    /// The web dashboard: reads KPIs and their anomalies, run records and rejected versions' validation reports, and the depth of every service queue; learns
     /// of alerts by polling the latest-alert item (so every dashboard task does). Writes nothing; "Redrive dead letters" is the AppHost's.
     /// </summary>
     public ServiceAccess Dashboard { get; } = new(
@@ -104,6 +108,7 @@ public sealed class PipelineServices(PipelineTopology topology)
             new(topology.CategoryKpisTable, TableOperations.Query | TableOperations.Scan),
             new(topology.PipelineRunsTable, TableOperations.Query | TableOperations.QueryIndexes),
             new(topology.LatestAlertTable, TableOperations.GetItem),
+            new(topology.DataQualityTable, TableOperations.Query),
         ],
         WatchesDeadLetters: [])
     {
