@@ -34,12 +34,15 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
     private string Table => topology.DataQualityTable.Name;
 
     /// <summary>
-    /// Judges every figure of <paramref name="days"/> (and of <paramref name="categories"/>, with those each day has) and
-    /// records what changed; the anomalies that <paramref name="batchId"/> v<paramref name="version"/> opened, to be alerted
-    /// (again after a repeated delivery: the alert's id makes it one).
+    /// Judges every figure of <paramref name="days"/> and records what changed; the anomalies that <paramref name="batchId"/>
+    /// v<paramref name="version"/> opened, to be alerted (again after a repeated delivery: the alert's id makes it one).
     /// </summary>
-    public async Task<IReadOnlyList<AnomalyState>> CheckAsync(IReadOnlyCollection<DateOnly> days, IEnumerable<string> categories, string batchId, int version,
-        AnomalyOptions options, CancellationToken cancellationToken)
+    /// <param name="categories">
+    /// The categories whose revenue the fold changed on those days (a new batch's own), or null when that is not known (a
+    /// replacement, a retraction): then each day's categories are read from the index by day.
+    /// </param>
+    public async Task<IReadOnlyList<AnomalyState>> CheckAsync(IReadOnlyCollection<DateOnly> days, IEnumerable<string>? categories, string batchId,
+        int version, AnomalyOptions options, CancellationToken cancellationToken)
     {
         if (days.Count == 0)
         {
@@ -47,7 +50,7 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
         }
         var opened = new ConcurrentDictionary<string, AnomalyState>();
         var pending = days.Distinct().Order().ToList();
-        var known = categories.ToHashSet(StringComparer.Ordinal);
+        var known = (categories ?? []).ToHashSet(StringComparer.Ordinal);
         for (var round = 0; pending.Count > 0; round++)
         {
             if (round == RetryBudgets.KpiStateRaces)
@@ -57,7 +60,8 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
             var states = (await ReadStatesAsync(pending.Min(), pending.Max(), cancellationToken).ConfigureAwait(false))
                 .Where(s => pending.Contains(s.Key.Day)).ToList();
             known.UnionWith(states.Select(s => s.Key.Category).OfType<string>());
-            var (history, stamps) = await ReadHistoryAsync(pending, known, options, cancellationToken).ConfigureAwait(false);
+            var (history, stamps) = await ReadHistoryAsync(pending, known, everyCategory: categories is null || round > 0, options, cancellationToken)
+                .ConfigureAwait(false);
             var written = new ConcurrentBag<DateOnly>();
             var now = clock.GetUtcNow();
             await Parallel.ForEachAsync(pending, RequestConcurrency.Options(cancellationToken), async (day, ct) =>
@@ -145,16 +149,16 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
     /// <summary>
     /// The rows of the days and of their baseline days (one BatchGetItem per 100 days; per category one Query over the whole
     /// range), and each day's stamp. The categories judged are those named (the batch's, and those of the anomalies stored)
-    /// and those each day has (a query of the index by day).
+    /// and, when <paramref name="everyCategory"/>, every one each day has (a query of the index by day).
     /// </summary>
     private async Task<(KpiHistory History, Dictionary<DateOnly, long> Stamps)> ReadHistoryAsync(IReadOnlyList<DateOnly> days, HashSet<string> categories,
-        AnomalyOptions options, CancellationToken cancellationToken)
+        bool everyCategory, AnomalyOptions options, CancellationToken cancellationToken)
     {
         var all = AllDays(days, options);
         var orderItems = await dynamoDb.GetManyAsync(all.Select(d => (topology.OrderKpisTable.Name, DayKey(d))), _ => RowsWithStamps, cancellationToken)
             .ConfigureAwait(false);
         var onDays = new ConcurrentBag<string>();
-        await Parallel.ForEachAsync(days, RequestConcurrency.Options(cancellationToken), async (day, ct) =>
+        await Parallel.ForEachAsync(everyCategory ? days : [], RequestConcurrency.Options(cancellationToken), async (day, ct) =>
         {
             foreach (var row in await kpis.GetCategoriesOnDayAsync(day, ct).ConfigureAwait(false))
             {

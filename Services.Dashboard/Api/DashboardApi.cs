@@ -57,6 +57,17 @@ public static class DashboardApi
                     "category_kpis.csv")))
             .WithSummary("KPIs per category and day as CSV (full precision, the columns of category_kpis.csv)");
 
+        api.MapGet("/anomalies", (HttpRequest request, AnomalyReader anomalies,
+                [Description("First day, yyyy-MM-dd (inclusive); every day when absent")] string? from = null,
+                [Description("Last day, yyyy-MM-dd (inclusive); every day when absent")] string? to = null,
+                CancellationToken ct = default) =>
+            Answer(request, from, to, null, KpiParameters[..2], async asked =>
+                TypedResults.Ok(await anomalies.OpenAsync(asked.From, asked.To, ct))))
+            .WithSummary("The open anomalies")
+            .WithDescription("Each figure of a day that is far from its baseline now (docs/data-quality.md): order_date, figure, category " +
+                "(for daily_revenue), value, baseline, spread, deviation (in spreads, signed), history (weeks it was judged on), and the " +
+                "batch_id and version whose data made it so. A corrected or retracted batch that brings the figure back removes it.");
+
         api.MapGet("/runs", async (HttpRequest request, RunReader runs,
                 [Description("How many of the newest versions (1-500, default 50)")] string? limit = null, CancellationToken ct = default) =>
         {

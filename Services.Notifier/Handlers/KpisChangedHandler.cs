@@ -6,8 +6,8 @@ using Services.Notifier.Alerts;
 namespace Services.Notifier.Handlers;
 
 /// <summary>
-/// An outcome that changed KPIs — a version folded in (<c>KpisUpdated</c>) or one taken out (<c>BatchRetracted</c>): its
-/// alert, once; then the anomaly check of the days it changed (<see cref="AnomalyStore"/>), and an <c>Anomaly</c> alert,
+/// An outcome that changed KPIs — a version folded in (<c>KpisUpdated</c>) or one taken out (<c>BatchRetracted</c>): the
+/// anomaly check of the days it changed (<see cref="AnomalyStore"/>), then its alert, once, and an <c>Anomaly</c> alert,
 /// once, for each figure the version made anomalous. Figures it brought back are cleared without an alert.
 /// </summary>
 public sealed partial class KpisChangedHandler<TMessage>(
@@ -16,19 +16,31 @@ public sealed partial class KpisChangedHandler<TMessage>(
 {
     public async Task HandleAsync(TMessage message, MessageContext context, CancellationToken cancellationToken)
     {
-        await alerts.PublishOnceAsync(AlertComposer.ForOutcome(message)!, cancellationToken).ConfigureAwait(false);
+        var outcome = AlertComposer.ForOutcome(message)!;
         var (batchId, version, days, categories) = message switch
         {
-            KpisUpdated update => (update.BatchId, update.Version, update.Days, update.Categories),
-            BatchRetracted retraction => (retraction.BatchId, retraction.Version, retraction.Days, (IReadOnlyList<string>)[]),
+            // A new batch changed its own categories only; a replacement also those of the version it replaced, which are not named.
+            KpisUpdated update => (update.BatchId, update.Version, update.Days,
+                update.ReplacedVersions.Count == 0 && update.Categories.Count > 0 ? update.Categories : null),
+            BatchRetracted retraction => (retraction.BatchId, retraction.Version, retraction.Days, (IReadOnlyList<string>?)null),
             _ => throw new NotSupportedException($"{typeof(TMessage).Name} does not change KPIs."),
         };
-        if (!options.Value.Enabled)
+        // The check first, so that the outcome's alert (which refreshes the dashboards) finds anomalies opened and cleared;
+        // a check that fails does not hold the outcome's alert back, and is tried again with the message.
+        IReadOnlyList<AnomalyState> opened;
+        try
         {
-            return;
+            opened = options.Value.Enabled
+                ? await anomalies.CheckAsync(days, categories, batchId, version, options.Value, cancellationToken).ConfigureAwait(false)
+                : [];
         }
-        var opened = await anomalies.CheckAsync(days, categories, batchId, version, options.Value, cancellationToken).ConfigureAwait(false);
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            await alerts.PublishOnceAsync(outcome, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
         LogChecked(batchId, version, days.Count, opened.Count);
+        await alerts.PublishOnceAsync(outcome, cancellationToken).ConfigureAwait(false);
         foreach (var anomaly in opened)
         {
             await alerts.PublishOnceAsync(AlertComposer.Anomaly(anomaly, options.Value), cancellationToken).ConfigureAwait(false);
