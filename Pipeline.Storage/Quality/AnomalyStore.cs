@@ -57,11 +57,22 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
             {
                 throw new InvalidOperationException($"The KPIs of {pending.Count} days kept changing under {round} anomaly checks; the delivery will be retried.");
             }
-            var states = (await ReadStatesAsync(pending.Min(), pending.Max(), cancellationToken).ConfigureAwait(false))
-                .Where(s => pending.Contains(s.Key.Day)).ToList();
-            known.UnionWith(states.Select(s => s.Key.Category).OfType<string>());
-            var (history, stamps) = await ReadHistoryAsync(pending, known, everyCategory: categories is null || round > 0, options, cancellationToken)
-                .ConfigureAwait(false);
+            // The findings and the rows at once (a few round trips in all), then the rows of any category only a finding names.
+            var reading = (States: ReadStatesAsync(pending.Min(), pending.Max(), cancellationToken),
+                History: ReadHistoryAsync(pending, known, everyCategory: categories is null || round > 0, options, cancellationToken));
+            var states = (await reading.States.ConfigureAwait(false)).Where(s => pending.Contains(s.Key.Day)).ToList();
+            var (history, stamps) = await reading.History.ConfigureAwait(false);
+            var unread = states.Select(s => s.Key.Category).OfType<string>().Where(c => !history.Categories.Keys.Any(k => k.Category == c)).ToHashSet();
+            if (unread.Count > 0)
+            {
+                var (from, to) = Range(pending, options);
+                history = history with
+                {
+                    Categories = history.Categories.Values
+                        .Concat(await kpis.GetCategoriesAsync(unread, from, to, cancellationToken).ConfigureAwait(false))
+                        .ToDictionary(r => (r.Category, r.OrderDate)),
+                };
+            }
             var written = new ConcurrentBag<DateOnly>();
             var now = clock.GetUtcNow();
             await Parallel.ForEachAsync(pending, RequestConcurrency.Options(cancellationToken), async (day, ct) =>
@@ -110,6 +121,9 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
         var anomalous = verdict is { Kind: VerdictKind.Anomalous };
         return (state, anomalous) switch
         {
+            // Still open, and judged the same: nothing to write (a checker that wrote looks again, so the stamp need not move).
+            ({ Open: true }, true) when (state.Value, state.Baseline, state.Spread, state.Deviation, state.History)
+                == (verdict!.Value, verdict.Baseline, verdict.Spread, verdict.Deviation, verdict.History) => null,
             ({ Open: true }, true) => state with
             {
                 Value = verdict!.Value, Baseline = verdict.Baseline!.Value, Spread = verdict.Spread!.Value, Deviation = verdict.Deviation!.Value,
@@ -155,19 +169,32 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
         bool everyCategory, AnomalyOptions options, CancellationToken cancellationToken)
     {
         var all = AllDays(days, options);
-        var orderItems = await dynamoDb.GetManyAsync(all.Select(d => (topology.OrderKpisTable.Name, DayKey(d))), _ => RowsWithStamps, cancellationToken)
-            .ConfigureAwait(false);
-        var onDays = new ConcurrentBag<string>();
-        await Parallel.ForEachAsync(everyCategory ? days : [], RequestConcurrency.Options(cancellationToken), async (day, ct) =>
-        {
-            foreach (var row in await kpis.GetCategoriesOnDayAsync(day, ct).ConfigureAwait(false))
-            {
-                onDays.Add(row.Category);
-            }
-        }).ConfigureAwait(false);
-        var categoryRows = await kpis.GetCategoriesAsync(categories.Union(onDays), all.Min(), all.Max(), cancellationToken).ConfigureAwait(false);
+        var reading = (
+            Orders: dynamoDb.GetManyAsync(all.Select(d => (topology.OrderKpisTable.Name, DayKey(d))), _ => RowsWithStamps, cancellationToken),
+            Categories: ReadCategoriesAsync());
+        var orderItems = await reading.Orders.ConfigureAwait(false);
+        var categoryRows = await reading.Categories.ConfigureAwait(false);
         var orderRows = orderItems.Select(i => i.Item).Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadOrderRow);
         return (KpiHistory.Of(orderRows, categoryRows), Stamps(days, orderItems.Select(i => i.Item), options));
+
+        async Task<IReadOnlyList<CategoryKpiRow>> ReadCategoriesAsync()
+        {
+            var onDays = new ConcurrentBag<string>();
+            await Parallel.ForEachAsync(everyCategory ? days : [], RequestConcurrency.Options(cancellationToken), async (day, ct) =>
+            {
+                foreach (var row in await kpis.GetCategoriesOnDayAsync(day, ct).ConfigureAwait(false))
+                {
+                    onDays.Add(row.Category);
+                }
+            }).ConfigureAwait(false);
+            return await kpis.GetCategoriesAsync(categories.Union(onDays), all.Min(), all.Max(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static (DateOnly From, DateOnly To) Range(IEnumerable<DateOnly> days, AnomalyOptions options)
+    {
+        var all = AllDays(days, options);
+        return (all.Min(), all.Max());
     }
 
     private async Task<Dictionary<DateOnly, long>> ReadStampsAsync(IReadOnlyList<DateOnly> days, AnomalyOptions options, CancellationToken cancellationToken)

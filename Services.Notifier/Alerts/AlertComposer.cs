@@ -133,7 +133,7 @@ public static class AlertComposer
 
     private static string Figure(FigureKey key, double value) => key.Figure switch
     {
-        KpiFigure.TotalOrders or KpiFigure.TotalItemsSold => value.ToString("0.#", CultureInfo.InvariantCulture),
+        KpiFigure.TotalOrders or KpiFigure.TotalItemsSold => value.ToString("0.##", CultureInfo.InvariantCulture),
         KpiFigure.ReturnRate => value.ToString("0.##", CultureInfo.InvariantCulture) + " %",
         _ => value.ToString("0.00", CultureInfo.InvariantCulture),
     };
