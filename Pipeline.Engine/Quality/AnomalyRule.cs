@@ -130,7 +130,9 @@ public static class AnomalyRule
 }
 
 /// <summary>KPI rows by day (and by category and day): a day's and its baseline days'.</summary>
-public sealed record KpiHistory(IReadOnlyDictionary<DateOnly, OrderKpiRow> Orders, IReadOnlyDictionary<(string Category, DateOnly Day), CategoryKpiRow> Categories)
+public sealed record KpiHistory(
+    IReadOnlyDictionary<DateOnly, OrderKpiRow> Orders,
+    IReadOnlyDictionary<(string Category, DateOnly Day), CategoryKpiRow> Categories)
 {
     public static KpiHistory Of(IEnumerable<OrderKpiRow> orders, IEnumerable<CategoryKpiRow> categories) => new(
         orders.ToDictionary(r => r.OrderDate),

@@ -55,7 +55,8 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
         {
             if (round == RetryBudgets.KpiStateRaces)
             {
-                throw new InvalidOperationException($"The KPIs of {pending.Count} days kept changing under {round} anomaly checks; the delivery will be retried.");
+                throw new InvalidOperationException(
+                    $"The KPIs of {pending.Count} days kept changing under {round} anomaly checks; the delivery will be retried.");
             }
             // The findings and the rows at once (a few round trips in all), then the rows of any category only a finding names.
             var reading = (States: ReadStatesAsync(pending.Min(), pending.Max(), cancellationToken),
@@ -131,10 +132,11 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
             },
             ({ Open: true }, false) => state with
             {
-                Open = false, Value = verdict?.Value ?? 0, Baseline = verdict?.Baseline ?? state.Baseline, UpdatedAt = now, Stamp = stamp, ClearedBy = $"{batchId} v{version.ToString(CultureInfo.InvariantCulture)}",
+                Open = false, Value = verdict?.Value ?? 0, Baseline = verdict?.Baseline ?? state.Baseline, UpdatedAt = now, Stamp = stamp,
+                ClearedBy = $"{batchId} v{version.ToString(CultureInfo.InvariantCulture)}",
             },
-            (_, true) when mayOpen => new AnomalyState(verdict!.Key, true, verdict.Value, verdict.Baseline!.Value, verdict.Spread!.Value, verdict.Deviation!.Value,
-                verdict.History, batchId, version, now, now, stamp),
+            (_, true) when mayOpen => new AnomalyState(verdict!.Key, true, verdict.Value, verdict.Baseline!.Value, verdict.Spread!.Value,
+                verdict.Deviation!.Value, verdict.History, batchId, version, now, now, stamp),
             _ => null,
         };
     }
@@ -199,8 +201,8 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
 
     private async Task<Dictionary<DateOnly, long>> ReadStampsAsync(IReadOnlyList<DateOnly> days, AnomalyOptions options, CancellationToken cancellationToken)
     {
-        var items = await dynamoDb.GetManyAsync(AllDays(days, options).Select(d => (topology.OrderKpisTable.Name, DayKey(d))), _ => StampsOnly, cancellationToken)
-            .ConfigureAwait(false);
+        var keys = AllDays(days, options).Select(d => (topology.OrderKpisTable.Name, DayKey(d)));
+        var items = await dynamoDb.GetManyAsync(keys, _ => StampsOnly, cancellationToken).ConfigureAwait(false);
         return Stamps(days, items.Select(i => i.Item), options);
     }
 

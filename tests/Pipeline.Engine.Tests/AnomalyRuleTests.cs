@@ -80,7 +80,10 @@ public sealed class AnomalyRuleTests
     public void A_day_is_checked_on_its_four_figures_and_each_categorys_revenue_against_the_same_weekday()
     {
         var history = KpiHistory.Of(
-            [Row(Monday, 150), Row(Monday.AddDays(-1), 999), .. new[] { 300, 310, 290, 305 }.Select((orders, week) => Row(Monday.AddDays(-7 * (week + 1)), orders))],
+            [
+                Row(Monday, 150), Row(Monday.AddDays(-1), 999),
+                .. new[] { 300, 310, 290, 305 }.Select((orders, week) => Row(Monday.AddDays(-7 * (week + 1)), orders)),
+            ],
             [new CategoryKpiRow("Books", Monday, 500m, 0, 0), new CategoryKpiRow("Books", Monday.AddDays(-7), 480m, 0, 0)]);
 
         var verdicts = AnomalyRule.Check(Monday, history, Defaults);
@@ -100,7 +103,8 @@ public sealed class AnomalyRuleTests
         var folder = Directory.CreateTempSubdirectory("anomaly-rule-").FullName;
         try
         {
-            SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(9_000, Parts: 3, Seed: 1, Days: 31, Products: 500) { FirstDay = new DateOnly(2025, 3, 8) });
+            SyntheticBatchGenerator.Generate(folder,
+                new GeneratorOptions(9_000, Parts: 3, Seed: 1, Days: 31, Products: 500) { FirstDay = new DateOnly(2025, 3, 8) });
             var tables = KpiCalculator.Compute(new BatchProcessor().Process(LocalBatchFolder.Open(folder)).Kpis!);
             var (full, partial) = (tables.OrderKpis[^2], tables.OrderKpis[^1]);
             var history = KpiHistory.Of(tables.OrderKpis, tables.CategoryKpis);
@@ -109,7 +113,10 @@ public sealed class AnomalyRuleTests
             Assert.Equal(new DateOnly(2025, 4, 8), partial.OrderDate);
             Assert.Equal([partial.OrderDate], AnomalousDays(tables, history));
 
-            var halved = history with { Orders = new Dictionary<DateOnly, OrderKpiRow>(history.Orders) { [full.OrderDate] = full with { TotalOrders = full.TotalOrders / 2 } } };
+            var halved = history with
+            {
+                Orders = new Dictionary<DateOnly, OrderKpiRow>(history.Orders) { [full.OrderDate] = full with { TotalOrders = full.TotalOrders / 2 } },
+            };
             Assert.Equal([KpiFigure.TotalOrders],
                 AnomalyRule.Check(full.OrderDate, halved, Defaults).Where(v => v.Kind == VerdictKind.Anomalous).Select(v => v.Key.Figure));
         }
