@@ -94,6 +94,10 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
                     {
                         opened[subject] = state;
                     }
+                    else
+                    {
+                        opened.TryRemove(subject, out _); // opened in an earlier round, and cleared since: nothing to alert
+                    }
                 }
             }).ConfigureAwait(false);
             // Whoever wrote looks again: a day whose data moved since it was read is judged again on what it is now.
@@ -127,12 +131,21 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
                 == (verdict!.Value, verdict.Baseline, verdict.Spread, verdict.Deviation, verdict.History) => null,
             ({ Open: true }, true) => state with
             {
-                Value = verdict!.Value, Baseline = verdict.Baseline!.Value, Spread = verdict.Spread!.Value, Deviation = verdict.Deviation!.Value,
-                History = verdict.History, UpdatedAt = now, Stamp = stamp,
+                Value = verdict!.Value,
+                Baseline = verdict.Baseline!.Value,
+                Spread = verdict.Spread!.Value,
+                Deviation = verdict.Deviation!.Value,
+                History = verdict.History,
+                UpdatedAt = now,
+                Stamp = stamp,
             },
             ({ Open: true }, false) => state with
             {
-                Open = false, Value = verdict?.Value ?? 0, Baseline = verdict?.Baseline ?? state.Baseline, UpdatedAt = now, Stamp = stamp,
+                Open = false,
+                Value = verdict?.Value ?? 0,
+                Baseline = verdict?.Baseline ?? state.Baseline,
+                UpdatedAt = now,
+                Stamp = stamp,
                 ClearedBy = $"{batchId} v{version.ToString(CultureInfo.InvariantCulture)}",
             },
             (_, true) when mayOpen => new AnomalyState(verdict!.Key, true, verdict.Value, verdict.Baseline!.Value, verdict.Spread!.Value,
