@@ -35,6 +35,7 @@ public static class StorageExtensions
         services.TryAddSingleton<OrderKeyIndex>();
         services.TryAddSingleton<LatestAlertStore>();
         services.TryAddSingleton<FreshnessStore>();
+        services.TryAddSingleton<AnomalyStore>();
         return services;
     }
 }

@@ -141,8 +141,8 @@ public sealed partial class PipelineTopology
     public TableSpec LatestAlertTable { get; }
 
     /// <summary>
-    /// The verdicts of the data-quality checks, by check (<c>freshness</c>, ...) and subject (for freshness, the day
-    /// <c>yyyy-MM-dd</c>): written by the Notifier, read by the dashboard. See docs/data-quality.md.
+    /// The state of the data-quality checks: a partition per check (<c>anomaly</c>, <c>freshness</c>), an item per subject it
+    /// judged (a day's figure, a day), so that each finding is alerted once and cleared when the data comes right.
     /// </summary>
     public TableSpec DataQualityTable { get; }
 

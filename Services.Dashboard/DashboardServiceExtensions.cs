@@ -17,7 +17,9 @@ public static class DashboardServiceExtensions
     /// <summary>Configuration key of the Aspire dashboard's address, which the AppHost gives so a batch page can link to its trace.</summary>
     public const string TracesDashboardKey = "Dashboard:AspireDashboardUrl";
 
-    /// <summary>The dashboard reads KPIs, runs, reports and queue depths, and polls the latest alert to refresh its open pages.</summary>
+    /// <summary>
+    /// The dashboard reads KPIs and their open anomalies, runs, reports and queue depths, and polls the latest alert to refresh its open pages.
+    /// </summary>
     public static IHostApplicationBuilder AddDashboardService(this IHostApplicationBuilder builder)
     {
         var topology = builder.AddPipelineTopology();
@@ -26,6 +28,7 @@ public static class DashboardServiceExtensions
         builder.Services.Configure<LatestAlertWatcherOptions>(builder.Configuration.GetSection(LatestAlertWatcherOptions.SectionName));
         builder.Services.AddHostedService<LatestAlertWatcher>();
         builder.Services.AddSingleton<KpiReader>();
+        builder.Services.AddSingleton<AnomalyReader>();
         builder.Services.AddSingleton<RunReader>();
         builder.Services.AddSingleton<QueueDepthReader>();
         builder.Services.AddSingleton<FreshnessReader>();

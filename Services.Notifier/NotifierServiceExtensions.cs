@@ -1,5 +1,6 @@
 using EventBus.AwsSqs;
 using Microsoft.Extensions.Options;
+using Pipeline.Engine.DataQuality;
 using Services.Notifier.Alerts;
 using Services.Notifier.Failures;
 using Services.Notifier.Freshness;
@@ -9,13 +10,13 @@ namespace Services.Notifier;
 
 public static class NotifierServiceExtensions
 {
-    /// <summary>Notifier turns outcomes, failures and late data (the freshness check) into alerts on the alerts topic.</summary>
+    /// <summary>Notifier turns outcomes, failures, late data (the freshness check) and the anomalies of the KPIs that changed into alerts on the alerts topic.</summary>
     public static IHostApplicationBuilder AddNotifierService(this IHostApplicationBuilder builder)
     {
         var worker = builder.AddPipelineWorker(services => services.Notifier, runsEngine: false)
-            .Handle<KpisUpdated, OutcomeHandler<KpisUpdated>>()
+            .Handle<KpisUpdated, KpisChangedHandler<KpisUpdated>>()
             .Handle<BatchRejected, OutcomeHandler<BatchRejected>>()
-            .Handle<BatchRetracted, OutcomeHandler<BatchRetracted>>()
+            .Handle<BatchRetracted, KpisChangedHandler<BatchRetracted>>()
             .Handle<BatchRetractionRefused, OutcomeHandler<BatchRetractionRefused>>();
 
         worker.Services.AddSingleton<AlertPublisher>();
@@ -25,6 +26,8 @@ public static class NotifierServiceExtensions
         {
             LeaseOutsideHandlers = TimeSpan.FromMinutes(1),
         });
+        // A setting out of its range stops the service at start, naming it.
+        builder.Services.AddOptions<AnomalyOptions>().BindConfiguration(AnomalyOptions.SectionName).Validate(o => o.Validated() == o).ValidateOnStart();
         builder.Services.Configure<FailureWatcherOptions>(builder.Configuration.GetSection(FailureWatcherOptions.SectionName));
         builder.Services.AddHostedService<FailureWatcher>();
         builder.Services.AddOptions<FreshnessOptions>().BindConfiguration(FreshnessOptions.SectionName).ValidateOnStart();

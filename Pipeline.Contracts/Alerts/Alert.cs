@@ -3,7 +3,22 @@ using System.Text.Json.Serialization;
 
 namespace Pipeline.Contracts.Alerts;
 
-public enum AlertStatus { Succeeded, Rejected, Failed, Retracted, Late, Recovered }
+public enum AlertStatus
+{
+    Succeeded,
+    Rejected,
+    Failed,
+    Retracted,
+
+    /// <summary>A figure of a day far from its baseline (docs/data-quality.md, "Anomalies"); the version is the one whose data made it so.</summary>
+    Anomaly,
+
+    /// <summary>A day whose data did not come by its deadline (docs/data-quality.md, "Freshness").</summary>
+    Late,
+
+    /// <summary>A late day whose data has come since.</summary>
+    Recovered,
+}
 
 /// <summary>
 /// A notification a person reads (email subscribers in AWS): what happened to which batch, and what to do.

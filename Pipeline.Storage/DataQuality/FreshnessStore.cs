@@ -1,7 +1,7 @@
 using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using Pipeline.Engine.Freshness;
+using Pipeline.Engine.DataQuality;
 using Pipeline.Topology;
 
 namespace Pipeline.Storage.DataQuality;

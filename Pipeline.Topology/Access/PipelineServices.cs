@@ -71,8 +71,8 @@ public sealed class PipelineServices(PipelineTopology topology)
 
     /// <summary>
     /// Publishes each alert once (claims in the processed-messages table) and notes it as the latest; watches every service queue's dead letters
-    /// and stalled versions, and fails them; checks the freshness of the KPI days (reads the order KPI rows, writes the
-    /// verdicts). No data files.
+    /// and stalled versions, and fails them; checks the freshness of the KPI days and the KPIs a fold changed for anomalies (reads the
+    /// KPI rows, keeps the verdicts and findings). No data files.
     /// </summary>
     public ServiceAccess Notifier { get; } = new(
         "notifier",
@@ -87,16 +87,18 @@ public sealed class PipelineServices(PipelineTopology topology)
             },
             new(topology.ProcessedMessagesTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.UpdateItem | TableOperations.DeleteItem),
             new(topology.LatestAlertTable, TableOperations.UpdateItem),
-            // The freshness check: the window's order KPI rows, and its verdicts by day.
+            // The freshness check (the window's order KPI rows, its verdicts by day) and the anomaly check of the days a fold
+            // changed (their KPI rows and their baselines'; its findings).
             new(topology.OrderKpisTable, TableOperations.BatchGetItem),
-            new(topology.DataQualityTable, TableOperations.Query | TableOperations.UpdateItem),
+            new(topology.CategoryKpisTable, TableOperations.Query | TableOperations.QueryIndexes),
+            new(topology.DataQualityTable, TableOperations.Query | TableOperations.UpdateItem | TableOperations.PutItem),
         ],
         WatchesDeadLetters: [topology.ValidateQueue, topology.ManifestEventsQueue, topology.TransformQueue, topology.ComputeQueue, topology.NotifierQueue]);
 
     /// <summary>
-    /// The web dashboard: reads KPIs, run records and rejected versions' validation reports, and the depth of every service queue; learns
-    /// of alerts by polling the latest-alert item (so every dashboard task does); reads the data-quality verdicts. Writes nothing; "Redrive
-    /// dead letters" is the AppHost's.
+    /// The web dashboard: reads KPIs and their anomalies, run records and rejected versions' validation reports, and the depth of every
+    /// service queue; learns of alerts by polling the latest-alert item (so every dashboard task does); reads the data-quality verdicts.
+    /// Writes nothing; "Redrive dead letters" is the AppHost's.
     /// </summary>
     public ServiceAccess Dashboard { get; } = new(
         "dashboard",

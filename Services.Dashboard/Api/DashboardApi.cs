@@ -67,6 +67,17 @@ public static class DashboardApi
             .WithDescription("Per day with a verdict, ascending: status (on_time, late, recovered), deadline, noticed_at and late_noticed_at. " +
                 "A day without a verdict is not due yet, before the feed's first day, or the check is off. See docs/data-quality.md.");
 
+        api.MapGet("/anomalies", (HttpRequest request, AnomalyReader anomalies,
+                [Description("First day, yyyy-MM-dd (inclusive); every day when absent")] string? from = null,
+                [Description("Last day, yyyy-MM-dd (inclusive); every day when absent")] string? to = null,
+                CancellationToken ct = default) =>
+            Answer(request, from, to, null, KpiParameters[..2], async asked =>
+                TypedResults.Ok(await anomalies.OpenAsync(asked.From, asked.To, ct))))
+            .WithSummary("The open anomalies")
+            .WithDescription("Each figure of a day that is far from its baseline now (docs/data-quality.md): order_date, figure, category " +
+                "(for daily_revenue), value, baseline, spread, deviation (in spreads, signed), history (weeks it was judged on), and the " +
+                "batch_id and version whose data made it so. A corrected or retracted batch that brings the figure back removes it.");
+
         api.MapGet("/runs", async (HttpRequest request, RunReader runs,
                 [Description("How many of the newest versions (1-500, default 50)")] string? limit = null, CancellationToken ct = default) =>
         {

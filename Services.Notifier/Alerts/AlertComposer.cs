@@ -1,6 +1,6 @@
 using System.Globalization;
 using Pipeline.Contracts.Alerts;
-using Pipeline.Engine.Freshness;
+using Pipeline.Engine.DataQuality;
 using Pipeline.Storage.DataQuality;
 
 namespace Services.Notifier.Alerts;
@@ -129,6 +129,34 @@ public static class AlertComposer
 
     /// <summary>What a freshness alert is about, in the place of a batch: <c>freshness/2025-03-08</c>.</summary>
     public static string FreshnessSubject(DateOnly day) => $"{FreshnessStore.Check}/{Day(day)}";
+
+    /// <summary>
+    /// A figure of a day that a version's data made anomalous (<see cref="AnomalyStore"/>): one alert per figure and day
+    /// while it stays open, its id naming the version that opened it. Clearing it sends nothing.
+    /// </summary>
+    public static Alert Anomaly(AnomalyState anomaly, AnomalyOptions options)
+    {
+        var key = anomaly.Key;
+        var day = FigureKey.DayText(key.Day);
+        var change = anomaly.Baseline == 0 ? "" : $" ({(anomaly.Value - anomaly.Baseline) / Math.Abs(anomaly.Baseline):+0.0 %;-0.0 %})";
+        var manifestKey = BatchLayout.ManifestKey(anomaly.BatchId);
+        return new Alert(AlertStatus.Anomaly, anomaly.BatchId, anomaly.Version, manifestKey,
+            Subject($"Anomaly on {day}: {key.Label} is {Figure(key, anomaly.Value)}, expected about {Figure(key, anomaly.Baseline)}"),
+            $"On {day} ({key.Day.DayOfWeek}) {key.Label} is {Figure(key, anomaly.Value)}{change}; its baseline, the median of the {anomaly.History} " +
+            $"{key.Day.DayOfWeek}s before it over {options.Weeks} weeks, is {Figure(key, anomaly.Baseline)}. That is " +
+            $"{Math.Abs(anomaly.Deviation).ToString("0.00", CultureInfo.InvariantCulture)} spreads of {Figure(key, anomaly.Spread)} " +
+            $"{(anomaly.Deviation < 0 ? "below" : "above")} it (the threshold is {options.Threshold.ToString(CultureInfo.InvariantCulture)}). " +
+            $"The figure changed with batch {anomaly.BatchId} (version {anomaly.Version}, {manifestKey}). If its data is wrong, upload a corrected " +
+            "version of the batch or retract it: the anomaly clears when the figure is back within its band.",
+            $"anomaly/{key.Subject}/{anomaly.BatchId}/v{anomaly.Version.ToString(CultureInfo.InvariantCulture)}");
+    }
+
+    private static string Figure(FigureKey key, double value) => key.Figure switch
+    {
+        KpiFigure.TotalOrders or KpiFigure.TotalItemsSold => value.ToString("0.##", CultureInfo.InvariantCulture),
+        KpiFigure.ReturnRate => value.ToString("0.##", CultureInfo.InvariantCulture) + " %",
+        _ => value.ToString("0.00", CultureInfo.InvariantCulture),
+    };
 
     private static string Id(string batchId, int version, string outcome) => $"{batchId}/v{version.ToString(CultureInfo.InvariantCulture)}/{outcome}";
 

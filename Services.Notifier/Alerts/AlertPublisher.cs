@@ -36,7 +36,8 @@ public sealed partial class AlertPublisher(
         }
         // Also after a repeat: the delivery that sent it may have died before noting it.
         await latest.NoteAsync(alert.ToJson(), at, cancellationToken).ConfigureAwait(false);
-        if (alert.Version is { } version)
+        // An anomaly is about a day's data, not about the version's run: its record keeps the outcome's note.
+        if (alert.Version is { } version && alert.Status != AlertStatus.Anomaly)
         {
             await runs.RecordNotifiedAsync(alert.BatchId, version, new StageRecord(StageStatus.Succeeded, at, clock.GetUtcNow(),
                 new Dictionary<string, long>(), alert.Status == AlertStatus.Succeeded ? null : alert.Subject), cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Pipeline.Engine.Freshness;
+using Pipeline.Engine.DataQuality;
 
 namespace Services.Notifier.Freshness;
 

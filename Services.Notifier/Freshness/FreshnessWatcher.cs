@@ -1,6 +1,6 @@
 using EventBus.AwsSqs;
 using Microsoft.Extensions.Options;
-using Pipeline.Engine.Freshness;
+using Pipeline.Engine.DataQuality;
 using Pipeline.Storage.DataQuality;
 using Pipeline.Storage.Kpis;
 using Services.Notifier.Alerts;

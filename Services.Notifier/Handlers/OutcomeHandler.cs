@@ -3,9 +3,9 @@ using Services.Notifier.Alerts;
 namespace Services.Notifier.Handlers;
 
 /// <summary>
-/// An outcome another service announced — a version succeeded (<c>KpisUpdated</c>), was rejected (<c>BatchRejected</c>),
-/// was retracted (<c>BatchRetracted</c>), or a retraction was refused (<c>BatchRetractionRefused</c>): its alert, once
-/// (<see cref="AlertComposer.ForOutcome"/>). A rejection that names no version is poison.
+/// An outcome another service announced that changed no KPIs — a version was rejected (<c>BatchRejected</c>) or a retraction
+/// was refused (<c>BatchRetractionRefused</c>): its alert, once (<see cref="AlertComposer.ForOutcome"/>); outcomes that changed
+/// KPIs are <see cref="KpisChangedHandler{TMessage}"/>'s. A rejection that names no version is poison.
 /// </summary>
 public sealed class OutcomeHandler<TMessage>(AlertPublisher alerts) : IIntegrationEventHandler<TMessage> where TMessage : class
 {

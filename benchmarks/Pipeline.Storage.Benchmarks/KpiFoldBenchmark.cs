@@ -23,7 +23,8 @@ internal static class KpiFoldBenchmark
     /// <param name="args">
     /// <c>[--batches N] [--large-orders N]</c>; <c>--calls</c>: count the requests instead (<see cref="FoldCallCounts"/>);
     /// <c>--limits [N]</c>: fold N (20,000) batches into one day instead (<see cref="KpiLimitsBenchmark"/>);
-    /// <c>--year</c>: fold a year of a large shop and measure what it costs (<see cref="YearBenchmark"/>).
+    /// <c>--year</c>: fold a year of a large shop and measure what it costs (<see cref="YearBenchmark"/>);
+    /// <c>--anomalies</c>: what the anomaly check adds to a seed-sized batch's fold (<see cref="AnomalyCheckBenchmark"/>).
     /// </param>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -34,6 +35,12 @@ internal static class KpiFoldBenchmark
             await FoldCallCounts.RunAsync(emulators);
             Console.WriteLine($"load average at the end: {LoadAverage()}");
             return 0;
+        }
+        if (args.Contains("--anomalies"))
+        {
+            var checkMet = await AnomalyCheckBenchmark.RunAsync(emulators);
+            Console.WriteLine($"load average at the end: {LoadAverage()}");
+            return checkMet ? 0 : 2;
         }
         if (args.Contains("--year"))
         {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Pipeline.Contracts.Alerts;
-using Pipeline.Engine.Freshness;
+using Pipeline.Engine.DataQuality;
 using Pipeline.Storage.DataQuality;
 using Xunit.Abstractions;
 

@@ -159,12 +159,29 @@ public sealed class DashboardApiTests(DashboardApp app)
     }
 
     [Fact]
+    public async Task Anomalies_lists_the_open_ones_and_the_seeds_last_day_a_day_of_a_few_orders_is_one()
+    {
+        // The seed's last day has a few orders (the export's last hour): far below the same weekday of the four weeks before.
+        var last = app.SeedKpis.OrderKpis[^1];
+        using var json = await GetJsonAsync($"/api/anomalies?from={Day(LastDay)}&to={Day(LastDay)}");
+
+        var orders = Assert.Single(json.RootElement.EnumerateArray(), a => a.GetProperty("figure").GetString() == "total_orders");
+        Assert.Equal((Day(LastDay), (double)last.TotalOrders, DashboardApp.SeedBatch),
+            (orders.GetProperty("order_date").GetString(), orders.GetProperty("value").GetDouble(), orders.GetProperty("batch_id").GetString()));
+        Assert.True(orders.GetProperty("deviation").GetDouble() < -3.5);
+        Assert.Equal(["order_date", "figure", "category", "value", "baseline", "spread", "deviation", "history", "batch_id", "version", "opened_at",
+            "updated_at"], orders.EnumerateObject().Select(p => p.Name));
+        using var before = await GetJsonAsync($"/api/anomalies?to={Day(LastDay.AddDays(-1))}");
+        Assert.DoesNotContain(before.RootElement.EnumerateArray(), a => a.GetProperty("order_date").GetString() == Day(LastDay));
+    }
+
+    [Fact]
     public async Task The_openapi_document_describes_every_endpoint_and_its_parameters()
     {
         using var json = await GetJsonAsync("/openapi/v1.json");
 
         var paths = json.RootElement.GetProperty("paths");
-        foreach (var path in new[] { "/api/kpis/daily", "/api/kpis/categories", "/api/runs", "/api/runs/{batch}", "/api/queues", "/api/freshness" })
+        foreach (var path in new[] { "/api/kpis/daily", "/api/kpis/categories", "/api/runs", "/api/runs/{batch}", "/api/queues", "/api/freshness", "/api/anomalies" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is not in the OpenAPI document");
         }

@@ -265,6 +265,12 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:UpdateItem table/pipeline-data-quality",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:Query table/pipeline-runs",
                 "dynamodb:Query table/pipeline-runs/index/open-runs", "dynamodb:UpdateItem table/pipeline-runs",
+                // The anomaly check: KPI rows read, findings kept.
+                "dynamodb:BatchGetItem table/pipeline-order-kpis", "dynamodb:DescribeTable table/pipeline-order-kpis",
+                "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:Query table/pipeline-category-kpis",
+                "dynamodb:Query table/pipeline-category-kpis/index/by-order-date",
+                "dynamodb:DescribeTable table/pipeline-data-quality", "dynamodb:PutItem table/pipeline-data-quality",
+                "dynamodb:Query table/pipeline-data-quality",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated", "sns:GetTopicAttributes topic/pipeline-alerts",
@@ -317,12 +323,12 @@ public sealed class TemplateTests(SynthesizedStack stack)
     }
 
     [Fact]
-    public void The_notifier_only_reads_the_order_kpis_and_transform_cannot_touch_errors()
+    public void The_notifier_only_reads_the_kpi_tables_and_transform_cannot_touch_errors()
     {
-        // The freshness check reads the order KPI rows of its window, and nothing else of the KPIs.
+        // Its freshness and anomaly checks read the KPI rows of the days a fold changed; nothing else of it touches them.
         var notifier = TemplateReader.Grants(stack, AccessPolicyName("notifier"));
-        Assert.Equal(["dynamodb:BatchGetItem table/pipeline-order-kpis", "dynamodb:DescribeTable table/pipeline-order-kpis"],
-            notifier.Where(g => g.Contains("kpi", StringComparison.Ordinal)));
+        Assert.All(notifier.Where(g => g.Contains("kpi", StringComparison.Ordinal)),
+            g => Assert.Matches("^dynamodb:(DescribeTable|BatchGetItem|Query) ", g));
 
         var transform = TemplateReader.Grants(stack, AccessPolicyName("transform"));
         Assert.DoesNotContain(transform, g => g.Contains("/errors/", StringComparison.Ordinal));

@@ -1,4 +1,4 @@
-using Pipeline.Engine.Freshness;
+using Pipeline.Engine.DataQuality;
 
 namespace Pipeline.Engine.Tests;
 

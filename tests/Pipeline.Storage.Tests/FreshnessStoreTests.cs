@@ -1,4 +1,4 @@
-using Pipeline.Engine.Freshness;
+using Pipeline.Engine.DataQuality;
 using Pipeline.Storage.DataQuality;
 
 namespace Pipeline.Storage.Tests;

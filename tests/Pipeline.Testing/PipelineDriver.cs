@@ -96,10 +96,12 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
     }
 
     /// <summary>
-    /// The next alert about <paramref name="batchId"/> from the alerts inbox queue. Alerts about other batches read on
-    /// the way are kept for their own turn, so batches in flight together do not lose each other's alerts.
+    /// The next alert about <paramref name="batchId"/> from the alerts inbox queue: of <paramref name="status"/> when given,
+    /// else of any status but <see cref="AlertStatus.Anomaly"/> (a batch's data may well be anomalous, and those alerts come
+    /// after its outcome's). Alerts about other batches read on the way are kept for their own turn, so batches in flight
+    /// together do not lose each other's alerts.
     /// </summary>
-    public async Task<Alert> NextAlertAsync(string batchId)
+    public async Task<Alert> NextAlertAsync(string batchId, AlertStatus? status = null)
     {
         var deadline = DateTimeOffset.UtcNow + _alertTimeout;
         while (true)
@@ -111,7 +113,7 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
             }
             lock (Unclaimed)
             {
-                var waiting = Unclaimed.FindIndex(a => a.BatchId == batchId);
+                var waiting = Unclaimed.FindIndex(a => a.BatchId == batchId && (status is null ? a.Status != AlertStatus.Anomaly : a.Status == status));
                 if (waiting >= 0)
                 {
                     var alert = Unclaimed[waiting];
@@ -184,6 +186,21 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
         lock (Unclaimed)
         {
             Assert.DoesNotContain(Unclaimed, a => batchIds.Contains(a.BatchId));
+        }
+    }
+
+    /// <summary>
+    /// Every alert about <paramref name="batchId"/> so far, in the order they came, taken from the inbox: known complete as
+    /// <see cref="AssertNoAlertAboutAsync"/> knows that none is coming.
+    /// </summary>
+    public async Task<IReadOnlyList<Alert>> AllAlertsAboutAsync(string batchId)
+    {
+        await AssertNoAlertAboutAsync();
+        lock (Unclaimed)
+        {
+            var about = Unclaimed.Where(a => a.BatchId == batchId).ToList();
+            Unclaimed.RemoveAll(a => a.BatchId == batchId);
+            return about;
         }
     }
 

@@ -1,6 +1,7 @@
 using Pipeline.Contracts;
 using Pipeline.Contracts.Alerts;
-using Pipeline.Engine.Freshness;
+using Pipeline.Engine.DataQuality;
+using Pipeline.Storage.DataQuality;
 using Pipeline.Storage.Runs;
 using Services.Notifier.Alerts;
 
@@ -27,6 +28,30 @@ public class AlertComposerTests
             "3 daily rows and 36 category rows over 3 days (2025-04-09 to 2025-04-11), " +
             "12 categories (c01, c02, c03, c04, c05, c06, c07, c08, c09, c10, ...). " +
             "It replaces version 1 of the batch, whose data is no longer counted.", alert.Summary);
+    }
+
+    [Fact]
+    public void An_anomaly_names_the_day_the_figure_its_value_baseline_and_deviation_and_the_version_that_made_it()
+    {
+        // The worked example of docs/data-quality.md: 150 orders on a Monday whose four Mondays before had a median of 302.5.
+        var monday = new DateOnly(2025, 3, 31);
+        var anomaly = new AnomalyState(new FigureKey(monday, KpiFigure.TotalOrders), true, 150, 302.5, 30.25, -5.041322314049587, 4, "20250331", 1,
+            At, At, 7);
+
+        var alert = AlertComposer.Anomaly(anomaly, new AnomalyOptions());
+
+        Assert.Equal((AlertStatus.Anomaly, "20250331", (int?)1, "data/20250331/manifest_20250331.json", "anomaly/2025-03-31#total_orders/20250331/v1"),
+            (alert.Status, alert.BatchId, alert.Version, alert.ManifestKey, alert.AlertId));
+        Assert.Equal("Anomaly on 2025-03-31: total_orders is 150, expected about 302.5", alert.Subject);
+        Assert.Equal("On 2025-03-31 (Monday) total_orders is 150 (-50.4 %); its baseline, the median of the 4 Mondays before it over 8 weeks, " +
+            "is 302.5. That is 5.04 spreads of 30.25 below it (the threshold is 3.5). The figure changed with batch 20250331 (version 1, " +
+            "data/20250331/manifest_20250331.json). If its data is wrong, upload a corrected version of the batch or retract it: the anomaly " +
+            "clears when the figure is back within its band.", alert.Summary);
+
+        var category = AlertComposer.Anomaly(anomaly with { Key = new FigureKey(monday, KpiFigure.DailyRevenue, "Home & Kitchen"), Value = 4100.5 },
+            new AnomalyOptions());
+        Assert.Equal("Anomaly on 2025-03-31: daily_revenue of Home & Kitchen is 4100.50, expected about 302.50", category.Subject);
+        Assert.Equal("anomaly/2025-03-31#daily_revenue#Home & Kitchen/20250331/v1", category.AlertId);
     }
 
     [Fact]

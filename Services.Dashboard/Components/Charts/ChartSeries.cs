@@ -1,7 +1,7 @@
 namespace Services.Dashboard.Components.Charts;
 
-/// <summary>One line of a chart: a name for the legend, its colour, and a value per day.</summary>
-public sealed record ChartSeries(string Name, string Color, IReadOnlyList<ChartPoint> Points);
+/// <summary>One line of a chart: a name for the legend, its colour, a value per day, and the days whose value is an open anomaly (marked).</summary>
+public sealed record ChartSeries(string Name, string Color, IReadOnlyList<ChartPoint> Points, IReadOnlySet<DateOnly>? Anomalous = null);
 
 public readonly record struct ChartPoint(DateOnly Day, double Value);
 

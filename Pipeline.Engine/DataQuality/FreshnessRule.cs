@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Pipeline.Engine.Freshness;
+namespace Pipeline.Engine.DataQuality;
 
 /// <summary>
 /// The declared expectation of a daily feed: every day D has at least one accepted batch covering it (its order KPI row
