@@ -3,7 +3,19 @@ using System.Text.Json.Serialization;
 
 namespace Pipeline.Contracts.Alerts;
 
-public enum AlertStatus { Succeeded, Rejected, Failed, Retracted }
+public enum AlertStatus
+{
+    Succeeded,
+    Rejected,
+    Failed,
+    Retracted,
+
+    /// <summary>A reconciliation found the KPI tables equal to the archive's recomputation: logged by the Notifier, not sent.</summary>
+    Reconciled,
+
+    /// <summary>A reconciliation found differences (or versions it could not verify): sent to people.</summary>
+    ReconciliationFailed,
+}
 
 /// <summary>
 /// A notification a person reads (email subscribers in AWS): what happened to which batch, and what to do.
