@@ -4,7 +4,8 @@ using Pipeline.Topology.Access;
 namespace Deploy.Cli;
 
 /// <summary>
-/// The five service images and the <c>pipeline</c> command's (which the reconciliation task runs), built by the .NET SDK from the projects (no Dockerfile: <c>dotnet publish /t:PublishContainer</c>
+/// The five service images and the <c>pipeline</c> command's (which the reconciliation task runs), built by the .NET SDK from
+/// the projects (no Dockerfile: <c>dotnet publish /t:PublishContainer</c>
 /// with ServiceContainer.targets' settings) into archives, <c>pipeline-&lt;service&gt;.tar</c>, that synthesis turns
 /// into image assets. <c>--base-image</c> replaces Microsoft's runtime-deps base where its registry cannot be reached.
 /// </summary>
