@@ -109,10 +109,10 @@ internal sealed class Reconciliation(AwsConnection aws)
 
         // A version that cannot be verified leaves its days unproven either way: they are named, not compared.
         var unproven = unverifiable.Count == 0 ? [] : await DaysOfAsync(unverifiable, cancellationToken);
+        bool Proven(DateOnly day) => !unproven.Contains(day);
         var differences = KpiComparison.Differences(
-            new KpiTables(
-                tables.CategoryKpis.Where(r => !unproven.Contains(r.OrderDate)).ToList(), tables.OrderKpis.Where(r => !unproven.Contains(r.OrderDate)).ToList()),
-            orders.Where(r => !unproven.Contains(r.OrderDate)).ToList(), categories.Where(r => !unproven.Contains(r.OrderDate)).ToList());
+            new KpiTables(tables.CategoryKpis.Where(r => Proven(r.OrderDate)).ToList(), tables.OrderKpis.Where(r => Proven(r.OrderDate)).ToList()),
+            orders.Where(r => Proven(r.OrderDate)).ToList(), categories.Where(r => Proven(r.OrderDate)).ToList());
         return new ReconciliationReport(from0, to0, days.Count, versions.Count, tables.OrderKpis.Sum(r => r.TotalOrders), differences, unverified);
     }
 

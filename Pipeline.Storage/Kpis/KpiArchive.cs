@@ -104,7 +104,8 @@ public sealed class KpiArchive(IAmazonS3 s3, IAmazonDynamoDB dynamoDb, PipelineT
         if (result.Kpis is not { } kpis)
         {
             var first = result.Report.Errors.FirstOrDefault();
-            return (null, $"its archived files no longer pass validation ({result.Report.ErrorCount} errors{(first is null ? "" : $"; first: {first.Message}")})");
+            var firstError = first is null ? "" : $"; first: {first.Message}";
+            return (null, $"its archived files no longer pass validation ({result.Report.ErrorCount} errors{firstError})");
         }
         return (new KpiPartial(
             kpis.CategoryDays.Where(c => c.OrderDate >= from && c.OrderDate <= to).ToList(),

@@ -1,7 +1,6 @@
 using Amazon.DynamoDBv2.Model;
 using Pipeline.Contracts;
 using Pipeline.Contracts.Alerts;
-using ServiceDefaults.Aws;
 using Xunit.Abstractions;
 
 namespace AppHost.Tests;
@@ -17,13 +16,8 @@ namespace AppHost.Tests;
 public sealed class ReconcileCommandTests(EmulatorAppFixture app, ITestOutputHelper output) : IDisposable
 {
     private readonly PipelineDriver _pipeline = new(app);
-    private readonly Amazon.DynamoDBv2.AmazonDynamoDBClient _dynamoDb = AwsClientFactory.CreateDynamoDb(app.Aws, app.Credentials);
 
-    public void Dispose()
-    {
-        _pipeline.Dispose();
-        _dynamoDb.Dispose();
-    }
+    public void Dispose() => _pipeline.Dispose();
 
     [Fact]
     public async Task Reconcile_is_equal_after_upload_replace_and_retract_names_a_changed_figure_and_rebuild_restores_it()
@@ -91,6 +85,39 @@ public sealed class ReconcileCommandTests(EmulatorAppFixture app, ITestOutputHel
         await AssertEqualAsync(from, to, batches: 2);
     }
 
+    [Fact]
+    public async Task A_version_whose_shared_products_file_changed_since_cannot_be_verified_and_is_named()
+    {
+        var (from, to) = (new DateOnly(2012, 9, 1), new DateOnly(2012, 9, 30));
+        const string Products = "data/shared/reconciled-products.csv";
+        var folder = PipelineDriver.Generate(200, from, seed: 86, days: 3);
+        await _pipeline.S3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest
+        {
+            BucketName = _pipeline.Topology.Bucket.Name,
+            Key = Products,
+            FilePath = Path.Combine(folder, "products.csv"),
+        });
+        await _pipeline.UploadWithProductsAtAsync(folder, "reconciled-shared", Products);
+        await _pipeline.Bus.PublishAsync(new BatchSubmitted("reconciled-shared", _pipeline.Topology.Bucket.Name,
+            Pipeline.Storage.Batches.BatchLayout.ManifestKey("reconciled-shared"), null, DateTimeOffset.UtcNow, "tests"));
+        Assert.Equal(AlertStatus.Succeeded, (await _pipeline.NextAlertAsync("reconciled-shared")).Status);
+        // Read where it is, while it is the file the version used.
+        await AssertEqualAsync(from, to, batches: 1);
+
+        // The shared master changes: the archive can no longer prove the batch's KPIs either way.
+        await _pipeline.S3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest
+        {
+            BucketName = _pipeline.Topology.Bucket.Name,
+            Key = Products,
+            ContentBody = "id,sku,cost,category,name,brand,retail_price,department\n1,X-1,1.00,Books,Only,B,2.00,D\n",
+        });
+        var run = await ReconcileAsync("reconcile", "--from", $"{from:yyyy-MM-dd}", "--to", $"{to:yyyy-MM-dd}");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"batch reconciled-shared version 1 cannot be verified: its products.csv is {Products}, which has changed since version 1 used it",
+            run.Out);
+        Assert.StartsWith("0 differences and 1 unverifiable versions over ", run.Out.TrimEnd().Split('\n')[^1]);
+    }
+
     private async Task SubmitAndWaitAsync(string folder, string name, AlertStatus expected)
     {
         await _pipeline.SubmitAsync(folder, name);
@@ -109,7 +136,7 @@ public sealed class ReconcileCommandTests(EmulatorAppFixture app, ITestOutputHel
 
     /// <summary>Changes one figure of a day's order KPI row as a person with console access would.</summary>
     private Task SetOrderFigureAsync(DateOnly day, string figure, long value) =>
-        _dynamoDb.UpdateItemAsync(new UpdateItemRequest
+        _pipeline.DynamoDb.UpdateItemAsync(new UpdateItemRequest
         {
             TableName = _pipeline.Topology.OrderKpisTable.Name,
             Key = new() { ["order_date"] = new AttributeValue($"{day:yyyy-MM-dd}") },

@@ -25,7 +25,8 @@ public sealed class SynthesizedStack : StackTemplate, IDisposable
 
     /// <summary>
     /// The configurations the docs offer, linted and checked each: the defaults; no NAT gateway and workers that scale to
-    /// zero, reconciled twice a day by a task that may also rebuild; an existing VPC with HTTPS for the dashboard, as a second environment (another stack name) in the same account.
+    /// zero, reconciled twice a day by a task that may also rebuild; an existing VPC with HTTPS for the dashboard, as a second
+    /// environment (another stack name) in the same account.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> DocumentedConfigurations = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {

@@ -35,11 +35,13 @@ public class AlertComposerTests
         var lines = Enumerable.Range(1, 20).Select(i => $"order KPIs of 2025-04-{i:D2}: total_orders is 1 in DynamoDB, the engine computes 2").ToList();
         var failed = AlertComposer.Reconciliation(new ReconciliationFinished("r2", Day, Day.AddDays(30), 31, 3, 25, lines, At));
 
-        Assert.Equal((AlertStatus.Reconciled, "(reconciliation)", (int?)null, "(reconciliation)/r1"), (equal.Status, equal.BatchId, equal.Version, equal.AlertId));
+        Assert.Equal((AlertStatus.Reconciled, "(reconciliation)", (int?)null, "(reconciliation)/r1"),
+            (equal.Status, equal.BatchId, equal.Version, equal.AlertId));
         Assert.Equal("KPIs reconciled with the archive: 31 days (2025-04-09 to 2025-05-09) equal", equal.Subject);
         Assert.Equal((AlertStatus.ReconciliationFailed, "(reconciliation)/r2"), (failed.Status, failed.AlertId));
         Assert.Equal("KPIs differ from the archive: 25 differences over 31 days (2025-04-09 to 2025-05-09)", failed.Subject);
-        Assert.Contains("order KPIs of 2025-04-20: total_orders is 1 in DynamoDB, the engine computes 2 (and 5 more).", failed.Summary, StringComparison.Ordinal);
+        Assert.Contains("order KPIs of 2025-04-20: total_orders is 1 in DynamoDB, the engine computes 2 (and 5 more).", failed.Summary,
+            StringComparison.Ordinal);
     }
 
     [Fact]
