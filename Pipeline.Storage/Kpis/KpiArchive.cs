@@ -55,33 +55,35 @@ public sealed class KpiArchive(IAmazonS3 s3, IAmazonDynamoDB dynamoDb, PipelineT
         var (objects, _) = await s3.ListObjectsAsync(Bucket, BatchLayout.ProcessedPrefix, int.MaxValue, cancellationToken).ConfigureAwait(false);
         var byBatch = objects.GroupBy(o => o.Key.Split('/')[1], StringComparer.Ordinal).Where(g => BatchLayout.IsBatchName(g.Key))
             .OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
-        var versions = new List<ArchivedVersion>();
-        var unverifiable = new List<UnverifiableVersion>();
-        foreach (var batch in byBatch)
-        {
-            var history = await _runs.GetHistoryAsync(batch.Key, cancellationToken).ConfigureAwait(false);
-            if (history?.InForce is not { Content: { } json } run)
-            {
-                continue; // retracted, or its in-force version is a retraction: nothing of it counts
-            }
-            var days = await DaysOfAsync(run.BatchId, run.Version, cancellationToken).ConfigureAwait(false);
-            if (days is not null && !days.Any(d => d >= from && d <= to))
-            {
-                continue;
-            }
-            var folder = BatchLayout.VersionFolder(BatchLayout.ProcessedPrefix, run.BatchId, run.Version);
-            var archived = batch.Where(o => o.Key.StartsWith(folder, StringComparison.Ordinal)).ToDictionary(o => o.Key, StringComparer.Ordinal);
-            var (files, problem) = await ArchivedFilesAsync(run, BatchContent.FromJson(json), archived, cancellationToken).ConfigureAwait(false);
-            if (problem is not null)
-            {
-                unverifiable.Add(new UnverifiableVersion(run.BatchId, run.Version, problem));
-            }
-            else
-            {
-                versions.Add(new ArchivedVersion(run.BatchId, run.Version, files, days));
-            }
-        }
+        // The batches' look-ups (their run history, their version's summary) a few at once: a year has hundreds of batches.
+        var found = new (ArchivedVersion? Version, UnverifiableVersion? Unverifiable)[byBatch.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, byBatch.Count), RequestConcurrency.Options(cancellationToken), async (i, ct) =>
+            found[i] = await InForceAsync(byBatch[i].Key, byBatch[i], from, to, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        var versions = found.Select(f => f.Version).OfType<ArchivedVersion>().ToList();
+        var unverifiable = found.Select(f => f.Unverifiable).OfType<UnverifiableVersion>().ToList();
         return (versions, unverifiable);
+    }
+
+    /// <summary>One batch's version in force, if it has one with data in [from, to], or why it cannot be verified.</summary>
+    private async Task<(ArchivedVersion? Version, UnverifiableVersion? Unverifiable)> InForceAsync(string batchId, IEnumerable<S3Object> objects,
+        DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        var history = await _runs.GetHistoryAsync(batchId, cancellationToken).ConfigureAwait(false);
+        if (history?.InForce is not { Content: { } json } run)
+        {
+            return (null, null); // retracted, or its in-force version is a retraction: nothing of it counts
+        }
+        var days = await DaysOfAsync(run.BatchId, run.Version, cancellationToken).ConfigureAwait(false);
+        if (days is not null && !days.Any(d => d >= from && d <= to))
+        {
+            return (null, null);
+        }
+        var folder = BatchLayout.VersionFolder(BatchLayout.ProcessedPrefix, run.BatchId, run.Version);
+        var archived = objects.Where(o => o.Key.StartsWith(folder, StringComparison.Ordinal)).ToDictionary(o => o.Key, StringComparer.Ordinal);
+        var (files, problem) = await ArchivedFilesAsync(run, BatchContent.FromJson(json), archived, cancellationToken).ConfigureAwait(false);
+        return problem is null
+            ? (new ArchivedVersion(run.BatchId, run.Version, files, days), null)
+            : (null, new UnverifiableVersion(run.BatchId, run.Version, problem));
     }
 
     /// <summary>
