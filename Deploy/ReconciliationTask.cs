@@ -1,12 +1,12 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.ECS;
-using CfnRule = Amazon.CDK.AWS.Events.CfnRule;
-using CfnRuleProps = Amazon.CDK.AWS.Events.CfnRuleProps;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Logs;
 using Constructs;
 using Pipeline.Topology;
 using Pipeline.Topology.Access;
+using CfnRule = Amazon.CDK.AWS.Events.CfnRule;
+using CfnRuleProps = Amazon.CDK.AWS.Events.CfnRuleProps;
 
 namespace Deploy;
 
