@@ -25,6 +25,10 @@ internal sealed class RebuildCommand : AwsCommand
     protected override async Task<int> RunAsync(ParseResult result, AwsConnection aws, CancellationToken cancellationToken)
     {
         var (from, to) = (result.GetValue(_from), result.GetValue(_to));
+        if (Reconciliation.RangeError(from, to) is { } error)
+        {
+            return Fail(error);
+        }
         var (first, last) = (from ?? DateOnly.MinValue, to ?? DateOnly.MaxValue);
         var reconciliation = new Reconciliation(aws);
         var store = new DynamoKpiStore(aws.DynamoDb, aws.Topology, TimeProvider.System);

@@ -30,7 +30,12 @@ internal sealed class ReconcileCommand : AwsCommand
 
     protected override async Task<int> RunAsync(ParseResult result, AwsConnection aws, CancellationToken cancellationToken)
     {
-        var report = await new Reconciliation(aws).RunAsync(result.GetValue(_from), result.GetValue(_to), cancellationToken);
+        var (from, to) = (result.GetValue(_from), result.GetValue(_to));
+        if (Reconciliation.RangeError(from, to) is { } error)
+        {
+            return Fail(error);
+        }
+        var report = await new Reconciliation(aws).RunAsync(from, to, cancellationToken);
         var exitCode = report.Print();
         if (result.GetValue(_publish))
         {

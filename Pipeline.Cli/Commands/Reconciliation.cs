@@ -55,15 +55,11 @@ internal sealed class Reconciliation(AwsConnection aws)
         var to = KpisCommand.DateOption("--to", $"Last day to {verb} (inclusive; default: the last with data).");
         command.Options.Add(from);
         command.Options.Add(to);
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(from) is { } first && result.GetValue(to) is { } last && first > last)
-            {
-                result.AddError("--from must not be after --to");
-            }
-        });
         return (from, to);
     }
+
+    /// <summary>What is wrong with a range whose ends were both parsed: --from after --to; null when nothing is.</summary>
+    public static string? RangeError(DateOnly? from, DateOnly? to) => from > to ? "--from must not be after --to" : null;
 
     private readonly KpiArchive _archive = new(aws.S3, aws.DynamoDb, aws.Topology);
     private readonly KpiQueries _kpis = new(aws.DynamoDb, aws.Topology);
