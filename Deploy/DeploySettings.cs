@@ -84,6 +84,20 @@ public sealed record DeploySettings
     public int FreshnessLookbackDays { get; init; } = 30;
 
     /// <summary>
+    /// When the reconciliation task (<c>pipeline reconcile --publish</c>) runs: an EventBridge schedule expression, such as
+    /// <c>cron(30 3 * * ? *)</c> (daily at 03:30 UTC, the default) or <c>rate(12 hours)</c>; <c>off</c> for none.
+    /// </summary>
+    public string? ReconcileSchedule { get; init; } = DefaultReconcileSchedule;
+
+    public const string DefaultReconcileSchedule = "cron(30 3 * * ? *)";
+
+    /// <summary>
+    /// Whether the reconciliation task's role may also run <c>pipeline rebuild</c> (the fold's writes to the day states and
+    /// the KPI rows), as a one-off task with the command overridden. Off by default: the scheduled task only reads.
+    /// </summary>
+    public bool ReconcileMayRebuild { get; init; }
+
+    /// <summary>
     /// A folder with the service images as archives (<c>pipeline-&lt;service&gt;.tar</c>), deployed as CDK image assets;
     /// without it the template takes the images as parameters (see <see cref="WorkerImages"/>). Set by the commands, not a key.
     /// </summary>
@@ -114,6 +128,8 @@ public sealed record DeploySettings
         },
         ["freshnessDeadline"] = (s, v) => s with { FreshnessDeadline = v == "off" ? null : FreshnessDeadlineOf(v) },
         ["freshnessLookbackDays"] = (s, v) => s with { FreshnessLookbackDays = Number(v, 1) },
+        ["reconcileSchedule"] = (s, v) => s with { ReconcileSchedule = Schedule(v) },
+        ["reconcileMayRebuild"] = (s, v) => s with { ReconcileMayRebuild = Boolean("reconcileMayRebuild", v) },
         ["dashboardDomainName"] = (s, v) => s with { DashboardDomainName = Deploy.DashboardSignIn.DomainName("dashboardDomainName", v) },
     };
 
@@ -226,6 +242,14 @@ public sealed record DeploySettings
             ? value
             : throw new ArgumentException(
                 $"{key}: '{value}' is not a {prefix} id ({prefix}- and 8 or 17 hexadecimal digits, such as {prefix}-0a1b2c3d4e5f60718).");
+
+    /// <summary>An EventBridge schedule expression (<c>cron(...)</c> with six fields, or <c>rate(n unit)</c>), or <c>off</c> (null).</summary>
+    private static string? Schedule(string value) =>
+        value == "off" ? null
+        : System.Text.RegularExpressions.Regex.IsMatch(value, @"^(cron\((\S+ ){5}\S+\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$")
+            ? value
+            : throw new ArgumentException(
+                $"reconcileSchedule: '{value}' is not an EventBridge schedule (cron(30 3 * * ? *), rate(12 hours)) or off.");
 
     private static bool Boolean(string key, string value) => value switch
     {

@@ -48,9 +48,7 @@ public sealed class ServiceTask
         {
             PolicyName = topology.ServicePolicyName(name, AccessPolicy),
             Roles = [taskRole],
-            Statements = access.Permissions(topology).GroupBy(p => p.Resource)
-                .Select(g => new PolicyStatement(new PolicyStatementProps { Actions = g.Select(p => p.Action).ToArray(), Resources = [stack.ArnOf(g.Key)] }))
-                .ToArray(),
+            Statements = Statements(stack, access),
         });
         var telemetryPolicy = new Policy(scope, "TelemetryPolicy", new PolicyProps
         {
@@ -127,6 +125,12 @@ public sealed class ServiceTask
 
     /// <summary>The purpose in the name of the task role's policy for the collector sidecar (<c>pipeline-validate-telemetry</c>).</summary>
     public const string TelemetryPolicy = "telemetry";
+
+    /// <summary>The statements of an access declaration: its permissions, one statement per resource.</summary>
+    public static PolicyStatement[] Statements(PipelineStack stack, ServiceAccess access) =>
+        access.Permissions(stack.Topology).GroupBy(p => p.Resource)
+            .Select(g => new PolicyStatement(new PolicyStatementProps { Actions = g.Select(p => p.Action).ToArray(), Resources = [stack.ArnOf(g.Key)] }))
+            .ToArray();
 
     /// <summary>The service binary inside its image (the SDK puts the app in /app; self-contained, so the apphost is the entry point).</summary>
     public static string Executable(string service) => $"/app/{ProjectName(service)}";

@@ -17,6 +17,8 @@ internal static class PipelineCommandLine
         new KpisCommand(),
         new DlqCommand(),
         new SmokeCommand(),
+        new ReconcileCommand(),
+        new RebuildCommand(),
     };
 
     /// <summary>Runs the command line; a usage error is one line on stderr and exit code 1.</summary>

@@ -60,6 +60,7 @@ public sealed partial class PipelineTopology
         BatchRetractedTopic = MessageTopic("Pipeline_Contracts-BatchRetracted");
         BatchRetractionRefusedTopic = MessageTopic("Pipeline_Contracts-BatchRetractionRefused");
         BatchUploadRepeatedTopic = MessageTopic("Pipeline_Contracts-BatchUploadRepeated");
+        ReconciliationFinishedTopic = MessageTopic("Pipeline_Contracts-ReconciliationFinished");
         AlertsTopic = new(Name("alerts"));
 
         // One queue per service endpoint; long work (a whole batch) gets a longer visibility timeout.
@@ -82,6 +83,7 @@ public sealed partial class PipelineTopology
             new(BatchRejectedTopic, NotifierQueue),
             new(BatchRetractedTopic, NotifierQueue),
             new(BatchRetractionRefusedTopic, NotifierQueue),
+            new(ReconciliationFinishedTopic, NotifierQueue),
             new(AlertsTopic, AlertsInboxQueue),
         ];
     }
@@ -160,6 +162,9 @@ public sealed partial class PipelineTopology
     public TopicSpec BatchRetractionRefusedTopic { get; }
     public TopicSpec BatchUploadRepeatedTopic { get; }
 
+    /// <summary>The result of a reconciliation of the KPI tables with the archive (the scheduled task's), for the Notifier.</summary>
+    public TopicSpec ReconciliationFinishedTopic { get; }
+
     /// <summary>Human-readable notifications of every success and failure (email subscribers in AWS).</summary>
     public TopicSpec AlertsTopic { get; }
 
@@ -180,7 +185,8 @@ public sealed partial class PipelineTopology
 
     public IReadOnlyList<TopicSpec> Topics =>
         [BatchSubmittedTopic, BatchValidatedTopic, BatchRejectedTopic, BatchTransformedTopic, KpisUpdatedTopic,
-         BatchRetractionRequestedTopic, BatchRetractedTopic, BatchRetractionRefusedTopic, BatchUploadRepeatedTopic, AlertsTopic];
+         BatchRetractionRequestedTopic, BatchRetractedTopic, BatchRetractionRefusedTopic, BatchUploadRepeatedTopic, AlertsTopic,
+         ReconciliationFinishedTopic];
 
     public IReadOnlyList<QueueSpec> Queues =>
         [ValidateQueue, TransformQueue, ComputeQueue, NotifierQueue, ManifestEventsQueue, AlertsInboxQueue];

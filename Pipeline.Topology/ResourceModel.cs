@@ -18,6 +18,12 @@ public sealed record BucketSpec(string Name)
     /// <summary>The enriched files Transform writes for Compute.</summary>
     public const string TransformedPrefix = "transformed/";
 
+    /// <summary>The product master that batches without products of their own use; never archived with a batch.</summary>
+    public const string ProductMasterKey = DataPrefix + "products.csv";
+
+    /// <summary>Product files that several batches use (<c>data/shared/...</c>); never archived with a batch.</summary>
+    public const string SharedPrefix = DataPrefix + "shared/";
+
     /// <summary>The name of a version's validation report, in its folder under processed/ (accepted) or errors/ (rejected).</summary>
     public const string ReportName = "validation.json";
 }

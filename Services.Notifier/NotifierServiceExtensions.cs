@@ -17,7 +17,8 @@ public static class NotifierServiceExtensions
             .Handle<KpisUpdated, KpisChangedHandler<KpisUpdated>>()
             .Handle<BatchRejected, OutcomeHandler<BatchRejected>>()
             .Handle<BatchRetracted, KpisChangedHandler<BatchRetracted>>()
-            .Handle<BatchRetractionRefused, OutcomeHandler<BatchRetractionRefused>>();
+            .Handle<BatchRetractionRefused, OutcomeHandler<BatchRetractionRefused>>()
+            .Handle<ReconciliationFinished, ReconciliationFinishedHandler>();
 
         worker.Services.AddSingleton<AlertPublisher>();
         // Alerts sent and dead letters reported are recorded here, so each goes out once.

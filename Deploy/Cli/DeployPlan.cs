@@ -1,7 +1,7 @@
 namespace Deploy.Cli;
 
 /// <summary>
-/// <c>deploy</c>: check (the stack's state among the checks), build the five images, write the template with them as image
+/// <c>deploy</c>: check (the stack's state among the checks), build the six images (the five services and the command), write the template with them as image
 /// assets, install the pinned CDK CLI, let it publish the images and the template and deploy the stack (waiting for it),
 /// turn the tables' deletion protection on after a first create, then say where things are.
 /// </summary>
@@ -25,7 +25,7 @@ public sealed class DeployPlan(DeploymentRequest request)
         CommonSteps.Prerequisites("Check the prerequisites: credentials, region, CDK bootstrap, the stack's state, container engine, Node.js",
             cancellationToken => new Preflight(_workspace, request.Target).ForDeployAsync(request.StackName, cancellationToken), report => _report = report),
         request.Images is null ? BuildImages() : UseImages(),
-        CommonSteps.Template(request, "Write the template, the five images as image assets (synthesis)", Images),
+        CommonSteps.Template(request, "Write the template, the six images as image assets (synthesis)", Images),
         CommonSteps.InstallCdkCli(_workspace, () => Cli),
         new PlanStep(
             "Publish the images and the template, deploy the stack and wait for it (CloudFormation's events as they come)",

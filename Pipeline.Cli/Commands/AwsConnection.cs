@@ -30,6 +30,10 @@ internal sealed class AwsConnectionOptions
     private readonly Option<Uri> _dynamoDbEndpoint = EndpointOption("--dynamodb-endpoint", "DynamoDB's endpoint, when it differs from --endpoint.");
     private readonly Option<string> _region = new("--region") { Description = "AWS region (default: the profile's, AWS_REGION, then us-east-1)." };
     private readonly Option<string> _profile = new("--profile") { Description = "AWS profile for credentials; real AWS unless an endpoint is given." };
+    private readonly Option<bool> _aws = new("--aws")
+    {
+        Description = "Real AWS with the SDK's default credentials (an ECS task's role, environment variables), without a profile.",
+    };
     private readonly Option<string> _bucket = new("--bucket")
     {
         Description = $"The pipeline's bucket (default: {PipelineTopology.DefaultBucketName} locally; with --profile, the deployed "
@@ -59,6 +63,7 @@ internal sealed class AwsConnectionOptions
         command.Options.Add(_dynamoDbEndpoint);
         command.Options.Add(_region);
         command.Options.Add(_profile);
+        command.Options.Add(_aws);
         command.Options.Add(_bucket);
         command.Options.Add(_environment);
     }
@@ -75,7 +80,7 @@ internal sealed class AwsConnectionOptions
 
         var endpoint = result.GetValue(_endpoint);
         var dynamoDbEndpoint = result.GetValue(_dynamoDbEndpoint) ?? endpoint;
-        if (profile is null && endpoint is null)
+        if (profile is null && endpoint is null && !result.GetValue(_aws))
         {
             // Without a profile or an endpoint the user means the local pipeline: the AppHost's fixed emulator ports.
             endpoint = LocalAwsEndpoint;

@@ -90,7 +90,7 @@ internal sealed class KpisCommand : AwsCommand
     }
 
     /// <summary>A day as 2025-03-25 or 20250325 (how batches are named).</summary>
-    private static Option<DateOnly?> DateOption(string name, string description) => new(name)
+    internal static Option<DateOnly?> DateOption(string name, string description) => new(name)
     {
         Description = description,
         CustomParser = argument =>

@@ -18,6 +18,12 @@ public enum AlertStatus
 
     /// <summary>A late day whose data has come since.</summary>
     Recovered,
+
+    /// <summary>A reconciliation found the KPI tables equal to the archive's recomputation: logged by the Notifier, not sent.</summary>
+    Reconciled,
+
+    /// <summary>A reconciliation found differences (or versions it could not verify): sent to people.</summary>
+    ReconciliationFailed,
 }
 
 /// <summary>

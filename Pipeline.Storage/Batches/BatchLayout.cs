@@ -21,10 +21,10 @@ public static partial class BatchLayout
     public const string ErrorsPrefix = BucketSpec.ErrorsPrefix;
     public const string RetractedPrefix = BucketSpec.RetractedPrefix;
     public const string TransformedPrefix = BucketSpec.TransformedPrefix;
-    public const string ProductMasterKey = DataPrefix + TableNames.ProductsFile;
+    public const string ProductMasterKey = BucketSpec.ProductMasterKey;
 
     /// <summary>Where product files that several batches use live; no batch may have this name, so none can move them.</summary>
-    public const string SharedPrefix = DataPrefix + SharedFolderName + "/";
+    public const string SharedPrefix = BucketSpec.SharedPrefix;
 
     private const string SharedFolderName = "shared";
 

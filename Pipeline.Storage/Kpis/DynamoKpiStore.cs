@@ -125,6 +125,24 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         return new KpiFold(contributions.Target, contributions.PagesByDay.Keys.Order().ToList(), orderRows, categoryRows);
     }
 
+    /// <summary>
+    /// Writes the KPI rows of <paramref name="days"/> again from the days' state items, as the last step of a fold does
+    /// (<see cref="KpiRowWriter"/>): rows changed or deleted outside the pipeline are restored, and a fold running meanwhile
+    /// still ends with rows of the final state (docs/kpi-storage.md, "Why this stays exact"). Changes no state item.
+    /// </summary>
+    public async Task<(int OrderRows, int CategoryRows)> RewriteRowsAsync(IReadOnlyCollection<DateOnly> days, CancellationToken cancellationToken)
+    {
+        using var locked = await _days.AcquireAsync(days, cancellationToken).ConfigureAwait(false);
+        var rows = (0, 0);
+        // A read of 100 days a request, a few hundred days at a time: a year is a few rounds.
+        foreach (var chunk in days.Order().Chunk(400))
+        {
+            var (orders, categories) = await _rows.RewriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+            rows = (rows.Item1 + orders, rows.Item2 + categories);
+        }
+        return rows;
+    }
+
     private async Task PutSummaryAsync(string batchId, int version, Dictionary<string, AttributeValue> days, bool retraction, DateTimeOffset now,
         CancellationToken cancellationToken)
     {

@@ -58,6 +58,13 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
         return (rows.Values.Count(r => r.HasOrderRow), rows.Values.Sum(r => r.CategoryRows));
     }
 
+    /// <summary>
+    /// Writes the rows of <paramref name="days"/> from their states as they are now, by the same write-then-read-back rounds
+    /// as a fold's last step: what <c>pipeline rebuild</c> does to rows that were changed or lost outside the pipeline.
+    /// </summary>
+    public async Task<(int OrderRows, int CategoryRows)> RewriteAsync(IEnumerable<DateOnly> days, CancellationToken cancellationToken) =>
+        await WriteAsync(await ReadAsync(days, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
     /// <summary>The days' states as they are now, strongly consistent: the row inputs of the root slots, then whatever they name.</summary>
     private async Task<List<DayState>> ReadAsync(IEnumerable<DateOnly> days, CancellationToken cancellationToken)
     {

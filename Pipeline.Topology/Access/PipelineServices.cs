@@ -118,6 +118,50 @@ public sealed class PipelineServices(PipelineTopology topology)
         ReadsQueueDepths = [topology.ValidateQueue, topology.ManifestEventsQueue, topology.TransformQueue, topology.ComputeQueue, topology.NotifierQueue],
     };
 
+    /// <summary>
+    /// <c>pipeline reconcile</c>, the stack's scheduled task: reads the archive of the versions in force (processed/, and the
+    /// products files outside a batch's folder, which are never archived: the master and data/shared/), their run records
+    /// (the version in force and its files' ETags) and their contribution summaries (the days they touch), and the KPI rows;
+    /// publishes its result for the Notifier. Writes nothing.
+    /// </summary>
+    public ServiceAccess Reconciliation { get; } = new(
+        "reconcile",
+        Consumes: [],
+        Publishes: [topology.ReconciliationFinishedTopic],
+        Objects:
+        [
+            new(BucketSpec.ProcessedPrefix, ObjectOperations.Read),
+            new(BucketSpec.ProductMasterKey, ObjectOperations.Read) { OnlyThisKey = true },
+            new(BucketSpec.SharedPrefix, ObjectOperations.Read),
+        ],
+        Tables:
+        [
+            new(topology.PipelineRunsTable, TableOperations.Query),
+            new(topology.KpiContributionsTable, TableOperations.GetItem),
+            new(topology.OrderKpisTable, TableOperations.BatchGetItem | TableOperations.Scan),
+            new(topology.CategoryKpisTable, TableOperations.Query | TableOperations.Scan),
+        ],
+        WatchesDeadLetters: []);
+
+    /// <summary>
+    /// What <c>pipeline rebuild</c> adds to <see cref="Reconciliation"/>: the fold's reads and conditional writes of the day
+    /// states and its row writes, and nothing else (no contribution is written: a rebuild folds the versions already
+    /// written). Granted to the scheduled task's role only when the deployment asks for it.
+    /// </summary>
+    public ServiceAccess Rebuild { get; } = new(
+        "rebuild",
+        Consumes: [],
+        Publishes: [],
+        Objects: [],
+        Tables:
+        [
+            new(topology.KpiContributionsTable, TableOperations.GetItem | TableOperations.BatchGetItem | TableOperations.Query),
+            new(topology.KpiDaysTable, TableOperations.GetItem | TableOperations.BatchGetItem | TableOperations.PutItem),
+            new(topology.OrderKpisTable, TableOperations.BatchWriteItem),
+            new(topology.CategoryKpisTable, TableOperations.BatchWriteItem),
+        ],
+        WatchesDeadLetters: []);
+
     /// <summary>The queue workers (each an ECS service scaled on its backlog); the dashboard is a web service apart.</summary>
     public IReadOnlyList<ServiceAccess> All => [Validate, Transform, Compute, Notifier];
 }

@@ -37,8 +37,11 @@ public sealed record ObjectGrant(string Prefix, ObjectOperations Operations)
     /// <summary>When set, the grant covers only objects of this name, in any folder under <see cref="Prefix"/> (a version's report).</summary>
     public string? OnlyNamed { get; init; }
 
-    /// <summary>The keys the grant covers, as IAM matches them: <c>processed/*</c>, or <c>processed/*/validation.json</c>.</summary>
-    public string KeyPattern => OnlyNamed is null ? Prefix + "*" : $"{Prefix}*/{OnlyNamed}";
+    /// <summary>When set, the grant covers the one object whose key is <see cref="Prefix"/> (the product master).</summary>
+    public bool OnlyThisKey { get; init; }
+
+    /// <summary>The keys the grant covers, as IAM matches them: <c>processed/*</c>, <c>processed/*/validation.json</c>, or one key.</summary>
+    public string KeyPattern => OnlyThisKey ? Prefix : OnlyNamed is null ? Prefix + "*" : $"{Prefix}*/{OnlyNamed}";
 
     /// <summary>A key the grant covers, in the folder <paramref name="folder"/> (the warm-up probes with keys that do not exist).</summary>
     public string KeyIn(string folder) => OnlyNamed is null ? Prefix + folder : $"{Prefix}{folder}/{OnlyNamed}";

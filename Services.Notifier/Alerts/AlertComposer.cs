@@ -16,6 +16,9 @@ public static class AlertComposer
     /// <summary>SNS subjects are limited to 100 characters.</summary>
     private const int MaxSubjectLength = 100;
 
+    /// <summary>The batch name of reconciliation alerts: they are about the KPI tables, not one batch (no batch may be named so).</summary>
+    public const string ReconciliationSubject = "(reconciliation)";
+
     /// <summary>The messages that announce an outcome, each turned into its alert by <see cref="ForOutcome"/>.</summary>
     public static IReadOnlyList<Type> Outcomes { get; } = [typeof(KpisUpdated), typeof(BatchRejected), typeof(BatchRetracted), typeof(BatchRetractionRefused)];
 
@@ -157,6 +160,26 @@ public static class AlertComposer
         KpiFigure.ReturnRate => value.ToString("0.##", CultureInfo.InvariantCulture) + " %",
         _ => value.ToString("0.00", CultureInfo.InvariantCulture),
     };
+
+    /// <summary>What a reconciliation found (<c>pipeline reconcile --publish</c>): one alert per reconciliation run.</summary>
+    public static Alert Reconciliation(ReconciliationFinished result)
+    {
+        var days = result.From is { } from && result.To is { } to ? $"{result.Days} days ({from:yyyy-MM-dd} to {to:yyyy-MM-dd})" : "no day with data";
+        var id = $"{ReconciliationSubject}/{result.RunId}";
+        if (result.Equal)
+        {
+            return new Alert(AlertStatus.Reconciled, ReconciliationSubject, null, "",
+                Subject($"KPIs reconciled with the archive: {days} equal"),
+                $"The KPI tables equal the engine's recomputation from the archive of the {result.Batches} batches in force over {days}.", id);
+        }
+        var more = result.Differences > result.FirstDifferences.Count ? $" (and {result.Differences - result.FirstDifferences.Count} more)" : "";
+        return new Alert(AlertStatus.ReconciliationFailed, ReconciliationSubject, null, "",
+            Subject($"KPIs differ from the archive: {result.Differences} differences over {days}"),
+            $"A reconciliation of the KPI tables with the engine's recomputation from the archive of the {result.Batches} batches in force over {days} " +
+            $"found {result.Differences} differences: {string.Join("; ", result.FirstDifferences)}{more}. Run `pipeline reconcile` for the whole report; " +
+            "`pipeline rebuild --from D1 --to D2` rewrites the rows of those days through the fold and reconciles again (docs/data-quality.md).",
+            id);
+    }
 
     private static string Id(string batchId, int version, string outcome) => $"{batchId}/v{version.ToString(CultureInfo.InvariantCulture)}/{outcome}";
 

@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using Benchmarks;
 using Pipeline.Contracts.Alerts;
+using Pipeline.Engine.Batches;
 using Pipeline.Engine.Csv;
 using Pipeline.Engine.Kpis;
+using Pipeline.Storage.Batches;
+using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
 using Pipeline.Testing;
 using Pipeline.Testing.Aws;
@@ -173,6 +176,7 @@ internal static class EndToEndBenchmark
         report.Figure("replacing it", $"{replacement.Latency.TotalSeconds:F1} s, {ratio:F2}x the first", replacement.Breakdown(), "<= 1.2x", ratio <= 1.2);
         replacement.PrintCounts();
         await CheckKpisAsync(pipeline, "large batch's KPIs after the replacement", PipelineDriver.EngineKpis(corrected), report);
+        await ReconcileAsync(pipeline, corrected, new DateOnly(2027, 1, 1), new DateOnly(2027, 1, 31), report);
         Directory.Delete(folder, recursive: true);
         Directory.Delete(corrected, recursive: true);
         return measured.Latency;
@@ -193,6 +197,46 @@ internal static class EndToEndBenchmark
         measured.PrintCounts();
         await CheckKpisAsync(pipeline, "gzipped batch's KPIs", PipelineDriver.EngineKpis(folder), report);
         Directory.Delete(folder, recursive: true);
+    }
+
+    /// <summary>
+    /// <c>pipeline reconcile</c> (the installed command, a process of its own) over the large batch's days, whose version in
+    /// force is the replacement, against the engine's own time on the same files — the version's archived files, read from
+    /// the same S3 as reconcile reads them — plus the read of those days' KPI rows: at most 1.5 times their sum. The
+    /// engine's time on the local copy of the files is shown beside it.
+    /// </summary>
+    private static async Task ReconcileAsync(RunningPipeline pipeline, string folder, DateOnly from, DateOnly to, BenchmarkReport report)
+    {
+        const string name = "pipeline reconcile of the large batch's days";
+        var command = PipelineCommand.Installed();
+        if (!File.Exists(command))
+        {
+            report.Figure(name, "not measured", $"no installed pipeline command at {command}: install it with `dotnet publish Pipeline.Cli`", "<= 1.5x", false);
+            return;
+        }
+        var local = Stopwatch.StartNew();
+        new BatchProcessor().Process(LocalBatchFolder.Open(folder));
+        local.Stop();
+        var archive = new KpiArchive(pipeline.Driver.S3, pipeline.Driver.DynamoDb, pipeline.Driver.Topology);
+        var version = (await archive.InForceAsync(from, to, CancellationToken.None)).Versions.Single(v => v.BatchId == "bench-large");
+        var engine = Stopwatch.StartNew();
+        var result = new BatchProcessor().Process(new S3BatchStore(pipeline.Driver.S3).ToEngineInput(pipeline.Driver.Topology.Bucket.Name, version.Files));
+        engine.Stop();
+        var read = Stopwatch.StartNew();
+        var kpis = pipeline.Driver.Kpis;
+        var days = await kpis.GetDaysAsync(from, to, CancellationToken.None);
+        var categories = await kpis.GetCategoriesAsync(await kpis.ListCategoriesAsync(CancellationToken.None), from, to, CancellationToken.None);
+        read.Stop();
+
+        var run = await PipelineCommand.RunAsync([command], ["reconcile", "--from", $"{from:yyyy-MM-dd}", "--to", $"{to:yyyy-MM-dd}",
+            "--endpoint", pipeline.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", pipeline.Aws.ServiceUrls["DynamoDB"].ToString()]);
+        var baseline = engine.Elapsed + read.Elapsed;
+        var ratio = run.Elapsed / baseline;
+        report.Figure(name, $"{run.Elapsed.TotalSeconds:F1} s, {ratio:F2}x the engine and the KPI read",
+            $"engine {engine.Elapsed.TotalSeconds:F1} s on the archived files in S3 ({result.Report.RowsRead:N0} rows; {local.Elapsed.TotalSeconds:F1} s " +
+            $"on the local copy), KPI read {read.Elapsed.TotalSeconds:F2} s ({days.Count} days, {categories.Count} category rows); " +
+            $"exit {run.ExitCode}: {run.Out.Trim()}",
+            "<= 1.5x, exit 0", run.ExitCode == 0 && ratio <= 1.5);
     }
 
     /// <summary>Every day's stored KPIs against the engine's on the same files: "exact", or the first difference.</summary>

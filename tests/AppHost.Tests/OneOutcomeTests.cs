@@ -112,7 +112,7 @@ public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
                 lines[1] = string.Join(',', lines[1].Split(',') is var f ? f.Select((v, i) => i == 3 ? "yesterday" : v) : []);
                 File.WriteAllLines(part, lines);
             }
-            await UploadWithSharedProductsAsync(folder, name);
+            await _pipeline.UploadWithProductsAtAsync(folder, name, "data/shared/products.csv");
             await _pipeline.Bus.PublishAsync(new BatchSubmitted(name, bucket, BatchLayout.ManifestKey(name), null, DateTimeOffset.UtcNow, "tests"));
             Assert.Equal(broken ? AlertStatus.Rejected : AlertStatus.Succeeded, (await _pipeline.NextAlertAsync(name)).Status);
             Assert.Contains("data/shared/products.csv", await _pipeline.KeysUnderAsync("data/shared/"));
@@ -183,31 +183,5 @@ public sealed class OneOutcomeTests(EmulatorAppFixture app) : IDisposable
         Assert.Equal((AlertStatus.Rejected, (int?)1), (alert.Status, alert.Version));
         Assert.Equal(RunStatus.Rejected, Assert.Single((await _pipeline.HistoryAsync(name)).Versions).Status);
         Assert.Contains($"errors/{name}/v1/manifest_{name}.json", await _pipeline.KeysUnderAsync($"errors/{name}/v1/"));
-    }
-
-    /// <summary>Uploads a folder's parts and a manifest that names the shared product master instead of a products file of its own.</summary>
-    private async Task UploadWithSharedProductsAsync(string folder, string name)
-    {
-        var orders = Directory.GetFiles(Path.Combine(folder, "orders")).Select(Path.GetFileName).ToList();
-        var items = Directory.GetFiles(Path.Combine(folder, "order_items")).Select(Path.GetFileName).ToList();
-        foreach (var (table, files) in new[] { ("orders", orders), ("order_items", items) })
-        {
-            foreach (var file in files)
-            {
-                await _pipeline.S3.PutObjectAsync(new PutObjectRequest
-                {
-                    BucketName = _pipeline.Topology.Bucket.Name,
-                    Key = $"data/{name}/{table}/{file}",
-                    FilePath = Path.Combine(folder, table, file!),
-                });
-            }
-        }
-        var manifest = new BatchManifest(name, orders!, items!, "data/shared/products.csv");
-        await _pipeline.S3.PutObjectAsync(new PutObjectRequest
-        {
-            BucketName = _pipeline.Topology.Bucket.Name,
-            Key = BatchLayout.ManifestKey(name),
-            InputStream = new MemoryStream(manifest.ToJson()),
-        });
     }
 }

@@ -17,7 +17,7 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
     [
         "Check the prerequisites: credentials, region, CDK bootstrap, the stack's state, container engine, Node.js",
         "Use the image archives already built in {images} (nothing is built)",
-        "Write the template, the five images as image assets (synthesis)",
+        "Write the template, the six images as image assets (synthesis)",
         "Install the CDK CLI (npm aws-cdk, pinned in Deploy/cdk/package-lock.json)",
         "Publish the images and the template, deploy the stack and wait for it (CloudFormation's events as they come)",
         "Turn on the tables' deletion protection once a first create has succeeded (an update of that one property)",
@@ -77,7 +77,7 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
             ],
             StepLines(output, 6));
 
-        // The template, with the five images as assets in the CDK bootstrap repository (no image parameters, no hand-made repositories).
+        // The template, with the six images as assets in the CDK bootstrap repository (no image parameters, no hand-made repositories).
         var template = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(assembly, "pipeline.template.json")))!;
         Assert.Null(template["Parameters"]?["ImageTag"]);
         var serviceImages = ContainerImages(template).ToList();
@@ -190,11 +190,15 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
         var workspace = new Workspace(GuardTests.RepositoryRoot(), _cli.Output);
         var builder = new ImageBuilder(workspace, "localhost:5000/pipeline-base/debian-deps:12");
 
-        Assert.Equal(["validate", "transform", "compute", "notifier", "dashboard"], ImageBuilder.Services);
+        Assert.Equal(["validate", "transform", "compute", "notifier", "dashboard", "cli"], ImageBuilder.Services);
         Assert.Equal("dotnet publish Services.Validate/Services.Validate.csproj -c Release --nologo /t:PublishContainer " +
             $"-p:ContainerArchiveOutputPath={_cli.Output}/images/pipeline-validate.tar -p:ContainerImageFormat=Docker " +
             "-p:ContainerBaseImage=localhost:5000/pipeline-base/debian-deps:12", builder.Command("validate", workspace.Images).ToString());
         Assert.Equal(workspace.RepositoryRoot, builder.Command("dashboard", workspace.Images).WorkingDirectory);
+        // The command's image (the reconciliation task's), from Pipeline.Cli published as a container rather than installed.
+        Assert.Equal("dotnet publish Pipeline.Cli/Pipeline.Cli.csproj -c Release --nologo /t:PublishContainer " +
+            $"-p:ContainerArchiveOutputPath={_cli.Output}/images/pipeline-cli.tar -p:ContainerImageFormat=Docker -p:PipelineContainer=true " +
+            "-p:ContainerBaseImage=localhost:5000/pipeline-base/debian-deps:12", builder.Command("cli", workspace.Images).ToString());
     }
 
     [Fact]

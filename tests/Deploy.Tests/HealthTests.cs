@@ -17,7 +17,9 @@ public sealed class HealthTests(SynthesizedStack stack)
         Assert.Equal("/alive", (string)target["HealthCheckPath"]!);
         Assert.Equal("/alive", Microsoft.Extensions.Hosting.Extensions.AlivenessEndpointPath);
 
-        foreach (var (_, definition) in stack.Resources("AWS::ECS::TaskDefinition"))
+        // Every service's task; the reconciliation task is no service: it runs to its end, and ECS has no health to judge.
+        var reconciliation = stack.Topology.ServiceName(new PipelineServices(stack.Topology).Reconciliation.Name);
+        foreach (var (_, definition) in stack.Resources("AWS::ECS::TaskDefinition").Where(t => (string?)t.Resource["Properties"]!["Family"] != reconciliation))
         {
             var app = definition["Properties"]!["ContainerDefinitions"]![0]!["HealthCheck"]!;
             Assert.Equal("--health-check", (string)app["Command"]![2]!); // HealthProbe: the service's own /alive

@@ -25,12 +25,13 @@ public sealed class SynthesizedStack : StackTemplate, IDisposable
 
     /// <summary>
     /// The configurations the docs offer, linted and checked each: the defaults; no NAT gateway and workers that scale to
-    /// zero; an existing VPC with HTTPS for the dashboard, as a second environment (another stack name) in the same account.
+    /// zero, reconciled twice a day by a task that may also rebuild; an existing VPC with HTTPS for the dashboard, as a second
+    /// environment (another stack name) in the same account.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string[]> DocumentedConfigurations = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         ["defaults"] = [],
-        ["no-nat"] = ["natGateways=0", "minTasks=0"],
+        ["no-nat"] = ["natGateways=0", "minTasks=0", "reconcileSchedule=rate(12 hours)", "reconcileMayRebuild=true"],
         ["existing-vpc"] =
         [
             "stackName=pipeline-staging", "vpcId=vpc-0a1b2c3d4e5f60718", "subnetIds=subnet-0a1b2c3d4e5f60718,subnet-08f7e6d5c4b3a2910",

@@ -274,6 +274,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRejected", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-KpisUpdated", "sns:GetTopicAttributes topic/pipeline-alerts",
+                "sns:GetTopicAttributes topic/Pipeline_Contracts-ReconciliationFinished",
+                "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-ReconciliationFinished",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRejected", "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRetracted",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:ListSubscriptionsByTopic topic/Pipeline_Contracts-KpisUpdated",
@@ -450,7 +452,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
         var containers = stack.Resources("AWS::ECS::TaskDefinition").SelectMany(t => t.Resource["Properties"]!["ContainerDefinitions"]!.AsArray()).ToList();
         var names = containers.SelectMany(c => c!["Environment"]?.AsArray() ?? []).Select(e => (string)e!["Name"]!).ToList();
 
-        Assert.Equal((new PipelineServices(_topology).All.Count + 1) * 2, containers.Count); // the workers and the dashboard, each with its collector
+        // The workers and the dashboard, each with its collector, and the reconciliation task's command.
+        Assert.Equal((new PipelineServices(_topology).All.Count + 1) * 2 + 1, containers.Count);
         Assert.Contains("Pipeline__BucketName", names);
         Assert.DoesNotContain(names, n => n.Contains("SECRET", StringComparison.OrdinalIgnoreCase)
             || n.Contains("ACCESS_KEY", StringComparison.OrdinalIgnoreCase)
@@ -464,7 +467,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     {
         const string Begin = "<!-- access lists: generated from the template, checked by tests/Deploy.Tests -->";
         const string End = "<!-- end of access lists -->";
-        var lists = string.Join("\n", new[] { "compute", "dashboard", "notifier", "transform", "validate" }.Select(service =>
+        var lists = string.Join("\n", new[] { "compute", "dashboard", "notifier", "reconcile", "transform", "validate" }.Select(service =>
             $"\n**{service}**\n\n| resource | actions |\n| --- | --- |\n" + string.Join("\n",
                 TemplateReader.Grants(stack, AccessPolicyName(service))
                     .Select(g => (Action: g[..g.IndexOf(' ', StringComparison.Ordinal)], Resource: g[(g.IndexOf(' ', StringComparison.Ordinal) + 1)..]))
@@ -498,10 +501,11 @@ public sealed class TemplateTests(SynthesizedStack stack)
         Assert.NotEmpty(grants);
         Assert.DoesNotContain(grants, g => g.Action.Contains('*', StringComparison.Ordinal));
         Assert.DoesNotContain(grants, g => g.Resource == "*" && !WildcardResourceAllowed.ContainsKey(g.Action));
-        // Object keys are the one place a resource has a wildcard: a prefix of the bucket, or a version's report in any folder under one.
+        // Object keys are the one place a resource has a wildcard: a prefix of the bucket (data/shared/ for shared product files), or a
+        // version's report in any folder under one.
         var report = System.Text.RegularExpressions.Regex.Escape(BucketSpec.ReportName);
         Assert.All(grants.Where(g => g.Resource != "*" && g.Resource.Contains('*', StringComparison.Ordinal)),
-            g => Assert.Matches($"^bucket/{_topology.Bucket.Name}/[a-z]+/\\*(/{report})?$", g.Resource));
+            g => Assert.Matches($"^bucket/{_topology.Bucket.Name}/[a-z]+/(shared/)?\\*(/{report})?$", g.Resource));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
         var topology = new PipelineTopology();
         var declared = topology.Topics.Select(t => t.Name).ToHashSet();
 
-        Assert.Equal(9, Contracts.Length);
+        Assert.Equal(10, Contracts.Length);
         Assert.All(Contracts, contract =>
         {
             Assert.Equal("Pipeline_Contracts-" + contract.Name, MessageNaming.EntityNameOf(contract));
@@ -155,9 +155,10 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
                 bus => bus.AddSubscription<BatchTransformed, Inbox<BatchTransformed>>()
                     .AddSubscription<BatchRetractionRequested, Inbox<BatchRetractionRequested>>()
                     .AddSubscription<BatchUploadRepeated, Inbox<BatchUploadRepeated>>()),
-            ("notifier", [typeof(KpisUpdated), typeof(BatchRejected), typeof(BatchRetracted), typeof(BatchRetractionRefused)],
+            ("notifier", [typeof(KpisUpdated), typeof(BatchRejected), typeof(BatchRetracted), typeof(BatchRetractionRefused), typeof(ReconciliationFinished)],
                 bus => bus.AddSubscription<KpisUpdated, Inbox<KpisUpdated>>().AddSubscription<BatchRejected, Inbox<BatchRejected>>()
-                    .AddSubscription<BatchRetracted, Inbox<BatchRetracted>>().AddSubscription<BatchRetractionRefused, Inbox<BatchRetractionRefused>>()),
+                    .AddSubscription<BatchRetracted, Inbox<BatchRetracted>>().AddSubscription<BatchRetractionRefused, Inbox<BatchRetractionRefused>>()
+                    .AddSubscription<ReconciliationFinished, Inbox<ReconciliationFinished>>()),
         };
         var submitted = new Received<BatchSubmitted>();
         var hosts = new List<RunningBus>();
@@ -174,7 +175,8 @@ public class TopologyTests(AwsAndDynamoDbEmulatorFixture aws) : IClassFixture<Aw
                     services: s => s.AddSingleton(submitted).AddSingleton(new Received<BatchValidated>()).AddSingleton(new Received<BatchTransformed>())
                         .AddSingleton(new Received<KpisUpdated>()).AddSingleton(new Received<BatchRejected>())
                         .AddSingleton(new Received<BatchRetractionRequested>()).AddSingleton(new Received<BatchRetracted>())
-                        .AddSingleton(new Received<BatchRetractionRefused>()).AddSingleton(new Received<BatchUploadRepeated>())));
+                        .AddSingleton(new Received<BatchRetractionRefused>()).AddSingleton(new Received<BatchUploadRepeated>())
+                        .AddSingleton(new Received<ReconciliationFinished>())));
             }
 
             var batch = new BatchSubmitted(

@@ -273,6 +273,8 @@ public sealed class PipelineCommandsTests(LocalAwsFixture aws) : IClassFixture<L
     [InlineData("dlq", "list", "--queue", "nowhere")]
     [InlineData("smoke", "--timeout", "0")]
     [InlineData("smoke", "--timeout", "soon")]
+    [InlineData("reconcile", "--from", "2024-06-02", "--to", "2024-06-01")]
+    [InlineData("rebuild", "--from", "yesterday")]
     public async Task Usage_errors_exit_1_with_one_line(params string[] args)
     {
         var run = await Run(args);

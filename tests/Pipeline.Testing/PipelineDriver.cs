@@ -33,6 +33,8 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
 
     public Amazon.SQS.AmazonSQSClient Sqs => _sqs;
 
+    public Amazon.DynamoDBv2.AmazonDynamoDBClient DynamoDb => _dynamoDb;
+
     public KpiQueries Kpis => new(_dynamoDb, Topology);
 
     public Pipeline.Storage.Runs.PipelineRunStore Runs(TimeProvider clock) => new(_dynamoDb, Topology, clock);
@@ -72,6 +74,35 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
         var uploaded = await new BatchUploader(_s3, new S3BatchStore(_s3)).UploadAsync(Topology.Bucket.Name, folder, name, null, CancellationToken.None);
         await Bus.PublishAsync(new BatchSubmitted(name, uploaded.Bucket, uploaded.ManifestKey, uploaded.ManifestETag, DateTimeOffset.UtcNow, "tests"));
         return uploaded;
+    }
+
+    /// <summary>
+    /// Uploads a folder's parts and a manifest that names <paramref name="productsKey"/> (a shared product master) instead
+    /// of a products file of its own; publishes nothing.
+    /// </summary>
+    public async Task UploadWithProductsAtAsync(string folder, string name, string productsKey)
+    {
+        var orders = Directory.GetFiles(Path.Combine(folder, "orders")).Select(Path.GetFileName).ToList();
+        var items = Directory.GetFiles(Path.Combine(folder, "order_items")).Select(Path.GetFileName).ToList();
+        foreach (var (table, files) in new[] { ("orders", orders), ("order_items", items) })
+        {
+            foreach (var file in files)
+            {
+                await _s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest
+                {
+                    BucketName = Topology.Bucket.Name,
+                    Key = $"data/{name}/{table}/{file}",
+                    FilePath = Path.Combine(folder, table, file!),
+                });
+            }
+        }
+        var manifest = new BatchManifest(name, orders!, items!, productsKey);
+        await _s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest
+        {
+            BucketName = Topology.Bucket.Name,
+            Key = BatchLayout.ManifestKey(name),
+            InputStream = new MemoryStream(manifest.ToJson()),
+        });
     }
 
     /// <summary>

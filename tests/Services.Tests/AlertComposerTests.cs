@@ -55,6 +55,22 @@ public class AlertComposerTests
     }
 
     [Fact]
+    public void A_reconciliation_is_Reconciled_when_equal_and_ReconciliationFailed_naming_the_first_differences_when_not()
+    {
+        var equal = AlertComposer.Reconciliation(new ReconciliationFinished("r1", Day, Day.AddDays(30), 31, 3, 0, [], At));
+        var lines = Enumerable.Range(1, 20).Select(i => $"order KPIs of 2025-04-{i:D2}: total_orders is 1 in DynamoDB, the engine computes 2").ToList();
+        var failed = AlertComposer.Reconciliation(new ReconciliationFinished("r2", Day, Day.AddDays(30), 31, 3, 25, lines, At));
+
+        Assert.Equal((AlertStatus.Reconciled, "(reconciliation)", (int?)null, "(reconciliation)/r1"),
+            (equal.Status, equal.BatchId, equal.Version, equal.AlertId));
+        Assert.Equal("KPIs reconciled with the archive: 31 days (2025-04-09 to 2025-05-09) equal", equal.Subject);
+        Assert.Equal((AlertStatus.ReconciliationFailed, "(reconciliation)/r2"), (failed.Status, failed.AlertId));
+        Assert.Equal("KPIs differ from the archive: 25 differences over 31 days (2025-04-09 to 2025-05-09)", failed.Subject);
+        Assert.Contains("order KPIs of 2025-04-20: total_orders is 1 in DynamoDB, the engine computes 2 (and 5 more).", failed.Summary,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_success_of_one_day_and_no_category_says_so_without_a_list()
     {
         var alert = AlertComposer.Succeeded(new KpisUpdated("b", "data/b/manifest_b.json", 1, [], [Day], [], 0, 1, At));
