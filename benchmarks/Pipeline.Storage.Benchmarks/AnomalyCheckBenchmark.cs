@@ -24,7 +24,7 @@ internal static class AnomalyCheckBenchmark
         var meter = new DynamoDbMeter();
         using var dynamoDb = emulators.CreateDynamoDb(config => config.HttpClientFactory = meter);
         var store = new DynamoKpiStore(dynamoDb, emulators.Topology, TimeProvider.System);
-        var anomalies = new AnomalyStore(dynamoDb, emulators.Topology, new KpiQueries(dynamoDb, emulators.Topology), TimeProvider.System);
+        var anomalies = new AnomalyStore(dynamoDb, emulators.Topology, TimeProvider.System);
         var options = new AnomalyOptions();
 
         Console.WriteLine("The anomaly check of a seed-sized batch (9,000 orders, 31 days) after eight weeks of history at the same rate:");
@@ -43,8 +43,7 @@ internal static class AnomalyCheckBenchmark
 
             meter.Clear();
             clock.Restart();
-            var categories = data.CategoryDays.Select(c => c.Category).Distinct().ToList();
-            var opened = await anomalies.CheckAsync(fold.Days, categories, $"anomaly-{shop}", 1, options, CancellationToken.None);
+            var opened = await anomalies.CheckAsync(fold.Days, $"anomaly-{shop}", 1, options, CancellationToken.None);
             checks.Add(clock.Elapsed);
             Console.WriteLine($"  shop {shop}: fold {folds[^1].TotalMilliseconds,4:F0} ms ({foldRequests} requests: {foldDescribed}), " +
                 $"check {checks[^1].TotalMilliseconds,4:F0} ms ({meter.Requests} requests: {meter.Describe()}; {opened.Count} anomalies opened) " +
