@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using Pipeline.Engine.Kpis;
 using Pipeline.Engine.DataQuality;
+using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Kpis;
 using Pipeline.Topology;
 
@@ -13,10 +13,11 @@ namespace Pipeline.Storage.DataQuality;
 /// Runs the anomaly rule (<see cref="AnomalyRule"/>) on the days a fold touched and keeps its findings in the
 /// data-quality table (partition <c>anomaly</c>, an item per figure that was ever anomalous, subject
 /// <c>2025-03-31#total_orders</c>). Every figure of a day is on its order KPI row (the categories' revenue in a map the
-/// fold writes with the row), so one BatchGetItem reads the days and their baselines. A figure found anomalous is opened by the batch version being checked, one found
-/// normal again (or without a value) is cleared. Safe with several checkers at once: each verdict is stamped with the KPI
-/// state versions it was made on, an item is only replaced by a verdict on a later state, and a checker that wrote
-/// reads the stamps again and judges a day again if its data moved meanwhile (as the fold's row writer does).
+/// fold writes with the row), so one BatchGetItem reads the days and their baselines. A figure found anomalous is
+/// opened by the batch version being checked, one found normal again (or without a value) is cleared. Safe with several
+/// checkers at once: each verdict is stamped with the KPI state versions it was made on, an item is only replaced by a
+/// verdict on a later state, and a checker that wrote reads the stamps again and judges a day again if its data moved
+/// meanwhile (as the fold's row writer does).
 /// </summary>
 public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topology, TimeProvider clock)
 {
@@ -28,7 +29,8 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
     private const string OpenStatus = "open";
     private const string ClearedStatus = "cleared";
 
-    private static readonly DynamoProjection RowsWithStamps = DynamoProjection.Of([.. KpiItems.OrderRowAttributes, KpiItems.CategoryRevenue, KpiItems.Removed, KpiItems.StateVersion]);
+    private static readonly DynamoProjection RowsWithStamps =
+        DynamoProjection.Of([.. KpiItems.OrderRowAttributes, KpiItems.CategoryRevenue, KpiItems.Removed, KpiItems.StateVersion]);
 
     private static readonly DynamoProjection StampsOnly = DynamoProjection.Of([KpiItems.OrderDate, KpiItems.StateVersion]);
 
@@ -55,7 +57,8 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
                     $"The KPIs of {pending.Count} days kept changing under {round} anomaly checks; the delivery will be retried.");
             }
             // The findings and the rows at once: one round trip of two requests (for up to 100 days with their baselines).
-            var reading = (States: ReadStatesAsync(pending.Min(), pending.Max(), cancellationToken), History: ReadHistoryAsync(pending, options, cancellationToken));
+            var reading = (States: ReadStatesAsync(pending.Min(), pending.Max(), cancellationToken),
+                History: ReadHistoryAsync(pending, options, cancellationToken));
             var states = (await reading.States.ConfigureAwait(false)).Where(s => pending.Contains(s.Key.Day)).ToList();
             var (history, stamps) = await reading.History.ConfigureAwait(false);
             var written = new ConcurrentBag<DateOnly>();
