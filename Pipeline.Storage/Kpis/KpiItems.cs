@@ -212,17 +212,17 @@ internal static class KpiItems
     /// <summary>The order row, with the daily revenue of each of the day's <paramref name="categories"/> (rows of the same state).</summary>
     public static Dictionary<string, AttributeValue> OrderRow(OrderKpiRow row, IEnumerable<CategoryKpiRow> categories, long stateVersion,
         DateTimeOffset now) => new()
-    {
-        [OrderDate] = new AttributeValue(Date(row.OrderDate)),
-        [TotalOrders] = Number(row.TotalOrders),
-        [TotalRevenue] = Number(row.TotalRevenue),
-        [TotalItemsSold] = Number(row.TotalItemsSold),
-        [ReturnRate] = Number(row.ReturnRate),
-        [UniqueCustomers] = Number(row.UniqueCustomers),
-        [CategoryRevenue] = new AttributeValue { M = categories.ToDictionary(c => c.Category, c => Number(c.DailyRevenue)), IsMSet = true },
-        [StateVersion] = Number(stateVersion),
-        [UpdatedAt] = Timestamp(now),
-    };
+        {
+            [OrderDate] = new AttributeValue(Date(row.OrderDate)),
+            [TotalOrders] = Number(row.TotalOrders),
+            [TotalRevenue] = Number(row.TotalRevenue),
+            [TotalItemsSold] = Number(row.TotalItemsSold),
+            [ReturnRate] = Number(row.ReturnRate),
+            [UniqueCustomers] = Number(row.UniqueCustomers),
+            [CategoryRevenue] = new AttributeValue { M = categories.ToDictionary(c => c.Category, c => Number(c.DailyRevenue)), IsMSet = true },
+            [StateVersion] = Number(stateVersion),
+            [UpdatedAt] = Timestamp(now),
+        };
 
     public static OrderKpiRow ReadOrderRow(Dictionary<string, AttributeValue> item) => new(
         Date(item[OrderDate]),
