@@ -1,9 +1,9 @@
 using Pipeline.Engine.Batches;
+using Pipeline.Engine.DataQuality;
 using Pipeline.Engine.Generation;
 using Pipeline.Engine.Kpis;
-using Pipeline.Engine.DataQuality;
-using Pipeline.Storage.Kpis;
 using Pipeline.Storage.DataQuality;
+using Pipeline.Storage.Kpis;
 
 namespace Pipeline.Storage.Tests;
 
