@@ -104,11 +104,11 @@ public static class AnomalyRule
                 verdicts.Add(Judge(new FigureKey(day, figure), read(row), past.Select(read).ToList(), options));
             }
         }
-        foreach (var category in history.Categories.Keys.Where(k => k.Day == day).Select(k => k.Category).Order(StringComparer.Ordinal))
+        foreach (var category in history.CategoryRevenue.Keys.Where(k => k.Day == day).Select(k => k.Category).Order(StringComparer.Ordinal))
         {
-            var past = baselineDays.Select(d => history.Categories.GetValueOrDefault((category, d))).OfType<CategoryKpiRow>()
-                .Select(r => (double)r.DailyRevenue).ToList();
-            verdicts.Add(Judge(new FigureKey(day, KpiFigure.DailyRevenue, category), (double)history.Categories[(category, day)].DailyRevenue, past, options));
+            var past = baselineDays.Where(d => history.CategoryRevenue.ContainsKey((category, d)))
+                .Select(d => (double)history.CategoryRevenue[(category, d)]).ToList();
+            verdicts.Add(Judge(new FigureKey(day, KpiFigure.DailyRevenue, category), (double)history.CategoryRevenue[(category, day)], past, options));
         }
         return verdicts;
     }
@@ -129,12 +129,12 @@ public static class AnomalyRule
     }
 }
 
-/// <summary>KPI rows by day (and by category and day): a day's and its baseline days'.</summary>
+/// <summary>KPI rows by day, and daily revenue by category and day: a day's and its baseline days'.</summary>
 public sealed record KpiHistory(
     IReadOnlyDictionary<DateOnly, OrderKpiRow> Orders,
-    IReadOnlyDictionary<(string Category, DateOnly Day), CategoryKpiRow> Categories)
+    IReadOnlyDictionary<(string Category, DateOnly Day), decimal> CategoryRevenue)
 {
     public static KpiHistory Of(IEnumerable<OrderKpiRow> orders, IEnumerable<CategoryKpiRow> categories) => new(
         orders.ToDictionary(r => r.OrderDate),
-        categories.ToDictionary(r => (r.Category, r.OrderDate)));
+        categories.ToDictionary(r => (r.Category, r.OrderDate), r => r.DailyRevenue));
 }

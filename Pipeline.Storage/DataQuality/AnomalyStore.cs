@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
-using Pipeline.Engine.Kpis;
 using Pipeline.Engine.DataQuality;
+using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Kpis;
 using Pipeline.Topology;
 
@@ -12,12 +12,14 @@ namespace Pipeline.Storage.DataQuality;
 /// <summary>
 /// Runs the anomaly rule (<see cref="AnomalyRule"/>) on the days a fold touched and keeps its findings in the
 /// data-quality table (partition <c>anomaly</c>, an item per figure that was ever anomalous, subject
-/// <c>2025-03-31#total_orders</c>): a figure found anomalous is opened by the batch version being checked, one found
-/// normal again (or without a value) is cleared. Safe with several checkers at once: each verdict is stamped with the KPI
-/// state versions it was made on, an item is only replaced by a verdict on a later state, and a checker that wrote
-/// reads the stamps again and judges a day again if its data moved meanwhile (as the fold's row writer does).
+/// <c>2025-03-31#total_orders</c>). Every figure of a day is on its order KPI row (the categories' revenue in a map the
+/// fold writes with the row), so one BatchGetItem reads the days and their baselines. A figure found anomalous is
+/// opened by the batch version being checked, one found normal again (or without a value) is cleared. Safe with several
+/// checkers at once: each verdict is stamped with the KPI state versions it was made on, an item is only replaced by a
+/// verdict on a later state, and a checker that wrote reads the stamps again and judges a day again if its data moved
+/// meanwhile (as the fold's row writer does).
 /// </summary>
-public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topology, KpiQueries kpis, TimeProvider clock)
+public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topology, TimeProvider clock)
 {
     public const string Check = "anomaly";
 
@@ -27,7 +29,8 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
     private const string OpenStatus = "open";
     private const string ClearedStatus = "cleared";
 
-    private static readonly DynamoProjection RowsWithStamps = DynamoProjection.Of([.. KpiItems.OrderRowAttributes, KpiItems.Removed, KpiItems.StateVersion]);
+    private static readonly DynamoProjection RowsWithStamps =
+        DynamoProjection.Of([.. KpiItems.OrderRowAttributes, KpiItems.CategoryRevenue, KpiItems.Removed, KpiItems.StateVersion]);
 
     private static readonly DynamoProjection StampsOnly = DynamoProjection.Of([KpiItems.OrderDate, KpiItems.StateVersion]);
 
@@ -37,12 +40,8 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
     /// Judges every figure of <paramref name="days"/> and records what changed; the anomalies that <paramref name="batchId"/>
     /// v<paramref name="version"/> opened, to be alerted (again after a repeated delivery: the alert's id makes it one).
     /// </summary>
-    /// <param name="categories">
-    /// The categories whose revenue the fold changed on those days (a new batch's own), or null when that is not known (a
-    /// replacement, a retraction): then each day's categories are read from the index by day.
-    /// </param>
-    public async Task<IReadOnlyList<AnomalyState>> CheckAsync(IReadOnlyCollection<DateOnly> days, IEnumerable<string>? categories, string batchId,
-        int version, AnomalyOptions options, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AnomalyState>> CheckAsync(IReadOnlyCollection<DateOnly> days, string batchId, int version, AnomalyOptions options,
+        CancellationToken cancellationToken)
     {
         if (days.Count == 0)
         {
@@ -50,7 +49,6 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
         }
         var opened = new ConcurrentDictionary<string, AnomalyState>();
         var pending = days.Distinct().Order().ToList();
-        var known = (categories ?? []).ToHashSet(StringComparer.Ordinal);
         for (var round = 0; pending.Count > 0; round++)
         {
             if (round == RetryBudgets.KpiStateRaces)
@@ -58,22 +56,11 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
                 throw new InvalidOperationException(
                     $"The KPIs of {pending.Count} days kept changing under {round} anomaly checks; the delivery will be retried.");
             }
-            // The findings and the rows at once (a few round trips in all), then the rows of any category only a finding names.
+            // The findings and the rows at once: one round trip of two requests (for up to 100 days with their baselines).
             var reading = (States: ReadStatesAsync(pending.Min(), pending.Max(), cancellationToken),
-                History: ReadHistoryAsync(pending, known, everyCategory: categories is null || round > 0, options, cancellationToken));
+                History: ReadHistoryAsync(pending, options, cancellationToken));
             var states = (await reading.States.ConfigureAwait(false)).Where(s => pending.Contains(s.Key.Day)).ToList();
             var (history, stamps) = await reading.History.ConfigureAwait(false);
-            var unread = states.Select(s => s.Key.Category).OfType<string>().Where(c => !history.Categories.Keys.Any(k => k.Category == c)).ToHashSet();
-            if (unread.Count > 0)
-            {
-                var (from, to) = Range(pending, options);
-                history = history with
-                {
-                    Categories = history.Categories.Values
-                        .Concat(await kpis.GetCategoriesAsync(unread, from, to, cancellationToken).ConfigureAwait(false))
-                        .ToDictionary(r => (r.Category, r.OrderDate)),
-                };
-            }
             var written = new ConcurrentBag<DateOnly>();
             var now = clock.GetUtcNow();
             await Parallel.ForEachAsync(pending, RequestConcurrency.Options(cancellationToken), async (day, ct) =>
@@ -176,40 +163,20 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
     }
 
     /// <summary>
-    /// The rows of the days and of their baseline days (one BatchGetItem per 100 days; per category one Query over the whole
-    /// range), and each day's stamp. The categories judged are those named (the batch's, and those of the anomalies stored)
-    /// and, when <paramref name="everyCategory"/>, every one each day has (a query of the index by day).
+    /// The order rows of the days and of their baseline days, with their categories' revenue (one BatchGetItem per 100
+    /// days), and each day's stamp.
     /// </summary>
-    private async Task<(KpiHistory History, Dictionary<DateOnly, long> Stamps)> ReadHistoryAsync(IReadOnlyList<DateOnly> days, HashSet<string> categories,
-        bool everyCategory, AnomalyOptions options, CancellationToken cancellationToken)
+    private async Task<(KpiHistory History, Dictionary<DateOnly, long> Stamps)> ReadHistoryAsync(IReadOnlyList<DateOnly> days, AnomalyOptions options,
+        CancellationToken cancellationToken)
     {
-        var all = AllDays(days, options);
-        var reading = (
-            Orders: dynamoDb.GetManyAsync(all.Select(d => (topology.OrderKpisTable.Name, DayKey(d))), _ => RowsWithStamps, cancellationToken),
-            Categories: ReadCategoriesAsync());
-        var orderItems = await reading.Orders.ConfigureAwait(false);
-        var categoryRows = await reading.Categories.ConfigureAwait(false);
-        var orderRows = orderItems.Select(i => i.Item).Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadOrderRow);
-        return (KpiHistory.Of(orderRows, categoryRows), Stamps(days, orderItems.Select(i => i.Item), options));
-
-        async Task<IReadOnlyList<CategoryKpiRow>> ReadCategoriesAsync()
-        {
-            var onDays = new ConcurrentBag<string>();
-            await Parallel.ForEachAsync(everyCategory ? days : [], RequestConcurrency.Options(cancellationToken), async (day, ct) =>
-            {
-                foreach (var row in await kpis.GetCategoriesOnDayAsync(day, ct).ConfigureAwait(false))
-                {
-                    onDays.Add(row.Category);
-                }
-            }).ConfigureAwait(false);
-            return await kpis.GetCategoriesAsync(categories.Union(onDays), all.Min(), all.Max(), cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private static (DateOnly From, DateOnly To) Range(IEnumerable<DateOnly> days, AnomalyOptions options)
-    {
-        var all = AllDays(days, options);
-        return (all.Min(), all.Max());
+        var keys = AllDays(days, options).Select(d => (topology.OrderKpisTable.Name, DayKey(d)));
+        var items = (await dynamoDb.GetManyAsync(keys, _ => RowsWithStamps, cancellationToken).ConfigureAwait(false)).Select(i => i.Item).ToList();
+        var rows = items.Where(i => !KpiItems.IsRemoved(i)).ToList();
+        var history = new KpiHistory(
+            rows.Select(KpiItems.ReadOrderRow).ToDictionary(r => r.OrderDate),
+            rows.SelectMany(i => KpiItems.ReadCategoryRevenue(i).Select(c => (Key: (c.Category, KpiItems.Date(i[KpiItems.OrderDate])), c.DailyRevenue)))
+                .ToDictionary(c => c.Key, c => c.DailyRevenue));
+        return (history, Stamps(days, items, options));
     }
 
     private async Task<Dictionary<DateOnly, long>> ReadStampsAsync(IReadOnlyList<DateOnly> days, AnomalyOptions options, CancellationToken cancellationToken)

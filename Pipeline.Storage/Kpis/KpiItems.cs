@@ -62,6 +62,9 @@ internal static class KpiItems
     public const string ReturnRate = "return_rate";
     public const string UniqueCustomers = "unique_customers";
     public const string DailyRevenue = "daily_revenue";
+
+    /// <summary>On an order KPI row: each category's daily_revenue of the day (the anomaly check reads them with the row).</summary>
+    public const string CategoryRevenue = "category_revenue";
     public const string AvgOrderValue = "avg_order_value";
     public const string AvgReturnRate = "avg_return_rate";
 
@@ -206,17 +209,20 @@ internal static class KpiItems
 
     public static readonly string[] CategoryRowAttributes = [Category, OrderDate, DailyRevenue, AvgOrderValue, AvgReturnRate];
 
-    public static Dictionary<string, AttributeValue> OrderRow(OrderKpiRow row, long stateVersion, DateTimeOffset now) => new()
-    {
-        [OrderDate] = new AttributeValue(Date(row.OrderDate)),
-        [TotalOrders] = Number(row.TotalOrders),
-        [TotalRevenue] = Number(row.TotalRevenue),
-        [TotalItemsSold] = Number(row.TotalItemsSold),
-        [ReturnRate] = Number(row.ReturnRate),
-        [UniqueCustomers] = Number(row.UniqueCustomers),
-        [StateVersion] = Number(stateVersion),
-        [UpdatedAt] = Timestamp(now),
-    };
+    /// <summary>The order row, with the daily revenue of each of the day's <paramref name="categories"/> (rows of the same state).</summary>
+    public static Dictionary<string, AttributeValue> OrderRow(OrderKpiRow row, IEnumerable<CategoryKpiRow> categories, long stateVersion,
+        DateTimeOffset now) => new()
+        {
+            [OrderDate] = new AttributeValue(Date(row.OrderDate)),
+            [TotalOrders] = Number(row.TotalOrders),
+            [TotalRevenue] = Number(row.TotalRevenue),
+            [TotalItemsSold] = Number(row.TotalItemsSold),
+            [ReturnRate] = Number(row.ReturnRate),
+            [UniqueCustomers] = Number(row.UniqueCustomers),
+            [CategoryRevenue] = new AttributeValue { M = categories.ToDictionary(c => c.Category, c => Number(c.DailyRevenue)), IsMSet = true },
+            [StateVersion] = Number(stateVersion),
+            [UpdatedAt] = Timestamp(now),
+        };
 
     public static OrderKpiRow ReadOrderRow(Dictionary<string, AttributeValue> item) => new(
         Date(item[OrderDate]),
@@ -225,6 +231,12 @@ internal static class KpiItems
         Long(item, TotalItemsSold),
         Double(item, ReturnRate),
         Long(item, UniqueCustomers));
+
+    /// <summary>The daily revenue of each category, from an order row written with them (exact decimals).</summary>
+    public static IEnumerable<(string Category, decimal DailyRevenue)> ReadCategoryRevenue(Dictionary<string, AttributeValue> orderRow) =>
+        orderRow.TryGetValue(CategoryRevenue, out var map) && map.M is { } revenues
+            ? revenues.Select(r => (r.Key, Decimal(revenues, r.Key)))
+            : [];
 
     public static Dictionary<string, AttributeValue> CategoryRow(CategoryKpiRow row, long stateVersion, DateTimeOffset now) => new()
     {

@@ -127,7 +127,7 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
         {
             orderRow is null
                 ? (OrderKpis, KpiItems.RemovedRow(new() { [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(state.Day)) }, stateVersion, now))
-                : (OrderKpis, KpiItems.OrderRow(orderRow, stateVersion, now)),
+                : (OrderKpis, KpiItems.OrderRow(orderRow, categoryRows, stateVersion, now)),
         };
         items.AddRange(categoryRows.Select(row => (CategoryKpis, KpiItems.CategoryRow(row, stateVersion, now))));
         // Categories that had items on this day and have none now (a category stays in the day's sums once it was there).

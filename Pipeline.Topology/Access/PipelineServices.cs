@@ -88,9 +88,8 @@ public sealed class PipelineServices(PipelineTopology topology)
             new(topology.ProcessedMessagesTable, TableOperations.GetItem | TableOperations.PutItem | TableOperations.UpdateItem | TableOperations.DeleteItem),
             new(topology.LatestAlertTable, TableOperations.UpdateItem),
             // The freshness check (the window's order KPI rows, its verdicts by day) and the anomaly check of the days a fold
-            // changed (their KPI rows and their baselines'; its findings).
+            // changed (their order KPI rows, which hold the categories' revenue too, and their baselines'; its findings).
             new(topology.OrderKpisTable, TableOperations.BatchGetItem),
-            new(topology.CategoryKpisTable, TableOperations.Query | TableOperations.QueryIndexes),
             new(topology.DataQualityTable, TableOperations.Query | TableOperations.UpdateItem | TableOperations.PutItem),
         ],
         WatchesDeadLetters: [topology.ValidateQueue, topology.ManifestEventsQueue, topology.TransformQueue, topology.ComputeQueue, topology.NotifierQueue]);

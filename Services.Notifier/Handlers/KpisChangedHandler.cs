@@ -17,12 +17,10 @@ public sealed partial class KpisChangedHandler<TMessage>(
     public async Task HandleAsync(TMessage message, MessageContext context, CancellationToken cancellationToken)
     {
         var outcome = AlertComposer.ForOutcome(message)!;
-        var (batchId, version, days, categories) = message switch
+        var (batchId, version, days) = message switch
         {
-            // A new batch changed its own categories only; a replacement also those of the version it replaced, which are not named.
-            KpisUpdated update => (update.BatchId, update.Version, update.Days,
-                update.ReplacedVersions.Count == 0 && update.Categories.Count > 0 ? update.Categories : null),
-            BatchRetracted retraction => (retraction.BatchId, retraction.Version, retraction.Days, (IReadOnlyList<string>?)null),
+            KpisUpdated update => (update.BatchId, update.Version, update.Days),
+            BatchRetracted retraction => (retraction.BatchId, retraction.Version, retraction.Days),
             _ => throw new NotSupportedException($"{typeof(TMessage).Name} does not change KPIs."),
         };
         // The check first, so that the outcome's alert (which refreshes the dashboards) finds anomalies opened and cleared;
@@ -31,7 +29,7 @@ public sealed partial class KpisChangedHandler<TMessage>(
         try
         {
             opened = options.Value.Enabled
-                ? await anomalies.CheckAsync(days, categories, batchId, version, options.Value, cancellationToken).ConfigureAwait(false)
+                ? await anomalies.CheckAsync(days, batchId, version, options.Value, cancellationToken).ConfigureAwait(false)
                 : [];
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)

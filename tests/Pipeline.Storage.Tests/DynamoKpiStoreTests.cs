@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
@@ -333,7 +334,7 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
         Assert.Equal(listed.Order(), listed);
     }
 
-    private static async Task AssertStoredEqual(KpiQueries queries, KpiPartial expectedState, DateOnly from, DateOnly to)
+    private async Task AssertStoredEqual(KpiQueries queries, KpiPartial expectedState, DateOnly from, DateOnly to)
     {
         var expected = KpiCalculator.Compute(expectedState);
         Assert.Equal(expected.OrderKpis, await queries.GetDaysAsync(from, to, CancellationToken.None));
@@ -344,6 +345,17 @@ public class DynamoKpiStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFi
             stored.AddRange(await queries.GetCategoriesOnDayAsync(day, CancellationToken.None));
         }
         Assert.Equal(expected.CategoryKpis, stored.OrderBy(r => r.Category, StringComparer.Ordinal).ThenBy(r => r.OrderDate));
+
+        // Each order row also holds its categories' daily revenue (what the anomaly check reads), exactly as their rows do.
+        using var dynamoDb = aws.CreateDynamoDb();
+        foreach (var row in expected.OrderKpis)
+        {
+            var item = (await dynamoDb.GetItemAsync(aws.Topology.OrderKpisTable.Name,
+                new() { ["order_date"] = new(row.OrderDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) }, consistentRead: true)).Item;
+            Assert.Equal(
+                expected.CategoryKpis.Where(c => c.OrderDate == row.OrderDate).ToDictionary(c => c.Category, c => c.DailyRevenue),
+                item["category_revenue"].M.ToDictionary(c => c.Key, c => decimal.Parse(c.Value.N, NumberStyles.Float, CultureInfo.InvariantCulture)));
+        }
     }
 
     /// <summary>A batch's KPI state with prices in cents, a share of returns and customers drawn from a shared pool.</summary>
