@@ -3,7 +3,6 @@ using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Pipeline.Engine.DataQuality;
-using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Kpis;
 using Pipeline.Topology;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Pipeline.Engine.Kpis;
 using Pipeline.Engine.DataQuality;
-using Pipeline.Storage.Kpis;
+using Pipeline.Engine.Kpis;
 using Pipeline.Storage.DataQuality;
+using Pipeline.Storage.Kpis;
 using static Benchmarks.Figures;
 
 namespace Pipeline.Storage.Benchmarks;
