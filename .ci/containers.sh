@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares what the image tests need on a Debian 12 machine, as root: podman (with the configuration that works
 # here) and its Docker-compatible socket, a registry on 127.0.0.1:5000, the local base image in it, and the four
-# service images (and the dashboard's) published into podman. Idempotent: what is there already is kept.
+# service images (and the dashboard's, and the pipeline command's that the reconciliation task runs) published into podman. Idempotent: what is there already is kept.
 #   .ci/containers.sh [install|start|base|publish|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,12 +68,15 @@ base() {
 }
 
 publish() {
+  local image=(-c Release --nologo -v:q /t:PublishContainer
+    -p:ContainerBaseImage="$registry/$base_image" -p:ContainerRegistry="$registry" -p:ContainerImageTags="$local_tag")
   for service in Validate Transform Compute Notifier Dashboard; do
-    dotnet publish "Services.$service" -c Release --nologo -v:q /t:PublishContainer \
-      -p:ContainerBaseImage="$registry/$base_image" -p:ContainerRegistry="$registry" -p:ContainerImageTags="$local_tag" >/dev/null
+    dotnet publish "Services.$service" "${image[@]}" >/dev/null
   done
+  # The pipeline command is an image only when asked (Pipeline.Cli.csproj; Deploy/Cli/ImageBuilder.cs does the same).
+  dotnet publish Pipeline.Cli "${image[@]}" -p:PipelineContainer=true >/dev/null
   # Testcontainers takes images from podman's storage.
-  for service in validate transform compute notifier dashboard; do
+  for service in validate transform compute notifier dashboard cli; do
     podman pull --quiet --tls-verify=false "$registry/pipeline-$service:$local_tag" >/dev/null
   done
 }
@@ -82,12 +85,12 @@ case "$step" in
   install) timed "podman, skopeo, registry, mmdebstrap" install_packages ;;
   start) timed "registry and podman socket" start_services ;;
   base) timed "base image" base ;;
-  publish) timed "service images" publish ;;
+  publish) timed "service and command images" publish ;;
   all)
     timed "podman, skopeo, registry, mmdebstrap" install_packages
     timed "registry and podman socket" start_services
     timed "base image" base
-    timed "service images" publish
+    timed "service and command images" publish
     ;;
   *) echo "usage: $0 [install|start|base|publish|all]" >&2; exit 64 ;;
 esac

@@ -4,13 +4,16 @@ namespace Deploy.Tests;
 
 /// <summary>
 /// The container engine the image tests use: Docker's API on a Unix socket (podman's <c>podman system service</c>, or
-/// Docker), with the service images already in its storage (<c>.ci/containers.sh</c> publishes them).
+/// Docker), with the service images and the command's already in its storage (<c>.ci/containers.sh</c> publishes them).
 /// </summary>
 public static class ContainerEngine
 {
     public const string PodmanSocket = "/run/podman/podman.sock";
 
     public static readonly string[] Services = ["validate", "transform", "compute", "notifier", "dashboard"];
+
+    /// <summary>The <c>pipeline</c> command's image, which the reconciliation task runs to its end (no service: nothing stays up).</summary>
+    public const string Command = ReconciliationTask.CliImage;
 
     /// <summary>
     /// The tag <c>.ci/containers.sh</c> gives the images it publishes to the local registry (the projects' own tag,
@@ -61,7 +64,7 @@ public static class ContainerEngine
             {
                 return $"the container engine at {SocketPath} does not answer /_ping";
             }
-            var missing = Services
+            var missing = Services.Append(Command)
                 .Where(s => !http.GetAsync($"/images/{Uri.EscapeDataString(Image(s))}/json").GetAwaiter().GetResult().IsSuccessStatusCode)
                 .ToList();
             return missing.Count == 0 ? null : $"the images {string.Join(", ", missing.Select(Image))} are not in the container engine (run .ci/containers.sh)";

@@ -14,7 +14,10 @@ using Xunit.Abstractions;
 
 namespace Deploy.Tests;
 
-/// <summary>The published images, started as ECS would start them, process batches end to end and survive a SIGTERM mid-batch.</summary>
+/// <summary>
+/// The published images, started as ECS would start them, process batches end to end and survive a SIGTERM mid-batch; the
+/// command's image, run as the scheduled reconciliation task runs it, reconciles and publishes its result to the Notifier.
+/// </summary>
 [Collection(CdkCollection.Name)]
 public sealed class ImageTests(ServiceContainers images, ITestOutputHelper output) : IClassFixture<ServiceContainers>
 {
@@ -71,6 +74,22 @@ public sealed class ImageTests(ServiceContainers images, ITestOutputHelper outpu
         // Exactly once: no second alert about it comes after the first.
         await Assert.ThrowsAsync<TimeoutException>(() => NextAlertAsync("sigterm", TimeSpan.FromSeconds(15)));
         Assert.Equal(0, exitCode);
+    }
+
+    [ContainerFact]
+    public async Task The_command_image_run_as_the_reconciliation_task_reconciles_and_the_notifier_logs_its_published_result()
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var (exitCode, printed) = await images.RunReconciliationAsync(TimeSpan.FromSeconds(45));
+        output.WriteLine($"pipeline reconcile --publish --aws in its image: exit code {exitCode} after {watch.Elapsed.TotalSeconds:0.0} s\n{printed}");
+
+        // The KPI tables are whatever the other tests left (the images' own, exact), or empty: equal to the archive either way.
+        Assert.True(exitCode == 0, $"exit code {exitCode}:\n{printed}");
+        var summary = printed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith("reconciled ", StringComparison.Ordinal));
+        Assert.EndsWith("the KPI tables equal the engine's recomputation from the archive", summary, StringComparison.Ordinal);
+        // Its ReconciliationFinished reached the Notifier's queue: the Notifier's image logs an equal result (an alert only when not).
+        await WaitUntilAsync(async () => (await images.LogsAsync()).Contains("Reconciled: The KPI tables equal the", StringComparison.Ordinal),
+            "the Notifier to log the reconciliation");
     }
 
     private async Task SubmitAsync(string folder, string name)

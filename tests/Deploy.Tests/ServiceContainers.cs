@@ -10,6 +10,7 @@ using DotNet.Testcontainers.Containers;
 using Emulators;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Topology;
+using Pipeline.Topology.Access;
 using Pipeline.Topology.Provisioning;
 using ServiceDefaults.Aws;
 
@@ -172,6 +173,57 @@ public sealed class ServiceContainers : IAsyncLifetime
         return (exit.StatusCode, took);
     }
 
+    /// <summary>
+    /// Runs the reconciliation task's container to its end as ECS runs it: the <c>pipeline</c> command's image with the task
+    /// definition's command, user and read-only root; only the emulators' endpoints (<c>--endpoint</c>, <c>--dynamodb-endpoint</c>:
+    /// the command has no configuration file) and their credentials (in AWS: the task role) are added. Returns its exit code and output.
+    /// </summary>
+    public async Task<(long ExitCode, string Output)> RunReconciliationAsync(TimeSpan timeout)
+    {
+        var definition = ContainerDefinition(new PipelineServices(new PipelineTopology()).Reconciliation.Name, ContainerEngine.Command);
+        List<string> command = [.. definition["Command"]!.AsArray().Select(c => Resolve(c!)),
+            "--endpoint", Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", Aws.ServiceUrls["DynamoDB"].ToString()];
+        List<string> environment = [.. (definition["Environment"]?.AsArray() ?? []).Select(e => $"{(string)e!["Name"]!}={Resolve(e["Value"]!)}"),
+            $"AWS_ACCESS_KEY_ID={EmulatorInstallation.AccessKeyId}", $"AWS_SECRET_ACCESS_KEY={EmulatorInstallation.SecretAccessKey}"];
+        using var docker = new DockerClientBuilder().WithEndpoint(new Uri(Environment.GetEnvironmentVariable("DOCKER_HOST")!)).Build();
+        var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Name = $"deploy-tests-{ContainerEngine.Command}-{Guid.NewGuid():N}",
+            Image = ContainerEngine.Image(ContainerEngine.Command),
+            Cmd = command,
+            Env = environment,
+            User = (string)definition["User"]!,
+            HostConfig = new HostConfig
+            {
+                NetworkMode = "host",
+                ReadonlyRootfs = (bool)definition["ReadonlyRootFilesystem"]!,
+                Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,exec,mode=1777" },
+            },
+        });
+        try
+        {
+            await StartGate.WaitAsync();
+            try
+            {
+                await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters());
+            }
+            finally
+            {
+                StartGate.Release();
+            }
+            using var cancel = new CancellationTokenSource(timeout);
+            var exit = await docker.Containers.WaitContainerAsync(created.ID, cancel.Token);
+            using var logs = await docker.Containers.GetContainerLogsAsync(created.ID,
+                new ContainerLogsParameters { ShowStdout = true, ShowStderr = true }, CancellationToken.None);
+            var (stdout, stderr) = await logs.ReadOutputToEndAsync(CancellationToken.None);
+            return (exit.StatusCode, stdout + stderr);
+        }
+        finally
+        {
+            await docker.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true });
+        }
+    }
+
     /// <summary>The containers' latest logs, for failure messages.</summary>
     public async Task<string> LogsAsync()
     {
@@ -196,12 +248,15 @@ public sealed class ServiceContainers : IAsyncLifetime
     /// <summary>The stack's settings: the defaults.</summary>
     private static readonly DeploySettings Settings = new();
 
-    private JsonObject ContainerDefinition(string service) =>
+    private JsonObject ContainerDefinition(string service) => ContainerDefinition(service, service);
+
+    /// <summary>The container <paramref name="container"/> of the task definition of <paramref name="task"/>.</summary>
+    private JsonObject ContainerDefinition(string task, string container) =>
         Template["Resources"]!.AsObject().Select(r => r.Value!)
             .Where(r => (string?)r["Type"] == "AWS::ECS::TaskDefinition"
-                && (string?)r["Properties"]!["Family"] == new PipelineTopology(environment: Settings.StackName).ServiceName(service))
+                && (string?)r["Properties"]!["Family"] == new PipelineTopology(environment: Settings.StackName).ServiceName(task))
             .Single()["Properties"]!["ContainerDefinitions"]!.AsArray()
-            .Single(c => (string?)c!["Name"] == service)!.AsObject();
+            .Single(c => (string?)c!["Name"] == container)!.AsObject();
 
     private static Dictionary<string, string> EnvironmentOf(JsonObject definition) =>
         definition["Environment"]!.AsArray().ToDictionary(e => (string)e!["Name"]!, e => Resolve(e!["Value"]!));
