@@ -10,7 +10,10 @@ namespace Services.Notifier;
 
 public static class NotifierServiceExtensions
 {
-    /// <summary>Notifier turns outcomes, failures, late data (the freshness check) and the anomalies of the KPIs that changed into alerts on the alerts topic.</summary>
+    /// <summary>
+    /// Notifier turns outcomes, failures, late data (the freshness check), the anomalies of the KPIs that changed and
+    /// reconciliations that found differences into alerts on the alerts topic.
+    /// </summary>
     public static IHostApplicationBuilder AddNotifierService(this IHostApplicationBuilder builder)
     {
         var worker = builder.AddPipelineWorker(services => services.Notifier, runsEngine: false)

@@ -181,7 +181,8 @@ public sealed class DashboardApiTests(DashboardApp app)
         using var json = await GetJsonAsync("/openapi/v1.json");
 
         var paths = json.RootElement.GetProperty("paths");
-        foreach (var path in new[] { "/api/kpis/daily", "/api/kpis/categories", "/api/runs", "/api/runs/{batch}", "/api/queues", "/api/freshness", "/api/anomalies" })
+        foreach (var path in new[]
+            { "/api/kpis/daily", "/api/kpis/categories", "/api/runs", "/api/runs/{batch}", "/api/queues", "/api/freshness", "/api/anomalies" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is not in the OpenAPI document");
         }

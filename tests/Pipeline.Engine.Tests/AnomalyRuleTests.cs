@@ -1,7 +1,7 @@
 using Pipeline.Engine.Batches;
+using Pipeline.Engine.DataQuality;
 using Pipeline.Engine.Generation;
 using Pipeline.Engine.Kpis;
-using Pipeline.Engine.DataQuality;
 using Pipeline.Testing;
 
 namespace Pipeline.Engine.Tests;
