@@ -55,14 +55,21 @@ public sealed class EnvironmentTests(SynthesizedStack stack)
         foreach (var template in stack.Configurations)
         {
             var topology = template.Topology;
-            var environments = template.Resources("AWS::ECS::TaskDefinition")
-                .Select(t => t.Resource["Properties"]!["ContainerDefinitions"]![0]!["Environment"]!.AsArray()
-                    .ToDictionary(e => (string)e!["Name"]!, e => TemplateReader.Render(template, e!["Value"]!)))
+            var containers = template.Resources("AWS::ECS::TaskDefinition")
+                .Select(t => t.Resource["Properties"]!["ContainerDefinitions"]![0]!)
+                .ToList();
+            var environments = containers.Where(c => c["Environment"] is not null)
+                .Select(c => c["Environment"]!.AsArray().ToDictionary(e => (string)e!["Name"]!, e => TemplateReader.Render(template, e!["Value"]!)))
                 .ToList();
 
             Assert.Equal(5, environments.Count);
             Assert.All(environments, e =>
                 Assert.Equal((template.Settings.StackName, topology.Bucket.Name), (e["Pipeline__Environment"], e["Pipeline__BucketName"])));
+            // The reconciliation task is the pipeline command, told them by its arguments.
+            var command = containers.Single(c => c["Environment"] is null)["Command"]!.AsArray()
+                .Select(a => TemplateReader.Render(template, a!)).ToList();
+            Assert.Equal((template.Settings.StackName, topology.Bucket.Name),
+                (command[command.IndexOf("--environment") + 1], command[command.IndexOf("--bucket") + 1]));
             Assert.Equal($"{template.Settings.StackName}-data-{{AWS::AccountId}}-{{AWS::Region}}", topology.Bucket.Name);
         }
     }
