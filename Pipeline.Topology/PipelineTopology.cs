@@ -51,6 +51,10 @@ public sealed partial class PipelineTopology
         LatestAlertTable = new(Name("latest-alert"), new TableKey(new KeyAttribute("id")));
         DataQualityTable = new(Name("data-quality"), new TableKey(new KeyAttribute("check"), new KeyAttribute("subject")));
 
+        // Glue and Athena names allow no '-': the environment's become '_'.
+        AnalyticsDatabaseName = Environment.Replace('-', '_');
+        AnalyticsWorkgroupName = Name("analysts");
+
         BatchSubmittedTopic = MessageTopic("Pipeline_Contracts-BatchSubmitted");
         BatchValidatedTopic = MessageTopic("Pipeline_Contracts-BatchValidated");
         BatchRejectedTopic = MessageTopic("Pipeline_Contracts-BatchRejected");
@@ -147,6 +151,31 @@ public sealed partial class PipelineTopology
     /// judged (a day's figure, a day), so that each finding is alerted once and cleared when the data comes right.
     /// </summary>
     public TableSpec DataQualityTable { get; }
+
+    /// <summary>
+    /// The enriched order items of every version in force, for analysts (docs/analytics.md): one Parquet object per order date
+    /// and batch, <c>curated/order_items/order_date=YYYY-MM-DD/&lt;batch&gt;.parquet</c>. Money is exact (decimal), times are UTC.
+    /// </summary>
+    public static CuratedTableSpec CuratedOrderItems { get; } = new("order_items", BucketSpec.CuratedPrefix + "order_items/", "order_date",
+    [
+        new("order_id", "bigint"),
+        new("item_id", "bigint"),
+        new("user_id", "bigint"),
+        new("product_id", "bigint"),
+        new("category", "string"),
+        new("status", "string"),
+        new("sale_price", "decimal(38,18)"),
+        new("created_at", "timestamp"),
+        new("shipped_at", "timestamp"),
+        new("delivered_at", "timestamp"),
+        new("returned_at", "timestamp"),
+    ]);
+
+    /// <summary>The Glue database of the curated tables (<c>pipeline</c>; <c>pipeline_staging</c> for <c>pipeline-staging</c>).</summary>
+    public string AnalyticsDatabaseName { get; }
+
+    /// <summary>The Athena workgroup analysts query the curated tables in (<c>pipeline-analysts</c>).</summary>
+    public string AnalyticsWorkgroupName { get; }
 
     /// <summary>The attribute (epoch seconds) the IdempotencyStore writes on each item, and the table's TTL attribute.</summary>
     public const string ProcessedMessageExpiry = "expires_at";

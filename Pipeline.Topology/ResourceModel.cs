@@ -18,6 +18,12 @@ public sealed record BucketSpec(string Name)
     /// <summary>The enriched files Transform writes for Compute.</summary>
     public const string TransformedPrefix = "transformed/";
 
+    /// <summary>
+    /// Analysts' Parquet of the versions in force (<see cref="CuratedTableSpec"/>), written by Compute; the only folder
+    /// the analysts' policy reads.
+    /// </summary>
+    public const string CuratedPrefix = "curated/";
+
     /// <summary>The product master that batches without products of their own use; never archived with a batch.</summary>
     public const string ProductMasterKey = DataPrefix + "products.csv";
 
@@ -96,3 +102,13 @@ public sealed record QueueSpec(string Name)
 
 /// <summary>An SQS queue subscribed to an SNS topic, with raw delivery so the queue sees the message as published.</summary>
 public sealed record SubscriptionSpec(TopicSpec Topic, QueueSpec Queue, bool RawMessageDelivery = true);
+
+/// <summary>
+/// A curated Parquet table for analysts: the files under <see cref="Prefix"/> in Hive layout
+/// (<c>{Prefix}{PartitionColumn}=YYYY-MM-DD/...</c>), one column per <see cref="Columns"/> entry in the files, the partition
+/// column only in the path. The Parquet writer and the Glue table are both checked against this declaration.
+/// </summary>
+public sealed record CuratedTableSpec(string Name, string Prefix, string PartitionColumn, IReadOnlyList<CuratedColumn> Columns);
+
+/// <summary>A column of a curated table, with its type as Glue and Athena name it (<c>bigint</c>, <c>decimal(38,18)</c>, <c>timestamp</c>).</summary>
+public sealed record CuratedColumn(string Name, string Type);
