@@ -124,7 +124,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     [Fact]
     public void The_bucket_is_private_encrypted_versioned_and_refuses_plain_http()
     {
-        Assert.Equal(_topology.Bucket.Name, TemplateReader.Render(stack, stack.Resources("AWS::S3::Bucket").Single().Resource["Properties"]!["BucketName"]!));
+        Assert.Equal(_topology.Bucket.Name, TemplateReader.Render(stack, stack.DataBucket.Resource["Properties"]!["BucketName"]!));
         stack.Template.HasResourceProperties("AWS::S3::Bucket", new Dictionary<string, object>
         {
             ["PublicAccessBlockConfiguration"] = new Dictionary<string, object>
@@ -160,7 +160,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     [Fact]
     public void Manifests_created_in_the_bucket_notify_the_manifest_events_queue_which_lets_only_the_bucket_send()
     {
-        var (bucketId, bucket) = stack.Resources("AWS::S3::Bucket").Single();
+        var (bucketId, bucket) = stack.DataBucket;
         var configuration = Assert.Single(bucket["Properties"]!["NotificationConfiguration"]!["QueueConfigurations"]!.AsArray())!;
         Assert.Equal("s3:ObjectCreated:*", (string)configuration["Event"]!);
         Assert.Equal($"queue/{_topology.ManifestEventsQueue.Name}", TemplateReader.Render(stack, configuration["Queue"]!));
@@ -500,10 +500,11 @@ public sealed class TemplateTests(SynthesizedStack stack)
         Assert.DoesNotContain(grants, g => g.Action.Contains('*', StringComparison.Ordinal));
         Assert.DoesNotContain(grants, g => g.Resource == "*" && !WildcardResourceAllowed.ContainsKey(g.Action));
         // Object keys are the one place a resource has a wildcard: a prefix of the bucket (data/shared/ for shared product files), or a
-        // version's report in any folder under one.
+        // version's report in any folder under one; and the Athena results bucket's objects, which are nothing but results.
         var report = System.Text.RegularExpressions.Regex.Escape(BucketSpec.ReportName);
+        var results = stack.LogicalId(stack.Stack.Node.FindChild("Analytics").Node.FindChild("Results"));
         Assert.All(grants.Where(g => g.Resource != "*" && g.Resource.Contains('*', StringComparison.Ordinal)),
-            g => Assert.Matches($"^bucket/{_topology.Bucket.Name}/[a-z]+/(shared/)?\\*(/{report})?$", g.Resource));
+            g => Assert.Matches($"^(bucket/{_topology.Bucket.Name}/[a-z]+/(shared/)?\\*(/{report})?|bucket/{results}/\\*)$", g.Resource));
     }
 
     [Fact]
