@@ -126,6 +126,12 @@ public sealed class AnalyticsTemplateTests(SynthesizedStack stack)
             (string)template.Json["Outputs"]![StackOutputNames.AnalystsPolicyArn]!["Value"]!["Ref"]!);
     }
 
+    [Fact]
+    public void The_analysts_policy_in_docs_security_md_is_the_templates()
+    {
+        TemplateTests.AssertSecurityDocSection("analysts' policy", $"\n{TemplateTests.AccessTable(stack, stack.Topology.AnalystsPolicyName)}\n");
+    }
+
     /// <summary>An ARN of the stack's account and region as <see cref="TemplateReader.Render"/> writes it.</summary>
     private static string Arn(string service, string resource) => $"arn:{{AWS::Partition}}:{service}:{{AWS::Region}}:{{AWS::AccountId}}:{resource}";
 
