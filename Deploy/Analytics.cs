@@ -9,8 +9,8 @@ using Pipeline.Topology;
 namespace Deploy;
 
 /// <summary>
-/// The analysts' view of <c>curated/</c> (docs/analytics.md): a Glue database with a table per curated table of the topology
-/// (<see cref="PipelineTopology.CuratedOrderItems"/>: its columns, Parquet, partitions by date found by partition projection, so no
+/// The analysts' view of <c>curated/</c> (docs/analytics.md): a Glue database with the table of
+/// <see cref="PipelineTopology.CuratedOrderItems"/> (its columns, Parquet, partitions by date found by partition projection, so no
 /// crawler), an Athena workgroup that enforces where its results go (a bucket of their own, SSE-S3, expiring) and how much a query
 /// may scan, and the managed policy <see cref="PipelineTopology.AnalystsPolicyName"/> that lets its holder query them and read
 /// nothing of the bucket but <c>curated/</c>.
@@ -65,6 +65,8 @@ public sealed class Analytics : Construct
                     NoncurrentVersionExpiration = Duration.Days(1),
                     AbortIncompleteMultipartUploadAfter = Duration.Days(1),
                 },
+                // The delete markers that expiry leaves, once no version is under them (S3 takes this in a rule of its own).
+                new LifecycleRule { ExpiredObjectDeleteMarker = true },
             ],
         });
 
@@ -93,8 +95,8 @@ public sealed class Analytics : Construct
         AnalystsPolicy = new ManagedPolicy(this, "AnalystsPolicy", new ManagedPolicyProps
         {
             ManagedPolicyName = topology.AnalystsPolicyName,
-            Description = $"Query {topology.AnalyticsDatabaseName} in the Athena workgroup {topology.AnalyticsWorkgroupName}: reads curated/ and nothing else " +
-                "of the bucket (docs/analytics.md)",
+            Description = $"Query {topology.AnalyticsDatabaseName} in the Athena workgroup {topology.AnalyticsWorkgroupName}: " +
+                "reads curated/ and nothing else of the bucket (docs/analytics.md)",
             Statements = AnalystsStatements(stack, table),
         });
 
@@ -136,7 +138,8 @@ public sealed class Analytics : Construct
             TableInput = new CfnTable.TableInputProperty
             {
                 Name = spec.Name,
-                Description = $"One Parquet object per {partition} and batch, the versions in force (Pipeline.Topology's {nameof(PipelineTopology.CuratedOrderItems)})",
+                Description = $"One Parquet object per {partition} and batch, the versions in force " +
+                    $"(Pipeline.Topology's {nameof(PipelineTopology.CuratedOrderItems)})",
                 TableType = "EXTERNAL_TABLE",
                 Parameters = new Dictionary<string, object>
                 {
@@ -176,7 +179,8 @@ public sealed class Analytics : Construct
     private PolicyStatement[] AnalystsStatements(PipelineStack stack, CuratedTableSpec spec)
     {
         var topology = stack.Topology;
-        var glue = $"arn:{Amazon.CDK.Aws.PARTITION}:glue:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}";
+        var database = topology.AnalyticsDatabaseName;
+        var glue = Arn("glue");
         return
         [
             new(new PolicyStatementProps
@@ -206,7 +210,7 @@ public sealed class Analytics : Construct
             {
                 Sid = "ReadTheCatalogOfTheCuratedTables",
                 Actions = ["glue:BatchGetPartition", "glue:GetDatabase", "glue:GetPartition", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"],
-                Resources = [$"{glue}:catalog", $"{glue}:database/{topology.AnalyticsDatabaseName}", $"{glue}:table/{topology.AnalyticsDatabaseName}/{spec.Name}"],
+                Resources = [$"{glue}:catalog", $"{glue}:database/{database}", $"{glue}:table/{database}/{spec.Name}"],
             }),
             new(new PolicyStatementProps
             {
@@ -216,7 +220,7 @@ public sealed class Analytics : Construct
                     "athena:BatchGetQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:GetQueryRuntimeStatistics",
                     "athena:GetWorkGroup", "athena:ListQueryExecutions", "athena:StartQueryExecution", "athena:StopQueryExecution",
                 ],
-                Resources = [$"arn:{Amazon.CDK.Aws.PARTITION}:athena:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}:workgroup/{topology.AnalyticsWorkgroupName}"],
+                Resources = [$"{Arn("athena")}:workgroup/{topology.AnalyticsWorkgroupName}"],
             }),
             new(new PolicyStatementProps
             {
@@ -233,4 +237,7 @@ public sealed class Analytics : Construct
             }),
         ];
     }
+
+    /// <summary>The beginning of a <paramref name="service"/> ARN in the stack's account and region.</summary>
+    private static string Arn(string service) => $"arn:{Amazon.CDK.Aws.PARTITION}:{service}:{Amazon.CDK.Aws.REGION}:{Amazon.CDK.Aws.ACCOUNT_ID}";
 }

@@ -67,7 +67,8 @@ public sealed class AnalyticsTemplateTests(SynthesizedStack stack)
         var configuration = workgroup["WorkGroupConfiguration"]!;
         Assert.True((bool)configuration["EnforceWorkGroupConfiguration"]!);
         Assert.Equal(10L << 30, (long)configuration["BytesScannedCutoffPerQuery"]!);
-        Assert.Equal($"s3://bucket/{results.Id}/", TemplateReader.Render(template, configuration["ResultConfiguration"]!["OutputLocation"]!)); // its name, by Ref
+        // The results bucket by its Ref (CloudFormation names it), which Render writes as bucket/<logical id>.
+        Assert.Equal($"s3://bucket/{results.Id}/", TemplateReader.Render(template, configuration["ResultConfiguration"]!["OutputLocation"]!));
         Assert.Equal("SSE_S3", (string)configuration["ResultConfiguration"]!["EncryptionConfiguration"]!["EncryptionOption"]!);
 
         Assert.Equal(50L << 30, (long)stack.With("analyticsScanCutoffGiB=50").Resources("AWS::Athena::WorkGroup").Single()
@@ -78,10 +79,12 @@ public sealed class AnalyticsTemplateTests(SynthesizedStack stack)
         var bucket = results.Resource["Properties"]!;
         Assert.Equal("""{"BlockPublicAcls":true,"BlockPublicPolicy":true,"IgnorePublicAcls":true,"RestrictPublicBuckets":true}""",
             bucket["PublicAccessBlockConfiguration"]!.ToJsonString());
-        Assert.Equal("AES256", (string)bucket["BucketEncryption"]!["ServerSideEncryptionConfiguration"]![0]!["ServerSideEncryptionByDefault"]!["SSEAlgorithm"]!);
+        var encryption = bucket["BucketEncryption"]!["ServerSideEncryptionConfiguration"]![0]!;
+        Assert.Equal("AES256", (string)encryption["ServerSideEncryptionByDefault"]!["SSEAlgorithm"]!);
         Assert.Equal("Enabled", (string)bucket["VersioningConfiguration"]!["Status"]!);
-        var rule = Assert.Single(bucket["LifecycleConfiguration"]!["Rules"]!.AsArray())!;
-        Assert.Equal((Analytics.ResultsDays, 1), ((int)rule["ExpirationInDays"]!, (int)rule["NoncurrentVersionExpiration"]!["NoncurrentDays"]!));
+        var rules = bucket["LifecycleConfiguration"]!["Rules"]!.AsArray();
+        Assert.Equal((Analytics.ResultsDays, 1), ((int)rules[0]!["ExpirationInDays"]!, (int)rules[0]!["NoncurrentVersionExpiration"]!["NoncurrentDays"]!));
+        Assert.True((bool)rules[1]!["ExpiredObjectDeleteMarker"]!); // so that an unused bucket ends up empty
         var tlsOnly = template.Resources("AWS::S3::BucketPolicy")
             .Single(p => TemplateReader.Render(template, p.Resource["Properties"]!["Bucket"]!) == $"bucket/{results.Id}").Resource["Properties"]!;
         Assert.Contains(tlsOnly["PolicyDocument"]!["Statement"]!.AsArray(), s => (string?)s!["Effect"] == "Deny"

@@ -475,7 +475,10 @@ public sealed class TemplateTests(SynthesizedStack stack)
             .GroupBy(g => g.Resource).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => $"| `{g.Key}` | {string.Join(", ", g.Select(x => x.Action).Distinct().Order(StringComparer.Ordinal))} |"));
 
-    /// <summary>The part of docs/security.md between <c>&lt;!-- {what}: generated ... --&gt;</c> and <c>&lt;!-- end of {what} --&gt;</c> is <paramref name="expected"/>.</summary>
+    /// <summary>
+    /// The part of docs/security.md between <c>&lt;!-- {what}: generated ... --&gt;</c> and <c>&lt;!-- end of {what} --&gt;</c> is
+    /// <paramref name="expected"/>.
+    /// </summary>
     internal static void AssertSecurityDocSection(string what, string expected)
     {
         var begin = $"<!-- {what}: generated from the template, checked by tests/Deploy.Tests -->";
@@ -486,7 +489,8 @@ public sealed class TemplateTests(SynthesizedStack stack)
         var stop = doc.IndexOf(end, StringComparison.Ordinal);
 
         Assert.True(start >= 0 && stop > start, $"docs/security.md has no section between {begin} and {end}");
-        Assert.True(doc[(start + begin.Length)..stop] == expected, $"docs/security.md's {what} and the template's grants part ways; the template's are:\n{begin}{expected}{end}");
+        Assert.True(doc[(start + begin.Length)..stop] == expected,
+            $"docs/security.md's {what} and the template's grants part ways; the template's are:\n{begin}{expected}{end}");
     }
 
     /// <summary>
