@@ -98,6 +98,12 @@ public sealed record DeploySettings
     public bool ReconcileMayRebuild { get; init; }
 
     /// <summary>
+    /// The most an Athena query in the analysts' workgroup may scan, in GiB: Athena cancels a query when it gets there (and bills
+    /// what it scanned, $5 per TB in most regions). The curated Parquet of a day is small; a query over years stays far below.
+    /// </summary>
+    public int AnalyticsScanCutoffGiB { get; init; } = 10;
+
+    /// <summary>
     /// A folder with the service images as archives (<c>pipeline-&lt;service&gt;.tar</c>), deployed as CDK image assets;
     /// without it the template takes the images as parameters (see <see cref="WorkerImages"/>). Set by the commands, not a key.
     /// </summary>
@@ -130,6 +136,7 @@ public sealed record DeploySettings
         ["freshnessLookbackDays"] = (s, v) => s with { FreshnessLookbackDays = Number(v, 1) },
         ["reconcileSchedule"] = (s, v) => s with { ReconcileSchedule = Schedule(v) },
         ["reconcileMayRebuild"] = (s, v) => s with { ReconcileMayRebuild = Boolean("reconcileMayRebuild", v) },
+        ["analyticsScanCutoffGiB"] = (s, v) => s with { AnalyticsScanCutoffGiB = Number(v, 1) },
         ["dashboardDomainName"] = (s, v) => s with { DashboardDomainName = Deploy.DashboardSignIn.DomainName("dashboardDomainName", v) },
     };
 

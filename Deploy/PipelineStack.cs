@@ -74,6 +74,7 @@ public sealed class PipelineStack : Stack
         var dashboard = new DashboardService(this, services.Dashboard, settings, cluster, network, images);
         _ = new Operations(this, settings, services, workers, dashboard);
         _ = new ReconciliationTask(this, services, settings, cluster, network, images);
+        _ = new Analytics(this, settings);
 
         _ = new CfnOutput(this, StackOutputNames.BucketName, new CfnOutputProps { Value = Bucket.BucketName });
         _ = new CfnOutput(this, "ClusterName", new CfnOutputProps { Value = cluster.ClusterName });

@@ -16,4 +16,10 @@ public static class StackOutputNames
 
     /// <summary>The dashboard's own user pool, when the stack made it: where people who may sign in are added.</summary>
     public const string DashboardUserPoolId = "DashboardUserPoolId";
+
+    /// <summary>The Athena workgroup analysts query the curated tables in.</summary>
+    public const string AnalyticsWorkgroup = "AnalyticsWorkgroup";
+
+    /// <summary>The managed policy to attach to the analysts' role or group.</summary>
+    public const string AnalystsPolicyArn = "AnalystsPolicyArn";
 }

@@ -177,6 +177,9 @@ public sealed partial class PipelineTopology
     /// <summary>The Athena workgroup analysts query the curated tables in (<c>pipeline-analysts</c>).</summary>
     public string AnalyticsWorkgroupName { get; }
 
+    /// <summary>The managed policy that lets analysts query the curated tables, and read nothing else (<c>pipeline-analysts-read</c>).</summary>
+    public string AnalystsPolicyName => Name("analysts-read");
+
     /// <summary>The attribute (epoch seconds) the IdempotencyStore writes on each item, and the table's TTL attribute.</summary>
     public const string ProcessedMessageExpiry = "expires_at";
 

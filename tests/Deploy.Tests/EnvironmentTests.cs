@@ -19,6 +19,8 @@ public sealed class EnvironmentTests(SynthesizedStack stack)
         ["AWS::ECS::Cluster"] = "ClusterName",
         ["AWS::IAM::Role"] = "RoleName",
         ["AWS::IAM::Policy"] = "PolicyName",
+        ["AWS::IAM::ManagedPolicy"] = "ManagedPolicyName",
+        ["AWS::Athena::WorkGroup"] = "Name",
         ["AWS::ApplicationAutoScaling::ScalingPolicy"] = "PolicyName",
         ["AWS::CloudWatch::Alarm"] = "AlarmName",
         ["AWS::ElasticLoadBalancingV2::LoadBalancer"] = "Name",
@@ -37,8 +39,9 @@ public sealed class EnvironmentTests(SynthesizedStack stack)
         var existing = stack.Configuration("existing-vpc");
         Assert.Equal("pipeline-staging", existing.Settings.StackName);
         Assert.Equal(
-            ["AWS::ApplicationAutoScaling::ScalingPolicy", "AWS::CloudWatch::Alarm", "AWS::Cognito::UserPool", "AWS::DynamoDB::Table", "AWS::ECS::Service",
-             "AWS::ECS::TaskDefinition", "AWS::IAM::Policy", "AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::SQS::Queue"],
+            ["AWS::ApplicationAutoScaling::ScalingPolicy", "AWS::Athena::WorkGroup", "AWS::CloudWatch::Alarm", "AWS::Cognito::UserPool", "AWS::DynamoDB::Table",
+             "AWS::ECS::Service", "AWS::ECS::TaskDefinition", "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy", "AWS::Logs::LogGroup", "AWS::S3::Bucket",
+             "AWS::SNS::Topic", "AWS::SQS::Queue"],
             Names(existing).Select(n => n.Type).Distinct().Order(StringComparer.Ordinal));
         // The default environment keeps the names it had before environments existed (its message topics are unscoped).
         foreach (var template in stack.Configurations.Append(stack.With("stackName=pipeline-staging"))

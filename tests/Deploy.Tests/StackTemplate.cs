@@ -58,6 +58,12 @@ public class StackTemplate
 
     public JsonObject Resource(string id) => Json["Resources"]![id]!.AsObject();
 
+    /// <summary>The logical id of a construct's CloudFormation resource (such as <see cref="PipelineStack.Bucket"/>'s).</summary>
+    public string LogicalId(Constructs.IConstruct construct) => Stack.GetLogicalId((Amazon.CDK.CfnElement)construct.Node.DefaultChild!);
+
+    /// <summary>The pipeline's bucket (the other bucket holds the analysts' Athena results).</summary>
+    public (string Id, JsonObject Resource) DataBucket => Resources("AWS::S3::Bucket").Single(b => b.Id == LogicalId(Stack.Bucket));
+
     /// <summary>The logical ids a resource waits for (its <c>DependsOn</c>).</summary>
     public IReadOnlyList<string> DependsOn(string id) =>
         Resource(id)["DependsOn"] is { } dependsOn ? TemplateReader.OneOrMany(dependsOn).Select(d => (string)d!).ToList() : [];

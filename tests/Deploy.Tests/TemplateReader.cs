@@ -5,19 +5,29 @@ namespace Deploy.Tests;
 /// <summary>Reads IAM statements out of the template, with each resource written as a person would name it.</summary>
 public static class TemplateReader
 {
-    /// <summary>"action resource" for every statement of the policy named <paramref name="policyName"/>, sorted.</summary>
+    /// <summary>"action resource" for every statement of the policy (inline or managed) named <paramref name="policyName"/>, sorted.</summary>
     public static IReadOnlyList<string> Grants(StackTemplate stack, string policyName) =>
-        stack.Resources("AWS::IAM::Policy").Single(p => (string?)p.Resource["Properties"]!["PolicyName"] == policyName).Resource
+        Policies(stack).Single(p => PolicyName(p.Resource) == policyName).Resource
             .Pipe(policy => Statements(stack, policy))
             .Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>Every (action, resource) of every IAM policy in the template, with the policy's logical id.</summary>
+    /// <summary>Every (action, resource) of every IAM policy in the template, inline or managed, with the policy's logical id.</summary>
     public static IEnumerable<(string Policy, string Action, string Resource)> AllGrants(StackTemplate stack) =>
-        stack.Resources("AWS::IAM::Policy").SelectMany(p => Statements(stack, p.Resource).Select(g =>
+        Policies(stack).SelectMany(p => Statements(stack, p.Resource).Select(g =>
         {
             var space = g.IndexOf(' ', StringComparison.Ordinal);
             return (p.Id, g[..space], g[(space + 1)..]);
         }));
+
+    /// <summary>The statements of the policy named <paramref name="policyName"/> as the template writes them (with their conditions).</summary>
+    public static JsonArray Statements(StackTemplate stack, string policyName) =>
+        Policies(stack).Single(p => PolicyName(p.Resource) == policyName).Resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray();
+
+    private static IEnumerable<(string Id, JsonObject Resource)> Policies(StackTemplate stack) =>
+        stack.Resources("AWS::IAM::Policy").Concat(stack.Resources("AWS::IAM::ManagedPolicy"));
+
+    private static string? PolicyName(JsonObject policy) =>
+        (string?)(policy["Properties"]!["PolicyName"] ?? policy["Properties"]!["ManagedPolicyName"]);
 
     private static IEnumerable<string> Statements(StackTemplate stack, JsonObject policy) =>
         from statement in policy["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray()
@@ -51,7 +61,8 @@ public static class TemplateReader
                 return $"{kind}/{Render(stack, name)}"; // a name may be built in the template (the default bucket's, with the account and region)
             }
         }
-        return logicalId;
+        // A resource CloudFormation names (such as the Athena results bucket): its kind and logical id.
+        return (string?)stack.Resource(logicalId)["Type"] == "AWS::S3::Bucket" ? $"bucket/{logicalId}" : logicalId;
     }
 
     public static IEnumerable<JsonNode> OneOrMany(JsonNode node) => node is JsonArray array ? array.Select(n => n!) : [node];

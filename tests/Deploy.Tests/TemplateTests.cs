@@ -124,7 +124,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     [Fact]
     public void The_bucket_is_private_encrypted_versioned_and_refuses_plain_http()
     {
-        Assert.Equal(_topology.Bucket.Name, TemplateReader.Render(stack, stack.Resources("AWS::S3::Bucket").Single().Resource["Properties"]!["BucketName"]!));
+        Assert.Equal(_topology.Bucket.Name, TemplateReader.Render(stack, stack.DataBucket.Resource["Properties"]!["BucketName"]!));
         stack.Template.HasResourceProperties("AWS::S3::Bucket", new Dictionary<string, object>
         {
             ["PublicAccessBlockConfiguration"] = new Dictionary<string, object>
@@ -160,7 +160,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     [Fact]
     public void Manifests_created_in_the_bucket_notify_the_manifest_events_queue_which_lets_only_the_bucket_send()
     {
-        var (bucketId, bucket) = stack.Resources("AWS::S3::Bucket").Single();
+        var (bucketId, bucket) = stack.DataBucket;
         var configuration = Assert.Single(bucket["Properties"]!["NotificationConfiguration"]!["QueueConfigurations"]!.AsArray())!;
         Assert.Equal("s3:ObjectCreated:*", (string)configuration["Event"]!);
         Assert.Equal($"queue/{_topology.ManifestEventsQueue.Name}", TemplateReader.Render(stack, configuration["Queue"]!));
@@ -463,23 +463,34 @@ public sealed class TemplateTests(SynthesizedStack stack)
     [Fact]
     public void The_access_lists_in_docs_security_md_are_the_task_roles_grants()
     {
-        const string Begin = "<!-- access lists: generated from the template, checked by tests/Deploy.Tests -->";
-        const string End = "<!-- end of access lists -->";
         var lists = string.Join("\n", new[] { "compute", "dashboard", "notifier", "reconcile", "transform", "validate" }.Select(service =>
-            $"\n**{service}**\n\n| resource | actions |\n| --- | --- |\n" + string.Join("\n",
-                TemplateReader.Grants(stack, AccessPolicyName(service))
-                    .Select(g => (Action: g[..g.IndexOf(' ', StringComparison.Ordinal)], Resource: g[(g.IndexOf(' ', StringComparison.Ordinal) + 1)..]))
-                    .GroupBy(g => g.Resource).OrderBy(g => g.Key, StringComparer.Ordinal)
-                    .Select(g => $"| `{g.Key}` | {string.Join(", ", g.Select(x => x.Action).Distinct().Order(StringComparer.Ordinal))} |")))) + "\n";
+            $"\n**{service}**\n\n{AccessTable(stack, AccessPolicyName(service))}")) + "\n";
+        AssertSecurityDocSection("access lists", lists);
+    }
+
+    /// <summary>A policy's grants as docs/security.md lists them: a row per resource, its actions sorted.</summary>
+    internal static string AccessTable(StackTemplate stack, string policyName) => "| resource | actions |\n| --- | --- |\n" + string.Join("\n",
+        TemplateReader.Grants(stack, policyName)
+            .Select(g => (Action: g[..g.IndexOf(' ', StringComparison.Ordinal)], Resource: g[(g.IndexOf(' ', StringComparison.Ordinal) + 1)..]))
+            .GroupBy(g => g.Resource).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"| `{g.Key}` | {string.Join(", ", g.Select(x => x.Action).Distinct().Order(StringComparer.Ordinal))} |"));
+
+    /// <summary>
+    /// The part of docs/security.md between <c>&lt;!-- {what}: generated ... --&gt;</c> and <c>&lt;!-- end of {what} --&gt;</c> is
+    /// <paramref name="expected"/>.
+    /// </summary>
+    internal static void AssertSecurityDocSection(string what, string expected)
+    {
+        var begin = $"<!-- {what}: generated from the template, checked by tests/Deploy.Tests -->";
+        var end = $"<!-- end of {what} -->";
         var doc = File.ReadAllText(Path.Combine(GuardTests.RepositoryRoot(), "docs", "security.md")).ReplaceLineEndings("\n");
 
-        var start = doc.IndexOf(Begin, StringComparison.Ordinal);
-        var end = doc.IndexOf(End, StringComparison.Ordinal);
+        var start = doc.IndexOf(begin, StringComparison.Ordinal);
+        var stop = doc.IndexOf(end, StringComparison.Ordinal);
 
-        Assert.True(start >= 0 && end > start, $"docs/security.md has no section between {Begin} and {End}");
-        Assert.True(
-            doc[(start + Begin.Length)..end] == lists,
-            $"docs/security.md's access lists differ from the template's grants; they are:\n{Begin}{lists}{End}");
+        Assert.True(start >= 0 && stop > start, $"docs/security.md has no section between {begin} and {end}");
+        Assert.True(doc[(start + begin.Length)..stop] == expected,
+            $"docs/security.md's {what} and the template's grants part ways; the template's are:\n{begin}{expected}{end}");
     }
 
     /// <summary>
@@ -500,10 +511,11 @@ public sealed class TemplateTests(SynthesizedStack stack)
         Assert.DoesNotContain(grants, g => g.Action.Contains('*', StringComparison.Ordinal));
         Assert.DoesNotContain(grants, g => g.Resource == "*" && !WildcardResourceAllowed.ContainsKey(g.Action));
         // Object keys are the one place a resource has a wildcard: a prefix of the bucket (data/shared/ for shared product files), or a
-        // version's report in any folder under one.
+        // version's report in any folder under one; and the Athena results bucket's objects, which are nothing but results.
         var report = System.Text.RegularExpressions.Regex.Escape(BucketSpec.ReportName);
+        var results = stack.LogicalId(stack.Stack.Node.FindChild("Analytics").Node.FindChild("Results"));
         Assert.All(grants.Where(g => g.Resource != "*" && g.Resource.Contains('*', StringComparison.Ordinal)),
-            g => Assert.Matches($"^bucket/{_topology.Bucket.Name}/[a-z]+/(shared/)?\\*(/{report})?$", g.Resource));
+            g => Assert.Matches($"^(bucket/{_topology.Bucket.Name}/[a-z]+/(shared/)?\\*(/{report})?|bucket/{results}/\\*)$", g.Resource));
     }
 
     [Fact]
