@@ -130,8 +130,8 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
             {
                 throw new InvalidOperationException($"The anomaly findings of {FigureKey.DayText(day)} kept changing under {attempt} writes.");
             }
-            var item = await dynamoDb.GetItemOrNullAsync(Table, DayItemKey(day), cancellationToken).ConfigureAwait(false);
-            stored = item is null ? null : FromItem(item);
+            // The check's Query for one day: its role has no GetItem on the table.
+            stored = (await ReadDaysAsync(day, day, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
         }
     }
 
@@ -264,12 +264,11 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
 
     private static Dictionary<string, AttributeValue> OrderRowKey(DateOnly day) => new() { [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(day)) };
 
-    private static Dictionary<string, AttributeValue> DayItemKey(DateOnly day) =>
-        new() { [CheckAttribute] = new AttributeValue(Check), [Subject] = new AttributeValue(FigureKey.DayText(day)) };
-
     /// <summary>The day's item: its stamp, and each figure ever found anomalous under its name (<c>total_orders</c>, <c>daily_revenue#Books</c>).</summary>
-    private static Dictionary<string, AttributeValue> ToItem(AnomalyDay findings) => new(DayItemKey(findings.Day))
+    private static Dictionary<string, AttributeValue> ToItem(AnomalyDay findings) => new()
     {
+        [CheckAttribute] = new AttributeValue(Check),
+        [Subject] = new AttributeValue(FigureKey.DayText(findings.Day)),
         [StampAttribute] = KpiItems.Number(findings.Stamp),
         [FiguresAttribute] = new AttributeValue
         {

@@ -72,8 +72,10 @@ public sealed class AnomalyRuleTests
         Assert.Equal(VerdictKind.Normal, AnomalyRule.Judge(Orders, 150, [300, 310, 290, 305], new AnomalyOptions { Threshold = 6 }).Kind);
         Assert.Equal(VerdictKind.Anomalous, AnomalyRule.Judge(Orders, 150, [300, 310, 290], new AnomalyOptions { MinimumHistory = 3 }).Kind);
 
-        Assert.Contains("Anomalies:MinimumHistory", Assert.Throws<ArgumentException>(() => new AnomalyOptions { MinimumHistory = 9 }.Validated()).Message);
-        Assert.Contains("Anomalies:Threshold", Assert.Throws<ArgumentException>(() => new AnomalyOptions { Threshold = 0 }.Validated()).Message);
+        Assert.Empty(Defaults.Problems());
+        Assert.Equal(["Anomalies:MinimumHistory must be from 1 to Anomalies:Weeks (8), not 9."], new AnomalyOptions { MinimumHistory = 9 }.Problems());
+        Assert.Equal(["Anomalies:Weeks must be at least 1, not 0.", "Anomalies:MinimumHistory must be from 1 to Anomalies:Weeks (0), not 4.",
+            "Anomalies:Threshold must be a positive number, not 0."], new AnomalyOptions { Weeks = 0, Threshold = 0 }.Problems());
     }
 
     [Fact]
