@@ -88,15 +88,17 @@ internal sealed class RunningPipeline(AwsProxy? proxy, int replicas) : TracedEmu
             return;
         }
         var calls = new SpanCalls(spans);
-        foreach (var stage in spans.Where(s => s["pipeline.batch.id"] == batchId && s.Name.EndsWith(" batch", StringComparison.Ordinal)).OrderBy(s => s.Start))
+        // Each message's span once: the Notifier's has a stage span per alert it sends.
+        var stages = spans.Where(s => s["pipeline.batch.id"] == batchId && s.Name.EndsWith(" batch", StringComparison.Ordinal)).OrderBy(s => s.Start)
+            .Select(calls.ProcessOf).DistinctBy(s => (s.TraceId, s.SpanId));
+        foreach (var outer in stages)
         {
-            var outer = calls.ProcessOf(stage);
             var (within, sequential, covered) = calls.Within(outer);
             var slowest = string.Join(", ", within.OrderByDescending(c => c.Duration).Take(3).Select(c => $"{c.Name} {c.Duration.TotalMilliseconds:F0} ms"));
             // From the start of the publish that sent the message to the start of its processing: the hop itself.
             var hop = calls.Parent(outer) is { } publish && publish.Service != outer.Service
                 ? $"; {(outer.Start - publish.Start).TotalMilliseconds:F0} ms from its publish in {publish.Service}" : "";
-            Console.WriteLine($"    {stage.Service}: {outer.Name} {outer.Duration.TotalMilliseconds:F0} ms: " +
+            Console.WriteLine($"    {outer.Service}: {outer.Name} {outer.Duration.TotalMilliseconds:F0} ms: " +
                 $"{within.Count} AWS calls, {sequential} one after another, covering {covered.TotalMilliseconds:F0} ms " +
                 $"(slowest {slowest}); the rest {(outer.Duration - covered).TotalMilliseconds:F0} ms{hop}");
             Console.WriteLine($"      calls: {SpanCalls.ByOperation(within)}");
