@@ -114,7 +114,8 @@ internal sealed class RunningPipeline(AwsProxy? proxy, int replicas) : TracedEmu
     {
         const string checkSpan = "anomaly check"; // the Notifier's KpisChangedHandler.CheckSpan
         bool Arrived(IReadOnlyList<ReceivedSpan> all, string batchId) =>
-            all.Any(s => s["pipeline.batch.id"] == batchId && s.Name == checkSpan) && all.Any(s => s["pipeline.batch.id"] == batchId && s.Name == "compute batch");
+            all.Any(s => s["pipeline.batch.id"] == batchId && s.Name == checkSpan)
+            && all.Any(s => s["pipeline.batch.id"] == batchId && s.Name == "compute batch");
         try
         {
             await Traces.WaitForAsync(all => batchIds.All(b => Arrived(all, b)), TimeSpan.FromSeconds(15), "the anomaly checks' spans");
