@@ -31,7 +31,8 @@ public static class NotifierServiceExtensions
             LeaseOutsideHandlers = TimeSpan.FromMinutes(1),
         });
         // A setting out of its range stops the service at start, naming it.
-        builder.Services.AddOptions<AnomalyOptions>().BindConfiguration(AnomalyOptions.SectionName).Validate(o => o.Validated() == o).ValidateOnStart();
+        builder.Services.AddOptions<AnomalyOptions>().BindConfiguration(AnomalyOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AnomalyOptions>, AnomalyOptionsValidation>();
         builder.Services.Configure<FailureWatcherOptions>(builder.Configuration.GetSection(FailureWatcherOptions.SectionName));
         builder.Services.AddHostedService<FailureWatcher>();
         builder.Services.AddOptions<FreshnessOptions>().BindConfiguration(FreshnessOptions.SectionName).ValidateOnStart();

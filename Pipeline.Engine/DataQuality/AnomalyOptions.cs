@@ -24,15 +24,24 @@ public sealed class AnomalyOptions
     /// </summary>
     public double SpreadFloor { get; set; } = 0.1;
 
-    /// <summary>The settings as given, or a message naming the first that cannot be.</summary>
-    /// <exception cref="ArgumentException">A setting out of its range.</exception>
-    public AnomalyOptions Validated()
+    /// <summary>What cannot work in the settings, a sentence each, naming the setting; none when they can all work.</summary>
+    public IEnumerable<string> Problems()
     {
-        string? problem = Weeks < 1 ? $"Anomalies:Weeks is {Weeks}: it must be at least 1"
-            : MinimumHistory < 1 || MinimumHistory > Weeks ? $"Anomalies:MinimumHistory is {MinimumHistory}: it must be between 1 and Anomalies:Weeks ({Weeks})"
-            : !(Threshold > 0) || double.IsInfinity(Threshold) ? $"Anomalies:Threshold is {Threshold}: it must be a positive number"
-            : !(SpreadFloor >= 0) || double.IsInfinity(SpreadFloor) ? $"Anomalies:SpreadFloor is {SpreadFloor}: it must be zero or a positive number"
-            : null;
-        return problem is null ? this : throw new ArgumentException(problem);
+        if (Weeks < 1)
+        {
+            yield return $"{SectionName}:Weeks must be at least 1, not {Weeks}.";
+        }
+        if (MinimumHistory < 1 || MinimumHistory > Weeks)
+        {
+            yield return $"{SectionName}:MinimumHistory must be from 1 to {SectionName}:Weeks ({Weeks}), not {MinimumHistory}.";
+        }
+        if (!(Threshold > 0) || double.IsInfinity(Threshold))
+        {
+            yield return $"{SectionName}:Threshold must be a positive number, not {Threshold}.";
+        }
+        if (!(SpreadFloor >= 0) || double.IsInfinity(SpreadFloor))
+        {
+            yield return $"{SectionName}:SpreadFloor must be zero or a positive number, not {SpreadFloor}.";
+        }
     }
 }

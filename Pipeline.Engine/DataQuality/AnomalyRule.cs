@@ -89,21 +89,19 @@ public static class AnomalyRule
     }
 
     /// <summary>
-    /// The verdicts on every figure <paramref name="day"/> has: its row's four (if it has a row) and the daily revenue of
-    /// each of its categories. <paramref name="history"/> holds the rows of the day and of its baseline days (others are ignored).
+    /// The verdicts on every figure <paramref name="day"/> has: its row's four and the daily revenue of each of its
+    /// categories; none when the day has not arrived (<see cref="HasArrived"/>). <paramref name="history"/> holds the rows of
+    /// the day and of its baseline days (others are ignored).
     /// </summary>
     public static IReadOnlyList<FigureVerdict> Check(DateOnly day, KpiHistory history, AnomalyOptions options)
     {
-        var baselineDays = BaselineDays(day, options).ToList();
-        var verdicts = new List<FigureVerdict>();
-        if (history.Orders.GetValueOrDefault(day) is { } row)
+        if (!HasArrived(day, history))
         {
-            var past = baselineDays.Select(history.Orders.GetValueOrDefault).OfType<OrderKpiRow>().ToList();
-            foreach (var (figure, read) in OrderFigures)
-            {
-                verdicts.Add(Judge(new FigureKey(day, figure), read(row), past.Select(read).ToList(), options));
-            }
+            return [];
         }
+        var baselineDays = BaselineDays(day, options).Where(d => HasArrived(d, history)).ToList();
+        var (row, pastRows) = (history.Orders[day], baselineDays.Select(d => history.Orders[d]).ToList());
+        var verdicts = OrderFigures.Select(f => Judge(new FigureKey(day, f.Figure), f.Read(row), pastRows.Select(f.Read).ToList(), options)).ToList();
         foreach (var category in history.CategoryRevenue.Keys.Where(k => k.Day == day).Select(k => k.Category).Order(StringComparer.Ordinal))
         {
             var past = baselineDays.Where(d => history.CategoryRevenue.ContainsKey((category, d)))
@@ -112,6 +110,14 @@ public static class AnomalyRule
         }
         return verdicts;
     }
+
+    /// <summary>
+    /// Whether the day's data has come: its row has orders (the freshness check's "covered"). A day without orders is not
+    /// judged and is no part of a baseline: with a daily feed, the items of the last orders before midnight give the next
+    /// day a row of almost nothing before its own batch arrives, and that is no anomaly. A day whose batch never comes is
+    /// the freshness check's to report.
+    /// </summary>
+    public static bool HasArrived(DateOnly day, KpiHistory history) => history.Orders.GetValueOrDefault(day) is { TotalOrders: > 0 };
 
     private static readonly (KpiFigure Figure, Func<OrderKpiRow, double> Read)[] OrderFigures =
     [

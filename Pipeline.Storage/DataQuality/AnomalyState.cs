@@ -6,7 +6,6 @@ namespace Pipeline.Storage.DataQuality;
 /// A figure of a day that was found anomalous: what it was when last judged, and by whose data. <see cref="BatchId"/> and
 /// <see cref="Version"/> name the batch version whose fold opened it; <see cref="ClearedBy"/> the one whose fold brought it back.
 /// </summary>
-/// <param name="Stamp">The sum of the KPI state versions of the day and its baseline days the verdict was made on: it only grows.</param>
 public sealed record AnomalyState(
     FigureKey Key,
     bool Open,
@@ -19,5 +18,4 @@ public sealed record AnomalyState(
     int Version,
     DateTimeOffset OpenedAt,
     DateTimeOffset UpdatedAt,
-    long Stamp,
     string? ClearedBy = null);

@@ -99,19 +99,46 @@ internal static class EndToEndBenchmark
             $"min {latencies.Min().TotalSeconds:F2} s, max {latencies.Max().TotalSeconds:F2} s", $"<= {target.TotalSeconds} s", median <= target);
         runs[^1].PrintCalls();
         await pipeline.ReportSpansAsync($"bench-seed-{warmRuns:D2}");
-        if (cliRuns > 0)
-        {
-            await CliSubmitsAsync(pipeline, folders[(warmRuns + 1)..], latency, report);
-        }
-        await CheckKpisAsync(pipeline, "seed batches' KPIs", PipelineDriver.EngineKpis([.. folders]), report);
+        await AnomalyChecksAsync(pipeline, runs.Select(r => r.Run.BatchId).ToList(), report);
+        var sent = cliRuns > 0 ? await CliSubmitsAsync(pipeline, folders[(warmRuns + 1)..], latency, report) : 0;
+        // Only the batches sent: without the installed command the command's batches never went in.
+        await CheckKpisAsync(pipeline, "seed batches' KPIs", PipelineDriver.EngineKpis([.. folders[..(warmRuns + 1 + sent)]]), report);
         folders.ForEach(f => Directory.Delete(f, recursive: true));
     }
 
     /// <summary>
-    /// Seed batches submitted by the installed <c>pipeline</c> command, each a new process as a person starts it, timed
-    /// from its start to the Succeeded alert: its start-up, the upload and the publish included.
+    /// The Notifier's anomaly check of each warm seed batch against the same batch's Compute stage, from their spans: the
+    /// check's time, calls and round trips, and its share of the stage's time, median over the batches. Target: at most 5 %.
+    /// The check runs in the Notifier once the stage is done, before the outcome's alert.
     /// </summary>
-    private static async Task CliSubmitsAsync(RunningPipeline pipeline, IReadOnlyList<string> folders, AwsLatencyPlan? latency, BenchmarkReport report)
+    private static async Task AnomalyChecksAsync(RunningPipeline pipeline, IReadOnlyList<string> batchIds, BenchmarkReport report)
+    {
+        var costs = await pipeline.AnomalyCheckCostsAsync(batchIds);
+        foreach (var cost in costs)
+        {
+            Console.WriteLine($"  {cost.BatchId}: anomaly check {cost.Check.TotalMilliseconds:F1} ms, {cost.Calls} AWS calls, {cost.Sequential} one after " +
+                $"another ({cost.Operations}); Compute stage {cost.Compute.TotalMilliseconds:F0} ms: {cost.ShareOfCompute:P1}");
+        }
+        const string name = "anomaly check of a warm seed batch, share of its Compute stage";
+        if (costs.Count == 0)
+        {
+            report.Figure(name, "not measured", "no spans of the checks arrived", "<= 5 %", false);
+            return;
+        }
+        var share = Median(costs.Select(c => c.ShareOfCompute));
+        report.Figure($"{name}, median of {costs.Count}", $"{share:P1}",
+            $"check median {Median(costs.Select(c => c.Check)).TotalMilliseconds:F1} ms, " +
+            $"{Median(costs.Select(c => (double)c.Calls)):F0} AWS calls, {Median(costs.Select(c => (double)c.Sequential)):F0} one after another; " +
+            $"Compute stage median {Median(costs.Select(c => c.Compute)).TotalMilliseconds:F0} ms",
+            "<= 5 %", share <= 0.05);
+    }
+
+    /// <summary>
+    /// Seed batches submitted by the installed <c>pipeline</c> command, each a new process as a person starts it, timed
+    /// from its start to the Succeeded alert: its start-up, the upload and the publish included. How many it sent: none
+    /// without the installed command.
+    /// </summary>
+    private static async Task<int> CliSubmitsAsync(RunningPipeline pipeline, IReadOnlyList<string> folders, AwsLatencyPlan? latency, BenchmarkReport report)
     {
         const string name = "seed batches from `pipeline submit`";
         var command = PipelineCommand.Installed();
@@ -119,7 +146,7 @@ internal static class EndToEndBenchmark
         {
             report.Figure(name, "not measured", $"no installed pipeline command at {command}: install it with `dotnet publish Pipeline.Cli`",
                 $"<= {CliSubmitTarget.TotalSeconds} s", latency is null ? false : null);
-            return;
+            return 0;
         }
         string[] endpoints =
             ["--endpoint", pipeline.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", pipeline.Aws.ServiceUrls["DynamoDB"].ToString()];
@@ -146,6 +173,7 @@ internal static class EndToEndBenchmark
             $"{command}; min {latencies.Min().TotalSeconds:F2} s, max {latencies.Max().TotalSeconds:F2} s; submit process median " +
             $"{Median(runs.Select(r => r.Upload).ToList()).TotalSeconds:F2} s",
             latency is null ? $"<= {CliSubmitTarget.TotalSeconds} s" : null, latency is null ? median <= CliSubmitTarget : null);
+        return folders.Count;
     }
 
     /// <summary>The large batch and its replacement; the time of the first, end to end.</summary>

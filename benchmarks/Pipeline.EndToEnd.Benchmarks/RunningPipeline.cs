@@ -87,40 +87,53 @@ internal sealed class RunningPipeline(AwsProxy? proxy, int replicas) : TracedEmu
             Console.WriteLine($"  (no spans of {batchId} arrived)");
             return;
         }
-        var byId = spans.GroupBy(s => (s.TraceId, s.SpanId)).ToDictionary(g => g.Key, g => g.First());
-        bool IsCall(ReceivedSpan s) => s.Scope is "Amazon.AWSSDK" or "Aws.Sns" or "System.Net.Http";
-        bool UnderCall(ReceivedSpan s) => s.ParentSpanId is { } parent && byId.TryGetValue((s.TraceId, parent), out var p) && (IsCall(p) || UnderCall(p));
-        foreach (var stage in spans.Where(s => s["pipeline.batch.id"] == batchId && s.Name.EndsWith(" batch", StringComparison.Ordinal)).OrderBy(s => s.Start))
+        var calls = new SpanCalls(spans);
+        // Each message's span once: the Notifier's has a stage span per alert it sends.
+        var stages = spans.Where(s => s["pipeline.batch.id"] == batchId && s.Name.EndsWith(" batch", StringComparison.Ordinal)).OrderBy(s => s.Start)
+            .Select(calls.ProcessOf).DistinctBy(s => (s.TraceId, s.SpanId));
+        foreach (var outer in stages)
         {
-            var outer = stage.ParentSpanId is { } parentId && byId.TryGetValue((stage.TraceId, parentId), out var process) && process.Service == stage.Service
-                ? process
-                : stage;
-            var calls = spans.Where(s => s.TraceId == stage.TraceId && s.Service == stage.Service && IsCall(s) && !UnderCall(s)
-                && s.Start >= outer.Start && s.End <= outer.End).OrderBy(s => s.Start).ToList();
-            // Round trips one after another: a call that starts once every earlier call has ended begins a new one.
-            var covered = TimeSpan.Zero;
-            var until = DateTimeOffset.MinValue;
-            var sequential = 0;
-            foreach (var call in calls)
-            {
-                sequential += call.Start >= until ? 1 : 0;
-                var from = call.Start > until ? call.Start : until;
-                if (call.End > from)
-                {
-                    covered += call.End - from;
-                    until = call.End;
-                }
-            }
-            var slowest = string.Join(", ", calls.OrderByDescending(c => c.Duration).Take(3).Select(c => $"{c.Name} {c.Duration.TotalMilliseconds:F0} ms"));
+            var (within, sequential, covered) = calls.Within(outer);
+            var slowest = string.Join(", ", within.OrderByDescending(c => c.Duration).Take(3).Select(c => $"{c.Name} {c.Duration.TotalMilliseconds:F0} ms"));
             // From the start of the publish that sent the message to the start of its processing: the hop itself.
-            var hop = outer.ParentSpanId is { } publishId && byId.TryGetValue((outer.TraceId, publishId), out var publish) && publish.Service != outer.Service
+            var hop = calls.Parent(outer) is { } publish && publish.Service != outer.Service
                 ? $"; {(outer.Start - publish.Start).TotalMilliseconds:F0} ms from its publish in {publish.Service}" : "";
-            Console.WriteLine($"    {stage.Service}: {outer.Name} {outer.Duration.TotalMilliseconds:F0} ms: " +
-                $"{calls.Count} AWS calls, {sequential} one after another, covering {covered.TotalMilliseconds:F0} ms " +
+            Console.WriteLine($"    {outer.Service}: {outer.Name} {outer.Duration.TotalMilliseconds:F0} ms: " +
+                $"{within.Count} AWS calls, {sequential} one after another, covering {covered.TotalMilliseconds:F0} ms " +
                 $"(slowest {slowest}); the rest {(outer.Duration - covered).TotalMilliseconds:F0} ms{hop}");
-            var byOperation = calls.GroupBy(c => c.Name).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal);
-            Console.WriteLine($"      calls: {string.Join(", ", byOperation.Select(g => $"{g.Key} {g.Count()}"))}");
+            Console.WriteLine($"      calls: {SpanCalls.ByOperation(within)}");
         }
+    }
+
+    /// <summary>
+    /// The Notifier's anomaly check of each batch (the span of its <c>KpisChangedHandler</c>) beside the same batch's
+    /// Compute stage (the Compute process's span of the message, as <see cref="ReportSpansAsync"/> prints it): the check's
+    /// time and AWS calls, and the stage's time. A batch whose spans did not arrive is left out.
+    /// </summary>
+    public async Task<IReadOnlyList<AnomalyCheckCost>> AnomalyCheckCostsAsync(IReadOnlyList<string> batchIds)
+    {
+        const string checkSpan = "anomaly check"; // the Notifier's KpisChangedHandler.CheckSpan
+        bool Arrived(IReadOnlyList<ReceivedSpan> all, string batchId) =>
+            all.Any(s => s["pipeline.batch.id"] == batchId && s.Name == checkSpan)
+            && all.Any(s => s["pipeline.batch.id"] == batchId && s.Name == "compute batch");
+        try
+        {
+            await Traces.WaitForAsync(all => batchIds.All(b => Arrived(all, b)), TimeSpan.FromSeconds(15), "the anomaly checks' spans");
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the checks' last calls
+        }
+        catch (TimeoutException)
+        {
+            Console.WriteLine($"  (the spans of {string.Join(", ", batchIds.Where(b => !Arrived(Traces.Spans.ToList(), b)))} did not all arrive)");
+        }
+        var spans = Traces.Spans.ToList();
+        var calls = new SpanCalls(spans);
+        return batchIds.Where(b => Arrived(spans, b)).Select(batchId =>
+        {
+            var check = spans.Where(s => s["pipeline.batch.id"] == batchId && s.Name == checkSpan).OrderBy(s => s.Start).First();
+            var compute = calls.ProcessOf(spans.First(s => s["pipeline.batch.id"] == batchId && s.Name == "compute batch"));
+            var (within, sequential, _) = calls.Within(check);
+            return new AnomalyCheckCost(batchId, check.Duration, within.Count, sequential, SpanCalls.ByOperation(within), compute.Duration);
+        }).ToList();
     }
 
     /// <summary>
@@ -148,4 +161,10 @@ internal sealed class RunningPipeline(AwsProxy? proxy, int replicas) : TracedEmu
         _driver?.Dispose();
         await base.OnDisposedAsync();
     }
+}
+
+/// <summary>One batch's anomaly check (its time, its AWS calls: how many, how many one after another, by operation) and its Compute stage's time.</summary>
+internal sealed record AnomalyCheckCost(string BatchId, TimeSpan Check, int Calls, int Sequential, string Operations, TimeSpan Compute)
+{
+    public double ShareOfCompute => Check / Compute;
 }

@@ -53,7 +53,8 @@ internal static class AnomalyCheckBenchmark
             await anomalies.CheckAsync(fold.Days, $"anomaly-{shop}", 1, options, CancellationToken.None);
             rechecks.Add(clock.Elapsed);
             Console.WriteLine($"  shop {shop}: fold {folds[^1].TotalMilliseconds,4:F0} ms ({foldRequests} requests: {foldDescribed}), " +
-                $"check {checks[^1].TotalMilliseconds,4:F0} ms ({checkRequests} requests: {checkDescribed}; {opened.Count} anomalies opened), " +
+                $"check {checks[^1].TotalMilliseconds,4:F0} ms ({checkRequests} requests: {checkDescribed}; {opened.Count} anomalies opened on " +
+                $"{opened.Select(a => a.Key.Day).Distinct().Count()} days: {string.Join(", ", opened.Select(a => $"{a.Key.Day:MM-dd} {a.Key.Label}"))}), " +
                 $"check with nothing to write {rechecks[^1].TotalMilliseconds,4:F0} ms ({meter.Requests} requests: {meter.Describe()}) (load {LoadAverage()})");
         }
 

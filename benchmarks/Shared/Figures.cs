@@ -53,6 +53,13 @@ internal static class Figures
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
+    /// <summary>The middle number (of an even count, the mean of the two middle ones).</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
     /// <summary>The time that <paramref name="share"/> of the times do not exceed (nearest rank).</summary>
     public static TimeSpan Percentile(IEnumerable<TimeSpan> values, double share)
     {

@@ -36,7 +36,7 @@ public class AlertComposerTests
         // The worked example of docs/data-quality.md: 150 orders on a Monday whose four Mondays before had a median of 302.5.
         var monday = new DateOnly(2025, 3, 31);
         var anomaly = new AnomalyState(new FigureKey(monday, KpiFigure.TotalOrders), true, 150, 302.5, 30.25, -5.041322314049587, 4, "20250331", 1,
-            At, At, 7);
+            At, At);
 
         var alert = AlertComposer.Anomaly(anomaly, new AnomalyOptions());
 

@@ -1,8 +1,6 @@
-using Pipeline.Testing;
+namespace Pipeline.Testing;
 
-namespace Pipeline.Engine.Tests;
-
-/// <summary>A fact that needs the seed data; skipped, with the reason shown, when it is absent.</summary>
+/// <summary>A fact that needs the seed data; skipped, with the reason shown, when it is absent. One file, linked like <see cref="SeedData"/>.</summary>
 public sealed class SeedDataFactAttribute : FactAttribute
 {
     public SeedDataFactAttribute()
