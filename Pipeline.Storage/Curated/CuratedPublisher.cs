@@ -1,0 +1,138 @@
+using System.Globalization;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Options;
+using Pipeline.Engine.Csv;
+using Pipeline.Engine.Curated;
+using Pipeline.Engine.Transform;
+using Pipeline.Storage.Batches;
+using Pipeline.Storage.Kpis;
+using Pipeline.Storage.Runs;
+using Pipeline.Topology;
+
+namespace Pipeline.Storage.Curated;
+
+/// <summary>What a sync left under <c>curated/</c> for a batch.</summary>
+/// <param name="Version">The version in force whose Parquet is there now; null when none is (retracted, or none accepted yet).</param>
+/// <param name="Days">That version's days, each one object, with its rows.</param>
+/// <param name="Deleted">Days the batch touched once and no longer does: their objects were deleted (absent ones cost nothing).</param>
+/// <param name="Rounds">How many times the version in force was written: more than one when it changed during the sync.</param>
+public sealed record CuratedSync(int? Version, IReadOnlyList<CuratedDayFile> Days, int Deleted, int Rounds);
+
+/// <summary>
+/// Keeps <c>curated/order_items/</c> (<see cref="PipelineTopology.CuratedOrderItems"/>) equal to the enriched order items of
+/// each batch's version in force: one Parquet object per order date and batch,
+/// <c>curated/order_items/order_date=YYYY-MM-DD/&lt;batch&gt;.parquet</c>, keyed by batch and not by version, so that a
+/// replacement overwrites each day in one PUT (a reader sees the batch's day wholly old or wholly new) and an order, which
+/// belongs to one batch, is never in two objects. <see cref="SyncAsync"/> is idempotent and converges: a stale sync (of a
+/// version replaced meanwhile) ends by writing the version in force again. See docs/pipeline.md, "Curated Parquet".
+/// </summary>
+public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, PipelineRunStore runs, DynamoKpiStore kpis, IOptions<CuratedOptions> options)
+{
+    /// <summary>The user metadata (<c>x-amz-meta-pipeline-version</c>) naming the version an object holds.</summary>
+    public const string VersionMetadata = "pipeline-version";
+
+    /// <summary>DeleteObjects' limit of keys a request.</summary>
+    private const int KeysPerDelete = 1000;
+
+    private static CuratedTableSpec Table => PipelineTopology.CuratedOrderItems;
+
+    /// <summary>The object of <paramref name="batchId"/>'s items on <paramref name="day"/>.</summary>
+    public static string KeyOf(string batchId, DateOnly day) =>
+        $"{Table.Prefix}{Table.PartitionColumn}={day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}/{batchId}.parquet";
+
+    /// <summary>
+    /// Brings the batch's objects to its version in force: (1) read the version in force from the run store; (2) write that
+    /// version's days, each from the same pass over its enriched item files (none when retracted); (3) delete the batch's
+    /// objects on every other day any of its versions touched (the contribution summaries name them: no listing of
+    /// <c>curated/</c>); (4) read the version in force again, and start over if it changed. Requests: a few reads, one PUT
+    /// a day, one DeleteObjects when days went away. Null when curated output is off (<see cref="CuratedOptions"/>).
+    /// </summary>
+    public async Task<CuratedSync?> SyncAsync(string bucket, string batchId, CancellationToken cancellationToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            return null;
+        }
+        var inForce = await InForceAsync(batchId, cancellationToken).ConfigureAwait(false);
+        for (var round = 1; ; round++)
+        {
+            var days = inForce is { } version ? await WriteVersionAsync(bucket, batchId, version, cancellationToken).ConfigureAwait(false) : [];
+            var gone = (await kpis.DaysTouchedAsync(batchId, cancellationToken).ConfigureAwait(false)).Except(days.Select(d => d.Day)).ToList();
+            await DeleteAsync(bucket, batchId, gone, cancellationToken).ConfigureAwait(false);
+            var now = await InForceAsync(batchId, cancellationToken).ConfigureAwait(false);
+            if (now == inForce)
+            {
+                return new CuratedSync(inForce, days, gone.Count, round);
+            }
+            inForce = now;
+        }
+    }
+
+    private async Task<int?> InForceAsync(string batchId, CancellationToken cancellationToken) =>
+        (await runs.GetRecentHistoryAsync(batchId, 1, cancellationToken).ConfigureAwait(false))?.InForce?.Version;
+
+    /// <summary>
+    /// Writes the version's items as one Parquet file a day in a temporary folder (its enriched item files read one after
+    /// another into one writer), uploads each over the batch's object of that day, and deletes the folder, whatever happens.
+    /// </summary>
+    private async Task<IReadOnlyList<CuratedDayFile>> WriteVersionAsync(string bucket, string batchId, int version, CancellationToken cancellationToken)
+    {
+        var itemFiles = await batches.ListAsync(bucket,
+            BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, batchId, version) + TableNames.OrderItems + "/", cancellationToken).ConfigureAwait(false);
+        var folder = Directory.CreateTempSubdirectory("pipeline-curated-").FullName;
+        try
+        {
+            var streams = new List<Stream>();
+            IReadOnlyList<CuratedDayFile> days;
+            try
+            {
+                using var writer = new CuratedOrderItemsWriter(day =>
+                {
+                    var stream = File.Create(PathOf(folder, day));
+                    streams.Add(stream);
+                    return stream;
+                });
+                foreach (var key in itemFiles.Order(StringComparer.Ordinal))
+                {
+                    await batches.ReadAsync(bucket, key, input =>
+                    {
+                        EnrichedFile.ReadRecords(input, writer);
+                        return true;
+                    }, cancellationToken).ConfigureAwait(false);
+                }
+                days = writer.Complete();
+            }
+            finally
+            {
+                streams.ForEach(s => s.Dispose());
+            }
+
+            var metadata = new Dictionary<string, string> { [VersionMetadata] = version.ToString(CultureInfo.InvariantCulture) };
+            await Parallel.ForEachAsync(days, RequestConcurrency.Options(cancellationToken), async (day, ct) =>
+                await batches.PutFileAsync(bucket, KeyOf(batchId, day.Day), PathOf(folder, day.Day), progress: null, metadata, ct).ConfigureAwait(false))
+                .ConfigureAwait(false);
+            return days;
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Deletes the batch's objects of <paramref name="days"/> (an error on any throws: the sync is tried again).</summary>
+    private async Task DeleteAsync(string bucket, string batchId, IReadOnlyList<DateOnly> days, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in days.Chunk(KeysPerDelete))
+        {
+            await s3.DeleteObjectsAsync(new DeleteObjectsRequest
+            {
+                BucketName = bucket,
+                Objects = chunk.Select(day => new KeyVersion { Key = KeyOf(batchId, day) }).ToList(),
+                Quiet = true,
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string PathOf(string folder, DateOnly day) => Path.Combine(folder, day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ".parquet");
+}
