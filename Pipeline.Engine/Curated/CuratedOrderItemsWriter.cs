@@ -15,7 +15,12 @@ public sealed record CuratedWriterOptions
     /// so the memory held does not grow with the number of days.
     /// </summary>
     public int MaxBufferedRows { get; init; } = 512 * 1024;
+
+    /// <summary>The column codec; both are read by Athena.</summary>
+    public CuratedCompression Compression { get; init; } = CuratedCompression.Zstd;
 }
+
+public enum CuratedCompression { Zstd, Snappy }
 
 /// <summary>One day's Parquet file: its partition day and the rows written to it.</summary>
 public readonly record struct CuratedDayFile(DateOnly Day, long Rows);
@@ -23,7 +28,7 @@ public readonly record struct CuratedDayFile(DateOnly Day, long Rows);
 /// <summary>
 /// Writes enriched order items as the analysts' Parquet, one file per order date (the partition day, which is in the
 /// path, not in the file): the columns of the curated order_items table in its order, money as DECIMAL(38,18), times as
-/// UTC-adjusted TIMESTAMP(MICROS), statuses as the CSV spells them, Zstd-compressed. Orders are ignored. Rows are
+/// UTC-adjusted TIMESTAMP(MICROS), statuses as the CSV spells them, compressed (Zstd unless told otherwise). Orders are ignored. Rows are
 /// buffered per day and written a row group at a time; a price that DECIMAL(38,18) cannot hold exactly (more than 18
 /// decimals that are not zeros, or 20 digits or more before the point) is refused, never rounded.
 /// Used by one thread.
@@ -32,6 +37,7 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
 {
     private readonly Func<DateOnly, Stream> _openDay;
     private readonly CuratedWriterOptions _options;
+    private readonly ParquetOptions _parquetOptions;
     private readonly Dictionary<DateOnly, DayFile> _days = [];
     private bool _completed;
 
@@ -41,6 +47,7 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
         _options = options ?? new CuratedWriterOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.RowGroupRows, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBufferedRows, 1, nameof(options));
+        _parquetOptions = CuratedColumns.WriterOptions(_options.Compression);
     }
 
     /// <summary>The rows held in memory, not yet written as a row group.</summary>
@@ -107,18 +114,18 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
 
     private void WriteRowGroup(DayFile day)
     {
-        day.Writer ??= ParquetWriter.CreateAsync(CuratedColumns.Schema, _openDay(day.Day), CuratedColumns.WriterOptions).GetAwaiter().GetResult();
+        day.Writer ??= ParquetWriter.CreateAsync(CuratedColumns.Schema, _openDay(day.Day), _parquetOptions).GetAwaiter().GetResult();
         CuratedColumns.WriteRowGroup(day.Writer, day.Buffer);
         day.Rows += day.Buffer.Count;
         BufferedRows -= day.Buffer.Count;
-        day.Buffer.Clear();
+        day.Buffer = []; // not Clear(): a cleared list keeps its capacity, every day's would add up
     }
 
     private sealed class DayFile(DateOnly day)
     {
         public DateOnly Day { get; } = day;
 
-        public List<EnrichedOrderItem> Buffer { get; } = [];
+        public List<EnrichedOrderItem> Buffer { get; set; } = [];
 
         public ParquetWriter? Writer { get; set; }
 
