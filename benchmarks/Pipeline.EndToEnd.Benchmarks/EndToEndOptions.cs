@@ -26,7 +26,8 @@ internal sealed record EndToEndOptions(
         var gzip = new Option<bool>("--gzip") { Description = "After the large batch, time as many orders gzipped (.csv.gz) against it." };
         var parquet = new Option<bool>("--parquet")
         {
-            Description = "Only the large batch, with Compute's curated Parquet off and then on (a fresh app each): the time it adds, and its size against the CSV.",
+            Description = "Only the large batch, with Compute's curated Parquet off and then on (a fresh app each): "
+                + "the time it adds, and its size against the CSV.",
         };
         var orders = new Option<long>("--orders") { Description = "Orders in the large batch.", DefaultValueFactory = _ => 1_000_000 };
         var awsLatency = new Option<bool>("--aws-latency")

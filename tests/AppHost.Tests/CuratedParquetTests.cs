@@ -88,7 +88,8 @@ public sealed class CuratedParquetTests(EmulatorAppFixture app) : IDisposable
             {
                 categoryRows.AddRange(await _pipeline.Kpis.GetCategoriesOnDayAsync(day, CancellationToken.None));
             }
-            Assert.Equal(categoryRows.OrderBy(r => r.OrderDate).ThenBy(r => r.Category, StringComparer.Ordinal).Select(r => (r.OrderDate, r.Category, r.DailyRevenue)),
+            Assert.Equal(
+                categoryRows.OrderBy(r => r.OrderDate).ThenBy(r => r.Category, StringComparer.Ordinal).Select(r => (r.OrderDate, r.Category, r.DailyRevenue)),
                 curated.Select(c => (c.Day, c.Category, c.Revenue)));
             var dayRows = await _pipeline.Kpis.GetDaysAsync(FirstDay, LastDay, CancellationToken.None);
             Assert.Equal(dayRows.Select(r => (r.OrderDate, r.TotalRevenue)),

@@ -84,9 +84,10 @@ public sealed class CuratedPublisherTests(LocalAwsFixture aws) : IClassFixture<L
         using var output = new EnrichedPartFiles();
         var result = new BatchProcessor().Process(LocalBatchFolder.Open(folder), output: output);
         var store = new S3BatchStore(s3);
+        var transformed = BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, batch, version);
         foreach (var (name, path) in output.Combine(S3BatchStore.PartSize))
         {
-            await store.PutFileAsync(Bucket, BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, batch, version) + name, path, null, CancellationToken.None);
+            await store.PutFileAsync(Bucket, transformed + name, path, null, CancellationToken.None);
         }
         Directory.Delete(folder, recursive: true);
 
