@@ -42,13 +42,22 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
         $"{Table.Prefix}{Table.PartitionColumn}={day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}/{batchId}.parquet";
 
     /// <summary>
-    /// Brings the batch's objects to its version in force: (1) read the version in force from the run store; (2) write that
-    /// version's days, each from the same pass over its enriched item files (none when retracted); (3) delete the batch's
-    /// objects on every other day any of its versions touched (the contribution summaries name them: no listing of
-    /// <c>curated/</c>); (4) read the version in force again, and start over if it changed. Requests: a few reads, one PUT
-    /// a day, one DeleteObjects when days went away. Null when curated output is off (<see cref="CuratedOptions"/>).
+    /// Starts writing version <paramref name="version"/>'s Parquet to local files now, while the caller does other work
+    /// (Compute: the fold), for <see cref="SyncAsync"/> to upload if that version is still in force then. Null when
+    /// curated output is off. Disposing it stops it and deletes its files.
     /// </summary>
-    public async Task<CuratedSync?> SyncAsync(string bucket, string batchId, CancellationToken cancellationToken)
+    public CuratedDraft? Draft(string bucket, string batchId, int version, CancellationToken cancellationToken) =>
+        options.Value.Enabled ? new CuratedDraft(version, (folder, ct) => WriteLocalAsync(bucket, batchId, version, folder, ct), cancellationToken) : null;
+
+    /// <summary>
+    /// Brings the batch's objects to its version in force: (1) read the version in force from the run store; (2) write that
+    /// version's days, each from the same pass over its enriched item files (none when retracted), or take
+    /// <paramref name="draft"/>'s when it is that version; (3) delete the batch's objects on every other day any of its
+    /// versions touched (the contribution summaries name them: no listing of <c>curated/</c>); (4) read the version in
+    /// force again, and start over if it changed. Requests: a few reads, one PUT a day, one DeleteObjects when days went
+    /// away. Null when curated output is off (<see cref="CuratedOptions"/>).
+    /// </summary>
+    public async Task<CuratedSync?> SyncAsync(string bucket, string batchId, CuratedDraft? draft, CancellationToken cancellationToken)
     {
         if (!options.Value.Enabled)
         {
@@ -57,7 +66,17 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
         var inForce = await InForceAsync(batchId, cancellationToken).ConfigureAwait(false);
         for (var round = 1; ; round++)
         {
-            var days = inForce is { } version ? await WriteVersionAsync(bucket, batchId, version, cancellationToken).ConfigureAwait(false) : [];
+            IReadOnlyList<CuratedDayFile> days = [];
+            if (inForce is { } version && draft?.Version == version)
+            {
+                days = await UploadAsync(bucket, batchId, draft, cancellationToken).ConfigureAwait(false);
+            }
+            else if (inForce is { } other)
+            {
+                await using var written = Draft(bucket, batchId, other, cancellationToken)!;
+                days = await UploadAsync(bucket, batchId, written, cancellationToken).ConfigureAwait(false);
+            }
+            draft = null; // the caller's, used once at most: a later round writes afresh
             var gone = (await kpis.DaysTouchedAsync(batchId, cancellationToken).ConfigureAwait(false)).Except(days.Select(d => d.Day)).ToList();
             await DeleteAsync(bucket, batchId, gone, cancellationToken).ConfigureAwait(false);
             var now = await InForceAsync(batchId, cancellationToken).ConfigureAwait(false);
@@ -69,55 +88,53 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
         }
     }
 
+    /// <inheritdoc cref="SyncAsync(string, string, CuratedDraft?, CancellationToken)"/>
+    public Task<CuratedSync?> SyncAsync(string bucket, string batchId, CancellationToken cancellationToken) =>
+        SyncAsync(bucket, batchId, null, cancellationToken);
+
     private async Task<int?> InForceAsync(string batchId, CancellationToken cancellationToken) =>
         (await runs.GetRecentHistoryAsync(batchId, 1, cancellationToken).ConfigureAwait(false))?.InForce?.Version;
 
-    /// <summary>
-    /// Writes the version's items as one Parquet file a day in a temporary folder (its enriched item files read one after
-    /// another into one writer), uploads each over the batch's object of that day, and deletes the folder, whatever happens.
-    /// </summary>
-    private async Task<IReadOnlyList<CuratedDayFile>> WriteVersionAsync(string bucket, string batchId, int version, CancellationToken cancellationToken)
+    /// <summary>Writes the version's items as one Parquet file a day in <paramref name="folder"/>, its enriched item files read one after another into one writer.</summary>
+    private async Task<IReadOnlyList<CuratedDayFile>> WriteLocalAsync(string bucket, string batchId, int version, string folder,
+        CancellationToken cancellationToken)
     {
         var itemFiles = await batches.ListAsync(bucket,
             BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, batchId, version) + TableNames.OrderItems + "/", cancellationToken).ConfigureAwait(false);
-        var folder = Directory.CreateTempSubdirectory("pipeline-curated-").FullName;
+        var streams = new List<Stream>();
         try
         {
-            var streams = new List<Stream>();
-            IReadOnlyList<CuratedDayFile> days;
-            try
+            using var writer = new CuratedOrderItemsWriter(day =>
             {
-                using var writer = new CuratedOrderItemsWriter(day =>
-                {
-                    var stream = File.Create(PathOf(folder, day));
-                    streams.Add(stream);
-                    return stream;
-                });
-                foreach (var key in itemFiles.Order(StringComparer.Ordinal))
-                {
-                    await batches.ReadAsync(bucket, key, input =>
-                    {
-                        EnrichedFile.ReadRecords(input, writer);
-                        return true;
-                    }, cancellationToken).ConfigureAwait(false);
-                }
-                days = writer.Complete();
-            }
-            finally
+                var stream = File.Create(CuratedDraft.PathOf(folder, day));
+                streams.Add(stream);
+                return stream;
+            });
+            foreach (var key in itemFiles.Order(StringComparer.Ordinal))
             {
-                streams.ForEach(s => s.Dispose());
+                await batches.ReadAsync(bucket, key, input =>
+                {
+                    EnrichedFile.ReadRecords(input, writer);
+                    return true;
+                }, cancellationToken).ConfigureAwait(false);
             }
-
-            var metadata = new Dictionary<string, string> { [VersionMetadata] = version.ToString(CultureInfo.InvariantCulture) };
-            await Parallel.ForEachAsync(days, RequestConcurrency.Options(cancellationToken), async (day, ct) =>
-                await batches.PutFileAsync(bucket, KeyOf(batchId, day.Day), PathOf(folder, day.Day), progress: null, metadata, ct).ConfigureAwait(false))
-                .ConfigureAwait(false);
-            return days;
+            return writer.Complete();
         }
         finally
         {
-            Directory.Delete(folder, recursive: true);
+            streams.ForEach(s => s.Dispose());
         }
+    }
+
+    /// <summary>Uploads each day's file of <paramref name="draft"/> over the batch's object of that day, naming the version.</summary>
+    private async Task<IReadOnlyList<CuratedDayFile>> UploadAsync(string bucket, string batchId, CuratedDraft draft, CancellationToken cancellationToken)
+    {
+        var days = await draft.Days.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var metadata = new Dictionary<string, string> { [VersionMetadata] = draft.Version.ToString(CultureInfo.InvariantCulture) };
+        await Parallel.ForEachAsync(days, RequestConcurrency.Options(cancellationToken), async (day, ct) =>
+            await batches.PutFileAsync(bucket, KeyOf(batchId, day.Day), draft.PathOf(day.Day), progress: null, metadata, ct).ConfigureAwait(false))
+            .ConfigureAwait(false);
+        return days;
     }
 
     /// <summary>Deletes the batch's objects of <paramref name="days"/> (an error on any throws: the sync is tried again).</summary>
@@ -133,6 +150,4 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
             }, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private static string PathOf(string folder, DateOnly day) => Path.Combine(folder, day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ".parquet");
 }

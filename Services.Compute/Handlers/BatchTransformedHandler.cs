@@ -27,6 +27,8 @@ public sealed partial class BatchTransformedHandler(
 
     private async Task FoldAsync(BatchTransformed transformed, OpenStage stage, CancellationToken cancellationToken)
     {
+        // The version's Parquet is written while the fold waits on DynamoDB; uploaded once the version is in force.
+        await using var draft = curated.Draft(transformed.Bucket, transformed.BatchId, transformed.Version, cancellationToken);
         var data = await ReadBatchAsync(transformed, cancellationToken).ConfigureAwait(false);
         var fold = await kpis.AddBatchAsync(transformed.BatchId, transformed.Version, data, cancellationToken).ConfigureAwait(false);
         if (await stage.RecordFoldAsync(fold.AppliedVersion, RunStatus.Replaced, cancellationToken).ConfigureAwait(false) is not { } replaced)
@@ -55,7 +57,7 @@ public sealed partial class BatchTransformedHandler(
             return; // a newer version took this one out of force first
         }
         LogComputed(transformed.BatchId, transformed.Version, fold.Days.Count, categories.Count, stage.Elapsed);
-        logger.LogCurated(transformed.BatchId, await curated.SyncAsync(transformed.Bucket, transformed.BatchId, cancellationToken).ConfigureAwait(false));
+        logger.LogCurated(transformed.BatchId, await curated.SyncAsync(transformed.Bucket, transformed.BatchId, draft, cancellationToken).ConfigureAwait(false));
         stage.Finished("succeeded", new Dictionary<string, long>
         {
             [TableNames.Orders] = transformed.OrderRows,
