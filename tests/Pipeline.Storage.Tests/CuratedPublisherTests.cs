@@ -49,6 +49,14 @@ public sealed class CuratedPublisherTests(LocalAwsFixture aws) : IClassFixture<L
         Assert.True(ItemsByDay(first).Keys.Count > ItemsByDay(second).Keys.Count);
         await AssertObjectsAsync(s3, batch, ItemsByDay(second).Keys, version: 2);
 
+        // A draft of version 1 (written while its fold ran, as Compute does) is not what a sync uploads once version 2 is in force.
+        await using (var stale = Publisher(s3, runs, kpis).Draft(Bucket, batch, 1, CancellationToken.None))
+        {
+            var again = await Publisher(s3, runs, kpis).SyncAsync(Bucket, batch, stale, CancellationToken.None);
+            Assert.Equal((2, 1), (again!.Version, again.Rounds));
+        }
+        await AssertObjectsAsync(s3, batch, ItemsByDay(second).Keys, version: 2);
+
         var retraction = await runs.BeginRetractionAsync(batch, $"data/{batch}/manifest_{batch}.json", 2, "tests", "retract", CancellationToken.None);
         var fold = await kpis.RetractAsync(batch, retraction.Run.Version, CancellationToken.None);
         await runs.RecordFoldAsync(batch, retraction.Run.Version, fold.AppliedVersion, RunStatus.Retracted, CancellationToken.None);
