@@ -7,8 +7,8 @@ namespace Pipeline.Engine.Transform;
 /// <summary>
 /// The compact form of transformed data: validated orders and category-enriched items as gzip-compressed binary
 /// records (7-bit varints, dates as day numbers, prices as unscaled integer and scale, categories named once; an item's
-/// created_at as its day and the microsecond of that day, its optional times as a presence flag each and microseconds
-/// from created_at).
+/// created_at as its day and the second of that day, its optional times as a presence flag each and seconds from
+/// created_at, and the times' microseconds only where one has any: the CSV's times are whole seconds).
 /// About a tenth of the CSV's size; read back without parsing text. A file ends with its record counts, so a
 /// truncated file is an error, never a silent shortfall.
 /// <para>
@@ -32,16 +32,17 @@ public static class EnrichedFile
     private const int BufferSize = 1 << 16;
 
     private const long TicksPerMicrosecond = TimeSpan.TicksPerMicrosecond;
-    private const long MicrosecondsPerDay = TimeSpan.TicksPerDay / TicksPerMicrosecond;
+    private const long MicrosecondsPerSecond = TimeSpan.MicrosecondsPerSecond;
+    private const long SecondsPerDay = TimeSpan.SecondsPerDay;
 
-    // An item's presence flags: which optional times follow its created_at.
-    private const byte HasShippedAt = 1, HasDeliveredAt = 2, HasReturnedAt = 4;
+    // An item's time flags: which optional times follow its created_at, and whether their microseconds follow them.
+    private const byte HasShippedAt = 1, HasDeliveredAt = 2, HasReturnedAt = 4, HasFractions = 8;
 
     /// <summary>Writes records to a stream; one writer per file, used by one thread. Dispose (or <see cref="Complete"/>) to finish the file.</summary>
     public sealed class Writer : IEnrichedRecordWriter
     {
-        /// <summary>The most a record takes but a category's name: an item's eleven varints of up to 10 bytes and four bytes.</summary>
-        private const int MaxRecordBytes = (11 * 10) + 4;
+        /// <summary>The most a record takes but a category's name: an item's fifteen varints of up to 10 bytes and four bytes.</summary>
+        private const int MaxRecordBytes = (15 * 10) + 4;
 
         private readonly GZipStream _out;
         private readonly Dictionary<string, int> _categories = new(StringComparer.Ordinal);
@@ -98,29 +99,57 @@ public static class EnrichedFile
             Varint((ulong)item.ProductId);
             Varint((uint)category);
             Byte((byte)item.Status);
-            ItemTimes times = item.Times;
-            long created = Microseconds(times.CreatedAt, item);
-            Varint((ulong)(created / MicrosecondsPerDay)); // the day number: the order date
-            Varint((ulong)(created % MicrosecondsPerDay));
-            Byte((byte)((times.ShippedAt is null ? 0 : HasShippedAt) | (times.DeliveredAt is null ? 0 : HasDeliveredAt) |
-                (times.ReturnedAt is null ? 0 : HasReturnedAt)));
-            OptionalTime(times.ShippedAt, created, item);
-            OptionalTime(times.DeliveredAt, created, item);
-            OptionalTime(times.ReturnedAt, created, item);
+            WriteTimes(item);
             Varint((uint)price[0] | ((ulong)(uint)price[1] << 32)); // the unscaled value: 29.99 is 2999 with scale 2
             Byte(item.SalePrice.Scale);
             _items++;
         }
 
-        /// <summary>A present optional time as microseconds from created_at, zigzag-encoded (it may come before it).</summary>
-        private void OptionalTime(DateTime? time, long created, in EnrichedOrderItem item)
+        /// <summary>An item's times: see the class's summary. Absent optional times are -1 microseconds.</summary>
+        private void WriteTimes(in EnrichedOrderItem item)
         {
-            if (time is { } value)
+            ItemTimes times = item.Times;
+            long created = Microseconds(times.CreatedAt, item);
+            long shipped = Microseconds(times.ShippedAt, item), delivered = Microseconds(times.DeliveredAt, item);
+            long returned = Microseconds(times.ReturnedAt, item);
+            bool fractions = created % MicrosecondsPerSecond != 0 || shipped % MicrosecondsPerSecond > 0 ||
+                delivered % MicrosecondsPerSecond > 0 || returned % MicrosecondsPerSecond > 0;
+            long createdSecond = created / MicrosecondsPerSecond;
+            Varint((ulong)(createdSecond / SecondsPerDay)); // the day number: the order date
+            Varint((ulong)(createdSecond % SecondsPerDay));
+            Byte((byte)((shipped < 0 ? 0 : HasShippedAt) | (delivered < 0 ? 0 : HasDeliveredAt) | (returned < 0 ? 0 : HasReturnedAt) |
+                (fractions ? HasFractions : 0)));
+            SecondsFrom(createdSecond, shipped);
+            SecondsFrom(createdSecond, delivered);
+            SecondsFrom(createdSecond, returned);
+            if (fractions)
             {
-                long delta = Microseconds(value, item) - created;
+                Varint((ulong)(created % MicrosecondsPerSecond));
+                Fraction(shipped);
+                Fraction(delivered);
+                Fraction(returned);
+            }
+        }
+
+        /// <summary>A present optional time's whole seconds from created_at's, zigzag-encoded (it may come before it).</summary>
+        private void SecondsFrom(long createdSecond, long time)
+        {
+            if (time >= 0)
+            {
+                long delta = (time / MicrosecondsPerSecond) - createdSecond;
                 Varint((ulong)((delta << 1) ^ (delta >> 63)));
             }
         }
+
+        private void Fraction(long time)
+        {
+            if (time >= 0)
+            {
+                Varint((ulong)(time % MicrosecondsPerSecond));
+            }
+        }
+
+        private static long Microseconds(DateTime? time, in EnrichedOrderItem item) => time is { } value ? Microseconds(value, item) : -1;
 
         /// <summary>A UTC time as microseconds since 0001-01-01; the file holds times exactly, to the microsecond.</summary>
         private static long Microseconds(DateTime time, in EnrichedOrderItem item) =>
@@ -346,25 +375,41 @@ public static class EnrichedFile
     private static ItemTimes ReadTimes(BinaryReader reader)
     {
         long day = Day(reader.Read7BitEncodedInt()).DayNumber;
-        long microsecondOfDay = reader.Read7BitEncodedInt64();
-        byte present = reader.ReadByte();
-        if ((ulong)microsecondOfDay >= MicrosecondsPerDay || present > (HasShippedAt | HasDeliveredAt | HasReturnedAt))
+        long secondOfDay = reader.Read7BitEncodedInt64();
+        byte flags = reader.ReadByte();
+        if ((ulong)secondOfDay >= SecondsPerDay || flags > (HasShippedAt | HasDeliveredAt | HasReturnedAt | HasFractions))
         {
             throw new InvalidDataException("item record has a bad created_at or bad time flags");
         }
-        long created = (day * MicrosecondsPerDay) + microsecondOfDay;
-        return new ItemTimes(Time(created),
-            (present & HasShippedAt) == 0 ? null : Time(created, reader.Read7BitEncodedInt64()),
-            (present & HasDeliveredAt) == 0 ? null : Time(created, reader.Read7BitEncodedInt64()),
-            (present & HasReturnedAt) == 0 ? null : Time(created, reader.Read7BitEncodedInt64()));
+        long created = (day * SecondsPerDay) + secondOfDay;
+        long? shipped = SecondsFrom(reader, created, flags, HasShippedAt);
+        long? delivered = SecondsFrom(reader, created, flags, HasDeliveredAt);
+        long? returned = SecondsFrom(reader, created, flags, HasReturnedAt);
+        bool fractions = (flags & HasFractions) != 0;
+        return new ItemTimes(Time(created, fractions ? reader : null)!.Value,
+            Time(shipped, fractions ? reader : null), Time(delivered, fractions ? reader : null), Time(returned, fractions ? reader : null));
     }
 
-    /// <summary>The UTC time <paramref name="zigzagDelta"/> microseconds from <paramref name="created"/>.</summary>
-    private static DateTime Time(long created, long zigzagDelta = 0)
+    private static long? SecondsFrom(BinaryReader reader, long createdSecond, byte flags, byte flag)
     {
-        long microseconds = created + ((long)((ulong)zigzagDelta >> 1) ^ -(zigzagDelta & 1));
-        return (ulong)microseconds <= (ulong)(DateTime.MaxValue.Ticks / TicksPerMicrosecond)
-            ? new DateTime(microseconds * TicksPerMicrosecond, DateTimeKind.Utc)
+        if ((flags & flag) == 0)
+        {
+            return null;
+        }
+        long zigzag = reader.Read7BitEncodedInt64();
+        return createdSecond + ((long)((ulong)zigzag >> 1) ^ -(zigzag & 1));
+    }
+
+    /// <summary>The UTC time of that whole second, with its microseconds read from <paramref name="fractions"/> if given.</summary>
+    private static DateTime? Time(long? second, BinaryReader? fractions)
+    {
+        if (second is not { } value)
+        {
+            return null;
+        }
+        long microsecond = fractions?.Read7BitEncodedInt64() ?? 0;
+        return (ulong)value <= (ulong)(DateTime.MaxValue.Ticks / TimeSpan.TicksPerSecond) && (ulong)microsecond < MicrosecondsPerSecond
+            ? new DateTime((value * TimeSpan.TicksPerSecond) + (microsecond * TicksPerMicrosecond), DateTimeKind.Utc)
             : throw new InvalidDataException("item record has a time out of range");
     }
 

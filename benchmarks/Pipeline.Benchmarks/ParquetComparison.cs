@@ -104,20 +104,15 @@ internal static class ParquetComparison
         Console.WriteLine(JsonSerializer.Serialize(new ChildFigures(seconds, cpu, Interlocked.Read(ref peakManaged), self.PeakWorkingSet64, bytes, streams.Count, rows)));
     }
 
-    /// <summary>The batch's items as the Transform stage stores them (one combined enriched file), made once and kept.</summary>
+    /// <summary>The batch's items as the Transform stage stores them (one combined enriched file), made anew each time.</summary>
     private static string EnrichedItems(string batch)
     {
-        string path = batch + ".items.pen";
-        if (!File.Exists(path))
-        {
-            using var output = new EnrichedPartFiles();
-            BatchResult result = new BatchProcessor().Process(LocalBatchFolder.Open(batch), output: output);
-            var files = output.Combine(long.MaxValue);
-            File.Copy(files.Single(f => f.Name.StartsWith("order_items/", StringComparison.Ordinal)).Path, path + ".tmp", overwrite: true);
-            File.Move(path + ".tmp", path);
-            Console.WriteLine($"enriched items of {batch}: accepted {result.Accepted}");
-        }
-        return path;
+        string path = Path.Combine(Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "pipeline-bench-parquet")).FullName, "order_items.pen");
+        using var output = new EnrichedPartFiles();
+        BatchResult result = new BatchProcessor().Process(LocalBatchFolder.Open(batch), output: output);
+        var files = output.Combine(long.MaxValue);
+        File.Copy(files.Single(f => f.Name.StartsWith("order_items/", StringComparison.Ordinal)).Path, path, overwrite: true);
+        return result.Accepted ? path : throw new InvalidOperationException($"{batch} was not accepted");
     }
 
     private static void InterlockedMax(ref long target, long value)
