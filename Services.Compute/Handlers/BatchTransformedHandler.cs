@@ -57,7 +57,8 @@ public sealed partial class BatchTransformedHandler(
             return; // a newer version took this one out of force first
         }
         LogComputed(transformed.BatchId, transformed.Version, fold.Days.Count, categories.Count, stage.Elapsed);
-        logger.LogCurated(transformed.BatchId, await curated.SyncAsync(transformed.Bucket, transformed.BatchId, draft, cancellationToken).ConfigureAwait(false));
+        var synced = await curated.SyncAsync(transformed.Bucket, transformed.BatchId, draft, cancellationToken).ConfigureAwait(false);
+        logger.LogCurated(transformed.BatchId, synced);
         stage.Finished("succeeded", new Dictionary<string, long>
         {
             [TableNames.Orders] = transformed.OrderRows,
