@@ -9,7 +9,7 @@ namespace Pipeline.Engine.Transform;
 /// records (7-bit varints, dates as day numbers, prices as unscaled integer and scale, categories named once; an item's
 /// created_at as its day and the second of that day, its optional times as a presence flag each and seconds from
 /// created_at, and the times' microseconds only where one has any: the CSV's times are whole seconds).
-/// About a tenth of the CSV's size; read back without parsing text. A file ends with its record counts, so a
+/// About a fifth of the CSV's size (the items' times are most of it); read back without parsing text. A file ends with its record counts, so a
 /// truncated file is an error, never a silent shortfall.
 /// <para>
 /// A combined file (<see cref="Concatenate"/>) holds several such files, each written by its own writer (the engine

@@ -56,7 +56,10 @@ internal static class BenchmarkCommandLine
         var duckDbChild = new Command("duckdb", "One DuckDB run: validation counts and both KPI tables.") { batchDir, outDir };
         duckDbChild.SetAction(result => DuckDbContender.Run(result.GetRequiredValue(batchDir).FullName, result.GetRequiredValue(outDir).FullName));
 
-        var parquet = new Command("parquet", "Write a batch's curated order items as Parquet with Parquet.Net and with ParquetSharp.") { orders, parts, runs, dataRoot };
+        var parquet = new Command("parquet", "Write a batch's curated order items as Parquet with Parquet.Net and with ParquetSharp.")
+        {
+            orders, parts, runs, dataRoot,
+        };
         parquet.SetAction(result => ParquetComparison.Run(
             BenchmarkData.Ensure(result.GetRequiredValue(dataRoot), result.GetValue(orders), result.GetValue(parts)), result.GetValue(runs)));
 

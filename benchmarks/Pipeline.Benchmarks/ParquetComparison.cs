@@ -72,7 +72,8 @@ internal static class ParquetComparison
             return stream;
         }
 
-        var options = new CuratedWriterOptions { Compression = contender.EndsWith("snappy", StringComparison.Ordinal) ? CuratedCompression.Snappy : CuratedCompression.Zstd };
+        bool snappy = contender.EndsWith("snappy", StringComparison.Ordinal);
+        var options = new CuratedWriterOptions { Compression = snappy ? CuratedCompression.Snappy : CuratedCompression.Zstd };
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         long rows = 0;
@@ -101,7 +102,8 @@ internal static class ParquetComparison
         InterlockedMax(ref peakManaged, GC.GetTotalMemory(false));
         long bytes = Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         using var self = Process.GetCurrentProcess();
-        Console.WriteLine(JsonSerializer.Serialize(new ChildFigures(seconds, cpu, Interlocked.Read(ref peakManaged), self.PeakWorkingSet64, bytes, streams.Count, rows)));
+        var figures = new ChildFigures(seconds, cpu, Interlocked.Read(ref peakManaged), self.PeakWorkingSet64, bytes, streams.Count, rows);
+        Console.WriteLine(JsonSerializer.Serialize(figures));
     }
 
     /// <summary>The batch's items as the Transform stage stores them (one combined enriched file), made anew each time.</summary>

@@ -58,11 +58,13 @@ public sealed class CuratedOrderItemsTests : IDisposable
     {
         var (_, engineItems) = Transform(orders: 300);
         var created = new DateTime(2025, 3, 8, 10, 0, 0, DateTimeKind.Utc).AddTicks(1_234_567_0); // 1.234567 s: microseconds survive
+        var first = DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc);
+        var last = DateTime.SpecifyKind(DateTime.MaxValue.AddTicks(-9), DateTimeKind.Utc); // the last whole microsecond
         EnrichedOrderItem[] crafted =
         [
             Item(1, new ItemTimes(created, created.AddDays(-1), null, created.AddMicroseconds(1)), 0.5m),
-            Item(2, new ItemTimes(DateTime.SpecifyKind(DateTime.MaxValue.AddTicks(-9), DateTimeKind.Utc), null, null, null), 1m),
-            Item(3, new ItemTimes(DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc), null, DateTime.SpecifyKind(DateTime.MaxValue.AddTicks(-9), DateTimeKind.Utc), null), 2m),
+            Item(2, new ItemTimes(last, null, null, null), 1m),
+            Item(3, new ItemTimes(first, null, last, null), 2m),
         ];
         var written = engineItems.Concat(crafted).ToList();
         using var file = new MemoryStream();
@@ -93,7 +95,8 @@ public sealed class CuratedOrderItemsTests : IDisposable
         using var writer = new EnrichedFile.Writer(new MemoryStream());
 
         Assert.Throws<ArgumentOutOfRangeException>(() => writer.Write(Item(1, new ItemTimes(created.AddTicks(1), null, null, null), 1m)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => writer.Write(Item(2, new ItemTimes(created, DateTime.SpecifyKind(created, DateTimeKind.Local), null, null), 1m)));
+        var local = DateTime.SpecifyKind(created, DateTimeKind.Local);
+        Assert.Throws<ArgumentOutOfRangeException>(() => writer.Write(Item(2, new ItemTimes(created, local, null, null), 1m)));
     }
 
     [Fact]
@@ -109,15 +112,18 @@ public sealed class CuratedOrderItemsTests : IDisposable
         string all = Path.Combine(_folder, "order_date=*", "part.parquet");
 
         var declared = PipelineTopology.CuratedOrderItems.Columns.Select(c => (c.Name, DuckDbType(c.Type)));
-        Assert.Equal(declared, Query(duckDb, $"DESCRIBE SELECT * FROM read_parquet('{Path.Combine(_folder, $"order_date={days[0].Day:yyyy-MM-dd}", "part.parquet")}', hive_partitioning = false)",
-            r => (r.GetString(0), r.GetString(1))));
+        string firstDay = Path.Combine(_folder, $"order_date={days[0].Day:yyyy-MM-dd}", "part.parquet");
+        Assert.Equal(declared,
+            Query(duckDb, $"DESCRIBE SELECT * FROM read_parquet('{firstDay}', hive_partitioning = false)", r => (r.GetString(0), r.GetString(1))));
         Assert.Equal(Row(items), Query(duckDb, $"""
             SELECT item_id, order_id, user_id, product_id, category, status, sale_price::VARCHAR, epoch_us(created_at), epoch_us(shipped_at),
                    epoch_us(delivered_at), epoch_us(returned_at), order_date::VARCHAR
             FROM read_parquet('{all}', hive_partitioning = true) ORDER BY item_id
-            """, r => Enumerable.Range(0, r.FieldCount).Select(c => r.IsDBNull(c) ? "null" : Convert.ToString(r.GetValue(c), CultureInfo.InvariantCulture)).ToArray()));
+            """, r => Enumerable.Range(0, r.FieldCount).Select(c => r.IsDBNull(c) ? "null" : Convert.ToString(r.GetValue(c), CultureInfo.InvariantCulture))
+                .ToArray()));
         Assert.Equal(
-            items.GroupBy(i => i.OrderDate).OrderBy(g => g.Key).Select(g => (g.Key.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), g.Sum(i => i.SalePrice))),
+            items.GroupBy(i => i.OrderDate).OrderBy(g => g.Key)
+                .Select(g => (g.Key.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), g.Sum(i => i.SalePrice))),
             Query(duckDb, $"SELECT order_date::VARCHAR, sum(sale_price)::VARCHAR FROM read_parquet('{all}', hive_partitioning = true) GROUP BY 1 ORDER BY 1",
                 r => (r.GetString(0), decimal.Parse(r.GetString(1), CultureInfo.InvariantCulture))));
         var rowGroups = Query(duckDb, $"SELECT DISTINCT file_name, row_group_id, row_group_num_rows FROM parquet_metadata('{all}')", r => r.GetInt64(2));
@@ -125,6 +131,9 @@ public sealed class CuratedOrderItemsTests : IDisposable
         Assert.Contains(rowGroups, rows => rows == options.RowGroupRows);
         Assert.Equal(items.Count, rowGroups.Sum());
         Assert.Equal(["ZSTD"], Query(duckDb, $"SELECT DISTINCT compression FROM parquet_metadata('{all}')", r => r.GetString(0)));
+        var timeColumns = Query(duckDb, $"SELECT DISTINCT name, logical_type FROM parquet_schema('{all}') WHERE name LIKE '%_at'", r => r.GetString(1));
+        Assert.Equal(4, timeColumns.Count);
+        Assert.All(timeColumns, type => Assert.Matches("isAdjustedToUTC=(1|true).*MICROS", type));
     }
 
     [Fact]
@@ -154,6 +163,7 @@ public sealed class CuratedOrderItemsTests : IDisposable
         Assert.All(files, file => Assert.Equal(20, file.Rows));
         Assert.Equal(opened.Order(), opened.Distinct().Order()); // each day opened once
         Assert.Equal(365, opened.Count);
+        Assert.All(streams, stream => Assert.True(stream.CanWrite)); // the caller's to dispose
         streams.ForEach(s => s.Dispose());
     }
 
@@ -163,7 +173,8 @@ public sealed class CuratedOrderItemsTests : IDisposable
         var created = new DateTime(2025, 3, 8, 10, 0, 0, DateTimeKind.Utc);
         using (var writer = new CuratedOrderItemsWriter(_ => throw new InvalidOperationException("nothing is written")))
         {
-            var error = Assert.Throws<ArgumentOutOfRangeException>(() => writer.Write(Item(42, new ItemTimes(created, null, null, null), 1.0000000000000000001m)));
+            var nineteenDecimals = Item(42, new ItemTimes(created, null, null, null), 1.0000000000000000001m);
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => writer.Write(nineteenDecimals));
             Assert.Contains("item 42", error.Message, StringComparison.Ordinal);
             Assert.Throws<ArgumentOutOfRangeException>(() => writer.Write(Item(43, new ItemTimes(created, null, null, null), 100_000_000_000_000_000_000m)));
             Assert.Equal(0, writer.BufferedRows);
@@ -201,7 +212,9 @@ public sealed class CuratedOrderItemsTests : IDisposable
     private static string Micros(DateTime? time) => time is { } t ? I((t - DateTime.UnixEpoch).Ticks / 10) : "null";
 
     private static DateTime? Utc(string text) =>
-        text.Length == 0 ? null : DateTime.ParseExact(text, "yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+        text.Length == 0
+            ? null
+            : DateTime.ParseExact(text, "yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
 
     private static EnrichedOrderItem Item(long id, ItemTimes times, decimal price) =>
         new(id, id, 10, 20, new ProductCategory(0, "Books"), OrderStatus.Delivered, times, price);
