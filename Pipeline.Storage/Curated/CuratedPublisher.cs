@@ -52,9 +52,9 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
     /// <summary>
     /// Brings the batch's objects to its version in force: (1) read the version in force from the run store; (2) write that
     /// version's days from its enriched item files (none when retracted), or take <paramref name="draft"/>'s when it is
-    /// that version, and upload each day's file over the batch's object of that day; (3) delete the batch's objects on every other day any of its
-    /// versions touched (the contribution summaries name them: no listing of <c>curated/</c>); (4) read the version in
-    /// force again, and start over if it changed. Requests: a few reads, one PUT a day, one DeleteObjects when days went
+    /// that version, and upload each day's file over the batch's object of that day; (3) delete the batch's objects on
+    /// every other day any of its versions touched (the contribution summaries name them: no listing of <c>curated/</c>);
+    /// (4) read the version in force again, and start over if it changed. Requests: a few reads, one PUT a day, one DeleteObjects when days went
     /// away. Null when curated output is off (<see cref="CuratedOptions"/>).
     /// </summary>
     public async Task<CuratedSync?> SyncAsync(string bucket, string batchId, CuratedDraft? draft, CancellationToken cancellationToken)
