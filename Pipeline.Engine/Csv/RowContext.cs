@@ -43,6 +43,11 @@ internal readonly ref struct RowContext(SepReader.Row row, int[] columnMap, Tabl
     public bool RequireCreatedAt(int column, out DateOnly date) =>
         FieldParsers.TryParseTimestamp(Field(column), out date) || ReportInvalid(column, ValidationRule.InvalidCreatedAt);
 
+    /// <summary>An item's created_at as the instant (UTC), parsed once: its date is the item's order date.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool RequireCreatedAt(int column, out DateTime createdAt) =>
+        FieldParsers.TryParseUtcTimestamp(Field(column), out createdAt) || ReportInvalid(column, ValidationRule.InvalidCreatedAt);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool RequireSalePrice(int column, out decimal price) =>
         FieldParsers.TryParseSalePrice(Field(column), out price) || ReportInvalid(column, ValidationRule.InvalidSalePrice);
@@ -56,6 +61,24 @@ internal readonly ref struct RowContext(SepReader.Row row, int[] columnMap, Tabl
     {
         ReadOnlySpan<char> text = Field(column);
         return text.IsEmpty || FieldParsers.IsTimestamp(text) || Report(ValidationRule.InvalidTimestamp, column);
+    }
+
+    /// <summary>An optional timestamp with its instant (UTC): null where the field is empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool OptionalTimestamp(int column, out DateTime? value)
+    {
+        value = null;
+        ReadOnlySpan<char> text = Field(column);
+        if (text.IsEmpty)
+        {
+            return true;
+        }
+        if (FieldParsers.TryParseUtcTimestamp(text, out DateTime parsed))
+        {
+            value = parsed;
+            return true;
+        }
+        return Report(ValidationRule.InvalidTimestamp, column);
     }
 
     /// <summary>An empty critical value is reported as missing, anything else as malformed.</summary>

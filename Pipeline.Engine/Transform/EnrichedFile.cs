@@ -6,8 +6,10 @@ namespace Pipeline.Engine.Transform;
 
 /// <summary>
 /// The compact form of transformed data: validated orders and category-enriched items as gzip-compressed binary
-/// records (7-bit varints, dates as day numbers, prices as unscaled integer and scale, categories named once).
-/// About a tenth of the CSV's size; read back without parsing text. A file ends with its record counts, so a
+/// records (7-bit varints, dates as day numbers, prices as unscaled integer and scale, categories named once; an item's
+/// created_at as its day and the second of that day, its optional times as a presence flag each and seconds from
+/// created_at, and the times' microseconds only where one has any: the CSV's times are whole seconds).
+/// About a fifth of the CSV's size (the items' times are most of it); read back without parsing text. A file ends with its record counts, so a
 /// truncated file is an error, never a silent shortfall.
 /// <para>
 /// A combined file (<see cref="Concatenate"/>) holds several such files, each written by its own writer (the engine
@@ -18,8 +20,8 @@ namespace Pipeline.Engine.Transform;
 /// </summary>
 public static class EnrichedFile
 {
-    private static readonly byte[] Magic = "PEN1"u8.ToArray();
-    private static readonly byte[] CombinedMagic = "PEN2"u8.ToArray();
+    private static readonly byte[] Magic = "PEN3"u8.ToArray();
+    private static readonly byte[] CombinedMagic = "PEN4"u8.ToArray();
     private static readonly byte[] TrailerMagic = "PENT"u8.ToArray();
 
     private const byte CategoryTag = (byte)'C';
@@ -29,11 +31,18 @@ public static class EnrichedFile
 
     private const int BufferSize = 1 << 16;
 
+    private const long TicksPerMicrosecond = TimeSpan.TicksPerMicrosecond;
+    private const long MicrosecondsPerSecond = TimeSpan.MicrosecondsPerSecond;
+    private const long SecondsPerDay = TimeSpan.SecondsPerDay;
+
+    // An item's time flags: which optional times follow its created_at, and whether their microseconds follow them.
+    private const byte HasShippedAt = 1, HasDeliveredAt = 2, HasReturnedAt = 4, HasFractions = 8;
+
     /// <summary>Writes records to a stream; one writer per file, used by one thread. Dispose (or <see cref="Complete"/>) to finish the file.</summary>
     public sealed class Writer : IEnrichedRecordWriter
     {
-        /// <summary>The most a record takes but a category's name: a tag, six varints of up to 10 bytes, three bytes.</summary>
-        private const int MaxRecordBytes = 1 + 6 * 10 + 3;
+        /// <summary>The most a record takes but a category's name: an item's fifteen varints of up to 10 bytes and four bytes.</summary>
+        private const int MaxRecordBytes = (15 * 10) + 4;
 
         private readonly GZipStream _out;
         private readonly Dictionary<string, int> _categories = new(StringComparer.Ordinal);
@@ -90,11 +99,64 @@ public static class EnrichedFile
             Varint((ulong)item.ProductId);
             Varint((uint)category);
             Byte((byte)item.Status);
-            Varint((uint)item.OrderDate.DayNumber);
+            WriteTimes(item);
             Varint((uint)price[0] | ((ulong)(uint)price[1] << 32)); // the unscaled value: 29.99 is 2999 with scale 2
             Byte(item.SalePrice.Scale);
             _items++;
         }
+
+        /// <summary>An item's times: see the class's summary. Absent optional times are -1 microseconds.</summary>
+        private void WriteTimes(in EnrichedOrderItem item)
+        {
+            ItemTimes times = item.Times;
+            long created = Microseconds(times.CreatedAt, item);
+            long shipped = Microseconds(times.ShippedAt, item), delivered = Microseconds(times.DeliveredAt, item);
+            long returned = Microseconds(times.ReturnedAt, item);
+            bool fractions = created % MicrosecondsPerSecond != 0 || shipped % MicrosecondsPerSecond > 0 ||
+                delivered % MicrosecondsPerSecond > 0 || returned % MicrosecondsPerSecond > 0;
+            long createdSecond = created / MicrosecondsPerSecond;
+            Varint((ulong)(createdSecond / SecondsPerDay)); // the day number: the order date
+            Varint((ulong)(createdSecond % SecondsPerDay));
+            Byte((byte)((shipped < 0 ? 0 : HasShippedAt) | (delivered < 0 ? 0 : HasDeliveredAt) | (returned < 0 ? 0 : HasReturnedAt) |
+                (fractions ? HasFractions : 0)));
+            SecondsFrom(createdSecond, shipped);
+            SecondsFrom(createdSecond, delivered);
+            SecondsFrom(createdSecond, returned);
+            if (fractions)
+            {
+                Varint((ulong)(created % MicrosecondsPerSecond));
+                Fraction(shipped);
+                Fraction(delivered);
+                Fraction(returned);
+            }
+        }
+
+        /// <summary>A present optional time's whole seconds from created_at's, zigzag-encoded (it may come before it).</summary>
+        private void SecondsFrom(long createdSecond, long time)
+        {
+            if (time >= 0)
+            {
+                long delta = (time / MicrosecondsPerSecond) - createdSecond;
+                Varint((ulong)((delta << 1) ^ (delta >> 63)));
+            }
+        }
+
+        private void Fraction(long time)
+        {
+            if (time >= 0)
+            {
+                Varint((ulong)(time % MicrosecondsPerSecond));
+            }
+        }
+
+        private static long Microseconds(DateTime? time, in EnrichedOrderItem item) => time is { } value ? Microseconds(value, item) : -1;
+
+        /// <summary>A UTC time as microseconds since 0001-01-01; the file holds times exactly, to the microsecond.</summary>
+        private static long Microseconds(DateTime time, in EnrichedOrderItem item) =>
+            time.Kind == DateTimeKind.Utc && time.Ticks % TicksPerMicrosecond == 0
+                ? time.Ticks / TicksPerMicrosecond
+                : throw new ArgumentOutOfRangeException(nameof(item), time,
+                    $"item {item.ItemId}: a time must be UTC and whole microseconds (the CSV's are whole seconds)");
 
         /// <summary>Writes the end record (the counts) and flushes the compressed stream.</summary>
         public void Complete()
@@ -200,7 +262,17 @@ public static class EnrichedFile
     /// <paramref name="kpis"/> (categories are mapped into its index).
     /// </summary>
     /// <exception cref="InvalidDataException">The stream is not an enriched file, or it is truncated or corrupt.</exception>
-    public static Counts ReadInto(Stream input, KpiAccumulator kpis, CategoryIndex categories)
+    public static Counts ReadInto(Stream input, KpiAccumulator kpis, CategoryIndex categories) => Read(input, new KpiSink(kpis), categories);
+
+    /// <summary>
+    /// Hands every order and item of a file written by <see cref="Writer"/>, or a combined one (<see cref="Concatenate"/>),
+    /// to <paramref name="sink"/>, in the file's order (categories indexed in the order they first appear). The sink
+    /// is not disposed; it has seen every record only when this returns: a truncated file throws after handing it some.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The stream is not an enriched file, or it is truncated or corrupt.</exception>
+    public static Counts ReadRecords(Stream input, IEnrichedRecordWriter sink) => Read(input, sink, new CategoryIndex());
+
+    private static Counts Read(Stream input, IEnrichedRecordWriter sink, CategoryIndex categories)
     {
         // Buffered for the same reason as the writer: BinaryReader reads a varint byte by byte.
         using var reader = new BinaryReader(new BufferedStream(new GZipStream(input, CompressionMode.Decompress, leaveOpen: true), BufferSize), Encoding.UTF8);
@@ -209,7 +281,7 @@ public static class EnrichedFile
             var magic = reader.ReadBytes(Magic.Length);
             if (magic.AsSpan().SequenceEqual(Magic))
             {
-                return ReadFile(reader, kpis, categories);
+                return ReadFile(reader, sink, categories);
             }
             if (!magic.AsSpan().SequenceEqual(CombinedMagic))
             {
@@ -223,7 +295,7 @@ public static class EnrichedFile
                 magic = reader.ReadBytes(Magic.Length);
                 if (magic.AsSpan().SequenceEqual(Magic))
                 {
-                    var counts = ReadFile(reader, kpis, categories);
+                    var counts = ReadFile(reader, sink, categories);
                     (files, orders, items) = (files + 1, orders + counts.Orders, items + counts.Items);
                 }
                 else if (magic.AsSpan().SequenceEqual(TrailerMagic))
@@ -252,7 +324,7 @@ public static class EnrichedFile
     }
 
     /// <summary>Reads the records of one file, after its header, to its end record.</summary>
-    private static Counts ReadFile(BinaryReader reader, KpiAccumulator kpis, CategoryIndex categories)
+    private static Counts ReadFile(BinaryReader reader, IEnrichedRecordWriter sink, CategoryIndex categories)
     {
         var local = new List<ProductCategory>();
         long orders = 0, items = 0;
@@ -269,8 +341,8 @@ public static class EnrichedFile
                     local.Add(categories.GetOrAdd(reader.ReadString()));
                     break;
                 case OrderTag:
-                    kpis.Add(new OrderFact(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64(), Status(reader.ReadByte()),
-                        DateOnly.FromDayNumber(reader.Read7BitEncodedInt()), reader.Read7BitEncodedInt()));
+                    sink.Write(new OrderFact(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64(), Status(reader.ReadByte()),
+                        Day(reader.Read7BitEncodedInt()), reader.Read7BitEncodedInt()));
                     orders++;
                     break;
                 case ItemTag:
@@ -278,14 +350,14 @@ public static class EnrichedFile
                     long userId = reader.Read7BitEncodedInt64(), productId = reader.Read7BitEncodedInt64();
                     int category = reader.Read7BitEncodedInt();
                     var status = Status(reader.ReadByte());
-                    var date = DateOnly.FromDayNumber(reader.Read7BitEncodedInt());
+                    var times = ReadTimes(reader);
                     long unscaled = reader.Read7BitEncodedInt64();
                     byte scale = reader.ReadByte();
                     if ((uint)category >= (uint)local.Count || scale > 28)
                     {
                         throw new InvalidDataException("item record refers to an unknown category or has a bad price scale");
                     }
-                    kpis.Add(new EnrichedOrderItem(itemId, orderId, userId, productId, local[category], status, date, Price(unscaled, scale)));
+                    sink.Write(new EnrichedOrderItem(itemId, orderId, userId, productId, local[category], status, times, Price(unscaled, scale)));
                     items++;
                     break;
                 case EndTag:
@@ -296,6 +368,63 @@ public static class EnrichedFile
                 case var tag:
                     throw new InvalidDataException($"unknown record tag {tag}");
             }
+        }
+    }
+
+    /// <summary>An item's times as <see cref="Writer"/> encodes them.</summary>
+    private static ItemTimes ReadTimes(BinaryReader reader)
+    {
+        long day = Day(reader.Read7BitEncodedInt()).DayNumber;
+        long secondOfDay = reader.Read7BitEncodedInt64();
+        byte flags = reader.ReadByte();
+        if ((ulong)secondOfDay >= SecondsPerDay || flags > (HasShippedAt | HasDeliveredAt | HasReturnedAt | HasFractions))
+        {
+            throw new InvalidDataException("item record has a bad created_at or bad time flags");
+        }
+        long created = (day * SecondsPerDay) + secondOfDay;
+        long? shipped = SecondsFrom(reader, created, flags, HasShippedAt);
+        long? delivered = SecondsFrom(reader, created, flags, HasDeliveredAt);
+        long? returned = SecondsFrom(reader, created, flags, HasReturnedAt);
+        bool fractions = (flags & HasFractions) != 0;
+        return new ItemTimes(Time(created, fractions ? reader : null)!.Value,
+            Time(shipped, fractions ? reader : null), Time(delivered, fractions ? reader : null), Time(returned, fractions ? reader : null));
+    }
+
+    private static long? SecondsFrom(BinaryReader reader, long createdSecond, byte flags, byte flag)
+    {
+        if ((flags & flag) == 0)
+        {
+            return null;
+        }
+        long zigzag = reader.Read7BitEncodedInt64();
+        return createdSecond + ((long)((ulong)zigzag >> 1) ^ -(zigzag & 1));
+    }
+
+    /// <summary>The UTC time of that whole second, with its microseconds read from <paramref name="fractions"/> if given.</summary>
+    private static DateTime? Time(long? second, BinaryReader? fractions)
+    {
+        if (second is not { } value)
+        {
+            return null;
+        }
+        long microsecond = fractions?.Read7BitEncodedInt64() ?? 0;
+        return (ulong)value <= (ulong)(DateTime.MaxValue.Ticks / TimeSpan.TicksPerSecond) && (ulong)microsecond < MicrosecondsPerSecond
+            ? new DateTime((value * TimeSpan.TicksPerSecond) + (microsecond * TicksPerMicrosecond), DateTimeKind.Utc)
+            : throw new InvalidDataException("item record has a time out of range");
+    }
+
+    private static DateOnly Day(int dayNumber) =>
+        (uint)dayNumber <= (uint)DateOnly.MaxValue.DayNumber ? DateOnly.FromDayNumber(dayNumber) : throw new InvalidDataException("bad day number");
+
+    /// <summary>What the KPI readers hand records to: the accumulator.</summary>
+    private sealed class KpiSink(KpiAccumulator kpis) : IEnrichedRecordWriter
+    {
+        public void Write(in OrderFact order) => kpis.Add(order);
+
+        public void Write(in EnrichedOrderItem item) => kpis.Add(item);
+
+        public void Dispose()
+        {
         }
     }
 

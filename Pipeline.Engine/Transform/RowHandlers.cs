@@ -84,15 +84,16 @@ internal sealed class OrderItemRowHandler(BatchReferences references, IdSet part
         ProductCategory category = default;
         valid &= row.RequireId(OrderItemColumn.ProductId, out long productId) && KnownProduct(row, productId, out category);
         valid &= row.RequireStatus(OrderItemColumn.Status, out OrderStatus status);
-        valid &= row.RequireCreatedAt(OrderItemColumn.CreatedAt, out DateOnly orderDate)
-            && row.WithinDays(references.Days, OrderItemColumn.CreatedAt, orderDate);
-        valid &= row.OptionalTimestamp(OrderItemColumn.ShippedAt);
-        valid &= row.OptionalTimestamp(OrderItemColumn.DeliveredAt);
-        valid &= row.OptionalTimestamp(OrderItemColumn.ReturnedAt);
+        valid &= row.RequireCreatedAt(OrderItemColumn.CreatedAt, out DateTime createdAt)
+            && row.WithinDays(references.Days, OrderItemColumn.CreatedAt, DateOnly.FromDateTime(createdAt));
+        valid &= row.OptionalTimestamp(OrderItemColumn.ShippedAt, out DateTime? shippedAt);
+        valid &= row.OptionalTimestamp(OrderItemColumn.DeliveredAt, out DateTime? deliveredAt);
+        valid &= row.OptionalTimestamp(OrderItemColumn.ReturnedAt, out DateTime? returnedAt);
         valid &= row.RequireSalePrice(OrderItemColumn.SalePrice, out decimal salePrice);
         if (valid)
         {
-            var item = new EnrichedOrderItem(itemId, orderId, userId, productId, category, status, orderDate, salePrice);
+            var times = new ItemTimes(createdAt, shippedAt, deliveredAt, returnedAt);
+            var item = new EnrichedOrderItem(itemId, orderId, userId, productId, category, status, times, salePrice);
             kpis.Add(item);
             output?.Write(item);
         }

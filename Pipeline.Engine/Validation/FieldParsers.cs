@@ -55,13 +55,26 @@ public static class FieldParsers
     /// </summary>
     public static bool TryParseTimestamp(ReadOnlySpan<char> text, out DateOnly date)
     {
-        bool valid = TryParseTimestampDate(text, out int year, out int month, out int day);
+        bool valid = TryParseTimestampParts(text, out int year, out int month, out int day, out _);
         date = valid ? new DateOnly(year, month, day) : default;
         return valid;
     }
 
+    /// <summary>
+    /// <see cref="TryParseTimestamp"/> as the instant it names, in UTC (<see cref="DateTimeKind.Utc"/>): the contract's
+    /// timestamps carry no offset and are UTC, to the second (no fraction is accepted).
+    /// </summary>
+    public static bool TryParseUtcTimestamp(ReadOnlySpan<char> text, out DateTime utc)
+    {
+        bool valid = TryParseTimestampParts(text, out int year, out int month, out int day, out int secondOfDay);
+        utc = valid
+            ? new DateTime((new DateOnly(year, month, day).DayNumber * TimeSpan.TicksPerDay) + (secondOfDay * TimeSpan.TicksPerSecond), DateTimeKind.Utc)
+            : default;
+        return valid;
+    }
+
     /// <summary><see cref="TryParseTimestamp"/> for a timestamp that is only checked: no date is built.</summary>
-    public static bool IsTimestamp(ReadOnlySpan<char> text) => TryParseTimestampDate(text, out _, out _, out _);
+    public static bool IsTimestamp(ReadOnlySpan<char> text) => TryParseTimestampParts(text, out _, out _, out _, out _);
 
     private const int TimestampLength = 19;
 
@@ -71,9 +84,9 @@ public static class FieldParsers
     private static readonly Vector128<ushort> TimestampEnd = Pattern("00:00:00");
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryParseTimestampDate(ReadOnlySpan<char> text, out int year, out int month, out int day)
+    private static bool TryParseTimestampParts(ReadOnlySpan<char> text, out int year, out int month, out int day, out int secondOfDay)
     {
-        year = month = day = 0;
+        year = month = day = secondOfDay = 0;
         if (text.Length != TimestampLength || !HasTimestampShape(text))
         {
             return false;
@@ -83,8 +96,10 @@ public static class FieldParsers
         year = (TwoDigits(text, 0) * 100) + TwoDigits(text, 2);
         month = TwoDigits(text, 5);
         day = TwoDigits(text, 8);
+        int hour = TwoDigits(text, 11), minute = TwoDigits(text, 14), second = TwoDigits(text, 17);
+        secondOfDay = (((hour * 60) + minute) * 60) + second;
         return year >= 1 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month) &&
-            TwoDigits(text, 11) <= 23 && TwoDigits(text, 14) <= 59 && TwoDigits(text, 17) <= 59;
+            hour <= 23 && minute <= 59 && second <= 59;
     }
 
     /// <summary>

@@ -186,10 +186,19 @@ public sealed class S3BatchStore(IAmazonS3 s3, BatchLimits? limits = null)
     /// Uploads a local file. Above 8 MiB it goes in 8 MiB parts (multipart upload): large files never need one huge
     /// request, which some S3 implementations refuse. <paramref name="progress"/> receives the bytes sent so far.
     /// </summary>
-    public async Task PutFileAsync(string bucket, string key, string path, IProgress<long>? progress, CancellationToken cancellationToken)
+    public Task PutFileAsync(string bucket, string key, string path, IProgress<long>? progress, CancellationToken cancellationToken) =>
+        PutFileAsync(bucket, key, path, progress, new Dictionary<string, string>(), cancellationToken);
+
+    /// <summary><see cref="PutFileAsync(string, string, string, IProgress{long}?, CancellationToken)"/> with user metadata (<c>x-amz-meta-*</c>).</summary>
+    public async Task PutFileAsync(string bucket, string key, string path, IProgress<long>? progress, IReadOnlyDictionary<string, string> metadata,
+        CancellationToken cancellationToken)
     {
         using var transfer = new TransferUtility(s3, new TransferUtilityConfig { MinSizeBeforePartUpload = PartSize, ConcurrentServiceRequests = 4 });
         var request = new TransferUtilityUploadRequest { BucketName = bucket, Key = key, FilePath = path, PartSize = PartSize };
+        foreach (var (name, value) in metadata)
+        {
+            request.Metadata.Add(name, value);
+        }
         if (progress is not null)
         {
             request.UploadProgressEvent += (_, e) => progress.Report(e.TransferredBytes);

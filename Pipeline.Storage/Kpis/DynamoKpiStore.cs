@@ -100,18 +100,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// </summary>
     public async Task<KpiFold?> FoldAsync(string batchId, CancellationToken cancellationToken)
     {
-        var summaries = await dynamoDb.QueryAllAsync(new QueryRequest
-        {
-            TableName = Contributions,
-            ConsistentRead = true,
-            KeyConditionExpression = "#batch = :batch AND begins_with(#part, :summary)",
-            ExpressionAttributeNames = new() { ["#batch"] = KpiItems.BatchId, ["#part"] = KpiItems.Part },
-            ExpressionAttributeValues = new()
-            {
-                [":batch"] = new AttributeValue(batchId),
-                [":summary"] = new AttributeValue(KpiItems.SummaryPrefix),
-            },
-        }, cancellationToken).ConfigureAwait(false);
+        var summaries = await SummariesAsync(batchId, cancellationToken).ConfigureAwait(false);
         if (summaries.Count == 0)
         {
             return null;
@@ -124,6 +113,14 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         var (orderRows, categoryRows) = await _rows.WriteAsync(states, cancellationToken).ConfigureAwait(false);
         return new KpiFold(contributions.Target, contributions.PagesByDay.Keys.Order().ToList(), orderRows, categoryRows);
     }
+
+    /// <summary>
+    /// Every day any written version of the batch touches, as their summaries name them: wherever the batch may have data
+    /// (none for a batch never written). One query of the batch's summaries, however many days.
+    /// </summary>
+    public async Task<IReadOnlyList<DateOnly>> DaysTouchedAsync(string batchId, CancellationToken cancellationToken) =>
+        (await SummariesAsync(batchId, cancellationToken).ConfigureAwait(false))
+            .SelectMany(s => s[KpiItems.SummaryDays].M?.Keys.AsEnumerable() ?? []).Distinct(StringComparer.Ordinal).Select(KpiItems.Date).Order().ToList();
 
     /// <summary>
     /// Writes the KPI rows of <paramref name="days"/> again from the days' state items, as the last step of a fold does
@@ -142,6 +139,21 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         }
         return rows;
     }
+
+    /// <summary>The summary items of the batch's written versions (consistent: a summary just written is seen).</summary>
+    private Task<List<Dictionary<string, AttributeValue>>> SummariesAsync(string batchId, CancellationToken cancellationToken) =>
+        dynamoDb.QueryAllAsync(new QueryRequest
+        {
+            TableName = Contributions,
+            ConsistentRead = true,
+            KeyConditionExpression = "#batch = :batch AND begins_with(#part, :summary)",
+            ExpressionAttributeNames = new() { ["#batch"] = KpiItems.BatchId, ["#part"] = KpiItems.Part },
+            ExpressionAttributeValues = new()
+            {
+                [":batch"] = new AttributeValue(batchId),
+                [":summary"] = new AttributeValue(KpiItems.SummaryPrefix),
+            },
+        }, cancellationToken);
 
     private async Task PutSummaryAsync(string batchId, int version, Dictionary<string, AttributeValue> days, bool retraction, DateTimeOffset now,
         CancellationToken cancellationToken)

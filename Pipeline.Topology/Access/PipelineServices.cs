@@ -45,7 +45,9 @@ public sealed class PipelineServices(PipelineTopology topology)
     /// <summary>
     /// Writes versions' contributions and folds batches into the KPI tables (and retracted ones out), records which
     /// version is in force, moves the version's raw files to processed/ (and an identical re-upload of them after), and a
-    /// retracted version's to retracted/.
+    /// retracted version's to retracted/; writes the Parquet of the versions in force to curated/ and deletes a batch's
+    /// days there that its version in force no longer has (it never reads curated/: the contribution summaries say which
+    /// days a batch touched).
     /// </summary>
     public ServiceAccess Compute { get; } = new(
         "compute",
@@ -57,6 +59,7 @@ public sealed class PipelineServices(PipelineTopology topology)
             new(BucketSpec.TransformedPrefix, ObjectOperations.Read),
             new(BucketSpec.ProcessedPrefix, ObjectOperations.Read | ObjectOperations.Write | ObjectOperations.Delete),
             new(BucketSpec.RetractedPrefix, ObjectOperations.Read | ObjectOperations.Write),
+            new(BucketSpec.CuratedPrefix, ObjectOperations.Write | ObjectOperations.Delete),
         ],
         Tables:
         [

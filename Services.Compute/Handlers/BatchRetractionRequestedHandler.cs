@@ -1,3 +1,4 @@
+using Pipeline.Storage.Curated;
 using Pipeline.Storage.Kpis;
 
 namespace Services.Compute.Handlers;
@@ -5,14 +6,15 @@ namespace Services.Compute.Handlers;
 /// <summary>
 /// Takes a batch's data out of the KPIs: the upload in force is retracted by a new version of the batch that
 /// contributes nothing, folded in like any other (so it is exact, and races with uploads of the same batch resolve by
-/// version); the retracted upload's files move to <c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c>. A batch with nothing in
+/// version); the retracted upload's files move to <c>retracted/&lt;batch&gt;/v&lt;n&gt;/</c> and its Parquet leaves
+/// <c>curated/</c> (<see cref="CuratedPublisher"/>) before the retraction is announced. A batch with nothing in
 /// force, or another version in force than the one asked for, is refused (<see cref="BatchRetractionRefused"/>); asking
 /// again for a retraction already made changes nothing. A request without a batch name, or with a field longer than
 /// <see cref="FieldLimits"/> allows, is poison.
 /// </summary>
 public sealed partial class BatchRetractionRequestedHandler(
-    BatchArchive archives, DynamoKpiStore kpis, PipelineRunStore runs, StageRunner stages, IEventBus bus, PipelineTopology topology, TimeProvider clock,
-    ILogger<BatchRetractionRequestedHandler> logger) : IIntegrationEventHandler<BatchRetractionRequested>
+    BatchArchive archives, DynamoKpiStore kpis, PipelineRunStore runs, StageRunner stages, CuratedPublisher curated, IEventBus bus, PipelineTopology topology,
+    TimeProvider clock, ILogger<BatchRetractionRequestedHandler> logger) : IIntegrationEventHandler<BatchRetractionRequested>
 {
     public async Task HandleAsync(BatchRetractionRequested request, MessageContext context, CancellationToken cancellationToken)
     {
@@ -96,14 +98,19 @@ public sealed partial class BatchRetractionRequestedHandler(
             return;
         }
         LogRetracted(request.BatchId, retracted, fold.Days.Count);
+        logger.LogCurated(request.BatchId, await curated.SyncAsync(topology.Bucket.Name, request.BatchId, cancellationToken).ConfigureAwait(false));
         await AnnounceAsync(request, stage.Run, fold.Days, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A repeated delivery of a retraction that succeeded: announce it again (the Notifier alerts once).</summary>
+    /// <summary>
+    /// A repeated delivery of a retraction that succeeded: bring <c>curated/</c> to the batch's version in force (the first
+    /// delivery may have died before) and announce it again (the Notifier alerts once).
+    /// </summary>
     private async Task AnnounceAgainIfSucceededAsync(BatchRetractionRequested request, PipelineRun? retraction, CancellationToken cancellationToken)
     {
         if (retraction is { Status: RunStatus.Succeeded })
         {
+            logger.LogCurated(request.BatchId, await curated.SyncAsync(topology.Bucket.Name, request.BatchId, cancellationToken).ConfigureAwait(false));
             var fold = (await kpis.FoldAsync(request.BatchId, cancellationToken).ConfigureAwait(false))!;
             await AnnounceAsync(request, retraction, fold.Days, cancellationToken).ConfigureAwait(false);
         }

@@ -1,6 +1,7 @@
 using Pipeline.Engine.Csv;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Transform;
+using Pipeline.Storage.Curated;
 using Pipeline.Storage.Kpis;
 
 namespace Services.Compute.Handlers;
@@ -8,11 +9,12 @@ namespace Services.Compute.Handlers;
 /// <summary>
 /// The Compute stage: writes a transformed version's contribution and folds the batch into the KPI tables (exactly,
 /// see docs/kpi-storage.md), replacing whatever earlier version of the batch was in force; moves the version's raw
-/// files to <c>processed/&lt;batch&gt;/v&lt;n&gt;/</c>, closes the run and announces what changed.
+/// files to <c>processed/&lt;batch&gt;/v&lt;n&gt;/</c>, closes the run, brings the batch's Parquet under <c>curated/</c> to the
+/// version in force (<see cref="CuratedPublisher"/>) and announces what changed: the announcement means both are there.
 /// </summary>
 public sealed partial class BatchTransformedHandler(
-    S3BatchStore batches, BatchArchive archive, DynamoKpiStore kpis, PipelineRunStore runs, StageRunner stages, IEventBus bus, PipelineTopology topology,
-    TimeProvider clock, ILogger<BatchTransformedHandler> logger) : IIntegrationEventHandler<BatchTransformed>
+    S3BatchStore batches, BatchArchive archive, DynamoKpiStore kpis, PipelineRunStore runs, StageRunner stages, CuratedPublisher curated, IEventBus bus,
+    PipelineTopology topology, TimeProvider clock, ILogger<BatchTransformedHandler> logger) : IIntegrationEventHandler<BatchTransformed>
 {
     public async Task HandleAsync(BatchTransformed transformed, MessageContext context, CancellationToken cancellationToken)
     {
@@ -25,6 +27,8 @@ public sealed partial class BatchTransformedHandler(
 
     private async Task FoldAsync(BatchTransformed transformed, OpenStage stage, CancellationToken cancellationToken)
     {
+        // The version's Parquet is written while the fold waits on DynamoDB; uploaded once the version is in force.
+        await using var draft = curated.Draft(transformed.Bucket, transformed.BatchId, transformed.Version, cancellationToken);
         var data = await ReadBatchAsync(transformed, cancellationToken).ConfigureAwait(false);
         var fold = await kpis.AddBatchAsync(transformed.BatchId, transformed.Version, data, cancellationToken).ConfigureAwait(false);
         if (await stage.RecordFoldAsync(fold.AppliedVersion, RunStatus.Replaced, cancellationToken).ConfigureAwait(false) is not { } replaced)
@@ -53,6 +57,8 @@ public sealed partial class BatchTransformedHandler(
             return; // a newer version took this one out of force first
         }
         LogComputed(transformed.BatchId, transformed.Version, fold.Days.Count, categories.Count, stage.Elapsed);
+        var synced = await curated.SyncAsync(transformed.Bucket, transformed.BatchId, draft, cancellationToken).ConfigureAwait(false);
+        logger.LogCurated(transformed.BatchId, synced);
         stage.Finished("succeeded", new Dictionary<string, long>
         {
             [TableNames.Orders] = transformed.OrderRows,
@@ -65,13 +71,15 @@ public sealed partial class BatchTransformedHandler(
 
     /// <summary>
     /// A repeated delivery of a version that already succeeded: the first may have died between recording the outcome
-    /// and announcing it, so announce it again (the Notifier alerts once, however often it hears it).
+    /// and announcing it (or while writing <c>curated/</c>, or failed to), so bring <c>curated/</c> to the version in force
+    /// and announce it again (the Notifier alerts once, however often it hears it).
     /// </summary>
     private async Task AnnounceAgainIfSucceededAsync(BatchTransformed transformed, PipelineRun? run, CancellationToken cancellationToken)
     {
         LogNothingToDo(transformed.BatchId, transformed.Version, run?.Status);
         if (run is { Status: RunStatus.Succeeded })
         {
+            logger.LogCurated(transformed.BatchId, await curated.SyncAsync(transformed.Bucket, transformed.BatchId, cancellationToken).ConfigureAwait(false));
             // Folding again changes nothing and tells which days the version touches.
             var fold = (await kpis.FoldAsync(transformed.BatchId, cancellationToken).ConfigureAwait(false))!;
             var replaced = (await runs.GetHistoryAsync(transformed.BatchId, cancellationToken).ConfigureAwait(false))!.ReplacedBy(run.Version);

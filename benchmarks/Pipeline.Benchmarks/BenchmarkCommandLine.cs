@@ -6,7 +6,8 @@ namespace Pipeline.Benchmarks;
 /// <summary>
 /// <c>process</c>: end-to-end runs of <c>pipeline process</c> (and optionally DuckDB, or the same batch gzipped) on generated data;
 /// <c>warm</c>: the engine run repeatedly in one process (compile cost against the work alone);
-/// <c>parsers</c>: the CSV parser comparison; <c>duckdb</c>: one DuckDB run, used as a child process.
+/// <c>parsers</c>: the CSV parser comparison; <c>duckdb</c>: one DuckDB run, used as a child process;
+/// <c>parquet</c>: the curated Parquet written by Parquet.Net and by ParquetSharp (<c>parquet-write</c>: one run, as a child).
 /// </summary>
 internal static class BenchmarkCommandLine
 {
@@ -55,6 +56,19 @@ internal static class BenchmarkCommandLine
         var duckDbChild = new Command("duckdb", "One DuckDB run: validation counts and both KPI tables.") { batchDir, outDir };
         duckDbChild.SetAction(result => DuckDbContender.Run(result.GetRequiredValue(batchDir).FullName, result.GetRequiredValue(outDir).FullName));
 
-        return new RootCommand("Benchmarks of the pipeline engine.") { process, warm, parsers, duckDbChild };
+        var parquet = new Command("parquet", "Write a batch's curated order items as Parquet with Parquet.Net and with ParquetSharp.")
+        {
+            orders, parts, runs, dataRoot,
+        };
+        parquet.SetAction(result => ParquetComparison.Run(
+            BenchmarkData.Ensure(result.GetRequiredValue(dataRoot), result.GetValue(orders), result.GetValue(parts)), result.GetValue(runs)));
+
+        var contender = new Argument<string>("contender");
+        var itemsFile = new Argument<FileInfo>("items-file");
+        var parquetChild = new Command("parquet-write", "One Parquet writing run (a child of parquet).") { contender, itemsFile, outDir };
+        parquetChild.SetAction(result => ParquetComparison.Write(
+            result.GetRequiredValue(contender), result.GetRequiredValue(itemsFile).FullName, result.GetRequiredValue(outDir).FullName));
+
+        return new RootCommand("Benchmarks of the pipeline engine.") { process, warm, parsers, duckDbChild, parquet, parquetChild };
     }
 }

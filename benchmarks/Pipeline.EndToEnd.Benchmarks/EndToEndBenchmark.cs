@@ -41,6 +41,10 @@ internal static class EndToEndBenchmark
         {
             await SmallBatchesBenchmark.RunAsync(count, options.Replicas is { } replicas ? [replicas] : [1, 2], options.AwsLatency, report, cancellationToken);
         }
+        else if (options.Parquet)
+        {
+            await CuratedParquetBenchmark.RunAsync(options.LargeOrders, report);
+        }
         else
         {
             await LatencyAsync(options, report);
@@ -50,10 +54,11 @@ internal static class EndToEndBenchmark
     }
 
     /// <summary>The AppHost started on the emulators, with the AWS proxy between its services and the emulators when there is one.</summary>
-    public static async Task<RunningPipeline> StartAsync(AwsProxy? proxy, int replicas, BenchmarkReport report)
+    /// <param name="curated">Whether Compute writes the curated Parquet (<c>Curated:Enabled</c>).</param>
+    public static async Task<RunningPipeline> StartAsync(AwsProxy? proxy, int replicas, BenchmarkReport report, bool curated = true)
     {
         var started = Stopwatch.StartNew();
-        var pipeline = await RunningPipeline.StartAsync(proxy, replicas, AlertTimeout);
+        var pipeline = await RunningPipeline.StartAsync(proxy, replicas, AlertTimeout, curated);
         report.Figure(replicas == 1 ? "AppHost healthy" : $"AppHost healthy, {replicas} replicas", $"{started.Elapsed.TotalSeconds:F1} s");
         return pipeline;
     }
@@ -283,7 +288,7 @@ internal static class EndToEndBenchmark
     }
 
     /// <summary>Submits, waits for the alert, and reads the run record (written before the alert is sent).</summary>
-    private static Task<Measurement> SubmitAndWaitAsync(RunningPipeline pipeline, string folder, string name, AwsLatencyPlan? latency) =>
+    public static Task<Measurement> SubmitAndWaitAsync(RunningPipeline pipeline, string folder, string name, AwsLatencyPlan? latency) =>
         MeasureAsync(pipeline, name, latency, () => pipeline.Driver.SubmitAsync(folder, name));
 
     /// <summary>Times <paramref name="submit"/> and the wait for the batch's alert, and reads the run record (written before the alert is sent).</summary>
@@ -311,7 +316,7 @@ internal static class EndToEndBenchmark
     /// Upload and publish, as <c>pipeline submit</c> does them: not in the run record, which begins when Validate takes the message.
     /// </param>
     /// <param name="Calls">With AWS-like latency, the services' AWS calls from the submit to the alert, by operation.</param>
-    private sealed record Measurement(TimeSpan Latency, TimeSpan Upload, PipelineRun Run, List<(AwsCall Call, long Count)>? Calls)
+    internal sealed record Measurement(TimeSpan Latency, TimeSpan Upload, PipelineRun Run, List<(AwsCall Call, long Count)>? Calls)
     {
         /// <summary>"upload 0.31 s, validate 0.52 s, ...; between stages 0.20 s": where the time went.</summary>
         public string Breakdown()

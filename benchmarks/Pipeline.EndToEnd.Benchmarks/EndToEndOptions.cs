@@ -12,8 +12,9 @@ namespace Pipeline.EndToEnd.Benchmarks;
 /// <param name="SmallBatches">The small-batches mode: this many seed-sized batches dropped at once; null: the latency mode.</param>
 /// <param name="Calls">Only the first seed batch and one warm one, for the services' AWS calls of a seed batch (by operation, from their spans).</param>
 /// <param name="Gzip">After the large batch, the same number of orders gzipped (<c>.csv.gz</c>), set against it.</param>
+/// <param name="Parquet">The curated mode: the large batch with curated Parquet off, then on (<see cref="CuratedParquetBenchmark"/>).</param>
 internal sealed record EndToEndOptions(
-    bool SeedOnly, long LargeOrders, bool AwsLatency, int? Replicas, int? SmallBatches, bool Calls = false, bool Gzip = false)
+    bool SeedOnly, long LargeOrders, bool AwsLatency, int? Replicas, int? SmallBatches, bool Calls = false, bool Gzip = false, bool Parquet = false)
 {
     public static RootCommand Command()
     {
@@ -23,6 +24,11 @@ internal sealed record EndToEndOptions(
             Description = "Only the first seed batch and one warm one: the services' AWS calls of a seed batch, by operation.",
         };
         var gzip = new Option<bool>("--gzip") { Description = "After the large batch, time as many orders gzipped (.csv.gz) against it." };
+        var parquet = new Option<bool>("--parquet")
+        {
+            Description = "Only the large batch, with Compute's curated Parquet off and then on (a fresh app each): "
+                + "the time it adds, and its size against the CSV.",
+        };
         var orders = new Option<long>("--orders") { Description = "Orders in the large batch.", DefaultValueFactory = _ => 1_000_000 };
         var awsLatency = new Option<bool>("--aws-latency")
         {
@@ -64,11 +70,11 @@ internal sealed record EndToEndOptions(
             "Times the running pipeline end to end on the local emulators: the seed batch from submit to its Succeeded alert, " +
             "a large batch and its replacement, or many small batches dropped at once. See docs/pipeline-performance.md.")
         {
-            seedOnly, orders, awsLatency, replicas, smallBatches, calls, gzip,
+            seedOnly, orders, awsLatency, replicas, smallBatches, calls, gzip, parquet,
         };
         command.SetAction((result, cancellationToken) => EndToEndBenchmark.RunAsync(new EndToEndOptions(
             result.GetValue(seedOnly), result.GetValue(orders), result.GetValue(awsLatency), result.GetValue(replicas), result.GetValue(smallBatches),
-            result.GetValue(calls), result.GetValue(gzip)),
+            result.GetValue(calls), result.GetValue(gzip), result.GetValue(parquet)),
             cancellationToken));
         return command;
     }
@@ -76,6 +82,7 @@ internal sealed record EndToEndOptions(
     /// <summary>"seed and 1,000,000-order batches, AWS-like latency, 1 replica": the mode, for the report's first and last line.</summary>
     public override string ToString() =>
         (SmallBatches is { } count ? $"{count} small batches dropped at once"
+            : Parquet ? $"a {LargeOrders:N0}-order batch with curated Parquet off, then on"
             : Calls ? "the first seed batch and one warm one, for their AWS calls"
             : SeedOnly ? "seed batches" : $"seed and {LargeOrders:N0}-order batches") +
         (AwsLatency ? ", AWS-like latency" : ", no added latency") +

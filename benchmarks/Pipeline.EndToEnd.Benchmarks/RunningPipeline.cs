@@ -13,17 +13,18 @@ namespace Pipeline.EndToEnd.Benchmarks;
 /// The real AppHost in emulator mode (<see cref="EmulatorApp"/>: fauxqs and dynalite on their own ports, every service
 /// healthy), its services' spans sent here, each service in <paramref name="replicas"/> instances, and with a
 /// <paramref name="proxy"/> every AWS call of the services goes through it; the benchmark's own calls, as a user's, go
-/// straight to the emulators (<see cref="Driver"/>).
+/// straight to the emulators (<see cref="Driver"/>). Without <paramref name="curated"/>, Compute writes no curated Parquet
+/// (<c>Curated__Enabled=false</c>).
 /// </summary>
-internal sealed class RunningPipeline(AwsProxy? proxy, int replicas) : TracedEmulatorApp
+internal sealed class RunningPipeline(AwsProxy? proxy, int replicas, bool curated) : TracedEmulatorApp
 {
     private PipelineDriver? _driver;
 
     public PipelineDriver Driver => _driver ?? throw new InvalidOperationException("the app has not started");
 
-    public static async Task<RunningPipeline> StartAsync(AwsProxy? proxy, int replicas, TimeSpan alertTimeout)
+    public static async Task<RunningPipeline> StartAsync(AwsProxy? proxy, int replicas, TimeSpan alertTimeout, bool curated)
     {
-        var pipeline = new RunningPipeline(proxy, replicas);
+        var pipeline = new RunningPipeline(proxy, replicas, curated);
         await pipeline.StartAsync();
         pipeline._driver = new PipelineDriver(pipeline, alertTimeout);
         await pipeline.WarmUpSubmitterAsync();
@@ -43,6 +44,10 @@ internal sealed class RunningPipeline(AwsProxy? proxy, int replicas) : TracedEmu
             if (replicas > 1)
             {
                 service.WithReplicas(replicas);
+            }
+            if (!curated && service.Resource.Name == "compute")
+            {
+                service.WithEnvironment("Curated__Enabled", "false");
             }
         }
     }

@@ -236,11 +236,14 @@ public sealed class TemplateTests(SynthesizedStack stack)
                 "dynamodb:BatchWriteItem table/pipeline-order-kpis", "dynamodb:DescribeTable table/pipeline-order-kpis",
                 "dynamodb:DescribeTable table/pipeline-runs", "dynamodb:GetItem table/pipeline-runs", "dynamodb:PutItem table/pipeline-runs",
                 "dynamodb:Query table/pipeline-runs", "dynamodb:UpdateItem table/pipeline-runs",
+                $"s3:AbortMultipartUpload bucket/{Bucket}/curated/*",
                 $"s3:AbortMultipartUpload bucket/{Bucket}/processed/*", $"s3:AbortMultipartUpload bucket/{Bucket}/retracted/*",
+                $"s3:DeleteObject bucket/{Bucket}/curated/*",
                 $"s3:DeleteObject bucket/{Bucket}/data/*", $"s3:DeleteObject bucket/{Bucket}/processed/*",
                 $"s3:GetObject bucket/{Bucket}/data/*", $"s3:GetObject bucket/{Bucket}/processed/*",
                 $"s3:GetObject bucket/{Bucket}/retracted/*", $"s3:GetObject bucket/{Bucket}/transformed/*",
                 $"s3:ListBucket bucket/{Bucket}",
+                $"s3:PutObject bucket/{Bucket}/curated/*",
                 $"s3:PutObject bucket/{Bucket}/processed/*", $"s3:PutObject bucket/{Bucket}/retracted/*",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetracted", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRefused",
                 "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchRetractionRequested", "sns:GetTopicAttributes topic/Pipeline_Contracts-BatchTransformed",
@@ -347,6 +350,17 @@ public sealed class TemplateTests(SynthesizedStack stack)
         Assert.Empty(Writes("transform"));
         Assert.Empty(Writes("notifier"));
         Assert.Empty(Writes("dashboard"));
+    }
+
+    [Fact]
+    public void Only_compute_writes_and_deletes_in_curated_and_no_worker_reads_it()
+    {
+        string[] Curated(string service) => TemplateReader.Grants(stack, AccessPolicyName(service))
+            .Where(g => g.Contains("/curated/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+
+        Assert.Equal([$"s3:AbortMultipartUpload bucket/{Bucket}/curated/*", $"s3:DeleteObject bucket/{Bucket}/curated/*",
+            $"s3:PutObject bucket/{Bucket}/curated/*"], Curated("compute"));
+        Assert.All(new[] { "validate", "transform", "notifier", "dashboard" }, service => Assert.Empty(Curated(service)));
     }
 
     [Fact]

@@ -24,8 +24,9 @@ public sealed class EnrichedFileTests
                 var category = writtenCategories.GetOrAdd(new[] { "Jeans", "Outerwear & Coats", "Électronique", "Socks" }[random.Next(4)]);
                 // Prices with 0 to 4 decimals, including some past what a long-free float would keep exactly.
                 var price = Math.Round((decimal)random.NextDouble() * 1000, random.Next(5)) + 0.0001m * random.Next(2);
+                var created = day.AddDays(random.Next(2)).ToDateTime(new TimeOnly(random.Next(24), random.Next(60), random.Next(60)), DateTimeKind.Utc);
                 var item = new EnrichedOrderItem(
-                    i * 10, i, order.UserId, random.Next(1, 100), category, (OrderStatus)random.Next(4), day.AddDays(random.Next(2)), price);
+                    i * 10, i, order.UserId, random.Next(1, 100), category, (OrderStatus)random.Next(4), new ItemTimes(created, null, null, null), price);
                 direct.Add(item);
                 writer.Write(item);
             }
