@@ -38,6 +38,7 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
     private readonly Func<DateOnly, Stream> _openDay;
     private readonly CuratedWriterOptions _options;
     private readonly ParquetOptions _parquetOptions;
+    private readonly CuratedColumns _columns = new();
     private readonly Dictionary<DateOnly, DayFile> _days = [];
     private bool _completed;
 
@@ -114,8 +115,8 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
 
     private void WriteRowGroup(DayFile day)
     {
-        day.Writer ??= ParquetWriter.CreateAsync(CuratedColumns.Schema, _openDay(day.Day), _parquetOptions).GetAwaiter().GetResult();
-        CuratedColumns.WriteRowGroup(day.Writer, day.Buffer);
+        day.Writer ??= ParquetWriter.CreateAsync(_columns.Schema, _openDay(day.Day), _parquetOptions).GetAwaiter().GetResult();
+        _columns.WriteRowGroup(day.Writer, day.Buffer);
         day.Rows += day.Buffer.Count;
         BufferedRows -= day.Buffer.Count;
         day.Buffer = []; // not Clear(): a cleared list keeps its capacity, every day's would add up
