@@ -28,10 +28,11 @@ public readonly record struct CuratedDayFile(DateOnly Day, long Rows);
 /// <summary>
 /// Writes enriched order items as the analysts' Parquet, one file per order date (the partition day, which is in the
 /// path, not in the file): the columns of the curated order_items table in its order, money as DECIMAL(38,18), times as
-/// UTC-adjusted TIMESTAMP(MICROS), statuses as the CSV spells them, compressed (Zstd unless told otherwise). Orders are ignored. Rows are
-/// buffered per day and written a row group at a time; a price that DECIMAL(38,18) cannot hold exactly (more than 18
-/// decimals that are not zeros, or 20 digits or more before the point) is refused, never rounded.
-/// Used by one thread.
+/// UTC-adjusted TIMESTAMP(MICROS), statuses as the CSV spells them, compressed (Zstd unless told otherwise). Orders are
+/// ignored. Rows are buffered per day and written a row group at a time, to the stream <c>openDay</c> gives the first
+/// time a day has rows to write; the streams stay the caller's. A price that DECIMAL(38,18) cannot hold exactly (more
+/// than 18 decimals that are not zeros, or 20 digits or more before the point) is refused with an exception that names
+/// the item, never rounded. Used by one thread.
 /// </summary>
 public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
 {
