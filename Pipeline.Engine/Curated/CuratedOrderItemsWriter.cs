@@ -28,16 +28,18 @@ public readonly record struct CuratedDayFile(DateOnly Day, long Rows);
 /// <summary>
 /// Writes enriched order items as the analysts' Parquet, one file per order date (the partition day, which is in the
 /// path, not in the file): the columns of the curated order_items table in its order, money as DECIMAL(38,18), times as
-/// UTC-adjusted TIMESTAMP(MICROS), statuses as the CSV spells them, compressed (Zstd unless told otherwise). Orders are ignored. Rows are
-/// buffered per day and written a row group at a time; a price that DECIMAL(38,18) cannot hold exactly (more than 18
-/// decimals that are not zeros, or 20 digits or more before the point) is refused, never rounded.
-/// Used by one thread.
+/// UTC-adjusted TIMESTAMP(MICROS), statuses as the CSV spells them, compressed (Zstd unless told otherwise). Orders are
+/// ignored. Rows are buffered per day and written a row group at a time, to the stream <c>openDay</c> gives the first
+/// time a day has rows to write; the streams stay the caller's. A price that DECIMAL(38,18) cannot hold exactly (more
+/// than 18 decimals that are not zeros, or 20 digits or more before the point) is refused with an exception that names
+/// the item, never rounded. Used by one thread.
 /// </summary>
 public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
 {
     private readonly Func<DateOnly, Stream> _openDay;
     private readonly CuratedWriterOptions _options;
     private readonly ParquetOptions _parquetOptions;
+    private readonly CuratedColumns _columns = new();
     private readonly Dictionary<DateOnly, DayFile> _days = [];
     private bool _completed;
 
@@ -114,8 +116,8 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
 
     private void WriteRowGroup(DayFile day)
     {
-        day.Writer ??= ParquetWriter.CreateAsync(CuratedColumns.Schema, _openDay(day.Day), _parquetOptions).GetAwaiter().GetResult();
-        CuratedColumns.WriteRowGroup(day.Writer, day.Buffer);
+        day.Writer ??= ParquetWriter.CreateAsync(_columns.Schema, _openDay(day.Day), _parquetOptions).GetAwaiter().GetResult();
+        _columns.WriteRowGroup(day.Writer, day.Buffer);
         day.Rows += day.Buffer.Count;
         BufferedRows -= day.Buffer.Count;
         day.Buffer = []; // not Clear(): a cleared list keeps its capacity, every day's would add up

@@ -60,13 +60,15 @@ public sealed class CollectionsAndParsersTests
                 foreach (char replacement in replacements)
                 {
                     string text = string.Concat(valid.AsSpan(0, position), [replacement], valid.AsSpan(position + 1));
-                    bool expected = layout.IsMatch(text) &&
-                        DateTime.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+                    bool expected = DateTime.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture,
+                        DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTime instant) && layout.IsMatch(text);
                     Assert.True(expected == FieldParsers.TryParseTimestamp(text, out DateOnly date), text);
                     Assert.True(expected == FieldParsers.IsTimestamp(text), text);
+                    Assert.True(expected == FieldParsers.TryParseUtcTimestamp(text, out DateTime utc), text);
                     if (expected)
                     {
                         Assert.Equal(DateOnly.ParseExact(text[..10], "yyyy-MM-dd", CultureInfo.InvariantCulture), date);
+                        Assert.Equal((instant, DateTimeKind.Utc), (utc, utc.Kind));
                     }
                 }
             }
