@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using nietras.SeparatedValues;
+using Pipeline.Engine.Curated;
 using Pipeline.Engine.Transform;
 using Pipeline.Engine.Validation;
 
@@ -50,7 +51,7 @@ internal readonly ref struct RowContext(SepReader.Row row, int[] columnMap, Tabl
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool RequireSalePrice(int column, out decimal price) =>
-        FieldParsers.TryParseSalePrice(Field(column), out price) || ReportInvalid(column, ValidationRule.InvalidSalePrice);
+        (FieldParsers.TryParseSalePrice(Field(column), out price) && CuratedColumns.Holds(price)) || ReportInvalid(column, ValidationRule.InvalidSalePrice);
 
     /// <summary>The row's order date is one of the batch's days, or there is room for one more.</summary>
     public bool WithinDays(BatchDays days, int column, DateOnly date) =>

@@ -44,11 +44,15 @@ internal sealed class CuratedColumns
     private static DateTimeDataField Timestamp(string name, bool isNullable) =>
         new(name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: isNullable);
 
+    /// <summary>Whether DECIMAL(38,18) holds <paramref name="price"/> exactly: validation refuses any other (rule <c>field.invalid_sale_price</c>).</summary>
+    public static bool Holds(decimal price) =>
+        (price.Scale <= PriceScale || decimal.Round(price, PriceScale) == price) && Math.Abs(price) < PriceLimit;
+
     /// <exception cref="ArgumentOutOfRangeException">The sale price does not fit DECIMAL(38,18) exactly.</exception>
     public static void CheckPrice(in EnrichedOrderItem item)
     {
         decimal price = item.SalePrice;
-        if ((price.Scale > PriceScale && decimal.Round(price, PriceScale) != price) || Math.Abs(price) >= PriceLimit)
+        if (!Holds(price))
         {
             throw new ArgumentOutOfRangeException(nameof(item), price,
                 $"item {item.ItemId} (order {item.OrderId}): the sale price {price} does not fit DECIMAL({PricePrecision},{PriceScale}) " +

@@ -65,7 +65,8 @@ public static class ValidationRule
         InvalidStatus => "The status must be one of delivered, returned, shipped, pending.",
         InvalidCreatedAt => "created_at must be a real date and time written yyyy-MM-ddTHH:mm:ss.",
         InvalidTimestamp => "A timestamp must be empty or a real date and time written yyyy-MM-ddTHH:mm:ss.",
-        InvalidSalePrice => "sale_price must be a non-negative decimal like 12.5 (no sign, no thousands separators).",
+        InvalidSalePrice => "sale_price must be a non-negative decimal like 12.5 (no sign, no thousands separators), " +
+            "below 10^20 with at most 18 decimal places (what the curated Parquet holds exactly).",
         InvalidItemCount => "num_of_item must be a positive integer.",
         DuplicateKey => "This key appears more than once in the batch.",
         UnknownOrder => "The item's order_id is not among the batch's orders.",

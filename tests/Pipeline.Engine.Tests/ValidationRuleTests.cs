@@ -100,6 +100,11 @@ public sealed class ValidationRuleTests
         Assert.Equal(8, result.Report.RowsRead);
     }
 
+    [Fact]
+    public void A_price_with_a_19th_decimal_place_is_invalid_as_the_curated_parquet_could_not_hold_it_exactly() =>
+        Each_rule_reports_one_error_with_its_file_line_and_column(ValidationRule.InvalidSalePrice,
+            () => InMemory(items: Items.Replace(",,,,7\n", ",,,,7.0000000000000000001\n", StringComparison.Ordinal)), "order_items.csv", 3, "sale_price");
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Each_rule_reports_one_error_with_its_file_line_and_column(string rule, Func<BatchInput> batch, string file, long line, string? column)
