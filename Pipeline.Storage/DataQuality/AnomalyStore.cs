@@ -153,26 +153,17 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
     }
 
     /// <summary>
-    /// What the figure becomes, or null when it stays as it is: an anomaly is opened (when the judgement may open) or,
-    /// while open, brought up to date; an open one that is normal again, has no verdict or no value any more is cleared.
+    /// What the figure becomes, or null when it stays as it is: an anomaly is opened (when the judgement may open); an open
+    /// one that is normal again, has no verdict or no value any more is cleared. One still anomalous keeps the figures it
+    /// was opened with (what its alert said; the charts show the value now), so a fold that moves an open anomaly's value
+    /// costs its check no write (docs/data-quality.md, "Cost").
     /// </summary>
     private static AnomalyState? Next(AnomalyState? state, FigureVerdict? verdict, Judgement judgement)
     {
         var anomalous = verdict is { Kind: VerdictKind.Anomalous };
         return (state, anomalous) switch
         {
-            // Still open, and judged the same: nothing to write (a checker that wrote looks again, so the stamp need not move).
-            ({ Open: true }, true) when (state.Value, state.Baseline, state.Spread, state.Deviation, state.History)
-                == (verdict!.Value, verdict.Baseline, verdict.Spread, verdict.Deviation, verdict.History) => null,
-            ({ Open: true }, true) => state with
-            {
-                Value = verdict!.Value,
-                Baseline = verdict.Baseline!.Value,
-                Spread = verdict.Spread!.Value,
-                Deviation = verdict.Deviation!.Value,
-                History = verdict.History,
-                UpdatedAt = judgement.Now,
-            },
+            ({ Open: true }, true) => null,
             ({ Open: true }, false) => state with
             {
                 Open = false,

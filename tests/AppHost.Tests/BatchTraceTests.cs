@@ -141,14 +141,6 @@ public sealed class BatchTraceTests(EmulatorAppFixture app)
     private static string CliPath()
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = testOutput.Parent!.Name;
-        for (var folder = testOutput; folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Distributed.sln")))
-            {
-                return Path.Combine(folder.FullName, "Pipeline.Cli", "bin", configuration, testOutput.Name, "pipeline.dll");
-            }
-        }
-        throw new InvalidOperationException($"no Distributed.sln above {testOutput}");
+        return Path.Combine(RepositoryFolder.Root, "Pipeline.Cli", "bin", testOutput.Parent!.Name, testOutput.Name, "pipeline.dll");
     }
 }

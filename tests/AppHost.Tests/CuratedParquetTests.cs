@@ -80,6 +80,7 @@ public sealed class CuratedParquetTests(EmulatorAppFixture app) : IDisposable
                 await response.WriteResponseStreamToFileAsync(Path.Combine(copy, key), append: false, CancellationToken.None);
             }
             var curated = Sums(copy);
+            AssertDocumentedQueryAnswers(copy, curated.Select(c => c.Category).Distinct().Order(StringComparer.Ordinal).ToList());
 
             Assert.Equal(engine.CategoryDays.GroupBy(c => (c.OrderDate, c.Category)).Select(g => (g.Key.OrderDate, g.Key.Category, Items: g.Sum(c => c.Items)))
                 .OrderBy(c => c.OrderDate).ThenBy(c => c.Category, StringComparer.Ordinal), curated.Select(c => (c.Day, c.Category, c.Items)));
@@ -105,6 +106,38 @@ public sealed class CuratedParquetTests(EmulatorAppFixture app) : IDisposable
     private async Task<IReadOnlyList<string>> CuratedKeysAsync() =>
         (await _pipeline.KeysUnderAsync($"{PipelineTopology.CuratedOrderItems.Prefix}{PipelineTopology.CuratedOrderItems.PartitionColumn}=2013-04-"))
             .Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// docs/analytics.md's DuckDB example (its first <c>sql</c> block under <c>## DuckDB</c>), run as the doc says, from the folder
+    /// that holds <c>curated/</c>: up to three products a category, placed 1, 2, 3 by revenue, for every category there is.
+    /// </summary>
+    private static void AssertDocumentedQueryAnswers(string copy, IReadOnlyList<string> categories)
+    {
+        var doc = File.ReadAllText(Path.Combine(RepositoryFolder.Root, "docs", "analytics.md"));
+        var section = doc[doc.IndexOf("\n## DuckDB\n", StringComparison.Ordinal)..];
+        var start = section.IndexOf("```sql\n", StringComparison.Ordinal) + "```sql\n".Length;
+        var query = section[start..section.IndexOf("```", start, StringComparison.Ordinal)];
+
+        using var connection = new DuckDBConnection("DataSource=:memory:");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SET file_search_path = '{copy}'";
+        command.ExecuteNonQuery();
+        command.CommandText = query;
+        using var reader = command.ExecuteReader();
+        var rows = new List<(string Category, long Place, decimal Revenue)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetString(reader.GetOrdinal("category")), Convert.ToInt64(reader.GetValue(reader.GetOrdinal("place")), CultureInfo.InvariantCulture),
+                reader.GetDecimal(reader.GetOrdinal("revenue"))));
+        }
+        Assert.Equal(categories, rows.Select(r => r.Category).Distinct());
+        foreach (var category in rows.GroupBy(r => r.Category))
+        {
+            Assert.Equal(Enumerable.Range(1, category.Count()).Select(p => (long)p), category.Select(r => r.Place));
+            Assert.Equal(category.Select(r => r.Revenue).OrderDescending(), category.Select(r => r.Revenue));
+        }
+    }
 
     /// <summary>DuckDB's items and sum(sale_price) per day and category over the Parquet under <paramref name="copy"/>.</summary>
     private static List<(DateOnly Day, string Category, long Items, decimal Revenue)> Sums(string copy)

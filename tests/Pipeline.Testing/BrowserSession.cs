@@ -76,17 +76,9 @@ public sealed class BrowserSession : IAsyncDisposable
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
     }
 
-    private static string FindScreenshotFolder()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Distributed.sln")))
-            {
-                return Path.Combine(folder.FullName, "artifacts", "dashboard-screenshots");
-            }
-        }
-        return Path.Combine(AppContext.BaseDirectory, "dashboard-screenshots");
-    }
+    private static string FindScreenshotFolder() => RepositoryFolder.Find() is { } root
+        ? Path.Combine(root, "artifacts", "dashboard-screenshots")
+        : Path.Combine(AppContext.BaseDirectory, "dashboard-screenshots");
 
     public async ValueTask DisposeAsync()
     {
