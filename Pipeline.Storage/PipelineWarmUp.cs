@@ -7,6 +7,7 @@ using Amazon.S3.Model;
 using Aws.Sns;
 using Microsoft.Extensions.DependencyInjection;
 using Pipeline.Engine.Batches;
+using Pipeline.Engine.Curated;
 using Pipeline.Engine.Generation;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Transform;
@@ -19,7 +20,7 @@ namespace Pipeline.Storage;
 /// <summary>
 /// What a service runs at start-up so that its first batch costs what any batch costs (measured in
 /// docs/pipeline-performance.md): the engine on a tiny generated batch (parsing, validation, enrichment, the enriched
-/// files, the KPI fold), and the AWS calls of the service's access declaration on keys that do not exist, which compiles
+/// files, the KPI fold, the curated Parquet), and the AWS calls of the service's access declaration on keys that do not exist, which compiles
 /// each call's request and response code and opens the connections. Nothing is written: a write is made on condition
 /// that a key exists which does not, so it is refused.
 /// </summary>
@@ -27,7 +28,10 @@ public static class PipelineWarmUp
 {
     private const string Key = "warm-up";
 
-    /// <summary>The engine, the whole way: validate and enrich a 60-order batch, write and read its enriched files, fold its KPIs.</summary>
+    /// <summary>
+    /// The engine, the whole way: validate and enrich a 60-order batch, write and read its enriched files, fold its KPIs, write
+    /// its items' Parquet (in memory).
+    /// </summary>
     public static Task EngineAsync(IServiceProvider services, CancellationToken cancellationToken) => Task.Run(() =>
     {
         var folder = Directory.CreateTempSubdirectory("pipeline-warm-up-").FullName;
@@ -41,12 +45,30 @@ public static class PipelineWarmUp
             {
                 throw new InvalidOperationException($"the warm-up batch was rejected ({result.Report.ErrorCount} errors)");
             }
-            var partials = output.Combine(S3BatchStore.PartSize).Select(file =>
+            var files = output.Combine(S3BatchStore.PartSize).ToList();
+            var partials = files.Select(file =>
             {
                 using var stream = File.OpenRead(file.Path);
                 return EnrichedFile.ReadPartial(stream);
             }).ToList();
             KpiCalculator.Compute(KpiPartial.Merge(partials));
+
+            // Compute's curated Parquet: a batch's first Parquet file would otherwise compile Parquet.Net's writer and codec.
+            var days = new List<MemoryStream>();
+            using (var curated = new CuratedOrderItemsWriter(_ =>
+            {
+                days.Add(new MemoryStream());
+                return days[^1];
+            }))
+            {
+                foreach (var file in files)
+                {
+                    using var stream = File.OpenRead(file.Path);
+                    EnrichedFile.ReadRecords(stream, curated);
+                }
+                curated.Complete();
+            }
+            days.ForEach(d => d.Dispose());
         }
         finally
         {
