@@ -128,8 +128,8 @@ public sealed class CuratedParquetTests(EmulatorAppFixture app) : IDisposable
         var rows = new List<(string Category, long Place, decimal Revenue)>();
         while (reader.Read())
         {
-            rows.Add((reader.GetString(reader.GetOrdinal("category")), Convert.ToInt64(reader.GetValue(reader.GetOrdinal("place")), CultureInfo.InvariantCulture),
-                reader.GetDecimal(reader.GetOrdinal("revenue"))));
+            var place = Convert.ToInt64(reader.GetValue(reader.GetOrdinal("place")), CultureInfo.InvariantCulture);
+            rows.Add((reader.GetString(reader.GetOrdinal("category")), place, reader.GetDecimal(reader.GetOrdinal("revenue"))));
         }
         Assert.Equal(categories, rows.Select(r => r.Category).Distinct());
         foreach (var category in rows.GroupBy(r => r.Category))
