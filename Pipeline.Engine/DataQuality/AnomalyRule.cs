@@ -32,7 +32,7 @@ public sealed record FigureKey(DateOnly Day, KpiFigure Figure, string? Category 
         return new FigureKey(DateOnly.ParseExact(parts[0], "yyyy-MM-dd", CultureInfo.InvariantCulture), figure, parts.Length > 2 ? parts[2] : null);
     }
 
-    public static string DayText(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    public static string DayText(DateOnly day) => KpiCsv.Format(day);
 }
 
 public enum VerdictKind
@@ -117,7 +117,7 @@ public static class AnomalyRule
     /// day a row of almost nothing before its own batch arrives, and that is no anomaly. A day whose batch never comes is
     /// the freshness check's to report.
     /// </summary>
-    public static bool HasArrived(DateOnly day, KpiHistory history) => history.Orders.GetValueOrDefault(day) is { TotalOrders: > 0 };
+    public static bool HasArrived(DateOnly day, KpiHistory history) => history.Orders.GetValueOrDefault(day) is { } row && FreshnessRule.Covers(row);
 
     private static readonly (KpiFigure Figure, Func<OrderKpiRow, double> Read)[] OrderFigures =
     [

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pipeline.Engine.Kpis;
 
 namespace Pipeline.Engine.DataQuality;
 
@@ -55,6 +56,9 @@ public sealed record FreshnessChange(DateOnly Day, FreshnessStatus? From, Freshn
 /// <summary>Which days change status at a given instant. Pure: the watcher reads the facts, applies the changes and sends the alerts.</summary>
 public static class FreshnessRule
 {
+    /// <summary>Whether a day's order KPI row says its data has come: it has orders (items alone may be the day before's).</summary>
+    public static bool Covers(OrderKpiRow row) => row.TotalOrders > 0;
+
     /// <summary>
     /// The days expected at <paramref name="now"/>: from the first covered day of the window to the last due day (none
     /// when the window has no data at all: a feed that has not begun, or stopped longer ago than the lookback).

@@ -23,8 +23,6 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
 {
     public const string Check = "anomaly";
 
-    private const string CheckAttribute = "check";
-    private const string Subject = "subject";
     private const string StampAttribute = "stamp";
     private const string FiguresAttribute = "figures";
     private const string OpenStatus = "open";
@@ -188,7 +186,7 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
                 TableName = Table,
                 Item = ToItem(findings),
                 ConditionExpression = read is null ? "attribute_not_exists(#subject)" : "#stamp = :read",
-                ExpressionAttributeNames = read is null ? new() { ["#subject"] = Subject } : new() { ["#stamp"] = StampAttribute },
+                ExpressionAttributeNames = read is null ? new() { ["#subject"] = DataQualityItems.SubjectAttribute } : new() { ["#stamp"] = StampAttribute },
                 ExpressionAttributeValues = read is null ? null : new() { [":read"] = KpiItems.Number(read.Stamp) },
             }, cancellationToken).ConfigureAwait(false);
             return true;
@@ -237,29 +235,15 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
     /// <summary>The stored findings of the days in [from, to]: one Query of the check's partition over that range of days.</summary>
     private async Task<List<AnomalyDay>> ReadDaysAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
-        var items = await dynamoDb.QueryAllAsync(new QueryRequest
-        {
-            TableName = Table,
-            ConsistentRead = true,
-            KeyConditionExpression = "#check = :check AND #subject BETWEEN :from AND :to",
-            ExpressionAttributeNames = new() { ["#check"] = CheckAttribute, ["#subject"] = Subject },
-            ExpressionAttributeValues = new()
-            {
-                [":check"] = new AttributeValue(Check),
-                [":from"] = new AttributeValue(FigureKey.DayText(from)),
-                [":to"] = new AttributeValue(FigureKey.DayText(to)),
-            },
-        }, cancellationToken).ConfigureAwait(false);
+        var items = await DataQualityItems.QueryDaysAsync(dynamoDb, Table, Check, from, to, cancellationToken).ConfigureAwait(false);
         return items.Select(FromItem).ToList();
     }
 
     private static Dictionary<string, AttributeValue> OrderRowKey(DateOnly day) => new() { [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(day)) };
 
     /// <summary>The day's item: its stamp, and each figure ever found anomalous under its name (<c>total_orders</c>, <c>daily_revenue#Books</c>).</summary>
-    private static Dictionary<string, AttributeValue> ToItem(AnomalyDay findings) => new()
+    private static Dictionary<string, AttributeValue> ToItem(AnomalyDay findings) => new(DataQualityItems.Key(Check, findings.Day))
     {
-        [CheckAttribute] = new AttributeValue(Check),
-        [Subject] = new AttributeValue(FigureKey.DayText(findings.Day)),
         [StampAttribute] = KpiItems.Number(findings.Stamp),
         [FiguresAttribute] = new AttributeValue
         {
@@ -291,9 +275,9 @@ public sealed class AnomalyStore(IAmazonDynamoDB dynamoDb, PipelineTopology topo
 
     private static AnomalyDay FromItem(Dictionary<string, AttributeValue> item)
     {
-        var day = item[Subject].S;
-        var figures = item[FiguresAttribute].M.Select(f => FromMap(FigureKey.FromSubject($"{day}#{f.Key}"), f.Value.M));
-        return new AnomalyDay(KpiItems.Date(day), KpiItems.Long(item, StampAttribute), figures.ToDictionary(s => s.Key.Subject, StringComparer.Ordinal));
+        var day = DataQualityItems.Day(item);
+        var figures = item[FiguresAttribute].M.Select(f => FromMap(FigureKey.FromSubject($"{FigureKey.DayText(day)}#{f.Key}"), f.Value.M));
+        return new AnomalyDay(day, KpiItems.Long(item, StampAttribute), figures.ToDictionary(s => s.Key.Subject, StringComparer.Ordinal));
     }
 
     private static AnomalyState FromMap(FigureKey key, Dictionary<string, AttributeValue> map) => new(

@@ -22,19 +22,7 @@ public sealed class FreshnessStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// <summary>The verdicts of the days in [from, to], ascending (one Query).</summary>
     public async Task<IReadOnlyList<DayFreshness>> ReadAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
-        var items = await dynamoDb.QueryAllAsync(new QueryRequest
-        {
-            TableName = Table,
-            ConsistentRead = true,
-            KeyConditionExpression = "#check = :check AND #subject BETWEEN :from AND :to",
-            ExpressionAttributeNames = new() { ["#check"] = "check", ["#subject"] = "subject" },
-            ExpressionAttributeValues = new()
-            {
-                [":check"] = new AttributeValue(Check),
-                [":from"] = new AttributeValue(Day(from)),
-                [":to"] = new AttributeValue(Day(to)),
-            },
-        }, cancellationToken).ConfigureAwait(false);
+        var items = await DataQualityItems.QueryDaysAsync(dynamoDb, Table, Check, from, to, cancellationToken).ConfigureAwait(false);
         return items.Select(Read).ToList();
     }
 
@@ -47,7 +35,7 @@ public sealed class FreshnessStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
             ConsistentRead = true,
             ScanIndexForward = false,
             KeyConditionExpression = "#check = :check",
-            ExpressionAttributeNames = new() { ["#check"] = "check" },
+            ExpressionAttributeNames = new() { ["#check"] = DataQualityItems.CheckAttribute },
             ExpressionAttributeValues = new() { [":check"] = new AttributeValue(Check) },
         }, count, cancellationToken).ConfigureAwait(false);
         return items.Select(Read).Reverse().ToList();
@@ -144,7 +132,7 @@ public sealed class FreshnessStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     };
 
     private static DayFreshness Read(Dictionary<string, AttributeValue> item) => new(
-        DateOnly.ParseExact(item["subject"].S, "yyyy-MM-dd", CultureInfo.InvariantCulture),
+        DataQualityItems.Day(item),
         ParseStatus(item["status"].S),
         ParseInstant(item["deadline"].S),
         ParseInstant(item["noticed_at"].S),
@@ -152,13 +140,7 @@ public sealed class FreshnessStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
         item.TryGetValue("lapses", out var lapses) ? int.Parse(lapses.N, CultureInfo.InvariantCulture) : 0,
         item.TryGetValue("announced", out var announced) && announced.BOOL == true);
 
-    private static Dictionary<string, AttributeValue> Key(DateOnly day) => new()
-    {
-        ["check"] = new AttributeValue(Check),
-        ["subject"] = new AttributeValue(Day(day)),
-    };
-
-    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static Dictionary<string, AttributeValue> Key(DateOnly day) => DataQualityItems.Key(Check, day);
 
     private static string Instant(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 

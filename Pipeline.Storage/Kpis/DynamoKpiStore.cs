@@ -120,7 +120,7 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// </summary>
     public async Task<IReadOnlyList<DateOnly>> DaysTouchedAsync(string batchId, CancellationToken cancellationToken) =>
         (await SummariesAsync(batchId, cancellationToken).ConfigureAwait(false))
-            .SelectMany(s => s[KpiItems.SummaryDays].M?.Keys.AsEnumerable() ?? []).Distinct(StringComparer.Ordinal).Select(KpiItems.Date).Order().ToList();
+            .SelectMany(s => KpiItems.DaysOfSummary(s) ?? []).Distinct().Order().ToList();
 
     /// <summary>
     /// Writes the KPI rows of <paramref name="days"/> again from the days' state items, as the last step of a fold does

@@ -18,9 +18,6 @@ namespace Pipeline.Storage.Kpis;
 public sealed record ArchivedVersion(string BatchId, int Version, IReadOnlyList<BatchObject> Files, IReadOnlyList<DateOnly>? Days)
 {
     public long Bytes => Files.Sum(f => f.Size);
-
-    /// <summary>Whether the version may have data on a day of [from, to]: its summary names one, or it has no summary to tell.</summary>
-    public bool Touches(DateOnly from, DateOnly to) => Days is null || Days.Any(d => d >= from && d <= to);
 }
 
 /// <summary>
@@ -119,7 +116,7 @@ public sealed class KpiArchive(IAmazonS3 s3, IAmazonDynamoDB dynamoDb, PipelineT
     {
         var summary = await dynamoDb.GetItemOrNullAsync(topology.KpiContributionsTable.Name,
             KpiItems.ContributionKey(batchId, KpiItems.SummaryPart(version)), cancellationToken).ConfigureAwait(false);
-        return summary?.GetValueOrDefault(KpiItems.SummaryDays)?.M?.Keys.Select(KpiItems.Date).Order().ToList();
+        return summary is null ? null : KpiItems.DaysOfSummary(summary)?.Order().ToList();
     }
 
     /// <summary>

@@ -81,6 +81,10 @@ internal static class KpiItems
 
     public static DateOnly Date(AttributeValue value) => Date(value.S);
 
+    /// <summary>The days a contribution summary names (the keys of its <see cref="SummaryDays"/> map); null when it has no such map.</summary>
+    public static IEnumerable<DateOnly>? DaysOfSummary(Dictionary<string, AttributeValue> summary) =>
+        summary.GetValueOrDefault(SummaryDays)?.M?.Keys.Select(Date);
+
     public static AttributeValue Timestamp(DateTimeOffset at) => new(at.ToString("O", CultureInfo.InvariantCulture));
 
     public static AttributeValue Number(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };

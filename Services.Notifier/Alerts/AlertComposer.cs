@@ -1,6 +1,7 @@
 using System.Globalization;
 using Pipeline.Contracts.Alerts;
 using Pipeline.Engine.DataQuality;
+using Pipeline.Engine.Kpis;
 using Pipeline.Storage.DataQuality;
 
 namespace Services.Notifier.Alerts;
@@ -187,7 +188,7 @@ public static class AlertComposer
         : days.Count == 1 ? days[0].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
         : $"{days.Count} days ({days.Min():yyyy-MM-dd} to {days.Max():yyyy-MM-dd})";
 
-    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Day(DateOnly day) => KpiCsv.Format(day);
 
     private static string Instant(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
 

@@ -45,7 +45,7 @@ public sealed partial class FreshnessWatcher(
     {
         var (from, to) = expectation.Window(now);
         var covered = (await kpis.GetDaysAsync(from, to, cancellationToken).ConfigureAwait(false))
-            .Where(row => row.TotalOrders > 0).Select(row => row.OrderDate).ToHashSet();
+            .Where(FreshnessRule.Covers).Select(row => row.OrderDate).ToHashSet();
         var recorded = await store.ReadAsync(from, to, cancellationToken).ConfigureAwait(false);
         var changes = FreshnessRule.Changes(expectation, now, covered, recorded.ToDictionary(d => d.Day));
         foreach (var change in changes)
