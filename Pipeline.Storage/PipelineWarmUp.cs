@@ -20,7 +20,7 @@ namespace Pipeline.Storage;
 /// <summary>
 /// What a service runs at start-up so that its first batch costs what any batch costs (measured in
 /// docs/pipeline-performance.md): the engine on a tiny generated batch (parsing, validation, enrichment, the enriched
-/// files, the KPI fold, the curated Parquet), and the AWS calls of the service's access declaration on keys that do not exist, which compiles
+/// files, the KPI fold; Compute's curated Parquet), and the AWS calls of the service's access declaration on keys that do not exist, which compiles
 /// each call's request and response code and opens the connections. Nothing is written: a write is made on condition
 /// that a key exists which does not, so it is refused.
 /// </summary>
@@ -28,10 +28,7 @@ public static class PipelineWarmUp
 {
     private const string Key = "warm-up";
 
-    /// <summary>
-    /// The engine, the whole way: validate and enrich a 60-order batch, write and read its enriched files, fold its KPIs, write
-    /// its items' Parquet (in memory).
-    /// </summary>
+    /// <summary>The engine, the whole way: validate and enrich a 60-order batch, write and read its enriched files, fold its KPIs.</summary>
     public static Task EngineAsync(IServiceProvider services, CancellationToken cancellationToken) => Task.Run(() =>
     {
         var folder = Directory.CreateTempSubdirectory("pipeline-warm-up-").FullName;
@@ -45,34 +42,44 @@ public static class PipelineWarmUp
             {
                 throw new InvalidOperationException($"the warm-up batch was rejected ({result.Report.ErrorCount} errors)");
             }
-            var files = output.Combine(S3BatchStore.PartSize).ToList();
-            var partials = files.Select(file =>
+            var partials = output.Combine(S3BatchStore.PartSize).Select(file =>
             {
                 using var stream = File.OpenRead(file.Path);
                 return EnrichedFile.ReadPartial(stream);
             }).ToList();
             KpiCalculator.Compute(KpiPartial.Merge(partials));
-
-            // Compute's curated Parquet: a batch's first Parquet file would otherwise compile Parquet.Net's writer and codec.
-            var days = new List<MemoryStream>();
-            using (var curated = new CuratedOrderItemsWriter(_ =>
-            {
-                days.Add(new MemoryStream());
-                return days[^1];
-            }))
-            {
-                foreach (var file in files)
-                {
-                    using var stream = File.OpenRead(file.Path);
-                    EnrichedFile.ReadRecords(stream, curated);
-                }
-                curated.Complete();
-            }
-            days.ForEach(d => d.Dispose());
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
+        }
+    }, cancellationToken);
+
+    /// <summary>
+    /// Compute's curated Parquet: a few items written as two days' Parquet in memory, so that a batch's first file does not
+    /// compile Parquet.Net's writer and codec (the enriched record reader it uses is the engine warm-up's).
+    /// </summary>
+    public static Task CuratedAsync(CancellationToken cancellationToken) => Task.Run(() =>
+    {
+        var days = new List<MemoryStream>();
+        try
+        {
+            using var writer = new CuratedOrderItemsWriter(_ =>
+            {
+                days.Add(new MemoryStream());
+                return days[^1];
+            });
+            var created = new DateTime(2025, 1, 1, 12, 0, 0, DateTimeKind.Utc);
+            for (var id = 1; id <= 60; id++)
+            {
+                writer.Write(new EnrichedOrderItem(id, id, id, id, new ProductCategory(0, Key), (OrderStatus)(id % 2), new ItemTimes(
+                    created.AddDays(id % 2), created.AddDays(1), id % 3 == 0 ? created.AddDays(2) : null, null), 10.25m));
+            }
+            writer.Complete();
+        }
+        finally
+        {
+            days.ForEach(d => d.Dispose());
         }
     }, cancellationToken);
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Pipeline.Storage;
 using Pipeline.Storage.Curated;
 using Services.Compute.Handlers;
 
@@ -13,6 +15,8 @@ public static class ComputeServiceExtensions
     {
         builder.Services.AddOptions<CuratedOptions>().BindConfiguration(CuratedOptions.SectionName);
         builder.Services.AddSingleton<CuratedPublisher>();
+        builder.Services.AddWarmUp("curated", (services, ct) =>
+            services.GetRequiredService<IOptions<CuratedOptions>>().Value.Enabled ? PipelineWarmUp.CuratedAsync(ct) : Task.CompletedTask);
         builder.AddPipelineWorker(services => services.Compute)
             .Handle<BatchTransformed, BatchTransformedHandler>()
             .Handle<BatchRetractionRequested, BatchRetractionRequestedHandler>()

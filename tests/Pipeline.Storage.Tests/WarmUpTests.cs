@@ -24,6 +24,7 @@ public sealed class WarmUpTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFix
         var all = new PipelineServices(aws.Topology);
 
         await PipelineWarmUp.EngineAsync(services, CancellationToken.None);
+        await PipelineWarmUp.CuratedAsync(CancellationToken.None);
         foreach (var access in new[] { all.Validate, all.Transform, all.Compute, all.Notifier })
         {
             await PipelineWarmUp.AwsAsync(services, access, CancellationToken.None);
