@@ -108,7 +108,7 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
             BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, batchId, version) + TableNames.OrderItems + "/", cancellationToken).ConfigureAwait(false))
             .Order(StringComparer.Ordinal).ToList();
         var writers = WritersAtOnce;
-        var options = new CuratedWriterOptions { MaxBufferedRows = Math.Max(1, new CuratedWriterOptions().MaxBufferedRows / writers) };
+        var writerOptions = new CuratedWriterOptions { MaxBufferedRows = Math.Max(1, new CuratedWriterOptions().MaxBufferedRows / writers) };
         var parts = await Task.WhenAll(Enumerable.Range(0, writers).Select(k => Task.Run(async () =>
         {
             var streams = new List<Stream>();
@@ -119,7 +119,7 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
                     var stream = File.Create(CuratedDraft.PathOf(folder, day));
                     streams.Add(stream);
                     return stream;
-                }, options);
+                }, writerOptions);
                 var days = new DaysOf(writer, k, writers);
                 foreach (var key in itemFiles)
                 {

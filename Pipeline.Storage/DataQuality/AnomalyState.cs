@@ -3,7 +3,8 @@ using Pipeline.Engine.DataQuality;
 namespace Pipeline.Storage.DataQuality;
 
 /// <summary>
-/// A figure of a day that was found anomalous: what it was when last judged, and by whose data. <see cref="BatchId"/> and
+/// A figure of a day that was found anomalous: what it was when opened (once cleared, its value and baseline then), and by
+/// whose data. <see cref="BatchId"/> and
 /// <see cref="Version"/> name the batch version whose fold opened it; <see cref="ClearedBy"/> the one whose fold brought it back.
 /// </summary>
 public sealed record AnomalyState(

@@ -41,8 +41,8 @@ internal static class ParquetComparison
 
         foreach (var (contender, figures) in results)
         {
-            double median = figures.Select(f => f.Seconds).Order().ElementAt(figures.Count / 2);
-            double cpu = figures.Select(f => f.CpuSeconds).Order().ElementAt(figures.Count / 2);
+            double median = Median(figures.Select(f => f.Seconds));
+            double cpu = Median(figures.Select(f => f.CpuSeconds));
             long bytes = figures[^1].Bytes;
             string size = bytes > 0 ? $"{bytes / 1e6,6:F1} MB ({(double)bytes / csvBytes:P1} of the CSV)" : "—";
             Console.WriteLine(

@@ -47,11 +47,7 @@ internal static class Figures
     }
 
     /// <summary>The middle time (of an even count, the mean of the two middle ones).</summary>
-    public static TimeSpan Median(IEnumerable<TimeSpan> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
+    public static TimeSpan Median(IEnumerable<TimeSpan> values) => TimeSpan.FromTicks((long)Math.Round(Median(values.Select(v => (double)v.Ticks))));
 
     /// <summary>The middle number (of an even count, the mean of the two middle ones).</summary>
     public static double Median(IEnumerable<double> values)

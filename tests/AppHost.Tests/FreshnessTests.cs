@@ -77,8 +77,7 @@ public sealed class FreshnessTests(EmulatorAppFixture app, ITestOutputHelper out
     /// <summary>The verdicts of 1 to 5 January, once the check has seen <paramref name="days"/> of them (a round every 2 s).</summary>
     private async Task<IReadOnlyList<DayFreshness>> VerdictsAsync(int days)
     {
-        using var dynamoDb = ServiceDefaults.Aws.AwsClientFactory.CreateDynamoDb(app.Aws, app.Credentials);
-        var store = new FreshnessStore(dynamoDb, _pipeline.Topology);
+        var store = new FreshnessStore(_pipeline.DynamoDb, _pipeline.Topology);
         var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
         while (true)
         {

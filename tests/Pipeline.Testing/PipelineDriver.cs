@@ -127,12 +127,12 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
     }
 
     /// <summary>
-    /// The next alert about <paramref name="batchId"/> from the alerts inbox queue: of <paramref name="status"/> when given,
-    /// else of any status but <see cref="AlertStatus.Anomaly"/> (a batch's data may well be anomalous, and those alerts come
-    /// after its outcome's). Alerts about other batches read on the way are kept for their own turn, so batches in flight
-    /// together do not lose each other's alerts.
+    /// The next alert about <paramref name="batchId"/> from the alerts inbox queue, of any status but
+    /// <see cref="AlertStatus.Anomaly"/> (a batch's data may well be anomalous, and those alerts come after its outcome's).
+    /// Alerts about other batches read on the way are kept for their own turn, so batches in flight together do not lose
+    /// each other's alerts.
     /// </summary>
-    public async Task<Alert> NextAlertAsync(string batchId, AlertStatus? status = null)
+    public async Task<Alert> NextAlertAsync(string batchId)
     {
         var deadline = DateTimeOffset.UtcNow + _alertTimeout;
         while (true)
@@ -144,7 +144,7 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
             }
             lock (Unclaimed)
             {
-                var waiting = Unclaimed.FindIndex(a => a.BatchId == batchId && (status is null ? a.Status != AlertStatus.Anomaly : a.Status == status));
+                var waiting = Unclaimed.FindIndex(a => a.BatchId == batchId && a.Status != AlertStatus.Anomaly);
                 if (waiting >= 0)
                 {
                     var alert = Unclaimed[waiting];
