@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Parquet;
+using Parquet.Data;
 using Parquet.Schema;
 using Pipeline.Engine.Transform;
 
@@ -17,13 +18,18 @@ internal sealed class CuratedColumns
     // DECIMAL(38,18) holds fewer than 10^20 before the point.
     private static readonly decimal PriceLimit = 100_000_000_000_000_000_000m;
 
+    // 10^0 .. 10^18, to scale a price's integer to PriceScale decimals.
+    private static readonly UInt128[] PowersOfTen = PowersOf10(PriceScale);
+
     private readonly DataField<long> _orderId = new("order_id");
     private readonly DataField<long> _itemId = new("item_id");
     private readonly DataField<long> _userId = new("user_id");
     private readonly DataField<long> _productId = new("product_id");
     private readonly DataField _category = new("category", typeof(string), isNullable: false);
     private readonly DataField _status = new("status", typeof(string), isNullable: false);
-    private readonly DecimalDataField _salePrice = new("sale_price", PricePrecision, PriceScale, forceByteArrayEncoding: true, isNullable: false);
+    // Written as the unscaled integer (BigDecimal): Parquet.Net's own decimal conversion goes through BigInteger
+    // arithmetic and took a third of the file's write time; the column's bytes are the same.
+    private readonly BigDecimalDataField _salePrice = new("sale_price", PricePrecision, PriceScale, isNullable: false);
     private readonly DateTimeDataField _createdAt = Timestamp("created_at", isNullable: false);
     private readonly DateTimeDataField _shippedAt = Timestamp("shipped_at", isNullable: true);
     private readonly DateTimeDataField _deliveredAt = Timestamp("delivered_at", isNullable: true);
@@ -48,6 +54,35 @@ internal sealed class CuratedColumns
     public static bool Holds(decimal price) =>
         (price.Scale <= PriceScale || decimal.Round(price, PriceScale) == price) && Math.Abs(price) < PriceLimit;
 
+    /// <summary>
+    /// <paramref name="price"/> as DECIMAL(38,18) stores it: the integer price × 10^18, exactly. A price it
+    /// <see cref="Holds"/> has at most 18 decimals that are not zeros and fewer than 20 digits before the point, so the
+    /// integer is below 10^38 and fits an <see cref="Int128"/>.
+    /// </summary>
+    public static BigDecimal Unscaled(decimal price)
+    {
+        if (price.Scale > PriceScale)
+        {
+            price = decimal.Round(price, PriceScale); // drops trailing zeros only: Holds said so
+        }
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(price, bits);
+        var integer = new UInt128((uint)bits[2], ((ulong)(uint)bits[1] << 32) | (uint)bits[0]);
+        var unscaled = (Int128)(integer * PowersOfTen[PriceScale - price.Scale]);
+        return new BigDecimal(price < 0 ? -unscaled : unscaled, PricePrecision, PriceScale);
+    }
+
+    private static UInt128[] PowersOf10(int highest)
+    {
+        var powers = new UInt128[highest + 1];
+        powers[0] = 1;
+        for (int n = 1; n <= highest; n++)
+        {
+            powers[n] = powers[n - 1] * 10;
+        }
+        return powers;
+    }
+
     /// <exception cref="ArgumentOutOfRangeException">The sale price does not fit DECIMAL(38,18) exactly.</exception>
     public static void CheckPrice(in EnrichedOrderItem item)
     {
@@ -71,7 +106,7 @@ internal sealed class CuratedColumns
         Write(group, _productId, rows, static (in EnrichedOrderItem i) => i.ProductId);
         WriteStrings(group, _category, rows, static (in EnrichedOrderItem i) => i.Category.Name);
         WriteStrings(group, _status, rows, static (in EnrichedOrderItem i) => OrderStatusText.Of(i.Status));
-        Write(group, _salePrice, rows, static (in EnrichedOrderItem i) => i.SalePrice);
+        Write(group, _salePrice, rows, static (in EnrichedOrderItem i) => Unscaled(i.SalePrice));
         Write(group, _createdAt, rows, static (in EnrichedOrderItem i) => i.Times.CreatedAt);
         Write(group, _shippedAt, rows, static (in EnrichedOrderItem i) => i.Times.ShippedAt);
         Write(group, _deliveredAt, rows, static (in EnrichedOrderItem i) => i.Times.DeliveredAt);
