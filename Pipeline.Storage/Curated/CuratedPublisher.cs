@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -96,10 +97,8 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
         (await runs.GetRecentHistoryAsync(batchId, 1, cancellationToken).ConfigureAwait(false))?.InForce?.Version;
 
     /// <summary>
-    /// Writes the version's items as one Parquet file a day in <paramref name="folder"/>, on up to
-    /// <see cref="WritersAtOnce"/> cores: writer k takes the days whose day number is k modulo their count, and each reads
-    /// the version's enriched item files one after another (decoding them is a small part of the cost: the Parquet is the
-    /// rest, docs/engine-performance.md). Together they buffer no more rows than one writer would.
+    /// Writes the version's items as one Parquet file a day in <paramref name="folder"/>, reading its enriched item files
+    /// once and writing on up to <see cref="WritersAtOnce"/> cores (<see cref="ParallelCuratedWriter"/>).
     /// </summary>
     private async Task<IReadOnlyList<CuratedDayFile>> WriteLocalAsync(string bucket, string batchId, int version, string folder,
         CancellationToken cancellationToken)
@@ -107,56 +106,32 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
         var itemFiles = (await batches.ListAsync(bucket,
             BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, batchId, version) + TableNames.OrderItems + "/", cancellationToken).ConfigureAwait(false))
             .Order(StringComparer.Ordinal).ToList();
-        var writers = WritersAtOnce;
-        var writerOptions = new CuratedWriterOptions { MaxBufferedRows = Math.Max(1, new CuratedWriterOptions().MaxBufferedRows / writers) };
-        var parts = await Task.WhenAll(Enumerable.Range(0, writers).Select(k => Task.Run(async () =>
+        var streams = new ConcurrentQueue<Stream>();
+        try
         {
-            var streams = new List<Stream>();
-            try
+            using var writer = new ParallelCuratedWriter(day =>
             {
-                using var writer = new CuratedOrderItemsWriter(day =>
-                {
-                    var stream = File.Create(CuratedDraft.PathOf(folder, day));
-                    streams.Add(stream);
-                    return stream;
-                }, writerOptions);
-                var days = new DaysOf(writer, k, writers);
-                foreach (var key in itemFiles)
-                {
-                    await batches.ReadAsync(bucket, key, input => EnrichedFile.ReadRecords(input, days), cancellationToken).ConfigureAwait(false);
-                }
-                return writer.Complete();
-            }
-            finally
+                var stream = File.Create(CuratedDraft.PathOf(folder, day));
+                streams.Enqueue(stream);
+                return stream;
+            }, WritersAtOnce);
+            foreach (var key in itemFiles)
             {
-                streams.ForEach(s => s.Dispose());
+                await batches.ReadAsync(bucket, key, input => EnrichedFile.ReadRecords(input, writer), cancellationToken).ConfigureAwait(false);
             }
-        }, cancellationToken))).ConfigureAwait(false);
-        return parts.SelectMany(p => p).OrderBy(d => d.Day).ToList();
+            return writer.Complete();
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Parquet writers at once: one a core, up to four.</summary>
     private static int WritersAtOnce => Math.Clamp(Environment.ProcessorCount, 1, 4);
-
-    /// <summary>Hands a writer the items of its share of the days (day number modulo the writers' count); orders go nowhere.</summary>
-    private sealed class DaysOf(IEnrichedRecordWriter writer, int share, int shares) : IEnrichedRecordWriter
-    {
-        public void Write(in OrderFact order)
-        {
-        }
-
-        public void Write(in EnrichedOrderItem item)
-        {
-            if (item.OrderDate.DayNumber % shares == share)
-            {
-                writer.Write(item);
-            }
-        }
-
-        public void Dispose()
-        {
-        }
-    }
 
     /// <summary>Uploads each day's file of <paramref name="draft"/> over the batch's object of that day, naming the version.</summary>
     private async Task<IReadOnlyList<CuratedDayFile>> UploadAsync(string bucket, string batchId, CuratedDraft draft, CancellationToken cancellationToken)

@@ -99,12 +99,14 @@ public sealed class CuratedOrderItemsTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => writer.Write(Item(2, new ItemTimes(created, local, null, null), 1m)));
     }
 
-    [Fact]
-    public void The_parquet_holds_the_engines_items_exactly_with_the_declared_columns_in_row_groups_of_at_most_the_limit()
+    [Theory]
+    [InlineData(0)] // one CuratedOrderItemsWriter on the caller's thread
+    [InlineData(3)] // a ParallelCuratedWriter: three writers, days shared among them
+    public void The_parquet_holds_the_engines_items_exactly_with_the_declared_columns_in_row_groups_of_at_most_the_limit(int parallelWriters)
     {
         var (_, items) = Transform(orders: 1_500);
         var options = new CuratedWriterOptions { RowGroupRows = 200, MaxBufferedRows = 1_500 };
-        var days = WriteParquet(items, options);
+        var days = WriteParquet(items, options, parallelWriters);
 
         Assert.Equal(items.GroupBy(i => i.OrderDate).OrderBy(g => g.Key).Select(g => new CuratedDayFile(g.Key, g.Count())), days);
         using var duckDb = new DuckDBConnection("DataSource=:memory:");
@@ -222,25 +224,84 @@ public sealed class CuratedOrderItemsTests : IDisposable
     /// <summary>An item with its category by name: the reader indexes categories anew.</summary>
     private static object Comparable(EnrichedOrderItem item) => item with { Category = new ProductCategory(0, item.Category.Name) };
 
-    private IReadOnlyList<CuratedDayFile> WriteParquet(IEnumerable<EnrichedOrderItem> items, CuratedWriterOptions options)
+    [Fact]
+    public void A_parallel_writers_error_is_thrown_to_the_caller_naming_the_item_and_nothing_hangs()
     {
-        var streams = new List<Stream>();
-        IReadOnlyList<CuratedDayFile> days;
-        using (var writer = new CuratedOrderItemsWriter(day =>
+        var created = new DateTime(2025, 3, 8, 10, 0, 0, DateTimeKind.Utc);
+        var streams = new System.Collections.Concurrent.ConcurrentQueue<Stream>();
+        var writer = new ParallelCuratedWriter(_ =>
+        {
+            var stream = new MemoryStream();
+            streams.Enqueue(stream);
+            return stream;
+        }, writers: 2, new CuratedWriterOptions { RowGroupRows = 100 });
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+        {
+            for (int i = 1; i <= 200_000; i++) // far more than the chunks on their way: the caller must meet the error
+            {
+                writer.Write(Item(i, new ItemTimes(created.AddDays(i % 4), null, null, null), i == 5_000 ? 1.0000000000000000001m : 2.5m));
+            }
+            writer.Complete();
+        });
+        Assert.Contains("item 5000", error.Message, StringComparison.Ordinal);
+        writer.Dispose();
+        foreach (var stream in streams)
+        {
+            stream.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0.000000000000000001")]
+    [InlineData("-12.5")]
+    [InlineData("1.500000000000000000000")]
+    [InlineData("99999999999999999999.999999999999999999")]
+    [InlineData("-99999999999999999999.999999999999999999")]
+    [InlineData("0.0199999995529651")] // as the seed's prices are written
+    public void A_price_is_stored_as_parquet_nets_own_decimal_conversion_stores_it(string text)
+    {
+        decimal price = decimal.Parse(text, CultureInfo.InvariantCulture);
+        var expected = Parquet.Data.BigDecimal.FromDecimal(price, CuratedColumns.PricePrecision, CuratedColumns.PriceScale);
+        Assert.Equal(expected.UnscaledValue, CuratedColumns.Unscaled(price).UnscaledValue);
+    }
+
+    private IReadOnlyList<CuratedDayFile> WriteParquet(IEnumerable<EnrichedOrderItem> items, CuratedWriterOptions options, int parallelWriters = 0)
+    {
+        var streams = new System.Collections.Concurrent.ConcurrentQueue<Stream>();
+        Stream OpenDay(DateOnly day)
         {
             string folder = Directory.CreateDirectory(Path.Combine(_folder, $"order_date={day:yyyy-MM-dd}")).FullName;
-            streams.Add(File.Create(Path.Combine(folder, "part.parquet")));
-            return streams[^1];
-        }, options))
-        {
-            foreach (var item in items)
-            {
-                writer.Write(item);
-            }
-            days = writer.Complete();
+            var stream = File.Create(Path.Combine(folder, "part.parquet"));
+            streams.Enqueue(stream);
+            return stream;
         }
-        streams.ForEach(s => s.Dispose());
+
+        IReadOnlyList<CuratedDayFile> days;
+        if (parallelWriters > 0)
+        {
+            using var writer = new ParallelCuratedWriter(OpenDay, parallelWriters, options);
+            days = WriteAll(writer, items, writer.Complete);
+        }
+        else
+        {
+            using var writer = new CuratedOrderItemsWriter(OpenDay, options);
+            days = WriteAll(writer, items, writer.Complete);
+        }
+        foreach (var stream in streams)
+        {
+            stream.Dispose();
+        }
         return days;
+    }
+
+    private static IReadOnlyList<CuratedDayFile> WriteAll(IEnrichedRecordWriter writer, IEnumerable<EnrichedOrderItem> items, Func<IReadOnlyList<CuratedDayFile>> complete)
+    {
+        foreach (var item in items)
+        {
+            writer.Write(item);
+        }
+        return complete();
     }
 
     private static List<T> Query<T>(DuckDBConnection connection, string sql, Func<System.Data.Common.DbDataReader, T> row)
