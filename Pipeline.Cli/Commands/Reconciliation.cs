@@ -74,6 +74,8 @@ internal sealed class Reconciliation(AwsConnection aws)
         var (versions, unverifiable) = await FindAsync(first, last, cancellationToken);
         var unverified = unverifiable.Select(u => $"batch {u.BatchId} version {u.Version} cannot be verified: {u.Reason}").ToList();
 
+        // The stored rows are read while the engine recomputes: they do not depend on it.
+        var stored = ReadStoredAsync(first, last, cancellationToken);
         var progress = new ProgressCounter();
         var expected = new KpiAccumulator();
         using (TerminalProgress.Show(progress, versions.Sum(v => v.Bytes), $"reconciling {versions.Count} batches: read", TerminalProgress.Megabytes))
@@ -92,16 +94,14 @@ internal sealed class Reconciliation(AwsConnection aws)
         }
         var tables = KpiCalculator.Compute(expected.ToPartial());
 
-        // The stored rows of every day in the range that has either side's data.
-        var storedDays = (await _kpis.ListDaysAsync(cancellationToken)).Where(d => d >= first && d <= last);
+        // Every day in the range that has either side's data.
+        var (storedDays, orders, categories) = await stored;
         var days = storedDays.Union(tables.OrderKpis.Select(r => r.OrderDate)).Order().ToList();
         if (days.Count == 0)
         {
             return new ReconciliationReport(null, null, 0, versions.Count, 0, [], unverified);
         }
         var (from0, to0) = (days[0], days[^1]);
-        var orders = await _kpis.GetDaysAsync(from0, to0, cancellationToken);
-        var categories = await _kpis.GetCategoriesAsync(await _kpis.ListCategoriesAsync(cancellationToken), from0, to0, cancellationToken);
 
         // A version that cannot be verified leaves its days unproven either way: they are named, not compared.
         var unproven = unverifiable.Count == 0 ? [] : await DaysOfAsync(unverifiable, cancellationToken);
@@ -110,6 +110,20 @@ internal sealed class Reconciliation(AwsConnection aws)
             new KpiTables(tables.CategoryKpis.Where(r => Proven(r.OrderDate)).ToList(), tables.OrderKpis.Where(r => Proven(r.OrderDate)).ToList()),
             orders.Where(r => Proven(r.OrderDate)).ToList(), categories.Where(r => Proven(r.OrderDate)).ToList());
         return new ReconciliationReport(from0, to0, days.Count, versions.Count, tables.OrderKpis.Sum(r => r.TotalOrders), differences, unverified);
+    }
+
+    /// <summary>The days in [from, to] the KPI tables hold, and their order and category rows.</summary>
+    private async Task<(List<DateOnly> Days, IReadOnlyList<OrderKpiRow> Orders, IReadOnlyList<CategoryKpiRow> Categories)> ReadStoredAsync(
+        DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        var days = (await _kpis.ListDaysAsync(cancellationToken)).Where(d => d >= from && d <= to).Order().ToList();
+        if (days.Count == 0)
+        {
+            return (days, [], []);
+        }
+        var orders = await _kpis.GetDaysAsync(days[0], days[^1], cancellationToken);
+        var categories = await _kpis.GetCategoriesAsync(await _kpis.ListCategoriesAsync(cancellationToken), days[0], days[^1], cancellationToken);
+        return (days, orders, categories);
     }
 
     private async Task<HashSet<DateOnly>> DaysOfAsync(IEnumerable<UnverifiableVersion> versions, CancellationToken cancellationToken)

@@ -209,7 +209,7 @@ internal static class EndToEndBenchmark
         report.Figure("replacing it", $"{replacement.Latency.TotalSeconds:F1} s, {ratio:F2}x the first", replacement.Breakdown(), "<= 1.2x", ratio <= 1.2);
         replacement.PrintCounts();
         await CheckKpisAsync(pipeline, "large batch's KPIs after the replacement", PipelineDriver.EngineKpis(corrected), report);
-        await ReconcileAsync(pipeline, corrected, new DateOnly(2027, 1, 1), new DateOnly(2027, 1, 31), report);
+        await ReconcileAsync(pipeline, new DateOnly(2027, 1, 1), new DateOnly(2027, 1, 31), report);
         Directory.Delete(folder, recursive: true);
         Directory.Delete(corrected, recursive: true);
         return measured.Latency;
@@ -235,10 +235,11 @@ internal static class EndToEndBenchmark
     /// <summary>
     /// <c>pipeline reconcile</c> (the installed command, a process of its own) over the large batch's days, whose version in
     /// force is the replacement, against the engine's own time on the same files — the version's archived files, read from
-    /// the same S3 as reconcile reads them — plus the read of those days' KPI rows: at most 1.5 times their sum. The
-    /// engine's time on the local copy of the files is shown beside it.
+    /// the same S3 as reconcile reads them, by an engine that starts as reconcile's does (<see cref="ColdEngine"/>) — plus
+    /// the read of those days' KPI rows: at most 1.5 times their sum. The engine's time when it has run before in the same
+    /// process is shown beside it.
     /// </summary>
-    private static async Task ReconcileAsync(RunningPipeline pipeline, string folder, DateOnly from, DateOnly to, BenchmarkReport report)
+    private static async Task ReconcileAsync(RunningPipeline pipeline, DateOnly from, DateOnly to, BenchmarkReport report)
     {
         const string name = "pipeline reconcile of the large batch's days";
         var command = PipelineCommand.Installed();
@@ -247,14 +248,12 @@ internal static class EndToEndBenchmark
             report.Figure(name, "not measured", $"no installed pipeline command at {command}: install it with `dotnet publish Pipeline.Cli`", "<= 1.5x", false);
             return;
         }
-        var local = Stopwatch.StartNew();
-        new BatchProcessor().Process(LocalBatchFolder.Open(folder));
-        local.Stop();
         var archive = new KpiArchive(pipeline.Driver.S3, pipeline.Driver.DynamoDb, pipeline.Driver.Topology);
         var version = (await archive.InForceAsync(from, to, CancellationToken.None)).Versions.Single(v => v.BatchId == "bench-large");
-        var engine = Stopwatch.StartNew();
-        var result = new BatchProcessor().Process(new S3BatchStore(pipeline.Driver.S3).ToEngineInput(pipeline.Driver.Topology.Bucket.Name, version.Files));
-        engine.Stop();
+        var (engine, rows) = await ColdEngine.RunAsync(pipeline, pipeline.Driver.Topology.Bucket.Name, version.Files);
+        var warm = Stopwatch.StartNew(); // for comparison: the engine again in this process, whose engine has run before
+        new BatchProcessor().Process(new S3BatchStore(pipeline.Driver.S3).ToEngineInput(pipeline.Driver.Topology.Bucket.Name, version.Files));
+        warm.Stop();
         var read = Stopwatch.StartNew();
         var kpis = pipeline.Driver.Kpis;
         var days = await kpis.GetDaysAsync(from, to, CancellationToken.None);
@@ -263,12 +262,12 @@ internal static class EndToEndBenchmark
 
         var run = await PipelineCommand.RunAsync([command], ["reconcile", "--from", $"{from:yyyy-MM-dd}", "--to", $"{to:yyyy-MM-dd}",
             "--endpoint", pipeline.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", pipeline.Aws.ServiceUrls["DynamoDB"].ToString()]);
-        var baseline = engine.Elapsed + read.Elapsed;
+        var baseline = engine + read.Elapsed;
         var ratio = run.Elapsed / baseline;
-        report.Figure(name, $"{run.Elapsed.TotalSeconds:F1} s, {ratio:F2}x the engine and the KPI read",
-            $"engine {engine.Elapsed.TotalSeconds:F1} s on the archived files in S3 ({result.Report.RowsRead:N0} rows; {local.Elapsed.TotalSeconds:F1} s " +
-            $"on the local copy), KPI read {read.Elapsed.TotalSeconds:F2} s ({days.Count} days, {categories.Count} category rows); " +
-            $"exit {run.ExitCode}: {run.Out.Trim()}",
+        report.Figure(name, $"{run.Elapsed.TotalSeconds:F2} s, {ratio:F2}x the engine and the KPI read",
+            $"engine {engine.TotalSeconds:F2} s on the archived files in S3 in a process of its own ({rows:N0} rows; " +
+            $"{warm.Elapsed.TotalSeconds:F2} s warm, in this process), KPI read {read.Elapsed.TotalSeconds:F2} s " +
+            $"({days.Count} days, {categories.Count} category rows); exit {run.ExitCode}: {run.Out.Trim()}",
             "<= 1.5x, exit 0", run.ExitCode == 0 && ratio <= 1.5);
     }
 

@@ -70,7 +70,7 @@ internal sealed record EndToEndOptions(
             "Times the running pipeline end to end on the local emulators: the seed batch from submit to its Succeeded alert, " +
             "a large batch and its replacement, or many small batches dropped at once. See docs/pipeline-performance.md.")
         {
-            seedOnly, orders, awsLatency, replicas, smallBatches, calls, gzip, parquet,
+            seedOnly, orders, awsLatency, replicas, smallBatches, calls, gzip, parquet, ColdEngine.Child(),
         };
         command.SetAction((result, cancellationToken) => EndToEndBenchmark.RunAsync(new EndToEndOptions(
             result.GetValue(seedOnly), result.GetValue(orders), result.GetValue(awsLatency), result.GetValue(replicas), result.GetValue(smallBatches),
