@@ -100,50 +100,31 @@ internal sealed class CuratedColumns
     {
         ReadOnlySpan<EnrichedOrderItem> rows = CollectionsMarshal.AsSpan(items);
         using ParquetRowGroupWriter group = writer.CreateRowGroup();
-        Write(group, _orderId, rows, static (in EnrichedOrderItem i) => i.OrderId);
-        Write(group, _itemId, rows, static (in EnrichedOrderItem i) => i.ItemId);
-        Write(group, _userId, rows, static (in EnrichedOrderItem i) => i.UserId);
-        Write(group, _productId, rows, static (in EnrichedOrderItem i) => i.ProductId);
-        WriteStrings(group, _category, rows, static (in EnrichedOrderItem i) => i.Category.Name);
-        WriteStrings(group, _status, rows, static (in EnrichedOrderItem i) => OrderStatusText.Of(i.Status));
-        Write(group, _salePrice, rows, static (in EnrichedOrderItem i) => Unscaled(i.SalePrice));
-        Write(group, _createdAt, rows, static (in EnrichedOrderItem i) => i.Times.CreatedAt);
-        Write(group, _shippedAt, rows, static (in EnrichedOrderItem i) => i.Times.ShippedAt);
-        Write(group, _deliveredAt, rows, static (in EnrichedOrderItem i) => i.Times.DeliveredAt);
-        Write(group, _returnedAt, rows, static (in EnrichedOrderItem i) => i.Times.ReturnedAt);
+        Wait(group.WriteAsync<long>(_orderId, Values(rows, static (in EnrichedOrderItem i) => i.OrderId)));
+        Wait(group.WriteAsync<long>(_itemId, Values(rows, static (in EnrichedOrderItem i) => i.ItemId)));
+        Wait(group.WriteAsync<long>(_userId, Values(rows, static (in EnrichedOrderItem i) => i.UserId)));
+        Wait(group.WriteAsync<long>(_productId, Values(rows, static (in EnrichedOrderItem i) => i.ProductId)));
+        Wait(group.WriteAsync(_category, Values(rows, static (in EnrichedOrderItem i) => i.Category.Name)));
+        Wait(group.WriteAsync(_status, Values(rows, static (in EnrichedOrderItem i) => OrderStatusText.Of(i.Status))));
+        Wait(group.WriteAsync<BigDecimal>(_salePrice, Values(rows, static (in EnrichedOrderItem i) => Unscaled(i.SalePrice))));
+        Wait(group.WriteAsync<DateTime>(_createdAt, Values(rows, static (in EnrichedOrderItem i) => i.Times.CreatedAt)));
+        Wait(group.WriteAsync<DateTime>(_shippedAt, Values(rows, static (in EnrichedOrderItem i) => i.Times.ShippedAt)));
+        Wait(group.WriteAsync<DateTime>(_deliveredAt, Values(rows, static (in EnrichedOrderItem i) => i.Times.DeliveredAt)));
+        Wait(group.WriteAsync<DateTime>(_returnedAt, Values(rows, static (in EnrichedOrderItem i) => i.Times.ReturnedAt)));
     }
 
     private delegate T Column<T>(in EnrichedOrderItem item);
 
-    private static void Write<T>(ParquetRowGroupWriter group, DataField field, ReadOnlySpan<EnrichedOrderItem> rows, Column<T> column)
-        where T : struct
+    private static T[] Values<T>(ReadOnlySpan<EnrichedOrderItem> rows, Column<T> column)
     {
         var values = new T[rows.Length];
         for (int i = 0; i < rows.Length; i++)
         {
             values[i] = column(rows[i]);
         }
-        group.WriteAsync<T>(field, values).GetAwaiter().GetResult();
+        return values;
     }
 
-    private static void Write<T>(ParquetRowGroupWriter group, DataField field, ReadOnlySpan<EnrichedOrderItem> rows, Column<T?> column)
-        where T : struct
-    {
-        var values = new T?[rows.Length];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            values[i] = column(rows[i]);
-        }
-        group.WriteAsync<T>(field, values).GetAwaiter().GetResult();
-    }
-
-    private static void WriteStrings(ParquetRowGroupWriter group, DataField field, ReadOnlySpan<EnrichedOrderItem> rows, Column<string> column)
-    {
-        var values = new string[rows.Length];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            values[i] = column(rows[i]);
-        }
-        group.WriteAsync(field, values).GetAwaiter().GetResult();
-    }
+    // IEnrichedRecordWriter is synchronous; Parquet.Net wants the columns one after another anyway.
+    private static void Wait(Task write) => write.GetAwaiter().GetResult();
 }
