@@ -105,6 +105,17 @@ public static class AlertComposer
         $"{run.UpdatedAt:yyyy-MM-dd HH:mm:ss} UTC (more than {timeout.TotalMinutes:0.#} minutes). Check that the {run.CurrentStage ?? "pipeline"} service is " +
         "running and look at its logs and dead-letter queue (`pipeline status`, `pipeline dlq list`). If it resumes, a new alert says so.";
 
+    /// <summary>
+    /// What a dead letter about a version that had already ended means. Compute finishes a version's work after its
+    /// outcome is recorded (the curated Parquet brought to the version in force, then the announcement), so its message
+    /// dead-lettered after a success is work left undone, which a redrive does; any other is no longer needed.
+    /// </summary>
+    public static string EndedVersionNote(PipelineRun run, bool computeMessage) =>
+        computeMessage && run.Status == RunStatus.Succeeded
+            ? $"Version {run.Version} of the batch had already succeeded, but Compute could not finish what follows: bringing the batch's " +
+              "curated Parquet (curated/order_items/) to its version in force and announcing it. A redrive of this message does both."
+            : $"Version {run.Version} of the batch had already ended ({run.Status}); the pipeline does not need this message any more.";
+
     /// <summary>A dead letter that belongs to no running version (a poison message, a message for a version already finished).</summary>
     public static Alert DeadLetter(string queue, string messageId, string? batchId, string? note, string? error) =>
         new(AlertStatus.Failed, batchId ?? "(unknown)", null, "",

@@ -108,8 +108,7 @@ public sealed partial class FailureWatcher(
             await alerts.PublishOnceAsync(AlertComposer.Failed(failedRun), cancellationToken).ConfigureAwait(false);
             return;
         }
-        var note = run is null ? null
-            : $"Version {run.Version} of the batch had already ended ({run.Status}); the pipeline does not need this message any more.";
+        var note = run is null ? null : AlertComposer.EndedVersionNote(run, computeMessage: deadQueue == topology.ComputeQueue);
         await alerts.PublishOnceAsync(AlertComposer.DeadLetter(queue, letter.Identity, about.BatchId, note, error), cancellationToken).ConfigureAwait(false);
     }
 

@@ -185,6 +185,20 @@ public class AlertComposerTests
     }
 
     [Fact]
+    public void A_compute_message_dead_lettered_after_its_version_succeeded_is_work_left_undone_and_any_other_is_not_needed()
+    {
+        var succeeded = Run() with { Status = RunStatus.Succeeded };
+
+        Assert.Equal("Version 1 of the batch had already succeeded, but Compute could not finish what follows: bringing the batch's curated " +
+            "Parquet (curated/order_items/) to its version in force and announcing it. A redrive of this message does both.",
+            AlertComposer.EndedVersionNote(succeeded, computeMessage: true));
+        Assert.Equal("Version 1 of the batch had already ended (Succeeded); the pipeline does not need this message any more.",
+            AlertComposer.EndedVersionNote(succeeded, computeMessage: false));
+        Assert.Equal("Version 1 of the batch had already ended (Rejected); the pipeline does not need this message any more.",
+            AlertComposer.EndedVersionNote(succeeded with { Status = RunStatus.Rejected }, computeMessage: true));
+    }
+
+    [Fact]
     public void Each_outcome_message_gives_its_alert_and_any_other_message_none()
     {
         var update = new KpisUpdated("b", "data/b/manifest_b.json", 1, [], [Day], [], 0, 1, At);
