@@ -22,17 +22,10 @@ public sealed class FreshnessReader(FreshnessStore store)
     /// <summary>How many of the latest verdicts are shown when no range is asked for: as many days as the KPI page's default.</summary>
     public const int LatestDays = KpiRequest.DefaultDays;
 
-    /// <summary>The range asked for (one end: <see cref="KpiRequest.DefaultDays"/> days from it); none: the latest <see cref="LatestDays"/> verdicts.</summary>
+    /// <summary>The range asked for (<see cref="KpiRequest.AskedRange"/>); none: the latest <see cref="LatestDays"/> verdicts.</summary>
     public async Task<FreshnessReport> ReadAsync(KpiRequest request, CancellationToken cancellationToken)
     {
-        var window = KpiRequest.DefaultDays - 1;
-        (DateOnly From, DateOnly To)? range = request switch
-        {
-            { From: { } from, To: { } to } => (from, to),
-            { From: { } from } => (from, from.DayNumber + window > DateOnly.MaxValue.DayNumber ? DateOnly.MaxValue : from.AddDays(window)),
-            { To: { } to } => (to.DayNumber - window < DateOnly.MinValue.DayNumber ? DateOnly.MinValue : to.AddDays(-window), to),
-            _ => null,
-        };
+        var range = request.AskedRange();
         var days = range is { } r
             ? await store.ReadAsync(r.From, r.To, cancellationToken).ConfigureAwait(false)
             : await store.ReadLatestAsync(LatestDays, cancellationToken).ConfigureAwait(false);

@@ -35,30 +35,24 @@ public sealed class KpiReader
     }
 
     /// <summary>
-    /// The range to read: as asked; with one end given, <see cref="KpiRequest.DefaultDays"/> days from it (no further
-    /// than the calendar goes); with none, from the 31st-latest day that has data to the latest, but not more than
-    /// <see cref="KpiRequest.MaxDays"/> days (the last 31 days before today when nothing has data).
+    /// The range to read: as asked (<see cref="KpiRequest.AskedRange"/>); with no end given, from the 31st-latest day that
+    /// has data to the latest, but not more than <see cref="KpiRequest.MaxDays"/> days (the last 31 days before today when
+    /// nothing has data).
     /// </summary>
     public async Task<KpiRange> ResolveAsync(KpiRequest request, CancellationToken cancellationToken)
     {
-        var window = KpiRequest.DefaultDays - 1;
-        switch (request)
+        if (request.AskedRange() is { } asked)
         {
-            case { From: { } from, To: { } to }:
-                return new KpiRange(from, to, Defaulted: false);
-            case { From: { } from }:
-                return new KpiRange(from, AddDays(from, window), Defaulted: false);
-            case { To: { } to }:
-                return new KpiRange(AddDays(to, -window), to, Defaulted: false);
+            return asked;
         }
         var days = await _daysWithData.GetAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         if (days.Count == 0)
         {
             var today = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime);
-            return new KpiRange(AddDays(today, -window), today, Defaulted: true);
+            return new KpiRange(KpiRequest.AddDays(today, -(KpiRequest.DefaultDays - 1)), today, Defaulted: true);
         }
         var first = days[Math.Max(0, days.Count - KpiRequest.DefaultDays)];
-        var earliest = AddDays(days[^1], -(KpiRequest.MaxDays - 1));
+        var earliest = KpiRequest.AddDays(days[^1], -(KpiRequest.MaxDays - 1));
         return new KpiRange(first > earliest ? first : earliest, days[^1], Defaulted: true);
     }
 
@@ -74,8 +68,4 @@ public sealed class KpiReader
         var rows = await _queries.GetCategoriesAsync(categories, range.From, range.To, cancellationToken).ConfigureAwait(false);
         return new(range.From, range.To, category, rows);
     }
-
-    /// <summary><paramref name="day"/> moved by <paramref name="days"/>, stopping at the first and last days of the calendar.</summary>
-    private static DateOnly AddDays(DateOnly day, int days) =>
-        DateOnly.FromDayNumber(Math.Clamp(day.DayNumber + days, DateOnly.MinValue.DayNumber, DateOnly.MaxValue.DayNumber));
 }

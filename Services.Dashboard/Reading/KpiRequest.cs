@@ -50,6 +50,22 @@ public sealed record KpiRequest(DateOnly? From, DateOnly? To, string? Category)
         return new KpiRequest(fromDate, toDate, category);
     }
 
+    /// <summary>
+    /// The range asked for: both ends as given; one end, <see cref="DefaultDays"/> days from it (no further than the
+    /// calendar goes); null when neither end was given (each reader has its own default).
+    /// </summary>
+    public KpiRange? AskedRange() => this switch
+    {
+        { From: { } from, To: { } to } => new KpiRange(from, to, Defaulted: false),
+        { From: { } from } => new KpiRange(from, AddDays(from, DefaultDays - 1), Defaulted: false),
+        { To: { } to } => new KpiRange(AddDays(to, -(DefaultDays - 1)), to, Defaulted: false),
+        _ => null,
+    };
+
+    /// <summary><paramref name="day"/> moved by <paramref name="days"/>, stopping at the first and last days of the calendar.</summary>
+    public static DateOnly AddDays(DateOnly day, int days) =>
+        DateOnly.FromDayNumber(Math.Clamp(day.DayNumber + days, DateOnly.MinValue.DayNumber, DateOnly.MaxValue.DayNumber));
+
     public static string Format(DateOnly day) => day.ToString(DateFormat, CultureInfo.InvariantCulture);
 
     private static DateOnly? ParseDate(string name, string? text, ref string? error)
