@@ -9,6 +9,7 @@ using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
 using Emulators;
 using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Testing;
 using Pipeline.Topology;
 using Pipeline.Topology.Access;
 using Pipeline.Topology.Provisioning;
@@ -181,8 +182,7 @@ public sealed class ServiceContainers : IAsyncLifetime
     public async Task<(long ExitCode, string Output)> RunReconciliationAsync(TimeSpan timeout)
     {
         var definition = ContainerDefinition(new PipelineServices(new PipelineTopology()).Reconciliation.Name, ContainerEngine.Command);
-        List<string> command = [.. definition["Command"]!.AsArray().Select(c => Resolve(c!)),
-            "--endpoint", Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", Aws.ServiceUrls["DynamoDB"].ToString()];
+        List<string> command = [.. definition["Command"]!.AsArray().Select(c => Resolve(c!)), .. Aws.CliEndpointArguments()];
         List<string> environment = [.. (definition["Environment"]?.AsArray() ?? []).Select(e => $"{(string)e!["Name"]!}={Resolve(e["Value"]!)}"),
             $"AWS_ACCESS_KEY_ID={EmulatorInstallation.AccessKeyId}", $"AWS_SECRET_ACCESS_KEY={EmulatorInstallation.SecretAccessKey}"];
         using var docker = new DockerClientBuilder().WithEndpoint(new Uri(Environment.GetEnvironmentVariable("DOCKER_HOST")!)).Build();

@@ -74,7 +74,7 @@ public sealed class InstalledCommandTests(InstalledCommand installed, LocalAwsFi
         Assert.Contains("data/installed-cli/manifest_installed-cli.json (ETag etag-1)", status.Out, StringComparison.Ordinal);
     }
 
-    private string[] Endpoints() => ["--endpoint", aws.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", aws.Aws.ServiceUrls["DynamoDB"].ToString()];
+    private string[] Endpoints() => aws.Aws.CliEndpointArguments();
 }
 
 /// <summary>
