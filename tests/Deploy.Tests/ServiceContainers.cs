@@ -9,7 +9,6 @@ using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
 using Emulators;
 using Microsoft.Extensions.Logging.Abstractions;
-using Pipeline.Testing;
 using Pipeline.Topology;
 using Pipeline.Topology.Access;
 using Pipeline.Topology.Provisioning;
