@@ -1,7 +1,6 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.ECS;
 using Amazon.CDK.AWS.IAM;
-using Amazon.CDK.AWS.Logs;
 using Constructs;
 using Pipeline.Topology;
 using Pipeline.Topology.Access;
@@ -32,29 +31,16 @@ public sealed class ReconciliationTask : Construct
     {
         var topology = stack.Topology;
         var access = services.Reconciliation;
-        var logs = new LogGroup(this, "Logs", new LogGroupProps { LogGroupName = topology.LogGroupName(access.Name), RemovalPolicy = RemovalPolicy.DESTROY });
-        ((CfnLogGroup)logs.Node.DefaultChild!).RetentionInDays = settings.LogRetentionDays;
-
-        var role = new Role(this, "TaskRole", new RoleProps
-        {
-            AssumedBy = new ServicePrincipal("ecs-tasks.amazonaws.com"),
-            Description = $"pipeline {access.Name}: exactly what Pipeline.Topology's access declaration of {access.Name} names" +
-                (settings.ReconcileMayRebuild ? ", and of rebuild" : ""),
-        });
+        var logs = ServiceTask.TaskLogs(this, topology, access.Name, settings);
+        var role = ServiceTask.TaskRole(this, $"pipeline {access.Name}: exactly what Pipeline.Topology's access declaration of {access.Name} names" +
+            (settings.ReconcileMayRebuild ? ", and of rebuild" : ""));
         List<Policy> policies = [Policy(stack, access, ServiceTask.AccessPolicy, role)];
         if (settings.ReconcileMayRebuild)
         {
             policies.Add(Policy(stack, services.Rebuild, RebuildPolicy, role, policyOf: access));
         }
 
-        Definition = new FargateTaskDefinition(this, "Task", new FargateTaskDefinitionProps
-        {
-            Family = topology.ServiceName(access.Name),
-            Cpu = settings.TaskCpu,
-            MemoryLimitMiB = settings.TaskMemoryMiB,
-            TaskRole = role,
-            RuntimePlatform = new RuntimePlatform { CpuArchitecture = CpuArchitecture.X86_64, OperatingSystemFamily = OperatingSystemFamily.LINUX },
-        });
+        Definition = ServiceTask.TaskDefinitionOf(this, topology, access.Name, settings, role);
         Definition.AddContainer("App", new ContainerDefinitionOptions
         {
             ContainerName = CliImage,

@@ -36,14 +36,8 @@ public sealed class ServiceTask
     {
         var name = access.Name;
         var topology = stack.Topology;
-        var logs = new LogGroup(scope, "Logs", new LogGroupProps { LogGroupName = topology.LogGroupName(name), RemovalPolicy = RemovalPolicy.DESTROY });
-        ((CfnLogGroup)logs.Node.DefaultChild!).RetentionInDays = settings.LogRetentionDays;
-
-        var taskRole = new Role(scope, "TaskRole", new RoleProps
-        {
-            AssumedBy = new ServicePrincipal("ecs-tasks.amazonaws.com"),
-            Description = $"The {name} service: exactly what Pipeline.Topology's access declaration of {name} names",
-        });
+        var logs = TaskLogs(scope, topology, name, settings);
+        var taskRole = TaskRole(scope, $"The {name} service: exactly what Pipeline.Topology's access declaration of {name} names");
         var accessPolicy = new Policy(scope, "AccessPolicy", new PolicyProps
         {
             PolicyName = topology.ServicePolicyName(name, AccessPolicy),
@@ -64,14 +58,7 @@ public sealed class ServiceTask
 
         Policies = [accessPolicy, telemetryPolicy];
 
-        var task = Definition = new FargateTaskDefinition(scope, "Task", new FargateTaskDefinitionProps
-        {
-            Family = topology.ServiceName(name),
-            Cpu = settings.TaskCpu,
-            MemoryLimitMiB = settings.TaskMemoryMiB,
-            TaskRole = taskRole,
-            RuntimePlatform = new RuntimePlatform { CpuArchitecture = CpuArchitecture.X86_64, OperatingSystemFamily = OperatingSystemFamily.LINUX },
-        });
+        var task = Definition = TaskDefinitionOf(scope, topology, name, settings, taskRole);
         // The root file system is read-only; temporary files (Transform's enriched parts) go to the task's own storage.
         task.AddVolume(new Amazon.CDK.AWS.ECS.Volume { Name = "tmp" });
 
@@ -125,6 +112,35 @@ public sealed class ServiceTask
 
     /// <summary>The purpose in the name of the task role's policy for the collector sidecar (<c>pipeline-validate-telemetry</c>).</summary>
     public const string TelemetryPolicy = "telemetry";
+
+    /// <summary>
+    /// The log group of <paramref name="name"/>'s tasks (<c>Logs</c> in <paramref name="scope"/>), kept
+    /// <see cref="DeploySettings.LogRetentionDays"/> and removed with the stack.
+    /// </summary>
+    public static LogGroup TaskLogs(Construct scope, PipelineTopology topology, string name, DeploySettings settings)
+    {
+        var logs = new LogGroup(scope, "Logs", new LogGroupProps { LogGroupName = topology.LogGroupName(name), RemovalPolicy = RemovalPolicy.DESTROY });
+        ((CfnLogGroup)logs.Node.DefaultChild!).RetentionInDays = settings.LogRetentionDays;
+        return logs;
+    }
+
+    /// <summary>The role a task runs as (<c>TaskRole</c> in <paramref name="scope"/>); its policies are the caller's.</summary>
+    public static Role TaskRole(Construct scope, string description) =>
+        new(scope, "TaskRole", new RoleProps { AssumedBy = new ServicePrincipal("ecs-tasks.amazonaws.com"), Description = description });
+
+    /// <summary>
+    /// The Fargate task definition of <paramref name="name"/> (<c>Task</c> in <paramref name="scope"/>): its family, the task size of
+    /// <paramref name="settings"/>, <paramref name="role"/>, and x86-64 Linux (what the images are built for).
+    /// </summary>
+    public static FargateTaskDefinition TaskDefinitionOf(Construct scope, PipelineTopology topology, string name, DeploySettings settings, IRole role) =>
+        new(scope, "Task", new FargateTaskDefinitionProps
+        {
+            Family = topology.ServiceName(name),
+            Cpu = settings.TaskCpu,
+            MemoryLimitMiB = settings.TaskMemoryMiB,
+            TaskRole = role,
+            RuntimePlatform = new RuntimePlatform { CpuArchitecture = CpuArchitecture.X86_64, OperatingSystemFamily = OperatingSystemFamily.LINUX },
+        });
 
     /// <summary>The statements of an access declaration: its permissions, one statement per resource.</summary>
     public static PolicyStatement[] Statements(PipelineStack stack, ServiceAccess access) =>

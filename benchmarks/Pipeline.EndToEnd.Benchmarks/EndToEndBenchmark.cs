@@ -153,8 +153,7 @@ internal static class EndToEndBenchmark
                 $"<= {CliSubmitTarget.TotalSeconds} s", latency is null ? false : null);
             return 0;
         }
-        string[] endpoints =
-            ["--endpoint", pipeline.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", pipeline.Aws.ServiceUrls["DynamoDB"].ToString()];
+        var endpoints = pipeline.Aws.CliEndpointArguments();
         var runs = new List<Measurement>();
         for (var run = 1; run <= folders.Count; run++)
         {
@@ -261,7 +260,7 @@ internal static class EndToEndBenchmark
         read.Stop();
 
         var run = await PipelineCommand.RunAsync([command], ["reconcile", "--from", $"{from:yyyy-MM-dd}", "--to", $"{to:yyyy-MM-dd}",
-            "--endpoint", pipeline.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", pipeline.Aws.ServiceUrls["DynamoDB"].ToString()]);
+            .. pipeline.Aws.CliEndpointArguments()]);
         var baseline = engine + read.Elapsed;
         var ratio = run.Elapsed / baseline;
         report.Figure(name, $"{run.Elapsed.TotalSeconds:F2} s, {ratio:F2}x the engine and the KPI read",

@@ -121,7 +121,7 @@ public sealed class BatchTraceTests(EmulatorAppFixture app)
             RedirectStandardError = true,
         };
         start.ArgumentList.Add(CliPath());
-        foreach (var arg in args.Concat(["--endpoint", app.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", app.Aws.ServiceUrls["DynamoDB"].ToString()]))
+        foreach (var arg in args.Concat(app.Aws.CliEndpointArguments()))
         {
             start.ArgumentList.Add(arg);
         }

@@ -120,17 +120,13 @@ public sealed class CuratedParquetTests(EmulatorAppFixture app) : IDisposable
 
         using var connection = new DuckDBConnection("DataSource=:memory:");
         connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SET file_search_path = '{copy}'";
-        command.ExecuteNonQuery();
-        command.CommandText = query;
-        using var reader = command.ExecuteReader();
-        var rows = new List<(string Category, long Place, decimal Revenue)>();
-        while (reader.Read())
+        using (var setting = connection.CreateCommand())
         {
-            var place = Convert.ToInt64(reader.GetValue(reader.GetOrdinal("place")), CultureInfo.InvariantCulture);
-            rows.Add((reader.GetString(reader.GetOrdinal("category")), place, reader.GetDecimal(reader.GetOrdinal("revenue"))));
+            setting.CommandText = $"SET file_search_path = '{copy}'";
+            setting.ExecuteNonQuery();
         }
+        var rows = connection.Query(query, r => (Category: r.GetString(r.GetOrdinal("category")),
+            Place: Convert.ToInt64(r.GetValue(r.GetOrdinal("place")), CultureInfo.InvariantCulture), Revenue: r.GetDecimal(r.GetOrdinal("revenue"))));
         Assert.Equal(categories, rows.Select(r => r.Category).Distinct());
         foreach (var category in rows.GroupBy(r => r.Category))
         {
@@ -144,19 +140,11 @@ public sealed class CuratedParquetTests(EmulatorAppFixture app) : IDisposable
     {
         using var connection = new DuckDBConnection("DataSource=:memory:");
         connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"""
+        return connection.Query($"""
             SELECT CAST(order_date AS VARCHAR) AS day, category, count(*) AS items, sum(sale_price) AS revenue
             FROM read_parquet('{Path.Combine(copy, "curated", "order_items")}/*/*.parquet', hive_partitioning = true)
             GROUP BY ALL ORDER BY day, category
-            """;
-        using var reader = command.ExecuteReader();
-        var sums = new List<(DateOnly, string, long, decimal)>();
-        while (reader.Read())
-        {
-            sums.Add((DateOnly.ParseExact(reader.GetString(0), "yyyy-MM-dd", CultureInfo.InvariantCulture), reader.GetString(1),
-                Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture), reader.GetDecimal(3)));
-        }
-        return sums;
+            """, r => (DateOnly.ParseExact(r.GetString(0), "yyyy-MM-dd", CultureInfo.InvariantCulture), r.GetString(1),
+                Convert.ToInt64(r.GetValue(2), CultureInfo.InvariantCulture), r.GetDecimal(3)));
     }
 }

@@ -147,8 +147,7 @@ public sealed class ReconcileCommandTests(EmulatorAppFixture app, ITestOutputHel
 
     private async Task<CliRun> ReconcileAsync(params string[] args)
     {
-        var run = await CliRun.RunAsync(
-            [.. args, "--endpoint", app.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", app.Aws.ServiceUrls["DynamoDB"].ToString()]);
+        var run = await CliRun.RunAsync([.. args, .. app.Aws.CliEndpointArguments()]);
         output.WriteLine($"pipeline {string.Join(' ', args)}: exit {run.ExitCode}\n{run.Out}{run.Error}");
         return run;
     }

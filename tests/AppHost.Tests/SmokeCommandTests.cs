@@ -128,8 +128,7 @@ public sealed partial class SmokeCommandTests(EmulatorAppFixture app, ITestOutpu
     /// <summary>Runs <c>pipeline smoke</c> against the fixture's emulators; its stderr goes to the test's output.</summary>
     private async Task<CliRun> SmokeAsync(params string[] args)
     {
-        var run = await CliRun.RunAsync(
-            ["smoke", .. args, "--endpoint", app.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", app.Aws.ServiceUrls["DynamoDB"].ToString()]);
+        var run = await CliRun.RunAsync(["smoke", .. args, .. app.Aws.CliEndpointArguments()]);
         output.WriteLine($"{string.Join(' ', ["pipeline smoke", .. args])}: exit {run.ExitCode}\n{run.Error}");
         return run;
     }

@@ -6,7 +6,7 @@ namespace Deploy.Tests;
 /// </summary>
 public static class AcceptList
 {
-    public static readonly string Folder = Path.Combine(GuardTests.RepositoryRoot(), "Deploy", "guard");
+    public static readonly string Folder = Path.Combine(RepositoryFolder.Root, "Deploy", "guard");
 
     /// <summary>The rules of <paramref name="fileName"/> in <see cref="Folder"/>, each with its reason; a rule without one fails the test.</summary>
     public static IReadOnlyDictionary<string, string> Read(string fileName)

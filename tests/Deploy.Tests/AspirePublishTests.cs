@@ -43,14 +43,14 @@ public sealed class AspirePublishTests : IDisposable
     private Task<(int ExitCode, string Output)> RunAspireAsync(params string[] arguments) =>
         _cli.RunDotnetAsync(
             new Dictionary<string, string> { ["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? "/root", ["ASPIRE_CLI_TELEMETRY_OPTOUT"] = "true" },
-            GuardTests.RepositoryRoot(), ["tool", "run", "aspire", .. arguments]);
+            RepositoryFolder.Root, ["tool", "run", "aspire", .. arguments]);
 
     /// <summary>Runs when the Aspire CLI is restored (<c>dotnet tool restore</c>; .ci/run does), and says how to restore it otherwise.</summary>
     private sealed class AspireCliFactAttribute : FactAttribute
     {
         public AspireCliFactAttribute()
         {
-            if (ToolRun.Run("dotnet", ["tool", "run", "aspire", "--version"], GuardTests.RepositoryRoot()).ExitCode != 0)
+            if (ToolRun.Run("dotnet", ["tool", "run", "aspire", "--version"], RepositoryFolder.Root).ExitCode != 0)
             {
                 Skip = "The Aspire CLI is not restored: run `dotnet tool restore` (.ci/run does).";
             }

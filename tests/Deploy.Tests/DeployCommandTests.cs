@@ -55,7 +55,7 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
         Assert.Contains(
             $"(in this process; the same as: dotnet run --project Deploy -- synth --out {assembly} --images {images} alertEmails=ops@example.com minTasks=0)",
             output, StringComparison.Ordinal);
-        Assert.Contains(File.Exists(Path.Combine(GuardTests.RepositoryRoot(), "Deploy", "cdk", "node_modules", ".bin", "cdk"))
+        Assert.Contains(File.Exists(Path.Combine(RepositoryFolder.Root, "Deploy", "cdk", "node_modules", ".bin", "cdk"))
             ? "already installed in Deploy/cdk/node_modules" : "$ npm ci --prefix Deploy/cdk --no-audit --no-fund", output, StringComparison.Ordinal);
         // Which deploy runs depends on the stack, which only credentials can see: both branches, each with its commands.
         Assert.Equal(
@@ -187,7 +187,7 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
     [Fact]
     public void The_images_are_built_by_the_sdk_from_the_projects_into_docker_archives_one_per_service()
     {
-        var workspace = new Workspace(GuardTests.RepositoryRoot(), _cli.Output);
+        var workspace = new Workspace(RepositoryFolder.Root, _cli.Output);
         var builder = new ImageBuilder(workspace, "localhost:5000/pipeline-base/debian-deps:12");
 
         Assert.Equal(["validate", "transform", "compute", "notifier", "dashboard", "cli"], ImageBuilder.Services);
@@ -206,7 +206,7 @@ public sealed partial class DeployCommandTests(MotoServer moto) : IClassFixture<
     {
         // MSBuild resolves a relative ContainerArchiveOutputPath against the project's folder (Services.Validate/artifacts/...),
         // where synthesis would not find it.
-        var workspace = new Workspace(GuardTests.RepositoryRoot(), Path.Combine(GuardTests.RepositoryRoot(), "artifacts", "deploy"));
+        var workspace = new Workspace(RepositoryFolder.Root, Path.Combine(RepositoryFolder.Root, "artifacts", "deploy"));
 
         var command = new ImageBuilder(workspace, baseImage: null).Command("validate", workspace.Images);
 

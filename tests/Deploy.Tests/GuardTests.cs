@@ -34,18 +34,6 @@ public sealed partial class GuardTests(SynthesizedStack stack)
     [GeneratedRegex(@"^(?<file>\S+) Status = FAIL\s*\nFAILED rules\s*\n(?<rule>ct-[\w.-]+\.guard/\w+)\s+FAIL\s*$", RegexOptions.Multiline)]
     private static partial Regex FailedRule();
 
-    internal static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Distributed.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException("Distributed.sln not found above the test folder.");
-    }
-
     /// <summary>Runs when Deploy/guard's npm package is installed (.ci/run installs it), and says how to install it otherwise.</summary>
     private sealed class GuardFactAttribute : FactAttribute
     {

@@ -38,7 +38,7 @@ public sealed partial class ImageTagTests
     /// </summary>
     private static async Task<(Dictionary<string, string> Properties, Dictionary<string, string> Labels)> ContainerConfigAsync(string service)
     {
-        var project = Path.Combine(GuardTests.RepositoryRoot(), $"Services.{service}", $"Services.{service}.csproj");
+        var project = Path.Combine(RepositoryFolder.Root, $"Services.{service}", $"Services.{service}.csproj");
         var msbuild = await ToolRun.RunAsync(ToolRun.Dotnet, ["msbuild", project, "-nologo", "-t:ComputeContainerConfig", "-getProperty:ContainerImageTags",
             "-getProperty:ContainerRepository", "-getItem:ContainerLabel"], timeout: TimeSpan.FromMinutes(2));
         Assert.True(msbuild.ExitCode == 0, $"dotnet msbuild failed ({msbuild.ExitCode}):\n{msbuild.Output}{msbuild.Errors}");

@@ -8,7 +8,6 @@ using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Batches;
 using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
-using Pipeline.Testing;
 using ServiceDefaults.Aws;
 using Xunit.Abstractions;
 

@@ -92,19 +92,17 @@ public sealed class ServiceContainers : IAsyncLifetime
         Ports[service] = FreePort();
         environment["ASPNETCORE_HTTP_PORTS"] = Ports[service].ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        // One start at a time: podman 4.3 (Debian 12's, cgroups v1) now and then fails starts made side by side.
-        await StartGate.WaitAsync();
-        Stopwatch started;
-        IContainer container;
-        try
-        {
-            started = Stopwatch.StartNew();
-            container = await StartContainerAsync(service, definition, environment);
-        }
-        finally
-        {
-            StartGate.Release();
-        }
+        var (container, started) = await StartOneAtATimeAsync(
+            () => Task.FromResult(new ContainerBuilder(ContainerEngine.Image(service))
+                .WithName($"deploy-tests-{service}-{Guid.NewGuid():N}")
+                .WithEnvironment(environment)
+                .WithCreateParameterModifier(parameters =>
+                {
+                    RunAsEcs(parameters, definition);
+                    parameters.StopTimeout = TimeSpan.FromSeconds((int)definition["StopTimeout"]!);
+                })
+                .Build()),
+            container => container.StartAsync(), container => container.DisposeAsync().AsTask());
         _running[service] = container;
         var healthCheck = definition["HealthCheck"]!["Command"]!.AsArray().Skip(1).Select(c => (string)c!).ToList(); // after "CMD"
         while (true)
@@ -123,36 +121,53 @@ public sealed class ServiceContainers : IAsyncLifetime
     }
 
     /// <summary>
-    /// Creates and starts the container. Podman 4.3 now and then fails a start with a 500 ("write child: broken pipe",
-    /// runc's sync pipe, testcontainers/testcontainers-java#6640; or runc's bare "exit status 1"), though the same
-    /// container starts when asked again: that start is made again, with a new container, up to three times.
+    /// Creates and starts a container, one start at a time: podman 4.3 (Debian 12's, cgroups v1) now and then fails starts
+    /// made side by side. It also now and then fails a start with a 500 ("write child: broken pipe", runc's sync pipe,
+    /// testcontainers/testcontainers-java#6640; or runc's bare "exit status 1"), though the same container starts when asked
+    /// again: that start is made again, with a new container, up to three times. A container whose start failed is removed.
+    /// Returns the container and a stopwatch started when its turn came.
     /// </summary>
-    private static async Task<IContainer> StartContainerAsync(string service, JsonObject definition, Dictionary<string, string> environment)
+    private static async Task<(T Container, Stopwatch Started)> StartOneAtATimeAsync<T>(Func<Task<T>> create, Func<T, Task> start, Func<T, Task> remove)
     {
-        for (var attempt = 1; ; attempt++)
+        await StartGate.WaitAsync();
+        try
         {
-            var container = new ContainerBuilder(ContainerEngine.Image(service))
-                .WithName($"deploy-tests-{service}-{Guid.NewGuid():N}")
-                .WithEnvironment(environment)
-                .WithCreateParameterModifier(parameters =>
+            var started = Stopwatch.StartNew();
+            for (var attempt = 1; ; attempt++)
+            {
+                var container = await create();
+                try
                 {
-                    parameters.HostConfig ??= new HostConfig();
-                    parameters.HostConfig.NetworkMode = "host";
-                    parameters.HostConfig.ReadonlyRootfs = (bool)definition["ReadonlyRootFilesystem"]!;
-                    parameters.HostConfig.Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,exec,mode=1777" };
-                    parameters.StopTimeout = TimeSpan.FromSeconds((int)definition["StopTimeout"]!);
-                })
-                .Build();
-            try
-            {
-                await container.StartAsync();
-                return container;
-            }
-            catch (DockerApiException e) when (attempt < 3 && e.StatusCode == HttpStatusCode.InternalServerError)
-            {
-                await container.DisposeAsync();
+                    await start(container);
+                    return (container, started);
+                }
+                catch (DockerApiException e) when (attempt < 3 && e.StatusCode == HttpStatusCode.InternalServerError)
+                {
+                    await remove(container);
+                }
+                catch
+                {
+                    await remove(container);
+                    throw;
+                }
             }
         }
+        finally
+        {
+            StartGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// What ECS gives a task's container and the tests keep: the read-only root <paramref name="definition"/> asks for and a
+    /// writable /tmp; the host's network.
+    /// </summary>
+    private static void RunAsEcs(CreateContainerParameters parameters, JsonObject definition)
+    {
+        parameters.HostConfig ??= new HostConfig();
+        parameters.HostConfig.NetworkMode = "host";
+        parameters.HostConfig.ReadonlyRootfs = (bool)definition["ReadonlyRootFilesystem"]!;
+        parameters.HostConfig.Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,exec,mode=1777" };
     }
 
     /// <summary>
@@ -181,36 +196,27 @@ public sealed class ServiceContainers : IAsyncLifetime
     public async Task<(long ExitCode, string Output)> RunReconciliationAsync(TimeSpan timeout)
     {
         var definition = ContainerDefinition(new PipelineServices(new PipelineTopology()).Reconciliation.Name, ContainerEngine.Command);
-        List<string> command = [.. definition["Command"]!.AsArray().Select(c => Resolve(c!)),
-            "--endpoint", Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", Aws.ServiceUrls["DynamoDB"].ToString()];
+        List<string> command = [.. definition["Command"]!.AsArray().Select(c => Resolve(c!)), .. Aws.CliEndpointArguments()];
         List<string> environment = [.. (definition["Environment"]?.AsArray() ?? []).Select(e => $"{(string)e!["Name"]!}={Resolve(e["Value"]!)}"),
             $"AWS_ACCESS_KEY_ID={EmulatorInstallation.AccessKeyId}", $"AWS_SECRET_ACCESS_KEY={EmulatorInstallation.SecretAccessKey}"];
         using var docker = new DockerClientBuilder().WithEndpoint(new Uri(Environment.GetEnvironmentVariable("DOCKER_HOST")!)).Build();
-        var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
-        {
-            Name = $"deploy-tests-{ContainerEngine.Command}-{Guid.NewGuid():N}",
-            Image = ContainerEngine.Image(ContainerEngine.Command),
-            Cmd = command,
-            Env = environment,
-            User = (string)definition["User"]!,
-            HostConfig = new HostConfig
+        var (created, _) = await StartOneAtATimeAsync(
+            () =>
             {
-                NetworkMode = "host",
-                ReadonlyRootfs = (bool)definition["ReadonlyRootFilesystem"]!,
-                Tmpfs = new Dictionary<string, string> { ["/tmp"] = "rw,exec,mode=1777" },
+                var parameters = new CreateContainerParameters
+                {
+                    Name = $"deploy-tests-{ContainerEngine.Command}-{Guid.NewGuid():N}",
+                    Image = ContainerEngine.Image(ContainerEngine.Command),
+                    Cmd = command,
+                    Env = environment,
+                    User = (string)definition["User"]!,
+                };
+                RunAsEcs(parameters, definition);
+                return docker.Containers.CreateContainerAsync(parameters);
             },
-        });
+            container => docker.Containers.StartContainerAsync(container.ID, new ContainerStartParameters()), Remove);
         try
         {
-            await StartGate.WaitAsync();
-            try
-            {
-                await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters());
-            }
-            finally
-            {
-                StartGate.Release();
-            }
             using var cancel = new CancellationTokenSource(timeout);
             var exit = await docker.Containers.WaitContainerAsync(created.ID, cancel.Token);
             using var logs = await docker.Containers.GetContainerLogsAsync(created.ID,
@@ -220,8 +226,10 @@ public sealed class ServiceContainers : IAsyncLifetime
         }
         finally
         {
-            await docker.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true });
+            await Remove(created);
         }
+
+        Task Remove(CreateContainerResponse container) => docker.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true });
     }
 
     /// <summary>The containers' latest logs, for failure messages.</summary>

@@ -91,7 +91,7 @@ public sealed class StackStateTests
     /// <summary>Runs where the pinned CDK CLI is installed (.ci/run installs it), and says how to install it otherwise.</summary>
     private sealed class CdkCliFactAttribute : FactAttribute
     {
-        public static readonly string Bundle = Path.Combine(GuardTests.RepositoryRoot(), "Deploy", "cdk", "node_modules", "aws-cdk", "lib", "index.js");
+        public static readonly string Bundle = Path.Combine(RepositoryFolder.Root, "Deploy", "cdk", "node_modules", "aws-cdk", "lib", "index.js");
 
         public CdkCliFactAttribute()
         {

@@ -497,7 +497,7 @@ public sealed class TemplateTests(SynthesizedStack stack)
     {
         var begin = $"<!-- {what}: generated from the template, checked by tests/Deploy.Tests -->";
         var end = $"<!-- end of {what} -->";
-        var doc = File.ReadAllText(Path.Combine(GuardTests.RepositoryRoot(), "docs", "security.md")).ReplaceLineEndings("\n");
+        var doc = File.ReadAllText(Path.Combine(RepositoryFolder.Root, "docs", "security.md")).ReplaceLineEndings("\n");
 
         var start = doc.IndexOf(begin, StringComparison.Ordinal);
         var stop = doc.IndexOf(end, StringComparison.Ordinal);

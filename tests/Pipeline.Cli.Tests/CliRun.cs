@@ -9,5 +9,5 @@ public sealed partial record CliRun
 {
     /// <summary>A run against the fixture's emulators: <paramref name="args"/> and their endpoints.</summary>
     public static Task<CliRun> RunAsync(LocalAwsFixture aws, params string[] args) =>
-        RunAsync([.. args, "--endpoint", aws.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", aws.Aws.ServiceUrls["DynamoDB"].ToString()]);
+        RunAsync([.. args, .. aws.Aws.CliEndpointArguments()]);
 }

@@ -74,7 +74,7 @@ public sealed class InstalledCommandTests(InstalledCommand installed, LocalAwsFi
         Assert.Contains("data/installed-cli/manifest_installed-cli.json (ETag etag-1)", status.Out, StringComparison.Ordinal);
     }
 
-    private string[] Endpoints() => ["--endpoint", aws.Aws.ServiceUrl!.ToString(), "--dynamodb-endpoint", aws.Aws.ServiceUrls["DynamoDB"].ToString()];
+    private string[] Endpoints() => aws.Aws.CliEndpointArguments();
 }
 
 /// <summary>
@@ -98,7 +98,7 @@ public sealed class InstalledCommand : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var configuration = typeof(InstalledCommand).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        var project = Path.Combine(RepositoryRoot(), "Pipeline.Cli", "Pipeline.Cli.csproj");
+        var project = Path.Combine(RepositoryFolder.Root, "Pipeline.Cli", "Pipeline.Cli.csproj");
         var publish = await RunAsync("dotnet", ["publish", project, "-c", configuration, "--no-dependencies", "--nologo",
             "-o", Folder, $"-p:PipelineBinDir={Path.GetDirectoryName(Command)}"], TimeSpan.FromMinutes(5));
         if (publish.ExitCode != 0)
@@ -133,17 +133,5 @@ public sealed class InstalledCommand : IAsyncLifetime
             throw new TimeoutException($"{fileName} {string.Join(' ', args)} did not finish within {timeout}");
         }
         return new CliRun(process.ExitCode, await output, await error);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Distributed.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException($"no Distributed.sln above {AppContext.BaseDirectory}");
     }
 }

@@ -6,6 +6,7 @@ using Pipeline.Engine.Curated;
 using Pipeline.Engine.Kpis;
 using Pipeline.Engine.Transform;
 using Pipeline.Engine.Validation;
+using Pipeline.Testing;
 using Pipeline.Topology;
 
 namespace Pipeline.Engine.Tests;
@@ -116,8 +117,8 @@ public sealed class CuratedOrderItemsTests : IDisposable
         var declared = PipelineTopology.CuratedOrderItems.Columns.Select(c => (c.Name, DuckDbType(c.Type)));
         string firstDay = Path.Combine(_folder, $"order_date={days[0].Day:yyyy-MM-dd}", "part.parquet");
         Assert.Equal(declared,
-            Query(duckDb, $"DESCRIBE SELECT * FROM read_parquet('{firstDay}', hive_partitioning = false)", r => (r.GetString(0), r.GetString(1))));
-        Assert.Equal(Row(items), Query(duckDb, $"""
+            duckDb.Query($"DESCRIBE SELECT * FROM read_parquet('{firstDay}', hive_partitioning = false)", r => (r.GetString(0), r.GetString(1))));
+        Assert.Equal(Row(items), duckDb.Query($"""
             SELECT item_id, order_id, user_id, product_id, category, status, sale_price::VARCHAR, epoch_us(created_at), epoch_us(shipped_at),
                    epoch_us(delivered_at), epoch_us(returned_at), order_date::VARCHAR
             FROM read_parquet('{all}', hive_partitioning = true) ORDER BY item_id
@@ -126,14 +127,14 @@ public sealed class CuratedOrderItemsTests : IDisposable
         Assert.Equal(
             items.GroupBy(i => i.OrderDate).OrderBy(g => g.Key)
                 .Select(g => (g.Key.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), g.Sum(i => i.SalePrice))),
-            Query(duckDb, $"SELECT order_date::VARCHAR, sum(sale_price)::VARCHAR FROM read_parquet('{all}', hive_partitioning = true) GROUP BY 1 ORDER BY 1",
+            duckDb.Query($"SELECT order_date::VARCHAR, sum(sale_price)::VARCHAR FROM read_parquet('{all}', hive_partitioning = true) GROUP BY 1 ORDER BY 1",
                 r => (r.GetString(0), decimal.Parse(r.GetString(1), CultureInfo.InvariantCulture))));
-        var rowGroups = Query(duckDb, $"SELECT DISTINCT file_name, row_group_id, row_group_num_rows FROM parquet_metadata('{all}')", r => r.GetInt64(2));
+        var rowGroups = duckDb.Query($"SELECT DISTINCT file_name, row_group_id, row_group_num_rows FROM parquet_metadata('{all}')", r => r.GetInt64(2));
         Assert.All(rowGroups, rows => Assert.InRange(rows, 1, options.RowGroupRows));
         Assert.Contains(rowGroups, rows => rows == options.RowGroupRows);
         Assert.Equal(items.Count, rowGroups.Sum());
-        Assert.Equal(["ZSTD"], Query(duckDb, $"SELECT DISTINCT compression FROM parquet_metadata('{all}')", r => r.GetString(0)));
-        var timeColumns = Query(duckDb, $"SELECT DISTINCT name, logical_type FROM parquet_schema('{all}') WHERE name LIKE '%_at'", r => r.GetString(1));
+        Assert.Equal(["ZSTD"], duckDb.Query($"SELECT DISTINCT compression FROM parquet_metadata('{all}')", r => r.GetString(0)));
+        var timeColumns = duckDb.Query($"SELECT DISTINCT name, logical_type FROM parquet_schema('{all}') WHERE name LIKE '%_at'", r => r.GetString(1));
         Assert.Equal(4, timeColumns.Count);
         Assert.All(timeColumns, type => Assert.Matches("isAdjustedToUTC=(1|true).*MICROS", type));
     }
@@ -187,7 +188,7 @@ public sealed class CuratedOrderItemsTests : IDisposable
         WriteParquet(items, new CuratedWriterOptions());
         using var duckDb = new DuckDBConnection("DataSource=:memory:");
         duckDb.Open();
-        var read = Query(duckDb, $"SELECT sale_price::VARCHAR FROM read_parquet('{Path.Combine(_folder, "order_date=*", "part.parquet")}') ORDER BY item_id",
+        var read = duckDb.Query($"SELECT sale_price::VARCHAR FROM read_parquet('{Path.Combine(_folder, "order_date=*", "part.parquet")}') ORDER BY item_id",
             r => decimal.Parse(r.GetString(0), CultureInfo.InvariantCulture));
         Assert.Equal(exact, read);
     }
@@ -302,19 +303,6 @@ public sealed class CuratedOrderItemsTests : IDisposable
             writer.Write(item);
         }
         return complete();
-    }
-
-    private static List<T> Query<T>(DuckDBConnection connection, string sql, Func<System.Data.Common.DbDataReader, T> row)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<T>();
-        while (reader.Read())
-        {
-            rows.Add(row(reader));
-        }
-        return rows;
     }
 
     /// <summary>A generated batch (one part per table) through the engine: its folder and the items it accepted.</summary>

@@ -1,6 +1,9 @@
 namespace Pipeline.Testing;
 
-/// <summary>The clone the tests were built in: the folder above the test build that holds Distributed.sln.</summary>
+/// <summary>
+/// The clone the tests were built in: the folder above the test build that holds Distributed.sln. One file, linked into
+/// each project that needs it.
+/// </summary>
 public static class RepositoryFolder
 {
     /// <summary>The clone's root, or null when the tests run outside one (a copied build).</summary>
