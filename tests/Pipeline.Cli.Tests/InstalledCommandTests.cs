@@ -40,6 +40,23 @@ public sealed class InstalledCommandTests(InstalledCommand installed, LocalAwsFi
     }
 
     [Fact]
+    public async Task Publishing_the_command_as_an_image_leaves_the_installed_command_alone()
+    {
+        var project = Path.Combine(RepositoryFolder.Root, "Pipeline.Cli");
+        async Task<string> PublishFolderAsync(params string[] properties)
+        {
+            var evaluated = await InstalledCommand.RunAsync("dotnet", ["msbuild", project, "-getProperty:PublishDir", .. properties], TimeSpan.FromMinutes(2));
+            Assert.Equal(0, evaluated.ExitCode);
+            return Path.GetFullPath(evaluated.Out.Trim().Replace('\\', '/'), project);
+        }
+
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        Assert.Equal(Path.Combine(home, ".local", "share", "pipeline") + "/", await PublishFolderAsync());
+        // The image is self-contained for linux-x64: in the installed folder it would replace the command with one that cannot start.
+        Assert.StartsWith(Path.Combine(project, "bin") + "/", await PublishFolderAsync("-p:PipelineContainer=true"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task It_submits_a_batch_and_shows_a_batch_status_on_the_emulators()
     {
         var folder = Directory.CreateTempSubdirectory("pipeline-installed-").FullName;
@@ -116,7 +133,7 @@ public sealed class InstalledCommand : IAsyncLifetime
     /// <summary>Runs the installed command as a person would, through its link.</summary>
     public Task<CliRun> RunAsync(params string[] args) => RunAsync(Command, args, TimeSpan.FromMinutes(1));
 
-    private static async Task<CliRun> RunAsync(string fileName, IEnumerable<string> args, TimeSpan timeout)
+    internal static async Task<CliRun> RunAsync(string fileName, IEnumerable<string> args, TimeSpan timeout)
     {
         var start = new ProcessStartInfo(fileName, args) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;
