@@ -15,9 +15,14 @@ internal static class PipelineCommand
     }
 
     /// <param name="command">The program and the arguments that come before <paramref name="args"/> (for example <c>dotnet run --</c>).</param>
-    public static async Task<Run> RunAsync(string[] command, string[] args)
+    /// <param name="environment">Variables set for the process on top of this one's.</param>
+    public static async Task<Run> RunAsync(string[] command, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(command[0], [.. command.Skip(1), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
