@@ -43,9 +43,9 @@ internal sealed class RebuildCommand : AwsCommand
                 days.UnionWith(fold.Days.Where(d => d >= first && d <= last));
             }
         }
-        var (orderRows, categoryRows) = await store.RewriteRowsAsync(days, cancellationToken);
+        var (orderRows, categoryRows, strayRows) = await store.RewriteRowsAsync(days, cancellationToken);
         Console.Error.WriteLine($"pipeline rebuild: {versions.Count} batches in force folded again; {orderRows} order and {categoryRows} category rows " +
-            $"of {days.Count} days written from their state");
+            $"of {days.Count} days written from their state; {strayRows} category rows no batch gave removed");
 
         return (await reconciliation.RunAsync(from, to, cancellationToken)).Print();
     }

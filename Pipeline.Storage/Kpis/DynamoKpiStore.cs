@@ -124,18 +124,19 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
 
     /// <summary>
     /// Writes the KPI rows of <paramref name="days"/> again from the days' state items, as the last step of a fold does
-    /// (<see cref="KpiRowWriter"/>): rows changed or deleted outside the pipeline are restored, and a fold running meanwhile
-    /// still ends with rows of the final state (docs/kpi-storage.md, "Why this stays exact"). Changes no state item.
+    /// (<see cref="KpiRowWriter"/>): rows changed or deleted outside the pipeline are restored, category rows added outside it
+    /// are marked removed, and a fold running meanwhile still ends with rows of the final state (docs/kpi-storage.md, "Why
+    /// this stays exact"). Changes no state item.
     /// </summary>
-    public async Task<(int OrderRows, int CategoryRows)> RewriteRowsAsync(IReadOnlyCollection<DateOnly> days, CancellationToken cancellationToken)
+    public async Task<(int OrderRows, int CategoryRows, int StrayRows)> RewriteRowsAsync(IReadOnlyCollection<DateOnly> days, CancellationToken cancellationToken)
     {
         using var locked = await _days.AcquireAsync(days, cancellationToken).ConfigureAwait(false);
-        var rows = (0, 0);
+        var rows = (0, 0, 0);
         // A read of 100 days a request, a few hundred days at a time: a year is a few rounds.
         foreach (var chunk in days.Order().Chunk(400))
         {
-            var (orders, categories) = await _rows.RewriteAsync(chunk, cancellationToken).ConfigureAwait(false);
-            rows = (rows.Item1 + orders, rows.Item2 + categories);
+            var (orders, categories, stray) = await _rows.RewriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+            rows = (rows.Item1 + orders, rows.Item2 + categories, rows.Item3 + stray);
         }
         return rows;
     }

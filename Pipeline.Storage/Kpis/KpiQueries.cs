@@ -117,19 +117,21 @@ public sealed class KpiQueries(IAmazonDynamoDB dynamoDb, PipelineTopology topolo
     }
 
     /// <summary>Every category's row on one day (through the index by order_date).</summary>
-    public async Task<IReadOnlyList<CategoryKpiRow>> GetCategoriesOnDayAsync(DateOnly day, CancellationToken cancellationToken)
-    {
-        var request = new QueryRequest
+    public async Task<IReadOnlyList<CategoryKpiRow>> GetCategoriesOnDayAsync(DateOnly day, CancellationToken cancellationToken) =>
+        (await CategoryItemsOnDayAsync(dynamoDb, topology, day, cancellationToken).ConfigureAwait(false))
+            .Select(KpiItems.ReadCategoryRow).OrderBy(r => r.Category, StringComparer.Ordinal).ToList();
+
+    /// <summary>The category rows of a day as stored, but those marked removed (through the index by order_date).</summary>
+    internal static async Task<IEnumerable<Dictionary<string, AttributeValue>>> CategoryItemsOnDayAsync(
+        IAmazonDynamoDB dynamoDb, PipelineTopology topology, DateOnly day, CancellationToken cancellationToken) =>
+        (await dynamoDb.QueryAllAsync(new QueryRequest
         {
-            TableName = CategoryKpis,
+            TableName = topology.CategoryKpisTable.Name,
             IndexName = topology.CategoryKpisTable.GlobalIndexes.Single().Name,
             KeyConditionExpression = "#day = :day",
             ExpressionAttributeNames = new() { ["#day"] = KpiItems.OrderDate },
             ExpressionAttributeValues = new() { [":day"] = new AttributeValue(KpiItems.Date(day)) },
-        };
-        return (await dynamoDb.QueryAllAsync(request, cancellationToken).ConfigureAwait(false))
-            .Where(i => !KpiItems.IsRemoved(i)).Select(KpiItems.ReadCategoryRow).OrderBy(r => r.Category, StringComparer.Ordinal).ToList();
-    }
+        }, cancellationToken).ConfigureAwait(false)).Where(i => !KpiItems.IsRemoved(i));
 
     private static Dictionary<string, AttributeValue> DayKey(DateOnly day) => new() { [KpiItems.OrderDate] = new AttributeValue(KpiItems.Date(day)) };
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Pipeline.Topology;
@@ -60,10 +61,63 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
 
     /// <summary>
     /// Writes the rows of <paramref name="days"/> from their states as they are now, by the same write-then-read-back rounds
-    /// as a fold's last step: what <c>pipeline rebuild</c> does to rows that were changed or lost outside the pipeline.
+    /// as a fold's last step, then marks removed the category rows no state names: what <c>pipeline rebuild</c> does to
+    /// rows that were changed, lost or added outside the pipeline.
     /// </summary>
-    public async Task<(int OrderRows, int CategoryRows)> RewriteAsync(IEnumerable<DateOnly> days, CancellationToken cancellationToken) =>
-        await WriteAsync(await ReadAsync(days, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    public async Task<(int OrderRows, int CategoryRows, int StrayRows)> RewriteAsync(IReadOnlyList<DateOnly> days, CancellationToken cancellationToken)
+    {
+        var (orderRows, categoryRows) = await WriteAsync(await ReadAsync(days, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        return (orderRows, categoryRows, await RemoveStrayCategoryRowsAsync(days, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Marks removed the category rows of <paramref name="days"/> whose category the day's state does not have (written
+    /// outside the pipeline: a fold writes or removes only the categories its state names); how many. The state is read
+    /// after the rows, so a row a fold wrote has its category in it; each removal holds only while the row is as read, so
+    /// a fold that writes the row meanwhile wins.
+    /// </summary>
+    private async Task<int> RemoveStrayCategoryRowsAsync(IReadOnlyList<DateOnly> days, CancellationToken cancellationToken)
+    {
+        var rows = new ConcurrentBag<Dictionary<string, AttributeValue>>();
+        await Parallel.ForEachAsync(days, RequestConcurrency.Options(cancellationToken), async (day, ct) =>
+        {
+            foreach (var row in await KpiQueries.CategoryItemsOnDayAsync(dynamoDb, topology, day, ct).ConfigureAwait(false))
+            {
+                rows.Add(row);
+            }
+        }).ConfigureAwait(false);
+        if (rows.IsEmpty)
+        {
+            return 0;
+        }
+        var states = (await ReadAsync(rows.Select(r => KpiItems.Date(r[KpiItems.OrderDate])).Distinct().ToList(), cancellationToken).ConfigureAwait(false))
+            .ToDictionary(s => s.Day);
+        var stray = rows.Where(r => !states[KpiItems.Date(r[KpiItems.OrderDate])].Totals.Categories.ContainsKey(r[KpiItems.Category].S)).ToList();
+        var removed = 0;
+        await Parallel.ForEachAsync(stray, RequestConcurrency.Options(cancellationToken), async (row, ct) =>
+        {
+            var day = KpiItems.Date(row[KpiItems.OrderDate]);
+            var key = new Dictionary<string, AttributeValue> { [KpiItems.Category] = row[KpiItems.Category], [KpiItems.OrderDate] = row[KpiItems.OrderDate] };
+            var seen = row.GetValueOrDefault(KpiItems.StateVersion);
+            try
+            {
+                await dynamoDb.PutItemAsync(new PutItemRequest
+                {
+                    TableName = CategoryKpis,
+                    Item = KpiItems.RemovedRow(key, states[day].Versions.Sum(), clock.GetUtcNow()),
+                    ConditionExpression = seen is null ? "attribute_not_exists(#version)" : "#version = :seen",
+                    ExpressionAttributeNames = new() { ["#version"] = KpiItems.StateVersion },
+                    ExpressionAttributeValues = seen is null ? null : new() { [":seen"] = seen },
+                }, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref removed);
+            }
+            catch (ConditionalCheckFailedException)
+            {
+                // A fold wrote the row since it was read: the row is the fold's now.
+            }
+        }).ConfigureAwait(false);
+        return removed;
+    }
 
     /// <summary>The days' states as they are now, strongly consistent: the row inputs of the root slots, then whatever they name.</summary>
     private async Task<List<DayState>> ReadAsync(IEnumerable<DateOnly> days, CancellationToken cancellationToken)

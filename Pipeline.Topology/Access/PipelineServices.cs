@@ -147,7 +147,7 @@ public sealed class PipelineServices(PipelineTopology topology)
 
     /// <summary>
     /// What <c>pipeline rebuild</c> adds to <see cref="Reconciliation"/>: the fold's reads and conditional writes of the day
-    /// states and its row writes, and nothing else (no contribution is written: a rebuild folds the versions already
+    /// states, its row writes, and the removal of category rows no day state names, and nothing else (no contribution is written: a rebuild folds the versions already
     /// written). Granted to the scheduled task's role only when the deployment asks for it.
     /// </summary>
     public ServiceAccess Rebuild { get; } = new(
@@ -160,7 +160,8 @@ public sealed class PipelineServices(PipelineTopology topology)
             new(topology.KpiContributionsTable, TableOperations.GetItem | TableOperations.BatchGetItem | TableOperations.Query),
             new(topology.KpiDaysTable, TableOperations.GetItem | TableOperations.BatchGetItem | TableOperations.PutItem),
             new(topology.OrderKpisTable, TableOperations.BatchWriteItem),
-            new(topology.CategoryKpisTable, TableOperations.BatchWriteItem),
+            // A day's category rows through the index by order date, and a conditional PutItem for each one no state names.
+            new(topology.CategoryKpisTable, TableOperations.BatchWriteItem | TableOperations.PutItem | TableOperations.QueryIndexes),
         ],
         WatchesDeadLetters: []);
 

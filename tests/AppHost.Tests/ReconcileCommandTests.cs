@@ -40,20 +40,24 @@ public sealed class ReconcileCommandTests(EmulatorAppFixture app, ITestOutputHel
         var day = from.AddDays(1);
         var stored = (await _pipeline.Kpis.GetDayAsync(day, CancellationToken.None))!;
         await SetOrderFigureAsync(day, "total_orders", stored.TotalOrders + 7);
+        await AddCategoryRowAsync(day, "Stray goods"); // and a row no batch gave, added by hand
         var changed = await ReconcileAsync("reconcile", "--from", "2012-03-01", "--to", "2012-03-31", "--publish");
         Assert.Equal(1, changed.ExitCode);
         Assert.Contains($"order KPIs of 2012-03-02: total_orders is {stored.TotalOrders + 7} in DynamoDB, the engine computes {stored.TotalOrders}",
             changed.Out);
+        Assert.Contains("Stray goods on 2012-03-02: in DynamoDB, but the engine computes no such row", changed.Out);
         var summary = changed.Out.TrimEnd().Split('\n')[^1];
-        Assert.StartsWith("1 differences and 0 unverifiable versions over ", summary);
+        Assert.StartsWith("2 differences and 0 unverifiable versions over ", summary);
         Assert.EndsWith(", 1 batches in force, 350 orders", summary);
         var alert = await _pipeline.NextAlertAsync("(reconciliation)");
         Assert.Equal(AlertStatus.ReconciliationFailed, alert.Status);
         Assert.Contains("total_orders is", alert.Summary);
 
-        // rebuild writes the day's rows again from its state, and proves them.
+        // rebuild writes the day's rows again from its state, removes the row no batch gave, and proves them.
         var rebuilt = await ReconcileAsync("rebuild", "--from", "2012-03-01", "--to", "2012-03-31");
         Assert.True(rebuilt.ExitCode == 0, rebuilt.Out + rebuilt.Error);
+        Assert.Contains("; 1 category rows no batch gave removed", rebuilt.Error);
+        Assert.DoesNotContain(await _pipeline.Kpis.GetCategoriesOnDayAsync(day, CancellationToken.None), row => row.Category == "Stray goods");
         Assert.Equal(stored, await _pipeline.Kpis.GetDayAsync(day, CancellationToken.None));
         await AssertEqualAsync(from, to, batches: 1);
         // Idempotent: a second rebuild changes nothing.
@@ -143,6 +147,21 @@ public sealed class ReconcileCommandTests(EmulatorAppFixture app, ITestOutputHel
             UpdateExpression = "SET #figure = :value",
             ExpressionAttributeNames = new() { ["#figure"] = figure },
             ExpressionAttributeValues = new() { [":value"] = new AttributeValue { N = value.ToString(System.Globalization.CultureInfo.InvariantCulture) } },
+        });
+
+    /// <summary>Adds a category row to a day, as a person with console access would.</summary>
+    private Task AddCategoryRowAsync(DateOnly day, string category) =>
+        _pipeline.DynamoDb.PutItemAsync(new PutItemRequest
+        {
+            TableName = _pipeline.Topology.CategoryKpisTable.Name,
+            Item = new()
+            {
+                ["category"] = new AttributeValue(category),
+                ["order_date"] = new AttributeValue($"{day:yyyy-MM-dd}"),
+                ["daily_revenue"] = new AttributeValue { N = "10.5" },
+                ["avg_order_value"] = new AttributeValue { N = "10.5" },
+                ["avg_return_rate"] = new AttributeValue { N = "0" },
+            },
         });
 
     private async Task<CliRun> ReconcileAsync(params string[] args)

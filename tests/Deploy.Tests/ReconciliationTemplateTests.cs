@@ -50,7 +50,7 @@ public sealed class ReconciliationTemplateTests(SynthesizedStack stack)
     }
 
     [Fact]
-    public void A_schedule_of_its_own_and_rebuild_are_settings_and_rebuild_adds_only_the_folds_writes_in_a_policy_of_its_own()
+    public void A_schedule_of_its_own_and_rebuild_are_settings_and_rebuild_adds_only_its_writes_in_a_policy_of_its_own()
     {
         var template = stack.Configuration("no-nat");
 
@@ -65,8 +65,9 @@ public sealed class ReconciliationTemplateTests(SynthesizedStack stack)
                 "dynamodb:BatchWriteItem table/pipeline-category-kpis", "dynamodb:BatchWriteItem table/pipeline-order-kpis",
                 "dynamodb:DescribeTable table/pipeline-category-kpis", "dynamodb:DescribeTable table/pipeline-kpi-contributions",
                 "dynamodb:DescribeTable table/pipeline-kpi-days", "dynamodb:DescribeTable table/pipeline-order-kpis",
-                "dynamodb:GetItem table/pipeline-kpi-contributions", "dynamodb:GetItem table/pipeline-kpi-days", "dynamodb:PutItem table/pipeline-kpi-days",
-                "dynamodb:Query table/pipeline-kpi-contributions",
+                "dynamodb:GetItem table/pipeline-kpi-contributions", "dynamodb:GetItem table/pipeline-kpi-days",
+                "dynamodb:PutItem table/pipeline-category-kpis", "dynamodb:PutItem table/pipeline-kpi-days",
+                "dynamodb:Query table/pipeline-category-kpis/index/by-order-date", "dynamodb:Query table/pipeline-kpi-contributions",
             ],
             TemplateReader.Grants(template, "pipeline-reconcile-rebuild"));
     }
