@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Text.Json;
 using Pipeline.Engine.Batches;
@@ -15,7 +16,8 @@ namespace Pipeline.Benchmarks;
 /// </summary>
 internal static class ParquetComparison
 {
-    private static readonly string[] Contenders = ["replay", "parquet.net zstd", "parquetsharp zstd", "parquet.net snappy", "parquetsharp snappy"];
+    private static readonly string[] Contenders =
+        ["replay", "parquet.net zstd", "parquetsharp zstd", "parquet.net snappy", "parquetsharp snappy", "parquet.net zstd, 2 writers"];
 
     public static void Run(string batch, int runs)
     {
@@ -63,12 +65,12 @@ internal static class ParquetComparison
         Directory.CreateDirectory(output);
         long peakManaged = 0;
         using var sampler = new Timer(_ => InterlockedMax(ref peakManaged, GC.GetTotalMemory(false)), null, 0, 10);
-        var streams = new List<Stream>();
+        var streams = new System.Collections.Concurrent.ConcurrentQueue<Stream>();
         Stream OpenDay(DateOnly day)
         {
             string folder = Directory.CreateDirectory(Path.Combine(output, $"order_date={day:yyyy-MM-dd}")).FullName;
             var stream = new FileStream(Path.Combine(folder, "batch.parquet"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-            streams.Add(stream);
+            streams.Enqueue(stream);
             return stream;
         }
 
@@ -83,6 +85,13 @@ internal static class ParquetComparison
             {
                 rows = EnrichedFile.ReadRecords(input, new NullSink()).Items;
             }
+            else if (contender.EndsWith("writers", StringComparison.Ordinal))
+            {
+                // As Compute writes it (CuratedPublisher): the file read once, its days shared among writers on threads of their own.
+                using var writer = new ParallelCuratedWriter(OpenDay, int.Parse(contender.Split(' ')[^2], CultureInfo.InvariantCulture), options);
+                EnrichedFile.ReadRecords(input, writer);
+                rows = writer.Complete().Sum(f => f.Rows);
+            }
             else if (contender.StartsWith("parquet.net", StringComparison.Ordinal))
             {
                 using var writer = new CuratedOrderItemsWriter(OpenDay, options);
@@ -96,7 +105,10 @@ internal static class ParquetComparison
                 rows = writer.Complete().Sum(f => f.Rows);
             }
         }
-        streams.ForEach(s => s.Dispose());
+        foreach (var stream in streams)
+        {
+            stream.Dispose();
+        }
         double seconds = stopwatch.Elapsed.TotalSeconds;
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         InterlockedMax(ref peakManaged, GC.GetTotalMemory(false));
