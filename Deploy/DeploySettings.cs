@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pipeline.Engine.DataQuality;
 using Pipeline.Topology;
 
 namespace Deploy;
@@ -84,6 +85,12 @@ public sealed record DeploySettings
     public int FreshnessLookbackDays { get; init; } = 30;
 
     /// <summary>
+    /// The anomaly check's settings (docs/data-quality.md, Anomalies), given to the Notifier: the check's own defaults unless
+    /// set; <c>anomalies=off</c> turns it off.
+    /// </summary>
+    public AnomalySettings Anomalies { get; init; } = new();
+
+    /// <summary>
     /// When the reconciliation task (<c>pipeline reconcile --publish</c>) runs: an EventBridge schedule expression, such as
     /// <c>cron(30 3 * * ? *)</c> (daily at 03:30 UTC, the default) or <c>rate(12 hours)</c>; <c>off</c> for none.
     /// </summary>
@@ -134,6 +141,22 @@ public sealed record DeploySettings
         },
         ["freshnessDeadline"] = (s, v) => s with { FreshnessDeadline = v == "off" ? null : FreshnessDeadlineOf(v) },
         ["freshnessLookbackDays"] = (s, v) => s with { FreshnessLookbackDays = Number(v, 1) },
+        ["anomalies"] = (s, v) => s with
+        {
+            Anomalies = s.Anomalies with
+            {
+                Enabled = v switch
+                {
+                    "on" => true,
+                    "off" => false,
+                    _ => throw new ArgumentException($"anomalies: '{v}' is neither on nor off."),
+                },
+            },
+        },
+        ["anomalyWeeks"] = (s, v) => s with { Anomalies = s.Anomalies with { Weeks = Number(v, 1) } },
+        ["anomalyMinimumHistory"] = (s, v) => s with { Anomalies = s.Anomalies with { MinimumHistory = Number(v, 1) } },
+        ["anomalyThreshold"] = (s, v) => s with { Anomalies = s.Anomalies with { Threshold = Decimal("anomalyThreshold", v) } },
+        ["anomalySpreadFloor"] = (s, v) => s with { Anomalies = s.Anomalies with { SpreadFloor = Decimal("anomalySpreadFloor", v) } },
         ["reconcileSchedule"] = (s, v) => s with { ReconcileSchedule = Schedule(v) },
         ["reconcileMayRebuild"] = (s, v) => s with { ReconcileMayRebuild = Boolean("reconcileMayRebuild", v) },
         ["analyticsScanCutoffGiB"] = (s, v) => s with { AnalyticsScanCutoffGiB = Number(v, 1) },
@@ -195,22 +218,39 @@ public sealed record DeploySettings
         {
             throw new ArgumentException($"alertEmails: '{notEmail}' is not an email address.");
         }
+        if (Anomalies.Enabled && Anomalies.Options().Problems().ToList() is { Count: > 0 } problems)
+        {
+            throw new ArgumentException($"The anomaly settings cannot work: {string.Join(" ", problems)}");
+        }
         _ = Deploy.DashboardSignIn.ModeOf(this);
         return this;
     }
 
     /// <summary>
-    /// The Notifier's freshness settings as its environment (the configuration section <c>Freshness</c> of
-    /// Services.Notifier's FreshnessOptions).
+    /// The Notifier's data-quality settings as its environment: the configuration sections <c>Freshness</c>
+    /// (Services.Notifier's FreshnessOptions) and <c>Anomalies</c> (<see cref="AnomalyOptions"/>).
     /// </summary>
-    public IReadOnlyDictionary<string, string> FreshnessEnvironment() => FreshnessDeadline is null
-        ? new Dictionary<string, string> { ["Freshness__Enabled"] = "false" }
-        : new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> NotifierEnvironment()
+    {
+        var environment = FreshnessDeadline is null
+            ? new Dictionary<string, string> { ["Freshness__Enabled"] = "false" }
+            : new Dictionary<string, string>
+            {
+                ["Freshness__Enabled"] = "true",
+                ["Freshness__Deadline"] = FreshnessDeadline,
+                ["Freshness__LookbackDays"] = FreshnessLookbackDays.ToString(CultureInfo.InvariantCulture),
+            };
+        var anomalies = Anomalies.Options();
+        environment[$"{AnomalyOptions.SectionName}__Enabled"] = anomalies.Enabled ? "true" : "false";
+        if (anomalies.Enabled)
         {
-            ["Freshness__Enabled"] = "true",
-            ["Freshness__Deadline"] = FreshnessDeadline,
-            ["Freshness__LookbackDays"] = FreshnessLookbackDays.ToString(CultureInfo.InvariantCulture),
-        };
+            environment[$"{AnomalyOptions.SectionName}__Weeks"] = anomalies.Weeks.ToString(CultureInfo.InvariantCulture);
+            environment[$"{AnomalyOptions.SectionName}__MinimumHistory"] = anomalies.MinimumHistory.ToString(CultureInfo.InvariantCulture);
+            environment[$"{AnomalyOptions.SectionName}__Threshold"] = anomalies.Threshold.ToString(CultureInfo.InvariantCulture);
+            environment[$"{AnomalyOptions.SectionName}__SpreadFloor"] = anomalies.SpreadFloor.ToString(CultureInfo.InvariantCulture);
+        }
+        return environment;
+    }
 
     /// <summary>A time of day as the Notifier reads it (HH:mm), checked here so that a typo fails the synth, not the Notifier's start.</summary>
     private static string FreshnessDeadlineOf(string value) =>
@@ -268,8 +308,34 @@ public sealed record DeploySettings
     private static IReadOnlyList<string> List(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
+    /// <summary>A number such as 3.5 (a point, no exponent); its range is the setting's own check.</summary>
+    private static double Decimal(string key, string value) =>
+        double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
+            ? number
+            : throw new ArgumentException($"{key}: '{value}' is not a number such as 3.5.");
+
     private static int Number(string value, int minimum) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= minimum
             ? number
             : throw new ArgumentException($"'{value}' is not a whole number of at least {minimum}.");
+}
+
+/// <summary>The anomaly check's settings in the stack; unset ones are the check's defaults (<see cref="AnomalyOptions"/>).</summary>
+public sealed record AnomalySettings
+{
+    private static readonly AnomalyOptions Defaults = new();
+
+    public bool Enabled { get; init; } = Defaults.Enabled;
+
+    public int Weeks { get; init; } = Defaults.Weeks;
+
+    public int MinimumHistory { get; init; } = Defaults.MinimumHistory;
+
+    public double Threshold { get; init; } = Defaults.Threshold;
+
+    public double SpreadFloor { get; init; } = Defaults.SpreadFloor;
+
+    /// <summary>As the Notifier binds them.</summary>
+    public AnomalyOptions Options() =>
+        new() { Enabled = Enabled, Weeks = Weeks, MinimumHistory = MinimumHistory, Threshold = Threshold, SpreadFloor = SpreadFloor };
 }

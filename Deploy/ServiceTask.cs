@@ -67,7 +67,7 @@ public sealed class ServiceTask
             ContainerName = name,
             Image = images.Service(name),
             Environment = Environment(topology, name,
-                name == new PipelineServices(topology).Notifier.Name ? settings.FreshnessEnvironment() : new Dictionary<string, string>()),
+                name == new PipelineServices(topology).Notifier.Name ? settings.NotifierEnvironment() : new Dictionary<string, string>()),
             Logging = LogDrivers.AwsLogs(new AwsLogDriverProps { LogGroup = logs, StreamPrefix = "app" }),
             PortMappings = [new PortMapping { ContainerPort = HttpPort }],
             ReadonlyRootFilesystem = true,

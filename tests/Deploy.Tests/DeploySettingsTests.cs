@@ -37,12 +37,13 @@ public sealed class DeploySettingsTests(SynthesizedStack stack)
     }
 
     [Fact]
-    public void The_notifier_alone_is_given_the_freshness_settings_and_one_setting_turns_the_check_off()
+    public void The_notifier_alone_is_given_the_freshness_and_anomaly_settings_and_one_setting_turns_each_check_off()
     {
         Dictionary<string, string> Environment(string container) => stack.Resources("AWS::ECS::TaskDefinition")
             .SelectMany(t => t.Resource["Properties"]!["ContainerDefinitions"]!.AsArray())
             .Single(c => (string)c!["Name"]! == container)!["Environment"]!.AsArray()
-            .Where(e => ((string)e!["Name"]!).StartsWith("Freshness__", StringComparison.Ordinal))
+            .Where(e => ((string)e!["Name"]!).StartsWith("Freshness__", StringComparison.Ordinal)
+                || ((string)e!["Name"]!).StartsWith("Anomalies__", StringComparison.Ordinal))
             .ToDictionary(e => (string)e!["Name"]!, e => (string)e!["Value"]!);
 
         Assert.Equal(new Dictionary<string, string>
@@ -50,17 +51,26 @@ public sealed class DeploySettingsTests(SynthesizedStack stack)
             ["Freshness__Enabled"] = "true",
             ["Freshness__Deadline"] = "07:30",
             ["Freshness__LookbackDays"] = "45",
+            ["Anomalies__Enabled"] = "true",
+            ["Anomalies__Weeks"] = "8",
+            ["Anomalies__MinimumHistory"] = "3",
+            ["Anomalies__Threshold"] = "4.5",
+            ["Anomalies__SpreadFloor"] = "0.1",
         }, Environment("notifier"));
         Assert.All(new[] { "validate", "transform", "compute", "dashboard" }, service => Assert.Empty(Environment(service)));
         Assert.Equal(("06:00", 30), (new DeploySettings().FreshnessDeadline, new DeploySettings().FreshnessLookbackDays));
-        Assert.Equal(new Dictionary<string, string> { ["Freshness__Enabled"] = "false" },
-            DeploySettings.Parse(["freshnessDeadline=off"]).FreshnessEnvironment());
+        Assert.Equal(new Dictionary<string, string> { ["Freshness__Enabled"] = "false", ["Anomalies__Enabled"] = "false" },
+            DeploySettings.Parse(["freshnessDeadline=off", "anomalies=off"]).NotifierEnvironment());
     }
 
     [Theory]
     [InlineData("freshnessDeadline=6am", "freshnessDeadline: '6am' is not a deadline")]
     [InlineData("freshnessDeadline=24:00", "HH:mm")]
     [InlineData("freshnessLookbackDays=0", "at least 1")]
+    [InlineData("anomalies=no", "anomalies: 'no' is neither on nor off")]
+    [InlineData("anomalyThreshold=high", "anomalyThreshold: 'high' is not a number")]
+    [InlineData("anomalyMinimumHistory=9", "Anomalies:MinimumHistory must be from 1 to Anomalies:Weeks (8), not 9.")]
+    [InlineData("anomalyThreshold=0", "Anomalies:Threshold must be a positive number, not 0.")]
     [InlineData("vpcId=vpc-0a1b2c3d", "subnetIds")]
     [InlineData("vpcId=vpc-0abc", "not a vpc id")]
     [InlineData("vpcId=vpc-0a1b2c3d subnetIds=subnet-1", "not a subnet id")]

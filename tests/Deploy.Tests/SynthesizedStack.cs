@@ -20,7 +20,7 @@ public sealed class SynthesizedStack : StackTemplate, IDisposable
     public static readonly string[] SharedArguments =
     [
         "alertEmails=ops@example.com,data@example.com", "minTasks=0", "maxTasks=3", "backlogPerTask=2", "logRetentionDays=14",
-        "tableDeletionProtection=false", "freshnessDeadline=07:30", "freshnessLookbackDays=45",
+        "tableDeletionProtection=false", "freshnessDeadline=07:30", "freshnessLookbackDays=45", "anomalyThreshold=4.5", "anomalyMinimumHistory=3",
     ];
 
     /// <summary>
