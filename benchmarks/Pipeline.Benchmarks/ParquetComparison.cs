@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Pipeline.Engine.Batches;
 using Pipeline.Engine.Curated;
