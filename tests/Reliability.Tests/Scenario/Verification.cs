@@ -3,6 +3,7 @@ using Amazon.SQS.Model;
 using EventBus.AwsSqs;
 using Pipeline.Contracts.Alerts;
 using Pipeline.Storage.Batches;
+using Pipeline.Storage.Curated;
 using Pipeline.Storage.Runs;
 using Pipeline.Topology;
 
@@ -10,8 +11,8 @@ namespace Reliability.Tests.Scenario;
 
 /// <summary>
 /// What must hold once the system has settled, checked against the plan and the engine run on the same files: every
-/// version ended once with its one terminal alert; the KPI tables are the engine's over exactly the versions in force;
-/// the dead-letter queues hold exactly the poison sent on purpose, each with its reason; no raw file is lost. Each
+/// version ended once with its one terminal alert; the KPI tables are the engine's over exactly the versions in force, and
+/// the curated Parquet is theirs too; the dead-letter queues hold exactly the poison sent on purpose, each with its reason; no raw file is lost. Each
 /// thing that does not hold is one discrepancy, described.
 /// </summary>
 /// <param name="days">Every day a planned batch can fall on.</param>
@@ -28,6 +29,7 @@ public sealed class Verification(
         CheckAlerts();
         await CheckHistoriesAsync(cancellationToken);
         await CheckKpisAsync(cancellationToken);
+        await CheckCuratedAsync(cancellationToken);
         await CheckFilesAsync(cancellationToken);
         return _discrepancies;
     }
@@ -184,6 +186,35 @@ public sealed class Verification(
                 Discrepancy($"category KPIs of {day}: {haveCategories.Count} rows stored, {wantCategories.Count} from the engine; first difference: " +
                     $"{haveCategories.Except(wantCategories).FirstOrDefault()?.ToString() ?? "-"} vs " +
                     $"{wantCategories.Except(haveCategories).FirstOrDefault()?.ToString() ?? "-"}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>curated/</c>: each batch has one object a day its version in force has items on, naming that version, and no
+    /// other; a batch with no version in force has none.
+    /// </summary>
+    private async Task CheckCuratedAsync(CancellationToken cancellationToken)
+    {
+        var keys = await driver.KeysUnderAsync(PipelineTopology.CuratedOrderItems.Prefix);
+        foreach (var batch in plan.Versions.GroupBy(v => v.Batch))
+        {
+            var inForce = batch.SingleOrDefault(v => v.InForce);
+            var expected = inForce is null ? [] : PipelineDriver.EngineKpis(inForce.Folder!).CategoryKpis.Select(r => r.OrderDate).Distinct()
+                .Select(day => CuratedPublisher.KeyOf(batch.Key, day)).ToHashSet(StringComparer.Ordinal);
+            var found = keys.Where(k => k.EndsWith($"/{batch.Key}.parquet", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+            if (!found.SetEquals(expected))
+            {
+                Discrepancy($"{batch.Key}: curated objects {string.Join(", ", found.Except(expected).Take(3))} not of its version in force, " +
+                    $"{string.Join(", ", expected.Except(found).Take(3))} missing ({found.Count} found, {expected.Count} expected)");
+            }
+            foreach (var key in found.Intersect(expected))
+            {
+                var metadata = await driver.S3.GetObjectMetadataAsync(driver.Topology.Bucket.Name, key, cancellationToken);
+                if (metadata.Metadata[CuratedPublisher.VersionMetadata] != $"{inForce!.Version}")
+                {
+                    Discrepancy($"{key} holds version {metadata.Metadata[CuratedPublisher.VersionMetadata]}, the version in force is {inForce.Version}");
+                }
             }
         }
     }
