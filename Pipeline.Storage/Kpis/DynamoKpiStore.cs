@@ -128,7 +128,8 @@ public sealed class DynamoKpiStore(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// are marked removed, and a fold running meanwhile still ends with rows of the final state (docs/kpi-storage.md, "Why
     /// this stays exact"). Changes no state item.
     /// </summary>
-    public async Task<(int OrderRows, int CategoryRows, int StrayRows)> RewriteRowsAsync(IReadOnlyCollection<DateOnly> days, CancellationToken cancellationToken)
+    public async Task<(int OrderRows, int CategoryRows, int StrayRows)> RewriteRowsAsync(
+        IReadOnlyCollection<DateOnly> days, CancellationToken cancellationToken)
     {
         using var locked = await _days.AcquireAsync(days, cancellationToken).ConfigureAwait(false);
         var rows = (0, 0, 0);

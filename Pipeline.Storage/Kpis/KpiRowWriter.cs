@@ -66,7 +66,8 @@ internal sealed class KpiRowWriter(IAmazonDynamoDB dynamoDb, PipelineTopology to
     /// </summary>
     public async Task<(int OrderRows, int CategoryRows, int StrayRows)> RewriteAsync(IReadOnlyList<DateOnly> days, CancellationToken cancellationToken)
     {
-        var (orderRows, categoryRows) = await WriteAsync(await ReadAsync(days, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var states = await ReadAsync(days, cancellationToken).ConfigureAwait(false);
+        var (orderRows, categoryRows) = await WriteAsync(states, cancellationToken).ConfigureAwait(false);
         return (orderRows, categoryRows, await RemoveStrayCategoryRowsAsync(days, cancellationToken).ConfigureAwait(false));
     }
 

@@ -147,8 +147,9 @@ public sealed class PipelineServices(PipelineTopology topology)
 
     /// <summary>
     /// What <c>pipeline rebuild</c> adds to <see cref="Reconciliation"/>: the fold's reads and conditional writes of the day
-    /// states, its row writes, and the removal of category rows no day state names, and nothing else (no contribution is written: a rebuild folds the versions already
-    /// written). Granted to the scheduled task's role only when the deployment asks for it.
+    /// states, its row writes, and the removal of category rows no day state names, and nothing else (no contribution is
+    /// written: a rebuild folds the versions already written). Granted to the scheduled task's role only when the
+    /// deployment asks for it.
     /// </summary>
     public ServiceAccess Rebuild { get; } = new(
         "rebuild",

@@ -296,7 +296,8 @@ public sealed class CuratedOrderItemsTests : IDisposable
         return days;
     }
 
-    private static IReadOnlyList<CuratedDayFile> WriteAll(IEnrichedRecordWriter writer, IEnumerable<EnrichedOrderItem> items, Func<IReadOnlyList<CuratedDayFile>> complete)
+    private static IReadOnlyList<CuratedDayFile> WriteAll(
+        IEnrichedRecordWriter writer, IEnumerable<EnrichedOrderItem> items, Func<IReadOnlyList<CuratedDayFile>> complete)
     {
         foreach (var item in items)
         {
