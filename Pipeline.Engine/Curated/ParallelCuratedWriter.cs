@@ -10,8 +10,8 @@ namespace Pipeline.Engine.Curated;
 /// <see cref="CuratedOrderItemsWriter"/> per thread chosen by order date (day number modulo the writers' count), so each
 /// day's file is still written by one writer, and the enriched files are read once, not once per writer. Together the
 /// writers buffer no more rows than one writer with the same options would, besides the few chunks on their way to them.
-/// <c>openDay</c> is called from the writers' threads. Written to from one thread; an error of any writer (a price DECIMAL(38,18) cannot hold) is thrown by
-/// the next <see cref="Write(in EnrichedOrderItem)"/> or by <see cref="Complete"/>.
+/// <c>openDay</c> is called from the writers' threads. Written to from one thread; an error of any writer (a price
+/// DECIMAL(38,18) cannot hold) is thrown by the next <see cref="Write(in EnrichedOrderItem)"/> or by <see cref="Complete"/>.
 /// </summary>
 public sealed class ParallelCuratedWriter : IEnrichedRecordWriter
 {

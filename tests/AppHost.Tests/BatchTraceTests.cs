@@ -47,8 +47,9 @@ public sealed class BatchTraceTests(EmulatorAppFixture app)
             Assert.Equal(batch, Assert.Single(spans, s => s.Name == stage)["pipeline.batch.id"]);
         }
 
-        // One trace per batch: nothing about this batch is in any other trace.
-        Assert.All(app.Traces.Spans.Where(s => s["pipeline.batch.id"] == batch), s => Assert.Equal(root.TraceId, s.TraceId));
+        // One trace per batch: nothing the pipeline did about this batch is in any other trace. (The dashboard learns of the
+        // alert by polling, in a trace of its own, whenever its next poll comes: LatestAlertWatcher.ChangeSeenSpan.)
+        Assert.All(app.Traces.Spans.Where(s => s["pipeline.batch.id"] == batch && s.Service != "dashboard"), s => Assert.Equal(root.TraceId, s.TraceId));
 
         // Readable spans: AWS calls as Service.Operation with what they touched, never a bare HTTP call.
         Assert.DoesNotContain(spans, s => s.Scope == "System.Net.Http" || s.Name.Split(' ')[0] is "GET" or "PUT" or "POST" or "HEAD" or "DELETE" or "HTTP");
