@@ -36,13 +36,16 @@ install_packages() {
 
 start_services() {
   mkdir -p "$state"
+  # Both outlive this run, so they start in / rather than in the clone: a podman service whose working directory was
+  # deleted (a clone removed and made again) fails every container start with "write child: broken pipe".
+  local config="$PWD/.ci/registry.yml"
   if ! curl -sf "http://$registry/v2/" >/dev/null; then
-    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$state/registry" \
-      nohup docker-registry serve .ci/registry.yml >"$state/registry.log" 2>&1 &
+    (cd / && REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$state/registry" \
+      nohup docker-registry serve "$config" >"$state/registry.log" 2>&1 &)
   fi
   if ! curl -sf --unix-socket "$socket" http://d/_ping >/dev/null 2>&1; then
     mkdir -p "$(dirname "$socket")"
-    nohup podman system service --time=0 "unix://$socket" >"$state/podman-service.log" 2>&1 &
+    (cd / && nohup podman system service --time=0 "unix://$socket" >"$state/podman-service.log" 2>&1 &)
   fi
   for _ in $(seq 1 50); do
     curl -sf "http://$registry/v2/" >/dev/null && curl -sf --unix-socket "$socket" http://d/_ping >/dev/null && return 0
