@@ -124,9 +124,8 @@ public sealed class ServiceContainers : IAsyncLifetime
     /// Creates and starts a container, one start at a time: podman 4.3 (Debian 12's, cgroups v1) now and then fails starts
     /// made side by side. It also now and then fails a start with a 500 ("write child: broken pipe", runc's sync pipe,
     /// testcontainers/testcontainers-java#6640; or runc's bare "exit status 1"), though the same container starts when asked
-    /// again: that start is made again, with a new container, a second later and then longer, up to five times (three at
-    /// once were seen to fail in a row). A container whose start failed is removed. Returns the container and a stopwatch
-    /// started when its turn came.
+    /// again: that start is made again, with a new container, a second later and then longer, up to five times. A container
+    /// whose start failed is removed. Returns the container and a stopwatch started when its turn came.
     /// </summary>
     private static async Task<(T Container, Stopwatch Started)> StartOneAtATimeAsync<T>(Func<Task<T>> create, Func<T, Task> start, Func<T, Task> remove)
     {
