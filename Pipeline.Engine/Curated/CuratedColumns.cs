@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Numerics;
 using Parquet;
 using Parquet.Data;
 using Parquet.Schema;
@@ -34,6 +34,7 @@ internal sealed class CuratedColumns
     private readonly DateTimeDataField _shippedAt = Timestamp("shipped_at", isNullable: true);
     private readonly DateTimeDataField _deliveredAt = Timestamp("delivered_at", isNullable: true);
     private readonly DateTimeDataField _returnedAt = Timestamp("returned_at", isNullable: true);
+    private readonly ColumnValues _values = new();
 
     public CuratedColumns() =>
         Schema = new(_orderId, _itemId, _userId, _productId, _category, _status, _salePrice, _createdAt, _shippedAt, _deliveredAt, _returnedAt);
@@ -95,36 +96,82 @@ internal sealed class CuratedColumns
         }
     }
 
-    /// <summary>Writes <paramref name="items"/> as one row group.</summary>
-    public void WriteRowGroup(ParquetWriter writer, List<EnrichedOrderItem> items)
+    /// <summary>Writes <paramref name="rows"/> as one row group.</summary>
+    public void WriteRowGroup(ParquetWriter writer, CuratedRowBuffer rows)
     {
-        ReadOnlySpan<EnrichedOrderItem> rows = CollectionsMarshal.AsSpan(items);
+        int count = _values.Fill(rows);
         using ParquetRowGroupWriter group = writer.CreateRowGroup();
-        Wait(group.WriteAsync<long>(_orderId, Values(rows, static (in EnrichedOrderItem i) => i.OrderId)));
-        Wait(group.WriteAsync<long>(_itemId, Values(rows, static (in EnrichedOrderItem i) => i.ItemId)));
-        Wait(group.WriteAsync<long>(_userId, Values(rows, static (in EnrichedOrderItem i) => i.UserId)));
-        Wait(group.WriteAsync<long>(_productId, Values(rows, static (in EnrichedOrderItem i) => i.ProductId)));
-        Wait(group.WriteAsync(_category, Values(rows, static (in EnrichedOrderItem i) => i.Category.Name)));
-        Wait(group.WriteAsync(_status, Values(rows, static (in EnrichedOrderItem i) => OrderStatusText.Of(i.Status))));
-        Wait(group.WriteAsync<BigDecimal>(_salePrice, Values(rows, static (in EnrichedOrderItem i) => Unscaled(i.SalePrice))));
-        Wait(group.WriteAsync<DateTime>(_createdAt, Values(rows, static (in EnrichedOrderItem i) => i.Times.CreatedAt)));
-        Wait(group.WriteAsync<DateTime>(_shippedAt, Values(rows, static (in EnrichedOrderItem i) => i.Times.ShippedAt)));
-        Wait(group.WriteAsync<DateTime>(_deliveredAt, Values(rows, static (in EnrichedOrderItem i) => i.Times.DeliveredAt)));
-        Wait(group.WriteAsync<DateTime>(_returnedAt, Values(rows, static (in EnrichedOrderItem i) => i.Times.ReturnedAt)));
-    }
-
-    private delegate T Column<T>(in EnrichedOrderItem item);
-
-    private static T[] Values<T>(ReadOnlySpan<EnrichedOrderItem> rows, Column<T> column)
-    {
-        var values = new T[rows.Length];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            values[i] = column(rows[i]);
-        }
-        return values;
+        Wait(group.WriteAsync<long>(_orderId, _values.OrderIds.AsMemory(0, count)));
+        Wait(group.WriteAsync<long>(_itemId, _values.ItemIds.AsMemory(0, count)));
+        Wait(group.WriteAsync<long>(_userId, _values.UserIds.AsMemory(0, count)));
+        Wait(group.WriteAsync<long>(_productId, _values.ProductIds.AsMemory(0, count)));
+        Wait(group.WriteAsync(_category, new ArraySegment<string>(_values.Categories, 0, count)));
+        Wait(group.WriteAsync(_status, new ArraySegment<string>(_values.Statuses, 0, count)));
+        Wait(group.WriteAsync<BigDecimal>(_salePrice, _values.SalePrices.AsMemory(0, count)));
+        Wait(group.WriteAsync<DateTime>(_createdAt, _values.CreatedAt.AsMemory(0, count)));
+        Wait(group.WriteAsync<DateTime>(_shippedAt, _values.ShippedAt.AsMemory(0, count)));
+        Wait(group.WriteAsync<DateTime>(_deliveredAt, _values.DeliveredAt.AsMemory(0, count)));
+        Wait(group.WriteAsync<DateTime>(_returnedAt, _values.ReturnedAt.AsMemory(0, count)));
     }
 
     // IEnrichedRecordWriter is synchronous; Parquet.Net wants the columns one after another anyway.
     private static void Wait(Task write) => write.GetAwaiter().GetResult();
+
+    /// <summary>
+    /// A row group's values column by column, in arrays kept from one row group to the next and grown only for a larger
+    /// one: new arrays for every row group were large-object garbage.
+    /// </summary>
+    private sealed class ColumnValues
+    {
+        public long[] OrderIds = [], ItemIds = [], UserIds = [], ProductIds = [];
+        public string[] Categories = [], Statuses = [];
+        public BigDecimal[] SalePrices = [];
+        public DateTime[] CreatedAt = [];
+        public DateTime?[] ShippedAt = [], DeliveredAt = [], ReturnedAt = [];
+
+        /// <summary>Fills the columns from <paramref name="rows"/>; returns how many rows they hold.</summary>
+        public int Fill(CuratedRowBuffer rows)
+        {
+            if (rows.Count > OrderIds.Length)
+            {
+                Grow(rows.Count);
+            }
+            int row = 0;
+            foreach (ArraySegment<EnrichedOrderItem> chunk in rows.Chunks())
+            {
+                foreach (ref readonly EnrichedOrderItem item in chunk.AsSpan())
+                {
+                    OrderIds[row] = item.OrderId;
+                    ItemIds[row] = item.ItemId;
+                    UserIds[row] = item.UserId;
+                    ProductIds[row] = item.ProductId;
+                    Categories[row] = item.Category.Name;
+                    Statuses[row] = OrderStatusText.Of(item.Status);
+                    SalePrices[row] = Unscaled(item.SalePrice);
+                    CreatedAt[row] = item.Times.CreatedAt;
+                    ShippedAt[row] = item.Times.ShippedAt;
+                    DeliveredAt[row] = item.Times.DeliveredAt;
+                    ReturnedAt[row] = item.Times.ReturnedAt;
+                    row++;
+                }
+            }
+            return row;
+        }
+
+        private void Grow(int rows)
+        {
+            int size = (int)Math.Min(BitOperations.RoundUpToPowerOf2((uint)rows), Array.MaxLength);
+            OrderIds = new long[size];
+            ItemIds = new long[size];
+            UserIds = new long[size];
+            ProductIds = new long[size];
+            Categories = new string[size];
+            Statuses = new string[size];
+            SalePrices = new BigDecimal[size];
+            CreatedAt = new DateTime[size];
+            ShippedAt = new DateTime?[size];
+            DeliveredAt = new DateTime?[size];
+            ReturnedAt = new DateTime?[size];
+        }
+    }
 }

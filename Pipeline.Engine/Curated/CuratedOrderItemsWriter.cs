@@ -41,6 +41,7 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
     private readonly ParquetOptions _parquetOptions;
     private readonly CuratedColumns _columns = new();
     private readonly Dictionary<DateOnly, DayFile> _days = [];
+    private readonly Stack<EnrichedOrderItem[]> _spareChunks = [];
     private bool _completed;
 
     public CuratedOrderItemsWriter(Func<DateOnly, Stream> openDay, CuratedWriterOptions? options = null)
@@ -71,7 +72,7 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
             _days.Add(date, day);
         }
 
-        day.Buffer.Add(item);
+        day.Buffer.Add(item, _spareChunks);
         BufferedRows++;
         if (day.Buffer.Count >= _options.RowGroupRows)
         {
@@ -120,14 +121,14 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
         _columns.WriteRowGroup(day.Writer, day.Buffer);
         day.Rows += day.Buffer.Count;
         BufferedRows -= day.Buffer.Count;
-        day.Buffer = []; // not Clear(): a cleared list keeps its capacity, every day's would add up
+        day.Buffer.Clear(_spareChunks);
     }
 
     private sealed class DayFile(DateOnly day)
     {
         public DateOnly Day { get; } = day;
 
-        public List<EnrichedOrderItem> Buffer { get; set; } = [];
+        public CuratedRowBuffer Buffer { get; } = new();
 
         public ParquetWriter? Writer { get; set; }
 

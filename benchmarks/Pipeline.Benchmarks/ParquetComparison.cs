@@ -50,6 +50,7 @@ internal static class ParquetComparison
             Console.WriteLine(
                 $"{contender,-20} best {figures.Min(f => f.Seconds),5:F2} s, median {median,5:F2} s wall, median {cpu,5:F2} s CPU, " +
                 $"peak managed {figures.Max(f => f.PeakManagedBytes) / 1e6,5:F0} MB, peak RSS {figures.Max(f => f.PeakRssBytes) / 1e6,5:F0} MB, " +
+                $"{Median(figures.Select(f => (double)f.FullCollections)),3:F0} full GCs pausing {Median(figures.Select(f => f.GcPauseSeconds)),4:F2} s, " +
                 $"{size}, {figures[^1].Files} files, {figures[^1].Rows} rows");
         }
         Console.WriteLine($"load average {LoadAverage()}");
@@ -114,7 +115,8 @@ internal static class ParquetComparison
         InterlockedMax(ref peakManaged, GC.GetTotalMemory(false));
         long bytes = Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         using var self = Process.GetCurrentProcess();
-        var figures = new ChildFigures(seconds, cpu, Interlocked.Read(ref peakManaged), self.PeakWorkingSet64, bytes, streams.Count, rows);
+        var figures = new ChildFigures(seconds, cpu, Interlocked.Read(ref peakManaged), self.PeakWorkingSet64, bytes, streams.Count, rows,
+            GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalSeconds);
         Console.WriteLine(JsonSerializer.Serialize(figures));
     }
 
@@ -137,7 +139,8 @@ internal static class ParquetComparison
         }
     }
 
-    private sealed record ChildFigures(double Seconds, double CpuSeconds, long PeakManagedBytes, long PeakRssBytes, long Bytes, int Files, long Rows);
+    private sealed record ChildFigures(
+        double Seconds, double CpuSeconds, long PeakManagedBytes, long PeakRssBytes, long Bytes, int Files, long Rows, int FullCollections, double GcPauseSeconds);
 
     private sealed class NullSink : IEnrichedRecordWriter
     {

@@ -140,6 +140,26 @@ public sealed class CuratedOrderItemsTests : IDisposable
     }
 
     [Fact]
+    public void Row_groups_gathered_from_several_buffered_chunks_hold_every_item_in_the_order_written()
+    {
+        var created = new DateTime(2025, 3, 8, 10, 0, 0, DateTimeKind.Utc);
+        var items = Enumerable.Range(1, 4_600) // two days, interleaved: 2,300 items each, row groups of 1,000 and what is left
+            .Select(i => Item(i, new ItemTimes(created.AddDays(i % 2), null, null, null), i + 0.25m)).ToList();
+        var days = WriteParquet(items, new CuratedWriterOptions { RowGroupRows = 1_000, MaxBufferedRows = 10_000 });
+
+        Assert.Equal([2_300, 2_300], days.Select(d => d.Rows));
+        using var duckDb = new DuckDBConnection("DataSource=:memory:");
+        duckDb.Open();
+        string all = Path.Combine(_folder, "order_date=*", "part.parquet");
+        Assert.Equal(
+            items.OrderBy(i => i.OrderDate).Select(i => (i.ItemId, i.SalePrice)),
+            duckDb.Query($"SELECT item_id, sale_price::VARCHAR FROM read_parquet('{all}', file_row_number = true) ORDER BY filename, file_row_number",
+                r => (r.GetInt64(0), decimal.Parse(r.GetString(1), CultureInfo.InvariantCulture))));
+        Assert.Equal([1_000, 1_000, 300, 1_000, 1_000, 300],
+            duckDb.Query($"SELECT DISTINCT file_name, row_group_id, row_group_num_rows FROM parquet_metadata('{all}') ORDER BY 1, 2", r => r.GetInt64(2)));
+    }
+
+    [Fact]
     public void A_year_of_days_in_one_batch_holds_no_more_rows_than_the_limit()
     {
         var start = new DateTime(2025, 1, 1, 12, 0, 0, DateTimeKind.Utc);
