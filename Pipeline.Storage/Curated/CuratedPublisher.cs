@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -106,28 +105,13 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
         var itemFiles = (await batches.ListAsync(bucket,
             BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, batchId, version) + TableNames.OrderItems + "/", cancellationToken).ConfigureAwait(false))
             .Order(StringComparer.Ordinal).ToList();
-        var streams = new ConcurrentQueue<Stream>();
-        try
+        await using var files = new CuratedDayStreams(day => CuratedDraft.PathOf(folder, day));
+        using var writer = new ParallelCuratedWriter(files.Open, WritersAtOnce);
+        foreach (var key in itemFiles)
         {
-            using var writer = new ParallelCuratedWriter(day =>
-            {
-                var stream = File.Create(CuratedDraft.PathOf(folder, day));
-                streams.Enqueue(stream);
-                return stream;
-            }, WritersAtOnce);
-            foreach (var key in itemFiles)
-            {
-                await batches.ReadAsync(bucket, key, input => EnrichedFile.ReadRecords(input, writer), cancellationToken).ConfigureAwait(false);
-            }
-            return writer.Complete();
+            await batches.ReadAsync(bucket, key, input => EnrichedFile.ReadRecords(input, writer), cancellationToken).ConfigureAwait(false);
         }
-        finally
-        {
-            foreach (var stream in streams)
-            {
-                await stream.DisposeAsync().ConfigureAwait(false);
-            }
-        }
+        return writer.Complete();
     }
 
     /// <summary>Parquet writers at once: one a core, up to four.</summary>

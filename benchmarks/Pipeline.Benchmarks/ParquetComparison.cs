@@ -66,14 +66,7 @@ internal static class ParquetComparison
         Directory.CreateDirectory(output);
         long peakManaged = 0;
         using var sampler = new Timer(_ => InterlockedMax(ref peakManaged, GC.GetTotalMemory(false)), null, 0, 10);
-        var streams = new System.Collections.Concurrent.ConcurrentQueue<Stream>();
-        Stream OpenDay(DateOnly day)
-        {
-            string folder = Directory.CreateDirectory(Path.Combine(output, $"order_date={day:yyyy-MM-dd}")).FullName;
-            var stream = new FileStream(Path.Combine(folder, "batch.parquet"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-            streams.Enqueue(stream);
-            return stream;
-        }
+        var files = new CuratedDayStreams(day => Path.Combine(output, $"order_date={day:yyyy-MM-dd}", "batch.parquet"));
 
         bool snappy = contender.EndsWith("snappy", StringComparison.Ordinal);
         var options = new CuratedWriterOptions { Compression = snappy ? CuratedCompression.Snappy : CuratedCompression.Zstd };
@@ -89,33 +82,30 @@ internal static class ParquetComparison
             else if (contender.EndsWith("writers", StringComparison.Ordinal))
             {
                 // As Compute writes it (CuratedPublisher): the file read once, its days shared among writers on threads of their own.
-                using var writer = new ParallelCuratedWriter(OpenDay, int.Parse(contender.Split(' ')[^2], CultureInfo.InvariantCulture), options);
+                using var writer = new ParallelCuratedWriter(files.Open, int.Parse(contender.Split(' ')[^2], CultureInfo.InvariantCulture), options);
                 EnrichedFile.ReadRecords(input, writer);
                 rows = writer.Complete().Sum(f => f.Rows);
             }
             else if (contender.StartsWith("parquet.net", StringComparison.Ordinal))
             {
-                using var writer = new CuratedOrderItemsWriter(OpenDay, options);
+                using var writer = new CuratedOrderItemsWriter(files.Open, options);
                 EnrichedFile.ReadRecords(input, writer);
                 rows = writer.Complete().Sum(f => f.Rows);
             }
             else
             {
-                using var writer = new ParquetSharpItemsWriter(OpenDay, options);
+                using var writer = new ParquetSharpItemsWriter(files.Open, options);
                 EnrichedFile.ReadRecords(input, writer);
                 rows = writer.Complete().Sum(f => f.Rows);
             }
         }
-        foreach (var stream in streams)
-        {
-            stream.Dispose();
-        }
+        files.Dispose();
         double seconds = stopwatch.Elapsed.TotalSeconds;
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         InterlockedMax(ref peakManaged, GC.GetTotalMemory(false));
         long bytes = Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         using var self = Process.GetCurrentProcess();
-        var figures = new ChildFigures(seconds, cpu, Interlocked.Read(ref peakManaged), self.PeakWorkingSet64, bytes, streams.Count, rows,
+        var figures = new ChildFigures(seconds, cpu, Interlocked.Read(ref peakManaged), self.PeakWorkingSet64, bytes, files.Count, rows,
             GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalSeconds);
         Console.WriteLine(JsonSerializer.Serialize(figures));
     }

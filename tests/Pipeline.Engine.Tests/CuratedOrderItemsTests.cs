@@ -289,31 +289,17 @@ public sealed class CuratedOrderItemsTests : IDisposable
 
     private IReadOnlyList<CuratedDayFile> WriteParquet(IEnumerable<EnrichedOrderItem> items, CuratedWriterOptions options, int parallelWriters = 0)
     {
-        var streams = new System.Collections.Concurrent.ConcurrentQueue<Stream>();
-        Stream OpenDay(DateOnly day)
-        {
-            string folder = Directory.CreateDirectory(Path.Combine(_folder, $"order_date={day:yyyy-MM-dd}")).FullName;
-            var stream = File.Create(Path.Combine(folder, "part.parquet"));
-            streams.Enqueue(stream);
-            return stream;
-        }
-
-        IReadOnlyList<CuratedDayFile> days;
+        using var files = new CuratedDayStreams(day => Path.Combine(_folder, $"order_date={day:yyyy-MM-dd}", "part.parquet"));
         if (parallelWriters > 0)
         {
-            using var writer = new ParallelCuratedWriter(OpenDay, parallelWriters, options);
-            days = WriteAll(writer, items, writer.Complete);
+            using var writer = new ParallelCuratedWriter(files.Open, parallelWriters, options);
+            return WriteAll(writer, items, writer.Complete);
         }
         else
         {
-            using var writer = new CuratedOrderItemsWriter(OpenDay, options);
-            days = WriteAll(writer, items, writer.Complete);
+            using var writer = new CuratedOrderItemsWriter(files.Open, options);
+            return WriteAll(writer, items, writer.Complete);
         }
-        foreach (var stream in streams)
-        {
-            stream.Dispose();
-        }
-        return days;
     }
 
     private static IReadOnlyList<CuratedDayFile> WriteAll(
