@@ -338,10 +338,20 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
         }
     }
 
-    public async Task<IReadOnlyList<string>> KeysUnderAsync(string prefix)
+    /// <summary>Every key in the bucket that starts with <paramref name="prefix"/>, page after page.</summary>
+    public async Task<IReadOnlyList<string>> KeysUnderAsync(string prefix, CancellationToken cancellationToken = default)
     {
-        var response = await _s3.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = Topology.Bucket.Name, Prefix = prefix });
-        return (response.S3Objects ?? []).Select(o => o.Key).ToList();
+        var keys = new List<string>();
+        var request = new Amazon.S3.Model.ListObjectsV2Request { BucketName = Topology.Bucket.Name, Prefix = prefix };
+        Amazon.S3.Model.ListObjectsV2Response page;
+        do
+        {
+            page = await _s3.ListObjectsV2Async(request, cancellationToken);
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (page.IsTruncated == true);
+        return keys;
     }
 
     public void Dispose()

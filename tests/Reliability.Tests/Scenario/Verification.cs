@@ -1,4 +1,3 @@
-using Amazon.S3.Model;
 using Amazon.SQS.Model;
 using EventBus.AwsSqs;
 using Pipeline.Contracts.Alerts;
@@ -274,16 +273,7 @@ public sealed class Verification(
     /// <summary>Every raw file is in its version's archive folder; only an unreadable upload's files stay under data/.</summary>
     private async Task CheckFilesAsync(CancellationToken cancellationToken)
     {
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        var request = new ListObjectsV2Request { BucketName = driver.Topology.Bucket.Name };
-        ListObjectsV2Response page;
-        do
-        {
-            page = await driver.S3.ListObjectsV2Async(request, cancellationToken);
-            keys.UnionWith((page.S3Objects ?? []).Select(o => o.Key));
-            request.ContinuationToken = page.NextContinuationToken;
-        }
-        while (page.IsTruncated == true);
+        var keys = new HashSet<string>(await driver.KeysUnderAsync("", cancellationToken), StringComparer.Ordinal);
 
         var staying = new HashSet<string>(StringComparer.Ordinal);
         foreach (var version in plan.Versions.Where(v => v.Archive is not null))
