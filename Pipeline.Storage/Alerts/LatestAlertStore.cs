@@ -9,7 +9,11 @@ namespace Pipeline.Storage.Alerts;
 /// <param name="Count">Grows with every note: a reader that saw a smaller count has something new to show.</param>
 /// <param name="AlertJson">The alert's body, as published on the alerts topic.</param>
 /// <param name="SentAt">When the Notifier sent it.</param>
-public sealed record LatestAlert(long Count, string AlertJson, DateTimeOffset SentAt);
+/// <param name="TraceParent">
+/// The W3C <c>traceparent</c> of the Notifier's span that sent it, if it had one: what a reader does about the alert
+/// belongs to the batch's trace.
+/// </param>
+public sealed record LatestAlert(long Count, string AlertJson, DateTimeOffset SentAt, string? TraceParent);
 
 /// <summary>
 /// The single item of <see cref="PipelineTopology.LatestAlertTable"/>: the Notifier notes each alert it sends, and every
@@ -26,23 +30,29 @@ public sealed class LatestAlertStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
     /// Counts the alert and, unless a newer one was noted meanwhile (two Notifier tasks at once), makes it the latest.
     /// Noting the same alert twice (a delivery repeated) only counts it again: the readers refresh once more.
     /// </summary>
-    public async Task NoteAsync(string alertJson, DateTimeOffset sentAt, CancellationToken cancellationToken)
+    public async Task NoteAsync(string alertJson, DateTimeOffset sentAt, string? traceParent, CancellationToken cancellationToken)
     {
-        var at = sentAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var values = new Dictionary<string, AttributeValue>
+        {
+            [":alert"] = new AttributeValue(alertJson),
+            [":at"] = new AttributeValue { N = sentAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) },
+            [":one"] = new AttributeValue { N = "1" },
+        };
+        if (traceParent is not null)
+        {
+            values[":trace"] = new AttributeValue(traceParent);
+        }
         try
         {
             await dynamoDb.UpdateItemAsync(new UpdateItemRequest
             {
                 TableName = topology.LatestAlertTable.Name,
                 Key = Key,
-                UpdateExpression = "SET alert = :alert, sent_at = :at ADD alerts :one",
+                UpdateExpression = traceParent is null
+                    ? "SET alert = :alert, sent_at = :at REMOVE trace_parent ADD alerts :one"
+                    : "SET alert = :alert, sent_at = :at, trace_parent = :trace ADD alerts :one",
                 ConditionExpression = "attribute_not_exists(sent_at) OR sent_at <= :at",
-                ExpressionAttributeValues = new()
-                {
-                    [":alert"] = new AttributeValue(alertJson),
-                    [":at"] = new AttributeValue { N = at },
-                    [":one"] = new AttributeValue { N = "1" },
-                },
+                ExpressionAttributeValues = values,
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (ConditionalCheckFailedException)
@@ -68,6 +78,7 @@ public sealed class LatestAlertStore(IAmazonDynamoDB dynamoDb, PipelineTopology 
             : new LatestAlert(
                 long.Parse(item["alerts"].N, CultureInfo.InvariantCulture),
                 alert.S,
-                DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(item["sent_at"].N, CultureInfo.InvariantCulture)));
+                DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(item["sent_at"].N, CultureInfo.InvariantCulture)),
+                item.TryGetValue("trace_parent", out var traceParent) ? traceParent.S : null);
     }
 }

@@ -24,7 +24,10 @@ public sealed partial class LatestAlertWatcher(
     LatestAlertStore store, PipelineChanges changes, IOptions<LatestAlertWatcherOptions> options, TimeProvider clock, ILogger<LatestAlertWatcher> logger)
     : BackgroundService
 {
-    /// <summary>The span a task starts when it sees a new alert; the pages' reads it causes are its children.</summary>
+    /// <summary>
+    /// The span a task starts when it sees a new alert, in the batch's trace (a child of the Notifier's span that sent the
+    /// alert); the pages' reads it causes are its children.
+    /// </summary>
     public const string ChangeSeenSpan = "dashboard alert seen";
 
     /// <summary>The alert count last read (0: none yet); null before the first read.</summary>
@@ -58,7 +61,9 @@ public sealed partial class LatestAlertWatcher(
         }
         _seen = latest.Count;
         var alert = Alert.FromJson(latest.AlertJson);
-        using var activity = first ? null : PipelineTelemetry.ActivitySource.StartActivity(ChangeSeenSpan);
+        // Without the sender's context (an alert noted by an untraced Notifier) the span begins a trace of its own.
+        ActivityContext.TryParse(latest.TraceParent, null, out var sentIn);
+        using var activity = first ? null : PipelineTelemetry.ActivitySource.StartActivity(ChangeSeenSpan, ActivityKind.Internal, sentIn);
         activity?.SetTag("pipeline.batch.id", alert.BatchId);
         activity?.SetTag("pipeline.alert.id", alert.AlertId);
         activity?.SetTag("process.pid", Environment.ProcessId);

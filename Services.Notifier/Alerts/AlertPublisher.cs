@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Aws.Sns;
 using EventBus.AwsSqs;
 using Pipeline.Contracts.Alerts;
@@ -35,7 +36,7 @@ public sealed partial class AlertPublisher(
             LogPublished(alert.BatchId, alert.Status, alert.Subject);
         }
         // Also after a repeat: the delivery that sent it may have died before noting it.
-        await latest.NoteAsync(alert.ToJson(), at, cancellationToken).ConfigureAwait(false);
+        await latest.NoteAsync(alert.ToJson(), at, Activity.Current?.Id, cancellationToken).ConfigureAwait(false);
         // An anomaly is about a day's data, not about the version's run: its record keeps the outcome's note.
         if (alert.Version is { } version && alert.Status != AlertStatus.Anomaly)
         {

@@ -79,10 +79,18 @@ public sealed class ReplicasTests(ReplicasTests.ReplicatedApp app) : IClassFixtu
 
         // Each instance starts a span when it sees the alert; with one queue for the dashboard only one instance would.
         var spans = await app.Traces.WaitForAsync(
-            all => SeenBy(all, alert).Count >= Replicas, TimeSpan.FromMinutes(1), $"{Replicas} dashboard instances' spans of seeing alert {alert.AlertId}");
+            all => SeenBy(all, alert).Count >= Replicas && all.Any(s => IsNotifyOf(s, alert)), TimeSpan.FromMinutes(1),
+            $"{Replicas} dashboard instances' spans of seeing alert {alert.AlertId}, and the Notifier's that sent it");
         Assert.Equal(Replicas, SeenBy(spans, alert).Count);
-        Assert.All(spans.Where(s => s.Name == AlertSeenSpan && s["pipeline.alert.id"] == alert.AlertId), s => Assert.True(s.Start >= submitted));
+        var seen = spans.Where(s => s.Name == AlertSeenSpan && s["pipeline.alert.id"] == alert.AlertId).ToList();
+        Assert.All(seen, s => Assert.True(s.Start >= submitted));
+        // Each sees it in the batch's trace: a child of the Notifier's span that sent it (its context is in the latest-alert item).
+        var sentIn = spans.Where(s => IsNotifyOf(s, alert)).Select(s => (s.TraceId, (string?)s.SpanId)).ToHashSet();
+        Assert.All(seen, s => Assert.Contains((s.TraceId, s.ParentSpanId), sentIn));
     }
+
+    private static bool IsNotifyOf(ReceivedSpan span, Alert alert) =>
+        span.Service == "notifier" && span.Name == "notify batch" && span["pipeline.batch.id"] == alert.BatchId;
 
     private static HashSet<string?> SeenBy(IEnumerable<ReceivedSpan> spans, Alert alert) =>
         spans.Where(s => s.Service == "dashboard" && s.Name == AlertSeenSpan && s["pipeline.alert.id"] == alert.AlertId)

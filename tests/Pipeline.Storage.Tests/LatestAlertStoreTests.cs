@@ -13,13 +13,15 @@ public class LatestAlertStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAws
         var before = (await store.ReadAsync(CancellationToken.None))?.Count ?? 0;
         var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
-        await store.NoteAsync("""{"alert":"newer"}""", now, CancellationToken.None);
+        const string sentIn = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        await store.NoteAsync("""{"alert":"newer"}""", now, sentIn, CancellationToken.None);
         // A second Notifier task that sent an older alert notes it after: counted (the readers refresh), not made the latest.
-        await store.NoteAsync("""{"alert":"older"}""", now.AddSeconds(-1), CancellationToken.None);
+        await store.NoteAsync("""{"alert":"older"}""", now.AddSeconds(-1), null, CancellationToken.None);
 
-        Assert.Equal(new LatestAlert(before + 2, """{"alert":"newer"}""", now), await store.ReadAsync(CancellationToken.None));
+        Assert.Equal(new LatestAlert(before + 2, """{"alert":"newer"}""", now, sentIn), await store.ReadAsync(CancellationToken.None));
 
-        await store.NoteAsync("""{"alert":"newest"}""", now.AddSeconds(1), CancellationToken.None);
-        Assert.Equal(new LatestAlert(before + 3, """{"alert":"newest"}""", now.AddSeconds(1)), await store.ReadAsync(CancellationToken.None));
+        // An alert sent outside any trace leaves no context of the one before it.
+        await store.NoteAsync("""{"alert":"newest"}""", now.AddSeconds(1), null, CancellationToken.None);
+        Assert.Equal(new LatestAlert(before + 3, """{"alert":"newest"}""", now.AddSeconds(1), null), await store.ReadAsync(CancellationToken.None));
     }
 }
