@@ -41,7 +41,7 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
     private readonly ParquetOptions _parquetOptions;
     private readonly CuratedColumns _columns = new();
     private readonly Dictionary<DateOnly, DayFile> _days = [];
-    private readonly Stack<EnrichedOrderItem[]> _spareChunks = [];
+    private readonly CuratedRowBuffer.Spares _spareChunks = new();
     private bool _completed;
 
     public CuratedOrderItemsWriter(Func<DateOnly, Stream> openDay, CuratedWriterOptions? options = null)

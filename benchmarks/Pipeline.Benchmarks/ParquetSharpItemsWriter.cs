@@ -13,7 +13,7 @@ namespace Pipeline.Benchmarks;
 internal sealed class ParquetSharpItemsWriter(Func<DateOnly, Stream> openDay, CuratedWriterOptions options) : IEnrichedRecordWriter
 {
     private readonly Dictionary<DateOnly, DayFile> _days = [];
-    private readonly Stack<EnrichedOrderItem[]> _spareChunks = [];
+    private readonly CuratedRowBuffer.Spares _spareChunks = new();
     private readonly Dictionary<Type, Array> _columnArrays = [];
     private int _buffered;
 

@@ -160,6 +160,34 @@ public sealed class CuratedOrderItemsTests : IDisposable
     }
 
     [Fact]
+    public void A_days_buffer_grows_with_its_items_and_its_chunks_are_taken_again_once_given_back()
+    {
+        var created = new DateTime(2025, 3, 8, 10, 0, 0, DateTimeKind.Utc);
+        var spares = new CuratedRowBuffer.Spares();
+        var buffer = new CuratedRowBuffer();
+
+        buffer.Add(Item(1, new ItemTimes(created, null, null, null), 1m), spares);
+        Assert.Equal(16, Assert.Single(buffer.Chunks()).Array!.Length); // a day of one item holds room for 16, not 512
+        for (int i = 2; i <= 1_000; i++)
+        {
+            buffer.Add(Item(i, new ItemTimes(created, null, null, null), 1m), spares);
+        }
+        Assert.Equal([16, 32, 64, 128, 256, 512], buffer.Chunks().Select(c => c.Array!.Length));
+        Assert.Equal(Enumerable.Range(1, 1_000).Select(i => (long)i), buffer.Chunks().SelectMany(c => c).Select(i => i.ItemId));
+
+        var chunks = buffer.Chunks().Select(c => c.Array!).ToList();
+        buffer.Clear(spares);
+        Assert.Equal(0, buffer.Count);
+        Assert.Empty(buffer.Chunks());
+        var next = new CuratedRowBuffer();
+        for (int i = 1; i <= 1_000; i++)
+        {
+            next.Add(Item(i, new ItemTimes(created, null, null, null), 1m), spares);
+        }
+        Assert.All(chunks.Zip(next.Chunks().Select(c => c.Array!)), pair => Assert.Same(pair.First, pair.Second));
+    }
+
+    [Fact]
     public void A_year_of_days_in_one_batch_holds_no_more_rows_than_the_limit()
     {
         var start = new DateTime(2025, 1, 1, 12, 0, 0, DateTimeKind.Utc);
