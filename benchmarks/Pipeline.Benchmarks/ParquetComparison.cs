@@ -130,7 +130,8 @@ internal static class ParquetComparison
     }
 
     private sealed record ChildFigures(
-        double Seconds, double CpuSeconds, long PeakManagedBytes, long PeakRssBytes, long Bytes, int Files, long Rows, int FullCollections, double GcPauseSeconds);
+        double Seconds, double CpuSeconds, long PeakManagedBytes, long PeakRssBytes, long Bytes, int Files, long Rows,
+        int FullCollections, double GcPauseSeconds);
 
     private sealed class NullSink : IEnrichedRecordWriter
     {
