@@ -11,6 +11,9 @@ public sealed class BrowserSession : IAsyncDisposable
     /// <summary>Where Debian's package puts it (<c>apt-get install chromium</c>, as .ci/run does).</summary>
     public const string ChromiumPath = "/usr/bin/chromium";
 
+    /// <summary>How long an assertion on a page waits for what it expects.</summary>
+    private static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(30);
+
     private readonly IPlaywright _playwright;
 
     private BrowserSession(IPlaywright playwright, IBrowser browser)
@@ -35,6 +38,9 @@ public sealed class BrowserSession : IAsyncDisposable
         {
             return null;
         }
+        // A page draws its data after its circuit starts and reads the emulators: with the other test projects running on
+        // the same 2 cores that once took more than Playwright's default of 5 s.
+        Assertions.SetDefaultExpectTimeout((float)ExpectTimeout.TotalMilliseconds);
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
