@@ -28,8 +28,10 @@ public sealed class Verification(
         CheckAlerts();
         await CheckHistoriesAsync(cancellationToken);
         await CheckKpisAsync(cancellationToken);
-        await CheckCuratedAsync(cancellationToken);
-        await CheckFilesAsync(cancellationToken);
+        // One listing of the bucket, settled, serves both checks of what is in it.
+        var keys = new HashSet<string>(await driver.KeysUnderAsync("", cancellationToken), StringComparer.Ordinal);
+        await CheckCuratedAsync(keys, cancellationToken);
+        CheckFiles(keys);
         return _discrepancies;
     }
 
@@ -193,15 +195,15 @@ public sealed class Verification(
     /// <c>curated/</c>: each batch has one object a day its version in force has items on, naming that version, and no
     /// other; a batch with no version in force has none.
     /// </summary>
-    private async Task CheckCuratedAsync(CancellationToken cancellationToken)
+    private async Task CheckCuratedAsync(HashSet<string> keys, CancellationToken cancellationToken)
     {
-        var keys = await driver.KeysUnderAsync(PipelineTopology.CuratedOrderItems.Prefix);
         foreach (var batch in plan.Versions.GroupBy(v => v.Batch))
         {
             var inForce = batch.SingleOrDefault(v => v.InForce);
             var expected = inForce is null ? [] : PipelineDriver.EngineKpis(inForce.Folder!).CategoryKpis.Select(r => r.OrderDate).Distinct()
                 .Select(day => CuratedPublisher.KeyOf(batch.Key, day)).ToHashSet(StringComparer.Ordinal);
-            var found = keys.Where(k => k.EndsWith($"/{batch.Key}.parquet", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+            var found = keys.Where(k => k.StartsWith(PipelineTopology.CuratedOrderItems.Prefix, StringComparison.Ordinal)
+                && k.EndsWith($"/{batch.Key}.parquet", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
             if (!found.SetEquals(expected))
             {
                 Discrepancy($"{batch.Key}: curated objects {string.Join(", ", found.Except(expected).Take(3))} not of its version in force, " +
@@ -271,10 +273,8 @@ public sealed class Verification(
     private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "...";
 
     /// <summary>Every raw file is in its version's archive folder; only an unreadable upload's files stay under data/.</summary>
-    private async Task CheckFilesAsync(CancellationToken cancellationToken)
+    private void CheckFiles(HashSet<string> keys)
     {
-        var keys = new HashSet<string>(await driver.KeysUnderAsync("", cancellationToken), StringComparer.Ordinal);
-
         var staying = new HashSet<string>(StringComparer.Ordinal);
         foreach (var version in plan.Versions.Where(v => v.Archive is not null))
         {
