@@ -9,7 +9,7 @@ namespace Pipeline.Engine.Curated;
 /// </summary>
 public sealed class CuratedDayStreams(Func<DateOnly, string> pathOf) : IDisposable, IAsyncDisposable
 {
-    private readonly ConcurrentQueue<Stream> _opened = new();
+    private readonly ConcurrentDictionary<DateOnly, Stream> _open = new();
     private int _count;
 
     /// <summary>The files opened so far, closed or not.</summary>
@@ -20,24 +20,40 @@ public sealed class CuratedDayStreams(Func<DateOnly, string> pathOf) : IDisposab
         string path = pathOf(day);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
-        _opened.Enqueue(stream);
+        if (!_open.TryAdd(day, stream))
+        {
+            stream.Dispose();
+            throw new InvalidOperationException($"the file of {day:yyyy-MM-dd} was opened already");
+        }
         Interlocked.Increment(ref _count);
         return stream;
     }
 
-    public void Dispose()
+    /// <summary>Closes the file of <paramref name="day"/>, which then holds all that was written to it.</summary>
+    public void Close(DateOnly day)
     {
-        while (_opened.TryDequeue(out var stream))
+        if (_open.TryRemove(day, out var stream))
         {
             stream.Dispose();
         }
     }
 
+    public void Dispose()
+    {
+        foreach (var day in _open.Keys)
+        {
+            Close(day);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        while (_opened.TryDequeue(out var stream))
+        foreach (var day in _open.Keys)
         {
-            await stream.DisposeAsync().ConfigureAwait(false);
+            if (_open.TryRemove(day, out var stream))
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 }

@@ -30,13 +30,16 @@ public readonly record struct CuratedDayFile(DateOnly Day, long Rows);
 /// path, not in the file): the columns of the curated order_items table in its order, money as DECIMAL(38,18), times as
 /// UTC-adjusted TIMESTAMP(MICROS), statuses as the CSV spells them, compressed (Zstd unless told otherwise). Orders are
 /// ignored. Rows are buffered per day and written a row group at a time, to the stream <c>openDay</c> gives the first
-/// time a day has rows to write; the streams stay the caller's. A price that DECIMAL(38,18) cannot hold exactly (more
+/// time a day has rows to write; the streams stay the caller's. <see cref="Complete"/> tells <c>dayFinished</c> of each
+/// day as soon as its file is whole (its stream holds all of it once flushed), so the caller may send it on while the
+/// other days are finished. A price that DECIMAL(38,18) cannot hold exactly (more
 /// than 18 decimals that are not zeros, or 20 digits or more before the point) is refused with an exception that names
 /// the item, never rounded. Used by one thread.
 /// </summary>
 public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
 {
     private readonly Func<DateOnly, Stream> _openDay;
+    private readonly Action<CuratedDayFile>? _dayFinished;
     private readonly CuratedWriterOptions _options;
     private readonly ParquetOptions _parquetOptions;
     private readonly CuratedColumns _columns = new();
@@ -44,9 +47,10 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
     private readonly CuratedRowBuffer.Spares _spareChunks = new();
     private bool _completed;
 
-    public CuratedOrderItemsWriter(Func<DateOnly, Stream> openDay, CuratedWriterOptions? options = null)
+    public CuratedOrderItemsWriter(Func<DateOnly, Stream> openDay, CuratedWriterOptions? options = null, Action<CuratedDayFile>? dayFinished = null)
     {
         _openDay = openDay;
+        _dayFinished = dayFinished;
         _options = options ?? new CuratedWriterOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.RowGroupRows, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBufferedRows, 1, nameof(options));
@@ -96,7 +100,9 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
                 WriteRowGroup(day);
             }
             day.Writer!.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            files.Add(new CuratedDayFile(day.Day, day.Rows));
+            var file = new CuratedDayFile(day.Day, day.Rows);
+            files.Add(file);
+            _dayFinished?.Invoke(file);
         }
         _completed = true;
         return files;

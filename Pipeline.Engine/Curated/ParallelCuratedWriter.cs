@@ -10,8 +10,9 @@ namespace Pipeline.Engine.Curated;
 /// <see cref="CuratedOrderItemsWriter"/> per thread chosen by order date (day number modulo the writers' count), so each
 /// day's file is still written by one writer, and the enriched files are read once, not once per writer. Together the
 /// writers buffer no more rows than one writer with the same options would, besides the few chunks on their way to them.
-/// <c>openDay</c> is called from the writers' threads. Written to from one thread; an error of any writer (a price
-/// DECIMAL(38,18) cannot hold) is thrown by the next <see cref="Write(in EnrichedOrderItem)"/> or by <see cref="Complete"/>.
+/// <c>openDay</c> and <c>dayFinished</c> (see <see cref="CuratedOrderItemsWriter"/>) are called from the writers' threads.
+/// Written to from one thread; an error of any writer (a price DECIMAL(38,18) cannot hold) is thrown by the next
+/// <see cref="Write(in EnrichedOrderItem)"/> or by <see cref="Complete"/>.
 /// </summary>
 public sealed class ParallelCuratedWriter : IEnrichedRecordWriter
 {
@@ -26,12 +27,13 @@ public sealed class ParallelCuratedWriter : IEnrichedRecordWriter
     private ExceptionDispatchInfo? _failure;
     private bool _completed;
 
-    public ParallelCuratedWriter(Func<DateOnly, Stream> openDay, int writers, CuratedWriterOptions? options = null)
+    public ParallelCuratedWriter(Func<DateOnly, Stream> openDay, int writers, CuratedWriterOptions? options = null,
+        Action<CuratedDayFile>? dayFinished = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(writers, 1);
         options ??= new CuratedWriterOptions();
         var eachOptions = options with { MaxBufferedRows = Math.Max(1, options.MaxBufferedRows / writers) };
-        _shares = Enumerable.Range(0, writers).Select(_ => new Share(new CuratedOrderItemsWriter(openDay, eachOptions))).ToArray();
+        _shares = Enumerable.Range(0, writers).Select(_ => new Share(new CuratedOrderItemsWriter(openDay, eachOptions, dayFinished))).ToArray();
         foreach (var share in _shares)
         {
             share.Writing = Task.Factory.StartNew(() => WriteQueued(share), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);

@@ -174,7 +174,7 @@ public static class EnrichedFile
             _out.Dispose();
         }
 
-        /// <summary>A category record: its index and its name as BinaryReader.ReadString reads it (UTF-8, length first).</summary>
+        /// <summary>A category record: its index and its name as VarintReader.ReadString reads it (UTF-8, length first).</summary>
         private void WriteCategory(int category, string name)
         {
             var bytes = Encoding.UTF8.GetBytes(name);
@@ -274,8 +274,8 @@ public static class EnrichedFile
 
     private static Counts Read(Stream input, IEnrichedRecordWriter sink, CategoryIndex categories)
     {
-        // Buffered for the same reason as the writer: BinaryReader reads a varint byte by byte.
-        using var reader = new BinaryReader(new BufferedStream(new GZipStream(input, CompressionMode.Decompress, leaveOpen: true), BufferSize), Encoding.UTF8);
+        using var inflated = new GZipStream(input, CompressionMode.Decompress, leaveOpen: true);
+        var reader = new VarintReader(inflated, BufferSize);
         try
         {
             var magic = reader.ReadBytes(Magic.Length);
@@ -300,14 +300,14 @@ public static class EnrichedFile
                 }
                 else if (magic.AsSpan().SequenceEqual(TrailerMagic))
                 {
-                    int expectedFiles = reader.Read7BitEncodedInt();
-                    var expected = new Counts(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64());
+                    int expectedFiles = reader.ReadVarint32();
+                    var expected = new Counts(Int64(reader), Int64(reader));
                     if (expectedFiles != files || expected != new Counts(orders, items))
                     {
                         throw new InvalidDataException(
                             $"the file says {expectedFiles} parts with {expected} but holds {files} parts with {orders} orders and {items} items");
                     }
-                    return reader.BaseStream.ReadByte() == -1 ? expected : throw new InvalidDataException("data after the end of the enriched data file");
+                    return reader.AtEnd ? expected : throw new InvalidDataException("data after the end of the enriched data file");
                 }
                 else
                 {
@@ -324,7 +324,7 @@ public static class EnrichedFile
     }
 
     /// <summary>Reads the records of one file, after its header, to its end record.</summary>
-    private static Counts ReadFile(BinaryReader reader, IEnrichedRecordWriter sink, CategoryIndex categories)
+    private static Counts ReadFile(VarintReader reader, IEnrichedRecordWriter sink, CategoryIndex categories)
     {
         var local = new List<ProductCategory>();
         long orders = 0, items = 0;
@@ -333,7 +333,7 @@ public static class EnrichedFile
             switch (reader.ReadByte())
             {
                 case CategoryTag:
-                    int index = reader.Read7BitEncodedInt();
+                    int index = reader.ReadVarint32();
                     if (index != local.Count)
                     {
                         throw new InvalidDataException($"category {index} defined out of order");
@@ -341,17 +341,16 @@ public static class EnrichedFile
                     local.Add(categories.GetOrAdd(reader.ReadString()));
                     break;
                 case OrderTag:
-                    sink.Write(new OrderFact(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64(), Status(reader.ReadByte()),
-                        Day(reader.Read7BitEncodedInt()), reader.Read7BitEncodedInt()));
+                    sink.Write(new OrderFact(Int64(reader), Int64(reader), Status(reader.ReadByte()), Day(reader.ReadVarint32()), reader.ReadVarint32()));
                     orders++;
                     break;
                 case ItemTag:
-                    long itemId = reader.Read7BitEncodedInt64(), orderId = reader.Read7BitEncodedInt64();
-                    long userId = reader.Read7BitEncodedInt64(), productId = reader.Read7BitEncodedInt64();
-                    int category = reader.Read7BitEncodedInt();
+                    long itemId = Int64(reader), orderId = Int64(reader);
+                    long userId = Int64(reader), productId = Int64(reader);
+                    int category = reader.ReadVarint32();
                     var status = Status(reader.ReadByte());
                     var times = ReadTimes(reader);
-                    long unscaled = reader.Read7BitEncodedInt64();
+                    long unscaled = Int64(reader);
                     byte scale = reader.ReadByte();
                     if ((uint)category >= (uint)local.Count || scale > 28)
                     {
@@ -361,7 +360,7 @@ public static class EnrichedFile
                     items++;
                     break;
                 case EndTag:
-                    var expected = new Counts(reader.Read7BitEncodedInt64(), reader.Read7BitEncodedInt64());
+                    var expected = new Counts(Int64(reader), Int64(reader));
                     return expected == new Counts(orders, items)
                         ? expected
                         : throw new InvalidDataException($"the file says {expected} but holds {orders} orders and {items} items");
@@ -372,10 +371,10 @@ public static class EnrichedFile
     }
 
     /// <summary>An item's times as <see cref="Writer"/> encodes them.</summary>
-    private static ItemTimes ReadTimes(BinaryReader reader)
+    private static ItemTimes ReadTimes(VarintReader reader)
     {
-        long day = Day(reader.Read7BitEncodedInt()).DayNumber;
-        long secondOfDay = reader.Read7BitEncodedInt64();
+        long day = Day(reader.ReadVarint32()).DayNumber;
+        long secondOfDay = Int64(reader);
         byte flags = reader.ReadByte();
         if ((ulong)secondOfDay >= SecondsPerDay || flags > (HasShippedAt | HasDeliveredAt | HasReturnedAt | HasFractions))
         {
@@ -390,28 +389,31 @@ public static class EnrichedFile
             Time(shipped, fractions ? reader : null), Time(delivered, fractions ? reader : null), Time(returned, fractions ? reader : null));
     }
 
-    private static long? SecondsFrom(BinaryReader reader, long createdSecond, byte flags, byte flag)
+    private static long? SecondsFrom(VarintReader reader, long createdSecond, byte flags, byte flag)
     {
         if ((flags & flag) == 0)
         {
             return null;
         }
-        long zigzag = reader.Read7BitEncodedInt64();
+        long zigzag = Int64(reader);
         return createdSecond + ((long)((ulong)zigzag >> 1) ^ -(zigzag & 1));
     }
 
     /// <summary>The UTC time of that whole second, with its microseconds read from <paramref name="fractions"/> if given.</summary>
-    private static DateTime? Time(long? second, BinaryReader? fractions)
+    private static DateTime? Time(long? second, VarintReader? fractions)
     {
         if (second is not { } value)
         {
             return null;
         }
-        long microsecond = fractions?.Read7BitEncodedInt64() ?? 0;
+        long microsecond = fractions is null ? 0 : Int64(fractions);
         return (ulong)value <= (ulong)(DateTime.MaxValue.Ticks / TimeSpan.TicksPerSecond) && (ulong)microsecond < MicrosecondsPerSecond
             ? new DateTime((value * TimeSpan.TicksPerSecond) + (microsecond * TicksPerMicrosecond), DateTimeKind.Utc)
             : throw new InvalidDataException("item record has a time out of range");
     }
+
+    /// <summary>A 64-bit varint as a <c>long</c>, as <see cref="BinaryReader.Read7BitEncodedInt64"/> reads it.</summary>
+    private static long Int64(VarintReader reader) => (long)reader.ReadVarint64();
 
     private static DateOnly Day(int dayNumber) =>
         (uint)dayNumber <= (uint)DateOnly.MaxValue.DayNumber ? DateOnly.FromDayNumber(dayNumber) : throw new InvalidDataException("bad day number");

@@ -47,7 +47,9 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
     /// curated output is off. Disposing it stops it and deletes its files.
     /// </summary>
     public CuratedDraft? Draft(string bucket, string batchId, int version, CancellationToken cancellationToken) =>
-        options.Value.Enabled ? new CuratedDraft(version, (folder, ct) => WriteLocalAsync(bucket, batchId, version, folder, ct), cancellationToken) : null;
+        options.Value.Enabled
+            ? new CuratedDraft(version, (folder, dayFinished, ct) => WriteLocalAsync(bucket, batchId, version, folder, dayFinished, ct), cancellationToken)
+            : null;
 
     /// <summary>
     /// Brings the batch's objects to its version in force: (1) read the version in force from the run store; (2) write that
@@ -97,16 +99,21 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
 
     /// <summary>
     /// Writes the version's items as one Parquet file a day in <paramref name="folder"/>, reading its enriched item files
-    /// once and writing on up to <see cref="WritersAtOnce"/> cores (<see cref="ParallelCuratedWriter"/>).
+    /// once and writing on up to <see cref="WritersAtOnce"/> cores (<see cref="ParallelCuratedWriter"/>); tells
+    /// <paramref name="dayFinished"/> of each day once its file is closed.
     /// </summary>
     private async Task<IReadOnlyList<CuratedDayFile>> WriteLocalAsync(string bucket, string batchId, int version, string folder,
-        CancellationToken cancellationToken)
+        Action<CuratedDayFile> dayFinished, CancellationToken cancellationToken)
     {
         var itemFiles = (await batches.ListAsync(bucket,
             BatchLayout.VersionFolder(BatchLayout.TransformedPrefix, batchId, version) + TableNames.OrderItems + "/", cancellationToken).ConfigureAwait(false))
             .Order(StringComparer.Ordinal).ToList();
         await using var files = new CuratedDayStreams(day => CuratedDraft.PathOf(folder, day));
-        using var writer = new ParallelCuratedWriter(files.Open, WritersAtOnce);
+        using var writer = new ParallelCuratedWriter(files.Open, WritersAtOnce, dayFinished: day =>
+        {
+            files.Close(day.Day);
+            dayFinished(day);
+        });
         foreach (var key in itemFiles)
         {
             await batches.ReadAsync(bucket, key, input => EnrichedFile.ReadRecords(input, writer), cancellationToken).ConfigureAwait(false);
@@ -117,15 +124,17 @@ public sealed class CuratedPublisher(IAmazonS3 s3, S3BatchStore batches, Pipelin
     /// <summary>Parquet writers at once: one a core, up to four.</summary>
     private static int WritersAtOnce => Math.Clamp(Environment.ProcessorCount, 1, 4);
 
-    /// <summary>Uploads each day's file of <paramref name="draft"/> over the batch's object of that day, naming the version.</summary>
+    /// <summary>
+    /// Uploads each day's file of <paramref name="draft"/> over the batch's object of that day, naming the version, as soon
+    /// as the file is finished: the uploads overlap the writing of the days still open.
+    /// </summary>
     private async Task<IReadOnlyList<CuratedDayFile>> UploadAsync(string bucket, string batchId, CuratedDraft draft, CancellationToken cancellationToken)
     {
-        var days = await draft.Days.WaitAsync(cancellationToken).ConfigureAwait(false);
         var metadata = new Dictionary<string, string> { [VersionMetadata] = draft.Version.ToString(CultureInfo.InvariantCulture) };
-        await Parallel.ForEachAsync(days, RequestConcurrency.Options(cancellationToken), async (day, ct) =>
+        await Parallel.ForEachAsync(draft.FinishedDays(cancellationToken), RequestConcurrency.Options(cancellationToken), async (day, ct) =>
             await batches.PutFileAsync(bucket, KeyOf(batchId, day.Day), draft.PathOf(day.Day), progress: null, metadata, ct).ConfigureAwait(false))
             .ConfigureAwait(false);
-        return days;
+        return await draft.Days.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the batch's objects of <paramref name="days"/> (an error on any throws: the sync is tried again).</summary>

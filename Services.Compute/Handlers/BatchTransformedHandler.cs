@@ -9,8 +9,8 @@ namespace Services.Compute.Handlers;
 /// <summary>
 /// The Compute stage: writes a transformed version's contribution and folds the batch into the KPI tables (exactly,
 /// see docs/kpi-storage.md), replacing whatever earlier version of the batch was in force; moves the version's raw
-/// files to <c>processed/&lt;batch&gt;/v&lt;n&gt;/</c>, closes the run, brings the batch's Parquet under <c>curated/</c> to the
-/// version in force (<see cref="CuratedPublisher"/>) and announces what changed: the announcement means both are there.
+/// files to <c>processed/&lt;batch&gt;/v&lt;n&gt;/</c> and closes the run while it brings the batch's Parquet under <c>curated/</c>
+/// to the version in force (<see cref="CuratedPublisher"/>), and announces what changed: the announcement means both are there.
 /// </summary>
 public sealed partial class BatchTransformedHandler(
     S3BatchStore batches, BatchArchive archive, DynamoKpiStore kpis, PipelineRunStore runs, StageRunner stages, CuratedPublisher curated, IEventBus bus,
@@ -36,11 +36,6 @@ public sealed partial class BatchTransformedHandler(
             return;
         }
 
-        // Exactly this version's files (same ETags), never a newer upload's.
-        var content = BatchContent.FromJson(stage.Run.Content!);
-        await archive.ArchiveAsync(transformed.Bucket, transformed.BatchId, transformed.Version, content, BatchLayout.ProcessedPrefix, cancellationToken)
-            .ConfigureAwait(false);
-
         var categories = data.CategoryDays.Select(c => c.Category).Distinct().Order(StringComparer.Ordinal).ToList();
         var counts = new Dictionary<string, long>
         {
@@ -52,13 +47,16 @@ public sealed partial class BatchTransformedHandler(
         var summary = $"{transformed.OrderRows} orders and {transformed.OrderItemRows} items folded into the KPIs of " +
             $"{fold.Days.Count} days and {categories.Count} categories" +
             (replaced.Count == 0 ? "" : $", replacing version {string.Join(", ", replaced.Select(r => r.Version))}");
-        if (await stage.SucceedAsync(summary, counts, cancellationToken).ConfigureAwait(false) == TransitionResult.Refused)
+        // The version is in force from here on: curated/ is brought to it while its raw files are archived and its run closed.
+        var syncing = curated.SyncAsync(transformed.Bucket, transformed.BatchId, draft, cancellationToken);
+        var closing = ArchiveAndSucceedAsync(transformed, stage, summary, counts, cancellationToken);
+        await Task.WhenAll(syncing, closing).ConfigureAwait(false);
+        if (await closing.ConfigureAwait(false) == TransitionResult.Refused)
         {
-            return; // a newer version took this one out of force first
+            return; // a newer version took this one out of force first: its own sync brings curated/ to it
         }
         LogComputed(transformed.BatchId, transformed.Version, fold.Days.Count, categories.Count, stage.Elapsed);
-        var synced = await curated.SyncAsync(transformed.Bucket, transformed.BatchId, draft, cancellationToken).ConfigureAwait(false);
-        logger.LogCurated(transformed.BatchId, synced);
+        logger.LogCurated(transformed.BatchId, await syncing.ConfigureAwait(false));
         stage.Finished("succeeded", new Dictionary<string, long>
         {
             [TableNames.Orders] = transformed.OrderRows,
@@ -67,6 +65,16 @@ public sealed partial class BatchTransformedHandler(
 
         await bus.PublishAsync(new KpisUpdated(transformed.BatchId, transformed.ManifestKey, transformed.Version, replaced.Select(r => r.Version).ToList(),
             fold.Days, categories, fold.CategoryRows, fold.OrderRows, clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Moves exactly this version's raw files (same ETags, never a newer upload's) to <c>processed/</c>, then closes the run.</summary>
+    private async Task<TransitionResult> ArchiveAndSucceedAsync(BatchTransformed transformed, OpenStage stage, string summary,
+        Dictionary<string, long> counts, CancellationToken cancellationToken)
+    {
+        var content = BatchContent.FromJson(stage.Run.Content!);
+        await archive.ArchiveAsync(transformed.Bucket, transformed.BatchId, transformed.Version, content, BatchLayout.ProcessedPrefix, cancellationToken)
+            .ConfigureAwait(false);
+        return await stage.SucceedAsync(summary, counts, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

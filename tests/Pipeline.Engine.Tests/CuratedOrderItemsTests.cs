@@ -315,19 +315,38 @@ public sealed class CuratedOrderItemsTests : IDisposable
         Assert.Equal(expected.UnscaledValue, CuratedColumns.Unscaled(price).UnscaledValue);
     }
 
+    /// <summary>
+    /// Writes <paramref name="items"/> into the folder's day files, and checks that each day the writer says is finished is
+    /// a whole Parquet file then, with all of its day's rows, and that every day written is told once.
+    /// </summary>
     private IReadOnlyList<CuratedDayFile> WriteParquet(IEnumerable<EnrichedOrderItem> items, CuratedWriterOptions options, int parallelWriters = 0)
     {
-        using var files = new CuratedDayStreams(day => Path.Combine(_folder, $"order_date={day:yyyy-MM-dd}", "part.parquet"));
+        string PathOf(DateOnly day) => Path.Combine(_folder, $"order_date={day:yyyy-MM-dd}", "part.parquet");
+        using var files = new CuratedDayStreams(PathOf);
+        var finished = new System.Collections.Concurrent.ConcurrentBag<(CuratedDayFile Told, long RowsInFile)>();
+        void DayFinished(CuratedDayFile day)
+        {
+            files.Close(day.Day);
+            using var file = File.OpenRead(PathOf(day.Day));
+            var reader = Parquet.ParquetReader.CreateAsync(file).GetAwaiter().GetResult();
+            finished.Add((day, reader.Metadata!.RowGroups.Sum(g => g.NumRows)));
+            reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        IReadOnlyList<CuratedDayFile> days;
         if (parallelWriters > 0)
         {
-            using var writer = new ParallelCuratedWriter(files.Open, parallelWriters, options);
-            return WriteAll(writer, items, writer.Complete);
+            using var writer = new ParallelCuratedWriter(files.Open, parallelWriters, options, DayFinished);
+            days = WriteAll(writer, items, writer.Complete);
         }
         else
         {
-            using var writer = new CuratedOrderItemsWriter(files.Open, options);
-            return WriteAll(writer, items, writer.Complete);
+            using var writer = new CuratedOrderItemsWriter(files.Open, options, DayFinished);
+            days = WriteAll(writer, items, writer.Complete);
         }
+        Assert.Equal(days, finished.Select(f => f.Told).OrderBy(d => d.Day));
+        Assert.All(finished, f => Assert.Equal(f.Told.Rows, f.RowsInFile));
+        return days;
     }
 
     private static IReadOnlyList<CuratedDayFile> WriteAll(

@@ -62,6 +62,25 @@ public sealed class EnrichedFileTests
     }
 
     [Theory]
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01 })] // eleven bytes: no 64-bit varint is that long
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02 })] // a tenth byte holding more than the 64th bit
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF })] // cut in the middle of a varint
+    public void A_corrupt_or_cut_varint_is_an_invalid_file_not_another_kind_of_error(byte[] orderId)
+    {
+        using var file = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write([.. "PEN3"u8, (byte)'O', .. orderId]);
+        }
+        file.Position = 0;
+        var categories = new CategoryIndex();
+
+        var error = Assert.Throws<InvalidDataException>(() => EnrichedFile.ReadInto(file, new KpiAccumulator(categories), categories));
+
+        Assert.Matches("varint|truncated", error.Message);
+    }
+
+    [Theory]
     [InlineData(long.MaxValue, 2)] // one file per table
     [InlineData(1L, 12)] // no two parts fit: one file per part
     public void A_batchs_parts_combined_into_files_of_a_table_each_read_back_into_the_engines_kpis(long maxBytes, int expectedFiles)
