@@ -1,5 +1,4 @@
-using Parquet;
-using Parquet.Schema;
+using ParquetSharp;
 using Pipeline.Engine.Transform;
 
 namespace Pipeline.Engine.Curated;
@@ -32,20 +31,21 @@ public readonly record struct CuratedDayFile(DateOnly Day, long Rows);
 /// ignored. Rows are buffered per day and written a row group at a time, to the stream <c>openDay</c> gives the first
 /// time a day has rows to write; the streams stay the caller's. <see cref="Complete"/> tells <c>dayFinished</c> of each
 /// day as soon as its file is whole (its stream holds all of it once flushed), so the caller may send it on while the
-/// other days are finished. A price that DECIMAL(38,18) cannot hold exactly (more
-/// than 18 decimals that are not zeros, or 20 digits or more before the point) is refused with an exception that names
-/// the item, never rounded. Used by one thread.
+/// other days are finished. A price that DECIMAL(38,18) cannot hold exactly (more than 18 decimals that are not zeros,
+/// or 20 digits or more before the point) is refused with an exception that names the item, never rounded. Used by one
+/// thread. Written with ParquetSharp (Arrow's C++ Parquet writer): the benchmark's parquet command measured it against
+/// Parquet.Net (docs/engine-performance.md).
 /// </summary>
 public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
 {
     private readonly Func<DateOnly, Stream> _openDay;
     private readonly Action<CuratedDayFile>? _dayFinished;
     private readonly CuratedWriterOptions _options;
-    private readonly ParquetOptions _parquetOptions;
-    private readonly CuratedColumns _columns = new();
+    private readonly CuratedColumns _columns;
     private readonly Dictionary<DateOnly, DayFile> _days = [];
     private readonly CuratedRowBuffer.Spares _spareChunks = new();
     private bool _completed;
+    private bool _disposed;
 
     public CuratedOrderItemsWriter(Func<DateOnly, Stream> openDay, CuratedWriterOptions? options = null, Action<CuratedDayFile>? dayFinished = null)
     {
@@ -54,7 +54,7 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
         _options = options ?? new CuratedWriterOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.RowGroupRows, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBufferedRows, 1, nameof(options));
-        _parquetOptions = CuratedColumns.WriterOptions(_options.Compression);
+        _columns = new CuratedColumns(_options.Compression);
     }
 
     /// <summary>The rows held in memory, not yet written as a row group.</summary>
@@ -99,7 +99,9 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
             {
                 WriteRowGroup(day);
             }
-            day.Writer!.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            day.Writer!.Close(); // the footer: the file is whole
+            day.Writer.Dispose();
+            day.Writer = null;
             var file = new CuratedDayFile(day.Day, day.Rows);
             files.Add(file);
             _dayFinished?.Invoke(file);
@@ -110,20 +112,22 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
 
     public void Dispose()
     {
-        if (!_completed)
+        if (_disposed)
         {
-            _completed = true;
-            foreach (DayFile day in _days.Values)
-            {
-                day.Writer?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            }
+            return;
+        }
+        _disposed = _completed = true;
+        foreach (DayFile day in _days.Values)
+        {
+            day.Writer?.Dispose(); // a file not finished: whoever opened it deletes it
         }
         _days.Clear();
+        _columns.Dispose();
     }
 
     private void WriteRowGroup(DayFile day)
     {
-        day.Writer ??= ParquetWriter.CreateAsync(_columns.Schema, _openDay(day.Day), _parquetOptions).GetAwaiter().GetResult();
+        day.Writer ??= new ParquetFileWriter(_openDay(day.Day), _columns.Schema, _columns.Properties, keyValueMetadata: null, leaveOpen: true);
         _columns.WriteRowGroup(day.Writer, day.Buffer);
         day.Rows += day.Buffer.Count;
         BufferedRows -= day.Buffer.Count;
@@ -136,7 +140,7 @@ public sealed class CuratedOrderItemsWriter : IEnrichedRecordWriter
 
         public CuratedRowBuffer Buffer { get; } = new();
 
-        public ParquetWriter? Writer { get; set; }
+        public ParquetFileWriter? Writer { get; set; }
 
         public long Rows { get; set; }
     }

@@ -7,7 +7,7 @@ namespace Pipeline.Benchmarks;
 /// <c>process</c>: end-to-end runs of <c>pipeline process</c> (and optionally DuckDB, or the same batch gzipped) on generated data;
 /// <c>warm</c>: the engine run repeatedly in one process (compile cost against the work alone);
 /// <c>parsers</c>: the CSV parser comparison; <c>duckdb</c>: one DuckDB run, used as a child process;
-/// <c>parquet</c>: the curated Parquet written by Parquet.Net and by ParquetSharp (<c>parquet-write</c>: one run, as a child).
+/// <c>parquet</c>: the curated Parquet written by ParquetSharp (the product's writer) and by Parquet.Net (<c>parquet-write</c>: one run, as a child).
 /// </summary>
 internal static class BenchmarkCommandLine
 {
@@ -56,7 +56,7 @@ internal static class BenchmarkCommandLine
         var duckDbChild = new Command("duckdb", "One DuckDB run: validation counts and both KPI tables.") { batchDir, outDir };
         duckDbChild.SetAction(result => DuckDbContender.Run(result.GetRequiredValue(batchDir).FullName, result.GetRequiredValue(outDir).FullName));
 
-        var parquet = new Command("parquet", "Write a batch's curated order items as Parquet with Parquet.Net and with ParquetSharp.")
+        var parquet = new Command("parquet", "Write a batch's curated order items as Parquet with ParquetSharp (the product's writer) and with Parquet.Net.")
         {
             orders, parts, runs, dataRoot,
         };

@@ -9,7 +9,7 @@ using static Benchmarks.Figures;
 namespace Pipeline.Benchmarks;
 
 /// <summary>
-/// The curated order items of a batch written as Parquet by Parquet.Net (the product's writer) and by ParquetSharp, with
+/// The curated order items of a batch written as Parquet by ParquetSharp (the product's writer) and by Parquet.Net, with
 /// the same columns, row groups and codec, each run as its own process from the batch's enriched items file (as Compute
 /// reads it): wall and CPU time, peak managed heap and RSS, and the Parquet's size against the order_items CSV's. A
 /// replay alone (the enriched file read, nothing written) shows what the writing itself adds.
@@ -17,7 +17,7 @@ namespace Pipeline.Benchmarks;
 internal static class ParquetComparison
 {
     private static readonly string[] Contenders =
-        ["replay", "parquet.net zstd", "parquetsharp zstd", "parquet.net snappy", "parquetsharp snappy", "parquet.net zstd, 2 writers"];
+        ["replay", "parquetsharp zstd", "parquet.net zstd", "parquetsharp snappy", "parquet.net snappy", "parquetsharp zstd, 2 writers"];
 
     public static void Run(string batch, int runs)
     {
@@ -86,7 +86,7 @@ internal static class ParquetComparison
                 EnrichedFile.ReadRecords(input, writer);
                 rows = writer.Complete().Sum(f => f.Rows);
             }
-            else if (contender.StartsWith("parquet.net", StringComparison.Ordinal))
+            else if (contender.StartsWith("parquetsharp", StringComparison.Ordinal))
             {
                 using var writer = new CuratedOrderItemsWriter(files.Open, options);
                 EnrichedFile.ReadRecords(input, writer);
@@ -94,7 +94,7 @@ internal static class ParquetComparison
             }
             else
             {
-                using var writer = new ParquetSharpItemsWriter(files.Open, options);
+                using var writer = new ParquetNetItemsWriter(files.Open, options);
                 EnrichedFile.ReadRecords(input, writer);
                 rows = writer.Complete().Sum(f => f.Rows);
             }
