@@ -33,10 +33,16 @@ internal sealed class CuratedColumns : IDisposable
     {
         Schema = CreateSchema();
         using var builder = new WriterPropertiesBuilder();
-        builder.Compression(compression == CuratedCompression.Snappy ? Compression.Snappy : Compression.Zstd)
-            // Zstd's own default level; only the two texts repeat enough for a dictionary to pay.
-            .CompressionLevel(3)
-            .DisableDictionary().EnableDictionary("category").EnableDictionary("status")
+        // Zstd at its own default level (Snappy has none); only the two texts repeat enough for a dictionary to pay.
+        if (compression == CuratedCompression.Snappy)
+        {
+            builder.Compression(Compression.Snappy);
+        }
+        else
+        {
+            builder.Compression(Compression.Zstd).CompressionLevel(3);
+        }
+        builder.DisableDictionary().EnableDictionary("category").EnableDictionary("status")
             .MaxRowGroupLength(long.MaxValue); // row groups are the writer's (CuratedWriterOptions.RowGroupRows)
         Properties = builder.Build();
     }
