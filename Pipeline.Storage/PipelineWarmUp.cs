@@ -57,7 +57,8 @@ public static class PipelineWarmUp
 
     /// <summary>
     /// Compute's curated Parquet: a few items written as two days' Parquet in memory, so that a batch's first file does not
-    /// compile Parquet.Net's writer and codec (the enriched record reader it uses is the engine warm-up's).
+    /// load ParquetSharp's native writer or compile the code that hands it the columns (the enriched record reader it uses
+    /// is the engine warm-up's). A native library that cannot load fails the warm-up, and Compute never reports ready.
     /// </summary>
     public static Task CuratedAsync(CancellationToken cancellationToken) => Task.Run(() =>
     {

@@ -6,8 +6,10 @@ using Pipeline.Engine.Batches;
 using Pipeline.Engine.Generation;
 using Pipeline.Engine.Kpis;
 using Pipeline.Storage.Batches;
+using Pipeline.Storage.Curated;
 using Pipeline.Storage.Kpis;
 using Pipeline.Storage.Runs;
+using Pipeline.Topology;
 using ServiceDefaults.Aws;
 using Xunit.Abstractions;
 
@@ -39,6 +41,14 @@ public sealed class ImageTests(ServiceContainers images, ITestOutputHelper outpu
 
         Assert.Equal(AlertStatus.Succeeded, alert.Status);
         await AssertKpisAsync(expected);
+        // Compute's image writes the curated Parquet with a native library: one object a day of the batch.
+        using (var s3 = AwsClientFactory.CreateS3(images.Aws, images.Credentials))
+        {
+            var curated = await s3.ListObjectsV2Async(new() { BucketName = images.Topology.Bucket.Name, Prefix = PipelineTopology.CuratedOrderItems.Prefix });
+            Assert.Equal(
+                expected.OrderKpis.Select(r => CuratedPublisher.KeyOf("seed", r.OrderDate)).Order(StringComparer.Ordinal),
+                curated.S3Objects.Select(o => o.Key).Order(StringComparer.Ordinal));
+        }
 
         // The dashboard's image, with its read-only role's environment, serves the same numbers.
         using var dashboard = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{images.Ports["dashboard"]}") };
