@@ -136,7 +136,8 @@ public sealed class CuratedOrderItemsTests : IDisposable
         Assert.All(rowGroups, rows => Assert.InRange(rows, 1, options.RowGroupRows));
         Assert.Contains(rowGroups, rows => rows == options.RowGroupRows);
         Assert.Equal(items.Count, rowGroups.Sum());
-        Assert.Equal([compression.ToString().ToUpperInvariant()], duckDb.Query($"SELECT DISTINCT compression FROM parquet_metadata('{all}')", r => r.GetString(0)));
+        Assert.Equal([compression.ToString().ToUpperInvariant()],
+            duckDb.Query($"SELECT DISTINCT compression FROM parquet_metadata('{all}')", r => r.GetString(0)));
         var timeColumns = duckDb.Query($"SELECT DISTINCT name, logical_type FROM parquet_schema('{all}') WHERE name LIKE '%_at'", r => r.GetString(1));
         Assert.Equal(4, timeColumns.Count);
         Assert.All(timeColumns, type => Assert.Matches("isAdjustedToUTC=(1|true).*MICROS", type));
