@@ -7,9 +7,9 @@ namespace Pipeline.Engine.Transform;
 /// <summary>
 /// Reads bytes, 7-bit varints (as <see cref="BinaryWriter.Write7BitEncodedInt64"/> writes them) and length-prefixed UTF-8
 /// strings from a stream through a buffer of its own. A <see cref="BinaryReader"/> reads a varint one byte at a time, each
-/// through the stream's virtual calls: that was most of the time of reading an enriched file but inflating it.
-/// The end of the stream in a value is an <see cref="EndOfStreamException"/>; a varint longer than its type, an
-/// <see cref="InvalidDataException"/>.
+/// through two streams' virtual calls; read from the buffer, an enriched file reads about a tenth faster (inflating it is
+/// most of what is left). The end of the stream in a value is an <see cref="EndOfStreamException"/>; a varint longer than
+/// its type, an <see cref="InvalidDataException"/> (a <see cref="BinaryReader"/> throws a <see cref="FormatException"/>).
 /// </summary>
 internal sealed class VarintReader(Stream input, int bufferSize)
 {
