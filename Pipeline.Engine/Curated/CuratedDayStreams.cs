@@ -4,8 +4,8 @@ namespace Pipeline.Engine.Curated;
 
 /// <summary>
 /// The local files a curated writer writes its days to: <see cref="Open"/> is its <c>openDay</c> (called from any of its
-/// threads) and creates the day's file at <c>pathOf(day)</c>, its folder too; the writer leaves the streams open, and
-/// disposing this closes them all.
+/// threads) and creates the day's file at <c>pathOf(day)</c>, its folder too; the writer leaves the streams open:
+/// <see cref="Close"/> closes a finished day's (the writer's <c>dayFinished</c>), and disposing this closes the others.
 /// </summary>
 public sealed class CuratedDayStreams(Func<DateOnly, string> pathOf) : IDisposable, IAsyncDisposable
 {

@@ -301,7 +301,7 @@ public static class EnrichedFile
                 else if (magic.AsSpan().SequenceEqual(TrailerMagic))
                 {
                     int expectedFiles = reader.ReadVarint32();
-                    var expected = new Counts(Int64(reader), Int64(reader));
+                    var expected = new Counts(reader.ReadVarint64(), reader.ReadVarint64());
                     if (expectedFiles != files || expected != new Counts(orders, items))
                     {
                         throw new InvalidDataException(
@@ -341,16 +341,17 @@ public static class EnrichedFile
                     local.Add(categories.GetOrAdd(reader.ReadString()));
                     break;
                 case OrderTag:
-                    sink.Write(new OrderFact(Int64(reader), Int64(reader), Status(reader.ReadByte()), Day(reader.ReadVarint32()), reader.ReadVarint32()));
+                    sink.Write(new OrderFact(reader.ReadVarint64(), reader.ReadVarint64(), Status(reader.ReadByte()), Day(reader.ReadVarint32()),
+                        reader.ReadVarint32()));
                     orders++;
                     break;
                 case ItemTag:
-                    long itemId = Int64(reader), orderId = Int64(reader);
-                    long userId = Int64(reader), productId = Int64(reader);
+                    long itemId = reader.ReadVarint64(), orderId = reader.ReadVarint64();
+                    long userId = reader.ReadVarint64(), productId = reader.ReadVarint64();
                     int category = reader.ReadVarint32();
                     var status = Status(reader.ReadByte());
                     var times = ReadTimes(reader);
-                    long unscaled = Int64(reader);
+                    long unscaled = reader.ReadVarint64();
                     byte scale = reader.ReadByte();
                     if ((uint)category >= (uint)local.Count || scale > 28)
                     {
@@ -360,7 +361,7 @@ public static class EnrichedFile
                     items++;
                     break;
                 case EndTag:
-                    var expected = new Counts(Int64(reader), Int64(reader));
+                    var expected = new Counts(reader.ReadVarint64(), reader.ReadVarint64());
                     return expected == new Counts(orders, items)
                         ? expected
                         : throw new InvalidDataException($"the file says {expected} but holds {orders} orders and {items} items");
@@ -374,7 +375,7 @@ public static class EnrichedFile
     private static ItemTimes ReadTimes(VarintReader reader)
     {
         long day = Day(reader.ReadVarint32()).DayNumber;
-        long secondOfDay = Int64(reader);
+        long secondOfDay = reader.ReadVarint64();
         byte flags = reader.ReadByte();
         if ((ulong)secondOfDay >= SecondsPerDay || flags > (HasShippedAt | HasDeliveredAt | HasReturnedAt | HasFractions))
         {
@@ -395,7 +396,7 @@ public static class EnrichedFile
         {
             return null;
         }
-        long zigzag = Int64(reader);
+        long zigzag = reader.ReadVarint64();
         return createdSecond + ((long)((ulong)zigzag >> 1) ^ -(zigzag & 1));
     }
 
@@ -406,14 +407,11 @@ public static class EnrichedFile
         {
             return null;
         }
-        long microsecond = fractions is null ? 0 : Int64(fractions);
+        long microsecond = fractions?.ReadVarint64() ?? 0;
         return (ulong)value <= (ulong)(DateTime.MaxValue.Ticks / TimeSpan.TicksPerSecond) && (ulong)microsecond < MicrosecondsPerSecond
             ? new DateTime((value * TimeSpan.TicksPerSecond) + (microsecond * TicksPerMicrosecond), DateTimeKind.Utc)
             : throw new InvalidDataException("item record has a time out of range");
     }
-
-    /// <summary>A 64-bit varint as a <c>long</c>, as <see cref="BinaryReader.Read7BitEncodedInt64"/> reads it.</summary>
-    private static long Int64(VarintReader reader) => (long)reader.ReadVarint64();
 
     private static DateOnly Day(int dayNumber) =>
         (uint)dayNumber <= (uint)DateOnly.MaxValue.DayNumber ? DateOnly.FromDayNumber(dayNumber) : throw new InvalidDataException("bad day number");

@@ -39,7 +39,8 @@ internal sealed class VarintReader(Stream input, int bufferSize)
         return [.. bytes];
     }
 
-    public ulong ReadVarint64()
+    /// <summary>A varint that <see cref="BinaryWriter.Write7BitEncodedInt64"/> wrote: a <c>long</c>'s 64 bits.</summary>
+    public long ReadVarint64()
     {
         ulong value = 0;
         for (int shift = 0; shift < 7 * MaxVarintBytes; shift += 7)
@@ -48,7 +49,7 @@ internal sealed class VarintReader(Stream input, int bufferSize)
             value |= (ulong)(next & 0x7F) << shift;
             if (next < 0x80)
             {
-                return shift == 7 * (MaxVarintBytes - 1) && next > 1 ? throw TooLong() : value;
+                return shift == 7 * (MaxVarintBytes - 1) && next > 1 ? throw TooLong() : (long)value;
             }
         }
         throw TooLong();
@@ -57,7 +58,7 @@ internal sealed class VarintReader(Stream input, int bufferSize)
     /// <summary>A varint that <see cref="BinaryWriter.Write7BitEncodedInt"/> wrote: an <c>int</c>'s 32 bits.</summary>
     public int ReadVarint32()
     {
-        ulong value = ReadVarint64();
+        ulong value = (ulong)ReadVarint64();
         return value <= uint.MaxValue ? (int)(uint)value : throw TooLong();
     }
 
