@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares what the image tests need on a Debian 12 machine, as root: podman (with the configuration that works
-# here) and its Docker-compatible socket, a registry on 127.0.0.1:5000, the local base image in it, and the four
-# service images (and the dashboard's, and the pipeline command's that the reconciliation task runs) published into podman. Idempotent: what is there already is kept.
+# here) and its Docker-compatible socket, a registry on 127.0.0.1:5000 holding the local base image, and the four
+# service images (and the dashboard's, and the pipeline command's that the reconciliation task runs) published into
+# podman. Idempotent: what is there already is kept, and a run's images replace the previous run's on disk.
 #   .ci/containers.sh [install|start|base|publish|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 # The SDK talks plain HTTP to a registry named localhost (it listens on 127.0.0.1 only).
 registry=localhost:5000
 base_image=pipeline-base/debian-deps:12
-# The image tests run the images by this tag (tests/Deploy.Tests/ContainerEngine.cs). It lives in this local registry
+# The image tests run the images by this tag (tests/Deploy.Tests/ContainerEngine.cs). It lives in podman's storage
 # only: what goes to AWS is the deploy command's image archive, tagged <version>-<commit> (docs/deploy.md).
 local_tag=local
 socket=/run/podman/podman.sock
@@ -34,8 +35,24 @@ install_packages() {
   fi
 }
 
+# The registry keeps the base image only; the SDK fetches bases from a registry, but the service images go straight
+# into podman. Earlier versions of this script pushed them here as well, and a registry never frees a replaced image:
+# drop those repositories and collect their blobs, or each run leaves about a gigabyte behind.
+prune_registry() {
+  local repositories="$state/registry/docker/registry/v2/repositories" stale=()
+  for dir in "$repositories"/pipeline-*; do
+    [ -d "$dir" ] && [ "$(basename "$dir")" != pipeline-base ] && stale+=("$dir")
+  done
+  [ ${#stale[@]} -eq 0 ] && return 0
+  pkill -f "docker-registry serve" && sleep 1 || true
+  rm -rf "${stale[@]}"
+  REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY="$state/registry" docker-registry garbage-collect "$PWD/.ci/registry.yml" >/dev/null
+  echo "   removed ${#stale[@]} service images from the registry (they live in podman now)"
+}
+
 start_services() {
   mkdir -p "$state"
+  prune_registry
   # Both outlive this run, so they start in / rather than in the clone: a podman service whose working directory was
   # deleted (a clone removed and made again) fails every container start with "write child: broken pipe".
   local config="$PWD/.ci/registry.yml"
@@ -72,16 +89,17 @@ base() {
 
 publish() {
   local image=(-c Release --nologo -v:q /t:PublishContainer
-    -p:ContainerBaseImage="$registry/$base_image" -p:ContainerRegistry="$registry" -p:ContainerImageTags="$local_tag")
+    -p:ContainerBaseImage="$registry/$base_image" -p:LocalRegistry=Podman -p:ContainerImageTags="$local_tag")
   for service in Validate Transform Compute Notifier Dashboard; do
     dotnet publish "Services.$service" "${image[@]}" >/dev/null
   done
   # The pipeline command is an image only when asked (Pipeline.Cli.csproj; Deploy/Cli/ImageBuilder.cs does the same).
   dotnet publish Pipeline.Cli "${image[@]}" -p:PipelineContainer=true >/dev/null
-  # Testcontainers takes images from podman's storage.
-  for service in validate transform compute notifier dashboard cli; do
-    podman pull --quiet --tls-verify=false "$registry/pipeline-$service:$local_tag" >/dev/null
-  done
+  # The previous run's images lost their tag to these; without this, every run would add about a gigabyte. So would
+  # the copies that earlier versions of this script pulled from the registry.
+  { podman images --format '{{.Repository}}:{{.Tag}}' | grep "^$registry/pipeline-" || true; } | xargs -r podman rmi >/dev/null
+  podman image prune --force >/dev/null
+  echo "   disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free"
 }
 
 case "$step" in

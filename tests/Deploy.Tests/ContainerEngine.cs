@@ -16,13 +16,13 @@ public static class ContainerEngine
     public const string Command = ReconciliationTask.CliImage;
 
     /// <summary>
-    /// The tag <c>.ci/containers.sh</c> gives the images it publishes to the local registry (the projects' own tag,
+    /// The tag <c>.ci/containers.sh</c> gives the images it publishes into podman (the projects' own tag,
     /// <c>&lt;version&gt;-&lt;commit&gt;</c>, changes with every commit; the tests need one they can name).
     /// </summary>
     public const string LocalTag = "local";
 
-    /// <summary>The image a test runs: what <c>.ci/containers.sh</c> publishes to the local registry and pulls into the engine.</summary>
-    public static string Image(string service) => $"localhost:5000/{WorkerImages.ImageName(service)}:{LocalTag}";
+    /// <summary>The image a test runs: what <c>.ci/containers.sh</c> publishes into the engine's storage (podman names it localhost/).</summary>
+    public static string Image(string service) => $"localhost/{WorkerImages.ImageName(service)}:{LocalTag}";
 
     /// <summary>The socket in DOCKER_HOST, else podman's, else Docker's.</summary>
     public static string SocketPath =>
