@@ -88,6 +88,11 @@ base() {
 }
 
 publish() {
+  # The previous run's images go first, and the copies earlier versions of this script pulled from the registry, so
+  # that the disk holds one set: kept, each run would add about a gigabyte.
+  { podman images --format '{{.Repository}}:{{.Tag}}' | grep -E "^(localhost|$registry)/pipeline-[a-z]+:$local_tag\$" || true; } |
+    xargs -r podman rmi --force >/dev/null
+  podman image prune --force >/dev/null
   local image=(-c Release --nologo -v:q /t:PublishContainer
     -p:ContainerBaseImage="$registry/$base_image" -p:LocalRegistry=Podman -p:ContainerImageTags="$local_tag")
   for service in Validate Transform Compute Notifier Dashboard; do
@@ -95,10 +100,6 @@ publish() {
   done
   # The pipeline command is an image only when asked (Pipeline.Cli.csproj; Deploy/Cli/ImageBuilder.cs does the same).
   dotnet publish Pipeline.Cli "${image[@]}" -p:PipelineContainer=true >/dev/null
-  # The previous run's images lost their tag to these; without this, every run would add about a gigabyte. So would
-  # the copies that earlier versions of this script pulled from the registry.
-  { podman images --format '{{.Repository}}:{{.Tag}}' | grep "^$registry/pipeline-" || true; } | xargs -r podman rmi >/dev/null
-  podman image prune --force >/dev/null
   echo "   disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free"
 }
 
