@@ -1,4 +1,3 @@
-using Amazon.S3.Model;
 using Pipeline.Testing;
 using Pipeline.Topology;
 using static Benchmarks.Figures;
@@ -52,22 +51,12 @@ internal static class CuratedParquetBenchmark
         Directory.Delete(warm, recursive: true);
     }
 
-    /// <summary>The batch's objects under curated/ and their bytes (one listing of the partitions, page by page).</summary>
+    /// <summary>The batch's objects under curated/ and their bytes.</summary>
     private static async Task<(int Objects, long Bytes)> CuratedBytesAsync(RunningPipeline pipeline)
     {
-        var request = new ListObjectsV2Request { BucketName = pipeline.Driver.Topology.Bucket.Name, Prefix = PipelineTopology.CuratedOrderItems.Prefix };
-        var (objects, bytes) = (0, 0L);
-        do
-        {
-            var page = await pipeline.Driver.S3.ListObjectsV2Async(request);
-            foreach (var o in (page.S3Objects ?? []).Where(o => o.Key.EndsWith($"/{Batch}.parquet", StringComparison.Ordinal)))
-            {
-                objects++;
-                bytes += o.Size ?? 0;
-            }
-            request.ContinuationToken = page.IsTruncated == true ? page.NextContinuationToken : null;
-        }
-        while (request.ContinuationToken is not null);
-        return (objects, bytes);
+        var parquet = (await pipeline.Driver.ObjectsUnderAsync(PipelineTopology.CuratedOrderItems.Prefix))
+            .Where(o => o.Key.EndsWith($"/{Batch}.parquet", StringComparison.Ordinal))
+            .ToList();
+        return (parquet.Count, parquet.Sum(o => o.Size ?? 0));
     }
 }
