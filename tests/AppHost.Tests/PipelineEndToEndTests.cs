@@ -94,7 +94,7 @@ public sealed class PipelineEndToEndTests(EmulatorAppFixture app) : IDisposable
     /// <summary>A copy of a batch folder with the sale_price of the first item created on <paramref name="day"/> raised by <paramref name="raise"/>.</summary>
     private static string CopyWithRaisedPrice(string folder, DateOnly day, decimal raise)
     {
-        var copy = Directory.CreateTempSubdirectory("pipeline-e2e-corrected-").FullName;
+        var copy = PipelineDriver.NewBatchFolder();
         foreach (var file in Directory.GetFiles(folder, "*.csv", SearchOption.AllDirectories))
         {
             var target = Path.Combine(copy, Path.GetRelativePath(folder, file));

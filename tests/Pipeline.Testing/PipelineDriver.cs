@@ -183,7 +183,7 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
     public static string Generate(
         long orders, DateOnly firstDay, ulong seed, int days = 10, long? idOffset = null, PartCompression compression = PartCompression.None)
     {
-        var folder = Directory.CreateTempSubdirectory("pipeline-e2e-").FullName;
+        var folder = NewBatchFolder();
         SyntheticBatchGenerator.Generate(folder, new GeneratorOptions(orders, Parts: 3, Seed: seed, Days: days, Products: 500)
         {
             FirstDay = firstDay,
@@ -192,6 +192,27 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
         });
         return folder;
     }
+
+    /// <summary>The folder of this test process's generated batches: one, removed when the process ends, as its batches are many.</summary>
+    private static readonly Lazy<string> s_batchFolders = new(() =>
+    {
+        var root = Directory.CreateTempSubdirectory("pipeline-e2e-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still open; the system's temporary folder cleaning takes the rest.
+            }
+        };
+        return root;
+    });
+
+    /// <summary>A new empty folder for a batch, removed with the others when the test process ends.</summary>
+    public static string NewBatchFolder() => Directory.CreateDirectory(Path.Combine(s_batchFolders.Value, Guid.NewGuid().ToString("N"))).FullName;
 
     /// <summary>An id offset no other generated batch of this test run has (far above the seed data's ids).</summary>
     public static long NewIds() => Interlocked.Increment(ref s_nextIds) * 100_000_000L;
