@@ -248,6 +248,15 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
     public async Task<IReadOnlyList<Alert>> AllAlertsAboutAsync(string batchId)
     {
         await AssertNoAlertAboutAsync();
+        return ClaimAlertsAbout(batchId);
+    }
+
+    /// <summary>
+    /// The alerts about <paramref name="batchId"/> already read, taken from the inbox: all of them when nothing happened
+    /// since <see cref="AllAlertsAboutAsync"/> or <see cref="AssertNoAlertAboutAsync"/> waited for a quiet pipeline.
+    /// </summary>
+    public IReadOnlyList<Alert> ClaimAlertsAbout(string batchId)
+    {
         lock (Unclaimed)
         {
             var about = Unclaimed.Where(a => a.BatchId == batchId).ToList();
