@@ -35,6 +35,7 @@ public sealed partial class BatchTransformedHandler(
         {
             return;
         }
+        var folded = stage.Elapsed; // the KPIs are updated; archiving and curated/ follow
 
         var categories = data.CategoryDays.Select(c => c.Category).Distinct().Order(StringComparer.Ordinal).ToList();
         var counts = new Dictionary<string, long>
@@ -55,7 +56,7 @@ public sealed partial class BatchTransformedHandler(
         {
             return; // a newer version took this one out of force first: its own sync brings curated/ to it
         }
-        LogComputed(transformed.BatchId, transformed.Version, fold.Days.Count, categories.Count, stage.Elapsed);
+        LogComputed(transformed.BatchId, transformed.Version, fold.Days.Count, categories.Count, folded);
         logger.LogCurated(transformed.BatchId, await syncing.ConfigureAwait(false));
         stage.Finished("succeeded", new Dictionary<string, long>
         {
