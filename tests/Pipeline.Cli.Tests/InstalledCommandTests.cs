@@ -40,6 +40,13 @@ public sealed class InstalledCommandTests(InstalledCommand installed, LocalAwsFi
     }
 
     [Fact]
+    public void It_leaves_out_the_native_Parquet_writer_only_Compute_uses()
+    {
+        Assert.True(File.Exists(Path.Combine(installed.Folder, "ParquetSharp.dll")), "the test looks in the wrong folder");
+        Assert.Empty(Directory.GetFiles(installed.Folder, "ParquetSharpNative*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task Publishing_the_command_as_an_image_leaves_the_installed_command_alone()
     {
         var project = Path.Combine(RepositoryFolder.Root, "Pipeline.Cli");
