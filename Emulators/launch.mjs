@@ -4,10 +4,12 @@
 //   node launch.mjs dynamodb [--port 8000] [--data-dir DIR]   dynalite: DynamoDB
 //
 // The port also comes from the PORT environment variable (how Aspire hands it over).
-// Without --data-dir the emulator keeps everything in memory.
+// Without --data-dir the emulator keeps everything in memory. S3's ETag conditions on copies and deletes, which
+// fauxqs ignores, are held to by s3-conditions.mjs.
 import net from "node:net";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
+import { installS3Conditions } from "./s3-conditions.mjs";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -46,6 +48,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 
 if (service === "aws") {
+  await installS3Conditions();
   const { startFauxqs } = await import("fauxqs");
   const verbose = process.env.EMULATOR_VERBOSE === "true";
   const server = await startFauxqs({ port, logger: verbose, ...(dataDir ? { dataDir } : {}) });

@@ -305,6 +305,54 @@ public class S3BatchStoreTests(LocalAwsFixture aws) : IClassFixture<LocalAwsFixt
         Assert.Empty(await new BatchArchive(s3).ArchiveAsync(Bucket, name, 4, batch.Content, BatchLayout.ErrorsPrefix, CancellationToken.None));
     }
 
+    /// <summary>
+    /// What keeps a newer upload that lands between the archive's listing and its copy or delete (the listing cannot see
+    /// it): S3's ETag conditions, which the local S3 holds to as AWS does (Emulators/s3-conditions.mjs).
+    /// </summary>
+    [Fact]
+    public async Task A_copy_or_delete_conditioned_on_an_older_ETag_leaves_a_newer_upload_in_place()
+    {
+        using var s3 = aws.CreateS3();
+        var key = $"data/conditions-{Guid.NewGuid():N}/orders/o.csv";
+        var older = (await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, ContentBody = Orders })).ETag;
+        var newer = (await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, ContentBody = Orders + Orders })).ETag;
+
+        var copy = await Assert.ThrowsAsync<AmazonS3Exception>(() => s3.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = Bucket,
+            SourceKey = key,
+            DestinationBucket = Bucket,
+            DestinationKey = key + ".copy",
+            ETagToMatch = older,
+        }));
+        var delete = await Assert.ThrowsAsync<DeleteObjectsException>(() => s3.DeleteObjectsAsync(new DeleteObjectsRequest
+        {
+            BucketName = Bucket,
+            Objects = [new KeyVersion { Key = key, ETag = older }],
+            Quiet = true,
+        }));
+
+        Assert.Equal(System.Net.HttpStatusCode.PreconditionFailed, copy.StatusCode);
+        Assert.Equal([(key, "PreconditionFailed")], delete.Response.DeleteErrors.Select(e => (e.Key, e.Code)));
+        Assert.Equal(Orders + Orders, await ReadAsync(s3, key));
+        Assert.Empty(((await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = key + ".copy" })).S3Objects ?? []));
+
+        // The object's own ETag: the copy is made and the delete done, as without conditions.
+        await s3.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = Bucket,
+            SourceKey = key,
+            DestinationBucket = Bucket,
+            DestinationKey = key + ".copy",
+            ETagToMatch = newer,
+        });
+        var deleted = await s3.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = Bucket, Objects = [new KeyVersion { Key = key, ETag = newer }] });
+        Assert.Equal([key], deleted.DeletedObjects.Select(d => d.Key));
+        Assert.Equal(Orders + Orders, await ReadAsync(s3, key + ".copy"));
+        var left = (await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = key })).S3Objects ?? [];
+        Assert.DoesNotContain(left, o => o.Key == key);
+    }
+
     [Fact]
     public async Task A_file_uploaded_in_parts_is_archived_too()
     {
