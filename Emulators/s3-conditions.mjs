@@ -4,7 +4,9 @@
 // an older version is archived would be copied over or deleted, where AWS keeps it.
 //
 // installS3Conditions() must run before fauxqs is imported: it wraps the HTTP server fauxqs creates and learns fauxqs's
-// S3 store from the first S3 call, so that each check and its delete happen in one turn of the event loop.
+// S3 store from the first S3 call. Each delete is checked and done in one turn of the event loop; a copy is checked
+// when its request arrives and made by fauxqs a moment later, so an upload landing in that gap is copied, but it is
+// still not deleted.
 import http from "node:http";
 
 const PRECONDITION_FAILED = "At least one of the pre-conditions you specified did not hold";
@@ -37,22 +39,37 @@ export async function installS3Conditions() {
 /** Answers a conditional request itself (true), or leaves it to fauxqs (false). */
 function intercept(store, request, response) {
   const url = new URL(request.url ?? "/", "http://emulator");
-  const path = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  const path = url.pathname.split("/").filter(Boolean);
   if (request.method === "POST" && url.searchParams.has("delete") && path.length === 1) {
-    readBody(request, (body) => deleteObjects(store, path[0], body, response));
+    const bucket = decoded(path[0]);
+    if (bucket === undefined) {
+      return false; // fauxqs answers what it makes of it
+    }
+    readBody(request, (body) => deleteObjects(store, bucket, body, response));
     return true;
   }
   const ifMatch = request.headers["x-amz-copy-source-if-match"];
   const source = request.headers["x-amz-copy-source"];
   if (request.method === "PUT" && source && ifMatch) {
-    const [bucket, ...key] = decodeURIComponent(source).replace(/^\//, "").split("/");
-    if (etagOf(store, bucket, key.join("/")) !== bare(ifMatch)) {
+    const [bucket, ...key] = (decoded(source) ?? "").replace(/^\//, "").split("/");
+    const current = etagOf(store, bucket, key.join("/"));
+    // A missing source is left to fauxqs, which answers NoSuchKey as S3 does.
+    if (current !== undefined && current !== bare(ifMatch)) {
       request.resume();
       sendXml(response, 412, errorXml("PreconditionFailed", PRECONDITION_FAILED));
       return true;
     }
   }
   return false;
+}
+
+/** The URL-decoded text, or undefined when it is not valid percent-encoding (never an exception: it would end the emulator). */
+function decoded(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** DeleteObjects: each key deleted unless its ETag is given and the object is another one now (a PreconditionFailed error). */
@@ -84,7 +101,7 @@ function deleteObjects(store, bucket, body, response) {
 /** The object's ETag without quotes, or undefined when there is no such object. */
 function etagOf(store, bucket, key) {
   try {
-    return bare(store.getObject(bucket, key).etag);
+    return bare(store.headObject(bucket, key).etag);
   } catch {
     return undefined;
   }
