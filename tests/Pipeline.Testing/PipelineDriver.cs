@@ -373,20 +373,8 @@ public sealed class PipelineDriver(EmulatorApp app, TimeSpan? alertTimeout = nul
         (await ObjectsUnderAsync(prefix, cancellationToken)).Select(o => o.Key).ToList();
 
     /// <summary>Every object (key, size, when written) in the bucket whose key starts with <paramref name="prefix"/>, page after page.</summary>
-    public async Task<IReadOnlyList<Amazon.S3.Model.S3Object>> ObjectsUnderAsync(string prefix, CancellationToken cancellationToken = default)
-    {
-        var objects = new List<Amazon.S3.Model.S3Object>();
-        var request = new Amazon.S3.Model.ListObjectsV2Request { BucketName = Topology.Bucket.Name, Prefix = prefix };
-        Amazon.S3.Model.ListObjectsV2Response page;
-        do
-        {
-            page = await _s3.ListObjectsV2Async(request, cancellationToken);
-            objects.AddRange(page.S3Objects ?? []);
-            request.ContinuationToken = page.NextContinuationToken;
-        }
-        while (page.IsTruncated == true);
-        return objects;
-    }
+    public async Task<IReadOnlyList<Amazon.S3.Model.S3Object>> ObjectsUnderAsync(string prefix, CancellationToken cancellationToken = default) =>
+        (await _s3.ListObjectsAsync(Topology.Bucket.Name, prefix, int.MaxValue, cancellationToken)).Objects;
 
     public void Dispose()
     {
