@@ -11,8 +11,13 @@ import http from "node:http";
 
 const PRECONDITION_FAILED = "At least one of the pre-conditions you specified did not hold";
 
+// fauxqs's own error and escaping, for answers in its shape (its package exports neither: imported by path).
+const fauxqs = (path) => import(new URL(`./node_modules/fauxqs/dist/${path}`, import.meta.url));
+const { S3Error } = await fauxqs("common/errors.js");
+const { escapeXml } = await fauxqs("common/xml.js");
+
 export async function installS3Conditions() {
-  const { S3Store } = await import(new URL("./node_modules/fauxqs/dist/s3/s3Store.js", import.meta.url));
+  const { S3Store } = await fauxqs("s3/s3Store.js");
   let store;
   for (const [name, { value: method }] of Object.entries(Object.getOwnPropertyDescriptors(S3Store.prototype))) {
     if (name !== "constructor" && typeof method === "function") {
@@ -56,7 +61,7 @@ function intercept(store, request, response) {
     // A missing source is left to fauxqs, which answers NoSuchKey as S3 does.
     if (current !== undefined && current !== bare(ifMatch)) {
       request.resume();
-      sendXml(response, 412, errorXml("PreconditionFailed", PRECONDITION_FAILED));
+      sendXml(response, 412, new S3Error("PreconditionFailed", PRECONDITION_FAILED, 412).toXml());
       return true;
     }
   }
@@ -79,12 +84,11 @@ function deleteObjects(store, bucket, body, response) {
   for (const [, object] of body.matchAll(/<Object>([\s\S]*?)<\/Object>/g)) {
     const key = unescapeXml(/<Key>([\s\S]*?)<\/Key>/.exec(object)?.[1] ?? "");
     const etag = /<ETag>([\s\S]*?)<\/ETag>/.exec(object)?.[1];
-    const current = etagOf(store, bucket, key);
-    if (etag !== undefined && current !== undefined && current !== bare(unescapeXml(etag))) {
-      results.push(`<Error><Key>${escapeXml(key)}</Key><Code>PreconditionFailed</Code><Message>${PRECONDITION_FAILED}</Message></Error>`);
-      continue;
-    }
+    const current = etag === undefined ? undefined : etagOf(store, bucket, key);
     try {
+      if (etag !== undefined && current !== undefined && current !== bare(unescapeXml(etag))) {
+        throw new S3Error("PreconditionFailed", PRECONDITION_FAILED, 412);
+      }
       store.deleteObject(bucket, key); // a missing key counts as deleted, as in S3
     } catch (error) {
       const code = error?.code ?? "InternalError";
@@ -95,7 +99,8 @@ function deleteObjects(store, bucket, body, response) {
       results.push(`<Deleted><Key>${escapeXml(key)}</Key></Deleted>`);
     }
   }
-  sendXml(response, 200, `<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${results.join("")}</DeleteResult>`);
+  const result = `<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${results.join("")}</DeleteResult>`;
+  sendXml(response, 200, `<?xml version="1.0" encoding="UTF-8"?>\n${result}`);
 }
 
 /** The object's ETag without quotes, or undefined when there is no such object. */
@@ -113,19 +118,12 @@ function readBody(request, then) {
   request.on("end", () => then(Buffer.concat(chunks).toString("utf-8")));
 }
 
-function sendXml(response, status, xml) {
+function sendXml(response, status, document) {
   response.writeHead(status, { "content-type": "application/xml" });
-  response.end(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`);
-}
-
-function errorXml(code, message) {
-  return `<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`;
+  response.end(document);
 }
 
 const bare = (etag) => etag.trim().replace(/^"|"$/g, "");
-
-const escapeXml = (text) =>
-  text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&apos;");
 
 const unescapeXml = (text) =>
   text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&quot;", '"').replaceAll("&apos;", "'").replaceAll("&amp;", "&");
