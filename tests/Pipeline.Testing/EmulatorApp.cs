@@ -56,7 +56,22 @@ public class EmulatorApp : IAsyncDisposable
         };
         await OnProvisionedAsync(timeout.Token);
         await Task.WhenAll(Services.Concat(WebApps).Select(s => WaitUntilHealthyAsync(s, timeout.Token)));
+        await WaitForWarmUpLinesAsync();
         Logs.MarkStarted();
+    }
+
+    /// <summary>
+    /// A service is healthy once it has warmed up, but its console lines reach <see cref="Logs"/> on their own path, and
+    /// can come after Aspire saw it healthy: the start ends once each service's "Warmed up in" line is read (or after 10 s).
+    /// </summary>
+    private async Task WaitForWarmUpLinesAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline
+            && !Services.All(s => Logs.Startup.Any(l => l.Resource == s && l.Text.Contains("Warmed up in", StringComparison.Ordinal))))
+        {
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>
